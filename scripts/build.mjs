@@ -1,0 +1,32 @@
+// Bundles the extension and the access-ssh helper with esbuild.
+// Two bundles: the extension host loads dist/extension.js; ssh runs dist/access-ssh.js.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const production = process.argv.includes('--production');
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  legalComments: 'none',
+};
+
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: ['src/vscode/extension.ts'],
+    outfile: 'dist/extension.js',
+    external: ['vscode'],
+  }),
+  build({
+    ...common,
+    entryPoints: ['src/cli/main.ts'],
+    outfile: 'dist/access-ssh.js',
+    banner: { js: '#!/usr/bin/env node' },
+  }),
+]);
+chmodSync('dist/access-ssh.js', 0o755);
