@@ -1,0 +1,300 @@
+// The one HTTPS client of the Access layer. Every request and the websocket go
+// through it, so that connect-to routing and an extra CA apply everywhere the
+// same way. It never follows redirects: the Access flows read each hop.
+
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ClientOptions } from 'ws';
+import { AccessError, describeError } from './errors.js';
+import { parseConnectTo, resolveConnectTo, unbracket, type ConnectToRule } from './connect-to.js';
+import { silentLogger, type Logger } from './types.js';
+
+export interface Cookie {
+  readonly name: string;
+  readonly value: string;
+  readonly expires?: Date;
+  readonly maxAge?: number;
+  readonly path?: string;
+  readonly domain?: string;
+}
+
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly setCookies: Cookie[];
+  readonly body: Buffer;
+  /** The URL that was requested (redirects are never followed). */
+  readonly url: URL;
+}
+
+export interface HttpRequest {
+  readonly method: 'GET' | 'HEAD' | 'POST';
+  readonly url: URL | string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Buffer;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+export interface HttpClientOptions {
+  readonly connectTo?: readonly ConnectToRule[];
+  /** A PEM file of CAs trusted besides the system's. */
+  readonly extraCaFile?: string;
+  /** PEM text of CAs trusted besides the system's. */
+  readonly extraCaPem?: string;
+  /** Whole-request timeout (connect to last body byte). Default 10 s. */
+  readonly timeoutMs?: number;
+  readonly userAgent?: string;
+  readonly log?: Logger;
+  /** Refuse bodies larger than this. Default 8 MiB. */
+  readonly maxBodyBytes?: number;
+}
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+export const DEFAULT_USER_AGENT = 'access-ssh';
+const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+
+export class HttpClient {
+  readonly connectTo: readonly ConnectToRule[];
+  readonly timeoutMs: number;
+  readonly userAgent: string;
+  private readonly log: Logger;
+  private readonly maxBodyBytes: number;
+  /** Undefined: the default trust store. Otherwise the system's roots plus the extra CA. */
+  private readonly ca?: string[];
+
+  constructor(options: HttpClientOptions = {}) {
+    this.connectTo = options.connectTo ?? [];
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    this.log = options.log ?? silentLogger;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+    const extra: string[] = [];
+    if (options.extraCaFile) {
+      try {
+        extra.push(fs.readFileSync(options.extraCaFile, 'utf8'));
+      } catch (err) {
+        throw new AccessError('config', `Cannot read the extra CA file ${options.extraCaFile}: ${describeError(err)}`, {
+          hint: 'Check NODE_EXTRA_CA_CERTS (or the extension setting) points at a readable PEM file.',
+          cause: err,
+        });
+      }
+    }
+    if (options.extraCaPem) extra.push(options.extraCaPem);
+    if (extra.length > 0) {
+      if (!extra.some((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))) {
+        throw new AccessError('config', 'The extra CA holds no PEM certificate', {
+          hint: 'NODE_EXTRA_CA_CERTS must name a file with "-----BEGIN CERTIFICATE-----" blocks.',
+        });
+      }
+      // Setting `ca` replaces Node's defaults, so keep the system roots. Inside
+      // Electron NODE_EXTRA_CA_CERTS is not read at startup, hence explicit.
+      this.ca = [...tls.rootCertificates, ...extra];
+    }
+  }
+
+  /** `ACCESS_SSH_CONNECT_TO` and `NODE_EXTRA_CA_CERTS` from the environment. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, log?: Logger): HttpClient {
+    const spec = env['ACCESS_SSH_CONNECT_TO'];
+    const caFile = env['NODE_EXTRA_CA_CERTS'];
+    const options: { connectTo?: ConnectToRule[]; extraCaFile?: string; log?: Logger } = {};
+    if (spec) options.connectTo = parseConnectTo(spec);
+    if (caFile) options.extraCaFile = caFile;
+    if (log) options.log = log;
+    return new HttpClient(options);
+  }
+
+  /** Where a connection for `host:port` really goes (connect-to applied). */
+  route(host: string, port: number): { host: string; port: number } {
+    return resolveConnectTo(this.connectTo, host, port);
+  }
+
+  /**
+   * A `createConnection` for https.request and ws: TCP to the connect-to
+   * destination, TLS with the real host name as SNI and for verification.
+   */
+  private connector(realHost: string, realPort: number): (opts: object, cb?: (err: Error | null, socket?: Duplex) => void) => Duplex {
+    const target = this.route(realHost, realPort);
+    const servername = net.isIP(realHost) ? undefined : realHost;
+    return () => {
+      const options: tls.ConnectionOptions = {
+        host: target.host,
+        port: target.port,
+        ALPNProtocols: ['http/1.1'],
+        // Verify the certificate for the real name, not the rerouted address.
+        checkServerIdentity: (_host, cert) => tls.checkServerIdentity(realHost, cert),
+      };
+      if (servername !== undefined) options.servername = servername;
+      if (this.ca) options.ca = this.ca;
+      return tls.connect(options);
+    };
+  }
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    const url = typeof req.url === 'string' ? new URL(req.url) : new URL(req.url.href);
+    if (url.protocol !== 'https:') {
+      throw new AccessError('config', `Only https URLs are supported, not ${url.protocol}//${url.host}`);
+    }
+    const realHost = unbracket(url.hostname);
+    const realPort = url.port ? Number(url.port) : 443;
+    // Only origin and path go to logs and errors: queries may carry keys.
+    const where = `${url.origin}${url.pathname}`;
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent, ...lowerKeys(req.headers ?? {}) };
+    if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
+    const route = this.route(realHost, realPort);
+    const rerouted = route.host !== realHost || route.port !== realPort ? ` via ${route.host}:${route.port}` : '';
+    this.log.debug(`${req.method} ${where}${rerouted}`);
+
+    if (req.signal?.aborted) throw cancelled(url, req.signal);
+
+    return await new Promise<HttpResponse>((resolve, reject) => {
+      let settled = false;
+      const finish = (err: Error | undefined, res?: HttpResponse): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        req.signal?.removeEventListener('abort', onAbort);
+        if (err) {
+          request.destroy();
+          reject(err);
+        } else resolve(res as HttpResponse);
+      };
+      const onAbort = (): void => finish(cancelled(url, req.signal));
+      const timer = setTimeout(() => {
+        finish(new AccessError('timeout', `No answer from ${url.host} within ${formatSeconds(timeoutMs)}`, {
+          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set).',
+        }));
+      }, timeoutMs);
+
+      const request = https.request({
+        method: req.method,
+        host: realHost,
+        port: realPort,
+        // Without an agent Node assumes 80, and would write `Host: name:443`.
+        defaultPort: 443,
+        path: url.pathname + url.search,
+        headers,
+        // No agent: https.request then opens the socket with createConnection.
+        createConnection: this.connector(realHost, realPort) as unknown as https.RequestOptions['createConnection'],
+      });
+      req.signal?.addEventListener('abort', onAbort, { once: true });
+      request.on('error', (err) => {
+        finish(new AccessError('network', `Cannot reach ${url.host}${rerouted}: ${describeError(err)}`, {
+          hint: tlsHint(err),
+          cause: err,
+        }));
+      });
+      request.on('response', (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.maxBodyBytes) {
+            finish(new AccessError('http', `Response from ${url.host} is larger than ${this.maxBodyBytes} bytes`));
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('error', (err) => finish(new AccessError('network', `Connection to ${url.host} broke: ${describeError(err)}`, { cause: err })));
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          this.log.debug(`${req.method} ${where} -> ${status}`);
+          finish(undefined, {
+            status,
+            headers: res.headers,
+            setCookies: parseSetCookies(res.headers['set-cookie'] ?? []),
+            body: Buffer.concat(chunks),
+            url,
+          });
+        });
+      });
+      request.end(req.body);
+    });
+  }
+
+  /**
+   * What the `ws` client needs to take the same route with the same trust: a
+   * `createConnection` (ws hands it to https.request, which then opens the
+   * socket through it; the Host header stays the URL's) and the CA.
+   */
+  wsOptions(url: URL): ClientOptions {
+    const realHost = unbracket(url.hostname);
+    const secure = url.protocol === 'wss:' || url.protocol === 'https:';
+    const realPort = url.port ? Number(url.port) : secure ? 443 : 80;
+    const options: ClientOptions = {
+      headers: { 'user-agent': this.userAgent },
+      handshakeTimeout: this.timeoutMs,
+      followRedirects: false,
+      createConnection: this.connector(realHost, realPort) as unknown as ClientOptions['createConnection'],
+    };
+    if (this.ca) options.ca = this.ca;
+    return options;
+  }
+}
+
+function lowerKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;
+  return out;
+}
+
+function cancelled(url: URL, signal: AbortSignal | undefined): AccessError {
+  return new AccessError('network', `Request to ${url.host} was cancelled`, { cause: signal?.reason });
+}
+
+function formatSeconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
+}
+
+function tlsHint(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME/.test(code)) {
+    return 'The server certificate is not trusted. Behind a TLS-inspecting proxy, point NODE_EXTRA_CA_CERTS (or the extension setting) at its CA.';
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'Check the host name and the DNS / network connection.';
+  if (code === 'ECONNREFUSED') return 'Nothing is listening there. Check the host, and ACCESS_SSH_CONNECT_TO if set.';
+  return undefined;
+}
+
+/** Parse Set-Cookie header lines (RFC 6265 §5.2, leniently). */
+export function parseSetCookies(lines: readonly string[]): Cookie[] {
+  const cookies: Cookie[] = [];
+  for (const line of lines) {
+    const cookie = parseSetCookie(line);
+    if (cookie) cookies.push(cookie);
+  }
+  return cookies;
+}
+
+export function parseSetCookie(line: string): Cookie | undefined {
+  const parts = line.split(';');
+  const pair = parts.shift() ?? '';
+  const eq = pair.indexOf('=');
+  if (eq <= 0) return undefined;
+  const name = pair.slice(0, eq).trim();
+  let value = pair.slice(eq + 1).trim();
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+  if (name === '') return undefined;
+  const cookie: { -readonly [K in keyof Cookie]: Cookie[K] } = { name, value };
+  for (const attr of parts) {
+    const i = attr.indexOf('=');
+    const key = (i < 0 ? attr : attr.slice(0, i)).trim().toLowerCase();
+    const val = i < 0 ? '' : attr.slice(i + 1).trim();
+    if (key === 'expires') {
+      const t = Date.parse(val);
+      if (!Number.isNaN(t)) cookie.expires = new Date(t);
+    } else if (key === 'max-age') {
+      if (/^-?[0-9]+$/.test(val)) cookie.maxAge = Number(val);
+    } else if (key === 'path') {
+      cookie.path = val;
+    } else if (key === 'domain') {
+      cookie.domain = val.replace(/^\./, '');
+    }
+  }
+  return cookie;
+}

@@ -1,0 +1,76 @@
+// Unverified reading of Access JWTs. The client never verifies app or org
+// tokens (the edge does); it only needs their expiry, audience, issuer and
+// e-mail to decide whether a stored token is still worth sending.
+
+import { decodeJwt } from 'jose';
+import type { AccessClaims } from './types.js';
+import { AccessError } from './errors.js';
+
+/**
+ * Decode a JWT's claims without verifying its signature. `aud` may be a string
+ * or an array of strings (app tokens use both) and is returned as an array.
+ * Throws AccessError('jwt') for anything that is not a usable Access JWT.
+ */
+export function decodeClaims(token: string): AccessClaims {
+  let payload: Record<string, unknown>;
+  try {
+    payload = decodeJwt(token.trim());
+  } catch (err) {
+    // jose's message describes the structure, never the token itself.
+    throw new AccessError('jwt', `Not a valid JWT: ${err instanceof Error ? err.message : 'decode failed'}`);
+  }
+  const aud = normaliseAud(payload['aud']);
+  const exp = payload['exp'];
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new AccessError('jwt', 'JWT has no numeric "exp" claim');
+  const iss = payload['iss'];
+  if (typeof iss !== 'string' || iss === '') throw new AccessError('jwt', 'JWT has no "iss" claim');
+
+  const claims: { -readonly [K in keyof AccessClaims]: AccessClaims[K] } = { aud, exp, iss };
+  const email = optionalString(payload, 'email');
+  if (email !== undefined) claims.email = email;
+  const sub = optionalString(payload, 'sub');
+  if (sub !== undefined) claims.sub = sub;
+  const type = optionalString(payload, 'type');
+  if (type !== undefined) claims.type = type;
+  const iat = optionalNumber(payload, 'iat');
+  if (iat !== undefined) claims.iat = iat;
+  const nbf = optionalNumber(payload, 'nbf');
+  if (nbf !== undefined) claims.nbf = nbf;
+  return claims;
+}
+
+function normaliseAud(aud: unknown): string[] {
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud)) {
+    if (!aud.every((a): a is string => typeof a === 'string')) {
+      throw new AccessError('jwt', 'JWT "aud" array contains non-string elements');
+    }
+    return [...aud];
+  }
+  throw new AccessError('jwt', 'JWT "aud" is not a string or an array of strings');
+}
+
+function optionalString(payload: Record<string, unknown>, name: string): string | undefined {
+  const v = payload[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new AccessError('jwt', `JWT "${name}" claim is not a string`);
+  return v;
+}
+
+function optionalNumber(payload: Record<string, unknown>, name: string): number | undefined {
+  const v = payload[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new AccessError('jwt', `JWT "${name}" claim is not a number`);
+  return v;
+}
+
+/** cloudflared's rule: expired once now is past `exp` (a token is good through its exp second). */
+export function isExpired(claims: Pick<AccessClaims, 'exp'>, nowSeconds: number = Date.now() / 1000): boolean {
+  return Math.floor(nowSeconds) > claims.exp;
+}
+
+/** `jdoe@example.com` → `jdoe`: the Unix user name Access certificates are issued for. */
+export function emailLocalPart(email: string): string {
+  const at = email.lastIndexOf('@');
+  return at < 0 ? email : email.slice(0, at);
+}

@@ -1,0 +1,108 @@
+// Test helpers: a loopback HTTPS server with a throwaway self-signed
+// certificate for the sandbox's names, and temp dirs.
+
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { TLSSocket } from 'node:tls';
+import { HttpClient } from '../../../src/access/http.js';
+import { parseConnectTo } from '../../../src/access/connect-to.js';
+
+export function tempDir(prefix = 'access-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export interface TestCert {
+  readonly key: string;
+  readonly cert: string;
+  readonly certFile: string;
+}
+
+let cached: TestCert | undefined;
+
+/** A self-signed certificate for the sandbox names, made once per process. */
+export function testCert(): TestCert {
+  if (cached) return cached;
+  const dir = tempDir('access-cert-');
+  const keyFile = path.join(dir, 'key.pem');
+  const certFile = path.join(dir, 'cert.pem');
+  execFileSync('/usr/bin/openssl', [
+    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    '-keyout', keyFile, '-out', certFile, '-subj', '/CN=sandbox.test',
+    '-addext', 'subjectAltName=DNS:sandbox.test,DNS:*.sandbox.test,DNS:sandbox.cloudflareaccess.com,DNS:*.cloudflareaccess.com,DNS:login.cloudflareaccess.org,DNS:app.example.com',
+  ], { stdio: 'ignore' });
+  cached = { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
+  return cached;
+}
+
+export interface SeenRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly host: string;
+  readonly sni: string | false;
+  readonly headers: IncomingMessage['headers'];
+  readonly body: Buffer;
+}
+
+export type Handler = (req: SeenRequest, res: ServerResponse) => void | Promise<void>;
+
+export interface TestServer {
+  readonly port: number;
+  readonly seen: SeenRequest[];
+  readonly server: https.Server;
+  /** An HttpClient that routes every host to this server and trusts its certificate. */
+  client(opts?: { timeoutMs?: number }): HttpClient;
+  close(): Promise<void>;
+}
+
+export async function startServer(handler: Handler): Promise<TestServer> {
+  const { key, cert } = testCert();
+  const seen: SeenRequest[] = [];
+  const server = https.createServer({ key, cert }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const seenReq: SeenRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        host: req.headers.host ?? '',
+        sni: (req.socket as TLSSocket).servername ?? false,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
+      seen.push(seenReq);
+      Promise.resolve(handler(seenReq, res)).catch((err: unknown) => {
+        res.statusCode = 599;
+        res.end(String(err));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    seen,
+    server,
+    client: (opts = {}) => new HttpClient({
+      connectTo: parseConnectTo(`::127.0.0.1:${port}`),
+      extraCaPem: cert,
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    }),
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+/** An unsigned JWT-shaped string with the given claims (decodeClaims never verifies). */
+export function fakeJwt(claims: Record<string, unknown>, header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' }): string {
+  const enc = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+  return `${enc(header)}.${enc(claims)}.${Buffer.from('signature').toString('base64url')}`;
+}
+
+export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
