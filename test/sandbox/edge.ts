@@ -1,0 +1,573 @@
+// The sandbox Access edge: one HTTPS server that answers for every host name of the
+// wire contract (DESIGN §3), routed by the Host header:
+//   *.sandbox.test                 the Access applications (metadata, login page, carrier, exchange)
+//   sandbox.cloudflareaccess.com   the team domain (JWKS, team login, cert_sign)
+//   login.cloudflareaccess.org     the transfer service
+//   admin.sandbox.test, localhost  the sandbox's own admin API (counters, options, revoke)
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server } from 'node:https';
+import { connect as netConnect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import nacl from 'tweetnacl';
+import { createWebSocketStream, WebSocketServer } from 'ws';
+import { cookies, escapeHtml, hostOf, page, readBody, redirect, send, sendError, sendJson } from './http-util';
+import { requireTool, run } from './exec';
+import type { SshCa } from './ssh-ca';
+import {
+  ADMIN_HOST,
+  appAud,
+  ISSUER,
+  isAppHost,
+  randomId,
+  TEAM_DOMAIN,
+  TRANSFER_HOST,
+  type Endpoint,
+  type Fault,
+  type SandboxState,
+} from './state';
+import type { TeamKeys } from './team-keys';
+import { TokenMint, type AccessClaims } from './tokens';
+
+export interface Origin {
+  host: string;
+  port: number;
+}
+
+export interface EdgeDeps {
+  state: SandboxState;
+  keys: TeamKeys;
+  sshCa: SshCa;
+  tls: { keyPem: string; certPem: string };
+  /** Where an accepted carrier connection goes, per app host (undefined: refuse with 502). */
+  origin(host: string): Origin | undefined;
+  /** Admin API hook (admin.sandbox.test); returns false when the path is unknown. */
+  admin?(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+  /** Work directory for scratch files (wrong-key certificates). */
+  dir: string;
+  log?(line: string): void;
+}
+
+const CLI_PATH = '/cdn-cgi/access/cli';
+const CERTS_PATH = '/cdn-cgi/access/certs';
+const LOGIN_PATH = '/cdn-cgi/access/login';
+const AUTHORIZED_PATH = '/cdn-cgi/access/authorized';
+const CERT_SIGN_PATH = '/cdn-cgi/access/cert_sign';
+const TRANSFER_PREFIX = '/transfer/';
+
+/** Decodes a NaCl box public key as the CLI sends it (base64url, padded or not). */
+function decodeBoxKey(s: string): Uint8Array | undefined {
+  if (!/^[A-Za-z0-9_-]{43}=?$/.test(s)) return undefined;
+  const buf = Buffer.from(s.replace(/=+$/, ''), 'base64url');
+  return buf.length === 32 ? new Uint8Array(buf) : undefined;
+}
+
+/** Go's base64.URLEncoding: base64url with padding. */
+function goUrlEncoding(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function principalOf(email: string): string {
+  return email.slice(0, email.lastIndexOf('@'));
+}
+
+export class Edge {
+  readonly server: Server;
+  readonly mint: TokenMint;
+  private readonly wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  private readonly sockets = new Set<Socket>();
+  private readonly pipes = new Set<{ close(): void }>();
+  private readonly state: SandboxState;
+
+  constructor(private readonly deps: EdgeDeps) {
+    this.state = deps.state;
+    this.mint = new TokenMint(deps.keys, deps.state);
+    this.server = createHttpsServer({ key: deps.tls.keyPem, cert: deps.tls.certPem });
+    this.server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    this.server.on('secureConnection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.handle(req, res).catch((err: Error) => {
+        this.log(`error on ${req.method} ${hostOf(req)}${req.url}: ${err.stack ?? err.message}`);
+        if (!res.headersSent) sendError(res, 500, 'sandbox edge error: ' + err.message);
+        else res.destroy();
+      });
+    });
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.upgrade(req, socket, head).catch((err: Error) => {
+        this.log(`upgrade error: ${err.stack ?? err.message}`);
+        socket.destroy();
+      });
+    });
+  }
+
+  listen(port: number, host = '127.0.0.1'): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const waiters of this.state.transferWaiters.values()) for (const w of waiters) w();
+    for (const p of this.pipes) p.close();
+    for (const c of this.wss.clients) c.terminate();
+    this.wss.close();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+      this.server.closeAllConnections?.();
+    });
+  }
+
+  private log(line: string): void {
+    this.deps.log?.(line);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /**
+   * The one place faults are applied. Returns true when the fault answered (or dropped)
+   * the request; false when the endpoint should be served (possibly after a stall).
+   */
+  private async applyFault(endpoint: Endpoint, res: ServerResponse): Promise<boolean> {
+    const f = this.state.takeFault(endpoint);
+    if (!f) return false;
+    return this.applyHttpFault(f, res);
+  }
+
+  private async applyHttpFault(f: Fault, res: ServerResponse): Promise<boolean> {
+    if (f.delayMs) await sleep(f.delayMs);
+    if (f.hang) return true; // never answer; close() destroys the socket
+    if (f.reset) {
+      res.socket?.destroy();
+      return true;
+    }
+    if (f.status !== undefined) {
+      if (f.body !== undefined) send(res, f.status, f.body, { 'content-type': f.contentType ?? 'text/plain' });
+      else sendError(res, f.status, `sandbox fault: status ${f.status}`);
+      return true;
+    }
+    // Only a stall, or a certificate fault handled by the endpoint: serve normally.
+    if (f.certificate) (res as unknown as { certificateFault?: Fault['certificate'] }).certificateFault = f.certificate;
+    return false;
+  }
+
+  // ---------------------------------------------------------------- routing
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = hostOf(req);
+    const url = new URL(req.url ?? '/', `https://${host || 'localhost'}`);
+    this.state.prune();
+    if (host === ADMIN_HOST || host === 'localhost' || host === '127.0.0.1') {
+      if (this.deps.admin && (await this.deps.admin(req, res, url.pathname))) return;
+      sendError(res, 404, `no such admin endpoint ${url.pathname}`);
+      return;
+    }
+    if (host === TEAM_DOMAIN) return this.team(req, res, url);
+    if (host === TRANSFER_HOST) return this.transfer(req, res, url);
+    if (isAppHost(host)) return this.app(req, res, url, host);
+    send(res, 404, `no Access application at ${host}\n`, { 'content-type': 'text/plain' });
+  }
+
+  // ---------------------------------------------------------------- app host
+
+  private async app(req: IncomingMessage, res: ServerResponse, url: URL, host: string): Promise<void> {
+    const aud = appAud(host);
+    if (req.headers['cf-access-metadata-request'] === 'true') {
+      this.state.counters.metadata += 1;
+      if (await this.applyFault('metadata', res)) return;
+      const jwt = await this.deps.keys.sign({
+        type: 'match',
+        hostname: host,
+        auth_domain: TEAM_DOMAIN,
+        aud,
+        app_hostname: host,
+        iat: Math.floor(Date.now() / 1000),
+      });
+      redirect(res, this.teamLoginUrl(host, aud, url.pathname + url.search).url, { 'cf-access-metadata': jwt });
+      return;
+    }
+    if (url.pathname === CLI_PATH) return this.cli(req, res, url, host, aud);
+    if (url.pathname === AUTHORIZED_PATH) return this.authorized(req, res, url, host);
+
+    // The protected application itself: valid app token (cookie or header) → the origin page.
+    const presented = cookies(req).get('CF_Authorization') ?? (req.headers['cf-access-token'] as string | undefined);
+    if (presented) {
+      try {
+        const claims = await this.mint.check(presented, { kind: 'app', host });
+        send(res, 200, `sandbox origin ${host}: signed in as ${claims.email}\n`, { 'content-type': 'text/plain' });
+        return;
+      } catch {
+        // fall through to the login redirect, as Access does
+      }
+    }
+    this.state.counters.appRedirects += 1;
+    if (await this.applyFault('appRedirect', res)) return;
+    const session = randomId(16);
+    const { url: location, ref } = this.teamLoginUrl(host, aud, url.pathname + url.search);
+    this.state.appSessions.set(session, { host, aud, redirectUrl: url.pathname + url.search, expires: Date.now() + 5 * 60_000 });
+    this.state.loginRefs.set(ref, session);
+    redirect(res, location, { 'set-cookie': `CF_AppSession=${session}; Path=/; Secure; HttpOnly; SameSite=None` });
+  }
+
+  private teamLoginUrl(host: string, aud: string, redirectUrl: string): { url: string; ref: string } {
+    const ref = randomId(12);
+    const q = new URLSearchParams({ kid: aud, redirect_url: redirectUrl || '/', meta: ref });
+    return { url: `https://${TEAM_DOMAIN}${LOGIN_PATH}/${host}?${q.toString()}`, ref };
+  }
+
+  /** The CLI login page: plays the identity provider (a form, or auto-approval). */
+  private async cli(req: IncomingMessage, res: ServerResponse, url: URL, host: string, aud: string): Promise<void> {
+    let params = url.searchParams;
+    let approveAs: string | undefined;
+    if (req.method === 'POST') {
+      params = new URLSearchParams(await readBody(req));
+      approveAs = (params.get('email') ?? '').trim();
+    } else if (req.method === 'GET' || req.method === 'HEAD') {
+      this.state.counters.loginPage += 1;
+      if (await this.applyFault('loginPage', res)) return;
+      const auto = this.state.options.autoApprove;
+      if (auto) approveAs = typeof auto === 'string' ? auto : this.state.options.defaultEmail;
+    } else {
+      sendError(res, 405, 'method not allowed');
+      return;
+    }
+    const token = params.get('token') ?? '';
+    const clientKey = decodeBoxKey(token);
+    if (!clientKey) {
+      send(res, 400, page('Bad login request', '<h1>Bad login request</h1><p>The <code>token</code> parameter is not a NaCl box public key.</p>'), { 'content-type': 'text/html; charset=utf-8' });
+      return;
+    }
+    if (params.get('aud') !== aud) {
+      send(res, 400, page('Unknown application', `<h1>Unknown application</h1><p>The <code>aud</code> parameter does not name ${escapeHtml(host)}.</p>`), { 'content-type': 'text/html; charset=utf-8' });
+      return;
+    }
+    if (approveAs === undefined) {
+      const hidden = ['token', 'aud', 'redirect_url', 'send_org_token', 'edge_token_transfer', 'close_interstitial']
+        .filter((k) => params.has(k))
+        .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(params.get(k) ?? '')}">`)
+        .join('\n');
+      const body = `<h1>Sign in to ${escapeHtml(host)}</h1>
+<p>Cloudflare Access sandbox (<code>${escapeHtml(TEAM_DOMAIN)}</code>). This page plays the identity provider: choose who you are.</p>
+<form method="post" action="${CLI_PATH}">
+${hidden}
+<label for="email">E-mail</label>
+<input type="email" id="email" name="email" value="${escapeHtml(this.state.options.defaultEmail)}" required>
+<button type="submit" id="approve">Approve</button>
+</form>
+<p class="muted">The command line that opened this page receives its tokens once you approve.</p>`;
+      send(res, 200, page(`Sign in – ${host}`, body), { 'content-type': 'text/html; charset=utf-8' });
+      return;
+    }
+    if (!/^[a-z_][a-z0-9._-]*@[a-z0-9.-]+$/i.test(approveAs)) {
+      sendError(res, 400, `not an e-mail address: ${approveAs}`);
+      return;
+    }
+    if (await this.applyFault('approve', res)) return;
+    await this.approve(host, approveAs, clientKey);
+    const close = params.get('close_interstitial') === 'true' ? '<script>window.close()</script>' : '';
+    send(
+      res,
+      200,
+      page('Signed in', `<h1 id="done">You may close this tab</h1><p>Signed in to ${escapeHtml(host)} as <b>${escapeHtml(approveAs)}</b>. Go back to your terminal or editor.</p>${close}`),
+      { 'content-type': 'text/html; charset=utf-8' },
+    );
+  }
+
+  /** Mints the token pair and seals it for the transfer service. */
+  private async approve(host: string, email: string, clientKey: Uint8Array): Promise<void> {
+    this.state.counters.approvals += 1;
+    const [appToken, orgToken] = await Promise.all([this.mint.appToken(host, email), this.mint.orgToken(email)]);
+    const edgeKeys = nacl.box.keyPair();
+    const nonce = nacl.randomBytes(nacl.box.nonceLength);
+    const message = new TextEncoder().encode(JSON.stringify({ app_token: appToken, org_token: orgToken }));
+    const boxed = nacl.box(message, nonce, clientKey, edgeKeys.secretKey);
+    const sealed = Buffer.concat([Buffer.from(nonce), Buffer.from(boxed)]);
+    const key = goUrlEncoding(clientKey);
+    this.state.deliveries.set(key, { body: sealed.toString('base64'), servicePublicKey: goUrlEncoding(edgeKeys.publicKey) });
+    const waiters = this.state.transferWaiters.get(key);
+    if (waiters) for (const w of waiters) w();
+  }
+
+  /** Last hop of the org → app exchange: needs the CF_AppSession cookie set on the first hop. */
+  private async authorized(req: IncomingMessage, res: ServerResponse, url: URL, host: string): Promise<void> {
+    if (await this.applyFault('authorized', res)) return;
+    const code = this.state.authCodes.get(url.searchParams.get('token') ?? '');
+    const session = cookies(req).get('CF_AppSession');
+    if (!code || code.host !== host) {
+      sendError(res, 400, 'unknown or expired authorization code');
+      return;
+    }
+    if (!session || session !== code.session) {
+      sendError(res, 403, 'missing or mismatched CF_AppSession cookie');
+      return;
+    }
+    this.state.authCodes.delete(url.searchParams.get('token') ?? '');
+    const app = this.state.appSessions.get(session);
+    this.state.appSessions.delete(session);
+    const appToken = await this.mint.appToken(host, code.email);
+    const exp = new Date((Math.floor(Date.now() / 1000) + this.state.options.appTokenTtlSeconds) * 1000);
+    this.state.counters.exchanges += 1;
+    redirect(res, app?.redirectUrl ?? '/', {
+      'set-cookie': [
+        `CF_Authorization=${appToken}; Expires=${exp.toUTCString()}; Path=/; Secure; HttpOnly; SameSite=None`,
+        `CF_AppSession=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/; Secure; HttpOnly`,
+      ],
+    });
+  }
+
+  // ---------------------------------------------------------------- team host
+
+  private async team(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (url.pathname === CERTS_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
+      this.state.counters.jwks += 1;
+      if (await this.applyFault('jwks', res)) return;
+      sendJson(res, 200, this.deps.keys.jwks);
+      return;
+    }
+    if (url.pathname === CERT_SIGN_PATH) {
+      if (req.method !== 'POST') {
+        sendError(res, 405, 'method not allowed');
+        return;
+      }
+      return this.certSign(req, res);
+    }
+    if (url.pathname.startsWith(`${LOGIN_PATH}/`)) return this.teamLogin(req, res, url);
+    sendError(res, 404, `not found: ${url.pathname}`);
+  }
+
+  /** The team login endpoint: with a valid org token, straight back to the app; else the login page. */
+  private async teamLogin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    this.state.counters.teamLogins += 1;
+    if (await this.applyFault('teamLogin', res)) return;
+    const host = decodeURIComponent(url.pathname.slice(LOGIN_PATH.length + 1)).toLowerCase();
+    const orgToken = cookies(req).get('CF_Authorization');
+    const session = this.state.loginRefs.get(url.searchParams.get('meta') ?? '');
+    if (orgToken && isAppHost(host) && session) {
+      try {
+        const claims = await this.mint.check(orgToken, { kind: 'org' });
+        this.state.loginRefs.delete(url.searchParams.get('meta') ?? '');
+        const code = randomId(24);
+        this.state.authCodes.set(code, { session, email: claims.email, host, expires: Date.now() + 60_000 });
+        redirect(res, `https://${host}${AUTHORIZED_PATH}?token=${code}`);
+        return;
+      } catch (err) {
+        this.log(`team login: org token refused: ${(err as Error).message}`);
+      }
+    }
+    const body = `<h1>Sign in to ${escapeHtml(isAppHost(host) ? host : TEAM_DOMAIN)}</h1>
+<p>Cloudflare Access sandbox (<code>${escapeHtml(TEAM_DOMAIN)}</code>): you have no valid session for this team.</p>
+<p class="muted">Sign in from the command line with <code>access-ssh login https://${escapeHtml(host)}</code>.</p>`;
+    send(res, 200, page('Sign in', body), { 'content-type': 'text/html; charset=utf-8' });
+  }
+
+  private async certSign(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const fail = (status: number, message: string) => {
+      this.state.counters.certSignErrors += 1;
+      sendError(res, status, message);
+    };
+    if (await this.applyFault('certSign', res)) {
+      this.state.counters.certSignErrors += 1;
+      return;
+    }
+    const certificateFault = (res as unknown as { certificateFault?: Fault['certificate'] }).certificateFault;
+    let body: { public_key?: unknown; jwt?: unknown; issuer?: unknown };
+    try {
+      body = JSON.parse(await readBody(req)) as typeof body;
+    } catch {
+      return fail(400, 'request body is not JSON');
+    }
+    if (typeof body.public_key !== 'string' || typeof body.jwt !== 'string') return fail(400, 'public_key and jwt are required');
+    if (body.issuer !== undefined && body.issuer !== ISSUER) return fail(400, `issuer ${String(body.issuer)} is not ${ISSUER}`);
+    let claims: AccessClaims;
+    try {
+      claims = await this.mint.check(body.jwt, { kind: 'app' });
+    } catch (err) {
+      return fail(401, (err as Error).message);
+    }
+    const email = claims.email;
+    let principal = principalOf(email);
+    let publicKey = body.public_key;
+    const now = Math.floor(Date.now() / 1000);
+    let validAfter = new Date(now * 1000);
+    let validBefore = new Date((now + this.state.options.certTtlSeconds) * 1000);
+    if (certificateFault === 'wrong-key') publicKey = await this.foreignPublicKey();
+    if (certificateFault === 'expired') {
+      validAfter = new Date((now - 600) * 1000);
+      validBefore = new Date((now - 300) * 1000);
+    }
+    if (certificateFault === 'other-principal') principal = `${principal}-other`;
+    const serial = this.state.nextSerial();
+    let certificate: string;
+    try {
+      certificate = await this.deps.sshCa.sign({ publicKey, keyId: email, principals: [principal], validAfter, validBefore, serial });
+    } catch (err) {
+      return fail(400, `cannot sign public_key: ${(err as Error).message}`);
+    }
+    this.state.counters.certSigns += 1;
+    this.state.lastCertificate = certificate;
+    sendJson(res, 200, {
+      id: randomId(16),
+      certificate,
+      expires_at: validBefore.toISOString().replace(/\.\d+Z$/, 'Z'),
+    });
+  }
+
+  private async foreignPublicKey(): Promise<string> {
+    const dir = mkdtempSync(join(this.deps.dir, 'foreign-'));
+    try {
+      await run(requireTool('ssh-keygen'), ['-q', '-t', 'ecdsa', '-b', '256', '-N', '', '-f', join(dir, 'k')]);
+      return readFileSync(join(dir, 'k.pub'), 'utf8').trim();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  // ---------------------------------------------------------------- transfer service
+
+  private async transfer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!url.pathname.startsWith(TRANSFER_PREFIX) || req.method !== 'GET') {
+      send(res, 404, 'not found\n', { 'content-type': 'text/plain' });
+      return;
+    }
+    this.state.counters.transferPolls += 1;
+    if (await this.applyFault('transfer', res)) return;
+    const raw = decodeURIComponent(url.pathname.slice(TRANSFER_PREFIX.length));
+    const keyBytes = decodeBoxKey(raw);
+    if (!keyBytes) {
+      send(res, 400, 'bad key\n', { 'content-type': 'text/plain' });
+      return;
+    }
+    const key = goUrlEncoding(keyBytes);
+    if (!this.state.deliveries.has(key)) {
+      // Long-poll: wait for the approval, then answer (or 404 when the wait is over).
+      await new Promise<void>((resolve) => {
+        const waiters = this.state.transferWaiters.get(key) ?? new Set<() => void>();
+        this.state.transferWaiters.set(key, waiters);
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          if (waiters.size === 0) this.state.transferWaiters.delete(key);
+          res.off('close', done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.state.options.transferWaitMs);
+        waiters.add(done);
+        res.once('close', done);
+      });
+    }
+    if (res.destroyed || res.writableEnded) return;
+    const delivery = this.state.deliveries.get(key);
+    if (!delivery) {
+      send(res, 404, 'not found\n', { 'content-type': 'text/plain' });
+      return;
+    }
+    // One-shot: the sealed tokens are gone once delivered.
+    this.state.deliveries.delete(key);
+    this.state.counters.transferDeliveries += 1;
+    send(res, 200, delivery.body, { 'content-type': 'text/plain', 'service-public-key': delivery.servicePublicKey });
+  }
+
+  // ---------------------------------------------------------------- carrier (websocket)
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    const host = hostOf(req);
+    const rawReply = (status: string, headers: Record<string, string> = {}) => {
+      const lines = [`HTTP/1.1 ${status}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), 'Content-Length: 0', 'Connection: close', '', ''];
+      socket.end(lines.join('\r\n'));
+    };
+    if (!isAppHost(host)) {
+      rawReply('404 Not Found');
+      return;
+    }
+    const fault = this.state.takeFault('carrier');
+    if (fault) {
+      if (fault.delayMs) await sleep(fault.delayMs);
+      if (fault.hang) return;
+      if (fault.reset) {
+        socket.destroy();
+        return;
+      }
+      if (fault.status !== undefined) {
+        rawReply(`${fault.status} Sandbox Fault`);
+        return;
+      }
+    }
+    const aud = appAud(host);
+    let who: string | undefined;
+    let viaServiceToken = false;
+    const id = req.headers['cf-access-client-id'];
+    const secret = req.headers['cf-access-client-secret'];
+    const token = (req.headers['cf-access-token'] as string | undefined) ?? cookies(req).get('CF_Authorization');
+    if (typeof id === 'string' && typeof secret === 'string') {
+      const st = this.state.options.serviceTokens.find((t) => t.clientId === id && t.clientSecret === secret);
+      if (st) {
+        who = st.name ?? `service token ${id}`;
+        viaServiceToken = true;
+      }
+    }
+    if (!who && token) {
+      try {
+        who = (await this.mint.check(token, { kind: 'app', host })).email;
+      } catch (err) {
+        this.log(`carrier ${host}: token refused: ${(err as Error).message}`);
+      }
+    }
+    if (!who) {
+      this.state.counters.carrierRefused += 1;
+      rawReply('302 Found', { Location: this.teamLoginUrl(host, aud, '/').url });
+      return;
+    }
+    const origin = this.deps.origin(host);
+    if (!origin) {
+      rawReply('502 Bad Gateway');
+      return;
+    }
+    this.state.counters.carrierAccepted += 1;
+    if (viaServiceToken) this.state.counters.carrierServiceToken += 1;
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const tcp = netConnect(origin.port, origin.host);
+      const stream = createWebSocketStream(ws);
+      const pipe = {
+        close: () => {
+          tcp.destroy();
+          stream.destroy();
+          ws.terminate();
+        },
+      };
+      this.pipes.add(pipe);
+      const end = () => {
+        this.pipes.delete(pipe);
+        pipe.close();
+      };
+      tcp.on('error', end);
+      stream.on('error', end);
+      tcp.on('close', () => {
+        this.pipes.delete(pipe);
+        if (ws.readyState === ws.OPEN) ws.close(1000);
+      });
+      stream.on('close', () => {
+        this.pipes.delete(pipe);
+        tcp.end();
+      });
+      // pipe() gives backpressure both ways.
+      stream.pipe(tcp);
+      tcp.pipe(stream);
+    });
+  }
+}

@@ -1,0 +1,261 @@
+// The sandbox's mutable state: options (switchable at run time), counters, faults, the
+// tokens it issued (for revocation), and the short-lived records of the login flows.
+import { createHash, randomBytes } from 'node:crypto';
+
+export const TEAM_DOMAIN = 'sandbox.cloudflareaccess.com';
+export const ISSUER = `https://${TEAM_DOMAIN}`;
+export const TRANSFER_HOST = 'login.cloudflareaccess.org';
+export const APP_SUFFIX = '.sandbox.test';
+export const DEFAULT_APP = 'ssh.sandbox.test';
+export const ADMIN_HOST = 'admin.sandbox.test';
+export const DEFAULT_EMAIL = 'jdoe@example.com';
+
+/** Every endpoint a fault can be attached to (also the names used in the counters). */
+export type Endpoint =
+  | 'metadata' // HEAD https://<app>/ with cf-access-metadata-request
+  | 'jwks' // GET https://<team>/cdn-cgi/access/certs
+  | 'loginPage' // GET https://<app>/cdn-cgi/access/cli
+  | 'approve' // POST https://<app>/cdn-cgi/access/cli (or the auto-approval)
+  | 'transfer' // GET https://login.cloudflareaccess.org/transfer/<key>
+  | 'appRedirect' // https://<app>/ without credentials: 302 to the team login
+  | 'teamLogin' // https://<team>/cdn-cgi/access/login/<app>
+  | 'authorized' // https://<app>/cdn-cgi/access/authorized
+  | 'certSign' // POST https://<team>/cdn-cgi/access/cert_sign
+  | 'carrier'; // websocket upgrade on wss://<app>/
+
+/**
+ * One switchable fault. All faults live in `options.faults`, keyed by endpoint; the
+ * edge consults them in one place (`takeFault`) before serving an endpoint.
+ */
+export interface Fault {
+  /** Answer with this HTTP status instead of serving the endpoint. */
+  status?: number;
+  /** Raw body for `status` (default: JSON `{"status","message"}`). Use any text for non-JSON errors. */
+  body?: string;
+  contentType?: string;
+  /** Stall this long before answering (alone: a slow but correct answer). */
+  delayMs?: number;
+  /** Never answer (the socket stays open until the client gives up or the sandbox stops). */
+  hang?: boolean;
+  /** Destroy the connection without an answer. */
+  reset?: boolean;
+  /** certSign only: answer 200 with a bad certificate. */
+  certificate?: 'wrong-key' | 'expired' | 'other-principal';
+  /** Apply this many times, then clear the fault (default: until changed). */
+  times?: number;
+}
+
+export type Faults = Partial<Record<Endpoint, Fault>>;
+
+export interface ServiceToken {
+  clientId: string;
+  clientSecret: string;
+  /** Identity the service token stands for (only for logs). */
+  name?: string;
+}
+
+export interface SandboxOptions {
+  /** Approve logins on GET of the login page: true = the default e-mail, or a given e-mail; false = show the form. */
+  autoApprove: boolean | string;
+  /** E-mail prefilled in the login form and used by autoApprove: true. */
+  defaultEmail: string;
+  appTokenTtlSeconds: number;
+  orgTokenTtlSeconds: number;
+  certTtlSeconds: number;
+  /** How long a transfer poll waits for the approval before answering 404. */
+  transferWaitMs: number;
+  serviceTokens: ServiceToken[];
+  faults: Faults;
+}
+
+export const DEFAULT_OPTIONS: SandboxOptions = {
+  autoApprove: true,
+  defaultEmail: DEFAULT_EMAIL,
+  appTokenTtlSeconds: 3600,
+  orgTokenTtlSeconds: 86400,
+  certTtlSeconds: 180,
+  transferWaitMs: 8000,
+  serviceTokens: [],
+  faults: {},
+};
+
+export interface Counters {
+  metadata: number;
+  jwks: number;
+  loginPage: number;
+  approvals: number;
+  transferPolls: number;
+  transferDeliveries: number;
+  appRedirects: number;
+  teamLogins: number;
+  exchanges: number;
+  certSigns: number;
+  certSignErrors: number;
+  carrierAccepted: number;
+  carrierServiceToken: number;
+  carrierRefused: number;
+  /** Serial of the last certificate issued (0: none yet). */
+  lastSerial: number;
+  faultsApplied: number;
+}
+
+export function zeroCounters(): Counters {
+  return {
+    metadata: 0,
+    jwks: 0,
+    loginPage: 0,
+    approvals: 0,
+    transferPolls: 0,
+    transferDeliveries: 0,
+    appRedirects: 0,
+    teamLogins: 0,
+    exchanges: 0,
+    certSigns: 0,
+    certSignErrors: 0,
+    carrierAccepted: 0,
+    carrierServiceToken: 0,
+    carrierRefused: 0,
+    lastSerial: 0,
+    faultsApplied: 0,
+  };
+}
+
+/** Per-app audience tag: like Access's, a 64-hex-digit string, one per application. */
+export function appAud(hostname: string): string {
+  return createHash('sha256').update(`access-app:${hostname.toLowerCase()}`).digest('hex');
+}
+
+export const TEAM_AUD = createHash('sha256').update(`access-org:${TEAM_DOMAIN}`).digest('hex');
+
+export function isAppHost(host: string): boolean {
+  return host.endsWith(APP_SUFFIX) && host !== ADMIN_HOST && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?\.sandbox\.test$/.test(host);
+}
+
+export function tokenHash(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export function randomId(bytes = 16): string {
+  return randomBytes(bytes).toString('hex');
+}
+
+export interface Delivery {
+  body: string;
+  servicePublicKey: string;
+}
+
+export interface AppSession {
+  host: string;
+  aud: string;
+  redirectUrl: string;
+  expires: number;
+}
+
+export interface AuthCode {
+  session: string;
+  email: string;
+  host: string;
+  expires: number;
+}
+
+/** Merges a partial options object; in `faults`, a null/undefined value clears that fault. */
+export function mergeOptions(current: SandboxOptions, patch: Partial<SandboxOptions> | Record<string, unknown>): SandboxOptions {
+  const next: SandboxOptions = { ...current, faults: { ...current.faults } };
+  for (const [key, value] of Object.entries(patch)) {
+    if (key === 'faults') {
+      if (value === null) {
+        next.faults = {};
+        continue;
+      }
+      for (const [ep, f] of Object.entries((value ?? {}) as Record<string, Fault | null | undefined>)) {
+        if (f === null || f === undefined) delete next.faults[ep as Endpoint];
+        else next.faults[ep as Endpoint] = { ...f };
+      }
+      continue;
+    }
+    if (!(key in DEFAULT_OPTIONS)) throw new Error(`unknown sandbox option ${key}`);
+    if (value === undefined) continue;
+    (next as unknown as Record<string, unknown>)[key] = value;
+  }
+  return next;
+}
+
+export class SandboxState {
+  options: SandboxOptions;
+  counters: Counters = zeroCounters();
+  lastCertificate: string | undefined;
+  private serial = 0;
+  /** Hashes of tokens this edge issued, by kind, and those revoked. */
+  readonly issued = { app: new Set<string>(), org: new Set<string>() };
+  readonly revoked = new Set<string>();
+  /** Transfer service: sealed token pairs waiting for the CLI, by box public key. */
+  readonly deliveries = new Map<string, Delivery>();
+  readonly transferWaiters = new Map<string, Set<() => void>>();
+  readonly appSessions = new Map<string, AppSession>();
+  readonly loginRefs = new Map<string, string>();
+  readonly authCodes = new Map<string, AuthCode>();
+
+  constructor(options: Partial<SandboxOptions> = {}) {
+    this.options = mergeOptions(DEFAULT_OPTIONS, options);
+  }
+
+  nextSerial(): number {
+    this.serial += 1;
+    this.counters.lastSerial = this.serial;
+    return this.serial;
+  }
+
+  setOptions(patch: Partial<SandboxOptions> | Record<string, unknown>): SandboxOptions {
+    this.options = mergeOptions(this.options, patch);
+    return this.options;
+  }
+
+  resetCounters(): void {
+    const lastSerial = this.counters.lastSerial;
+    this.counters = Object.assign(this.counters, zeroCounters(), { lastSerial });
+  }
+
+  /** Returns the fault to apply now (and counts it down), or undefined. */
+  takeFault(endpoint: Endpoint): Fault | undefined {
+    const f = this.options.faults[endpoint];
+    if (!f) return undefined;
+    if (f.times !== undefined) {
+      if (f.times <= 0) {
+        delete this.options.faults[endpoint];
+        return undefined;
+      }
+      f.times -= 1;
+      if (f.times === 0) delete this.options.faults[endpoint];
+    }
+    this.counters.faultsApplied += 1;
+    return f;
+  }
+
+  recordIssued(kind: 'app' | 'org', token: string): void {
+    this.issued[kind].add(tokenHash(token));
+  }
+
+  isRevoked(token: string): boolean {
+    return this.revoked.has(tokenHash(token));
+  }
+
+  /** Revokes every token issued so far (app, org or both); tokens issued later are valid. */
+  revokeAll(kind: 'app' | 'org' | 'all' = 'all'): number {
+    let n = 0;
+    for (const k of ['app', 'org'] as const) {
+      if (kind !== 'all' && kind !== k) continue;
+      for (const h of this.issued[k]) {
+        this.revoked.add(h);
+        n += 1;
+      }
+      this.issued[k].clear();
+    }
+    return n;
+  }
+
+  /** Drops expired login-flow records. */
+  prune(now = Date.now()): void {
+    for (const [k, v] of this.appSessions) if (v.expires < now) this.appSessions.delete(k);
+    for (const [k, v] of this.authCodes) if (v.expires < now) this.authCodes.delete(k);
+  }
+}
