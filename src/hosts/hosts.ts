@@ -1,0 +1,232 @@
+// The host list: user settings (`accessSsh.hosts`) and, in a trusted workspace,
+// the repository's `.vscode/access-hosts.json`. Every entry is validated before
+// it is used, because a host name ends up in ssh_config and on a command line;
+// an entry that fails is reported (shown to the user as an error), never used.
+
+import { validateHostname } from '../ssh/validate.js';
+
+export type HostSource = 'settings' | 'repo';
+
+export interface HostEntry {
+  /** The Access application host name, lower case, validated. */
+  readonly hostname: string;
+  /** What the view shows; the host name when not given. */
+  readonly label?: string;
+  /** The remote folder Remote-SSH opens (absolute path). */
+  readonly path?: string;
+  readonly source: HostSource;
+}
+
+export interface HostProblem {
+  readonly source: HostSource;
+  /** Index of the entry in its list. */
+  readonly index: number;
+  /** A printable, bounded rendering of the bad value (control characters escaped). */
+  readonly value: string;
+  readonly message: string;
+}
+
+export interface HostList {
+  readonly hosts: HostEntry[];
+  readonly problems: HostProblem[];
+}
+
+/** The repository file that suggests hosts (read only in a trusted workspace). */
+export const REPO_HOSTS_FILE = '.vscode/access-hosts.json';
+
+const MAX_ENTRIES = 5000;
+const MAX_LABEL = 100;
+const MAX_PATH = 1024;
+
+/**
+ * A printable, bounded form of any value, for an error message: control
+ * characters are escaped so a hostile entry cannot forge lines in the log.
+ */
+export function displayValue(value: unknown): string {
+  let text: string;
+  if (typeof value === 'string') text = JSON.stringify(value);
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value);
+    } catch {
+      text = String(value);
+    }
+  }
+  // JSON.stringify escapes C0 controls; escape the rest (DEL, C1, line/paragraph separators, bidi).
+  text = text.replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.length > 80 ? text.slice(0, 77) + '...' : text;
+}
+
+/**
+ * Normalise a host name as a user may type it: trimmed, lower case, and a
+ * pasted `https://host/` URL reduced to its host. Then validated by src/ssh.
+ * Throws with a message when the value cannot be a host.
+ */
+export function normaliseHostname(input: string): string {
+  let host = input.trim();
+  if (/^https?:\/\//i.test(host)) {
+    let url: URL;
+    try {
+      url = new URL(host);
+    } catch {
+      throw new Error('not a valid URL');
+    }
+    if (url.username || url.password || url.port || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+      throw new Error('give the host name only, without user, port, path or query');
+    }
+    host = url.hostname;
+  }
+  host = host.toLowerCase();
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  validateHostname(host);
+  return host;
+}
+
+function checkPath(value: unknown): string {
+  if (typeof value !== 'string') throw new Error('"path" must be a string');
+  if (value.length === 0 || value.length > MAX_PATH) throw new Error('"path" must be 1 to 1024 characters');
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error('"path" contains a control character');
+  if (!value.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(value)) {
+    throw new Error('"path" must be absolute (/home/me/src or C:/src)');
+  }
+  return value;
+}
+
+function checkLabel(value: unknown): string {
+  if (typeof value !== 'string') throw new Error('"label" must be a string');
+  const label = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+  if (label.length === 0) throw new Error('"label" is empty');
+  return label.length > MAX_LABEL ? label.slice(0, MAX_LABEL - 1) + '…' : label;
+}
+
+/** One entry: a host name string or `{hostname, label?, path?}`. Throws with a message when invalid. */
+export function parseHostEntry(raw: unknown, source: HostSource): HostEntry {
+  if (typeof raw === 'string') return { hostname: normaliseHostname(raw), source };
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new Error('an entry is a host name or an object { "hostname": ... }');
+  }
+  const obj = raw as Record<string, unknown>;
+  for (const key of Object.keys(obj)) {
+    if (key !== 'hostname' && key !== 'label' && key !== 'path') throw new Error(`unknown field ${displayValue(key)}`);
+  }
+  if (!Object.prototype.hasOwnProperty.call(obj, 'hostname') || typeof obj['hostname'] !== 'string') {
+    throw new Error('"hostname" must be a string');
+  }
+  const entry: { hostname: string; label?: string; path?: string; source: HostSource } = {
+    hostname: normaliseHostname(obj['hostname']),
+    source,
+  };
+  if (obj['label'] !== undefined) entry.label = checkLabel(obj['label']);
+  if (obj['path'] !== undefined) entry.path = checkPath(obj['path']);
+  return entry;
+}
+
+/** A list of entries (the setting's value, or the repo file's `hosts`). Duplicates keep the first. */
+export function parseHostList(raw: unknown, source: HostSource): HostList {
+  const hosts: HostEntry[] = [];
+  const problems: HostProblem[] = [];
+  if (raw === undefined || raw === null) return { hosts, problems };
+  if (!Array.isArray(raw)) {
+    problems.push({ source, index: -1, value: displayValue(raw), message: 'the host list must be an array' });
+    return { hosts, problems };
+  }
+  const seen = new Set<string>();
+  raw.slice(0, MAX_ENTRIES).forEach((item: unknown, index) => {
+    try {
+      const entry = parseHostEntry(item, source);
+      if (seen.has(entry.hostname)) return;
+      seen.add(entry.hostname);
+      hosts.push(entry);
+    } catch (err) {
+      problems.push({ source, index, value: displayValue(item), message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+  if (raw.length > MAX_ENTRIES) {
+    problems.push({ source, index: MAX_ENTRIES, value: `${raw.length} entries`, message: `only the first ${MAX_ENTRIES} hosts are used` });
+  }
+  return { hosts, problems };
+}
+
+/** `.vscode/access-hosts.json`: `{ "hosts": [...] }`. */
+export function parseRepoHostsFile(text: string): HostList {
+  let json: unknown;
+  try {
+    json = JSON.parse(stripJsonComments(text));
+  } catch (err) {
+    return {
+      hosts: [],
+      problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: `not valid JSON (${err instanceof Error ? err.message : String(err)})` }],
+    };
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    return { hosts: [], problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: 'expected an object { "hosts": [...] }' }] };
+  }
+  return parseHostList((json as Record<string, unknown>)['hosts'], 'repo');
+}
+
+/** Line and block comments outside strings, as VS Code's own JSON files allow. */
+function stripJsonComments(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (c === '/' && text[i + 1] === '*') {
+      i += 2;
+      while (i < text.length && !(text[i] === '*' && text[i + 1] === '/')) i++;
+      i++;
+    } else out += c;
+  }
+  return out;
+}
+
+/** Settings first, then the repo's hosts that settings do not already name. */
+export function mergeHosts(settings: HostList, repo?: HostList): HostList {
+  const hosts = [...settings.hosts];
+  const seen = new Set(hosts.map((h) => h.hostname));
+  for (const h of repo?.hosts ?? []) {
+    if (seen.has(h.hostname)) continue;
+    seen.add(h.hostname);
+    hosts.push(h);
+  }
+  return { hosts, problems: [...settings.problems, ...(repo?.problems ?? [])] };
+}
+
+/** The setting's new value with one host added (as a plain string unless it has a label or path). */
+export function addToSetting(current: unknown, hostname: string): unknown[] {
+  const list = Array.isArray(current) ? [...(current as unknown[])] : [];
+  const exists = list.some((item) => {
+    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
+    return typeof name === 'string' && name.trim().toLowerCase() === hostname;
+  });
+  if (!exists) list.push(hostname);
+  return list;
+}
+
+/** The setting's new value without a host (entries naming it in any case/form removed). */
+export function removeFromSetting(current: unknown, hostname: string): unknown[] {
+  const list = Array.isArray(current) ? (current as unknown[]) : [];
+  return list.filter((item) => {
+    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
+    if (typeof name !== 'string') return true;
+    try {
+      return normaliseHostname(name) !== hostname;
+    } catch {
+      return true;
+    }
+  });
+}
+
+export function describeProblem(p: HostProblem): string {
+  const where = p.source === 'repo' ? REPO_HOSTS_FILE : 'setting accessSsh.hosts';
+  return p.index >= 0 ? `${where}, entry ${p.index + 1} ${p.value}: ${p.message}` : `${where}: ${p.message}`;
+}
