@@ -1,0 +1,87 @@
+/**
+ * Atomic file replacement: a temp file in the same directory (random name, created
+ * exclusively, 0600), written, fsynced, given its final mode, then renamed over
+ * the target. Readers see the old file or the new one, never a half-written one;
+ * concurrent writers each rename a complete file, so the last one wins.
+ */
+import { randomBytes } from 'node:crypto';
+import { promises as fs, constants as fsc } from 'node:fs';
+import * as path from 'node:path';
+
+export interface AtomicWriteOptions {
+  /** Mode of the file. Default: the existing file's mode, 0600 when new. */
+  mode?: number;
+  /** Mode of directories created on the way. Default 0700. */
+  dirMode?: number;
+}
+
+const MAX_LINKS = 40;
+
+/**
+ * Where a write to `p` must land: symlinks are followed (also dangling ones, and
+ * chains), so that a config kept in a dotfiles repository stays linked.
+ */
+export async function resolveWriteTarget(p: string): Promise<string> {
+  let current = path.resolve(p);
+  for (let i = 0; i < MAX_LINKS; i++) {
+    let st;
+    try {
+      st = await fs.lstat(current);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return current;
+      throw e;
+    }
+    if (!st.isSymbolicLink()) return current;
+    const link = await fs.readlink(current);
+    current = path.resolve(path.dirname(current), link);
+  }
+  const err: NodeJS.ErrnoException = new Error(`Too many levels of symbolic links: ${p}`);
+  err.code = 'ELOOP';
+  throw err;
+}
+
+async function existingMode(p: string): Promise<number | undefined> {
+  try {
+    return (await fs.stat(p)).mode & 0o7777;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+export async function atomicWrite(target: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  const file = await resolveWriteTarget(target);
+  const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true, mode: opts.dirMode ?? 0o700 });
+  const mode = opts.mode ?? (await existingMode(file)) ?? 0o600;
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+  let renamed = false;
+  try {
+    try {
+      await handle.writeFile(data);
+      await handle.chmod(mode); // after creation, so the umask can't narrow it
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(tmp, file);
+    renamed = true;
+    await syncDir(dir);
+  } finally {
+    if (!renamed) await fs.rm(tmp, { force: true }).catch(() => undefined);
+  }
+}
+
+/** Makes the rename durable; not possible (nor needed) on Windows. */
+async function syncDir(dir: string): Promise<void> {
+  let h;
+  try {
+    h = await fs.open(dir, fsc.O_RDONLY);
+    await h.sync();
+  } catch {
+    // best effort
+  } finally {
+    await h?.close().catch(() => undefined);
+  }
+}
