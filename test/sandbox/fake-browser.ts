@@ -5,7 +5,7 @@
 // Env: FAKE_BROWSER_LOG=<file> appends one line per URL opened; FAKE_BROWSER_FAIL=1 exits 1
 // without opening anything (a browser that cannot start).
 import { appendFileSync } from 'node:fs';
-import { sandboxFetch } from './client';
+import { sandboxFetch, type ClientEnv } from './client';
 
 function formFields(html: string): URLSearchParams {
   const out = new URLSearchParams();
@@ -18,8 +18,8 @@ function formFields(html: string): URLSearchParams {
   return out;
 }
 
-export async function openLikeBrowser(url: string, email?: string): Promise<string> {
-  const first = await sandboxFetch(url);
+export async function openLikeBrowser(url: string, email?: string, env?: ClientEnv): Promise<string> {
+  const first = await sandboxFetch(url, { env });
   if (first.status !== 200) throw new Error(`login page answered ${first.status}: ${first.body.slice(0, 200)}`);
   if (first.body.includes('id="done"')) return 'approved (auto)';
   const action = first.body.match(/<form[^>]*action="([^"]*)"/)?.[1];
@@ -30,6 +30,7 @@ export async function openLikeBrowser(url: string, email?: string): Promise<stri
     method: 'POST',
     body: fields.toString(),
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    env,
   });
   if (second.status !== 200 || !second.body.includes('id="done"')) throw new Error(`approval answered ${second.status}: ${second.body.slice(0, 200)}`);
   return `approved as ${fields.get('email')}`;
