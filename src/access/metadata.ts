@@ -1,0 +1,169 @@
+// App discovery, as cloudflared's GetAppInfo: the edge answers a HEAD with a
+// signed `cf-access-metadata` JWT naming the team (auth domain) and the app's
+// audience. It is verified against the team's JWKS so that a server that is
+// not the Access edge cannot send us to a login page of its choosing.
+
+import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
+import { AccessError, describeError } from './errors.js';
+import type { HttpClient } from './http.js';
+import type { AppInfo } from './types.js';
+
+export const ACCESS_DOMAIN_SUFFIX = '.cloudflareaccess.com';
+export const METADATA_REQUEST_HEADER = 'cf-access-metadata-request';
+export const METADATA_RESPONSE_HEADER = 'cf-access-metadata';
+export const JWKS_PATH = '/cdn-cgi/access/certs';
+const METADATA_MAX_AGE_S = 24 * 60 * 60;
+const METADATA_CLOCK_SKEW_S = 5 * 60;
+const MAX_JWKS_BYTES = 1 << 20;
+const JWKS_TTL_MS = 24 * 60 * 60 * 1000;
+/** A failed verification refetches the keys (rotation), at most this often. */
+const JWKS_MIN_REFRESH_MS = 60 * 1000;
+
+interface CachedKeys {
+  readonly verify: ReturnType<typeof createLocalJWKSet>;
+  readonly fetchedAt: number;
+}
+
+// Per process: the keys rotate rarely and every discovery needs them.
+const jwksCache = new Map<string, CachedKeys>();
+
+/** Forget cached team keys (tests; a changed connect-to target). */
+export function clearJwksCache(): void {
+  jwksCache.clear();
+}
+
+const NO_APP_HINT = 'Check the host name: it must be an application protected by Cloudflare Access (e.g. an SSH app), reachable from here.';
+
+export async function discoverApp(http: HttpClient, appUrl: URL, opts: { now?: Date } = {}): Promise<AppInfo> {
+  const now = opts.now ?? new Date();
+  const where = `${appUrl.origin}/`;
+  const res = await http.request({ method: 'HEAD', url: appUrl, headers: { [METADATA_REQUEST_HEADER]: 'true' } });
+  const raw = headerValue(res.headers[METADATA_RESPONSE_HEADER]);
+  if (!raw) {
+    throw new AccessError('metadata', `No Access application at ${where} (the answer, HTTP ${res.status}, has no ${METADATA_RESPONSE_HEADER} header)`, { hint: NO_APP_HINT });
+  }
+
+  // Unverified read, only to learn where the keys are.
+  let unverifiedDomain: unknown;
+  try {
+    const header = decodeProtectedHeader(raw);
+    if (header.alg !== 'RS256') throw new Error(`algorithm ${String(header.alg)} is not RS256`);
+    unverifiedDomain = decodeJwt(raw)['auth_domain'];
+  } catch (err) {
+    throw new AccessError('metadata', `The Access metadata from ${where} is not a valid JWT: ${describeError(err)}`, { cause: err });
+  }
+  const authDomain = parseAuthDomain(unverifiedDomain);
+
+  const claims = await verifyMetadata(http, raw, authDomain, now, where);
+
+  const hostname = claims['hostname'];
+  if (typeof hostname !== 'string' || hostname.toLowerCase() !== appUrl.hostname.toLowerCase()) {
+    throw new AccessError('metadata', `The Access metadata is for host ${JSON.stringify(hostname)}, not ${appUrl.hostname}`);
+  }
+  if (claims['type'] !== 'match') {
+    throw new AccessError('metadata', `The Access metadata type is ${JSON.stringify(claims['type'])}, not "match"`);
+  }
+  const aud = claims['aud'];
+  if (typeof aud !== 'string' || aud === '') {
+    throw new AccessError('metadata', 'The Access metadata has no application audience (aud)');
+  }
+  checkIssuedAt(claims['iat'], now);
+  const appHostnameClaim = claims['app_hostname'];
+  const appHostname = typeof appHostnameClaim === 'string' && appHostnameClaim !== '' ? appHostnameClaim : hostname;
+  return { authDomain, appAud: aud, appHostname };
+}
+
+/**
+ * The auth_domain claim must be a bare host name under .cloudflareaccess.com:
+ * no scheme, port, path, user info or other oddity. Returned lower-cased.
+ */
+export function parseAuthDomain(value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new AccessError('metadata', 'The Access metadata has no auth_domain');
+  }
+  const host = value.toLowerCase();
+  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+  if (host.length > 253 || !new RegExp(`^${label}(?:\\.${label})*$`).test(host)) {
+    throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} is not a host name`);
+  }
+  if (!host.endsWith(ACCESS_DOMAIN_SUFFIX) || host.length === ACCESS_DOMAIN_SUFFIX.length) {
+    throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} does not end with ${ACCESS_DOMAIN_SUFFIX}`, {
+      hint: 'The server answering for this host is not the Cloudflare Access edge.',
+    });
+  }
+  return host;
+}
+
+async function verifyMetadata(http: HttpClient, raw: string, authDomain: string, now: Date, where: string): Promise<Record<string, unknown>> {
+  let keys = jwksCache.get(authDomain);
+  let fresh = false;
+  if (!keys || Date.now() - keys.fetchedAt > JWKS_TTL_MS) {
+    keys = await fetchKeys(http, authDomain);
+    fresh = true;
+  }
+  try {
+    return await verifyWith(keys, raw, now);
+  } catch (firstErr) {
+    // Maybe the team rotated its keys since we cached them: refetch once.
+    if (!fresh && Date.now() - keys.fetchedAt >= JWKS_MIN_REFRESH_MS) {
+      keys = await fetchKeys(http, authDomain);
+      try {
+        return await verifyWith(keys, raw, now);
+      } catch (err) {
+        throw verifyError(err, where, authDomain);
+      }
+    }
+    throw verifyError(firstErr, where, authDomain);
+  }
+}
+
+async function verifyWith(keys: CachedKeys, raw: string, now: Date): Promise<Record<string, unknown>> {
+  const { payload } = await jwtVerify(raw, keys.verify, { algorithms: ['RS256'], currentDate: now, clockTolerance: METADATA_CLOCK_SKEW_S });
+  return payload;
+}
+
+function verifyError(err: unknown, where: string, authDomain: string): AccessError {
+  return new AccessError('metadata', `The Access metadata from ${where} failed verification against the keys of ${authDomain}: ${describeError(err)}`, {
+    hint: 'The server answering for this host may not be the Cloudflare Access edge (a proxy or a wrong ACCESS_SSH_CONNECT_TO?).',
+    cause: err,
+  });
+}
+
+async function fetchKeys(http: HttpClient, authDomain: string): Promise<CachedKeys> {
+  const url = new URL(`https://${authDomain}${JWKS_PATH}`);
+  const res = await http.request({ method: 'GET', url });
+  if (res.status !== 200) {
+    throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} answered HTTP ${res.status}`);
+  }
+  if (res.body.length > MAX_JWKS_BYTES) {
+    throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} are larger than ${MAX_JWKS_BYTES} bytes`);
+  }
+  let verify: CachedKeys['verify'];
+  try {
+    const jwks = JSON.parse(res.body.toString('utf8')) as JSONWebKeySet;
+    verify = createLocalJWKSet(jwks);
+  } catch (err) {
+    throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} are not a JWKS: ${describeError(err)}`, { cause: err });
+  }
+  const entry = { verify, fetchedAt: Date.now() };
+  jwksCache.set(authDomain, entry);
+  return entry;
+}
+
+function checkIssuedAt(iat: unknown, now: Date): void {
+  if (typeof iat !== 'number' || !Number.isFinite(iat) || iat <= 0) {
+    throw new AccessError('metadata', 'The Access metadata has no valid iat');
+  }
+  const nowS = now.getTime() / 1000;
+  if (iat < nowS - METADATA_MAX_AGE_S) {
+    throw new AccessError('metadata', 'The Access metadata is older than 24 hours', { hint: 'Check the system clock.' });
+  }
+  if (iat > nowS + METADATA_CLOCK_SKEW_S) {
+    throw new AccessError('metadata', 'The Access metadata is more than 5 minutes in the future', { hint: 'Check the system clock.' });
+  }
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  return s?.trim() || undefined;
+}

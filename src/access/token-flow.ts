@@ -1,0 +1,182 @@
+// Getting an app token, in cloudflared's order (token.go getToken): the
+// stored token; else, under a lock shared with other processes, the stored
+// org token exchanged for an app token; else a browser login, but only when
+// the caller may show one (never from inside ssh's ProxyCommand).
+
+import * as fsp from 'node:fs/promises';
+import { AccessError, describeError } from './errors.js';
+import { exchangeOrgToken } from './exchange.js';
+import type { HttpClient } from './http.js';
+import { decodeClaims } from './jwt.js';
+import { withFileLock, type LockHolder } from './lock.js';
+import { discoverApp } from './metadata.js';
+import type { TokenStore } from './token-store.js';
+import { runBrowserLogin, type BrowserLoginResult } from './transfer.js';
+import type { AccessClaims, AppInfo, AppToken, Logger, OrgToken } from './types.js';
+
+export interface AccessContext {
+  readonly http: HttpClient;
+  readonly store: TokenStore;
+  readonly log: Logger;
+}
+
+export interface LoginOptions {
+  /** May a browser login be started? false: fail with 'login-required' instead. */
+  readonly interactive: boolean;
+  openBrowser?(url: string): Promise<void>;
+  /** Shown the login URL (ours, or the one of another process we wait on). */
+  onLoginUrl?(url: string): void;
+  readonly signal?: AbortSignal;
+  /** Browser login timeout (default 5 min). */
+  readonly timeoutMs?: number;
+  /** Lock polling interval (default 250 ms; cloudflared uses 2 s). */
+  readonly lockRetryMs?: number;
+  /** How long to wait for another process's login (default 10 min). */
+  readonly lockTimeoutMs?: number;
+  /** Called while another process holds the login lock. */
+  onWaiting?(holder: LockHolder): void;
+  /** Transfer poll interval (default 1 s). */
+  readonly pollDelayMs?: number;
+}
+
+export interface LoginResult {
+  readonly appInfo: AppInfo;
+  readonly appToken: AppToken;
+  readonly orgToken: OrgToken;
+  readonly claims: AccessClaims;
+}
+
+const DEFAULT_LOCK_RETRY_MS = 250;
+
+export function loginRequired(host: string): AccessError {
+  return new AccessError('login-required', `Not signed in to Cloudflare Access for ${host}`, {
+    hint: `Run "Access: Sign In" in VS Code, or \`access-ssh login https://${host}\` in a terminal.`,
+  });
+}
+
+export async function getAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, opts: LoginOptions): Promise<AppToken> {
+  const stored = await ctx.store.readAppToken(appInfo);
+  if (stored) return stored;
+
+  const appPath = ctx.store.appTokenPath(appInfo);
+  return await withFileLock(appPath, async () => {
+    // Another process may have signed in while we waited for the lock.
+    const again = await ctx.store.readAppToken(appInfo);
+    if (again) return again;
+
+    const org = await ctx.store.readOrgToken(appInfo.authDomain);
+    if (org) {
+      const exchanged = await tryExchange(ctx, appUrl, appInfo, org);
+      if (exchanged) return exchanged;
+      return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
+    }
+    return await withFileLock(ctx.store.orgTokenPath(appInfo.authDomain), async () => {
+      const orgNow = await ctx.store.readOrgToken(appInfo.authDomain);
+      if (orgNow) {
+        const exchanged = await tryExchange(ctx, appUrl, appInfo, orgNow);
+        if (exchanged) return exchanged;
+      }
+      return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
+    }, lockOptions(ctx, opts));
+  }, lockOptions(ctx, opts));
+}
+
+async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, org: OrgToken): Promise<AppToken | undefined> {
+  try {
+    const token = await exchangeOrgToken(ctx.http, appUrl, org);
+    const claims = decodeClaims(token);
+    if (!claims.aud.includes(appInfo.appAud)) {
+      throw new AccessError('token-refused', `the exchanged token is not for ${appInfo.appHostname}`);
+    }
+    await ctx.store.writeAppToken(appInfo, token);
+    ctx.log.debug(`exchanged the org token for an app token for ${appUrl.host}`);
+    return token;
+  } catch (err) {
+    ctx.log.debug(`failed to exchange the org token for an app token for ${appUrl.host}: ${describeError(err)}`);
+    return undefined;
+  }
+}
+
+async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, opts: LoginOptions, appPath: string): Promise<BrowserLoginResult> {
+  if (!opts.interactive) throw loginRequired(appUrl.host);
+  const result = await runBrowserLogin(ctx.http, {
+    appUrl,
+    appInfo,
+    openBrowser: async (url) => {
+      await opts.openBrowser?.(url);
+    },
+    ...(opts.onLoginUrl ? { onLoginUrl: (url: string) => opts.onLoginUrl?.(url) } : {}),
+    urlFile: `${appPath}.url`,
+    log: ctx.log,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.pollDelayMs !== undefined ? { pollDelayMs: opts.pollDelayMs } : {}),
+  });
+  // A fresh browser login is the best org session there is: keep it even if
+  // an older one was on disk (cloudflared only writes it when none was).
+  await ctx.store.writeOrgToken(appInfo.authDomain, result.orgToken);
+  await ctx.store.writeAppToken(appInfo, result.appToken);
+  return result;
+}
+
+function lockOptions(ctx: AccessContext, opts: LoginOptions): { retryMs: number; timeoutMs?: number; onWaiting(holder: LockHolder): void } {
+  return {
+    retryMs: opts.lockRetryMs ?? DEFAULT_LOCK_RETRY_MS,
+    ...(opts.lockTimeoutMs !== undefined ? { timeoutMs: opts.lockTimeoutMs } : {}),
+    onWaiting: (holder) => {
+      ctx.log.info(`another process (pid ${holder.pid}) is signing in to Cloudflare Access; waiting for it`);
+      if (opts.onWaiting) opts.onWaiting(holder);
+      else if (holder.url) opts.onLoginUrl?.(holder.url);
+    },
+  };
+}
+
+/** A new browser login for the app at `appUrl`, whatever is stored (`access-ssh login`, "Access: Sign In"). */
+export async function login(ctx: AccessContext, appUrl: URL, opts: LoginOptions): Promise<LoginResult> {
+  const appInfo = await discoverApp(ctx.http, appUrl);
+  if (!opts.interactive) throw loginRequired(appUrl.host);
+  const appPath = ctx.store.appTokenPath(appInfo);
+  return await withFileLock(appPath, async () => {
+    const result = await browserLogin(ctx, appUrl, appInfo, opts, appPath);
+    return { appInfo, appToken: result.appToken, orgToken: result.orgToken, claims: result.appClaims };
+  }, lockOptions(ctx, opts));
+}
+
+/**
+ * Exchange the stored org token for a new app token now (background renewal
+ * before the app token expires). Undefined when there is no org token or the
+ * edge refuses it; the caller then needs a sign-in.
+ */
+export async function renewAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppInfo): Promise<AppToken | undefined> {
+  const org = await ctx.store.readOrgToken(appInfo.authDomain);
+  if (!org) return undefined;
+  return await tryExchange(ctx, appUrl, appInfo, org);
+}
+
+/** Drop the stored app token (the edge refused it, e.g. a 302 on the carrier). */
+export async function forgetAppToken(ctx: AccessContext, appInfo: AppInfo): Promise<void> {
+  await ctx.store.deleteAppToken(appInfo);
+}
+
+/** Sign out of a team: its org token and every app token it issued. Returns the files removed. */
+export async function logout(ctx: AccessContext, authDomain: string): Promise<string[]> {
+  const removed: string[] = [];
+  const domain = authDomain.toLowerCase();
+  for (const org of await ctx.store.listOrgTokens()) {
+    if (org.authDomain.toLowerCase() === domain) removed.push(org.file);
+  }
+  for (const app of await ctx.store.listAppTokens()) {
+    if (issuerHost(app.issuer) === domain) removed.push(app.file);
+  }
+  await ctx.store.deleteOrgToken(authDomain);
+  for (const file of removed) await fsp.rm(file, { force: true });
+  return removed;
+}
+
+function issuerHost(iss: string): string {
+  try {
+    return new URL(iss).hostname.toLowerCase();
+  } catch {
+    return iss.toLowerCase();
+  }
+}
