@@ -190,7 +190,13 @@ async function main() {
   const l = spawnSync(sshKeygen, ['-L', '-f', certFile], { encoding: 'utf8' });
   if (l.status !== 0) fail(`ssh-keygen -L ${certFile}: ${l.stderr}`);
   const field = (name) => l.stdout.match(new RegExp(`^\\s*${name}: (.*)$`, 'm'))?.[1]?.trim();
-  const principals = (l.stdout.match(/Principals:\s*\n((?:\s{8,}\S.*\n)+)/)?.[1] ?? '').split('\n').map((s) => s.trim()).filter(Boolean);
+  const principals = [];
+  {
+    const lines = l.stdout.split('\n');
+    const at = lines.findIndex((x) => /^\s*Principals:/.test(x));
+    const indent = at >= 0 ? lines[at].search(/\S/) : 0;
+    for (let i = at + 1; at >= 0 && i < lines.length && lines[i].search(/\S/) > indent; i++) principals.push(lines[i].trim());
+  }
   step(`Certificate ${certFile}`);
   process.stdout.write(
     `    principals: ${principals.join(', ')}\n    valid:      ${field('Valid')}\n    key id:     ${field('Key ID')}   serial ${field('Serial')}\n    signed by:  ${field('Signing CA')}\n`,
