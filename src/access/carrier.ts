@@ -1,0 +1,279 @@
+// The websocket carrier (cloudflared carrier/websocket.go): the SSH byte stream
+// in binary frames over `wss://<app host>/`, authenticated by the app token in
+// `Cf-Access-Token` (or a service token). A handshake answered by a 302 to
+// `/cdn-cgi/access/login` is Access refusing the token: drop it, get a new one,
+// retry once. Any other non-101 answer is a plain error.
+
+import type { Readable, Writable } from 'node:stream';
+import WebSocket from 'ws';
+import { AccessError, describeError } from './errors.js';
+import type { HttpClient } from './http.js';
+import { discoverApp } from './metadata.js';
+import { redact } from './redact.js';
+import { forgetAppToken, getAppToken, type AccessContext, type LoginOptions } from './token-flow.js';
+import type { AppToken, Logger, ServiceToken } from './types.js';
+
+export const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login';
+export const KEEPALIVE_MS = 30_000;
+/** Stop reading stdin while more than this is queued for the websocket. */
+export const SEND_HIGH_WATER = 1024 * 1024;
+
+export interface CarrierOptions {
+  readonly serviceToken?: ServiceToken;
+  readonly login: LoginOptions;
+  /** The application URL; default `https://<host>/`. */
+  readonly appUrl?: URL;
+}
+
+type Handshake =
+  | { readonly ok: true; readonly ws: WebSocket }
+  | { readonly ok: false; readonly status: number; readonly location?: string };
+
+/** The `wss://` URL of the carrier for an app URL. */
+export function carrierUrl(appUrl: URL): URL {
+  const url = new URL(appUrl.href);
+  url.protocol = 'wss:';
+  url.hash = '';
+  return url;
+}
+
+/** A handshake answer that means "the Access token was refused" (cloudflared's IsAccessResponse). */
+export function isAccessLoginRedirect(status: number, location: string | undefined, base: URL): boolean {
+  if (status !== 302 || !location) return false;
+  try {
+    return new URL(location, base).pathname.startsWith(ACCESS_LOGIN_PATH);
+  } catch {
+    return false;
+  }
+}
+
+/** Open the carrier websocket for `host`, getting (and if refused, renewing once) the app token. */
+export async function openCarrier(ctx: AccessContext, host: string, opts: CarrierOptions): Promise<WebSocket> {
+  const appUrl = opts.appUrl ?? new URL(`https://${host}/`);
+  const url = carrierUrl(appUrl);
+  const log = ctx.log;
+
+  if (opts.serviceToken) {
+    const r = await handshake(ctx.http, url, {
+      'Cf-Access-Client-Id': opts.serviceToken.clientId,
+      'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
+    }, log);
+    if (r.ok) return r.ws;
+    if (isAccessLoginRedirect(r.status, r.location, url)) {
+      throw new AccessError('token-refused', `Access refused the service token for ${url.host}`, {
+        hint: 'Check --service-token-id / --service-token-secret (TUNNEL_SERVICE_TOKEN_ID / _SECRET) and the application\'s service-auth policy.',
+      });
+    }
+    throw statusError(url, r.status);
+  }
+
+  const appInfo = await discoverApp(ctx.http, appUrl);
+  let token = await getAppToken(ctx, appUrl, appInfo, opts.login);
+  let r = await handshake(ctx.http, url, tokenHeader(token), log);
+  if (r.ok) return r.ws;
+  if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
+
+  log.info(`Access refused the stored token for ${url.host}; getting a new one`);
+  await forgetAppToken(ctx, appInfo);
+  token = await getAppToken(ctx, appUrl, appInfo, opts.login);
+  r = await handshake(ctx.http, url, tokenHeader(token), log);
+  if (r.ok) return r.ws;
+  if (isAccessLoginRedirect(r.status, r.location, url)) {
+    throw new AccessError('token-refused', `Access refused a fresh token for ${url.host}`, {
+      hint: 'Your identity may not be allowed by the application\'s policy; check with your Access administrator.',
+    });
+  }
+  throw statusError(url, r.status);
+}
+
+function tokenHeader(token: AppToken): Record<string, string> {
+  return { 'Cf-Access-Token': token };
+}
+
+function statusError(url: URL, status: number): AccessError {
+  return new AccessError('carrier', `The carrier websocket to ${url.host} was answered with HTTP ${status}`, {
+    hint: status === 404 || status === 400
+      ? 'Check that the host is an Access SSH application served by a tunnel.'
+      : status >= 500 ? 'The edge or the tunnel behind it has a problem; try again in a moment.' : undefined,
+  });
+}
+
+/** One websocket handshake: the open socket, or the status (and Location) it was answered with. */
+function handshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
+  const base = http.wsOptions(url);
+  log.debug(`Opening the carrier websocket ${url.origin}${url.pathname}`);
+  return new Promise<Handshake>((resolve, reject) => {
+    let settled = false;
+    const ws = new WebSocket(url, {
+      ...base,
+      headers: { ...(base.headers ?? {}), ...headers },
+      perMessageDeflate: false,
+      followRedirects: false,
+    });
+    ws.once('open', () => {
+      if (settled) return;
+      settled = true;
+      ws.removeAllListeners('error');
+      log.debug(`Carrier to ${url.host} is open`);
+      resolve({ ok: true, ws });
+    });
+    ws.once('unexpected-response', (req, res) => {
+      if (settled) return;
+      settled = true;
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      log.debug(`Carrier handshake to ${url.host} answered ${status}${location ? ` -> ${redact(location)}` : ''}`);
+      res.resume();
+      req.destroy();
+      // Errors of the aborted request are of no interest any more.
+      ws.on('error', () => {});
+      resolve(location === undefined ? { ok: false, status } : { ok: false, status, location });
+    });
+    ws.on('error', (err) => {
+      if (settled) return;
+      settled = true;
+      reject(new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(describeError(err))}`, {
+        hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
+        cause: err,
+      }));
+    });
+  });
+}
+
+export interface PipeOptions {
+  /** Interval of keepalive pings; 0 disables. Default 30 s. */
+  readonly keepaliveMs?: number;
+  /** Pause `input` while more than this many bytes wait to be sent. Default 1 MiB. */
+  readonly highWaterMark?: number;
+  readonly log?: Logger;
+}
+
+/**
+ * Carry bytes between `input`/`output` and the websocket until it closes.
+ * Input EOF closes the websocket; the websocket's close ends `output`. Resolves
+ * once `output` is finished (or broken: the reader went away); rejects when the
+ * websocket failed.
+ */
+export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, opts: PipeOptions = {}): Promise<void> {
+  const high = opts.highWaterMark ?? SEND_HIGH_WATER;
+  const keepaliveMs = opts.keepaliveMs ?? KEEPALIVE_MS;
+  const log = opts.log;
+
+  return new Promise<void>((resolve, reject) => {
+    let failure: AccessError | undefined;
+    let outputBroken = false;
+    let wsPausedForOutput = false;
+    let inputPausedForWs = false;
+    let done = false;
+    let inputEnded = false;
+    input.once('end', () => {
+      inputEnded = true;
+    });
+
+    const keepalive = keepaliveMs > 0
+      ? setInterval(() => {
+        if (ws.readyState === WebSocket.OPEN) ws.ping();
+      }, keepaliveMs)
+      : undefined;
+    keepalive?.unref();
+
+    // websocket → output
+    const onMessage = (data: WebSocket.RawData): void => {
+      if (outputBroken) return;
+      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      if (!output.write(chunk) && !wsPausedForOutput) {
+        wsPausedForOutput = true;
+        ws.pause();
+        output.once('drain', onOutputDrain);
+      }
+    };
+    const onOutputDrain = (): void => {
+      wsPausedForOutput = false;
+      ws.resume();
+    };
+    const onOutputError = (err: Error): void => {
+      // The reader (ssh) went away: nothing more to deliver.
+      log?.debug(`Output closed: ${describeError(err)}`);
+      outputBroken = true;
+      closeWs(1000);
+    };
+
+    // input → websocket
+    const onSent = (err?: Error): void => {
+      if (err) return; // the close/error handlers report it
+      if (inputPausedForWs && ws.bufferedAmount <= high) {
+        inputPausedForWs = false;
+        input.resume();
+      }
+    };
+    const onData = (chunk: Buffer | string): void => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (ws.bufferedAmount + buf.length > high && !inputPausedForWs) {
+        // The callback of this send runs once it is flushed to the socket.
+        inputPausedForWs = true;
+        input.pause();
+        ws.send(buf, { binary: true, compress: false }, onSent);
+      } else {
+        ws.send(buf, { binary: true, compress: false }, inputPausedForWs ? onSent : undefined);
+      }
+    };
+    const onInputEnd = (): void => {
+      log?.debug('Input ended; closing the carrier');
+      closeWs(1000);
+    };
+    const onInputError = (err: Error): void => {
+      log?.debug(`Input failed: ${describeError(err)}`);
+      closeWs(1000);
+    };
+
+    const closeWs = (code: number): void => {
+      if (ws.readyState === WebSocket.OPEN) ws.close(code);
+      else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+    };
+
+    const onWsError = (err: Error): void => {
+      failure ??= new AccessError('carrier', `The carrier websocket failed: ${redact(describeError(err))}`, { cause: err });
+    };
+    const onWsClose = (code: number, reason: Buffer): void => {
+      log?.debug(`Carrier closed (${code}${reason.length ? ` ${redact(reason.toString('utf8'))}` : ''})`);
+      if (keepalive) clearInterval(keepalive);
+      input.off('data', onData);
+      input.off('end', onInputEnd);
+      input.off('error', onInputError);
+      input.pause();
+      ws.off('message', onMessage);
+      if (code === 1006 && !failure && !inputEnded) {
+        failure = new AccessError('carrier', 'The carrier websocket was closed abnormally (no close frame)');
+      }
+      const settle = (): void => {
+        if (done) return;
+        done = true;
+        output.off('error', onOutputError);
+        if (failure) reject(failure);
+        else resolve();
+      };
+      if (outputBroken || output.writableFinished) {
+        settle();
+        return;
+      }
+      output.once('finish', settle);
+      output.once('close', settle);
+      output.once('error', settle);
+      output.end();
+    };
+
+    ws.binaryType = 'nodebuffer';
+    ws.on('message', onMessage);
+    ws.on('error', onWsError);
+    ws.once('close', onWsClose);
+    output.on('error', onOutputError);
+    input.on('data', onData);
+    input.on('end', onInputEnd);
+    input.on('error', onInputError);
+    if (ws.readyState !== WebSocket.OPEN) {
+      // Closed before we started: report it the same way.
+      if (ws.readyState === WebSocket.CLOSED) onWsClose(1006, Buffer.alloc(0));
+    }
+  });
+}

@@ -1,0 +1,559 @@
+// Short-lived SSH certificates: the cached `<host>-cf_key` / `-cert.pub` pair
+// (cloudflared's files, sshgen/sshgen.go), renewal through Access's cert_sign
+// endpoint, and the checks a certificate passes before it is trusted.
+//
+// `ensureCertificate` runs on every ssh connection (the `Match exec` of the
+// ssh_config entries), so its fast path reads two small files and parses them
+// with sshpk: no network, no key generation, and no import of the modules that
+// pull in jose or ws (those are imported lazily on the slow path only).
+
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as sshpk from 'sshpk';
+import { AccessError, describeError, isAccessError } from './errors.js';
+import type { HttpClient } from './http.js';
+import { certFile, certKeyFile, certPubFile, defaultConfigDir } from './paths.js';
+import { redact } from './redact.js';
+import type { AppInfo, AppToken, Logger } from './types.js';
+import type { AccessContext, LoginOptions } from './token-flow.js';
+
+export const CERT_SIGN_PATH = '/cdn-cgi/access/cert_sign';
+/** How far in the future a certificate's `valid_after` may be (clock skew between us and the CA). */
+export const CLOCK_SKEW_SECONDS = 120;
+/** Default renewal margin: a certificate valid for less than this is renewed. */
+export const DEFAULT_RENEW_MARGIN_SECONDS = 60;
+
+export interface CertificateInfo {
+  /** The `-cert.pub` file. */
+  readonly path: string;
+  /** The private key file the certificate belongs to (`<host>-cf_key`). */
+  readonly keyPath: string;
+  readonly keyId: string;
+  /** Decimal. */
+  readonly serial: string;
+  /** `user` or `host` certificate. */
+  readonly type: 'user' | 'host';
+  /** The principal list as written in the certificate (empty when it has none). */
+  readonly principals: string[];
+  readonly validAfter: Date;
+  readonly validBefore: Date;
+  /** `SHA256:…` of the certified (subject) key. */
+  readonly keyFingerprint: string;
+  /** `SHA256:…` of the signing CA key. */
+  readonly caFingerprint: string;
+}
+
+export type CertificateState =
+  | { readonly status: 'ok'; readonly cert: CertificateInfo }
+  | { readonly status: 'missing'; readonly reason: string }
+  | { readonly status: 'mismatch'; readonly reason: string }
+  | { readonly status: 'invalid'; readonly reason: string };
+
+// ---------------------------------------------------------------------------
+// Reading and checking
+
+/**
+ * What is on disk for `host`: `ok` when the certificate parses and certifies
+ * the public key of the private key file. Throws AccessError('cert-invalid')
+ * for a private key that group or others can read (ssh would refuse it too).
+ */
+export async function inspectCertificate(dir: string, host: string): Promise<CertificateState> {
+  const keyPath = certKeyFile(dir, host);
+  const crtPath = certFile(dir, host);
+  let keyText: Buffer;
+  let certText: Buffer;
+  try {
+    [keyText, certText] = await Promise.all([readSecureKey(keyPath), fs.promises.readFile(crtPath)]);
+  } catch (err) {
+    if (isAccessError(err)) throw err;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      return { status: 'missing', reason: `${(err as NodeJS.ErrnoException).path ?? crtPath} does not exist` };
+    }
+    return { status: 'invalid', reason: `cannot read ${crtPath}: ${describeError(err)}` };
+  }
+  let parsed: ParsedCertificate;
+  try {
+    parsed = parseCertificateText(certText, crtPath, keyPath);
+  } catch (err) {
+    return { status: 'invalid', reason: describeError(err) };
+  }
+  let ourKey: sshpk.Key;
+  try {
+    ourKey = sshpk.parsePrivateKey(keyText, 'auto', { filename: keyPath }).toPublic();
+  } catch (err) {
+    return { status: 'invalid', reason: `cannot parse the private key ${keyPath}: ${describeError(err)}` };
+  }
+  if (!sameKey(ourKey, parsed.subjectKey)) {
+    return { status: 'mismatch', reason: `${crtPath} certifies another key than ${keyPath}` };
+  }
+  return { status: 'ok', cert: parsed.info };
+}
+
+/**
+ * The cached certificate for `host` when it exists and certifies our private
+ * key; undefined when either file is missing, unreadable or does not match.
+ */
+export async function readCertificate(dir: string, host: string): Promise<CertificateInfo | undefined> {
+  const state = await inspectCertificate(dir, host);
+  return state.status === 'ok' ? state.cert : undefined;
+}
+
+/**
+ * Why the certificate is not usable for a connection at `now` with `marginSeconds`
+ * of validity left, or undefined when it is.
+ */
+export function unusableReason(cert: CertificateInfo, now: Date, marginSeconds: number): string | undefined {
+  if (cert.type !== 'user') return 'it is not a user certificate';
+  if (cert.principals.length === 0) return 'it names no principal';
+  const t = now.getTime();
+  if (cert.validAfter.getTime() > t + CLOCK_SKEW_SECONDS * 1000) return `it is not valid before ${cert.validAfter.toISOString()}`;
+  if (cert.validBefore.getTime() <= t) return `it expired at ${cert.validBefore.toISOString()}`;
+  if (cert.validBefore.getTime() <= t + marginSeconds * 1000) {
+    return `it expires at ${cert.validBefore.toISOString()}, within the ${marginSeconds}s renewal margin`;
+  }
+  return undefined;
+}
+
+interface ParsedCertificate {
+  readonly info: CertificateInfo;
+  readonly subjectKey: sshpk.Key;
+  readonly signedByOwnIssuer: boolean;
+}
+
+/** Parse one OpenSSH certificate line. Throws AccessError('cert-invalid'). */
+function parseCertificateText(text: Buffer | string, crtPath: string, keyPath: string): ParsedCertificate {
+  const line = (typeof text === 'string' ? text : text.toString('utf8')).trim();
+  let cert: sshpk.Certificate;
+  try {
+    cert = sshpk.parseCertificate(line, 'openssh');
+  } catch (err) {
+    throw new AccessError('cert-invalid', `${crtPath} is not an OpenSSH certificate: ${describeError(err)}`);
+  }
+  const blob = Buffer.from(line.split(/\s+/)[1] ?? '', 'base64');
+  const raw = readCertHeader(blob, cert.subjectKey.parts.length);
+  const issuerKey = cert.issuerKey;
+  if (!issuerKey) throw new AccessError('cert-invalid', `${crtPath} has no signing key`);
+  let signedByOwnIssuer = false;
+  try {
+    signedByOwnIssuer = cert.isSignedByKey(issuerKey);
+  } catch {
+    signedByOwnIssuer = false;
+  }
+  const info: CertificateInfo = {
+    path: crtPath,
+    keyPath,
+    keyId: raw.keyId,
+    serial: raw.serial.toString(),
+    type: raw.type,
+    principals: raw.principals,
+    validAfter: raw.validAfter,
+    validBefore: raw.validBefore,
+    keyFingerprint: cert.subjectKey.fingerprint('sha256').toString(),
+    caFingerprint: issuerKey.fingerprint('sha256').toString(),
+  };
+  return { info, subjectKey: cert.subjectKey, signedByOwnIssuer };
+}
+
+interface CertHeader {
+  readonly serial: bigint;
+  readonly type: 'user' | 'host';
+  readonly keyId: string;
+  readonly principals: string[];
+  readonly validAfter: Date;
+  readonly validBefore: Date;
+}
+
+/**
+ * The fields after the key in an OpenSSH certificate blob (PROTOCOL.certkeys).
+ * Read here rather than from sshpk, which reports an empty principal list as
+ * `*` and "forever" as an invalid date.
+ */
+function readCertHeader(blob: Buffer, keyPartCount: number): CertHeader {
+  let off = 0;
+  const need = (n: number): void => {
+    if (off + n > blob.length) throw new AccessError('cert-invalid', 'truncated certificate');
+  };
+  const u32 = (): number => {
+    need(4);
+    const v = blob.readUInt32BE(off);
+    off += 4;
+    return v;
+  };
+  const u64 = (): bigint => {
+    need(8);
+    const v = blob.readBigUInt64BE(off);
+    off += 8;
+    return v;
+  };
+  const str = (): Buffer => {
+    const n = u32();
+    need(n);
+    const v = blob.subarray(off, off + n);
+    off += n;
+    return v;
+  };
+  str(); // certificate type name
+  str(); // nonce
+  for (let i = 0; i < keyPartCount; i++) str();
+  const serial = u64();
+  const typeNum = u32();
+  if (typeNum !== 1 && typeNum !== 2) throw new AccessError('cert-invalid', `unknown certificate type ${typeNum}`);
+  const keyId = str().toString('utf8');
+  const pbuf = str();
+  const principals: string[] = [];
+  for (let p = 0; p < pbuf.length; ) {
+    if (p + 4 > pbuf.length) throw new AccessError('cert-invalid', 'truncated principal list');
+    const n = pbuf.readUInt32BE(p);
+    if (p + 4 + n > pbuf.length) throw new AccessError('cert-invalid', 'truncated principal list');
+    principals.push(pbuf.subarray(p + 4, p + 4 + n).toString('utf8'));
+    p += 4 + n;
+  }
+  const validAfter = secondsToDate(u64());
+  const validBefore = secondsToDate(u64());
+  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore };
+}
+
+const MAX_DATE_MS = 8.64e15;
+
+function secondsToDate(seconds: bigint): Date {
+  const ms = seconds * 1000n;
+  return new Date(ms > BigInt(MAX_DATE_MS) ? MAX_DATE_MS : Number(ms));
+}
+
+function sameKey(a: sshpk.Key, b: sshpk.Key): boolean {
+  return a.fingerprint('sha256').matches(b);
+}
+
+/** Read a private key file, refusing one that group or others may read (as ssh does). */
+async function readSecureKey(keyPath: string): Promise<Buffer> {
+  const handle = await fs.promises.open(keyPath, 'r');
+  try {
+    if (process.platform !== 'win32') {
+      const st = await handle.stat();
+      if ((st.mode & 0o077) !== 0) {
+        throw new AccessError('cert-invalid', `Permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')} for ${keyPath} are too open: ssh refuses a private key others can read`, {
+          hint: `Run: chmod 600 "${keyPath}"`,
+        });
+      }
+      const uid = process.getuid?.();
+      if (uid !== undefined && st.uid !== uid && uid !== 0) {
+        throw new AccessError('cert-invalid', `${keyPath} belongs to another user (uid ${st.uid})`, {
+          hint: `Remove it or give it to your user, then run: chmod 600 "${keyPath}"`,
+        });
+      }
+    }
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// cert_sign
+
+export interface SignedCertificate {
+  readonly id: string;
+  /** The certificate line (`ecdsa-sha2-nistp256-cert-v01@openssh.com AAAA…`). */
+  readonly certificate: string;
+  readonly expiresAt?: Date;
+}
+
+export interface SignOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  readonly log?: Logger;
+  /** The app's auth domain; a token issued elsewhere is reported (the edge decides). */
+  readonly authDomain?: string;
+}
+
+/**
+ * `POST <iss>/cdn-cgi/access/cert_sign` with `{public_key, jwt, issuer}`.
+ * Throws AccessError('token-refused') on 401/403 (the token is no good; get a
+ * new one), AccessError('cert-sign') for anything else that is not a certificate.
+ */
+export async function signCertificate(http: HttpClient, token: AppToken, publicKeyLine: string, opts: SignOptions = {}): Promise<SignedCertificate> {
+  const { decodeClaims } = await import('./jwt.js');
+  const claims = decodeClaims(token);
+  const endpoint = certSignUrl(claims.iss);
+  if (opts.authDomain !== undefined && endpoint.hostname !== opts.authDomain.toLowerCase()) {
+    opts.log?.warn(`The app token was issued by ${endpoint.host}, not by the app's auth domain ${opts.authDomain}`);
+  }
+  const body = JSON.stringify({ public_key: publicKeyLine.trim(), jwt: token, issuer: claims.iss });
+  const req: Parameters<HttpClient['request']>[0] = {
+    method: 'POST',
+    url: endpoint,
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body,
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+  };
+  opts.log?.debug(`Requesting a certificate from ${endpoint.host}`);
+  const res = await http.request(req);
+  const where = endpoint.host;
+  const text = res.body.toString('utf8');
+
+  if (res.status === 200) {
+    const json = tryJson(text);
+    const certificate = isRecord(json) ? json['certificate'] : undefined;
+    if (!isRecord(json) || typeof certificate !== 'string' || certificate.trim() === '') {
+      throw new AccessError('cert-sign', `Certificate signing at ${where} answered HTTP 200 without a certificate: ${excerpt(text)}`, {
+        hint: 'The Access edge answered something unexpected; try again, and check ACCESS_SSH_CONNECT_TO / proxies if it persists.',
+      });
+    }
+    const id = typeof json['id'] === 'string' ? json['id'] : '';
+    const out: { -readonly [K in keyof SignedCertificate]: SignedCertificate[K] } = { id, certificate: certificate.trim() };
+    const exp = json['expires_at'];
+    if (typeof exp === 'string' && !Number.isNaN(Date.parse(exp))) out.expiresAt = new Date(exp);
+    return out;
+  }
+
+  const json = tryJson(text);
+  let detail: string;
+  if (isRecord(json) && (typeof json['message'] === 'string' || typeof json['status'] === 'number')) {
+    const msg = typeof json['message'] === 'string' ? json['message'] : '';
+    detail = msg ? clip(redact(msg), 200) : `status ${String(json['status'])}`;
+  } else {
+    // cloudflared #1271: an HTML error page made it print "invalid character '<'".
+    detail = `the body is not JSON: ${excerpt(text)}`;
+  }
+  if (res.status === 401 || res.status === 403) {
+    throw new AccessError('token-refused', `Certificate signing at ${where} refused the app token (HTTP ${res.status}): ${detail}`, {
+      hint: 'Sign in again (VS Code "Access: Sign In", or access-ssh login https://<host>).',
+    });
+  }
+  throw new AccessError('cert-sign', `Certificate signing at ${where} failed (HTTP ${res.status}): ${detail}`, {
+    hint: res.status >= 500 ? 'The Access edge had a problem; try again in a moment.' : 'Check that the application has short-lived certificates enabled in Cloudflare Zero Trust.',
+  });
+}
+
+/** `<iss>/cdn-cgi/access/cert_sign`; the token is sent there, so only https. */
+export function certSignUrl(iss: string): URL {
+  let url: URL;
+  try {
+    url = new URL(iss);
+  } catch {
+    throw new AccessError('cert-sign', 'The app token\'s issuer ("iss") is not a URL', { hint: 'Sign in again to get a fresh token.' });
+  }
+  if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
+    throw new AccessError('cert-sign', `Refusing to send the app token to its issuer ${clip(redact(iss), 100)}: not a plain https URL`, {
+      hint: 'Sign in again to get a fresh token.',
+    });
+  }
+  const base = url.href.replace(/\/+$/, '');
+  return new URL(base + CERT_SIGN_PATH);
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function clip(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** A short, printable, redacted quote of a response body. */
+function excerpt(text: string): string {
+  if (text.trim() === '') return '(empty body)';
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return JSON.stringify(clip(redact(flat), 120));
+}
+
+// ---------------------------------------------------------------------------
+// Issuing: new key, cert_sign, verify, write
+
+/** Where app tokens come from for a renewal: the token flow, or a test's fake. */
+export interface TokenSource {
+  get(): Promise<AppToken>;
+  /** Drop the token `get` returned (it was refused), so that the next `get` makes a new one. */
+  forget(): Promise<void>;
+}
+
+export interface IssueOptions {
+  readonly now?: () => Date;
+  readonly log?: Logger;
+  readonly authDomain?: string;
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Generate a fresh P-256 key, have it signed, verify the certificate and write
+ * `<host>-cf_key` (PEM, 0600), `.pub` and `-cert.pub` (0600). A token refused by
+ * cert_sign (401/403) is forgotten and replaced once.
+ */
+export async function issueCertificate(http: HttpClient, dir: string, host: string, tokens: TokenSource, opts: IssueOptions = {}): Promise<CertificateInfo> {
+  const now = opts.now ?? (() => new Date());
+  const log = opts.log;
+  const key = sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' });
+  const pub = key.toPublic();
+  const pubLine = pub.toString('ssh');
+  const signOpts: SignOptions = {
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    ...(log !== undefined ? { log } : {}),
+    ...(opts.authDomain !== undefined ? { authDomain: opts.authDomain } : {}),
+  };
+
+  let token = await tokens.get();
+  let signed: SignedCertificate;
+  try {
+    signed = await signCertificate(http, token, pubLine, signOpts);
+  } catch (err) {
+    if (!isAccessError(err, 'token-refused')) throw err;
+    log?.info(`The stored app token for ${host} was refused; getting a new one`);
+    await tokens.forget();
+    token = await tokens.get();
+    signed = await signCertificate(http, token, pubLine, signOpts);
+  }
+
+  const keyPath = certKeyFile(dir, host);
+  const crtPath = certFile(dir, host);
+  const parsed = parseCertificateText(signed.certificate, crtPath, keyPath);
+  const { decodeClaims, emailLocalPart } = await import('./jwt.js');
+  const email = decodeClaims(token).email;
+  verifyIssued(parsed, pub, now(), email === undefined ? undefined : emailLocalPart(email), log);
+
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  // Everything is staged before the first rename so that the key and its
+  // certificate replace the old pair within microseconds of each other.
+  const staged = await Promise.all([
+    stage(certPubFile(dir, host), pubLine + '\n', 0o644),
+    stage(keyPath, key.toString('pem'), 0o600),
+    stage(crtPath, signed.certificate + '\n', 0o600),
+  ]);
+  try {
+    for (const s of staged) await fs.promises.rename(s.temp, s.target);
+  } catch (err) {
+    await Promise.all(staged.map((s) => fs.promises.rm(s.temp, { force: true })));
+    throw new AccessError('store', `Cannot write the certificate files in ${dir}: ${describeError(err)}`, { cause: err });
+  }
+  log?.info(`New certificate for ${host}: ${parsed.info.principals.join(',')} valid until ${parsed.info.validBefore.toISOString()}`);
+  return parsed.info;
+}
+
+function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, localPart: string | undefined, log: Logger | undefined): void {
+  const bad = (why: string): AccessError => new AccessError('cert-invalid', `The certificate from Access was refused: ${why}`, {
+    hint: 'Nothing was written. Try again; if it persists, check the Access application\'s short-lived certificate settings.',
+  });
+  const info = parsed.info;
+  if (!sameKey(parsed.subjectKey, ourKey)) throw bad(`it certifies another key (${info.keyFingerprint})`);
+  if (!parsed.signedByOwnIssuer) throw bad('its signature does not verify');
+  if (info.type !== 'user') throw bad('it is not a user certificate');
+  if (info.principals.length === 0) throw bad('it names no principal');
+  if (localPart !== undefined && !info.principals.includes(localPart)) {
+    throw bad(`its principals (${info.principals.join(', ')}) do not include "${localPart}", the login's user name`);
+  }
+  if (localPart === undefined) log?.warn('The app token carries no e-mail; the certificate\'s principals were not checked against it');
+  const t = now.getTime();
+  if (info.validBefore.getTime() <= info.validAfter.getTime()) throw bad('its validity window is empty');
+  if (info.validBefore.getTime() <= t) throw bad(`it already expired at ${info.validBefore.toISOString()}`);
+  if (info.validAfter.getTime() > t + CLOCK_SKEW_SECONDS * 1000) {
+    throw bad(`it only becomes valid at ${info.validAfter.toISOString()} (check the system clock)`);
+  }
+}
+
+interface Staged {
+  readonly temp: string;
+  readonly target: string;
+}
+
+async function stage(target: string, content: string, mode: number): Promise<Staged> {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const handle = await fs.promises.open(temp, 'wx', mode);
+  try {
+    await handle.writeFile(content);
+    // The umask may have narrowed the mode, never widened it; make it exact.
+    await handle.chmod(mode);
+  } finally {
+    await handle.close();
+  }
+  return { temp, target };
+}
+
+// ---------------------------------------------------------------------------
+// The whole flow
+
+export interface EnsureOptions {
+  /** Renew when the certificate is valid for less than this. */
+  readonly marginSeconds: number;
+  readonly login: LoginOptions;
+  /** The application URL; default `https://<host>/`. */
+  readonly appUrl?: URL;
+  readonly now?: () => Date;
+  /** Where the key and certificate live; default the token store's directory, else `~/.cloudflared`. */
+  readonly dir?: string;
+}
+
+export interface EnsureResult {
+  readonly cert: CertificateInfo;
+  readonly renewed: boolean;
+}
+
+/**
+ * A certificate for `host` valid for more than `marginSeconds`: the cached one
+ * when it is (no network at all), else a new key and certificate made under a
+ * lock that concurrent processes share (one renewal, one login).
+ */
+export async function ensureCertificate(ctx: AccessContext, host: string, opts: EnsureOptions): Promise<EnsureResult> {
+  const now = opts.now ?? (() => new Date());
+  const dir = opts.dir ?? ctx.store.dir ?? defaultConfigDir();
+  const log = ctx.log;
+
+  const fast = await usableCertificate(dir, host, now(), opts.marginSeconds, log);
+  if (fast) return { cert: fast, renewed: false };
+
+  const keyPath = certKeyFile(dir, host);
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  const { withFileLock } = await import('./lock.js');
+  const loginBudget = opts.login.timeoutMs ?? 5 * 60_000;
+  return await withFileLock(keyPath, async () => {
+    // Another process may have renewed while we waited.
+    const again = await usableCertificate(dir, host, now(), opts.marginSeconds, undefined);
+    if (again) {
+      log.debug(`Certificate for ${host} was renewed by another process`);
+      return { cert: again, renewed: false };
+    }
+    const [{ discoverApp }, flow] = await Promise.all([import('./metadata.js'), import('./token-flow.js')]);
+    const appUrl = opts.appUrl ?? new URL(`https://${host}/`);
+    const appInfo: AppInfo = await discoverApp(ctx.http, appUrl);
+    const tokens: TokenSource = {
+      get: () => flow.getAppToken(ctx, appUrl, appInfo, opts.login),
+      forget: () => flow.forgetAppToken(ctx, appInfo),
+    };
+    const cert = await issueCertificate(ctx.http, dir, host, tokens, {
+      now,
+      log,
+      authDomain: appInfo.authDomain,
+      ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
+    });
+    return { cert, renewed: true };
+  }, {
+    timeoutMs: loginBudget + 60_000,
+    retryMs: 200,
+    onWaiting: () => log.info(`Waiting for another access-ssh process that is renewing the certificate for ${host}`),
+  });
+}
+
+async function usableCertificate(dir: string, host: string, now: Date, marginSeconds: number, log: Logger | undefined): Promise<CertificateInfo | undefined> {
+  const state = await inspectCertificate(dir, host);
+  if (state.status !== 'ok') {
+    log?.debug(`No usable certificate for ${host}: ${state.reason}`);
+    return undefined;
+  }
+  const why = unusableReason(state.cert, now, marginSeconds);
+  if (why !== undefined) {
+    log?.debug(`Renewing the certificate for ${host}: ${why}`);
+    return undefined;
+  }
+  return state.cert;
+}

@@ -1,0 +1,26 @@
+// `login <url>`: the browser login; the token lands in ~/.cloudflared.
+// cloudflared prints the token by default; we print who signed in (stderr)
+// and print the token only when asked (--no-verbose, or --app as cloudflared).
+
+import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
+import { parseTarget } from '../host.js';
+import { createContext, loginOptions, type Runtime } from '../runtime.js';
+
+export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
+  const positional = p.positionals[0];
+  const appFlag = stringFlag(p, 'app');
+  if (positional !== undefined && appFlag !== undefined) throw new UsageError('Give the URL either as the argument or with --app, not both.', 'login');
+  if (boolFlag(p, 'fedramp')) throw new UsageError('--fedramp is not supported.', 'login');
+  const { host, appUrl } = parseTarget(positional ?? appFlag, 'login', 'the application URL');
+  const ctx = await createContext(rt);
+  const { login } = await import('../../access/token-flow.js');
+  const { appToken: token, claims } = await login(ctx, appUrl, loginOptions(rt, true));
+  if (boolFlag(p, 'quiet')) return 0;
+  if (boolFlag(p, 'no-verbose') || appFlag !== undefined) {
+    rt.stdout.write(token);
+    return 0;
+  }
+  const who = claims.email ? ` as ${claims.email}` : '';
+  rt.stderr.write(`Signed in to ${host}${who}; the token is valid until ${new Date(claims.exp * 1000).toISOString()}.\n`);
+  return 0;
+}

@@ -1,0 +1,44 @@
+// `ssh-config --hostname H [--short-lived-cert]`: print an ssh_config example
+// to paste, as cloudflared does (the VS Code extension writes its own entries).
+
+import * as os from 'node:os';
+import { boolFlag, stringFlag, type ParsedCommand } from '../args.js';
+import { parseTarget } from '../host.js';
+import type { Runtime } from '../runtime.js';
+
+/** Quote one word for ssh_config / the shell `Match exec` runs, when it needs it. */
+function quoteWord(word: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The command line that runs this helper again: this runtime and this script. */
+export function helperCommand(self: readonly string[]): string {
+  return self.length > 0 ? self.map(quoteWord).join(' ') : 'access-ssh';
+}
+
+export function renderSshConfig(hostname: string | undefined, shortLived: boolean, helper: string, home: string): string {
+  const host = hostname ?? '[your hostname]';
+  if (shortLived) {
+    return `
+Add to your ${home}/.ssh/config:
+Match host ${host} exec "${helper.replace(/"/g, '\\"')} ssh-gen --hostname %h"
+  ProxyCommand ${helper} ssh --hostname %h
+  IdentityFile ~/.cloudflared/%h-cf_key
+  CertificateFile ~/.cloudflared/%h-cf_key-cert.pub
+`;
+  }
+  return `
+Add to your ${home}/.ssh/config:
+Host ${host}
+  ProxyCommand ${helper} ssh --hostname %h
+`;
+}
+
+export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
+  const raw = stringFlag(p, 'hostname');
+  const host = raw === undefined ? undefined : parseTarget(raw, 'ssh-config').host;
+  const home = rt.env['HOME'] ?? rt.env['USERPROFILE'] ?? os.homedir();
+  rt.stdout.write(renderSshConfig(host, boolFlag(p, 'short-lived-cert'), helperCommand(rt.self), home));
+  return 0;
+}

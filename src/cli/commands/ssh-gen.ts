@@ -1,0 +1,38 @@
+// `ssh-gen --hostname H`: make sure a certificate for H is valid, as ssh_config's
+// `Match exec` runs it before every connection. The fast path (a cached
+// certificate valid beyond the margin) reads two files and exits: it loads
+// neither the token store nor the HTTPS client, ws or jose.
+
+import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
+import { parseTarget } from '../host.js';
+import { createContext, loginOptions, type Runtime } from '../runtime.js';
+import { DEFAULT_RENEW_MARGIN_SECONDS, ensureCertificate, readCertificate, unusableReason } from '../../access/cert.js';
+import { defaultConfigDir } from '../../access/paths.js';
+
+export function renewMargin(rt: Runtime): number {
+  const raw = rt.env['ACCESS_SSH_RENEW_MARGIN'];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_RENEW_MARGIN_SECONDS;
+  if (!/^\d+$/.test(raw.trim())) throw new UsageError(`ACCESS_SSH_RENEW_MARGIN must be a whole number of seconds, not "${raw}".`);
+  return Number(raw.trim());
+}
+
+export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
+  const { host, appUrl } = parseTarget(stringFlag(p, 'hostname'), 'ssh-gen');
+  const margin = renewMargin(rt);
+  const interactive = !boolFlag(p, 'non-interactive');
+
+  const cached = await readCertificate(defaultConfigDir(), host);
+  if (cached && unusableReason(cached, new Date(), margin) === undefined) {
+    rt.log.debug(`Certificate for ${host} is valid until ${cached.validBefore.toISOString()}; nothing to do`);
+    return 0;
+  }
+
+  const ctx = await createContext(rt);
+  const { cert, renewed } = await ensureCertificate(ctx, host, {
+    marginSeconds: margin,
+    appUrl,
+    login: loginOptions(rt, interactive),
+  });
+  if (!renewed) rt.log.debug(`Certificate for ${host} is valid until ${cert.validBefore.toISOString()}`);
+  return 0;
+}

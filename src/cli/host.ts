@@ -1,0 +1,32 @@
+// The application a command is about: `--hostname H` or `login <url>`.
+// Like cloudflared's parseURL: a bare host means https://host/; only https.
+
+import { UsageError } from './args.js';
+
+export interface Target {
+  /** The host name, for file names (`<host>-cf_key`) and messages. */
+  readonly host: string;
+  /** The application URL (https). */
+  readonly appUrl: URL;
+}
+
+const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+export function parseTarget(value: string | undefined, command: string, what = '--hostname'): Target {
+  if (value === undefined || value.trim() === '') throw new UsageError(`${what} is required.`, command);
+  const raw = value.trim();
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new UsageError(`${what}: "${raw}" is not a host name or URL.`, command);
+  }
+  if (url.protocol === 'http:') url.protocol = 'https:';
+  if (url.protocol !== 'https:') throw new UsageError(`${what}: only https applications are supported, not ${url.protocol}`, command);
+  if (url.username || url.password) throw new UsageError(`${what}: a URL with credentials is not accepted.`, command);
+  const host = url.hostname.replace(/\.$/, '');
+  if (!HOST_RE.test(host)) throw new UsageError(`${what}: "${url.hostname}" is not a valid host name.`, command);
+  url.hash = '';
+  return { host: host.toLowerCase(), appUrl: url };
+}

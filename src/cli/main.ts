@@ -1,0 +1,25 @@
+// Entry of the access-ssh bundle (dist/access-ssh.js): the process around runCli.
+
+import { runCli } from './run.js';
+
+async function main(): Promise<void> {
+  const code = await runCli(process.argv.slice(2), {
+    env: process.env,
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    self: [process.execPath, ...(process.argv[1] ? [process.argv[1]] : [])],
+  });
+  // Exit once what we wrote is flushed; stdin would otherwise keep us alive.
+  const flush = (s: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => {
+    if (s.writableLength === 0 || s.destroyed) resolve();
+    else s.write('', () => resolve());
+  });
+  await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  process.exit(code);
+}
+
+// Broken pipes (ssh went away) are not errors of ours.
+process.stdout.on('error', () => {});
+
+void main();

@@ -1,0 +1,104 @@
+// The helper without the process: parse, dispatch, turn errors into exit codes
+// (0 ok, 1 runtime error, 2 usage error) and one or two lines on stderr.
+// Tests call runCli with their own streams; main.ts wires the process.
+
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { isAccessError } from '../access/errors.js';
+import { redact } from '../access/redact.js';
+import { helpText, parseArgs, stringFlag, UsageError, type ParsedCommand } from './args.js';
+import { createLogger, parseLogLevel, type LogLevel } from './log.js';
+import type { Env, Runtime } from './runtime.js';
+import { COMMANDS, PROGRAM } from './spec.js';
+
+export interface CliIo {
+  readonly env: Env;
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly platform?: NodeJS.Platform;
+  readonly self?: readonly string[];
+  readonly openUrl?: (url: string) => Promise<void>;
+}
+
+type CommandModule = { run(rt: Runtime, p: ParsedCommand): Promise<number> };
+
+/** Each command is its own module, loaded only when it runs (start-up stays light). */
+async function loadCommand(name: string): Promise<CommandModule> {
+  switch (name) {
+    case 'login': return await import('./commands/login.js');
+    case 'token': return await import('./commands/token.js');
+    case 'ssh': return await import('./commands/ssh.js');
+    case 'ssh-gen': return await import('./commands/ssh-gen.js');
+    case 'ssh-config': return await import('./commands/ssh-config.js');
+    default: throw new UsageError(`Unknown command "${name}".`);
+  }
+}
+
+/** Commands whose stderr lands in the user's ssh session: quiet unless asked. */
+const QUIET_BY_DEFAULT = new Set(['ssh', 'ssh-gen']);
+
+export function version(): string {
+  // dist/access-ssh.js → ../package.json; out/src/cli/run.js → ../../../package.json.
+  for (const rel of ['../package.json', '../../../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, rel), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === 'access-ssh' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next
+    }
+  }
+  return 'dev';
+}
+
+function usageFailure(io: CliIo, err: UsageError): number {
+  const more = err.command ? `${PROGRAM} help ${err.command}` : `${PROGRAM} --help`;
+  io.stderr.write(`${PROGRAM}: ${redact(err.message)}\nRun "${more}" for usage.\n`);
+  return 2;
+}
+
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let level: LogLevel = 'info';
+  try {
+    const inv = parseArgs(argv, COMMANDS, io.env);
+    if (inv.kind === 'version') {
+      io.stdout.write(`${PROGRAM} version ${version()}\n`);
+      return 0;
+    }
+    if (inv.kind === 'help') {
+      io.stdout.write(helpText(PROGRAM, COMMANDS, inv.command));
+      return 0;
+    }
+    const levelFlag = stringFlag(inv, 'loglevel');
+    if (levelFlag !== undefined) {
+      const parsed = parseLogLevel(levelFlag);
+      if (!parsed) throw new UsageError(`Unknown log level "${levelFlag}" (debug, info, warn, error).`, inv.command.name);
+      level = parsed;
+    } else if (QUIET_BY_DEFAULT.has(inv.command.name)) {
+      level = 'warn';
+    }
+    const rt: Runtime = {
+      env: io.env,
+      stdin: io.stdin,
+      stdout: io.stdout,
+      stderr: io.stderr,
+      log: createLogger(level, (text) => io.stderr.write(text)),
+      platform: io.platform ?? process.platform,
+      self: io.self ?? [PROGRAM],
+      ...(io.openUrl ? { openUrl: io.openUrl } : {}),
+    };
+    const mod = await loadCommand(inv.command.name);
+    return await mod.run(rt, inv);
+  } catch (err) {
+    if (err instanceof UsageError) return usageFailure(io, err);
+    if (isAccessError(err)) {
+      io.stderr.write(`${PROGRAM}: ${redact(err.message)}\n${err.hint ? `  ${redact(err.hint)}\n` : ''}`);
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      io.stderr.write(`${PROGRAM}: error: ${redact(message)}\n`);
+    }
+    if (level === 'debug' && err instanceof Error && err.stack) io.stderr.write(`${redact(err.stack)}\n`);
+    return 1;
+  }
+}

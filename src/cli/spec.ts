@@ -1,0 +1,74 @@
+// The subcommands and flags of access-ssh: `cloudflared access`'s, plus
+// --non-interactive. Plain data, loaded on every start.
+
+import type { CommandSpec, FlagSpec } from './args.js';
+
+const hostname: FlagSpec = {
+  name: 'hostname', aliases: ['tunnel-host', 'T'], type: 'string', valueName: 'host',
+  env: ['TUNNEL_SERVICE_HOSTNAME'], description: 'the hostname of the Access application',
+};
+const nonInteractive: FlagSpec = {
+  name: 'non-interactive', type: 'boolean',
+  description: 'never open a browser: fail at once when a login would be needed (for Remote-SSH)',
+};
+const app: FlagSpec = { name: 'app', type: 'string', valueName: 'url', description: 'the URL of the Access application (instead of the argument)' };
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'login',
+    usage: 'login <url>',
+    summary: 'sign in to an Access application in the browser and store its token',
+    description: 'Opens the Access login page ($BROWSER, else the system browser) and prints its URL on stderr.\n'
+      + 'The token is stored in ~/.cloudflared, where cloudflared finds it too.',
+    maxPositionals: 1,
+    flags: [
+      app,
+      { name: 'quiet', aliases: ['q'], type: 'boolean', description: 'print nothing on success' },
+      { name: 'no-verbose', type: 'boolean', description: 'print only the token on stdout (as cloudflared does with --app)' },
+      { name: 'auto-close', type: 'boolean', description: 'accepted for cloudflared compatibility', hidden: true },
+      { name: 'fedramp', type: 'boolean', description: 'not supported', hidden: true },
+    ],
+  },
+  {
+    name: 'token',
+    usage: 'token <url>',
+    summary: 'print the stored token of an Access application',
+    maxPositionals: 1,
+    flags: [app],
+  },
+  {
+    name: 'ssh',
+    aliases: ['tcp'],
+    usage: 'ssh --hostname <host>',
+    summary: 'carry stdin/stdout to the host over Access (ssh ProxyCommand)',
+    description: 'stdout carries only the SSH stream; messages go to stderr.',
+    maxPositionals: 0,
+    flags: [
+      hostname,
+      { name: 'service-token-id', aliases: ['id'], type: 'string', valueName: 'id', env: ['TUNNEL_SERVICE_TOKEN_ID'], description: 'an Access service token ID' },
+      { name: 'service-token-secret', aliases: ['secret'], type: 'string', valueName: 'secret', env: ['TUNNEL_SERVICE_TOKEN_SECRET'], description: 'an Access service token secret' },
+      nonInteractive,
+    ],
+  },
+  {
+    name: 'ssh-gen',
+    usage: 'ssh-gen --hostname <host>',
+    summary: 'make sure a short-lived certificate for the host is valid (ssh_config Match exec)',
+    description: 'Does nothing when the cached certificate is valid for more than ACCESS_SSH_RENEW_MARGIN seconds (60);\n'
+      + 'otherwise makes a new key and has Access sign it: ~/.cloudflared/<host>-cf_key, -cf_key.pub, -cf_key-cert.pub.',
+    maxPositionals: 0,
+    flags: [hostname, nonInteractive],
+  },
+  {
+    name: 'ssh-config',
+    usage: 'ssh-config --hostname <host> [--short-lived-cert]',
+    summary: 'print an example ~/.ssh/config entry',
+    maxPositionals: 0,
+    flags: [
+      { ...hostname, env: [] },
+      { name: 'short-lived-cert', type: 'boolean', description: 'use short-lived certificates (adds the Match exec ssh-gen entry)' },
+    ],
+  },
+];
+
+export const PROGRAM = 'access-ssh';
