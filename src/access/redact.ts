@@ -14,8 +14,9 @@ const RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string[]
   [/([?&;\s]|^)((?:token|app_token|org_token|client_secret|service-token-secret)=)([^&\s#"']+)/gi, (_m, lead: string, key: string) => `${lead}${key}${MASK}`],
   // JSON fields that hold tokens.
   [/("(?:app_token|org_token|jwt|token|client_secret|clientSecret)"\s*:\s*")([^"]*)(")/g, (_m, a: string, _v: string, b: string) => `${a}${MASK}${b}`],
-  // Anything JWT-shaped: three base64url segments, the first two JSON objects ("eyJ").
-  [/\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g, () => MASK],
+  // Anything JWT-shaped: base64url segments whose first two are JSON objects
+  // ("eyJ"); a truncated one (cut after the payload) too.
+  [/\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g, () => MASK],
 ];
 
 /** Replace secrets in `text` with a marker; everything else is kept. */

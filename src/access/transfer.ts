@@ -176,7 +176,7 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
       continue;
     }
     if (res.status >= 500) {
-      const excerpt = redact(res.body.toString('utf8').slice(0, 200)).replace(/\s+/g, ' ').trim();
+      const excerpt = redact(res.body.toString('utf8').slice(0, 4096)).slice(0, 200).replace(/\s+/g, ' ').trim();
       throw new AccessError('transfer', `The login service failed with HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, {
         hint: 'Try signing in again in a moment.',
       });

@@ -56,3 +56,9 @@ test('redactingLogger masks every level', () => {
   assert.equal(lines.length, 5);
   for (const l of lines) assert.equal(l, '[redacted]');
 });
+
+test('a JWT cut after its payload is still masked', () => {
+  const cut = jwt.slice(0, jwt.indexOf('.', jwt.indexOf('.') + 1) - 3);
+  const out = redact(`body: ${cut}`);
+  assert.equal(out, 'body: [redacted]');
+});
