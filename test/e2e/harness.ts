@@ -1,0 +1,156 @@
+// What the end-to-end tests share: a client HOME with an ssh config that runs the
+// access-ssh helper (Match exec ssh-gen + ProxyCommand ssh), the fake browser as
+// $BROWSER, and a runner for the real `ssh`.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Sandbox } from '../sandbox/sandbox';
+
+export const ROOT = resolve(__dirname, '..', '..', '..');
+export const HELPER = join(ROOT, 'dist', 'access-ssh.js');
+export const BROWSER_SH = join(ROOT, 'test', 'sandbox', 'browser.sh');
+export const APP = 'ssh.sandbox.test';
+
+export function helperMissing(): string | undefined {
+  if (!existsSync(HELPER)) return `${HELPER} is missing: build it with node scripts/build.mjs`;
+  if (!existsSync(join(ROOT, 'out', 'test', 'sandbox', 'fake-browser.js'))) return 'the sandbox is not compiled: npx tsc -p .';
+  return undefined;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
+  const started = Date.now();
+  return new Promise((resolveRun) => {
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      stderr += `\n[harness] killed after ${timeoutMs} ms`;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolveRun({ code: 127, stdout, stderr: stderr + err.message, ms: Date.now() - started });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolveRun({ code: code ?? (signal ? 128 : 1), stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+export interface Client {
+  home: string;
+  config: string;
+  knownHosts: string;
+  keyFile: string;
+  certFile: string;
+  browserLog: string;
+  env: NodeJS.ProcessEnv;
+  /** Opens of the login page by $BROWSER so far. */
+  browserOpens(): number;
+  /** `ssh -F config -o BatchMode=yes … <host> <command>`. */
+  ssh(command?: string[], opts?: { extraArgs?: string[]; env?: NodeJS.ProcessEnv; host?: string }): Promise<RunResult>;
+  /** The helper itself with this HOME. */
+  helper(args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
+}
+
+export interface ClientOptions {
+  /** Extra words after `ssh --hostname %h` in the ProxyCommand. */
+  proxyArgs?: string[];
+  /** Leave out the Match exec ssh-gen line. */
+  noMatchExec?: boolean;
+  /** Write this config text instead (%HOME% replaced). */
+  configText?: string;
+}
+
+export function makeClient(sb: Sandbox, name: string, opts: ClientOptions = {}): Client {
+  const home = mkdtempSync(join(tmpdir(), `access-ssh-e2e-${name}-`));
+  mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  const config = join(home, '.ssh', 'config');
+  const knownHosts = join(home, '.ssh', 'known_hosts');
+  const keyFile = join(home, '.cloudflared', `${APP}-cf_key`);
+  const certFile = `${keyFile}-cert.pub`;
+  const browserLog = join(home, 'browser.log');
+  const node = process.execPath;
+  const proxy = [node, HELPER, 'ssh', '--hostname', '%h', ...(opts.proxyArgs ?? [])].join(' ');
+  const text =
+    opts.configText?.replace(/%HOME%/g, home) ??
+    [
+      opts.noMatchExec ? '' : `Match host ${APP} exec "${node} ${HELPER} ssh-gen --hostname %h"`,
+      '',
+      `Host ${APP}`,
+      `  ProxyCommand ${proxy}`,
+      `  IdentityFile ${keyFile}`,
+      `  CertificateFile ${certFile}`,
+      `  IdentitiesOnly yes`,
+      `  User jdoe`,
+      '',
+    ].join('\n');
+  writeFileSync(config, text, { mode: 0o600 });
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: home,
+    LANG: 'C',
+    ...sb.env,
+    BROWSER: BROWSER_SH,
+    FAKE_BROWSER_LOG: browserLog,
+  };
+  const client: Client = {
+    home,
+    config,
+    knownHosts,
+    keyFile,
+    certFile,
+    browserLog,
+    env,
+    browserOpens: () => (existsSync(browserLog) ? readFileSync(browserLog, 'utf8').split('\n').filter(Boolean).length : 0),
+    ssh(command = ['whoami'], o = {}) {
+      return runProcess(
+        'ssh',
+        [
+          '-F', config,
+          '-o', 'BatchMode=yes',
+          '-o', `UserKnownHostsFile=${knownHosts}`,
+          '-o', 'StrictHostKeyChecking=accept-new',
+          '-o', 'ConnectTimeout=30',
+          ...(o.extraArgs ?? []),
+          o.host ?? APP,
+          ...command,
+        ],
+        { ...env, ...o.env },
+      );
+    },
+    helper(args, e = {}) {
+      return runProcess(node, [HELPER, ...args], { ...env, ...e });
+    },
+  };
+  return client;
+}
+
+/** Counter differences since `before`. */
+export function delta(sb: Sandbox, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(sb.counters)) if (k !== 'lastSerial') out[k] = v - (before[k] ?? 0);
+  return out;
+}
+
+export function snapshot(sb: Sandbox): Record<string, number> {
+  return { ...sb.counters } as unknown as Record<string, number>;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Explains a failed ssh run: its stderr and the tail of the sshd log. */
+export function explain(r: RunResult, sb: Sandbox): string {
+  return `exit ${r.code}\n--- ssh stderr ---\n${r.stderr.slice(-3000)}\n--- sshd log ---\n${(sb.sshd?.log() ?? '').split('\n').slice(-12).join('\n')}`;
+}
