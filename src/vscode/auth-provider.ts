@@ -1,0 +1,246 @@
+// The `cloudflare-access` authentication provider: one session per Access team
+// (auth domain), read from the token files in ~/.cloudflared, so a login by the
+// helper or by cloudflared shows up in the Accounts menu too. Signing in runs
+// the browser login through one of the team's applications (a configured
+// host); signing out deletes the team's tokens. App tokens are renewed in the
+// background through the org token, before they expire, without a browser.
+
+import * as vscode from 'vscode';
+import { ACCESS_DOMAIN_SUFFIX } from '../access/metadata.js';
+import { normaliseHostname, type HostEntry } from '../hosts/hosts.js';
+import type { AccessService } from './access.js';
+import type { AccessState, Team } from './access-state.js';
+import { describe, isCancellation, type ExtensionLog } from './log.js';
+
+export const PROVIDER_ID = 'cloudflare-access';
+export const PROVIDER_LABEL = 'Cloudflare Access';
+/** Renew an app token this long before it expires. */
+const APP_TOKEN_RENEW_SECONDS = 5 * 60;
+
+export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+  readonly onDidChangeSessions = this.changed.event;
+  private known = new Map<string, string>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private renewTimer: NodeJS.Timeout | undefined;
+  private renewing = false;
+
+  constructor(
+    private readonly access: AccessService,
+    private readonly state: AccessState,
+    private readonly log: ExtensionLog,
+    private readonly hosts: () => readonly HostEntry[],
+  ) {
+    this.known = this.snapshot();
+    this.disposables.push(state.onDidChange(() => this.onStateChange()));
+    this.disposables.push(vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, this, { supportsMultipleAccounts: true }));
+    this.renewTimer = setInterval(() => void this.renewAppTokens(), 60_000);
+    this.renewTimer.unref?.();
+  }
+
+  private snapshot(): Map<string, string> {
+    return new Map(this.state.teams().map((t) => [t.authDomain, `${t.email ?? ''}`]));
+  }
+
+  private async onStateChange(): Promise<void> {
+    const now = this.snapshot();
+    const added: vscode.AuthenticationSession[] = [];
+    const removed: vscode.AuthenticationSession[] = [];
+    const changed: vscode.AuthenticationSession[] = [];
+    const teams = new Map(this.state.teams().map((t) => [t.authDomain, t]));
+    for (const [domain, email] of now) {
+      const team = teams.get(domain)!;
+      if (!this.known.has(domain)) added.push(await this.session(team));
+      else if (this.known.get(domain) !== email) changed.push(await this.session(team));
+    }
+    for (const [domain, email] of this.known) {
+      if (!now.has(domain)) removed.push(emptySession(domain, email));
+    }
+    this.known = now;
+    if (added.length + removed.length + changed.length > 0) {
+      this.log.debug(`Access sessions: +${added.length} -${removed.length} ~${changed.length}`);
+      this.changed.fire({ added, removed, changed });
+    }
+  }
+
+  private async session(team: Team): Promise<vscode.AuthenticationSession> {
+    return {
+      id: team.authDomain,
+      accessToken: await this.state.sessionToken(team.authDomain),
+      account: { id: `${team.authDomain}/${team.email ?? ''}`, label: team.email ?? team.authDomain },
+      scopes: [team.authDomain],
+    };
+  }
+
+  /** The team (auth domain) a scope names: an auth domain as is, a host through its known team. */
+  private teamForScope(scope: string): string | undefined {
+    const s = scope.toLowerCase();
+    if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) return s;
+    try {
+      return this.state.teamOf(normaliseHostname(s));
+    } catch {
+      return undefined;
+    }
+  }
+
+  async getSessions(scopes?: readonly string[]): Promise<vscode.AuthenticationSession[]> {
+    await this.state.reload();
+    let teams = this.state.teams();
+    if (scopes && scopes.length > 0) {
+      const wanted = new Set(scopes.map((s) => this.teamForScope(s)).filter((t): t is string => t !== undefined));
+      teams = teams.filter((t) => wanted.has(t.authDomain));
+    }
+    return await Promise.all(teams.map((t) => this.session(t)));
+  }
+
+  /**
+   * Sign in. A scope may be a host (log in through it) or an auth domain (log in
+   * through one of the configured hosts of that team); otherwise the user picks a host.
+   */
+  async createSession(scopes: readonly string[]): Promise<vscode.AuthenticationSession> {
+    const host = await this.hostForScopes(scopes);
+    if (!host) throw new vscode.CancellationError();
+    const team = await this.signIn(host);
+    const session = (await this.getSessions([team]))[0];
+    if (!session) throw new Error(`Signed in to ${team}, but no token was stored`);
+    return session;
+  }
+
+  private async hostForScopes(scopes: readonly string[]): Promise<string | undefined> {
+    const hosts = this.hosts();
+    for (const scope of scopes) {
+      const s = scope.toLowerCase();
+      if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) {
+        const match = hosts.find((h) => this.state.teamOf(h.hostname) === s);
+        if (match) return match.hostname;
+        continue;
+      }
+      try {
+        return normaliseHostname(s);
+      } catch {
+        /* not a host */
+      }
+    }
+    return await pickHost(hosts, 'Sign in to Cloudflare Access through which host?');
+  }
+
+  /**
+   * The browser login for `host`, in a cancellable progress notification with a
+   * "Copy URL" fallback. Resolves to the team's auth domain.
+   */
+  async signIn(host: string): Promise<string> {
+    const abort = new AbortController();
+    let loginUrl: string | undefined;
+    let offered = false;
+    const offerUrl = (url: string): void => {
+      loginUrl = url;
+      if (offered) return;
+      offered = true;
+      void vscode.window
+        .showInformationMessage(`Complete the Cloudflare Access login for ${host} in your browser. If no browser opened, copy the login URL.`, 'Copy URL', 'Open Again')
+        .then(async (choice) => {
+          if (!loginUrl) return;
+          if (choice === 'Copy URL') await vscode.env.clipboard.writeText(loginUrl);
+          if (choice === 'Open Again') await vscode.env.openExternal(vscode.Uri.parse(loginUrl, true));
+        });
+    };
+    this.log.info(`Signing in to Cloudflare Access through ${host}`);
+    const result = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Signing in to Cloudflare Access (${host})… complete the login in your browser`,
+        cancellable: true,
+      },
+      async (_progress, token) => {
+        token.onCancellationRequested(() => abort.abort());
+        return await this.access.login(host, {
+          signal: abort.signal,
+          openBrowser: async (url) => {
+            offerUrl(url);
+            const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+            if (!opened) this.log.warn('The browser could not be opened; use "Copy URL"');
+          },
+          onLoginUrl: (url) => offerUrl(url),
+        });
+      },
+    );
+    await this.state.rememberTeam(host, result.appInfo.authDomain);
+    this.state.setError(host, undefined);
+    await this.state.reload();
+    this.log.info(`Signed in to ${result.appInfo.authDomain} as ${result.claims.email ?? '(no e-mail)'}`);
+    return result.appInfo.authDomain;
+  }
+
+  async removeSession(sessionId: string): Promise<void> {
+    const removed = await this.access.logout(sessionId);
+    this.log.info(`Signed out of ${sessionId}: removed ${removed.length} token file${removed.length === 1 ? '' : 's'}`);
+    await this.state.reload();
+  }
+
+  /** Background renewal: app tokens close to expiry are exchanged through the org token, no browser. */
+  private async renewAppTokens(): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      const now = Date.now() / 1000;
+      const configured = new Set(this.hosts().map((h) => h.hostname));
+      for (const t of await this.access.listAppTokens()) {
+        if (!configured.has(t.appHostname)) continue;
+        const left = t.expiresAt.getTime() / 1000 - now;
+        if (left > APP_TOKEN_RENEW_SECONDS || left < -86400) continue;
+        let authDomain: string;
+        try {
+          authDomain = new URL(t.issuer).hostname;
+        } catch {
+          continue;
+        }
+        if (!this.state.orgToken(authDomain)) continue;
+        try {
+          const ok = await this.access.renewAppToken({ authDomain, appAud: t.aud, appHostname: t.appHostname });
+          this.log.info(ok ? `Renewed the app token for ${t.appHostname}` : `Could not renew the app token for ${t.appHostname}; a sign-in will be needed`);
+        } catch (err) {
+          if (!isCancellation(err)) this.log.warn(`Renewing the app token for ${t.appHostname}: ${describe(err).message}`);
+        }
+      }
+    } catch (err) {
+      this.log.debug(`App token renewal pass failed: ${describe(err).message}`);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  dispose(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}
+
+function emptySession(domain: string, email: string): vscode.AuthenticationSession {
+  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [domain] };
+}
+
+/** Quick pick of configured hosts; undefined when cancelled or none. */
+export async function pickHost(hosts: readonly HostEntry[], placeHolder: string): Promise<string | undefined> {
+  if (hosts.length === 0) {
+    const typed = await vscode.window.showInputBox({
+      title: 'Cloudflare Access host',
+      prompt: 'The host name of an Access SSH application, e.g. ssh.example.com',
+      validateInput: (v) => {
+        try {
+          normaliseHostname(v);
+          return undefined;
+        } catch (err) {
+          return err instanceof Error ? err.message : String(err);
+        }
+      },
+    });
+    return typed === undefined ? undefined : normaliseHostname(typed);
+  }
+  if (hosts.length === 1) return hosts[0]!.hostname;
+  const pick = await vscode.window.showQuickPick(
+    hosts.map((h) => ({ label: h.label ?? h.hostname, description: h.label ? h.hostname : undefined, host: h.hostname })),
+    { placeHolder, matchOnDescription: true },
+  );
+  return pick?.host;
+}

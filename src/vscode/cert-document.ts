@@ -1,0 +1,79 @@
+// "Show Certificate": a read-only document (`access-ssh-cert:` scheme) with the
+// parsed certificate of a host, rendered from the files on disk.
+
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import { inspectCertificate } from '../access/cert.js';
+import { certFile } from '../access/paths.js';
+import { countdown, expiredText } from '../hosts/state.js';
+import type { AccessState } from './access-state.js';
+
+export const CERT_SCHEME = 'access-ssh-cert';
+
+export class CertificateDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly open = new Set<string>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly state: AccessState) {
+    this.disposables.push(
+      vscode.workspace.registerTextDocumentContentProvider(CERT_SCHEME, this),
+      state.onDidChange(() => {
+        for (const host of this.open) this.changed.fire(uriFor(host));
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => {
+        if (d.uri.scheme === CERT_SCHEME) this.open.delete(d.uri.path.replace(/^\//, '').replace(/\.txt$/, ''));
+      }),
+    );
+  }
+
+  async show(host: string): Promise<void> {
+    this.open.add(host);
+    const doc = await vscode.workspace.openTextDocument(uriFor(host));
+    await vscode.window.showTextDocument(doc, { preview: true });
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const host = uri.path.replace(/^\//, '').replace(/\.txt$/, '');
+    const dir = this.state.dir;
+    const state = await inspectCertificate(dir, host);
+    const lines = [`# Access SSH certificate for ${host}`, ''];
+    if (state.status !== 'ok') {
+      lines.push(`No usable certificate: ${state.reason}`, '', 'Run "Access: Refresh Certificate" to get one.');
+      return lines.join('\n') + '\n';
+    }
+    const c = state.cert;
+    const now = Date.now();
+    const left = (c.validBefore.getTime() - now) / 1000;
+    lines.push(
+      `File:          ${c.path}`,
+      `Private key:   ${c.keyPath}`,
+      `Type:          ${c.type} certificate`,
+      `Key ID:        ${c.keyId}`,
+      `Serial:        ${c.serial}`,
+      `Principals:    ${c.principals.join(', ') || '(none)'}`,
+      `Valid after:   ${c.validAfter.toISOString()} (${c.validAfter.toLocaleString()})`,
+      `Valid before:  ${c.validBefore.toISOString()} (${c.validBefore.toLocaleString()})`,
+      `Status:        ${left > 0 ? `valid for ${countdown(left)}` : expiredText(-left)}`,
+      `Key:           ${c.keyFingerprint}`,
+      `Signing CA:    ${c.caFingerprint}`,
+      '',
+    );
+    try {
+      lines.push('# The certificate (public; safe to share)', (await fs.promises.readFile(certFile(dir, host), 'utf8')).trim());
+    } catch {
+      /* raced with a renewal */
+    }
+    return lines.join('\n') + '\n';
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}
+
+function uriFor(host: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: CERT_SCHEME, path: `/${host}.txt` });
+}

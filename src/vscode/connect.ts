@@ -1,0 +1,137 @@
+// The hand-off to Remote-SSH: sign in if needed, make sure a fresh certificate
+// is on disk (in process, never a browser inside ssh), write the ssh config and
+// check it, then open `vscode-remote://ssh-remote+cfpipe-<host>/<path>`.
+
+import * as vscode from 'vscode';
+import { detectRemoteSsh, recommendedRemoteSsh, type RemoteSshFlavor } from '../remote-ssh/detect.js';
+import { remoteTarget } from '../remote-ssh/authority.js';
+import { shQuote } from '../remote-ssh/launcher.js';
+import type { HostEntry } from '../hosts/hosts.js';
+import type { AccessService } from './access.js';
+import type { AccessState } from './access-state.js';
+import type { AccessAuthProvider } from './auth-provider.js';
+import type { HostRegistry } from './host-registry.js';
+import { describe, isCancellation, showError, type ExtensionLog } from './log.js';
+import type { SshConfigSync } from './ssh-config-sync.js';
+
+export type WindowChoice = 'new' | 'current' | 'default';
+
+export interface Services {
+  readonly access: AccessService;
+  readonly state: AccessState;
+  readonly auth: AccessAuthProvider;
+  readonly registry: HostRegistry;
+  readonly sync: SshConfigSync;
+  readonly log: ExtensionLog;
+}
+
+export function installedRemoteSsh(): RemoteSshFlavor | undefined {
+  return detectRemoteSsh(vscode.extensions.all.map((e) => ({ id: e.id })), vscode.env.appName);
+}
+
+/** Signed in for `host` (a live app token, or an org token of its team); if not, the browser login. */
+export async function ensureSignedIn(svc: Services, host: string): Promise<void> {
+  await svc.state.reload();
+  const input = svc.state.input(host);
+  if (input.appToken || input.orgToken) return;
+  await svc.auth.signIn(host);
+}
+
+/** A certificate valid beyond the margin, under a progress notification. */
+export async function refreshCertificate(svc: Services, host: string, quiet = false): Promise<void> {
+  const run = async (signal?: AbortSignal): Promise<void> => {
+    try {
+      const result = await svc.access.ensureCertificate(host, signal);
+      svc.state.setError(host, undefined);
+      if (result.renewed) svc.log.info(`Certificate for ${host} renewed, valid until ${result.cert.validBefore.toISOString()}`);
+      svc.state.schedule(0);
+    } catch (err) {
+      if (!isCancellation(err)) svc.state.setError(host, describe(err).message);
+      throw err;
+    }
+  };
+  if (quiet) return await run();
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Getting an SSH certificate for ${host}…`, cancellable: true },
+    async (_p, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      await run(abort.signal);
+    },
+  );
+}
+
+/** Sign in, certificate, ssh config: everything before ssh or Remote-SSH runs. */
+export async function prepare(svc: Services, host: string): Promise<void> {
+  await ensureSignedIn(svc, host);
+  await refreshCertificate(svc, host);
+  await svc.sync.sync(svc.registry.hosts.some((h) => h.hostname === host) ? svc.registry.hosts : [...svc.registry.hosts, { hostname: host, source: 'settings' }], host);
+}
+
+/** Remote-SSH missing: offer to install it, or ssh in a terminal instead. */
+async function offerRemoteSsh(svc: Services, host: string): Promise<void> {
+  const rec = recommendedRemoteSsh(vscode.env.appName);
+  const choice = await vscode.window.showWarningMessage(
+    `Connecting opens ${host} with ${rec.name}, which is not installed. Install it, or open ssh in a terminal instead.`,
+    'Install Remote - SSH',
+    'Open ssh in Terminal',
+  );
+  if (choice === 'Install Remote - SSH') {
+    await vscode.commands.executeCommand('workbench.extensions.installExtension', rec.id);
+  } else if (choice === 'Open ssh in Terminal') {
+    await openTerminal(svc, host);
+  }
+}
+
+export async function connect(svc: Services, entry: HostEntry | string, window: WindowChoice): Promise<void> {
+  const host = typeof entry === 'string' ? entry : entry.hostname;
+  const hostEntry = typeof entry === 'string' ? svc.registry.find(host) : entry;
+  const flavor = installedRemoteSsh();
+  if (!flavor) {
+    svc.log.warn(`No Remote-SSH extension is installed (looked for ${vscode.env.appName}'s)`);
+    await offerRemoteSsh(svc, host);
+    return;
+  }
+  if (!flavor.supportsCertificates) {
+    const choice = await vscode.window.showWarningMessage(flavor.note ?? `${flavor.name} cannot use Access certificates.`, { modal: true }, 'Connect Anyway', 'Open in Terminal');
+    if (choice === 'Open in Terminal') return await openTerminal(svc, host);
+    if (choice !== 'Connect Anyway') return;
+  }
+  try {
+    await prepare(svc, host);
+  } catch (err) {
+    const choice = await showError(svc.log, `Cannot connect to ${host}`, err, 'Sign In');
+    if (choice === 'Sign In') await vscode.commands.executeCommand('accessSsh.signIn', host);
+    return;
+  }
+  const target = remoteTarget(host, hostEntry?.path, flavor.authorityPrefix);
+  // Default: this window when it is empty and local, else a new one.
+  const reuseWindow = window === 'current' || (window === 'default' && !vscode.workspace.workspaceFolders?.length && !vscode.env.remoteName);
+  svc.log.info(`Handing ${host} to ${flavor.name}: ${target.authority}${target.path ?? ''} (${reuseWindow ? 'this window' : 'new window'})`);
+  if (target.path !== undefined) {
+    const uri = vscode.Uri.from({ scheme: 'vscode-remote', authority: target.authority, path: target.path });
+    await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: !reuseWindow });
+  } else {
+    await vscode.commands.executeCommand('vscode.newWindow', { remoteAuthority: target.authority, reuseWindow });
+  }
+}
+
+/** A terminal running `ssh cfpipe-<host>` through the written config. */
+export async function openTerminal(svc: Services, host: string): Promise<void> {
+  try {
+    await prepare(svc, host);
+  } catch (err) {
+    await showError(svc.log, `Cannot open ssh to ${host}`, err);
+    return;
+  }
+  const terminal = vscode.window.createTerminal({ name: `ssh ${host}`, iconPath: new vscode.ThemeIcon('key') });
+  terminal.show();
+  terminal.sendText(commandLine(svc.sync.sshCommand(host)), true);
+}
+
+/** The command as a shell line: arguments with anything but safe characters quoted. */
+export function commandLine(argv: readonly string[]): string {
+  return argv
+    .map((a) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : process.platform === 'win32' ? `"${a}"` : shQuote(a)))
+    .join(' ');
+}

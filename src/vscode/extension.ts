@@ -1,0 +1,129 @@
+// Activation: lazy (the view, the auth provider, a deep link, or Remote-SSH
+// resolving an ssh-remote authority). Wires the services, the view, the
+// commands and, in a window connected through us, the certificate status bar
+// and its renewal. Writes the helper launcher on every activation so that the
+// ssh config keeps pointing at this extension version's helper.
+
+import * as vscode from 'vscode';
+import { parseDeepLink } from '../remote-ssh/authority.js';
+import { AccessService } from './access.js';
+import { AccessState } from './access-state.js';
+import { AccessAuthProvider } from './auth-provider.js';
+import { CertificateDocuments } from './cert-document.js';
+import { addHostToSettings, registerCommands } from './commands.js';
+import { connect, refreshCertificate, type Services } from './connect.js';
+import { HostRegistry } from './host-registry.js';
+import { HostsView } from './hosts-view.js';
+import { createLog, describe, showError } from './log.js';
+import { SECTION } from './settings.js';
+import { SshConfigSync } from './ssh-config-sync.js';
+import { ConnectedHost, connectedHost } from './status-bar.js';
+
+/** How long activation may wait for a certificate before Remote-SSH resolves our authority. */
+const RESOLVE_REFRESH_BUDGET_MS = 20_000;
+
+export interface AccessSshApi {
+  readonly services: Services;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<AccessSshApi> {
+  const started = Date.now();
+  const log = createLog();
+  context.subscriptions.push(log.channel);
+  log.info(`Activating Access SSH ${String(context.extension.packageJSON.version ?? '')} in ${vscode.env.appName} (${vscode.env.remoteName ?? 'local'})`);
+
+  const access = new AccessService(log);
+  const state = new AccessState(log, context.globalState);
+  const registry = new HostRegistry(log);
+  const sync = new SshConfigSync(context, log, state);
+  const auth = new AccessAuthProvider(access, state, log, () => registry.hosts);
+  const svc: Services = { access, state, auth, registry, sync, log };
+  context.subscriptions.push(state, registry, auth);
+
+  const updateSignedIn = (): void => {
+    void vscode.commands.executeCommand('setContext', 'accessSsh.signedIn', state.teams().length > 0);
+  };
+  context.subscriptions.push(state.onDidChange(updateSignedIn));
+
+  const view = new HostsView(registry, state);
+  const certDocs = new CertificateDocuments(state);
+  context.subscriptions.push(view, certDocs, ...registerCommands(svc, certDocs));
+
+  context.subscriptions.push(
+    vscode.window.registerUriHandler({
+      handleUri: (uri) => handleUri(svc, uri),
+    }),
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
+      if (
+        e.affectsConfiguration(`${SECTION}.connectTo`) ||
+        e.affectsConfiguration(`${SECTION}.extraCaFile`) ||
+        e.affectsConfiguration(`${SECTION}.useCloudflared`) ||
+        e.affectsConfiguration(`${SECTION}.cloudflaredPath`) ||
+        e.affectsConfiguration(`${SECTION}.sshConfigFile`) ||
+        e.affectsConfiguration('remote.SSH.configFile')
+      ) {
+        try {
+          await sync.writeLauncher();
+          if (registry.hosts.length > 0) await sync.sync(registry.hosts);
+        } catch (err) {
+          await showError(log, 'Cannot update the ssh configuration', err);
+        }
+      }
+    }),
+    registry.onDidChange(() => {
+      // Keep the entries in step with the list (only once the user has hosts: no file for nobody).
+      if (registry.hosts.length > 0) sync.sync(registry.hosts).catch((err) => log.warn(`ssh config: ${describe(err).message}`));
+    }),
+  );
+
+  await Promise.all([state.start(), registry.reload()]);
+  updateSignedIn();
+  try {
+    await sync.writeLauncher();
+  } catch (err) {
+    log.error(`Cannot write the helper launcher: ${describe(err).message}`);
+  }
+  await vscode.commands.executeCommand('setContext', 'accessSsh.ready', true);
+
+  // A window Remote-SSH is opening (or has opened) through one of our aliases.
+  const host = connectedHost();
+  if (host) {
+    log.info(`This window is connected to ${host} through Access`);
+    context.subscriptions.push(new ConnectedHost(svc, host));
+    // Activation runs before Remote-SSH resolves the authority: get a fresh
+    // certificate first, within a budget (the Match exec entry is the fallback).
+    await Promise.race([
+      refreshCertificate(svc, host, true).catch((err) => log.warn(`Refreshing the certificate of ${host} before connecting: ${describe(err).message}`)),
+      new Promise((resolve) => setTimeout(resolve, RESOLVE_REFRESH_BUDGET_MS).unref?.()),
+    ]);
+  }
+  log.info(`Activated in ${Date.now() - started} ms (${registry.hosts.length} hosts)`);
+  return { services: svc };
+}
+
+async function handleUri(svc: Services, uri: vscode.Uri): Promise<void> {
+  svc.log.info(`Opened link ${uri.path}?${uri.query}`);
+  let link;
+  try {
+    link = parseDeepLink(uri.path, uri.query);
+  } catch (err) {
+    await showError(svc.log, 'Cannot open the Access SSH link', err);
+    return;
+  }
+  if (!svc.registry.find(link.hostname)) {
+    const choice = await vscode.window.showWarningMessage(
+      `A link asks to connect to ${link.hostname}, which is not one of your Access hosts. Add it and connect?`,
+      { modal: true, detail: 'Only continue if you expected this link. The host will be added to your settings (accessSsh.hosts).' },
+      'Add and Connect',
+    );
+    if (choice !== 'Add and Connect') return;
+    await addHostToSettings(svc, link.hostname);
+  }
+  const entry = svc.registry.find(link.hostname);
+  const target = entry && link.path ? { ...entry, path: link.path } : entry ?? link.hostname;
+  await connect(svc, link.path && typeof target === 'string' ? { hostname: target, path: link.path, source: 'settings' } : target, link.window);
+}
+
+export function deactivate(): void {
+  /* everything is in context.subscriptions */
+}

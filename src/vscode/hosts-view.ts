@@ -1,0 +1,136 @@
+// The "Access hosts" view: every host with its login and certificate state.
+// The state comes from AccessState's cache (re-read only when ~/.cloudflared
+// changes); while the view is visible a 1 s timer recomputes the countdowns and
+// refreshes only the items whose text changed. Nothing ticks while hidden.
+
+import * as vscode from 'vscode';
+import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
+import { hostState, tooltipFields } from '../hosts/state.js';
+import type { AccessState } from './access-state.js';
+import type { HostRegistry } from './host-registry.js';
+import { readSettings } from './settings.js';
+
+export const VIEW_ID = 'accessSsh.hosts';
+
+export type ViewNode = HostEntry | ProblemNode;
+
+export interface ProblemNode {
+  readonly problem: HostProblem;
+}
+
+export function isProblem(node: unknown): node is ProblemNode {
+  return typeof node === 'object' && node !== null && 'problem' in node;
+}
+
+export class HostsView implements vscode.TreeDataProvider<ViewNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ViewNode | ViewNode[] | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  readonly view: vscode.TreeView<ViewNode>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /** The description each item was last rendered with, to refresh only what changed. */
+  private rendered = new Map<string, string>();
+  private margin = readSettings().renewalMarginSeconds;
+
+  constructor(
+    private readonly registry: HostRegistry,
+    private readonly state: AccessState,
+  ) {
+    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: false });
+    this.disposables.push(
+      this.view,
+      this.view.onDidChangeVisibility((e) => this.setTicking(e.visible)),
+      registry.onDidChange(() => this.refresh()),
+      state.onDidChange(() => this.refresh()),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('accessSsh.renewalMarginSeconds')) {
+          this.margin = readSettings().renewalMarginSeconds;
+          this.refresh();
+        }
+      }),
+    );
+    this.setTicking(this.view.visible);
+  }
+
+  private setTicking(on: boolean): void {
+    if (on && !this.timer) {
+      this.timer = setInterval(() => this.tick(), 1000);
+      this.tick();
+    } else if (!on && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Recompute every host's text from the cache; refresh the items that changed. */
+  private tick(): void {
+    const now = Date.now() / 1000;
+    const dirty: HostEntry[] = [];
+    for (const host of this.registry.hosts) {
+      const s = hostState({ now, marginSeconds: this.margin, ...this.state.input(host.hostname) });
+      if (this.rendered.get(host.hostname) !== s.description) dirty.push(host);
+    }
+    if (dirty.length > 0) this.changed.fire(dirty.length > 200 ? undefined : dirty);
+  }
+
+  refresh(): void {
+    this.rendered.clear();
+    this.changed.fire(undefined);
+    void this.updateBadge();
+  }
+
+  private async updateBadge(): Promise<void> {
+    const n = this.registry.problems.length;
+    this.view.badge = n > 0 ? { value: n, tooltip: `${n} host entr${n === 1 ? 'y was' : 'ies were'} refused` } : undefined;
+  }
+
+  getChildren(element?: ViewNode): ViewNode[] {
+    if (element) return [];
+    return [...this.registry.hosts, ...this.registry.problems.map((problem) => ({ problem }))];
+  }
+
+  getParent(): undefined {
+    return undefined;
+  }
+
+  getTreeItem(node: ViewNode): vscode.TreeItem {
+    if (isProblem(node)) {
+      const item = new vscode.TreeItem(`Invalid host entry ${node.problem.value}`, vscode.TreeItemCollapsibleState.None);
+      item.id = `problem:${node.problem.source}:${node.problem.index}`;
+      item.description = node.problem.message;
+      item.tooltip = describeProblem(node.problem);
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      item.contextValue = 'problem';
+      return item;
+    }
+    const now = Date.now() / 1000;
+    const input = { now, marginSeconds: this.margin, ...this.state.input(node.hostname) };
+    const s = hostState(input);
+    this.rendered.set(node.hostname, s.description);
+    const item = new vscode.TreeItem(node.label ?? node.hostname, vscode.TreeItemCollapsibleState.None);
+    item.id = `host:${node.hostname}`;
+    item.description = node.label ? `${node.hostname} · ${s.description}` : s.description;
+    item.iconPath = new vscode.ThemeIcon(s.icon.id, s.icon.color ? new vscode.ThemeColor(s.icon.color) : undefined);
+    item.contextValue = node.source === 'repo' ? `${s.contextValue}.repo` : s.contextValue;
+    const md = new vscode.MarkdownString(undefined, true);
+    md.supportHtml = false;
+    md.isTrusted = false;
+    md.appendMarkdown(`**$(server) ${escapeMd(node.label ?? node.hostname)}**\n\n`);
+    for (const f of tooltipFields({ ...input, hostname: node.hostname, source: node.source, ...(node.label ? { label: node.label } : {}) })) {
+      md.appendMarkdown(`${escapeMd(f.label)}: \`${f.value.replace(/`/g, "'")}\`  \n`);
+    }
+    item.tooltip = md;
+    item.accessibilityInformation = { label: `${node.label ?? node.hostname}, ${s.description}` };
+    return item;
+  }
+
+  dispose(): void {
+    this.setTicking(false);
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}
+
+function escapeMd(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>$]/g, '\\$&');
+}

@@ -1,0 +1,61 @@
+// One output channel ("Access SSH") for everything the extension and the Access
+// layer log. Every message passes through redact() first: a log line must never
+// carry a token, a cookie or a private key.
+
+import * as vscode from 'vscode';
+import { redact } from '../access/redact.js';
+import type { Logger } from '../access/types.js';
+import { isAccessError } from '../access/errors.js';
+
+export interface ExtensionLog extends Logger {
+  readonly channel: vscode.LogOutputChannel;
+  show(): void;
+}
+
+export function createLog(): ExtensionLog {
+  const channel = vscode.window.createOutputChannel('Access SSH', { log: true });
+  return {
+    channel,
+    trace: (m) => channel.trace(redact(m)),
+    debug: (m) => channel.debug(redact(m)),
+    info: (m) => channel.info(redact(m)),
+    warn: (m) => channel.warn(redact(m)),
+    error: (m) => channel.error(redact(m)),
+    show: () => channel.show(true),
+  };
+}
+
+/** What happened, and what to do next (AccessError and SshConfigError carry a hint). */
+export function describe(err: unknown): { message: string; hint?: string } {
+  if (err instanceof Error) {
+    const hint = (err as { hint?: unknown }).hint;
+    const message = redact(err.message);
+    return typeof hint === 'string' && hint !== '' ? { message, hint: redact(hint) } : { message };
+  }
+  return { message: redact(String(err)) };
+}
+
+export function isCancellation(err: unknown): boolean {
+  return (
+    isAccessError(err, 'login-cancelled') ||
+    err instanceof vscode.CancellationError ||
+    (err instanceof Error && (err.name === 'AbortError' || err.name === 'Canceled'))
+  );
+}
+
+/**
+ * Log an error and show it with its hint and a "Show Log" button (plus the
+ * caller's actions). Resolves to the action chosen, if any.
+ */
+export async function showError(log: ExtensionLog, what: string, err: unknown, ...actions: string[]): Promise<string | undefined> {
+  if (isCancellation(err)) {
+    log.info(`${what}: cancelled`);
+    return undefined;
+  }
+  const { message, hint } = describe(err);
+  log.error(`${what}: ${message}${hint ? ` (${hint})` : ''}`);
+  if (err instanceof Error && err.stack) log.debug(err.stack);
+  const choice = await vscode.window.showErrorMessage(`${what}: ${message}${hint ? ` ${hint}` : ''}`, ...actions, 'Show Log');
+  if (choice === 'Show Log') log.show();
+  return choice;
+}

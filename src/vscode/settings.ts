@@ -1,0 +1,109 @@
+// The extension's settings, read in one place. Everything that reaches a
+// command line or a path is application or machine scoped in package.json, so a
+// workspace's settings cannot change it; this module reads only the global
+// (user) value of those as a second line of defence.
+
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { mergeHosts, parseHostList, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
+
+export const SECTION = 'accessSsh';
+
+function cfg(): vscode.WorkspaceConfiguration {
+  return vscode.workspace.getConfiguration(SECTION);
+}
+
+/** The user's (global) value only: never a workspace's. */
+function globalValue<T>(key: string, fallback: T): T {
+  const inspected = cfg().inspect<T>(key);
+  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+}
+
+function expandHome(p: string): string {
+  if (p === '~') return os.homedir();
+  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+  return p;
+}
+
+export interface Settings {
+  readonly renewalMarginSeconds: number;
+  readonly loginTimeoutSeconds: number;
+  readonly connectTo: string;
+  readonly extraCaFile: string;
+  readonly useCloudflared: boolean;
+  readonly cloudflaredPath: string;
+  /** The ssh config Remote-SSH reads (ours gets an Include at its top). */
+  readonly sshConfigFile: string;
+}
+
+export function readSettings(): Settings {
+  const margin = Number(globalValue('renewalMarginSeconds', 60));
+  const timeout = Number(globalValue('loginTimeoutSeconds', 300));
+  return {
+    renewalMarginSeconds: Number.isFinite(margin) ? Math.min(Math.max(margin, 0), 3600) : 60,
+    loginTimeoutSeconds: Number.isFinite(timeout) ? Math.min(Math.max(timeout, 10), 3600) : 300,
+    connectTo: String(globalValue('connectTo', '')).trim(),
+    extraCaFile: expandHome(String(globalValue('extraCaFile', '')).trim()),
+    useCloudflared: globalValue<boolean>('useCloudflared', false) === true,
+    cloudflaredPath: expandHome(String(globalValue('cloudflaredPath', 'cloudflared')).trim() || 'cloudflared'),
+    sshConfigFile: sshConfigFile(),
+  };
+}
+
+/** `accessSsh.sshConfigFile`, else `remote.SSH.configFile`, else `~/.ssh/config`. */
+export function sshConfigFile(): string {
+  const ours = String(globalValue('sshConfigFile', '')).trim();
+  if (ours) return expandHome(ours);
+  const remote = vscode.workspace.getConfiguration('remote.SSH').inspect<string>('configFile');
+  const theirs = (remote?.globalValue ?? '').trim();
+  if (theirs) return expandHome(theirs);
+  return path.join(os.homedir(), '.ssh', 'config');
+}
+
+/** The environment the helper needs for this configuration (launcher and in-process client alike). */
+export function helperEnv(s: Settings): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (s.connectTo) env['ACCESS_SSH_CONNECT_TO'] = s.connectTo;
+  if (s.extraCaFile) env['NODE_EXTRA_CA_CERTS'] = s.extraCaFile;
+  return env;
+}
+
+export function settingsHostList(): HostList {
+  return parseHostList(globalValue<unknown>('hosts', []), 'settings');
+}
+
+/** The repository's hosts: only in a trusted workspace, each entry validated. */
+export async function repoHostList(): Promise<HostList | undefined> {
+  if (!vscode.workspace.isTrusted) return undefined;
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const lists: HostList[] = [];
+  for (const folder of folders) {
+    const uri = vscode.Uri.joinPath(folder.uri, REPO_HOSTS_FILE);
+    let bytes: Uint8Array;
+    try {
+      bytes = await vscode.workspace.fs.readFile(uri);
+    } catch {
+      continue;
+    }
+    if (bytes.byteLength > 256 * 1024) {
+      lists.push({ hosts: [], problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: 'file larger than 256 KiB, ignored' }] });
+      continue;
+    }
+    lists.push(parseRepoHostsFile(new TextDecoder().decode(bytes)));
+  }
+  if (lists.length === 0) return undefined;
+  return lists.reduce((a, b) => mergeHosts(a, b));
+}
+
+export async function allHosts(): Promise<HostList> {
+  return mergeHosts(settingsHostList(), await repoHostList());
+}
+
+export async function updateHostsSetting(value: unknown[]): Promise<void> {
+  await cfg().update('hosts', value, vscode.ConfigurationTarget.Global);
+}
+
+export function rawHostsSetting(): unknown {
+  return globalValue<unknown>('hosts', []);
+}

@@ -1,0 +1,177 @@
+// Our ssh_config file (~/.ssh/access-ssh/config) with the cfpipe- entries of all
+// hosts, the one Include line at the top of the ssh config Remote-SSH reads, and
+// the launcher the entries run. After writing, `ssh -G <alias>` shows whether
+// our options are the ones in force; if another line wins, the user is told
+// which one and where.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { emailLocalPart } from '../access/jwt.js';
+import { renderLauncher } from '../remote-ssh/launcher.js';
+import { hostOptions, renderEntries, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
+import { ensureInclude, writeManagedFile } from '../ssh/include.js';
+import { checkSshConfig, describeMismatch } from '../ssh/ssh-g.js';
+import { aliasFor, validateUser } from '../ssh/validate.js';
+import type { HostEntry } from '../hosts/hosts.js';
+import type { AccessState } from './access-state.js';
+import type { ExtensionLog } from './log.js';
+import { helperEnv, readSettings, type Settings } from './settings.js';
+
+export const OUR_CONFIG = path.join(os.homedir(), '.ssh', 'access-ssh', 'config');
+
+export class SshConfigSync {
+  private launcher: string | undefined;
+  private writing: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: ExtensionLog,
+    private readonly state: AccessState,
+  ) {}
+
+  get ourConfigFile(): string {
+    return OUR_CONFIG;
+  }
+
+  /** The bundled helper of this extension version. */
+  get helperScript(): string {
+    return path.join(this.context.extensionPath, 'dist', 'access-ssh.js');
+  }
+
+  /**
+   * (Re)write the launcher in global storage: it names this version's helper
+   * and the routing settings, so it is rewritten on every activation and on
+   * settings changes. 0700 in a 0700 directory.
+   */
+  async writeLauncher(settings: Settings = readSettings()): Promise<string> {
+    const dir = path.join(this.context.globalStorageUri.fsPath, 'bin');
+    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+    const launcher = renderLauncher({
+      platform: process.platform,
+      execPath: process.execPath,
+      script: this.helperScript,
+      env: helperEnv(settings),
+      ...(settings.useCloudflared ? { cloudflared: settings.cloudflaredPath } : {}),
+    });
+    const file = path.join(dir, launcher.fileName);
+    let current: string | undefined;
+    try {
+      current = await fs.promises.readFile(file, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current !== launcher.content) {
+      const temp = `${file}.${process.pid}.tmp`;
+      await fs.promises.writeFile(temp, launcher.content, { mode: 0o700 });
+      await fs.promises.chmod(temp, 0o700);
+      await fs.promises.rename(temp, file);
+      this.log.info(`Wrote the helper launcher ${file}`);
+    }
+    this.launcher = file;
+    return file;
+  }
+
+  private renderOptions(settings: Settings, helper: string): RenderOptions {
+    return {
+      helper,
+      platform: process.platform,
+      // cloudflared has no --non-interactive (the launcher drops it anyway).
+      nonInteractive: !settings.useCloudflared,
+    };
+  }
+
+  /** The Unix user for a host: the local part of the e-mail of its login, when known and valid. */
+  userFor(host: string): string | undefined {
+    const email = this.state.appToken(host, true)?.email ?? this.state.orgToken(this.state.teamOf(host))?.email;
+    if (!email) return undefined;
+    const user = emailLocalPart(email);
+    try {
+      return validateUser(user);
+    } catch {
+      this.log.warn(`The e-mail ${email} gives no valid Unix user name; the entry for ${host} has no User line`);
+      return undefined;
+    }
+  }
+
+  /**
+   * Write our file for `hosts` and the Include line; then, for `check`, verify
+   * with ssh -G that our options win. Serialised: one write at a time.
+   */
+  sync(hosts: readonly HostEntry[], check?: string): Promise<void> {
+    const run = this.writing.then(() => this.doSync(hosts, check));
+    this.writing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async doSync(hosts: readonly HostEntry[], check?: string): Promise<void> {
+    const settings = readSettings();
+    const helper = this.launcher ?? (await this.writeLauncher(settings));
+    const entries: SshHostEntry[] = hosts.map((h) => {
+      const user = this.userFor(h.hostname);
+      return { hostname: h.hostname, ...(user ? { user } : {}) };
+    });
+    const opts = this.renderOptions(settings, helper);
+    const content = renderEntries(entries, opts);
+    const wrote = await writeManagedFile(OUR_CONFIG, content);
+    if (wrote.changed) this.log.info(`Wrote ${OUR_CONFIG} (${entries.length} host${entries.length === 1 ? '' : 's'})`);
+    const inc = await ensureInclude(settings.sshConfigFile, OUR_CONFIG);
+    if (inc.changed) this.log.info(`Added the Include of ${OUR_CONFIG} at the top of ${settings.sshConfigFile}`);
+    if (check !== undefined) await this.check(check, entries.find((e) => e.hostname === check) ?? { hostname: check }, opts, settings);
+  }
+
+  /** `ssh -G cfpipe-<host>`: are our ProxyCommand, IdentityFile, CertificateFile in force? */
+  private async check(host: string, entry: SshHostEntry, opts: RenderOptions, settings: Settings): Promise<void> {
+    const expected = hostOptions(entry, opts);
+    const defaultConfig = path.join(os.homedir(), '.ssh', 'config');
+    let result;
+    try {
+      result = await checkSshConfig({
+        alias: aliasFor(host),
+        ...(path.resolve(settings.sshConfigFile) !== defaultConfig ? { configFile: settings.sshConfigFile } : {}),
+        expected: {
+          proxyCommand: expected.proxyCommand,
+          identityFile: expected.identityFile,
+          certificateFile: expected.certificateFile,
+          ...(expected.user !== undefined ? { user: expected.user } : {}),
+        },
+        timeoutMs: 10_000,
+      });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.log.warn('No ssh client found on PATH; skipped the ssh -G check');
+        return;
+      }
+      throw err;
+    }
+    if (result.ok) {
+      this.log.debug(`ssh -G ${aliasFor(host)}: our options are in force`);
+      return;
+    }
+    const lines = result.mismatches.map(describeMismatch);
+    for (const l of lines) this.log.warn(`ssh -G ${aliasFor(host)}: ${l}`);
+    const source = result.mismatches.find((m) => m.source)?.source;
+    const actions = source ? ['Open File', 'Show Log'] : ['Show Log'];
+    void vscode.window
+      .showWarningMessage(
+        `Another line of your ssh config overrides the Access entry for ${host}: ${lines[0]} Move it below the Access SSH Include block, or restrict its Host pattern.`,
+        ...actions,
+      )
+      .then(async (choice) => {
+        if (choice === 'Open File' && source) {
+          const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(source.file));
+          const line = Math.max(0, source.line - 1);
+          await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0) });
+        } else if (choice === 'Show Log') this.log.show();
+      });
+  }
+
+  /** The ssh command a user can run in a terminal (with -F for a non-default config). */
+  sshCommand(host: string): string[] {
+    const settings = readSettings();
+    const defaultConfig = path.join(os.homedir(), '.ssh', 'config');
+    const args = path.resolve(settings.sshConfigFile) !== defaultConfig ? ['-F', settings.sshConfigFile] : [];
+    return ['ssh', ...args, aliasFor(host)];
+  }
+}

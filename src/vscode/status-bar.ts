@@ -1,0 +1,108 @@
+// In a window connected through us (`ssh-remote+cfpipe-<host>`): a status bar
+// item counting the certificate down, and a scheduler that renews it at the
+// margin so that Remote-SSH's reconnects find a fresh one (the Match exec entry
+// renews it too; this one keeps the view honest and spares the reconnect a wait).
+
+import * as vscode from 'vscode';
+import { emailLocalPart } from '../access/jwt.js';
+import { hostFromAuthority } from '../remote-ssh/authority.js';
+import { countdown } from '../hosts/state.js';
+import { refreshCertificate, type Services } from './connect.js';
+import { describe, isCancellation } from './log.js';
+import { readSettings } from './settings.js';
+
+/** The host of the window's remote authority when it is one of ours. */
+export function connectedHost(): string | undefined {
+  if (vscode.env.remoteName !== 'ssh-remote') return undefined;
+  const uris = [vscode.workspace.workspaceFile, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)];
+  for (const uri of uris) {
+    if (uri?.scheme === 'vscode-remote') {
+      const host = hostFromAuthority(uri.authority);
+      if (host) return host;
+    }
+  }
+  return undefined;
+}
+
+export class ConnectedHost implements vscode.Disposable {
+  private readonly item: vscode.StatusBarItem;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private warned = false;
+
+  constructor(
+    private readonly svc: Services,
+    readonly host: string,
+  ) {
+    this.item = vscode.window.createStatusBarItem('accessSsh.certificate', vscode.StatusBarAlignment.Left, 100);
+    this.item.name = 'Access SSH certificate';
+    this.item.command = { command: 'accessSsh.refreshCertificate', title: 'Refresh Certificate', arguments: [host] };
+    this.disposables.push(this.item, svc.state.onDidChange(() => {
+      this.render();
+      this.reschedule();
+    }));
+    this.tickTimer = setInterval(() => this.render(), 1000);
+    this.render();
+    this.item.show();
+    this.reschedule();
+  }
+
+  private render(): void {
+    const { cert, appToken, orgToken, error } = this.svc.state.input(this.host);
+    const margin = readSettings().renewalMarginSeconds;
+    const email = appToken?.email ?? orgToken?.email;
+    const user = cert?.principals[0] ?? (email ? emailLocalPart(email) : undefined);
+    const left = cert ? cert.validBefore - Date.now() / 1000 : undefined;
+    const who = user ? `${user} · ` : '';
+    if (left === undefined || left <= 0) {
+      this.item.text = `$(key) ${who}${left === undefined ? 'no certificate' : 'expired'}`;
+      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+    } else {
+      this.item.text = `$(key) ${who}${countdown(left)}`;
+      this.item.backgroundColor = left <= margin ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    }
+    const md = new vscode.MarkdownString(`**Cloudflare Access** — ${this.host}\n\n`);
+    if (cert) md.appendMarkdown(`Certificate for \`${cert.principals.join(', ')}\` valid until ${new Date(cert.validBefore * 1000).toLocaleTimeString()}\n\n`);
+    if (error) md.appendMarkdown(`Last error: ${error}\n\n`);
+    md.appendMarkdown('Click to refresh the certificate.');
+    this.item.tooltip = md;
+  }
+
+  /** Renew at the margin: a timer to validBefore − margin, re-armed on every state change. */
+  private reschedule(minDelayMs = 1000): void {
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    const cert = this.svc.state.cert(this.host);
+    const margin = readSettings().renewalMarginSeconds;
+    const dueMs = cert ? (cert.validBefore - margin) * 1000 - Date.now() : 0;
+    this.renewTimer = setTimeout(() => void this.renew(), Math.max(dueMs, minDelayMs));
+  }
+
+  private async renew(): Promise<void> {
+    try {
+      await refreshCertificate(this.svc, this.host, true);
+      this.warned = false;
+      await this.svc.state.reload();
+      this.reschedule(30_000);
+    } catch (err) {
+      if (isCancellation(err)) return;
+      const { message, hint } = describe(err);
+      this.svc.log.warn(`Keeping the certificate of ${this.host} fresh: ${message}`);
+      if (!this.warned) {
+        this.warned = true;
+        void vscode.window
+          .showWarningMessage(`The Access certificate for ${this.host} could not be renewed: ${message}${hint ? ` ${hint}` : ''} A reconnect will need it.`, 'Sign In')
+          .then((c) => (c === 'Sign In' ? vscode.commands.executeCommand('accessSsh.signIn', this.host) : undefined));
+      }
+      // Try again in a minute (a sign-in elsewhere also re-arms through the state change).
+      if (this.renewTimer) clearTimeout(this.renewTimer);
+      this.renewTimer = setTimeout(() => void this.renew(), 60_000);
+    }
+  }
+
+  dispose(): void {
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+}
