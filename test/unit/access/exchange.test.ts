@@ -1,0 +1,100 @@
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { exchangeOrgToken } from '../../../src/access/exchange.js';
+import { AccessError } from '../../../src/access/errors.js';
+import type { OrgToken } from '../../../src/access/types.js';
+import { APP_HOST, TEAM, orgToken, startEdge, type FakeEdge } from './edge.js';
+import { startServer, type TestServer } from './helpers.js';
+
+const appUrl = new URL(`https://${APP_HOST}/`);
+let edge: FakeEdge;
+before(async () => { edge = await startEdge(); });
+after(() => edge.close());
+
+test('cookies go to the right hops; stops after authorized', async () => {
+  const org = orgToken() as OrgToken;
+  edge.acceptOrg = org;
+  const start = edge.server.seen.length;
+  const token = await exchangeOrgToken(edge.server.client(), appUrl, org);
+  assert.equal(token, edge.exchangeToken);
+  const hops = edge.server.seen.slice(start);
+  assert.deepEqual(hops.map((h) => `${h.method} ${h.host}${h.url.split('?')[0]}`), [
+    `HEAD ${APP_HOST}/`,
+    `HEAD ${TEAM}/cdn-cgi/access/login/${APP_HOST}`,
+    `HEAD ${APP_HOST}/cdn-cgi/access/authorized`,
+  ]);
+  assert.equal(hops[0]!.headers.cookie, undefined);
+  assert.equal(hops[1]!.headers.cookie, `CF_Authorization=${org}`);
+  assert.equal(hops[2]!.headers.cookie, 'CF_AppSession=sess-1');
+});
+
+test('org token refused: token-refused, the token never in the message', async () => {
+  const org = orgToken() as OrgToken;
+  edge.acceptOrg = undefined;
+  await assert.rejects(exchangeOrgToken(edge.server.client(), appUrl, org), (err: unknown) => {
+    assert.ok(err instanceof AccessError && err.code === 'token-refused');
+    assert.ok(!err.message.includes(org));
+    assert.ok(err.hint);
+    return true;
+  });
+});
+
+async function authorizedAnswer(cookie: string | undefined): Promise<TestServer> {
+  return await startServer((req, res) => {
+    if (req.url.startsWith('/cdn-cgi/access/authorized')) {
+      res.writeHead(302, { location: '/', ...(cookie ? { 'set-cookie': [cookie] } : {}) });
+    } else if (req.url.startsWith('/cdn-cgi/access/login')) {
+      res.writeHead(302, { location: `https://${APP_HOST}/cdn-cgi/access/authorized` });
+    } else {
+      res.writeHead(302, { location: `https://${TEAM}/cdn-cgi/access/login` });
+    }
+    res.end();
+  });
+}
+
+test('only a CF_Authorization cookie with a future Expires counts', async () => {
+  const future = new Date(Date.now() + 3600_000).toUTCString();
+  const past = new Date(Date.now() - 3600_000).toUTCString();
+  const cases: Array<[string | undefined, boolean]> = [
+    [`CF_Authorization=good.tok.en; Expires=${future}; Path=/`, true],
+    [`CF_Authorization=old.tok.en; Expires=${past}; Path=/`, false],
+    ['CF_Authorization=maxage.tok.en; Max-Age=3600; Path=/', false],
+    [`CF_Authorization=; Expires=${future}`, false],
+    [`Other=x; Expires=${future}`, false],
+    [undefined, false],
+  ];
+  for (const [cookie, ok] of cases) {
+    const srv = await authorizedAnswer(cookie);
+    try {
+      const p = exchangeOrgToken(srv.client(), appUrl, orgToken() as OrgToken);
+      if (ok) assert.equal(await p, 'good.tok.en');
+      else await assert.rejects(p, (err: unknown) => err instanceof AccessError && err.code === 'token-refused', String(cookie));
+      // The redirect after authorized is never followed.
+      assert.equal(srv.seen.length, 3);
+    } finally {
+      await srv.close();
+    }
+  }
+});
+
+test('redirect loop and server errors are http errors', async () => {
+  const loop = await startServer((_req, res) => { res.writeHead(302, { location: '/again' }); res.end(); });
+  try {
+    await assert.rejects(exchangeOrgToken(loop.client(), appUrl, orgToken() as OrgToken), (err: unknown) => err instanceof AccessError && err.code === 'http' && /redirects/.test(err.message));
+    assert.equal(loop.seen.length, 11);
+  } finally {
+    await loop.close();
+  }
+  const broken = await startServer((_req, res) => { res.writeHead(503); res.end(); });
+  try {
+    await assert.rejects(exchangeOrgToken(broken.client(), appUrl, orgToken() as OrgToken), (err: unknown) => err instanceof AccessError && err.code === 'http' && /503/.test(err.message));
+  } finally {
+    await broken.close();
+  }
+  const insecure = await startServer((_req, res) => { res.writeHead(302, { location: 'http://x.sandbox.test/' }); res.end(); });
+  try {
+    await assert.rejects(exchangeOrgToken(insecure.client(), appUrl, orgToken() as OrgToken), (err: unknown) => err instanceof AccessError && err.code === 'http' && /non-https/.test(err.message));
+  } finally {
+    await insecure.close();
+  }
+});
