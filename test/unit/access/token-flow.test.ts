@@ -1,0 +1,140 @@
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { forgetAppToken, getAppToken, login, logout, renewAppToken, type AccessContext } from '../../../src/access/token-flow.js';
+import { TokenStore } from '../../../src/access/token-store.js';
+import { AccessError } from '../../../src/access/errors.js';
+import { clearJwksCache } from '../../../src/access/metadata.js';
+import { silentLogger, type AppToken, type Logger, type OrgToken } from '../../../src/access/types.js';
+import { APP_HOST, AUD, TEAM, appToken, orgToken, startEdge, visitor, type FakeEdge } from './edge.js';
+import { tempDir } from './helpers.js';
+
+const appInfo = { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST };
+const appUrl = new URL(`https://${APP_HOST}/`);
+let edge: FakeEdge;
+before(async () => { edge = await startEdge(); });
+after(() => edge.close());
+beforeEach(() => { edge.acceptOrg = undefined; clearJwksCache(); });
+
+function ctx(log: Logger = silentLogger): AccessContext & { store: TokenStore } {
+  return { http: edge.server.client(), store: new TokenStore(tempDir()), log };
+}
+const fastOpts = { pollDelayMs: 20, lockRetryMs: 20 };
+
+test('a valid stored app token is used without any request', async () => {
+  const c = ctx();
+  const tok = appToken() as AppToken;
+  await c.store.writeAppToken(appInfo, tok);
+  const before = edge.server.seen.length;
+  assert.equal(await getAppToken(c, appUrl, appInfo, { interactive: false }), tok);
+  assert.equal(edge.server.seen.length, before);
+});
+
+test('no app token, valid org token: exchanged, stored, no browser', async () => {
+  const c = ctx();
+  const org = orgToken() as OrgToken;
+  await c.store.writeOrgToken(TEAM, org);
+  edge.acceptOrg = org;
+  const got = await getAppToken(c, appUrl, appInfo, { interactive: false, openBrowser: async () => assert.fail('no browser') });
+  assert.equal(got, edge.exchangeToken);
+  assert.equal(await c.store.readAppToken(appInfo), edge.exchangeToken);
+  assert.deepEqual(fs.readdirSync(c.store.dir).filter((f) => f.endsWith('.lock')), []);
+});
+
+test('non-interactive without usable tokens: login-required naming the command, no browser', async () => {
+  const c = ctx();
+  await c.store.writeOrgToken(TEAM, orgToken() as OrgToken); // refused by the edge
+  const debug: string[] = [];
+  const log = { ...silentLogger, debug: (m: string) => debug.push(m) };
+  await assert.rejects(getAppToken({ ...c, log }, appUrl, appInfo, { interactive: false, openBrowser: async () => assert.fail('no browser') }), (err: unknown) => {
+    assert.ok(err instanceof AccessError && err.code === 'login-required');
+    assert.equal(err.message, `Not signed in to Cloudflare Access for ${APP_HOST}`);
+    assert.equal(err.hint, `Run "Access: Sign In" in VS Code, or \`access-ssh login https://${APP_HOST}\` in a terminal.`);
+    return true;
+  });
+  assert.ok(debug.some((m) => /failed to exchange/.test(m)));
+  assert.deepEqual(fs.readdirSync(c.store.dir).filter((f) => f.endsWith('.lock')), []);
+});
+
+test('interactive: browser login stores both tokens; url companion removed', async () => {
+  const c = ctx();
+  const opened: string[] = [];
+  const got = await getAppToken(c, appUrl, appInfo, { interactive: true, openBrowser: visitor(edge, opened), ...fastOpts });
+  assert.equal(got, edge.transfer.app);
+  assert.equal(opened.length, 1);
+  assert.equal(await c.store.readAppToken(appInfo), edge.transfer.app);
+  assert.equal(await c.store.readOrgToken(TEAM), edge.transfer.org);
+  assert.deepEqual(fs.readdirSync(c.store.dir).sort(), [`${APP_HOST}-${AUD}-token`, `${TEAM}-org-token`].sort());
+});
+
+test('concurrent first connections share one browser login', async () => {
+  const c = ctx();
+  const opened: string[] = [];
+  const open = visitor(edge, opened);
+  const slowOpen = async (u: string): Promise<void> => { await new Promise((r) => setTimeout(r, 100)); await open(u); };
+  const results = await Promise.all([1, 2, 3].map(() => getAppToken({ ...c, store: new TokenStore(c.store.dir) }, appUrl, appInfo, { interactive: true, openBrowser: slowOpen, ...fastOpts })));
+  assert.equal(opened.length, 1);
+  for (const r of results) assert.equal(r, edge.transfer.app);
+});
+
+test('a waiting process is shown the holder\'s login URL', async () => {
+  const c = ctx();
+  const shown: string[] = [];
+  let release!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const first = getAppToken(c, appUrl, appInfo, {
+    interactive: true, ...fastOpts,
+    openBrowser: async (u) => { await gate; await visitor(edge)(u); },
+  });
+  await new Promise((r) => setTimeout(r, 100));
+  const second = getAppToken({ ...c, store: new TokenStore(c.store.dir) }, appUrl, appInfo, { interactive: false, ...fastOpts, onLoginUrl: (u) => shown.push(u) });
+  await new Promise((r) => setTimeout(r, 150));
+  release();
+  assert.equal(await first, await second);
+  assert.equal(shown.length, 1);
+  assert.match(shown[0]!, /\/cdn-cgi\/access\/cli\?/);
+});
+
+test('login() forces a browser login and returns app info and claims', async () => {
+  const c = ctx();
+  await c.store.writeAppToken(appInfo, appToken() as AppToken);
+  const opened: string[] = [];
+  const r = await login(c, appUrl, { interactive: true, openBrowser: visitor(edge, opened), ...fastOpts });
+  assert.equal(opened.length, 1);
+  assert.deepEqual(r.appInfo, appInfo);
+  assert.equal(r.appToken, edge.transfer.app);
+  assert.equal(r.orgToken, edge.transfer.org);
+  assert.equal(r.claims.email, 'jdoe@example.com');
+  await assert.rejects(login(c, appUrl, { interactive: false }), (err: unknown) => err instanceof AccessError && err.code === 'login-required');
+});
+
+test('renewAppToken exchanges the stored org token now; undefined without one', async () => {
+  const c = ctx();
+  assert.equal(await renewAppToken(c, appUrl, appInfo), undefined);
+  const org = orgToken() as OrgToken;
+  await c.store.writeOrgToken(TEAM, org);
+  assert.equal(await renewAppToken(c, appUrl, appInfo), undefined); // refused
+  edge.acceptOrg = org;
+  await c.store.writeAppToken(appInfo, appToken() as AppToken);
+  assert.equal(await renewAppToken(c, appUrl, appInfo), edge.exchangeToken);
+  assert.equal(await c.store.readAppToken(appInfo), edge.exchangeToken);
+});
+
+test('forgetAppToken and logout', async () => {
+  const c = ctx();
+  await c.store.writeAppToken(appInfo, appToken() as AppToken);
+  await forgetAppToken(c, appInfo);
+  assert.equal(await c.store.readAppToken(appInfo), undefined);
+
+  const other = { authDomain: 'other.cloudflareaccess.com', appAud: 'bbb', appHostname: 'x.example.com' };
+  await c.store.writeAppToken(appInfo, appToken() as AppToken);
+  await c.store.writeAppToken({ ...appInfo, appHostname: 'two.sandbox.test' }, appToken() as AppToken);
+  await c.store.writeOrgToken(TEAM, orgToken() as OrgToken);
+  await c.store.writeAppToken(other, appToken({ aud: ['bbb'], iss: 'https://other.cloudflareaccess.com' }) as AppToken);
+  await c.store.writeOrgToken(other.authDomain, orgToken({ iss: 'https://other.cloudflareaccess.com' }) as OrgToken);
+  fs.writeFileSync(path.join(c.store.dir, `${APP_HOST}-cf_key`), 'key');
+  const removed = await logout(c, TEAM);
+  assert.equal(removed.length, 3);
+  assert.deepEqual(fs.readdirSync(c.store.dir).sort(), [`${APP_HOST}-cf_key`, 'other.cloudflareaccess.com-org-token', 'x.example.com-bbb-token'].sort());
+});
