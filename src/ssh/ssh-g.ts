@@ -68,9 +68,12 @@ function runSshG(sshPath: string, args: string[], env: NodeJS.ProcessEnv, timeou
     execFile(sshPath, args, { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
         const why = stderr.trim() || err.message;
+        const bom = why.includes('\\357\\273\\277');
         reject(new SshConfigError(
           `ssh could not read the configuration (${sshPath} ${args.join(' ')}): ${why}`,
-          'Check the file and line named in the message; a line with unbalanced quotes makes ssh reject the whole file.',
+          bom
+            ? 'The file starts with a UTF-8 byte order mark, which OpenSSH does not accept: save it as UTF-8 without BOM.'
+            : 'Check the file and line named in the message; a line with unbalanced quotes makes ssh reject the whole file.',
           'ssh-failed',
         ));
         return;
