@@ -134,7 +134,8 @@ test('real ssh: the two tokenizers, the reason a backslash before \\ \' " is ref
   assert.deepEqual(g.get('identityfile'), ['/x/a\\b']);
   const [line] = await readEvidence(evidence);
   const ver = (await run(SSH, ['-V'])).stderr;
-  if (/OpenSSH_([0-9]|10\.0)\b/.test(ver) && !/OpenSSH_1[0-9]/.test(ver)) assert.equal(line, 'a\\\\b');
+  const major = Number(/OpenSSH_(\d+)/.exec(ver)?.[1] ?? '0');
+  if (major < 10) assert.equal(line, 'a\\\\b'); // strdelim: the backslashes reach the shell as written
   else assert.equal(line, 'a\\b'); // OpenSSH ≥ 10 uses argv_split for Match too
   // A single quote inside double quotes is an ordinary character for both:
   await fs.writeFile(cfg, `Host t\n  IdentityFile "/x/it's"\n  CertificateFile "/y/\\q"\n`);
