@@ -195,6 +195,13 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       // The reader (ssh) went away: nothing more to deliver.
       log?.debug(`Output closed: ${describeError(err)}`);
       outputBroken = true;
+      ws.off('message', onMessage);
+      // Read on, so that the close handshake completes.
+      if (wsPausedForOutput) {
+        wsPausedForOutput = false;
+        output.off('drain', onOutputDrain);
+        ws.resume();
+      }
       closeWs(1000);
     };
 

@@ -1,0 +1,396 @@
+// The websocket carrier: piping (bytes intact, multi-MiB, backpressure both
+// ways, keepalive, half-close) against a local wss server, and the handshake
+// rules (302 to the login → new token → retry once; other statuses are errors)
+// against a local server and the sandbox edge.
+
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { PassThrough, Readable, Writable } from 'node:stream';
+import WebSocket, { WebSocketServer } from 'ws';
+import { carrierUrl, isAccessLoginRedirect, openCarrier, pipeCarrier } from '../../../src/access/carrier.js';
+import { isAccessError } from '../../../src/access/errors.js';
+import { HttpClient } from '../../../src/access/http.js';
+import { parseConnectTo } from '../../../src/access/connect-to.js';
+import { TokenStore } from '../../../src/access/token-store.js';
+import { silentLogger, type AppToken, type OrgToken } from '../../../src/access/types.js';
+import { tempDir, testCert } from './helpers.js';
+import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+
+const HOST = 'ssh.sandbox.test';
+
+interface WsTestServer {
+  readonly port: number;
+  readonly wss: WebSocketServer;
+  /** Decide per upgrade: undefined accepts, a string is a raw HTTP response to write instead. */
+  gate: (headers: import('node:http').IncomingHttpHeaders) => string | undefined;
+  readonly upgrades: import('node:http').IncomingHttpHeaders[];
+  client(): HttpClient;
+  close(): Promise<void>;
+}
+
+async function startWsServer(onConnection: (ws: WebSocket) => void): Promise<WsTestServer> {
+  const { key, cert } = testCert();
+  const server = https.createServer({ key, cert });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const upgrades: import('node:http').IncomingHttpHeaders[] = [];
+  const self: WsTestServer = {
+    port: 0,
+    wss,
+    gate: () => undefined,
+    upgrades,
+    client: () => new HttpClient({ connectTo: parseConnectTo(`::127.0.0.1:${self.port}`), extraCaPem: cert }),
+    close: () => new Promise<void>((resolve) => {
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+  server.on('upgrade', (req, socket, head) => {
+    upgrades.push(req.headers);
+    const refusal = self.gate(req.headers);
+    if (refusal !== undefined) {
+      socket.end(refusal);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  (self as { port: number }).port = (server.address() as AddressInfo).port;
+  return self;
+}
+
+function connect(server: WsTestServer): Promise<WebSocket> {
+  const url = new URL(`wss://${HOST}/`);
+  const ws = new WebSocket(url, { ...server.client().wsOptions(url), perMessageDeflate: false });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+/** A Readable giving `total` bytes of `data` in `chunk`-sized pieces, on demand. */
+function source(data: Buffer, chunk = 64 * 1024): Readable & { consumed: () => number } {
+  let off = 0;
+  const r = new Readable({
+    highWaterMark: chunk,
+    read() {
+      if (off >= data.length) {
+        this.push(null);
+        return;
+      }
+      const end = Math.min(off + chunk, data.length);
+      this.push(data.subarray(off, end));
+      off = end;
+    },
+  }) as Readable & { consumed: () => number };
+  r.consumed = () => off;
+  return r;
+}
+
+function sink(opts: { delayMs?: number; highWaterMark?: number } = {}): Writable & { data: () => Buffer; maxBuffered: () => number } {
+  const parts: Buffer[] = [];
+  let maxBuffered = 0;
+  const w = new Writable({
+    highWaterMark: opts.highWaterMark ?? 16 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      parts.push(chunk);
+      maxBuffered = Math.max(maxBuffered, w.writableLength);
+      if (opts.delayMs) setTimeout(cb, opts.delayMs);
+      else cb();
+    },
+  }) as Writable & { data: () => Buffer; maxBuffered: () => number };
+  w.data = () => Buffer.concat(parts);
+  w.maxBuffered = () => maxBuffered;
+  return w;
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('pipeCarrier', () => {
+  let echo: WsTestServer;
+  before(async () => {
+    echo = await startWsServer((ws) => {
+      ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+    });
+  });
+  after(() => echo.close());
+
+  test('bytes round-trip intact, 8 MiB, in binary frames; stdin EOF closes and ends stdout', async () => {
+    const payload = randomBytes(8 * 1024 * 1024);
+    const ws = await connect(echo);
+    let textFrames = 0;
+    ws.on('message', (_d, isBinary) => {
+      if (!isBinary) textFrames++;
+    });
+    const out = sink();
+    await pipeCarrier(ws, source(payload), out, { keepaliveMs: 0 });
+    assert.equal(out.writableFinished, true);
+    assert.equal(out.data().length, payload.length);
+    assert.equal(sha(out.data()), sha(payload));
+    assert.equal(textFrames, 0);
+    assert.equal(ws.readyState, WebSocket.CLOSED);
+  });
+
+  test('a slow stdout pauses the websocket: the output buffer stays bounded', async () => {
+    const total = 16 * 1024 * 1024;
+    let serverWs: WebSocket | undefined;
+    const srv = await startWsServer((ws) => {
+      serverWs = ws;
+      const chunk = randomBytes(256 * 1024);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < total && ws.bufferedAmount < 8 * 1024 * 1024) {
+          ws.send(chunk);
+          sent += chunk.length;
+        }
+        if (sent < total) setTimeout(pump, 5);
+        else ws.close(1000);
+      };
+      pump();
+    });
+    try {
+      const ws = await connect(srv);
+      let pauses = 0;
+      const origPause = ws.pause.bind(ws);
+      ws.pause = () => {
+        pauses++;
+        origPause();
+      };
+      const out = sink({ delayMs: 1, highWaterMark: 64 * 1024 });
+      const input = new Readable({ read() {} }); // never ends: the server closes
+      await pipeCarrier(ws, input, out, { keepaliveMs: 0 });
+      assert.equal(out.data().length, total);
+      assert.ok(pauses > 0, 'the websocket was paused');
+      assert.ok(out.maxBuffered() < 2 * 1024 * 1024, `output buffer bounded (max ${out.maxBuffered()})`);
+      assert.ok(serverWs);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a websocket that does not drain pauses stdin, which resumes when it drains', async () => {
+    let serverWs: WebSocket | undefined;
+    let received = 0;
+    const srv = await startWsServer((ws) => {
+      serverWs = ws;
+      ws.pause(); // read nothing for now
+      ws.on('message', (d) => {
+        received += (d as Buffer).length;
+      });
+    });
+    try {
+      const ws = await connect(srv);
+      const total = 96 * 1024 * 1024;
+      const payload = Buffer.alloc(total, 7);
+      const input = source(payload);
+      const out = sink();
+      const done = pipeCarrier(ws, input, out, { keepaliveMs: 0, highWaterMark: 1024 * 1024 });
+      await new Promise((r) => setTimeout(r, 400));
+      const consumedWhileStalled = input.consumed();
+      assert.ok(consumedWhileStalled < 32 * 1024 * 1024, `stdin was paused (read ${consumedWhileStalled} of ${total})`);
+      assert.ok(ws.bufferedAmount < 8 * 1024 * 1024, `little queued in the client (${ws.bufferedAmount})`);
+      serverWs!.resume();
+      await done;
+      assert.equal(input.consumed(), total);
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(received, total);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('keepalive pings; the server closing ends stdout and resolves', async () => {
+    let pings = 0;
+    const srv = await startWsServer((ws) => {
+      ws.on('ping', () => {
+        pings++;
+        if (pings === 2) {
+          ws.send(Buffer.from('bye'));
+          ws.close(1000);
+        }
+      });
+    });
+    try {
+      const ws = await connect(srv);
+      const out = sink();
+      await pipeCarrier(ws, new Readable({ read() {} }), out, { keepaliveMs: 30 });
+      assert.equal(pings, 2);
+      assert.equal(out.data().toString(), 'bye');
+      assert.equal(out.writableFinished, true);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a connection dropped without a close frame rejects with a carrier error', async () => {
+    const srv = await startWsServer((ws) => {
+      setTimeout(() => ws.terminate(), 20);
+    });
+    try {
+      const ws = await connect(srv);
+      const out = sink();
+      await assert.rejects(pipeCarrier(ws, new Readable({ read() {} }), out, { keepaliveMs: 0 }), (err: unknown) => isAccessError(err, 'carrier'));
+      assert.equal(out.writableFinished, true, 'stdout still ended');
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a broken stdout (ssh went away) closes the websocket and resolves', async () => {
+    const srv = await startWsServer((ws) => {
+      const t = setInterval(() => {
+        if (ws.readyState === WebSocket.OPEN) ws.send(randomBytes(1024));
+        else clearInterval(t);
+      }, 5);
+    });
+    try {
+      const ws = await connect(srv);
+      const out = new Writable({
+        write(_c, _e, cb) {
+          cb(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+        },
+      });
+      await pipeCarrier(ws, new Readable({ read() {} }), out, { keepaliveMs: 0 });
+      assert.notEqual(ws.readyState, WebSocket.OPEN);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('handshake rules', () => {
+  test('isAccessLoginRedirect: only a 302 to /cdn-cgi/access/login', () => {
+    const base = new URL('wss://ssh.sandbox.test/');
+    assert.equal(isAccessLoginRedirect(302, 'https://team.cloudflareaccess.com/cdn-cgi/access/login/ssh.sandbox.test?x=1', base), true);
+    assert.equal(isAccessLoginRedirect(302, '/cdn-cgi/access/login', base), true);
+    assert.equal(isAccessLoginRedirect(301, 'https://team.cloudflareaccess.com/cdn-cgi/access/login', base), false);
+    assert.equal(isAccessLoginRedirect(302, 'https://elsewhere.test/', base), false);
+    assert.equal(isAccessLoginRedirect(302, undefined, base), false);
+    assert.equal(carrierUrl(new URL('https://ssh.sandbox.test/#x')).href, 'wss://ssh.sandbox.test/');
+  });
+
+  test('service token headers, no compression offered; 302 → token-refused, other status → carrier error', async () => {
+    const srv = await startWsServer((ws) => ws.close(1000));
+    try {
+      const ctx = { http: srv.client(), store: new TokenStore(tempDir('carrier-st-')), log: silentLogger };
+      const serviceToken = { clientId: 'id.access', clientSecret: 's3cret' };
+      const ws = await openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } });
+      ws.terminate();
+      const h = srv.upgrades.at(-1)!;
+      assert.equal(h['cf-access-client-id'], 'id.access');
+      assert.equal(h['cf-access-client-secret'], 's3cret');
+      assert.equal(h['cf-access-token'], undefined);
+      assert.equal(h['sec-websocket-extensions'], undefined);
+      assert.equal(h.host, HOST);
+
+      srv.gate = () => 'HTTP/1.1 302 Found\r\nLocation: https://sandbox.cloudflareaccess.com/cdn-cgi/access/login/ssh.sandbox.test\r\nContent-Length: 0\r\n\r\n';
+      await assert.rejects(openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }), (err: unknown) => isAccessError(err, 'token-refused'));
+      srv.gate = () => 'HTTP/1.1 302 Found\r\nLocation: https://elsewhere.test/\r\nContent-Length: 0\r\n\r\n';
+      await assert.rejects(openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }), (err: unknown) => isAccessError(err, 'carrier') && /HTTP 302/.test(err.message));
+      srv.gate = () => 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n';
+      await assert.rejects(openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }), (err: unknown) => {
+        assert.ok(isAccessError(err, 'carrier'));
+        assert.match(err.message, /HTTP 503/);
+        assert.ok(!err.message.includes('s3cret'));
+        return true;
+      });
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+describe('openCarrier against the sandbox edge', () => {
+  let sandbox: Sandbox;
+  let echo: net.Server;
+  let http: HttpClient;
+  before(async () => {
+    echo = net.createServer((s) => {
+      s.on('error', () => {});
+      s.pipe(s);
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const port = (echo.address() as AddressInfo).port;
+    sandbox = await startSandbox({ sshd: false, origins: { [HOST]: { host: '127.0.0.1', port } } });
+    http = HttpClient.fromEnv(sandbox.env);
+  });
+  after(async () => {
+    await sandbox.stop();
+    await new Promise((r) => echo.close(r));
+  });
+
+  async function seeded(): Promise<{ ctx: { http: HttpClient; store: TokenStore; log: typeof silentLogger }; appInfo: import('../../../src/access/types.js').AppInfo }> {
+    const store = new TokenStore(tempDir('carrier-sbx-'));
+    const { discoverApp } = await import('../../../src/access/metadata.js');
+    const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
+    await store.writeAppToken(appInfo, (await sandbox.mintAppToken()) as AppToken);
+    return { ctx: { http, store, log: silentLogger }, appInfo };
+  }
+
+  /**
+   * Echo through edge and origin. Stdin ends only once everything came back:
+   * a websocket has no half-close, so the edge drops the origin connection on
+   * our close (as ssh closes the ProxyCommand's stdin only when it is done).
+   */
+  async function roundTrip(ws: WebSocket, size = 3 * 1024 * 1024 + 17): Promise<void> {
+    const payload = randomBytes(size);
+    const input = new PassThrough({ highWaterMark: 64 * 1024 });
+    const out = sink();
+    let got = 0;
+    const origWrite = out.write.bind(out) as (c: Buffer) => boolean;
+    (out as { write: (c: Buffer) => boolean }).write = (c: Buffer) => {
+      got += c.length;
+      if (got >= size) input.end();
+      return origWrite(c);
+    };
+    const done = pipeCarrier(ws, input, out, { keepaliveMs: 0 });
+    for (let off = 0; off < size; off += 256 * 1024) input.write(payload.subarray(off, Math.min(size, off + 256 * 1024)));
+    await done;
+    assert.equal(sha(out.data()), sha(payload));
+  }
+
+  test('with the stored app token: bytes reach the origin and come back', async () => {
+    const { ctx } = await seeded();
+    const accepted = sandbox.counters.carrierAccepted;
+    await roundTrip(await openCarrier(ctx, HOST, { login: { interactive: false } }));
+    assert.equal(sandbox.counters.carrierAccepted - accepted, 1);
+  });
+
+  test('a refused token (302 to the login) is dropped, replaced through the org token, retried once', async () => {
+    const { ctx, appInfo } = await seeded();
+    const oldToken = await ctx.store.readAppToken(appInfo);
+    sandbox.revokeAllTokens('app');
+    await ctx.store.writeOrgToken(appInfo.authDomain, (await sandbox.mintOrgToken()) as OrgToken);
+    const refused = sandbox.counters.carrierRefused;
+    const ws = await openCarrier(ctx, HOST, { login: { interactive: false } });
+    assert.equal(sandbox.counters.carrierRefused - refused, 1);
+    const newToken = await ctx.store.readAppToken(appInfo);
+    assert.ok(newToken && newToken !== oldToken);
+    await roundTrip(ws, 1000);
+  });
+
+  test('a refused token and no way to get one without a browser: login-required', async () => {
+    const { ctx, appInfo } = await seeded();
+    sandbox.revokeAllTokens('app');
+    await assert.rejects(openCarrier(ctx, HOST, { login: { interactive: false } }), (err: unknown) => isAccessError(err, 'login-required'));
+    assert.equal(await ctx.store.readAppToken(appInfo), undefined, 'the refused token was forgotten');
+  });
+
+  test('service token accepted by the edge', async () => {
+    sandbox.setOptions({ serviceTokens: [{ clientId: 'svc.access', clientSecret: 'svc-secret' }] });
+    const ctx = { http, store: new TokenStore(tempDir('carrier-svc-')), log: silentLogger };
+    const before = sandbox.counters.carrierServiceToken;
+    await roundTrip(await openCarrier(ctx, HOST, { serviceToken: { clientId: 'svc.access', clientSecret: 'svc-secret' }, login: { interactive: false } }), 1000);
+    assert.equal(sandbox.counters.carrierServiceToken - before, 1);
+  });
+
+  test('a carrier answered 503 is a plain carrier error with the status', async () => {
+    const { ctx } = await seeded();
+    sandbox.setOptions({ faults: { carrier: { status: 503, times: 1 } } });
+    await assert.rejects(openCarrier(ctx, HOST, { login: { interactive: false } }), (err: unknown) => isAccessError(err, 'carrier') && /HTTP 503/.test(err.message));
+  });
+});
