@@ -115,7 +115,7 @@ test('held by a live process: wait, report the login URL once per new URL, then 
 test('timeout while held is a lock error', async () => {
   const target = path.join(tempDir(), 'tok');
   fs.writeFileSync(`${target}.lock`, JSON.stringify(selfLockContent()));
-  await assert.rejects(withFileLock(target, async () => undefined, { retryMs: 20, timeoutMs: 150 }), (err: unknown) => {
+  await assert.rejects(withFileLock(target, async () => undefined, { retryMs: 20, timeoutMs: 600 }), (err: unknown) => {
     assert.ok(err instanceof AccessError && err.code === 'lock');
     assert.match(err.message, /held by pid/);
     assert.ok(err.hint?.includes('.lock'));
