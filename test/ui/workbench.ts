@@ -2,7 +2,7 @@
 // `node scripts/setup.mjs ui` into .cache/code-server and run by .cache/node24's
 // Node 24) with the packaged .vsix installed, a test-owned HOME and user settings.
 //
-// As root, code-server runs as a dedicated Unix user (`access-ui`) whose passwd home
+// As root, code-server runs as a Unix user of its own (`accessui<pid>`) whose passwd home
 // is the test's HOME: OpenSSH finds ~/.ssh through the passwd entry, never $HOME, so
 // a HOME that only the environment changes would send a terminal `ssh` to root's
 // ~/.ssh/config and ~/.cloudflared instead of the ones the extension wrote.
@@ -29,8 +29,8 @@ export const NODE24_BIN = join(ROOT, '.cache', 'node24', 'node_modules', 'node-l
 export const CODE_SERVER_ENTRY = join(ROOT, '.cache', 'code-server', 'node_modules', 'code-server', 'out', 'node', 'entry.js');
 export const VSIX = join(ROOT, 'access-ssh.vsix');
 export const EXTENSION_ID = 'access-ssh.access-ssh';
-/** The Unix user code-server runs as when the tests run as root. */
-export const UI_USER = 'access-ui';
+/** Prefix of the Unix user (one per run, `accessui<pid>`) code-server runs as under root. */
+export const UI_USER_PREFIX = 'accessui';
 
 export interface WorkbenchOptions {
   /** The .vsix to install (default: access-ssh.vsix at the repository root). */
@@ -57,6 +57,8 @@ export interface Workbench {
   userDataDir: string;
   extensionsDir: string;
   dir: string;
+  /** The Unix user code-server runs as. */
+  user: string;
   uid?: number;
   gid?: number;
   /** The last `lines` lines of code-server's output and the extension host log. */
@@ -114,17 +116,37 @@ const DEFAULT_SETTINGS: Record<string, unknown> = {
   'terminal.integrated.fontSize': 14,
 };
 
-function ensureUiUser(home: string): { uid: number; gid: number } {
-  const exists = spawnSync('id', ['-u', UI_USER], { encoding: 'utf8' }).status === 0;
-  if (!exists) {
-    const r = spawnSync('useradd', ['-M', '-d', home, '-s', '/bin/bash', UI_USER], { encoding: 'utf8' });
-    if (r.status !== 0 && spawnSync('id', ['-u', UI_USER]).status !== 0) throw new Error(`useradd ${UI_USER}: ${r.stderr}`);
+const UI_USER_RE = new RegExp(`^${UI_USER_PREFIX}(\\d+)$`);
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
-  const r = spawnSync('usermod', ['-d', home, '-s', '/bin/bash', UI_USER], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`usermod -d ${home} ${UI_USER}: ${r.stderr}`);
-  const uid = Number(spawnSync('id', ['-u', UI_USER], { encoding: 'utf8' }).stdout.trim());
-  const gid = Number(spawnSync('id', ['-g', UI_USER], { encoding: 'utf8' }).stdout.trim());
-  return { uid, gid };
+}
+
+/** Removes the Unix users of earlier runs whose test process is gone. */
+function sweepStaleUiUsers(): void {
+  const passwd = readFileSync('/etc/passwd', 'utf8');
+  for (const line of passwd.split('\n')) {
+    const name = line.split(':')[0] ?? '';
+    const m = UI_USER_RE.exec(name);
+    if (m && Number(m[1]) !== process.pid && !pidAlive(Number(m[1]))) spawnSync('userdel', [name]);
+  }
+}
+
+/** A Unix user of this run (named after our pid) whose passwd home is `home`. */
+function createUiUser(home: string): { user: string; uid: number; gid: number } {
+  sweepStaleUiUsers();
+  const user = `${UI_USER_PREFIX}${process.pid}`;
+  if (spawnSync('id', ['-u', user]).status === 0) spawnSync('userdel', [user]);
+  const r = spawnSync('useradd', ['-M', '-U', '-d', home, '-s', '/bin/bash', user], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`useradd ${user}: ${r.stderr}`);
+  const uid = Number(spawnSync('id', ['-u', user], { encoding: 'utf8' }).stdout.trim());
+  const gid = Number(spawnSync('id', ['-g', user], { encoding: 'utf8' }).stdout.trim());
+  return { user, uid, gid };
 }
 
 function chownTree(path: string, uid: number, gid: number): void {
@@ -178,8 +200,9 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
   }
 
   const asRoot = process.getuid?.() === 0 && !opts.sameUser;
-  const ids: { uid?: number; gid?: number } = asRoot ? ensureUiUser(home) : {};
-  const user = asRoot ? UI_USER : (process.env.USER ?? 'user');
+  const uiUser = asRoot ? createUiUser(home) : undefined;
+  const ids: { uid?: number; gid?: number } = uiUser ? { uid: uiUser.uid, gid: uiUser.gid } : {};
+  const user = uiUser?.user ?? process.env.USER ?? 'user';
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     HOME: home,
@@ -269,12 +292,14 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
       clearTimeout(timer);
     }
     for (const pid of descendants) killPid(pid, 'SIGKILL');
+    if (uiUser) spawnSync('userdel', [uiUser.user]);
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
   };
   const onExit = (): void => {
     const descendants = child.pid === undefined ? [] : descendantPids(child.pid);
     killGroup(child, 'SIGKILL');
     for (const pid of descendants) killPid(pid, 'SIGKILL');
+    if (uiUser) spawnSync('userdel', [uiUser.user]);
   };
   process.once('exit', onExit);
 
@@ -286,6 +311,7 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
     userDataDir,
     extensionsDir,
     dir,
+    user,
     uid: ids.uid,
     gid: ids.gid,
     logTail(lines = 40) {

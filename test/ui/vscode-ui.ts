@@ -1,0 +1,345 @@
+// What a user does in the workbench, as playwright steps: the command palette, input
+// boxes, the activity bar, tree views, context menus, notifications, the Accounts menu
+// and the terminal. Selectors are VS Code's own DOM classes (stable for years; checked
+// against code-server 4.139 / VS Code 1.139).
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+
+export interface TreeRow {
+  label: string;
+  description: string;
+  ariaLabel: string;
+}
+
+export interface Notification {
+  message: string;
+  source: string;
+  buttons: string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a value that is not undefined/false, or throws with `what`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export class VsCodeUi {
+  constructor(
+    readonly page: Page,
+    private readonly shotDirs: string[] = [],
+  ) {}
+
+  /** Waits until the workbench is drawn and the extension host is connected. */
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: timeoutMs });
+    await this.page.locator('.part.activitybar, .part.sidebar .composite-bar').first().waitFor({ timeout: timeoutMs });
+    await this.page.locator('.part.statusbar').waitFor({ timeout: timeoutMs });
+  }
+
+  /** Saves a screenshot under every shot directory as <name>.png. */
+  async shot(name: string): Promise<void> {
+    for (const dir of this.shotDirs) {
+      mkdirSync(dir, { recursive: true });
+      await this.page.screenshot({ path: join(dir, `${name}.png`) });
+    }
+  }
+
+  // ---- command palette and quick input -------------------------------------------
+
+  private get quickInput(): Locator {
+    return this.page.locator('.quick-input-widget');
+  }
+
+  private get quickInputBox(): Locator {
+    return this.quickInput.locator('.quick-input-box input');
+  }
+
+  /** Runs a command by its palette title, e.g. "Access: Add Host...". */
+  async runCommand(title: string): Promise<void> {
+    await this.closeQuickInput();
+    await this.page.keyboard.press('F1');
+    await this.quickInputBox.waitFor({ state: 'visible', timeout: 10_000 });
+    await this.quickInputBox.fill(`>${title}`);
+    const row = await this.quickPickRow(title);
+    await row.click();
+  }
+
+  /** The visible quick pick row whose label is exactly `label` (highlights ignored). */
+  async quickPickRow(label: string, timeoutMs = 15_000): Promise<Locator> {
+    return waitFor(`quick pick item "${label}"`, async () => {
+      const rows = this.quickInput.locator('.monaco-list-row');
+      const n = await rows.count();
+      for (let i = 0; i < n; i++) {
+        const row = rows.nth(i);
+        const text = (await row.locator('.label-name').first().textContent().catch(() => ''))?.trim();
+        if (text === label) return row;
+      }
+      return undefined;
+    }, timeoutMs);
+  }
+
+  /** Labels of the quick pick rows shown now. */
+  async quickPickLabels(): Promise<string[]> {
+    await this.quickInput.waitFor({ state: 'visible', timeout: 10_000 });
+    return (await this.quickInput.locator('.monaco-list-row .label-name').allTextContents()).map((t) => t.trim());
+  }
+
+  /** The prompt / title of the quick input shown now. */
+  async quickInputPrompt(): Promise<string> {
+    await this.quickInput.waitFor({ state: 'visible', timeout: 10_000 });
+    const parts = await this.quickInput.locator('.quick-input-title, .quick-input-message, .quick-input-description').allTextContents();
+    const placeholder = (await this.quickInputBox.getAttribute('placeholder')) ?? '';
+    return [...parts, placeholder].map((t) => t.trim()).filter(Boolean).join(' | ');
+  }
+
+  /** Types into the open input box and presses Enter. */
+  async submitInput(text: string): Promise<void> {
+    await this.quickInputBox.waitFor({ state: 'visible', timeout: 15_000 });
+    await this.quickInputBox.fill(text);
+    await this.page.keyboard.press('Enter');
+  }
+
+  /** Types into the open input box without submitting it. */
+  async typeInput(text: string): Promise<void> {
+    await this.quickInputBox.waitFor({ state: 'visible', timeout: 15_000 });
+    await this.quickInputBox.fill(text);
+  }
+
+  /** The validation message under the input box, if any. */
+  async inputValidation(): Promise<string> {
+    const msg = this.quickInput.locator('.quick-input-message, .monaco-inputbox-message');
+    return ((await msg.allTextContents()).join(' ')).trim();
+  }
+
+  async closeQuickInput(): Promise<void> {
+    if (await this.quickInput.isVisible().catch(() => false)) {
+      await this.page.keyboard.press('Escape');
+      await this.quickInput.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    }
+  }
+
+  // ---- activity bar and views -----------------------------------------------------
+
+  /** The activity bar entry whose label starts with `title`. */
+  activityItem(title: string): Locator {
+    return this.page.locator(`.part.activitybar .action-item a.action-label[aria-label^="${title}"]`).first();
+  }
+
+  /** Opens a view container from the activity bar (does not toggle it closed). */
+  async openViewContainer(title: string, timeoutMs = 30_000): Promise<void> {
+    const item = this.activityItem(title);
+    await item.waitFor({ state: 'visible', timeout: timeoutMs });
+    const checked = await item.getAttribute('aria-checked').catch(() => null);
+    const expanded = await item.getAttribute('aria-expanded').catch(() => null);
+    if (checked !== 'true' && expanded !== 'true') await item.click();
+    await this.page.locator('.part.sidebar').waitFor({ state: 'visible', timeout: timeoutMs });
+  }
+
+  /** The sidebar pane of the view titled `title` (the view's `name`). */
+  pane(title: string): Locator {
+    return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label^="${title}"]`) });
+  }
+
+  /** The text of the sidebar's welcome content (viewsWelcome), '' when none is shown. */
+  async welcomeText(): Promise<string> {
+    const w = this.page.locator('.part.sidebar .welcome-view-content');
+    if ((await w.count()) === 0) return '';
+    return (await w.first().innerText()).trim();
+  }
+
+  /** The rows of the sidebar's tree (our container has one view). */
+  async treeRows(): Promise<TreeRow[]> {
+    const rows = this.page.locator('.part.sidebar .monaco-list-row');
+    const n = await rows.count();
+    const out: TreeRow[] = [];
+    for (let i = 0; i < n; i++) {
+      const row = rows.nth(i);
+      out.push({
+        label: ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim(),
+        description: ((await row.locator('.label-description').first().textContent().catch(() => '')) ?? '').trim(),
+        ariaLabel: (await row.getAttribute('aria-label')) ?? '',
+      });
+    }
+    return out;
+  }
+
+  /** The tree row whose label is `label`. */
+  treeRow(label: string): Locator {
+    return this.page
+      .locator('.part.sidebar .monaco-list-row')
+      .filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) }) })
+      .first();
+  }
+
+  /** Right-clicks a tree row and picks `item` from its context menu. */
+  async contextMenu(row: Locator, item: string): Promise<void> {
+    await row.click({ button: 'right' });
+    const entry = this.page.locator('.monaco-menu .action-item a.action-menu-item').filter({
+      has: this.page.locator('.action-label', { hasText: new RegExp(`^\\s*${escapeRegExp(item)}\\s*$`) }),
+    });
+    await entry.first().waitFor({ state: 'visible', timeout: 10_000 });
+    await entry.first().click();
+  }
+
+  /** Labels of the context menu of a row (then closes it). */
+  async contextMenuItems(row: Locator): Promise<string[]> {
+    await row.click({ button: 'right' });
+    const labels = this.page.locator('.monaco-menu .action-item a.action-menu-item .action-label');
+    await labels.first().waitFor({ state: 'visible', timeout: 10_000 });
+    const out = (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
+    await this.page.keyboard.press('Escape');
+    return out;
+  }
+
+  /** Clicks an inline action (by its title) on a tree row. */
+  async inlineAction(row: Locator, title: string): Promise<void> {
+    await row.hover();
+    const action = row.locator(`.actions .action-label[aria-label^="${title}"]`).first();
+    await action.waitFor({ state: 'visible', timeout: 10_000 });
+    await action.click();
+  }
+
+  /** Clicks a button/link of the welcome content. */
+  async clickWelcome(label: string): Promise<void> {
+    await this.page.locator('.part.sidebar .welcome-view-content').getByRole('button', { name: label }).first().click();
+  }
+
+  // ---- notifications --------------------------------------------------------------
+
+  async notifications(): Promise<Notification[]> {
+    const items = this.page.locator('.notifications-toasts .notification-list-item, .notifications-center .notification-list-item');
+    const n = await items.count();
+    const out: Notification[] = [];
+    for (let i = 0; i < n; i++) {
+      const it = items.nth(i);
+      out.push({
+        message: ((await it.locator('.notification-list-item-message').first().textContent().catch(() => '')) ?? '').trim(),
+        source: ((await it.locator('.notification-list-item-source').first().textContent().catch(() => '')) ?? '').trim(),
+        buttons: (await it.locator('.notification-list-item-buttons-container .monaco-button').allTextContents()).map((t) => t.trim()),
+      });
+    }
+    return out;
+  }
+
+  /** Waits for a notification whose message matches `re`. */
+  async waitNotification(re: RegExp, timeoutMs = 30_000): Promise<Notification> {
+    return waitFor(`a notification matching ${re}`, async () => (await this.notifications()).find((n) => re.test(n.message)), timeoutMs);
+  }
+
+  /** Clicks a button of the notification whose message matches `re`. */
+  async clickNotificationButton(re: RegExp, button: string): Promise<void> {
+    const item = this.page
+      .locator('.notifications-toasts .notification-list-item')
+      .filter({ has: this.page.locator('.notification-list-item-message', { hasText: re }) })
+      .first();
+    await item.locator('.notification-list-item-buttons-container .monaco-button', { hasText: button }).first().click();
+  }
+
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications').catch(() => undefined);
+  }
+
+  // ---- dialogs --------------------------------------------------------------------
+
+  /** The message of the modal dialog shown now, or undefined. */
+  async dialogMessage(): Promise<string | undefined> {
+    const d = this.page.locator('.monaco-dialog-box');
+    if (!(await d.isVisible().catch(() => false))) return undefined;
+    return (await d.locator('.dialog-message-text, .dialog-message').first().innerText()).trim();
+  }
+
+  async clickDialogButton(label: string): Promise<void> {
+    await this.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first().click();
+  }
+
+  // ---- accounts -------------------------------------------------------------------
+
+  /** Opens the Accounts menu of the activity bar and returns its entries (menu left open). */
+  async openAccountsMenu(): Promise<string[]> {
+    await this.page.keyboard.press('Escape');
+    const item = this.page.locator('.part.activitybar .action-item a.action-label[aria-label^="Accounts"]').first();
+    await item.click();
+    const labels = this.page.locator('.monaco-menu .action-item .action-label');
+    await labels.first().waitFor({ state: 'visible', timeout: 10_000 });
+    return (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
+  }
+
+  /** Hovers a submenu entry of an open menu and returns the submenu's entries. */
+  async openSubmenu(label: string): Promise<string[]> {
+    const entry = this.page.locator('.monaco-menu .action-item a.action-menu-item', { hasText: label }).first();
+    await entry.hover();
+    await entry.click().catch(() => undefined);
+    const sub = this.page.locator('.monaco-submenu .action-item .action-label');
+    await sub.first().waitFor({ state: 'visible', timeout: 10_000 });
+    return (await sub.allTextContents()).map((t) => t.trim()).filter(Boolean);
+  }
+
+  async clickMenuItem(label: string | RegExp): Promise<void> {
+    const re = typeof label === 'string' ? new RegExp(`^\\s*${escapeRegExp(label)}\\s*$`) : label;
+    const entry = this.page
+      .locator('.monaco-menu .action-item a.action-menu-item')
+      .filter({ has: this.page.locator('.action-label', { hasText: re }) })
+      .last();
+    await entry.click();
+  }
+
+  async closeMenus(): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Escape');
+  }
+
+  // ---- terminal -------------------------------------------------------------------
+
+  /** The visible text of the active terminal (DOM renderer: gpuAcceleration off). */
+  async terminalText(): Promise<string> {
+    const rows = this.page.locator('.terminal-wrapper.active .xterm-rows, .terminal-group .xterm-rows').last();
+    if ((await rows.count()) === 0) return '';
+    return (await rows.innerText()).replace(/\u00a0/g, ' ');
+  }
+
+  /** Waits until the active terminal shows text matching `re`; returns the whole text. */
+  async waitTerminal(re: RegExp, timeoutMs = 60_000): Promise<string> {
+    return waitFor(`terminal text matching ${re}`, async () => {
+      const t = await this.terminalText();
+      return re.test(t) ? t : undefined;
+    }, timeoutMs);
+  }
+
+  /** Types into the focused terminal. */
+  async typeInTerminal(text: string, enter = true): Promise<void> {
+    await this.page.locator('.terminal-wrapper.active .xterm, .terminal-group .xterm').last().click();
+    await this.page.keyboard.type(text);
+    if (enter) await this.page.keyboard.press('Enter');
+  }
+
+  /** Names of the terminal tabs (or the single terminal's title). */
+  async terminalTitles(): Promise<string[]> {
+    const tabs = this.page.locator('.terminal-tabs-entry .monaco-icon-label, .single-terminal-tab, .terminal-tab .monaco-icon-label');
+    return (await tabs.allTextContents()).map((t) => t.trim()).filter(Boolean);
+  }
+
+  // ---- status bar -----------------------------------------------------------------
+
+  async statusBarTexts(): Promise<string[]> {
+    return (await this.page.locator('.part.statusbar .statusbar-item').allInnerTexts()).map((t) => t.trim()).filter(Boolean);
+  }
+}
+
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
