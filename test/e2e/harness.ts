@@ -59,7 +59,7 @@ export interface Client {
   /** Opens of the login page by $BROWSER so far. */
   browserOpens(): number;
   /** `ssh -F config -o BatchMode=yes … <host> <command>`. */
-  ssh(command?: string[], opts?: { extraArgs?: string[]; env?: NodeJS.ProcessEnv; host?: string }): Promise<RunResult>;
+  ssh(command?: string[], opts?: { extraArgs?: string[]; env?: NodeJS.ProcessEnv; host?: string; timeoutMs?: number }): Promise<RunResult>;
   /** The helper itself with this HOME. */
   helper(args: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
 }
@@ -128,6 +128,7 @@ export function makeClient(sb: Sandbox, name: string, opts: ClientOptions = {}):
           ...command,
         ],
         { ...env, ...o.env },
+        o.timeoutMs,
       );
     },
     helper(args, e = {}) {

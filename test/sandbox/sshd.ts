@@ -130,7 +130,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
         `PrintLastLog no`,
         // Twenty first connections at once must not be dropped by the pre-auth limit.
         `MaxStartups 200`,
-        `LoginGraceTime 60`,
+        `LoginGraceTime 180`,
         `LogLevel VERBOSE`,
         `Subsystem sftp internal-sftp`,
         '',
