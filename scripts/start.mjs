@@ -83,7 +83,13 @@ async function main() {
     }
     step('Building the bundles (scripts/build.mjs) and compiling the sandbox (tsc)');
     runSync(process.execPath, ['scripts/build.mjs'], 'the esbuild bundle');
-    runSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], 'the TypeScript compile');
+    // tsc emits even with type errors; a type error elsewhere in the tree must not stop the
+    // demo as long as the sandbox compiled, but it is reported.
+    const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
+    if (tsc.status !== 0) {
+      if (!existsSync(join(ROOT, 'out/test/sandbox/sandbox.js'))) fail(`the TypeScript compile exited with ${tsc.status ?? tsc.signal}`);
+      process.stderr.write('warning: tsc reported errors (above); continuing with the compiled sandbox\n');
+    }
   }
   const helper = join(ROOT, 'dist/access-ssh.js');
   if (!existsSync(helper)) fail(`${helper} is missing: the helper did not build (node scripts/build.mjs)`);
