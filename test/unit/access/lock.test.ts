@@ -9,6 +9,14 @@ import { tempDir } from './helpers.js';
 
 const fast = { retryMs: 25 };
 
+async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 test('lock file: cloudflared JSON, 0600, removed afterwards (even on throw)', async () => {
   const target = path.join(tempDir(), 'tok');
   await withFileLock(target, async () => {
@@ -96,12 +104,14 @@ test('held by a live process: wait, report the login URL once per new URL, then 
   const seen: LockHolder[] = [];
   let acquired = false;
   const p = withFileLock(target, async () => { acquired = true; }, { retryMs: 20, onWaiting: (h) => seen.push(h) });
-  await new Promise((r) => setTimeout(r, 80));
+  await waitFor(() => seen.length === 1);
   assert.equal(acquired, false);
   fs.writeFileSync(`${target}.url`, 'https://ssh.sandbox.test/cdn-cgi/access/cli?token=1\n');
-  await new Promise((r) => setTimeout(r, 80));
+  await waitFor(() => seen.length === 2);
+  await new Promise((r) => setTimeout(r, 60)); // same URL again: no new report
   fs.writeFileSync(`${target}.url`, 'https://ssh.sandbox.test/cdn-cgi/access/cli?token=2');
-  await new Promise((r) => setTimeout(r, 80));
+  await waitFor(() => seen.length === 3);
+  assert.equal(acquired, false);
   fs.rmSync(`${target}.lock`);
   await p;
   assert.ok(acquired);
@@ -115,7 +125,11 @@ test('held by a live process: wait, report the login URL once per new URL, then 
 test('timeout while held is a lock error', async () => {
   const target = path.join(tempDir(), 'tok');
   fs.writeFileSync(`${target}.lock`, JSON.stringify(selfLockContent()));
-  await assert.rejects(withFileLock(target, async () => undefined, { retryMs: 20, timeoutMs: 600 }), (err: unknown) => {
+  // A lock older than the timeout counts as stale, and the wait lasts the
+  // timeout too: date the lock ahead so that it stays young throughout.
+  const ahead = new Date(Date.now() + 3600_000);
+  fs.utimesSync(`${target}.lock`, ahead, ahead);
+  await assert.rejects(withFileLock(target, async () => undefined, { retryMs: 20, timeoutMs: 300 }), (err: unknown) => {
     assert.ok(err instanceof AccessError && err.code === 'lock');
     assert.match(err.message, /held by pid/);
     assert.ok(err.hint?.includes('.lock'));

@@ -87,9 +87,12 @@ test('a waiting process is shown the holder\'s login URL', async () => {
     interactive: true, ...fastOpts,
     openBrowser: async (u) => { await gate; await visitor(edge)(u); },
   });
-  await new Promise((r) => setTimeout(r, 100));
+  // Start the second once the first is in its browser login (its URL file is out).
+  const urlFile = `${c.store.appTokenPath(appInfo)}.url`;
+  for (let i = 0; i < 500 && !fs.existsSync(urlFile); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(fs.existsSync(urlFile));
   const second = getAppToken({ ...c, store: new TokenStore(c.store.dir) }, appUrl, appInfo, { interactive: false, ...fastOpts, onLoginUrl: (u) => shown.push(u) });
-  await new Promise((r) => setTimeout(r, 150));
+  for (let i = 0; i < 500 && shown.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   release();
   assert.equal(await first, await second);
   assert.equal(shown.length, 1);
