@@ -5,7 +5,9 @@
 // host); signing out deletes the team's tokens. App tokens are renewed in the
 // background through the org token, before they expire, without a browser.
 
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
+import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { ACCESS_DOMAIN_SUFFIX } from '../access/metadata.js';
 import { normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import type { AccessService } from './access.js';
@@ -171,9 +173,28 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
     return result.appInfo.authDomain;
   }
 
+  /**
+   * Sign out of a team: its tokens (logout) and the certificates of its hosts,
+   * so that nothing on disk still grants access afterwards.
+   */
   async removeSession(sessionId: string): Promise<void> {
+    await this.state.reload();
+    const hosts = new Set(this.hosts().map((h) => h.hostname).filter((h) => this.state.teamOf(h) === sessionId));
+    for (const t of this.state.appTokensOf(sessionId)) if (t.appHostname) hosts.add(t.appHostname);
     const removed = await this.access.logout(sessionId);
-    this.log.info(`Signed out of ${sessionId}: removed ${removed.length} token file${removed.length === 1 ? '' : 's'}`);
+    let certs = 0;
+    for (const host of hosts) {
+      for (const file of [certFile(this.state.dir, host), certKeyFile(this.state.dir, host), certPubFile(this.state.dir, host)]) {
+        try {
+          await fs.promises.rm(file);
+          certs++;
+        } catch {
+          /* not there */
+        }
+      }
+      this.state.setError(host, undefined);
+    }
+    this.log.info(`Signed out of ${sessionId}: removed ${removed.length} token file${removed.length === 1 ? '' : 's'} and ${certs} key/certificate file${certs === 1 ? '' : 's'}`);
     await this.state.reload();
   }
 
