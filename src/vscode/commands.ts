@@ -126,6 +126,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       if (!host) return;
       try {
         const team = await svc.auth.signIn(host);
+        // A certificate right away (no browser: the login just stored the tokens), and the entries with the User.
+        await refreshCertificate(svc, host, true).catch((err) => svc.log.warn(`Certificate for ${host} after sign-in: ${String(err)}`));
         await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`ssh config: ${String(err)}`));
         void vscode.window.showInformationMessage(`Signed in to Cloudflare Access (${team}).`);
       } catch (err) {
