@@ -144,10 +144,20 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
     });
     const log = () => stderr;
+    // If this process dies without stop() (SIGKILL, a killed test runner), the watchdog's
+    // stdin closes and it takes sshd down with it: no orphaned sshd.
+    const watchdog = spawn('/bin/sh', ['-c', `cat >/dev/null; kill ${child.pid} 2>/dev/null`], { stdio: ['pipe', 'ignore', 'ignore'] });
+    watchdog.on('error', () => {});
+    watchdog.unref();
+    (watchdog.stdin as unknown as { unref?(): void }).unref?.();
+    const killOnExit = () => child.kill('SIGTERM');
+    process.once('exit', killOnExit);
     try {
       await waitForPort(port, child, log);
     } catch (err) {
       lastErr = err;
+      process.off('exit', killOnExit);
+      watchdog.kill('SIGKILL');
       child.kill('SIGTERM');
       if (opts.port !== undefined || !/Address already in use/.test(stderr)) throw err;
       continue;
@@ -160,6 +170,8 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       log,
       stop: () =>
         new Promise<void>((resolve) => {
+          process.off('exit', killOnExit);
+          watchdog.kill('SIGKILL');
           if (child.exitCode !== null || child.signalCode !== null) {
             resolve();
             return;
