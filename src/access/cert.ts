@@ -516,6 +516,7 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
   const { withFileLock } = await import('./lock.js');
   const loginBudget = opts.login.timeoutMs ?? 5 * 60_000;
+  let saidWaiting = false;
   return await withFileLock(keyPath, async () => {
     // Another process may have renewed while we waited.
     const again = await usableCertificate(dir, host, now(), opts.marginSeconds, undefined);
@@ -540,7 +541,12 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   }, {
     timeoutMs: loginBudget + 60_000,
     retryMs: 200,
-    onWaiting: () => log.info(`Waiting for another access-ssh process that is renewing the certificate for ${host}`),
+    onWaiting: () => {
+      // Waiters take the lock in turn to re-check: say it once, whoever holds it.
+      if (saidWaiting) return;
+      saidWaiting = true;
+      log.info(`Waiting for another access-ssh process that is renewing the certificate for ${host}`);
+    },
   });
 }
 
