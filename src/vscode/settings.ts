@@ -14,10 +14,20 @@ function cfg(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration(SECTION);
 }
 
-/** The user's (global) value only: never a workspace's. */
+/**
+ * The value from user or remote-machine settings, never a workspace's. VS Code
+ * already drops workspace values of application/machine scoped settings (and
+ * `get` includes the remote machine's settings, which `inspect().globalValue`
+ * does not); refusing a workspace value here is a second line of defence.
+ */
 function globalValue<T>(key: string, fallback: T): T {
-  const inspected = cfg().inspect<T>(key);
-  return inspected?.globalValue ?? inspected?.defaultValue ?? fallback;
+  const c = cfg();
+  const inspected = c.inspect<T>(key);
+  if (inspected && (inspected.workspaceValue !== undefined || inspected.workspaceFolderValue !== undefined)) {
+    const fromUser = inspected.globalValue;
+    return fromUser ?? inspected.defaultValue ?? fallback;
+  }
+  return c.get<T>(key) ?? fallback;
 }
 
 function expandHome(p: string): string {
@@ -55,8 +65,9 @@ export function readSettings(): Settings {
 export function sshConfigFile(): string {
   const ours = String(globalValue('sshConfigFile', '')).trim();
   if (ours) return expandHome(ours);
-  const remote = vscode.workspace.getConfiguration('remote.SSH').inspect<string>('configFile');
-  const theirs = (remote?.globalValue ?? '').trim();
+  const remote = vscode.workspace.getConfiguration('remote.SSH');
+  const inspected = remote.inspect<string>('configFile');
+  const theirs = String((inspected?.workspaceValue ?? inspected?.workspaceFolderValue) !== undefined ? (inspected?.globalValue ?? '') : (remote.get<string>('configFile') ?? '')).trim();
   if (theirs) return expandHome(theirs);
   return path.join(os.homedir(), '.ssh', 'config');
 }
