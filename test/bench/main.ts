@@ -1,0 +1,619 @@
+// The benchmark behind `npm run bench` (scripts/bench.mjs builds, packages and
+// compiles first, then runs this). Every figure is measured side by side with
+// its baseline in the same run, several times, interleaved; the table shows the
+// median with min and max, and the same goes to a JSON file.
+//
+//   node out/test/bench/main.js [--quick] [--size MiB] [--runs N] [--json FILE]
+//       [--vsix FILE] [--only throughput,latency,startup,renewal,activation,hosts,sizes]
+//       [--profile DIR]
+//
+// Paths of the ssh transfers (one cipher everywhere, compression off, no
+// ControlMaster, `-T`):
+//   helper  ssh ─ProxyCommand─ access-ssh ssh ─wss─ sandbox edge ─tcp─ sshd
+//   relay   ssh ─ProxyCommand─ socat ─tcp─ socat relay (the edge's place) ─tcp─ sshd
+//   direct  ssh ─tcp─ sshd
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { differences, ratios, summarize, type Summary } from './stats';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const HELPER = join(ROOT, 'dist', 'access-ssh.js');
+const EXTENSION = join(ROOT, 'dist', 'extension.js');
+const SANDBOX_MAIN = join(ROOT, 'out', 'test', 'sandbox', 'main.js');
+const ACTIVATE_CHILD = join(__dirname, 'activate-child.js');
+const BROWSER_SH = join(ROOT, 'test', 'sandbox', 'browser.sh');
+const APP = 'ssh.sandbox.test';
+const CIPHER = 'aes128-gcm@openssh.com';
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+
+// ------------------------------------------------------------------ options
+
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(name);
+const value = (name: string): string | undefined => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const quick = flag('--quick');
+const sizeMiB = Number(value('--size') ?? (quick ? 64 : 256));
+const runs = Number(value('--runs') ?? (quick ? 3 : 5));
+const startupRuns = quick ? 7 : 15;
+const roundTrips = 1000;
+const jsonFile = resolve(value('--json') ?? join(ROOT, 'bench-results.json'));
+const vsixFile = value('--vsix');
+const only = value('--only')?.split(',');
+const profileDir = value('--profile');
+const want = (name: string): boolean => !only || only.includes(name);
+
+function log(msg: string): void {
+  process.stderr.write(`[bench] ${msg}\n`);
+}
+
+function which(name: string): string | undefined {
+  for (const dir of [...(process.env['PATH'] ?? '').split(':'), '/usr/sbin', '/usr/bin']) {
+    if (dir && existsSync(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function need(name: string, pkg: string): string {
+  const p = which(name);
+  if (!p) throw new Error(`${name} not found: install ${pkg} (node scripts/setup.mjs e2e does)`);
+  return p;
+}
+
+function plainPath(p: string): string {
+  if (!/^[A-Za-z0-9_./+-]+$/.test(p)) throw new Error(`the benchmark needs paths without spaces or shell characters: ${p}`);
+  return p;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const now = (): number => performance.now();
+
+// ------------------------------------------------------------------ processes
+
+interface Sandbox {
+  child: ChildProcess;
+  port: number;
+  sshdPort: number;
+  env: Record<string, string>;
+}
+
+async function startSandbox(): Promise<Sandbox> {
+  const child = spawn(process.execPath, [SANDBOX_MAIN, '--json', '--cert-ttl', '86400', '--app-token-ttl', '86400'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let buf = '';
+  const line = await new Promise<string>((res, rej) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf('\n');
+      if (nl >= 0) res(buf.slice(0, nl));
+    });
+    child.once('exit', (code) => rej(new Error(`the sandbox exited with ${code}`)));
+  });
+  const info = JSON.parse(line) as { ACCESS_SSH_CONNECT_TO: string; NODE_EXTRA_CA_CERTS: string; port: number; sshdPort: number | null };
+  if (!info.sshdPort) throw new Error('the sandbox started no sshd (root is needed for its jdoe user)');
+  return {
+    child,
+    port: info.port,
+    sshdPort: info.sshdPort,
+    env: { ACCESS_SSH_CONNECT_TO: info.ACCESS_SSH_CONNECT_TO, NODE_EXTRA_CA_CERTS: info.NODE_EXTRA_CA_CERTS },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitConnectable(port: number): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((res) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => {
+        c.destroy();
+        res(true);
+      });
+      c.once('error', () => res(false));
+    });
+    if (ok) return;
+    await sleep(50);
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+/** utime+stime (own) and cutime+cstime (waited-for children) of a process, in seconds. */
+function procCpu(pid: number): { self: number; children: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields after "(comm)": state=0 … utime=11 stime=12 cutime=13 cstime=14 (man 5 proc, minus 3)
+  const tick = 100;
+  return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
+}
+
+/** The children line of bash's `times`: "0m1.230s 0m0.450s" → 1.68. */
+function parseTimes(text: string): number | undefined {
+  const lines = text.trim().split('\n');
+  const m = /(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/.exec(lines[1] ?? '');
+  if (!m) return undefined;
+  return Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4]);
+}
+
+async function readCpuFile(file: string): Promise<number | undefined> {
+  for (let i = 0; i < 100; i++) {
+    if (existsSync(file)) {
+      const v = parseTimes(readFileSync(file, 'utf8'));
+      if (v !== undefined) {
+        rmSync(file, { force: true });
+        return v;
+      }
+    }
+    await sleep(50);
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ the client
+
+interface Client {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  key: string;
+}
+
+async function makeClient(sb: Sandbox, node: string): Promise<Client> {
+  const home = mkdtempSync(join(tmpdir(), 'access-ssh-bench-'));
+  mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, ...sb.env, BROWSER: BROWSER_SH };
+  delete env['SSH_AUTH_SOCK'];
+  delete env['NODE_OPTIONS'];
+  const r = spawnSync(node, [HELPER, 'ssh-gen', '--hostname', APP], { env, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`access-ssh ssh-gen (login + first certificate) failed: ${r.stderr}`);
+  const key = join(home, '.cloudflared', `${APP}-cf_key`);
+  if (!existsSync(`${key}-cert.pub`)) throw new Error(`no certificate at ${key}-cert.pub`);
+  return { home, env, key };
+}
+
+type PathName = 'helper' | 'relay' | 'direct';
+
+interface Paths {
+  sshArgs(path: PathName, cpuFile?: string): string[];
+}
+
+function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number): Paths {
+  const base = [
+    '-F', 'none',
+    '-T',
+    '-o', 'BatchMode=yes',
+    '-o', 'StrictHostKeyChecking=no',
+    '-o', 'UserKnownHostsFile=/dev/null',
+    '-o', 'LogLevel=ERROR',
+    '-o', `IdentityFile=${client.key}`,
+    '-o', `CertificateFile=${client.key}-cert.pub`,
+    '-o', 'IdentitiesOnly=yes',
+    '-o', 'Compression=no',
+    '-o', 'ControlMaster=no',
+    '-o', 'ControlPath=none',
+    '-c', CIPHER,
+    '-l', 'jdoe',
+  ];
+  const prof = profileDir ? ` --cpu-prof --cpu-prof-dir=${plainPath(profileDir)}` : '';
+  const helperCmd = `${plainPath(node)}${prof} ${plainPath(HELPER)} ssh --hostname %h`;
+  const socatCmd = `socat - TCP:127.0.0.1:${relayPort}`;
+  // ssh ends its ProxyCommand with SIGHUP; the wrapper ignores it, waits for the
+  // command to end (it does at EOF) and writes the command's CPU time (bash `times`).
+  const wrap = (cmd: string, cpuFile?: string): string => (cpuFile ? `bash -c 'trap "" HUP; ${cmd}; times > ${plainPath(cpuFile)}'` : cmd);
+  return {
+    sshArgs(path, cpuFile) {
+      switch (path) {
+        case 'helper':
+          return [...base, '-o', `ProxyCommand=${wrap(helperCmd, cpuFile)}`, APP];
+        case 'relay':
+          return [...base, '-o', `ProxyCommand=${wrap(socatCmd, cpuFile)}`, APP];
+        case 'direct':
+          return [...base, '-p', String(sb.sshdPort), '127.0.0.1'];
+      }
+    },
+  };
+}
+
+/** Starts `ssh … '<remote>'` and resolves once the remote printed "ready". */
+async function openSession(args: string[], env: NodeJS.ProcessEnv, remote: string): Promise<ChildProcess> {
+  const child = spawn('ssh', [...args, `echo ready; ${remote}`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  await new Promise<void>((res, rej) => {
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (out.includes('ready\n')) {
+        child.stdout!.off('data', onData);
+        res();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => rej(new Error(`ssh exited with ${code} before the session was ready: ${err.trim()}`)));
+    setTimeout(() => rej(new Error(`ssh session not ready after 120 s: ${err.trim()}`)), 120_000).unref();
+  });
+  child.removeAllListeners('exit');
+  return child;
+}
+
+// ------------------------------------------------------------------ throughput + CPU
+
+interface TransferResult {
+  seconds: number;
+  mibPerSecond: number;
+  /** CPU seconds of the ProxyCommand (helper or socat), when measured. */
+  proxyCpu?: number;
+  /** CPU seconds of the middle box (the sandbox edge process, or the socat relay's child). */
+  middleCpu?: number;
+}
+
+async function transfer(paths: Paths, path: PathName, client: Client, bytes: number, middlePid: number | undefined, cpuFile: string): Promise<TransferResult> {
+  const args = paths.sshArgs(path, path === 'direct' ? undefined : cpuFile);
+  const child = await openSession(args, client.env, 'exec cat > /dev/null');
+  const before = middlePid ? procCpu(middlePid) : undefined;
+  const chunk = Buffer.alloc(MiB);
+  const exited = once(child, 'exit');
+  const t0 = now();
+  for (let sent = 0; sent < bytes; sent += chunk.length) {
+    if (!child.stdin!.write(chunk)) await once(child.stdin!, 'drain');
+  }
+  child.stdin!.end();
+  const [code] = (await exited) as [number | null];
+  const seconds = (now() - t0) / 1000;
+  if (code !== 0) throw new Error(`${path}: ssh exited with ${code}`);
+  const result: TransferResult = { seconds, mibPerSecond: bytes / MiB / seconds };
+  if (path !== 'direct') result.proxyCpu = await readCpuFile(cpuFile);
+  if (middlePid && before) {
+    await sleep(200); // the relay reaps its child; the edge closes the websocket
+    const after = procCpu(middlePid);
+    result.middleCpu = path === 'relay' ? after.children - before.children : after.self - before.self;
+  }
+  return result;
+}
+
+/** CPU of the ProxyCommand for a session that carries nothing (start-up, handshake, teardown). */
+async function idleSessionCpu(paths: Paths, path: PathName, client: Client, cpuFile: string): Promise<number | undefined> {
+  const child = await openSession(paths.sshArgs(path, cpuFile), client.env, 'exec cat > /dev/null');
+  child.stdin!.end();
+  await once(child, 'exit');
+  return readCpuFile(cpuFile);
+}
+
+// ------------------------------------------------------------------ latency
+
+async function latency(paths: Paths, path: PathName, client: Client, n: number): Promise<number> {
+  const child = await openSession(paths.sshArgs(path), client.env, 'exec cat');
+  const msg = Buffer.alloc(64, 0x61);
+  let got = 0;
+  let wake: (() => void) | undefined;
+  child.stdout!.on('data', (d: Buffer) => {
+    got += d.length;
+    if (got >= msg.length && wake) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+  });
+  const roundTrip = (): Promise<void> =>
+    new Promise<void>((res) => {
+      got = 0;
+      wake = res;
+      child.stdin!.write(msg);
+    });
+  for (let i = 0; i < 20; i++) await roundTrip(); // warm-up
+  const t0 = now();
+  for (let i = 0; i < n; i++) await roundTrip();
+  const ms = (now() - t0) / n;
+  child.stdin!.end();
+  await once(child, 'exit');
+  return ms;
+}
+
+// ------------------------------------------------------------------ start-up
+
+function timeToExit(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((res, rej) => {
+    const t0 = now();
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('exit', (code) => (code === 0 ? res(now() - t0) : rej(new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${err}`))));
+  });
+}
+
+/** Spawn of the helper as ProxyCommand to the first byte it forwards to stdout (sshd's banner). */
+function timeToFirstByte(node: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((res, rej) => {
+    const t0 = now();
+    const child = spawn(node, [HELPER, 'ssh', '--hostname', APP], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let err = '';
+    let t: number | undefined;
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.once('data', () => {
+      t = now() - t0;
+      child.stdin!.end();
+    });
+    child.once('exit', (code) => (t !== undefined ? res(t) : rej(new Error(`the helper exited with ${code} before forwarding a byte: ${err}`))));
+  });
+}
+
+// ------------------------------------------------------------------ renewal
+
+async function renewal(client: Client, n: number): Promise<{ renew: number[]; https: number[]; requests: Record<string, number> }> {
+  // The compiled modules of src/access (the same code the bundle carries).
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { ensureCertificate } = require('../../src/access/cert.js') as typeof import('../../src/access/cert');
+  const { HttpClient } = require('../../src/access/http.js') as typeof import('../../src/access/http');
+  const { TokenStore } = require('../../src/access/token-store.js') as typeof import('../../src/access/token-store');
+  const { silentLogger } = require('../../src/access/types.js') as typeof import('../../src/access/types');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const dir = join(client.home, '.cloudflared');
+  const files = ['', '.pub', '-cert.pub'].map((s) => join(dir, `${APP}-cf_key${s}`));
+  const env = client.env;
+  const counters = async (): Promise<Record<string, number>> => {
+    const res = await HttpClient.fromEnv(env).request({ method: 'GET', url: 'https://admin.sandbox.test/counters' });
+    return JSON.parse(res.body.toString()) as Record<string, number>;
+  };
+  const renewOnce = async (): Promise<number> => {
+    for (const f of files) rmSync(f, { force: true });
+    const t0 = now();
+    const http = HttpClient.fromEnv(env);
+    const ctx = { http, store: new TokenStore(dir), log: silentLogger };
+    const r = await ensureCertificate(ctx, APP, { marginSeconds: 60, login: { interactive: false }, dir });
+    const ms = now() - t0;
+    if (!r.renewed) throw new Error('the certificate was not renewed');
+    return ms;
+  };
+  const httpsOnce = async (): Promise<number> => {
+    const t0 = now();
+    const http = HttpClient.fromEnv(env);
+    const res = await http.request({ method: 'GET', url: 'https://admin.sandbox.test/health' });
+    const ms = now() - t0;
+    if (res.status !== 200) throw new Error(`GET /health: ${res.status}`);
+    return ms;
+  };
+  await renewOnce(); // loads the modules, warms the sandbox
+  await httpsOnce();
+  const c0 = await counters();
+  const renew: number[] = [];
+  const https: number[] = [];
+  for (let i = 0; i < n; i++) {
+    https.push(await httpsOnce());
+    renew.push(await renewOnce());
+  }
+  const c1 = await counters();
+  const requests: Record<string, number> = {};
+  for (const k of ['metadata', 'jwks', 'certSigns', 'exchanges', 'approvals']) requests[k] = ((c1[k] ?? 0) - (c0[k] ?? 0)) / n;
+  return { renew, https, requests };
+}
+
+// ------------------------------------------------------------------ extension
+
+function activationChild(node: string, hosts: number): Record<string, number> {
+  const home = mkdtempSync(join(tmpdir(), 'access-ssh-bench-ext-'));
+  try {
+    const r = spawnSync(node, [ACTIVATE_CHILD, EXTENSION, '--hosts', String(hosts)], {
+      env: { ...process.env, HOME: home, NODE_OPTIONS: '' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    if (r.status !== 0) throw new Error(`activate-child failed: ${r.stderr}`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, number>;
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------ report
+
+interface Row {
+  figure: string;
+  value: string;
+  baseline: string;
+  comparison: string;
+  target: string;
+  met: boolean | undefined;
+}
+
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+
+const f1 = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
+const span = (s: Summary, unit = ''): string => `${f1(s.median)}${unit} [${f1(s.min)}–${f1(s.max)}]`;
+
+function row(r: Row): void {
+  rows.push(r);
+  log(`${r.figure}: ${r.value} | ${r.baseline} | ${r.comparison} | ${r.met === undefined ? '' : r.met ? 'met' : 'MISSED'}`);
+}
+
+function printTable(): void {
+  const header = ['figure', 'measured (median [min–max])', 'compared with, same run', 'ratio / difference', 'target', ''];
+  const body = rows.map((r) => [r.figure, r.value, r.baseline, r.comparison, r.target, r.met === undefined ? '' : r.met ? 'met' : 'MISSED']);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  process.stdout.write(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${body.map(line).join('\n')}\n`);
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const node = process.execPath;
+  for (const f of [HELPER, EXTENSION, SANDBOX_MAIN, ACTIVATE_CHILD]) if (!existsSync(f)) throw new Error(`${f} is missing: build (node scripts/build.mjs) and compile (tsc -p .) first`);
+  results['machine'] = { cpus: cpus().length, model: cpus()[0]?.model, loadavgAtStart: loadavg(), node: process.version, date: new Date().toISOString() };
+  results['settings'] = { sizeMiB, runs, startupRuns, roundTrips, cipher: CIPHER, quick };
+  log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs; ${sizeMiB} MiB × ${runs} runs, cipher ${CIPHER}`);
+
+  const needSandbox = want('throughput') || want('latency') || want('startup') || want('renewal');
+  let sb: Sandbox | undefined;
+  let relay: ChildProcess | undefined;
+  try {
+    if (needSandbox) {
+      need('ssh', 'openssh-client');
+      need('sshd', 'openssh-server');
+      need('socat', 'socat');
+      need('bash', 'bash');
+      sb = await startSandbox();
+      log(`sandbox edge on 127.0.0.1:${sb.port} (pid ${sb.child.pid}), sshd on 127.0.0.1:${sb.sshdPort}`);
+      const client = await makeClient(sb, node);
+      const relayPort = await freePort();
+      relay = spawn('socat', [`TCP-LISTEN:${relayPort},bind=127.0.0.1,fork,reuseaddr`, `TCP:127.0.0.1:${sb.sshdPort}`], { stdio: 'ignore' });
+      await waitConnectable(relayPort);
+      const paths = makePaths(sb, client, node, relayPort);
+      const cpuFile = join(client.home, 'proxy-cpu.txt');
+      const order: PathName[] = ['helper', 'relay', 'direct'];
+      const rotate = (i: number): PathName[] => order.map((_, k) => order[(k + i) % order.length]!);
+
+      if (want('throughput')) {
+        const bytes = sizeMiB * MiB;
+        const t: Record<PathName, TransferResult[]> = { helper: [], relay: [], direct: [] };
+        const idle: Record<'helper' | 'relay', number[]> = { helper: [], relay: [] };
+        for (let i = 0; i < runs; i++) {
+          for (const p of rotate(i)) {
+            const middle = p === 'helper' ? sb.child.pid : p === 'relay' ? relay.pid : undefined;
+            const r = await transfer(paths, p, client, bytes, middle, cpuFile);
+            t[p].push(r);
+            log(`throughput run ${i + 1}/${runs} ${p}: ${r.mibPerSecond.toFixed(0)} MiB/s${r.proxyCpu !== undefined ? `, proxy CPU ${r.proxyCpu.toFixed(2)} s` : ''}${r.middleCpu !== undefined ? `, middle CPU ${r.middleCpu.toFixed(2)} s` : ''}`);
+          }
+          for (const p of ['helper', 'relay'] as const) {
+            const c = await idleSessionCpu(paths, p, client, cpuFile);
+            if (c !== undefined) idle[p].push(c);
+          }
+        }
+        const mbps = (p: PathName): number[] => t[p].map((r) => r.mibPerSecond);
+        const h = summarize(mbps('helper'));
+        const rl = summarize(mbps('relay'));
+        const d = summarize(mbps('direct'));
+        const toRelay = ratios(mbps('helper'), mbps('relay'));
+        const toDirect = ratios(mbps('helper'), mbps('direct'));
+        row({ figure: `throughput, ${sizeMiB} MiB (MiB/s)`, value: `helper ${span(h)}`, baseline: `relay ${span(rl)}; direct ${span(d)}`, comparison: `×${span(toRelay)} of relay; ×${span(toDirect)} of direct`, target: '≥ 0.90× relay', met: toRelay.median >= 0.9 });
+        // CPU per GiB carried, net of a session that carries nothing.
+        const perGiB = (p: 'helper' | 'relay'): number[] => {
+          const idleMedian = summarize(idle[p]).median || 0;
+          return t[p].map((r) => ((r.proxyCpu ?? NaN) - idleMedian) / (bytes / GiB));
+        };
+        const ch = summarize(perGiB('helper'));
+        const cr = summarize(perGiB('relay'));
+        const cpuRatio = ratios(perGiB('helper'), perGiB('relay'));
+        row({ figure: 'ProxyCommand CPU per GiB (s)', value: `helper ${span(ch)}`, baseline: `socat ${span(cr)}`, comparison: `×${span(cpuRatio)}`, target: '≤ 2×', met: cpuRatio.median <= 2 });
+        const middle = (p: 'helper' | 'relay'): number[] => t[p].map((r) => (r.middleCpu ?? NaN) / (bytes / GiB));
+        row({ figure: 'edge CPU per GiB (s), for information', value: `sandbox edge ${span(summarize(middle('helper')))}`, baseline: `socat relay ${span(summarize(middle('relay')))}`, comparison: `×${span(ratios(middle('helper'), middle('relay')))}`, target: '—', met: undefined });
+        row({ figure: 'ProxyCommand CPU of an empty session (s)', value: `helper ${span(summarize(idle.helper))}`, baseline: `socat ${span(summarize(idle.relay))}`, comparison: '', target: '—', met: undefined });
+        results['throughput'] = { bytes, runs: t, idleSessionCpu: idle, helper: h, relay: rl, direct: d, ratioToRelay: toRelay, ratioToDirect: toDirect, cpuPerGiB: { helper: ch, relay: cr, ratio: cpuRatio } };
+      }
+
+      if (want('latency')) {
+        const l: Record<PathName, number[]> = { helper: [], relay: [], direct: [] };
+        for (let i = 0; i < runs; i++) {
+          for (const p of rotate(i)) {
+            const ms = await latency(paths, p, client, roundTrips);
+            l[p].push(ms);
+            log(`latency run ${i + 1}/${runs} ${p}: ${(ms * 1000).toFixed(0)} µs per round trip`);
+          }
+        }
+        const us = (p: PathName): number[] => l[p].map((x) => x * 1000);
+        const added = differences(us('helper'), us('relay'));
+        row({ figure: `round trip, ${roundTrips} × 64 B (µs)`, value: `helper ${span(summarize(us('helper')))}`, baseline: `relay ${span(summarize(us('relay')))}; direct ${span(summarize(us('direct')))}`, comparison: `+${span(added)} over relay; +${span(differences(us('helper'), us('direct')))} over direct`, target: '≤ +300 µs over relay', met: added.median <= 300 });
+        results['latency'] = { roundTrips, microseconds: { helper: us('helper'), relay: us('relay'), direct: us('direct') }, addedOverRelay: added };
+      }
+
+      if (want('startup')) {
+        const first: number[] = [];
+        const gen: number[] = [];
+        const ver: number[] = [];
+        const bare: number[] = [];
+        const envNoOpts = { ...client.env };
+        await timeToFirstByte(node, envNoOpts); // warm the page cache
+        for (let i = 0; i < startupRuns; i++) {
+          bare.push(await timeToExit(node, ['-e', ''], envNoOpts));
+          first.push(await timeToFirstByte(node, envNoOpts));
+          gen.push(await timeToExit(node, [HELPER, 'ssh-gen', '--hostname', APP], envNoOpts));
+          ver.push(await timeToExit(node, [HELPER, '--version'], envNoOpts));
+        }
+        const fb = ratios(first, bare);
+        const sg = ratios(gen, bare);
+        row({ figure: 'helper start → first byte forwarded (ms)', value: span(summarize(first)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(fb)}`, target: '≤ 2×', met: fb.median <= 2 });
+        row({ figure: 'ssh-gen, valid cached certificate (ms)', value: span(summarize(gen)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(sg)}`, target: '≤ 1.5×', met: sg.median <= 1.5 });
+        row({ figure: 'helper --version (ms), for information', value: span(summarize(ver)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(ratios(ver, bare))}`, target: '—', met: undefined });
+        results['startup'] = { firstByteMs: first, sshGenCachedMs: gen, versionMs: ver, nodeEmptyMs: bare, firstByteRatio: fb, sshGenRatio: sg };
+      }
+
+      if (want('renewal')) {
+        const n = quick ? 7 : 15;
+        const r = await renewal(client, n);
+        const diff = differences(r.renew, r.https);
+        row({ figure: 'full renewal: discovery, key, cert_sign, files (ms)', value: span(summarize(r.renew)), baseline: `one HTTPS round trip, new connection ${span(summarize(r.https))}`, comparison: `+${span(diff)}`, target: '≤ +10 ms', met: diff.median <= 10 });
+        results['renewal'] = { renewMs: r.renew, httpsMs: r.https, addedMs: diff, requestsPerRenewal: r.requests };
+        log(`requests per renewal: ${JSON.stringify(r.requests)}`);
+      }
+      rmSync(client.home, { recursive: true, force: true });
+    }
+
+    if (want('activation') || want('hosts')) {
+      const n = quick ? 5 : 9;
+      const act: Record<string, number>[] = [];
+      const hosts: Record<string, number>[] = [];
+      for (let i = 0; i < n; i++) {
+        if (want('activation')) act.push(activationChild(node, 0));
+        if (want('hosts')) hosts.push(activationChild(node, 1000));
+      }
+      if (act.length) {
+        const total = summarize(act.map((a) => a['totalMs']!));
+        const req = summarize(act.map((a) => a['requireMs']!));
+        const acto = summarize(act.map((a) => a['activateMs']!));
+        row({ figure: 'extension activation, Node + vscode shim (ms)', value: `load + activate() ${span(total)}`, baseline: '—', comparison: `load ${span(req)}, activate() ${span(acto)}`, target: '≤ 30 ms', met: total.median <= 30 });
+        results['activation'] = { runs: act, total, require: req, activate: acto };
+      }
+      if (hosts.length) {
+        const view = summarize(hosts.map((a) => a['viewMs']!));
+        const cfg = summarize(hosts.map((a) => a['sshConfigMs']!));
+        const tot = summarize(hosts.map((a) => a['hostsTotalMs']!));
+        row({ figure: '1,000 hosts: view items + ssh config written (ms)', value: span(tot), baseline: '—', comparison: `view ${span(view)}, ssh config ${span(cfg)}`, target: '≤ 100 ms', met: tot.median <= 100 });
+        results['hosts1000'] = { runs: hosts, total: tot, view, sshConfig: cfg };
+      }
+    }
+
+    if (want('sizes')) {
+      const helperSize = statSync(HELPER).size;
+      const extSize = statSync(EXTENSION).size;
+      const gz = (f: string): number => gzipSync(readFileSync(f), { level: 9 }).length;
+      const vsix = vsixFile && existsSync(vsixFile) ? statSync(vsixFile).size : undefined;
+      const kb = (b: number): string => `${(b / 1024).toFixed(0)} KB`;
+      row({ figure: '.vsix size', value: vsix === undefined ? 'not packaged' : kb(vsix), baseline: '—', comparison: '', target: '≤ 500 KB', met: vsix === undefined ? undefined : vsix <= 500 * 1024 });
+      row({ figure: 'bundles: helper, extension', value: `${kb(helperSize)}, ${kb(extSize)}`, baseline: '—', comparison: `gzip ${kb(gz(HELPER))}, ${kb(gz(EXTENSION))}`, target: '—', met: undefined });
+      results['sizes'] = { vsix, helper: helperSize, extension: extSize, helperGzip: gz(HELPER), extensionGzip: gz(EXTENSION) };
+    }
+  } finally {
+    relay?.kill('SIGTERM');
+    if (sb) {
+      sb.child.kill('SIGTERM');
+      await Promise.race([once(sb.child, 'exit'), sleep(5000)]);
+    }
+  }
+  results['machine'] = { ...(results['machine'] as object), loadavgAtEnd: loadavg() };
+  results['table'] = rows;
+  printTable();
+  writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');
+  log(`wrote ${jsonFile}`);
+  if (profileDir) log(`profiles in ${profileDir}`);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`[bench] failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
