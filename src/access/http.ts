@@ -57,6 +57,8 @@ export interface HttpClientOptions {
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_USER_AGENT = 'access-ssh';
 const DEFAULT_MAX_BODY = 8 * 1024 * 1024;
+/** Never opened: see connectionOptions. */
+const ROUTED_SOCKET_MARKER = 'access-ssh:connect-to';
 
 export class HttpClient {
   readonly connectTo: readonly ConnectToRule[];
@@ -120,8 +122,7 @@ export class HttpClient {
    * A `createConnection` for https.request and ws: TCP to the connect-to
    * destination, TLS with the real host name as SNI and for verification.
    */
-  private connector(realHost: string, realPort: number): (opts: object, cb?: (err: Error | null, socket?: Duplex) => void) => Duplex {
-    const target = this.route(realHost, realPort);
+  private connector(realHost: string, target: { host: string; port: number }): () => Duplex {
     const servername = net.isIP(realHost) ? undefined : realHost;
     return () => {
       const options: tls.ConnectionOptions = {
@@ -132,9 +133,43 @@ export class HttpClient {
         checkServerIdentity: (_host, cert) => tls.checkServerIdentity(realHost, cert),
       };
       if (servername !== undefined) options.servername = servername;
-      if (this.secureContext) options.secureContext = this.secureContext;
+      this.addTrust(options);
       return tls.connect(options);
     };
+  }
+
+  /**
+   * The connection options for one request to `realHost:realPort`, shared by
+   * https.request and the websocket.
+   *
+   * Without connect-to, a plain request: inside VS Code that lets the editor's
+   * proxy support (it patches `https`) apply as it does for every extension.
+   * With connect-to, the socket is ours; VS Code's patch would otherwise swap
+   * in its own agent, drop `createConnection` and look the real name up in DNS.
+   * Its patch steps aside for requests that carry a `socketPath` (sockets the
+   * caller opens itself), so a routed request sets one as a marker: Node hands
+   * it to our `createConnection`, which ignores it.
+   */
+  private connectionOptions(realHost: string, realPort: number): https.RequestOptions {
+    const target = this.route(realHost, realPort);
+    const options: https.RequestOptions = {};
+    this.addTrust(options);
+    if (target.host !== realHost || target.port !== realPort) {
+      options.socketPath = ROUTED_SOCKET_MARKER;
+      options.createConnection = this.connector(realHost, target) as unknown as https.RequestOptions['createConnection'];
+    }
+    return options;
+  }
+
+  /**
+   * The extra CA, both as `ca` (which also tells VS Code's TLS patch to leave
+   * the trust store alone) and as the prebuilt context (which wins, and saves
+   * re-parsing the system roots for every connection).
+   */
+  private addTrust(options: { ca?: tls.ConnectionOptions['ca']; secureContext?: tls.SecureContext }): void {
+    if (!this.ca) return;
+    options.ca = this.ca;
+    if (this.secureContext) options.secureContext = this.secureContext;
   }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
@@ -182,8 +217,7 @@ export class HttpClient {
         defaultPort: 443,
         path: url.pathname + url.search,
         headers,
-        // No agent: https.request then opens the socket with createConnection.
-        createConnection: this.connector(realHost, realPort) as unknown as https.RequestOptions['createConnection'],
+        ...this.connectionOptions(realHost, realPort),
       });
       req.signal?.addEventListener('abort', onAbort, { once: true });
       request.on('error', (err) => {
@@ -221,22 +255,19 @@ export class HttpClient {
   }
 
   /**
-   * What the `ws` client needs to take the same route with the same trust: a
-   * `createConnection` (ws hands it to https.request, which then opens the
-   * socket through it; the Host header stays the URL's) and the CA.
+   * What the `ws` client needs to take the same route with the same trust (ws
+   * hands these options on to https.request; the Host header stays the URL's).
    */
   wsOptions(url: URL): ClientOptions {
     const realHost = unbracket(url.hostname);
     const secure = url.protocol === 'wss:' || url.protocol === 'https:';
     const realPort = url.port ? Number(url.port) : secure ? 443 : 80;
-    const options: ClientOptions = {
+    return {
       headers: { 'user-agent': this.userAgent },
       handshakeTimeout: this.timeoutMs,
       followRedirects: false,
-      createConnection: this.connector(realHost, realPort) as unknown as ClientOptions['createConnection'],
+      ...(this.connectionOptions(realHost, realPort) as ClientOptions),
     };
-    if (this.ca) options.ca = this.ca;
-    return options;
   }
 }
 
