@@ -70,13 +70,23 @@ export class VsCodeUi {
   }
 
   /** Runs a command by its palette title, e.g. "Access: Add Host...". */
-  async runCommand(title: string): Promise<void> {
-    await this.closeQuickInput();
-    await this.page.keyboard.press('F1');
-    await this.quickInputBox.waitFor({ state: 'visible', timeout: 10_000 });
-    await this.quickInputBox.fill(`>${title}`);
-    const row = await this.quickPickRow(title);
-    await row.click();
+  async runCommand(title: string, timeoutMs = 60_000): Promise<void> {
+    // Contributed commands appear once the extension host has read the manifests:
+    // on a slow start the palette may not list them yet, so reopen it until it does.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.closeQuickInput();
+      await this.page.keyboard.press('F1');
+      await this.quickInputBox.waitFor({ state: 'visible', timeout: 10_000 });
+      await this.quickInputBox.fill(`>${title}`);
+      try {
+        const row = await this.quickPickRow(title, 5_000);
+        await row.click();
+        return;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`command "${title}" not in the palette within ${timeoutMs / 1000} s: ${(err as Error).message}`);
+      }
+    }
   }
 
   /** The visible quick pick row whose label is exactly `label` (highlights ignored). */

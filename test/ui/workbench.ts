@@ -35,8 +35,8 @@ export const UI_USER_PREFIX = 'accessui';
 export interface WorkbenchOptions {
   /** The .vsix to install (default: access-ssh.vsix at the repository root). */
   vsix?: string;
-  /** User settings (merged over the harness defaults). */
-  settings?: Record<string, unknown>;
+  /** User settings (merged over the harness defaults); a function gets the test HOME. */
+  settings?: Record<string, unknown> | ((home: string) => Record<string, unknown>);
   /** Files to create in HOME before start: relative path → content (mode 0600 under .ssh). */
   homeFiles?: Record<string, string>;
   /** Extra environment for code-server (and so for the extension host and terminals). */
@@ -219,8 +219,13 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
   };
   mkdirSync(join(home, 'tmp'), { recursive: true });
 
-  const settings = { ...DEFAULT_SETTINGS, ...opts.settings };
+  const settings = { ...DEFAULT_SETTINGS, ...(typeof opts.settings === 'function' ? opts.settings(home) : opts.settings) };
+  // code-server's workbench is a remote window: "machine"-scoped settings (accessSsh.connectTo,
+  // extraCaFile, sshConfigFile) count only in the remote (Machine) settings, others
+  // in the User ones. Both get the same object; each ignores what is not its scope.
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
+  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
   if (asRoot && ids.uid !== undefined && ids.gid !== undefined) chownTree(home, ids.uid, ids.gid);
   chmodSync(home, 0o700);
 
