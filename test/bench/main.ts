@@ -5,7 +5,7 @@
 //
 //   node out/test/bench/main.js [--quick] [--size MiB] [--runs N] [--json FILE]
 //       [--vsix FILE] [--only throughput,latency,startup,renewal,activation,hosts,sizes]
-//       [--profile DIR]
+//       [--profile DIR] [--helper FILE]
 //
 // Paths of the ssh transfers (one cipher everywhere, compression off, no
 // ControlMaster, `-T`):
@@ -22,7 +22,7 @@ import { gzipSync } from 'node:zlib';
 import { differences, ratios, summarize, type Summary } from './stats';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
-const HELPER = join(ROOT, 'dist', 'access-ssh.js');
+
 const EXTENSION = join(ROOT, 'dist', 'extension.js');
 const SANDBOX_MAIN = join(ROOT, 'out', 'test', 'sandbox', 'main.js');
 const ACTIVATE_CHILD = join(__dirname, 'activate-child.js');
@@ -49,6 +49,8 @@ const jsonFile = resolve(value('--json') ?? join(ROOT, 'bench-results.json'));
 const vsixFile = value('--vsix');
 const only = value('--only')?.split(',');
 const profileDir = value('--profile');
+/** Another build of the helper (e.g. an unminified one, for readable profiles). */
+const HELPER = resolve(value('--helper') ?? join(ROOT, 'dist', 'access-ssh.js'));
 const want = (name: string): boolean => !only || only.includes(name);
 
 function log(msg: string): void {
