@@ -5,7 +5,8 @@
 //
 //   npm test -- ui                       (setup, build, package, then this)
 //   node --test out/test/ui/access.test.js   (after `npm run package` and tsc)
-// Env: ACCESS_SSH_UI_HEADED=1 shows the browser; ACCESS_SSH_UI_KEEP=1 keeps the temp HOME.
+// Env: ACCESS_SSH_UI_HEADED=1 shows the browser; ACCESS_SSH_UI_KEEP=1 keeps the temp HOME;
+// ACCESS_SSH_UI_VSIX=<file> tests another package than access-ssh.vsix.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,7 +32,8 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   const timings: string[] = [];
 
   before(async () => {
-    const missing = missingWorkbench() ?? missingBrowser() ?? (existsSync(VSIX) ? undefined : `${VSIX} is missing: run "npm run package"`);
+    const vsix = process.env.ACCESS_SSH_UI_VSIX ?? VSIX;
+    const missing = missingWorkbench() ?? missingBrowser() ?? (existsSync(vsix) ? undefined : `${vsix} is missing: run "npm run package"`);
     if (missing) throw new Error(missing);
     const t0 = Date.now();
     const mark = (what: string): void => void timings.push(`${what} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -40,6 +42,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     mark('sandbox');
     const sandbox = sb;
     wb = await startWorkbench({
+      vsix,
       keep: process.env.ACCESS_SSH_UI_KEEP === '1',
       homeFiles: {
         // The user has accepted the server's host key before (not what is under test).
@@ -104,6 +107,13 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
         const dialog = await ui.dialogMessage().catch(() => undefined);
         if (dialog) parts.push(`dialog: ${dialog}`);
         parts.push(`tree: ${JSON.stringify(await ui.treeRows().catch(() => []))}`);
+        for (const [i, p] of bs.context.pages().entries()) {
+          if (p === ui.page) continue;
+          const tab = file.replace(/\.png$/, `-tab${i}.png`);
+          await p.screenshot({ path: tab }).catch(() => undefined);
+          const body = await p.locator('body').innerText({ timeout: 2_000 }).catch(() => '');
+          parts.push(`tab ${i}: ${p.url()} (${tab}): ${body.slice(0, 300).replace(/\s+/g, ' ')}`);
+        }
       }
     } catch (e) {
       parts.push(`(no screenshot: ${(e as Error).message})`);
@@ -146,6 +156,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
 
   step('the Access view welcomes a new user', async () => {
     await ui.openViewContainer('Access', 120_000);
+    await ui.setSidebarWidth(480);
     const text = await waitFor('the welcome content', async () => {
       const t = await ui.welcomeText();
       return /no hosts are configured/i.test(t) ? t : undefined;
@@ -213,6 +224,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     assert.ok(secs(second) < secs(first), `countdown runs: "${description}" then "${later}"`);
     assert.ok(secs(first) <= 180, 'a short-lived certificate (the sandbox issues 3 minutes)');
     console.log(`# dialogs on sign-in: ${JSON.stringify(dialogs)}`);
+    await ui.clearNotifications();
     await ui.page.mouse.move(640, 700);
     await ui.shot('05-host-valid');
   });
@@ -232,6 +244,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const before = sb.counters.carrierAccepted;
     const items = await ui.contextMenuItems(ui.treeRow(HOST));
     assert.ok(items.includes('Open in Terminal'), `context menu: ${JSON.stringify(items)}`);
+    await ui.clearNotifications();
     await ui.contextMenu(ui.treeRow(HOST), 'Open in Terminal');
     await ui.waitTerminal(new RegExp(`ssh .*cfpipe-${HOST.replace(/\./g, '\\.')}`), 60_000);
     // The remote shell's prompt (jdoe's /bin/sh), then a command typed by the user.
@@ -247,9 +260,17 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     await ui.typeInTerminal('exit');
   });
 
-  step('Sign out clears the account, the tokens and the host state', async () => {
+  step('Sign Out in the Accounts menu clears the account, the tokens and the host state', async () => {
     assert.ok(wb);
-    await ui.runCommand('Access: Sign Out');
+    await ui.openAccountsMenu();
+    await ui.openSubmenu(EMAIL);
+    await ui.clickMenuItem('Sign Out');
+    // VS Code asks whether to sign out of the extensions that used the account.
+    const question = await waitFor('the sign-out question', async () => await ui.dialogMessage(), 15_000).catch(() => undefined);
+    if (question) {
+      await ui.shot('08-sign-out-question');
+      await ui.clickDialogButton('Sign Out');
+    }
     await hostDescription(/signed out/, 60_000);
     const entries = await ui.openAccountsMenu();
     assert.ok(!entries.some((e) => e.includes(EMAIL)), `Accounts menu no longer lists ${EMAIL}: ${JSON.stringify(entries)}`);
@@ -257,6 +278,6 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const dir = join(wb.home, '.cloudflared');
     const tokens = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('-token')) : [];
     assert.deepEqual(tokens, [], 'no token files left in ~/.cloudflared');
-    await ui.shot('08-signed-out');
+    await ui.shot('09-signed-out');
   });
 });

@@ -160,6 +160,18 @@ export class VsCodeUi {
     await this.page.locator('.part.sidebar').waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
+  /** Drags the sidebar's edge to make it `width` pixels wide (room for descriptions). */
+  async setSidebarWidth(width: number): Promise<void> {
+    const box = await this.page.locator('.part.sidebar').boundingBox();
+    if (!box) return;
+    const x = box.x + box.width + 1;
+    const y = box.y + box.height / 2;
+    await this.page.mouse.move(x, y);
+    await this.page.mouse.down();
+    await this.page.mouse.move(box.x + width, y, { steps: 8 });
+    await this.page.mouse.up();
+  }
+
   /** The sidebar pane of the view titled `title` (the view's `name`). */
   pane(title: string): Locator {
     return this.page.locator('.part.sidebar .pane').filter({ has: this.page.locator(`.pane-header[aria-label^="${title}"]`) });
@@ -203,7 +215,15 @@ export class VsCodeUi {
       has: this.page.locator('.action-label', { hasText: new RegExp(`^\\s*${escapeRegExp(item)}\\s*$`) }),
     });
     await entry.first().waitFor({ state: 'visible', timeout: 10_000 });
+    await entry.first().hover();
     await entry.first().click();
+    // A click that lands while the menu is still settling only focuses the entry.
+    const menu = this.page.locator('.monaco-menu').first();
+    if (await menu.isVisible().catch(() => false)) {
+      await sleep(300);
+      if (await menu.isVisible().catch(() => false)) await this.page.keyboard.press('Enter');
+    }
+    await menu.waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
   }
 
   /** Labels of the context menu of a row (then closes it). */
@@ -213,6 +233,7 @@ export class VsCodeUi {
     await labels.first().waitFor({ state: 'visible', timeout: 10_000 });
     const out = (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
     await this.page.keyboard.press('Escape');
+    await this.page.locator('.monaco-menu').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
     return out;
   }
 
