@@ -13,6 +13,9 @@ const common = {
   minify: production,
   logLevel: 'warning',
   legalComments: 'none',
+  // ws masks what a client sends byte by byte in JavaScript unless the native
+  // `bufferutil` is there; ours XORs 32-bit words (src/access/ws-mask.ts, docs/BENCHMARKS.md).
+  alias: { bufferutil: './src/access/ws-mask.ts' },
 };
 
 await Promise.all([

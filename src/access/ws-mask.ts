@@ -1,0 +1,36 @@
+// WebSocket masking for the bundles, in place of ws's optional native `bufferutil`
+// (scripts/build.mjs aliases `bufferutil` to this module). Without it ws masks every
+// byte the client sends in a byte-at-a-time JavaScript loop (lib/buffer-util.js),
+// which the helper's CPU profile of a 256 MiB upload showed as its largest piece
+// of JavaScript (docs/BENCHMARKS.md). This one XORs 32-bit words: the same result
+// (RFC 6455 §5.3, a fresh random key per frame, chosen by ws), about 4× fewer steps.
+// Same interface as bufferutil: mask(source, mask, output, offset, length), unmask(buffer, mask).
+
+/** XOR `length` bytes of `buf` from `start` with the 4-byte key `key`, whose byte 0 applies at `start`. */
+function xorInPlace(buf: Uint8Array, start: number, length: number, key: Uint8Array): void {
+  let i = 0;
+  // Bytes until the position is 4-byte aligned in the underlying ArrayBuffer.
+  const misaligned = (buf.byteOffset + start) & 3;
+  const head = Math.min(length, misaligned === 0 ? 0 : 4 - misaligned);
+  for (; i < head; i++) buf[start + i]! ^= key[i & 3]!;
+  const words = (length - i) >>> 2;
+  if (words > 0) {
+    // The key as a little/big-endian-agnostic word, rotated to start at byte i.
+    const k = new Uint8Array(4);
+    for (let j = 0; j < 4; j++) k[j] = key[(i + j) & 3]!;
+    const key32 = new Uint32Array(k.buffer)[0]!;
+    const view = new Uint32Array(buf.buffer, buf.byteOffset + start + i, words);
+    for (let w = 0; w < words; w++) view[w]! ^= key32;
+    i += words * 4;
+  }
+  for (; i < length; i++) buf[start + i]! ^= key[i & 3]!;
+}
+
+export function mask(source: Uint8Array, key: Uint8Array, output: Uint8Array, offset: number, length: number): void {
+  if (source !== output || offset !== 0) output.set(source.subarray(0, length), offset);
+  xorInPlace(output, offset, length, key);
+}
+
+export function unmask(buffer: Uint8Array, key: Uint8Array): void {
+  xorInPlace(buffer, 0, buffer.length, key);
+}
