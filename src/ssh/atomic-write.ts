@@ -2,7 +2,9 @@
  * Atomic file replacement: a temp file in the same directory (random name, created
  * exclusively, 0600), written, fsynced, given its final mode, then renamed over
  * the target. Readers see the old file or the new one, never a half-written one;
- * concurrent writers each rename a complete file, so the last one wins.
+ * concurrent writers each rename a complete file, so the last one wins. With
+ * `expect`, a change made by someone else since the caller's read is detected just
+ * before the rename and not overwritten (the window left is the rename itself).
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsc } from 'node:fs';
@@ -13,6 +15,35 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Mode of directories created on the way. Default 0700. */
   dirMode?: number;
+  /**
+   * The bytes the new content was computed from (`null`: the file did not exist).
+   * Just before the rename the target is read again; when someone else changed it
+   * meanwhile, nothing is replaced and `ChangedMeanwhileError` is thrown, so that the
+   * caller can start over from the new bytes instead of overwriting them.
+   */
+  expect?: Uint8Array | null;
+}
+
+/** The target changed between the caller's read and our rename (see `expect`). */
+export class ChangedMeanwhileError extends Error {
+  override readonly name = 'ChangedMeanwhileError';
+  constructor(readonly path: string) {
+    super(`${path} was changed by someone else while it was being rewritten`);
+  }
+}
+
+async function currentBytes(p: string): Promise<Buffer | null> {
+  try {
+    return await fs.readFile(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  if (a === null || b === null) return a === b;
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
 }
 
 const MAX_LINKS = 40;
@@ -65,6 +96,7 @@ export async function atomicWrite(target: string, data: string | Uint8Array, opt
     } finally {
       await handle.close();
     }
+    if (opts.expect !== undefined && !sameBytes(opts.expect, await currentBytes(file))) throw new ChangedMeanwhileError(file);
     await fs.rename(tmp, file);
     renamed = true;
     await syncDir(dir);

@@ -22,7 +22,7 @@
  * is an `SshConfigError` and the file is left untouched.
  */
 import { promises as fs } from 'node:fs';
-import { atomicWrite } from './atomic-write.js';
+import { atomicWrite, ChangedMeanwhileError } from './atomic-write.js';
 import { quoteIncludePath } from './quote.js';
 import { SshConfigError } from './validate.js';
 
@@ -186,21 +186,55 @@ export function withoutInclude(content: string, configPath = 'the ssh config'): 
  */
 export async function ensureInclude(configPath: string, ourFile: string, opts: IncludeOptions = {}): Promise<{ changed: boolean }> {
   const line = Buffer.from(includeLine(ourFile, opts.platform ?? process.platform), 'utf8').toString('latin1');
-  const before = await readBytes(configPath);
-  const after = withIncludeLine(before, line, configPath);
-  if (before !== undefined && after === before) return { changed: false };
-  await atomicWrite(configPath, Buffer.from(after, 'latin1'));
-  return { changed: true };
+  return await editBytes(configPath, (before) => {
+    const after = withIncludeLine(before, line, configPath);
+    return before !== undefined && after === before ? undefined : after;
+  });
 }
 
 /** Removes exactly our block; a missing file or a file without one is left alone. */
 export async function removeInclude(configPath: string): Promise<{ changed: boolean }> {
-  const before = await readBytes(configPath);
-  if (before === undefined) return { changed: false };
-  const after = withoutInclude(before, configPath);
-  if (after === before) return { changed: false };
-  await atomicWrite(configPath, Buffer.from(after, 'latin1'));
-  return { changed: true };
+  return await editBytes(configPath, (before) => {
+    if (before === undefined) return undefined;
+    const after = withoutInclude(before, configPath);
+    return after === before ? undefined : after;
+  });
+}
+
+/** How often an edit starts over because someone else saved the file meanwhile. */
+const EDIT_ATTEMPTS = 20;
+
+/** A random pause that grows with the attempt, so that writers racing each other fall out of step. */
+function backoff(attempt: number): Promise<void> {
+  const ms = Math.min(250, attempt * (10 + Math.random() * 40));
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Read, compute, write, with the write refused when the file changed since the read
+ * (another window, the user's editor): then start over from the new bytes, so that
+ * their save is never overwritten. `compute` returns undefined for "no change".
+ */
+async function editBytes(configPath: string, compute: (before: string | undefined) => string | undefined): Promise<{ changed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const before = await readBytes(configPath);
+    const after = compute(before);
+    if (after === undefined) return { changed: false };
+    try {
+      await atomicWrite(configPath, Buffer.from(after, 'latin1'), { expect: before === undefined ? null : Buffer.from(before, 'latin1') });
+      return { changed: true };
+    } catch (e) {
+      if (!(e instanceof ChangedMeanwhileError)) throw e;
+      if (attempt >= EDIT_ATTEMPTS) {
+        throw new SshConfigError(
+          `${configPath} changed while Access SSH was editing it, ${EDIT_ATTEMPTS} times in a row; it was left as it is.`,
+          'Something keeps rewriting the file (an editor saving, a dotfiles sync). Let it finish, then run "Access: Sign In" or reload the window to try again.',
+          'changed-meanwhile',
+        );
+      }
+      await backoff(attempt);
+    }
+  }
 }
 
 /** Writes our own file (e.g. `~/.ssh/access-ssh/config`): atomic, 0600, directory 0700. Skips identical content. */

@@ -26,6 +26,7 @@ export class SshConfigError extends Error {
 export type SshConfigErrorCode =
   | 'invalid-value' // a host, user, path or argument we refuse to write
   | 'broken-marker' // the managed block in the user's ssh config is damaged
+  | 'changed-meanwhile' // the user's ssh config kept changing while we edited it
   | 'ssh-failed'; // `ssh -G` could not read the configuration
 
 /** JSON-quoted, and cut short, so that the value can be shown safely. */
