@@ -17,6 +17,7 @@ import { certFile, certKeyFile, certPubFile, defaultConfigDir } from './paths.js
 import { redact } from './redact.js';
 import type { AppInfo, AppToken, Logger } from './types.js';
 import type { AccessContext, LoginOptions } from './token-flow.js';
+import type { LockHolder } from './lock.js';
 
 export const CERT_SIGN_PATH = '/cdn-cgi/access/cert_sign';
 /** How far in the future a certificate's `valid_after` may be (clock skew between us and the CA). */
@@ -517,7 +518,53 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   const { withFileLock } = await import('./lock.js');
   const loginBudget = opts.login.timeoutMs ?? 5 * 60_000;
   let saidWaiting = false;
+  // Processes waiting on this lock read the login URL of the holder from here (as
+  // cloudflared's `<token>.url`), so that they can show it instead of a bare "waiting".
+  const urlFile = `${keyPath}.url`;
+  const publishUrl = (url: string): void => {
+    try {
+      fs.writeFileSync(urlFile, url, { mode: 0o600 });
+    } catch (err) {
+      log.debug(`could not write ${urlFile}: ${describeError(err)}`);
+    }
+  };
+  const login: LoginOptions = {
+    ...opts.login,
+    onLoginUrl: (url: string) => {
+      publishUrl(url);
+      opts.login.onLoginUrl?.(url);
+    },
+    onWaiting: (holder: LockHolder) => {
+      // We wait on another process's login ourselves: pass its URL on to our waiters.
+      if (holder.url) publishUrl(holder.url);
+      if (opts.login.onWaiting) opts.login.onWaiting(holder);
+      else if (holder.url) opts.login.onLoginUrl?.(holder.url);
+    },
+  };
   return await withFileLock(keyPath, async () => {
+    try {
+      return await renewLocked();
+    } finally {
+      await fs.promises.rm(urlFile, { force: true }).catch(() => undefined);
+    }
+  }, {
+    timeoutMs: loginBudget + 60_000,
+    retryMs: 200,
+    onWaiting: (holder) => {
+      if (holder.url) {
+        // The holder is in a browser login: show its URL, as cloudflared does.
+        if (opts.login.onWaiting) opts.login.onWaiting(holder);
+        else opts.login.onLoginUrl?.(holder.url);
+        return;
+      }
+      // Waiters take the lock in turn to re-check: say it once, whoever holds it.
+      if (saidWaiting) return;
+      saidWaiting = true;
+      log.info(`Waiting for another access-ssh process that is renewing the certificate for ${host}`);
+    },
+  });
+
+  async function renewLocked(): Promise<EnsureResult> {
     // Another process may have renewed while we waited.
     const again = await usableCertificate(dir, host, now(), opts.marginSeconds, undefined);
     if (again) {
@@ -528,7 +575,7 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
     const appUrl = opts.appUrl ?? new URL(`https://${host}/`);
     const appInfo: AppInfo = await discoverApp(ctx.http, appUrl);
     const tokens: TokenSource = {
-      get: () => flow.getAppToken(ctx, appUrl, appInfo, opts.login),
+      get: () => flow.getAppToken(ctx, appUrl, appInfo, login),
       forget: () => flow.forgetAppToken(ctx, appInfo),
     };
     const cert = await issueCertificate(ctx.http, dir, host, tokens, {
@@ -538,16 +585,7 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
       ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
     });
     return { cert, renewed: true };
-  }, {
-    timeoutMs: loginBudget + 60_000,
-    retryMs: 200,
-    onWaiting: () => {
-      // Waiters take the lock in turn to re-check: say it once, whoever holds it.
-      if (saidWaiting) return;
-      saidWaiting = true;
-      log.info(`Waiting for another access-ssh process that is renewing the certificate for ${host}`);
-    },
-  });
+  }
 }
 
 async function usableCertificate(dir: string, host: string, now: Date, marginSeconds: number, log: Logger | undefined): Promise<CertificateInfo | undefined> {
