@@ -170,6 +170,8 @@ export class VsCodeUi {
     await this.page.mouse.down();
     await this.page.mouse.move(box.x + width, y, { steps: 8 });
     await this.page.mouse.up();
+    // Off the sash, or it stays highlighted in screenshots.
+    await this.page.mouse.move(box.x + width + 300, y + 100);
   }
 
   /** The sidebar pane of the view titled `title` (the view's `name`). */
@@ -289,13 +291,13 @@ export class VsCodeUi {
 
   /** The message of the modal dialog shown now, or undefined. */
   async dialogMessage(): Promise<string | undefined> {
-    const d = this.page.locator('.monaco-dialog-box');
+    const d = this.page.locator('.monaco-dialog-box:visible').first();
     if (!(await d.isVisible().catch(() => false))) return undefined;
     return (await d.locator('.dialog-message-text, .dialog-message').first().innerText()).trim();
   }
 
   async clickDialogButton(label: string): Promise<void> {
-    await this.page.locator('.monaco-dialog-box .dialog-buttons .monaco-button', { hasText: label }).first().click();
+    await this.page.locator('.monaco-dialog-box:visible .dialog-buttons .monaco-button', { hasText: label }).first().click();
   }
 
   // ---- accounts -------------------------------------------------------------------
