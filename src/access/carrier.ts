@@ -240,7 +240,10 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     };
 
     const onWsError = (err: Error): void => {
-      failure ??= new AccessError('carrier', `The carrier websocket failed: ${redact(describeError(err))}`, { cause: err });
+      failure ??= new AccessError('carrier', `The carrier websocket failed: ${redact(describeError(err))}`, {
+        hint: 'Reconnect (Remote-SSH reconnects by itself); if it keeps happening, check the network and the tunnel of the application.',
+        cause: err,
+      });
     };
     const onWsClose = (code: number, reason: Buffer): void => {
       log?.debug(`Carrier closed (${code}${reason.length ? ` ${redact(reason.toString('utf8'))}` : ''})`);
@@ -251,7 +254,9 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       input.pause();
       ws.off('message', onMessage);
       if (code === 1006 && !failure && !inputEnded) {
-        failure = new AccessError('carrier', 'The carrier websocket was closed abnormally (no close frame)');
+        failure = new AccessError('carrier', 'The carrier websocket was closed abnormally (no close frame): the connection to the Access edge dropped', {
+          hint: 'Reconnect (Remote-SSH reconnects by itself); if it keeps happening, check the network and the tunnel of the application.',
+        });
       }
       const settle = (): void => {
         if (done) return;

@@ -290,7 +290,8 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
   };
   opts.log?.debug(`Requesting a certificate from ${endpoint.host}`);
-  const res = await http.request(req);
+  const { requestRetryOnce } = await import('./http.js');
+  const res = await requestRetryOnce(http, req, opts.log);
   const where = endpoint.host;
   const text = res.body.toString('utf8');
 

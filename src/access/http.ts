@@ -271,6 +271,31 @@ export class HttpClient {
   }
 }
 
+/** The pause before the one retry of `requestRetryOnce`. */
+export const RETRY_PAUSE_MS = 500;
+
+/**
+ * A request retried once, after a short pause, when it met a 5xx answer or a broken
+ * connection: a blip of the edge should not fail an ssh connection. A timeout is not
+ * retried (its wait is already spent), nor is anything else (4xx mean what they say);
+ * the second answer or error is the caller's, whatever it is.
+ */
+export async function requestRetryOnce(http: Pick<HttpClient, 'request'>, req: HttpRequest, log?: Logger): Promise<HttpResponse> {
+  const url = typeof req.url === 'string' ? new URL(req.url) : req.url;
+  let why: string;
+  try {
+    const res = await http.request(req);
+    if (res.status < 500) return res;
+    why = `HTTP ${res.status}`;
+  } catch (err) {
+    if (!(err instanceof AccessError) || err.code !== 'network' || req.signal?.aborted) throw err;
+    why = err.message;
+  }
+  log?.debug(`${req.method} ${url.origin}${url.pathname} failed (${why}); retrying once`);
+  await new Promise((resolve) => setTimeout(resolve, RETRY_PAUSE_MS));
+  return await http.request(req);
+}
+
 function lowerKeys(headers: Readonly<Record<string, string>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) out[k.toLowerCase()] = v;

@@ -5,7 +5,7 @@
 
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { AccessError, describeError } from './errors.js';
-import type { HttpClient } from './http.js';
+import { requestRetryOnce, type HttpClient } from './http.js';
 import type { AppInfo } from './types.js';
 
 export const ACCESS_DOMAIN_SUFFIX = '.cloudflareaccess.com';
@@ -32,13 +32,17 @@ export function clearJwksCache(): void {
   jwksCache.clear();
 }
 
+const EDGE_FAILED_HINT = 'The Access edge (or the tunnel behind it) has a problem; try again in a moment.';
 const NO_APP_HINT = 'Check the host name: it must be an application protected by Cloudflare Access (e.g. an SSH app), reachable from here.';
 
 export async function discoverApp(http: HttpClient, appUrl: URL, opts: { now?: Date } = {}): Promise<AppInfo> {
   const now = opts.now ?? new Date();
   const where = `${appUrl.origin}/`;
-  const res = await http.request({ method: 'HEAD', url: appUrl, headers: { [METADATA_REQUEST_HEADER]: 'true' } });
+  const res = await requestRetryOnce(http, { method: 'HEAD', url: appUrl, headers: { [METADATA_REQUEST_HEADER]: 'true' } });
   const raw = headerValue(res.headers[METADATA_RESPONSE_HEADER]);
+  if (!raw && res.status >= 500) {
+    throw new AccessError('metadata', `The Access edge failed to answer for ${where} (HTTP ${res.status}, twice)`, { hint: EDGE_FAILED_HINT });
+  }
   if (!raw) {
     throw new AccessError('metadata', `No Access application at ${where} (the answer, HTTP ${res.status}, has no ${METADATA_RESPONSE_HEADER} header)`, { hint: NO_APP_HINT });
   }
@@ -131,9 +135,11 @@ function verifyError(err: unknown, where: string, authDomain: string): AccessErr
 
 async function fetchKeys(http: HttpClient, authDomain: string): Promise<CachedKeys> {
   const url = new URL(`https://${authDomain}${JWKS_PATH}`);
-  const res = await http.request({ method: 'GET', url });
+  const res = await requestRetryOnce(http, { method: 'GET', url });
   if (res.status !== 200) {
-    throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} answered HTTP ${res.status}`);
+    throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} answered HTTP ${res.status}`, {
+      hint: res.status >= 500 ? EDGE_FAILED_HINT : 'The server answering for the team domain may not be the Cloudflare Access edge (a proxy or a wrong ACCESS_SSH_CONNECT_TO?).',
+    });
   }
   if (res.body.length > MAX_JWKS_BYTES) {
     throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} are larger than ${MAX_JWKS_BYTES} bytes`);
