@@ -27,7 +27,7 @@ import {
   type Fault,
   type SandboxState,
 } from './state';
-import type { TeamKeys } from './team-keys';
+import { createTeamKeys, type TeamKeys } from './team-keys';
 import { TokenMint, type AccessClaims } from './tokens';
 
 export interface Origin {
@@ -149,6 +149,13 @@ export class Edge {
     return this.applyHttpFault(f, res);
   }
 
+  /** A second RSA key pair, made on first use: "signed by someone else". */
+  private foreignKeys?: Promise<TeamKeys>;
+  private foreign(): Promise<TeamKeys> {
+    this.foreignKeys ??= createTeamKeys(mkdtempSync(join(this.deps.dir, 'foreign-team-')), 'foreign');
+    return this.foreignKeys;
+  }
+
   private async applyHttpFault(f: Fault, res: ServerResponse): Promise<boolean> {
     if (f.delayMs) await sleep(f.delayMs);
     if (f.hang) return true; // never answer; close() destroys the socket
@@ -161,8 +168,9 @@ export class Edge {
       else sendError(res, f.status, `sandbox fault: status ${f.status}`);
       return true;
     }
-    // Only a stall, or a certificate fault handled by the endpoint: serve normally.
+    // Only a stall, or a fault in the content the endpoint serves: serve normally.
     if (f.certificate) (res as unknown as { certificateFault?: Fault['certificate'] }).certificateFault = f.certificate;
+    (res as unknown as { contentFault?: Fault }).contentFault = f;
     return false;
   }
 
@@ -190,10 +198,12 @@ export class Edge {
     if (req.headers['cf-access-metadata-request'] === 'true') {
       this.state.counters.metadata += 1;
       if (await this.applyFault('metadata', res)) return;
-      const jwt = await this.deps.keys.sign({
+      const bad = (res as unknown as { contentFault?: Fault }).contentFault?.metadataJwt;
+      const signer = bad === 'foreign-key' ? await this.foreign() : this.deps.keys;
+      const jwt = await signer.sign({
         type: 'match',
         hostname: host,
-        auth_domain: TEAM_DOMAIN,
+        auth_domain: bad === 'foreign-auth-domain' ? 'login.attacker.example' : TEAM_DOMAIN,
         aud,
         app_hostname: host,
         iat: Math.floor(Date.now() / 1000),
@@ -336,7 +346,10 @@ ${hidden}
     if (url.pathname === CERTS_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
       this.state.counters.jwks += 1;
       if (await this.applyFault('jwks', res)) return;
-      sendJson(res, 200, this.deps.keys.jwks);
+      const bad = (res as unknown as { contentFault?: Fault }).contentFault?.jwks;
+      if (bad === 'other-key') sendJson(res, 200, (await this.foreign()).jwks);
+      else if (bad === 'not-a-jwks') sendJson(res, 200, { keys: [{ kty: 'RSA', kid: 'x', n: 'not base64!', e: 'AQAB' }], public_cert: null });
+      else sendJson(res, 200, this.deps.keys.jwks);
       return;
     }
     if (url.pathname === CERT_SIGN_PATH) {
@@ -503,11 +516,18 @@ ${hidden}
         socket.destroy();
         return;
       }
+      if (fault.status === 302) {
+        // What Access answers when it no longer accepts the token.
+        this.state.counters.carrierRefused += 1;
+        rawReply('302 Found', { Location: this.teamLoginUrl(host, appAud(host), '/').url });
+        return;
+      }
       if (fault.status !== undefined) {
         rawReply(`${fault.status} Sandbox Fault`);
         return;
       }
     }
+    const dropAfterBytes = fault?.dropAfterBytes;
     const aud = appAud(host);
     let who: string | undefined;
     let viaServiceToken = false;
@@ -565,6 +585,21 @@ ${hidden}
         this.pipes.delete(pipe);
         tcp.end();
       });
+      if (dropAfterBytes !== undefined) {
+        // The websocket dropped mid-session: after this many bytes from the origin, the
+        // connection goes away without a close frame.
+        let carried = 0;
+        tcp.on('data', (chunk: Buffer) => {
+          carried += chunk.length;
+          if (carried >= dropAfterBytes) {
+            this.log(`carrier ${host}: dropping the websocket after ${carried} bytes (fault)`);
+            setImmediate(() => {
+              ws.terminate();
+              tcp.destroy();
+            });
+          }
+        });
+      }
       // pipe() gives backpressure both ways.
       stream.pipe(tcp);
       tcp.pipe(stream);

@@ -41,6 +41,16 @@ export interface Fault {
   reset?: boolean;
   /** certSign only: answer 200 with a bad certificate. */
   certificate?: 'wrong-key' | 'expired' | 'other-principal';
+  /**
+   * metadata only: a `cf-access-metadata` JWT signed by a key the team's JWKS does not
+   * hold (`foreign-key`), or naming an auth domain outside .cloudflareaccess.com
+   * (`foreign-auth-domain`, signed by the team key).
+   */
+  metadataJwt?: 'foreign-key' | 'foreign-auth-domain';
+  /** jwks only: a well-formed JWKS of another key (nothing verifies), or a JWKS that is not one. */
+  jwks?: 'other-key' | 'not-a-jwks';
+  /** carrier only: accept, carry this many bytes from the origin, then drop the connection (no close frame). */
+  dropAfterBytes?: number;
   /** Apply this many times, then clear the fault (default: until changed). */
   times?: number;
 }
