@@ -8,7 +8,7 @@
 // Env: ACCESS_SSH_UI_HEADED=1 shows the browser; ACCESS_SSH_UI_KEEP=1 keeps the temp HOME;
 // ACCESS_SSH_UI_VSIX=<file> tests another package than access-ssh.vsix.
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -19,8 +19,12 @@ import { EXTENSION_ID, missingWorkbench, ROOT, startWorkbench, VSIX, type Workbe
 
 const HOST = 'ssh.sandbox.test';
 const EMAIL = 'jdoe@example.com';
-const SHOT_DIRS = [join(ROOT, 'media', 'screenshots'), join(ROOT, 'test-results', 'ui')];
-const FAIL_DIR = join(ROOT, 'test-results', 'ui');
+// Every run's pictures go to test-results/ui; a run where every step passed also
+// refreshes the README's copies in media/screenshots.
+const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
+const README_DIR = join(ROOT, 'media', 'screenshots');
+const README_SHOTS = ['01-welcome', '02-host-added', '03-open-login-page', '04-login-page', '05-host-valid', '06-accounts-menu', '07-terminal-ssh', '08-signed-out'];
+const FAIL_DIR = RESULTS_DIR;
 const SANDBOX_NAMES = [HOST, 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'];
 
 describe('Access SSH in the real workbench (code-server in Chromium)', { timeout: 20 * 60_000 }, () => {
@@ -29,6 +33,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   let bs: BrowserSession | undefined;
   let ui: VsCodeUi;
   let broken: string | undefined;
+  let completed = false;
   const timings: string[] = [];
 
   before(async () => {
@@ -66,7 +71,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       headed: process.env.ACCESS_SSH_UI_HEADED === '1',
     });
     mark('browser');
-    ui = new VsCodeUi(bs.page, SHOT_DIRS);
+    ui = new VsCodeUi(bs.page, [RESULTS_DIR]);
     await bs.page.goto(wb.url, { timeout: 180_000 });
     await ui.waitReady(180_000);
     mark('workbench drawn');
@@ -74,6 +79,11 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
 
   after(async () => {
     if (timings.length) console.log(`# startup: ${timings.join(', ')}`);
+    if (!broken && completed) {
+      mkdirSync(README_DIR, { recursive: true });
+      for (const name of README_SHOTS) copyFileSync(join(RESULTS_DIR, `${name}.png`), join(README_DIR, `${name}.png`));
+      console.log(`# README screenshots refreshed in ${README_DIR}`);
+    }
     await bs?.close();
     await wb?.stop();
     await sb?.stop();
@@ -198,11 +208,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     await email.waitFor({ timeout: 30_000 });
     assert.match(new URL(login.url()).hostname, /cloudflareaccess\.com$|sandbox\.test$/);
     await email.fill(EMAIL);
-    await login.screenshot({ path: join(SHOT_DIRS[0]!, '04-login-page.png') });
-    await login.screenshot({ path: join(SHOT_DIRS[1]!, '04-login-page.png') });
+    await login.screenshot({ path: join(RESULTS_DIR, '04-login-page.png') });
     await login.locator('#approve').click();
     await login.locator('#done').waitFor({ timeout: 30_000 });
-    await login.screenshot({ path: join(SHOT_DIRS[1]!, '05-login-done.png') });
+    await login.screenshot({ path: join(RESULTS_DIR, '05-login-done.png') });
     await ui.page.bringToFront();
     await waitFor('the "Signed in" notification', async () => (await ui.notifications()).find((n) => /Signed in/i.test(n.message)), 60_000);
     // A certificate: either issued at sign-in, or on the first refresh.
@@ -271,5 +280,6 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const tokens = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('-token')) : [];
     assert.deepEqual(tokens, [], 'no token files left in ~/.cloudflared');
     await ui.shot('08-signed-out');
+    completed = true;
   });
 });
