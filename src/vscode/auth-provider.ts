@@ -143,7 +143,7 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
         .then(async (choice) => {
           if (!loginUrl) return;
           if (choice === 'Copy URL') await vscode.env.clipboard.writeText(loginUrl);
-          if (choice === 'Open Again') await vscode.env.openExternal(vscode.Uri.parse(loginUrl, true));
+          if (choice === 'Open Again') await openLoginPage(loginUrl);
         });
     };
     this.log.info(`Signing in to Cloudflare Access through ${host}`);
@@ -159,7 +159,7 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
           signal: abort.signal,
           openBrowser: async (url) => {
             offerUrl(url);
-            const opened = await vscode.env.openExternal(vscode.Uri.parse(url, true));
+            const opened = await openLoginPage(url);
             if (!opened) this.log.warn('The browser could not be opened; use "Copy URL"');
           },
           onLoginUrl: (url) => offerUrl(url),
@@ -264,4 +264,14 @@ export async function pickHost(hosts: readonly HostEntry[], placeHolder: string)
     { placeHolder, matchOnDescription: true },
   );
   return pick?.host;
+}
+
+/**
+ * Opens the Access login page. The URL goes through as a string: a `Uri`
+ * re-encodes the nested `redirect_url` (`%26` becomes `&`, `%3D` becomes
+ * `%253D`), which breaks the login request. VS Code's `openUri` accepts a
+ * string at run time for exactly this reason (microsoft/vscode#85930).
+ */
+function openLoginPage(url: string): Thenable<boolean> {
+  return vscode.env.openExternal(url as unknown as vscode.Uri);
 }
