@@ -12,6 +12,13 @@ export interface Target {
 
 const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
+/** A value quoted for a message: control characters, line separators and bidi overrides escaped, cut short. */
+function shown(value: string): string {
+  const cut = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  // eslint-disable-next-line no-control-regex
+  return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function parseTarget(value: string | undefined, command: string, what = '--hostname'): Target {
   if (value === undefined || value.trim() === '') throw new UsageError(`${what} is required.`, command);
   const raw = value.trim();
@@ -20,13 +27,13 @@ export function parseTarget(value: string | undefined, command: string, what = '
   try {
     url = new URL(withScheme);
   } catch {
-    throw new UsageError(`${what}: "${raw}" is not a host name or URL.`, command);
+    throw new UsageError(`${what}: ${shown(raw)} is not a host name or URL.`, command);
   }
   if (url.protocol === 'http:') url.protocol = 'https:';
   if (url.protocol !== 'https:') throw new UsageError(`${what}: only https applications are supported, not ${url.protocol}`, command);
   if (url.username || url.password) throw new UsageError(`${what}: a URL with credentials is not accepted.`, command);
   const host = url.hostname.replace(/\.$/, '');
-  if (!HOST_RE.test(host)) throw new UsageError(`${what}: "${url.hostname}" is not a valid host name.`, command);
+  if (!HOST_RE.test(host)) throw new UsageError(`${what}: ${shown(url.hostname)} is not a valid host name.`, command);
   url.hash = '';
   return { host: host.toLowerCase(), appUrl: url };
 }

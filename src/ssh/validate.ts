@@ -29,10 +29,19 @@ export type SshConfigErrorCode =
   | 'changed-meanwhile' // the user's ssh config kept changing while we edited it
   | 'ssh-failed'; // `ssh -G` could not read the configuration
 
+/**
+ * Characters JSON.stringify leaves as they are but that must not reach a message raw:
+ * DEL and C1 controls, the Unicode line and paragraph separators (a new line in an
+ * editor, a forged line in a log) and the bidirectional overrides (text that reads
+ * differently from what it is).
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_FOR_DISPLAY_RE = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
 /** JSON-quoted, and cut short, so that the value can be shown safely. */
 export function showValue(value: string): string {
   const cut = value.length > 80 ? value.slice(0, 80) + '…' : value;
-  return JSON.stringify(cut);
+  return JSON.stringify(cut).replace(UNSAFE_FOR_DISPLAY_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A one-line description of the first hazardous character in `value`, if any. */
@@ -41,7 +50,7 @@ export function describeHazard(value: string): string | undefined {
     const cp = ch.codePointAt(0) ?? 0;
     if (ch === '\n' || ch === '\r') return 'a line break';
     if (cp < 0x20 || cp === 0x7f) return `a control character (U+${cp.toString(16).padStart(4, '0').toUpperCase()})`;
-    if (cp > 0x7e) return `a non-ASCII character (${JSON.stringify(ch)})`;
+    if (cp > 0x7e) return `a non-ASCII character (${showValue(ch)})`;
     switch (ch) {
       case ' ': return 'a space';
       case '"': case "'": return 'a quote';
