@@ -3,9 +3,11 @@
 // endpoint, and the checks a certificate passes before it is trusted.
 //
 // `ensureCertificate` runs on every ssh connection (the `Match exec` of the
-// ssh_config entries), so its fast path reads two small files and parses them
-// with sshpk: no network, no key generation, and no import of the modules that
-// pull in jose or ws (those are imported lazily on the slow path only).
+// ssh_config entries), so its fast path is cert-file.ts: the certificate and the
+// `.pub` beside the key, read without sshpk, no network, no key generation.
+// Only when that finds nothing usable does the slow path check the pair with
+// sshpk (against the private key) and renew; the modules that pull in jose or
+// ws are imported lazily there.
 
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,6 +15,7 @@ import * as path from 'node:path';
 import * as sshpk from 'sshpk';
 import { AccessError, describeError, isAccessError } from './errors.js';
 import type { HttpClient } from './http.js';
+import { certificateInfo, checkPrivateKeyFile, CLOCK_SKEW_SECONDS, parseOpenSshCertificate, readCachedCertificate, unusableReason, type CertificateInfo, type OpenSshCertificate } from './cert-file.js';
 import { certFile, certKeyFile, certPubFile, defaultConfigDir } from './paths.js';
 import { redact } from './redact.js';
 import type { AppInfo, AppToken, Logger } from './types.js';
@@ -20,30 +23,7 @@ import type { AccessContext, LoginOptions } from './token-flow.js';
 import type { LockHolder } from './lock.js';
 
 export const CERT_SIGN_PATH = '/cdn-cgi/access/cert_sign';
-/** How far in the future a certificate's `valid_after` may be (clock skew between us and the CA). */
-export const CLOCK_SKEW_SECONDS = 120;
-/** Default renewal margin: a certificate valid for less than this is renewed. */
-export const DEFAULT_RENEW_MARGIN_SECONDS = 60;
-
-export interface CertificateInfo {
-  /** The `-cert.pub` file. */
-  readonly path: string;
-  /** The private key file the certificate belongs to (`<host>-cf_key`). */
-  readonly keyPath: string;
-  readonly keyId: string;
-  /** Decimal. */
-  readonly serial: string;
-  /** `user` or `host` certificate. */
-  readonly type: 'user' | 'host';
-  /** The principal list as written in the certificate (empty when it has none). */
-  readonly principals: string[];
-  readonly validAfter: Date;
-  readonly validBefore: Date;
-  /** `SHA256:…` of the certified (subject) key. */
-  readonly keyFingerprint: string;
-  /** `SHA256:…` of the signing CA key. */
-  readonly caFingerprint: string;
-}
+export { CLOCK_SKEW_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, unusableReason, type CertificateInfo } from './cert-file.js';
 
 export type CertificateState =
   | { readonly status: 'ok'; readonly cert: CertificateInfo }
@@ -100,22 +80,6 @@ export async function readCertificate(dir: string, host: string): Promise<Certif
   return state.status === 'ok' ? state.cert : undefined;
 }
 
-/**
- * Why the certificate is not usable for a connection at `now` with `marginSeconds`
- * of validity left, or undefined when it is.
- */
-export function unusableReason(cert: CertificateInfo, now: Date, marginSeconds: number): string | undefined {
-  if (cert.type !== 'user') return 'it is not a user certificate';
-  if (cert.principals.length === 0) return 'it names no principal';
-  const t = now.getTime();
-  if (cert.validAfter.getTime() > t + CLOCK_SKEW_SECONDS * 1000) return `it is not valid before ${cert.validAfter.toISOString()}`;
-  if (cert.validBefore.getTime() <= t) return `it expired at ${cert.validBefore.toISOString()}`;
-  if (cert.validBefore.getTime() <= t + marginSeconds * 1000) {
-    return `it expires at ${cert.validBefore.toISOString()}, within the ${marginSeconds}s renewal margin`;
-  }
-  return undefined;
-}
-
 interface ParsedCertificate {
   readonly info: CertificateInfo;
   readonly subjectKey: sshpk.Key;
@@ -131,8 +95,12 @@ function parseCertificateText(text: Buffer | string, crtPath: string, keyPath: s
   } catch (err) {
     throw new AccessError('cert-invalid', `${crtPath} is not an OpenSSH certificate: ${describeError(err)}`);
   }
-  const blob = Buffer.from(line.split(/\s+/)[1] ?? '', 'base64');
-  const raw = readCertHeader(blob, cert.subjectKey.parts.length);
+  let fields: OpenSshCertificate;
+  try {
+    fields = parseOpenSshCertificate(line);
+  } catch (err) {
+    throw new AccessError('cert-invalid', `${crtPath}: ${describeError(err)}`);
+  }
   const issuerKey = cert.issuerKey;
   if (!issuerKey) throw new AccessError('cert-invalid', `${crtPath} has no signing key`);
   let signedByOwnIssuer = false;
@@ -141,85 +109,8 @@ function parseCertificateText(text: Buffer | string, crtPath: string, keyPath: s
   } catch {
     signedByOwnIssuer = false;
   }
-  const info: CertificateInfo = {
-    path: crtPath,
-    keyPath,
-    keyId: raw.keyId,
-    serial: raw.serial.toString(),
-    type: raw.type,
-    principals: raw.principals,
-    validAfter: raw.validAfter,
-    validBefore: raw.validBefore,
-    keyFingerprint: cert.subjectKey.fingerprint('sha256').toString(),
-    caFingerprint: issuerKey.fingerprint('sha256').toString(),
-  };
+  const info = certificateInfo(fields, crtPath, keyPath);
   return { info, subjectKey: cert.subjectKey, signedByOwnIssuer };
-}
-
-interface CertHeader {
-  readonly serial: bigint;
-  readonly type: 'user' | 'host';
-  readonly keyId: string;
-  readonly principals: string[];
-  readonly validAfter: Date;
-  readonly validBefore: Date;
-}
-
-/**
- * The fields after the key in an OpenSSH certificate blob (PROTOCOL.certkeys).
- * Read here rather than from sshpk, which reports an empty principal list as
- * `*` and "forever" as an invalid date.
- */
-function readCertHeader(blob: Buffer, keyPartCount: number): CertHeader {
-  let off = 0;
-  const need = (n: number): void => {
-    if (off + n > blob.length) throw new AccessError('cert-invalid', 'truncated certificate');
-  };
-  const u32 = (): number => {
-    need(4);
-    const v = blob.readUInt32BE(off);
-    off += 4;
-    return v;
-  };
-  const u64 = (): bigint => {
-    need(8);
-    const v = blob.readBigUInt64BE(off);
-    off += 8;
-    return v;
-  };
-  const str = (): Buffer => {
-    const n = u32();
-    need(n);
-    const v = blob.subarray(off, off + n);
-    off += n;
-    return v;
-  };
-  str(); // certificate type name
-  str(); // nonce
-  for (let i = 0; i < keyPartCount; i++) str();
-  const serial = u64();
-  const typeNum = u32();
-  if (typeNum !== 1 && typeNum !== 2) throw new AccessError('cert-invalid', `unknown certificate type ${typeNum}`);
-  const keyId = str().toString('utf8');
-  const pbuf = str();
-  const principals: string[] = [];
-  for (let p = 0; p < pbuf.length; ) {
-    if (p + 4 > pbuf.length) throw new AccessError('cert-invalid', 'truncated principal list');
-    const n = pbuf.readUInt32BE(p);
-    if (p + 4 + n > pbuf.length) throw new AccessError('cert-invalid', 'truncated principal list');
-    principals.push(pbuf.subarray(p + 4, p + 4 + n).toString('utf8'));
-    p += 4 + n;
-  }
-  const validAfter = secondsToDate(u64());
-  const validBefore = secondsToDate(u64());
-  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore };
-}
-
-const MAX_DATE_MS = 8.64e15;
-
-function secondsToDate(seconds: bigint): Date {
-  const ms = seconds * 1000n;
-  return new Date(ms > BigInt(MAX_DATE_MS) ? MAX_DATE_MS : Number(ms));
 }
 
 function sameKey(a: sshpk.Key, b: sshpk.Key): boolean {
@@ -230,20 +121,7 @@ function sameKey(a: sshpk.Key, b: sshpk.Key): boolean {
 async function readSecureKey(keyPath: string): Promise<Buffer> {
   const handle = await fs.promises.open(keyPath, 'r');
   try {
-    if (process.platform !== 'win32') {
-      const st = await handle.stat();
-      if ((st.mode & 0o077) !== 0) {
-        throw new AccessError('cert-invalid', `Permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')} for ${keyPath} are too open: ssh refuses a private key others can read`, {
-          hint: `Run: chmod 600 "${keyPath}"`,
-        });
-      }
-      const uid = process.getuid?.();
-      if (uid !== undefined && st.uid !== uid && uid !== 0) {
-        throw new AccessError('cert-invalid', `${keyPath} belongs to another user (uid ${st.uid})`, {
-          hint: `Remove it or give it to your user, then run: chmod 600 "${keyPath}"`,
-        });
-      }
-    }
+    checkPrivateKeyFile(keyPath, await handle.stat());
     return await handle.readFile();
   } finally {
     await handle.close();
@@ -511,8 +389,10 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   const dir = opts.dir ?? ctx.store.dir ?? defaultConfigDir();
   const log = ctx.log;
 
-  const fast = await usableCertificate(dir, host, now(), opts.marginSeconds, log);
-  if (fast) return { cert: fast, renewed: false };
+  const cached = await readCachedCertificate(dir, host);
+  const why = cached.cert ? unusableReason(cached.cert, now(), opts.marginSeconds) : cached.reason;
+  if (cached.cert && why === undefined) return { cert: cached.cert, renewed: false };
+  log.debug(`No usable certificate for ${host} (${why ?? 'unknown'}); checking under the lock`);
 
   const keyPath = certKeyFile(dir, host);
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,12 +1,12 @@
 // `ssh-gen --hostname H`: make sure a certificate for H is valid, as ssh_config's
 // `Match exec` runs it before every connection. The fast path (a cached
-// certificate valid beyond the margin) reads two files and exits: it loads
-// neither the token store nor the HTTPS client, ws or jose.
+// certificate valid beyond the margin) reads three small files and exits: it
+// loads neither sshpk nor the token store, the HTTPS client, ws or jose.
 
 import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
-import { DEFAULT_RENEW_MARGIN_SECONDS, ensureCertificate, readCertificate, unusableReason } from '../../access/cert.js';
+import { DEFAULT_RENEW_MARGIN_SECONDS, readCachedCertificate, unusableReason } from '../../access/cert-file.js';
 import { defaultConfigDir } from '../../access/paths.js';
 
 export function renewMargin(rt: Runtime): number {
@@ -21,13 +21,13 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const margin = renewMargin(rt);
   const interactive = !boolFlag(p, 'non-interactive');
 
-  const cached = await readCertificate(defaultConfigDir(), host);
+  const { cert: cached } = await readCachedCertificate(defaultConfigDir(), host);
   if (cached && unusableReason(cached, new Date(), margin) === undefined) {
     rt.log.debug(`Certificate for ${host} is valid until ${cached.validBefore.toISOString()}; nothing to do`);
     return 0;
   }
 
-  const ctx = await createContext(rt);
+  const [ctx, { ensureCertificate }] = await Promise.all([createContext(rt), import('../../access/cert.js')]);
   const { cert, renewed } = await ensureCertificate(ctx, host, {
     marginSeconds: margin,
     appUrl,

@@ -1,0 +1,236 @@
+// The cached certificate as the fast path reads it, without sshpk: a small
+// OpenSSH certificate reader (PROTOCOL.certkeys: type, validity window,
+// principals, the certified key and the CA key) and the check that the
+// certificate certifies the key of `<host>-cf_key.pub`, the public half we
+// write beside the private key. `ssh-gen` runs before every ssh connection and
+// the extension reads every host's certificate when its view loads, so this
+// path reads three small files (one stat) and loads nothing else.
+//
+// The certificate's signature is not checked here (ssh's server does that); it
+// was verified with sshpk, against our new key, before the files were written
+// (cert.ts, issueCertificate). Anything this reader cannot vouch for (no .pub,
+// an unknown key type) is "not usable" and the caller takes the slow path.
+
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { AccessError } from './errors.js';
+import { certFile, certKeyFile, certPubFile } from './paths.js';
+
+/** How far in the future a certificate's `valid_after` may be (clock skew between us and the CA). */
+export const CLOCK_SKEW_SECONDS = 120;
+/** Default renewal margin: a certificate valid for less than this is renewed. */
+export const DEFAULT_RENEW_MARGIN_SECONDS = 60;
+
+export interface CertificateInfo {
+  /** The `-cert.pub` file. */
+  readonly path: string;
+  /** The private key file the certificate belongs to (`<host>-cf_key`). */
+  readonly keyPath: string;
+  readonly keyId: string;
+  /** Decimal. */
+  readonly serial: string;
+  /** `user` or `host` certificate. */
+  readonly type: 'user' | 'host';
+  /** The principal list as written in the certificate (empty when it has none). */
+  readonly principals: string[];
+  readonly validAfter: Date;
+  readonly validBefore: Date;
+  /** `SHA256:…` of the certified (subject) key. */
+  readonly keyFingerprint: string;
+  /** `SHA256:…` of the signing CA key. */
+  readonly caFingerprint: string;
+}
+
+/** A parsed certificate line: the fields and the wire blobs of the two keys. */
+export interface OpenSshCertificate {
+  readonly serial: bigint;
+  readonly type: 'user' | 'host';
+  readonly keyId: string;
+  readonly principals: string[];
+  readonly validAfter: Date;
+  readonly validBefore: Date;
+  /** The certified key in SSH wire format (what a `.pub` line's base64 decodes to). */
+  readonly subjectKey: Buffer;
+  /** The CA key in SSH wire format. */
+  readonly caKey: Buffer;
+}
+
+/** Certificate type name → plain key type and the number of key fields in the certificate. */
+const KEY_TYPES: Readonly<Record<string, readonly [string, number]>> = {
+  'ecdsa-sha2-nistp256-cert-v01@openssh.com': ['ecdsa-sha2-nistp256', 2],
+  'ecdsa-sha2-nistp384-cert-v01@openssh.com': ['ecdsa-sha2-nistp384', 2],
+  'ecdsa-sha2-nistp521-cert-v01@openssh.com': ['ecdsa-sha2-nistp521', 2],
+  'ssh-ed25519-cert-v01@openssh.com': ['ssh-ed25519', 1],
+  'ssh-rsa-cert-v01@openssh.com': ['ssh-rsa', 2],
+  'ssh-dss-cert-v01@openssh.com': ['ssh-dss', 4],
+  'sk-ecdsa-sha2-nistp256-cert-v01@openssh.com': ['sk-ecdsa-sha2-nistp256@openssh.com', 3],
+  'sk-ssh-ed25519-cert-v01@openssh.com': ['sk-ssh-ed25519@openssh.com', 2],
+};
+
+const MAX_DATE_MS = 8.64e15;
+
+function secondsToDate(seconds: bigint): Date {
+  const ms = seconds * 1000n;
+  return new Date(ms > BigInt(MAX_DATE_MS) ? MAX_DATE_MS : Number(ms));
+}
+
+function sshString(s: string): Buffer {
+  const b = Buffer.from(s, 'utf8');
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(b.length);
+  return Buffer.concat([len, b]);
+}
+
+/**
+ * Parse one OpenSSH certificate line (`<type>-cert-v01@openssh.com <base64> [comment]`).
+ * An empty principal list stays empty and "forever" is the largest Date (sshpk
+ * reports `*` and an invalid date). Throws AccessError('cert-invalid').
+ */
+export function parseOpenSshCertificate(line: string): OpenSshCertificate {
+  const bad = (why: string): AccessError => new AccessError('cert-invalid', `not an OpenSSH certificate: ${why}`);
+  const fields = line.trim().split(/\s+/);
+  const known = KEY_TYPES[fields[0] ?? ''];
+  if (!known) throw bad(`unknown type ${JSON.stringify((fields[0] ?? '').slice(0, 60))}`);
+  const [plainType, keyParts] = known;
+  const blob = Buffer.from(fields[1] ?? '', 'base64');
+  let off = 0;
+  const need = (n: number): void => {
+    if (off + n > blob.length) throw bad('truncated');
+  };
+  const u32 = (): number => {
+    need(4);
+    const v = blob.readUInt32BE(off);
+    off += 4;
+    return v;
+  };
+  const u64 = (): bigint => {
+    need(8);
+    const v = blob.readBigUInt64BE(off);
+    off += 8;
+    return v;
+  };
+  const str = (): Buffer => {
+    const n = u32();
+    need(n);
+    const v = blob.subarray(off, off + n);
+    off += n;
+    return v;
+  };
+  if (str().toString('latin1') !== fields[0]) throw bad('the type inside differs from the type outside');
+  str(); // nonce
+  const keyStart = off;
+  for (let i = 0; i < keyParts; i++) str();
+  const subjectKey = Buffer.concat([sshString(plainType), blob.subarray(keyStart, off)]);
+  const serial = u64();
+  const typeNum = u32();
+  if (typeNum !== 1 && typeNum !== 2) throw bad(`unknown certificate type ${typeNum}`);
+  const keyId = str().toString('utf8');
+  const pbuf = str();
+  const principals: string[] = [];
+  for (let p = 0; p < pbuf.length; ) {
+    if (p + 4 > pbuf.length) throw bad('truncated principal list');
+    const n = pbuf.readUInt32BE(p);
+    if (p + 4 + n > pbuf.length) throw bad('truncated principal list');
+    principals.push(pbuf.subarray(p + 4, p + 4 + n).toString('utf8'));
+    p += 4 + n;
+  }
+  const validAfter = secondsToDate(u64());
+  const validBefore = secondsToDate(u64());
+  str(); // critical options
+  str(); // extensions
+  str(); // reserved
+  const caKey = Buffer.from(str());
+  if (caKey.length === 0) throw bad('no signing key');
+  str(); // signature
+  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore, subjectKey, caKey };
+}
+
+/** `SHA256:<base64, unpadded>` of a key in SSH wire format, as ssh-keygen -l prints it. */
+export function keyFingerprint(wireKey: Buffer): string {
+  return `SHA256:${createHash('sha256').update(wireKey).digest('base64').replace(/=+$/, '')}`;
+}
+
+/** The certificate's fields as CertificateInfo, for the files `crtPath` / `keyPath`. */
+export function certificateInfo(cert: OpenSshCertificate, crtPath: string, keyPath: string): CertificateInfo {
+  return {
+    path: crtPath,
+    keyPath,
+    keyId: cert.keyId,
+    serial: cert.serial.toString(),
+    type: cert.type,
+    principals: cert.principals,
+    validAfter: cert.validAfter,
+    validBefore: cert.validBefore,
+    keyFingerprint: keyFingerprint(cert.subjectKey),
+    caFingerprint: keyFingerprint(cert.caKey),
+  };
+}
+
+/**
+ * Refuse a private key file that group or others may read, or that belongs to
+ * another user (ssh refuses both). Throws AccessError('cert-invalid').
+ */
+export function checkPrivateKeyFile(keyPath: string, st: fs.Stats): void {
+  if (process.platform === 'win32') return;
+  if ((st.mode & 0o077) !== 0) {
+    throw new AccessError('cert-invalid', `Permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')} for ${keyPath} are too open: ssh refuses a private key others can read`, {
+      hint: `Run: chmod 600 "${keyPath}"`,
+    });
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid && uid !== 0) {
+    throw new AccessError('cert-invalid', `${keyPath} belongs to another user (uid ${st.uid})`, {
+      hint: `Remove it or give it to your user, then run: chmod 600 "${keyPath}"`,
+    });
+  }
+}
+
+/**
+ * The cached certificate for `host` when the private key file is there (and
+ * private), and the certificate parses and certifies the key of the `.pub`
+ * file beside it; else undefined with the reason. Throws AccessError('cert-invalid')
+ * for a private key that others can read.
+ */
+export async function readCachedCertificate(dir: string, host: string): Promise<{ cert?: CertificateInfo; reason?: string }> {
+  const keyPath = certKeyFile(dir, host);
+  const crtPath = certFile(dir, host);
+  let st: fs.Stats;
+  let certText: string;
+  let pubText: string;
+  try {
+    [st, certText, pubText] = await Promise.all([
+      fs.promises.stat(keyPath),
+      fs.promises.readFile(crtPath, 'utf8'),
+      fs.promises.readFile(certPubFile(dir, host), 'utf8'),
+    ]);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { reason: e.code === 'ENOENT' ? `${e.path ?? crtPath} does not exist` : `cannot read the files of ${host}: ${e.message}` };
+  }
+  checkPrivateKeyFile(keyPath, st);
+  let cert: OpenSshCertificate;
+  try {
+    cert = parseOpenSshCertificate(certText);
+  } catch (err) {
+    return { reason: `${crtPath}: ${(err as Error).message}` };
+  }
+  const pubBlob = Buffer.from(pubText.trim().split(/\s+/)[1] ?? '', 'base64');
+  if (!pubBlob.equals(cert.subjectKey)) return { reason: `${crtPath} certifies another key than ${keyPath}.pub` };
+  return { cert: certificateInfo(cert, crtPath, keyPath) };
+}
+
+/**
+ * Why the certificate is not usable for a connection at `now` with `marginSeconds`
+ * of validity left, or undefined when it is.
+ */
+export function unusableReason(cert: CertificateInfo, now: Date, marginSeconds: number): string | undefined {
+  if (cert.type !== 'user') return 'it is not a user certificate';
+  if (cert.principals.length === 0) return 'it names no principal';
+  const t = now.getTime();
+  if (cert.validAfter.getTime() > t + CLOCK_SKEW_SECONDS * 1000) return `it is not valid before ${cert.validAfter.toISOString()}`;
+  if (cert.validBefore.getTime() <= t) return `it expired at ${cert.validBefore.toISOString()}`;
+  if (cert.validBefore.getTime() <= t + marginSeconds * 1000) {
+    return `it expires at ${cert.validBefore.toISOString()}, within the ${marginSeconds}s renewal margin`;
+  }
+  return undefined;
+}
