@@ -181,6 +181,14 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
         hint: 'The Access edge answered something unexpected; try again, and check ACCESS_SSH_CONNECT_TO / proxies if it persists.',
       });
     }
+    // One line, `<type> <base64> [comment]`, nothing else: it is written to a file
+    // ssh reads, and what is written must be exactly what was verified.
+    // eslint-disable-next-line no-control-regex
+    if (!/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}(?: [^\u0000-\u001f\u007f]*)?$/.test(certificate.trim()) || certificate.length > 64 * 1024) {
+      throw new AccessError('cert-sign', `Certificate signing at ${where} answered HTTP 200 with a certificate that is not one line of OpenSSH certificate text: ${excerpt(certificate)}`, {
+        hint: 'The Access edge answered something unexpected; nothing was written. Try again, and check ACCESS_SSH_CONNECT_TO / proxies if it persists.',
+      });
+    }
     const id = typeof json['id'] === 'string' ? json['id'] : '';
     const out: { -readonly [K in keyof SignedCertificate]: SignedCertificate[K] } = { id, certificate: certificate.trim() };
     const exp = json['expires_at'];
@@ -192,7 +200,9 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
   let detail: string;
   if (isRecord(json) && (typeof json['message'] === 'string' || typeof json['status'] === 'number')) {
     const msg = typeof json['message'] === 'string' ? json['message'] : '';
-    detail = msg ? clip(redact(msg), 200) : `status ${String(json['status'])}`;
+    // The edge's words reach a terminal and the editor: no line breaks, no escape sequences.
+    // eslint-disable-next-line no-control-regex
+    detail = msg ? clip(redact(msg).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim(), 200) : `status ${String(json['status'])}`;
   } else {
     // cloudflared #1271: an HTML error page made it print "invalid character '<'".
     detail = `the body is not JSON: ${excerpt(text)}`;
@@ -330,8 +340,12 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, l
   if (!parsed.signedByOwnIssuer) throw bad('its signature does not verify');
   if (info.type !== 'user') throw bad('it is not a user certificate');
   if (info.principals.length === 0) throw bad('it names no principal');
+  // Principals and key id are shown in the editor and the log: no line breaks or controls.
+  // eslint-disable-next-line no-control-regex
+  const unsafe = [...info.principals, info.keyId].find((v) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(v));
+  if (unsafe !== undefined) throw bad(`its principals or key id hold a line break or control character (${clip(JSON.stringify(unsafe).replace(/[\u007f-\u009f\u2028\u2029]/g, '?'), 80)})`);
   if (localPart !== undefined && !info.principals.includes(localPart)) {
-    throw bad(`its principals (${info.principals.join(', ')}) do not include "${localPart}", the login's user name`);
+    throw bad(`its principals (${clip(info.principals.map((p) => JSON.stringify(p)).join(', '), 200)}) do not include ${JSON.stringify(localPart)}, the login's user name`);
   }
   if (localPart === undefined) log?.warn('The app token carries no e-mail; the certificate\'s principals were not checked against it');
   const t = now.getTime();
