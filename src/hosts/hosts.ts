@@ -201,6 +201,28 @@ export function mergeHosts(settings: HostList, repo?: HostList): HostList {
   return { hosts, problems: [...settings.problems, ...(repo?.problems ?? [])] };
 }
 
+/** Where the host list comes from (the editor supplies these; the rule is here). */
+export interface HostSources {
+  /** The value of `accessSsh.hosts` from user (or remote-machine) settings. */
+  readonly settings: unknown;
+  /** Whether the workspace is trusted. */
+  readonly trusted: boolean;
+  /** The workspace's `.vscode/access-hosts.json` lists. Called only in a trusted workspace. */
+  readRepoLists(): Promise<readonly HostList[]>;
+}
+
+/**
+ * The host list: the user's settings, plus the repository's hosts only when the
+ * workspace is trusted. In an untrusted workspace the repository is not even read:
+ * a host list cloned with a repository must not reach the ssh config unasked.
+ */
+export async function collectHosts(src: HostSources): Promise<HostList> {
+  const settings = parseHostList(src.settings, 'settings');
+  if (src.trusted !== true) return settings;
+  const repo = await src.readRepoLists();
+  return repo.length === 0 ? settings : mergeHosts(settings, repo.reduce((a, b) => mergeHosts(a, b)));
+}
+
 /** The setting's new value with one host added (as a plain string unless it has a label or path). */
 export function addToSetting(current: unknown, hostname: string): unknown[] {
   const list = Array.isArray(current) ? [...(current as unknown[])] : [];

@@ -6,7 +6,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { mergeHosts, parseHostList, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
+import { collectHosts, parseHostList, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
 
 export const SECTION = 'accessSsh';
 
@@ -84,9 +84,9 @@ export function settingsHostList(): HostList {
   return parseHostList(globalValue<unknown>('hosts', []), 'settings');
 }
 
-/** The repository's hosts: only in a trusted workspace, each entry validated. */
-export async function repoHostList(): Promise<HostList | undefined> {
-  if (!vscode.workspace.isTrusted) return undefined;
+/** The repository's hosts, each entry validated (collectHosts calls this only in a trusted workspace). */
+async function repoHostLists(): Promise<HostList[]> {
+  if (!vscode.workspace.isTrusted) return [];
   const folders = vscode.workspace.workspaceFolders ?? [];
   const lists: HostList[] = [];
   for (const folder of folders) {
@@ -103,12 +103,11 @@ export async function repoHostList(): Promise<HostList | undefined> {
     }
     lists.push(parseRepoHostsFile(new TextDecoder().decode(bytes)));
   }
-  if (lists.length === 0) return undefined;
-  return lists.reduce((a, b) => mergeHosts(a, b));
+  return lists;
 }
 
 export async function allHosts(): Promise<HostList> {
-  return mergeHosts(settingsHostList(), await repoHostList());
+  return collectHosts({ settings: globalValue<unknown>('hosts', []), trusted: vscode.workspace.isTrusted, readRepoLists: repoHostLists });
 }
 
 export async function updateHostsSetting(value: unknown[]): Promise<void> {
