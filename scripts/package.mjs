@@ -1,8 +1,9 @@
 // Builds the production bundles and packages access-ssh.vsix with @vscode/vsce.
 // Everything the extension runs is bundled by esbuild, so the package carries no
 // node_modules (--no-dependencies) and, by .vscodeignore, only:
-//   package.json, dist/extension.js, dist/access-ssh.js, README.md, CHANGELOG.md,
-//   LICENSE, media/**
+//   package.json, dist/extension.js, dist/access-ssh.js, dist/vendor.js (the third-party
+//   packages both load on demand), README.md, CHANGELOG.md, LICENSE, media/** but the
+//   README screenshots
 // The file list is checked after packaging; a stray file fails the script.
 //
 //   node scripts/package.mjs [--no-build] [--out <file.vsix>]
@@ -29,10 +30,11 @@ const ALLOWED = [
   /^package\.json$/,
   /^dist\/extension\.js$/,
   /^dist\/access-ssh\.js$/,
+  /^dist\/vendor\.js$/,
   /^readme\.md$/i,
   /^changelog\.md$/i,
   /^license(\.(md|txt))?$/i,
-  /^media\/.+/,
+  /^media\/(?!screenshots\/).+/, // the README screenshots stay in the repository
 ];
 
 async function main() {
@@ -44,7 +46,7 @@ async function main() {
     if (r.status !== 0) fail(`build failed (exit ${r.status ?? r.signal})`);
   }
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const file of [manifest.main, ...Object.values(manifest.bin ?? {})]) {
+  for (const file of [manifest.main, ...Object.values(manifest.bin ?? {}), 'dist/vendor.js']) {
     if (file && !existsSync(join(ROOT, file))) fail(`${file} (from package.json) does not exist; build first`);
   }
 
@@ -55,8 +57,10 @@ async function main() {
     packagePath,
     dependencies: false, // all bundled by esbuild
     ignoreFile: join(ROOT, '.vscodeignore'),
-    // Without a repository URL vsce cannot make README links absolute; leave them
-    // relative, which VS Code resolves against the installed extension (media/ ships).
+    // Without a repository URL vsce cannot make README links absolute (with
+    // rewriteRelativeLinks it throws "Couldn't detect the repository…"); leave them
+    // relative: VS Code resolves them against the installed extension, where the
+    // walkthrough media ship and the README screenshots do not (reported below).
     allowMissingRepository: !manifest.repository,
     rewriteRelativeLinks: Boolean(manifest.repository),
     skipLicense: !hasLicense,
@@ -71,6 +75,11 @@ async function main() {
 
   const files = (await vsce.listFiles({ ...options, packageManager: 'none' })).map((f) => f.replace(/\\/g, '/'));
   const stray = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
+  if (!manifest.repository && existsSync(join(ROOT, 'README.md'))) {
+    const images = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)].map((m) => m[1]);
+    const unshipped = images.filter((src) => !/^[a-z]+:/i.test(src) && !files.includes(src.replace(/^\.\//, '')));
+    if (unshipped.length) console.warn(`[package] note: README images not in the package (shown from the repository, not in the installed copy): ${unshipped.join(', ')}`);
+  }
   if (stray.length) fail(`files that do not belong in the .vsix (fix .vscodeignore):\n  ${stray.join('\n  ')}`);
 
   await vsce.createVSIX(options);
