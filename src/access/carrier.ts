@@ -8,9 +8,8 @@ import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { AccessError, describeError } from './errors.js';
 import type { HttpClient } from './http.js';
-import { discoverApp } from './metadata.js';
 import { redact } from './redact.js';
-import { forgetAppToken, getAppToken, type AccessContext, type LoginOptions } from './token-flow.js';
+import { appTokens, type AccessContext, type LoginOptions } from './token-flow.js';
 import type { AppToken, Logger, ServiceToken } from './types.js';
 
 export const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login';
@@ -67,15 +66,16 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
     throw statusError(url, r.status);
   }
 
-  const appInfo = await discoverApp(ctx.http, appUrl);
-  let token = await getAppToken(ctx, appUrl, appInfo, opts.login);
+  // Discovery only without a live stored token, or after it was refused (appTokens).
+  const tokens = appTokens(ctx, appUrl, opts.login);
+  let token = await tokens.get();
   let r = await handshake(ctx.http, url, tokenHeader(token), log);
   if (r.ok) return r.ws;
   if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
 
   log.info(`Access refused the stored token for ${url.host}; getting a new one`);
-  await forgetAppToken(ctx, appInfo);
-  token = await getAppToken(ctx, appUrl, appInfo, opts.login);
+  await tokens.forget();
+  token = await tokens.get();
   r = await handshake(ctx.http, url, tokenHeader(token), log);
   if (r.ok) return r.ws;
   if (isAccessLoginRedirect(r.status, r.location, url)) {

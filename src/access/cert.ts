@@ -18,7 +18,7 @@ import type { HttpClient } from './http.js';
 import { certificateInfo, checkPrivateKeyFile, CLOCK_SKEW_SECONDS, parseOpenSshCertificate, readCachedCertificate, unusableReason, type CertificateInfo, type OpenSshCertificate } from './cert-file.js';
 import { certFile, certKeyFile, certPubFile, defaultConfigDir } from './paths.js';
 import { redact } from './redact.js';
-import type { AppInfo, AppToken, Logger } from './types.js';
+import type { AppToken, Logger } from './types.js';
 import type { AccessContext, LoginOptions } from './token-flow.js';
 import type { LockHolder } from './lock.js';
 
@@ -266,6 +266,8 @@ export interface TokenSource {
   get(): Promise<AppToken>;
   /** Drop the token `get` returned (it was refused), so that the next `get` makes a new one. */
   forget(): Promise<void>;
+  /** The app's auth domain once known (a token issued elsewhere is reported). */
+  authDomain?(): string | undefined;
 }
 
 export interface IssueOptions {
@@ -287,23 +289,26 @@ export async function issueCertificate(http: HttpClient, dir: string, host: stri
   const key = sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' });
   const pub = key.toPublic();
   const pubLine = pub.toString('ssh');
-  const signOpts: SignOptions = {
-    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-    ...(log !== undefined ? { log } : {}),
-    ...(opts.authDomain !== undefined ? { authDomain: opts.authDomain } : {}),
+  const signOpts = (): SignOptions => {
+    const authDomain = opts.authDomain ?? tokens.authDomain?.();
+    return {
+      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      ...(log !== undefined ? { log } : {}),
+      ...(authDomain !== undefined ? { authDomain } : {}),
+    };
   };
 
   let token = await tokens.get();
   let signed: SignedCertificate;
   try {
-    signed = await signCertificate(http, token, pubLine, signOpts);
+    signed = await signCertificate(http, token, pubLine, signOpts());
   } catch (err) {
     if (!isAccessError(err, 'token-refused')) throw err;
     log?.info(`The stored app token for ${host} was refused; getting a new one`);
     await tokens.forget();
     token = await tokens.get();
-    signed = await signCertificate(http, token, pubLine, signOpts);
+    signed = await signCertificate(http, token, pubLine, signOpts());
   }
 
   const keyPath = certKeyFile(dir, host);
@@ -466,17 +471,18 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
       log.debug(`Certificate for ${host} was renewed by another process`);
       return { cert: again, renewed: false };
     }
-    const [{ discoverApp }, flow] = await Promise.all([import('./metadata.js'), import('./token-flow.js')]);
+    const { appTokens } = await import('./token-flow.js');
     const appUrl = opts.appUrl ?? new URL(`https://${host}/`);
-    const appInfo: AppInfo = await discoverApp(ctx.http, appUrl);
-    const tokens: TokenSource = {
-      get: () => flow.getAppToken(ctx, appUrl, appInfo, login),
-      forget: () => flow.forgetAppToken(ctx, appInfo),
-    };
-    const cert = await issueCertificate(ctx.http, dir, host, tokens, {
+    // The app is discovered only when no live app token for the host is stored,
+    // or the stored one is refused (token-flow.ts, appTokens).
+    const tokens = appTokens(ctx, appUrl, login);
+    const cert = await issueCertificate(ctx.http, dir, host, {
+      get: () => tokens.get(),
+      forget: () => tokens.forget(),
+      authDomain: () => tokens.appInfo()?.authDomain,
+    }, {
       now,
       log,
-      authDomain: appInfo.authDomain,
       ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
     });
     return { cert, renewed: true };

@@ -9,7 +9,7 @@ import { exchangeOrgToken } from './exchange.js';
 import type { HttpClient } from './http.js';
 import { decodeClaims } from './jwt.js';
 import { withFileLock, type LockHolder } from './lock.js';
-import { discoverApp } from './metadata.js';
+import { discoverApp, parseAuthDomain } from './metadata.js';
 import type { TokenStore } from './token-store.js';
 import { runBrowserLogin, type BrowserLoginResult } from './transfer.js';
 import type { AccessClaims, AppInfo, AppToken, Logger, OrgToken } from './types.js';
@@ -151,6 +151,67 @@ export async function renewAppToken(ctx: AccessContext, appUrl: URL, appInfo: Ap
   const org = await ctx.store.readOrgToken(appInfo.authDomain);
   if (!org) return undefined;
   return await tryExchange(ctx, appUrl, appInfo, org);
+}
+
+/** App tokens for one connection or renewal; see appTokens. */
+export interface AppTokens {
+  get(): Promise<AppToken>;
+  /** Drop the token `get` returned (the edge refused it); the next `get` discovers the app for real. */
+  forget(): Promise<void>;
+  /** The app as known so far (after a `get`). */
+  appInfo(): AppInfo | undefined;
+}
+
+/**
+ * App tokens for the app at `appUrl`, with app discovery only when it is
+ * needed. A live app token stored for the host (its file is named after the
+ * app host name and audience that a verified discovery gave, ours or
+ * cloudflared's) names the app: its audience, and its issuer the team. That
+ * saves the metadata HEAD and the team's JWKS (two TLS connections) on every
+ * connection and renewal. Nothing is trusted on its strength that the edge does
+ * not check: the token goes where it was already going (the app, and its own
+ * issuer's cert_sign). Once the edge refuses it (`forget`), the app is
+ * discovered and verified as without a stored token.
+ */
+export function appTokens(ctx: AccessContext, appUrl: URL, opts: LoginOptions): AppTokens {
+  let info: AppInfo | undefined;
+  let discovered = false;
+  let refused = false;
+  return {
+    async get() {
+      if (!refused) {
+        const stored = await storedApp(ctx, appUrl);
+        if (stored) {
+          info = stored.appInfo;
+          return stored.token;
+        }
+      }
+      if (!discovered || !info) {
+        info = await discoverApp(ctx.http, appUrl);
+        discovered = true;
+      }
+      return await getAppToken(ctx, appUrl, info, opts);
+    },
+    async forget() {
+      refused = true;
+      if (info) await forgetAppToken(ctx, info);
+    },
+    appInfo: () => info,
+  };
+}
+
+/** The app of `appUrl` as a live stored app token names it, with that token. */
+async function storedApp(ctx: AccessContext, appUrl: URL): Promise<{ appInfo: AppInfo; token: AppToken } | undefined> {
+  const found = await ctx.store.findAppToken(appUrl.hostname);
+  if (!found) return undefined;
+  let authDomain: string;
+  try {
+    authDomain = parseAuthDomain(new URL(found.claims.iss).hostname);
+  } catch {
+    return undefined; // not issued by an Access team domain: let discovery decide
+  }
+  ctx.log.debug(`Using the stored app token for ${appUrl.host} (${authDomain}); no app discovery`);
+  return { appInfo: { authDomain, appAud: found.aud, appHostname: appUrl.hostname }, token: found.token };
 }
 
 /** Drop the stored app token (the edge refused it, e.g. a 302 on the carrier). */

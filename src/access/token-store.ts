@@ -6,7 +6,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { AccessError, describeError } from './errors.js';
 import { decodeClaims, isExpired } from './jwt.js';
-import { appTokenFile, defaultConfigDir, orgTokenFile } from './paths.js';
+import { appTokenFile, appTokenFileName, defaultConfigDir, orgTokenFile } from './paths.js';
 import type { AccessClaims, AppInfo, AppToken, OrgToken } from './types.js';
 
 const ORG_SUFFIX = '-org-token';
@@ -49,6 +49,24 @@ export class TokenStore {
       return undefined;
     }
     return found.token as AppToken;
+  }
+
+  /**
+   * The live app token stored for `appHostname` under any audience, with the
+   * audience its file is named for (the latest-expiring when there are several).
+   * Files that fail the read rules are deleted as by readAppToken.
+   */
+  async findAppToken(appHostname: string, nowSeconds?: number): Promise<{ token: AppToken; aud: string; claims: AccessClaims } | undefined> {
+    const prefix = appTokenFileName(appHostname, '').slice(0, -APP_SUFFIX.length);
+    let best: { token: AppToken; aud: string; claims: AccessClaims } | undefined;
+    for (const name of await this.names()) {
+      if (!name.startsWith(prefix) || !name.endsWith(APP_SUFFIX) || name.endsWith(ORG_SUFFIX)) continue;
+      const found = await this.readValid(path.join(this.dir, name), nowSeconds);
+      const aud = found?.claims.aud.find((a) => a !== '' && appTokenFileName(appHostname, a) === name);
+      if (!found || aud === undefined) continue;
+      if (!best || found.claims.exp > best.claims.exp) best = { token: found.token as AppToken, aud, claims: found.claims };
+    }
+    return best;
   }
 
   async readOrgToken(authDomain: string, nowSeconds?: number): Promise<OrgToken | undefined> {

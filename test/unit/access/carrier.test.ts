@@ -356,8 +356,10 @@ describe('openCarrier against the sandbox edge', () => {
   test('with the stored app token: bytes reach the origin and come back', async () => {
     const { ctx } = await seeded();
     const accepted = sandbox.counters.carrierAccepted;
+    const metadata = sandbox.counters.metadata;
     await roundTrip(await openCarrier(ctx, HOST, { login: { interactive: false } }));
     assert.equal(sandbox.counters.carrierAccepted - accepted, 1);
+    assert.equal(sandbox.counters.metadata - metadata, 0, 'the stored token names the app: no discovery');
   });
 
   test('a refused token (302 to the login) is dropped, replaced through the org token, retried once', async () => {
@@ -366,8 +368,10 @@ describe('openCarrier against the sandbox edge', () => {
     sandbox.revokeAllTokens('app');
     await ctx.store.writeOrgToken(appInfo.authDomain, (await sandbox.mintOrgToken()) as OrgToken);
     const refused = sandbox.counters.carrierRefused;
+    const metadata = sandbox.counters.metadata;
     const ws = await openCarrier(ctx, HOST, { login: { interactive: false } });
     assert.equal(sandbox.counters.carrierRefused - refused, 1);
+    assert.equal(sandbox.counters.metadata - metadata, 1, 'after the refusal the app is discovered for real');
     const newToken = await ctx.store.readAppToken(appInfo);
     assert.ok(newToken && newToken !== oldToken);
     await roundTrip(ws, 1000);

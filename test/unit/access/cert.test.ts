@@ -400,6 +400,7 @@ describe('ensureCertificate against the sandbox edge', () => {
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
     await store.writeAppToken(appInfo, (await sandbox.mintAppToken()) as AppToken);
     const signsBefore = sandbox.counters.certSigns;
+    const metadataBefore = sandbox.counters.metadata;
 
     const results = await Promise.all([0, 1, 2].map(() => ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } })));
     assert.equal(results.filter((r) => r.renewed).length, 1);
@@ -407,6 +408,8 @@ describe('ensureCertificate against the sandbox edge', () => {
     const fp = results[0]!.cert.keyFingerprint;
     assert.ok(results.every((r) => r.cert.keyFingerprint === fp));
     assert.deepEqual(results[0]!.cert.principals, ['jdoe']);
+    // The stored token named the app: no discovery (token-flow.ts, appTokens).
+    assert.equal(sandbox.counters.metadata - metadataBefore, 0, 'no metadata request with a live stored token');
 
     const again = await ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } });
     assert.equal(again.renewed, false);
@@ -416,6 +419,21 @@ describe('ensureCertificate against the sandbox edge', () => {
     sandbox.setOptions({ faults: { certSign: { certificate: 'wrong-key', times: 1 } } });
     await assert.rejects(ensureCertificate(ctx, HOST, { marginSeconds: 3600, login: { interactive: false } }), (err: unknown) => isAccessError(err, 'cert-invalid'));
     assert.equal((await readCertificate(dir, HOST))?.keyFingerprint, fp);
+  });
+
+  test('a stored token of a foreign issuer does not stand in for discovery', async () => {
+    const dir = tempDir('cert-sbx-foreign-');
+    const store = new TokenStore(dir);
+    const ctx = { http, store, log: silentLogger };
+    const { discoverApp } = await import('../../../src/access/metadata.js');
+    const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
+    const { fakeJwt } = await import('./helpers.js');
+    await store.writeAppToken(appInfo, fakeJwt({ iss: 'https://evil.example.com', aud: [appInfo.appAud], email: 'jdoe@example.com', exp: nowSeconds() + 3600 }) as AppToken);
+    const metadataBefore = sandbox.counters.metadata;
+    const signsBefore = sandbox.counters.certSigns;
+    await assert.rejects(ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } }));
+    assert.equal(sandbox.counters.metadata - metadataBefore, 1, 'discovered for real');
+    assert.equal(sandbox.counters.certSigns - signsBefore, 0);
   });
 
   test('without a token and non-interactive: login-required naming "Access: Sign In"', async () => {
@@ -439,7 +457,11 @@ describe('ensureCertificate against the sandbox edge', () => {
     await store.writeAppToken(appInfo, (await sandbox.mintAppToken()) as AppToken);
     sandbox.revokeAllTokens('app');
     await store.writeOrgToken(appInfo.authDomain, (await sandbox.mintOrgToken()) as import('../../../src/access/types.js').OrgToken);
+    const metadataBefore = sandbox.counters.metadata;
     const r = await ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } });
     assert.equal(r.renewed, true);
+    // cert_sign refused the stored token: it was dropped and the app really discovered.
+    assert.equal(sandbox.counters.metadata - metadataBefore, 1, 'a refused stored token leads to a real discovery');
+    assert.equal(sandbox.counters.exchanges >= 1, true);
   });
 });
