@@ -96,9 +96,14 @@ function ensureDebs(wanted) {
 }
 
 function npmEnv(extra = {}) {
+  // Under `npm test` the outer npm exports its own config and lifecycle state as
+  // npm_* variables, and an inner npm reads them back as config: its user agent
+  // would still say "node/v20", which code-server's postinstall reads as the Node
+  // version. Start the inner npm from a clean slate.
+  const inherited = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
   // No prompts, no audit/fund chatter, no update check.
   return {
-    ...process.env,
+    ...inherited,
     CI: 'true',
     npm_config_yes: 'true',
     npm_config_audit: 'false',
