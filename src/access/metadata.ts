@@ -6,9 +6,9 @@
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { AccessError, describeError } from './errors.js';
 import { requestRetryOnce, type HttpClient } from './http.js';
-import type { AppInfo } from './types.js';
+import { ACCESS_DOMAIN_SUFFIX, type AppInfo } from './types.js';
 
-export const ACCESS_DOMAIN_SUFFIX = '.cloudflareaccess.com';
+export { ACCESS_DOMAIN_SUFFIX };
 export const METADATA_REQUEST_HEADER = 'cf-access-metadata-request';
 export const METADATA_RESPONSE_HEADER = 'cf-access-metadata';
 export const JWKS_PATH = '/cdn-cgi/access/certs';

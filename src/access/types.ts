@@ -50,3 +50,6 @@ export const silentLogger: Logger = {
   warn() {},
   error() {},
 };
+
+/** Every Access team's auth domain ends with this. */
+export const ACCESS_DOMAIN_SUFFIX = '.cloudflareaccess.com';
