@@ -8,10 +8,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readCertificate } from '../access/cert.js';
+import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
 import { defaultConfigDir } from '../access/paths.js';
 import type { CertInfo, TokenInfo } from '../hosts/state.js';
+import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
 
 const ORG_SUFFIX = '-org-token';
@@ -176,7 +177,10 @@ export class AccessState implements vscode.Disposable {
     try {
       if (name.endsWith(CERT_SUFFIX)) {
         const host = name.slice(0, -CERT_SUFFIX.length);
-        const cert = await readCertificate(this.dir, host);
+        // The light reader (no sshpk); only for a pair it cannot vouch for (no
+        // .pub beside the key, say) the full check, loaded on demand.
+        const cert = (await readCachedCertificate(this.dir, host)).cert
+          ?? (await (await accessModules()).readCertificate(this.dir, host));
         if (!cert) return undefined;
         return {
           validAfter: cert.validAfter.getTime() / 1000,

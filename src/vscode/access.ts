@@ -3,11 +3,11 @@
 // flows the editor runs in process (login, logout, certificate, app token
 // renewal). Rebuilt when the settings change.
 
-import { ensureCertificate, type EnsureResult } from '../access/cert.js';
-import { HttpClient } from '../access/http.js';
+import type { EnsureResult } from '../access/cert.js';
 import { TokenStore } from '../access/token-store.js';
-import { login, logout, renewAppToken, type AccessContext, type LoginOptions, type LoginResult } from '../access/token-flow.js';
+import type { AccessContext, LoginOptions, LoginResult } from '../access/token-flow.js';
 import type { AppInfo } from '../access/types.js';
+import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
 import { helperEnv, readSettings, type Settings } from './settings.js';
 
@@ -21,7 +21,8 @@ export class AccessService {
   }
 
   /** The context for the current settings (a bad extra CA file throws an AccessError with a hint). */
-  context(): AccessContext {
+  async context(): Promise<AccessContext> {
+    const { HttpClient } = await accessModules();
     const env = helperEnv(this.settings());
     const key = JSON.stringify(env);
     if (this.cached?.key !== key) {
@@ -31,13 +32,10 @@ export class AccessService {
     return this.cached.ctx;
   }
 
-  get storeDir(): string {
-    return this.context().store.dir;
-  }
-
   async login(host: string, opts: Omit<LoginOptions, 'interactive'>): Promise<LoginResult> {
     const s = this.settings();
-    return await login(this.context(), new URL(`https://${host}/`), {
+    const { login } = await accessModules();
+    return await login(await this.context(), new URL(`https://${host}/`), {
       interactive: true,
       timeoutMs: s.loginTimeoutSeconds * 1000,
       ...opts,
@@ -45,13 +43,15 @@ export class AccessService {
   }
 
   async logout(authDomain: string): Promise<string[]> {
-    return await logout(this.context(), authDomain);
+    const { logout } = await accessModules();
+    return await logout(await this.context(), authDomain);
   }
 
   /** A certificate valid beyond the renewal margin, without ever opening a browser. */
   async ensureCertificate(host: string, signal?: AbortSignal): Promise<EnsureResult> {
     const s = this.settings();
-    return await ensureCertificate(this.context(), host, {
+    const { ensureCertificate } = await accessModules();
+    return await ensureCertificate(await this.context(), host, {
       marginSeconds: s.renewalMarginSeconds,
       login: { interactive: false, ...(signal ? { signal } : {}) },
     });
@@ -59,11 +59,12 @@ export class AccessService {
 
   /** Exchange the team's org token for a new app token (no browser). */
   async renewAppToken(appInfo: AppInfo): Promise<boolean> {
-    const token = await renewAppToken(this.context(), new URL(`https://${appInfo.appHostname}/`), appInfo);
+    const { renewAppToken } = await accessModules();
+    const token = await renewAppToken(await this.context(), new URL(`https://${appInfo.appHostname}/`), appInfo);
     return token !== undefined;
   }
 
   async listAppTokens() {
-    return await this.context().store.listAppTokens();
+    return await new TokenStore().listAppTokens();
   }
 }

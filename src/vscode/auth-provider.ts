@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
-import { ACCESS_DOMAIN_SUFFIX } from '../access/metadata.js';
+import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import type { AccessService } from './access.js';
 import type { AccessState, Team } from './access-state.js';

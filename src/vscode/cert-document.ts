@@ -3,9 +3,9 @@
 
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { inspectCertificate } from '../access/cert.js';
 import { certFile } from '../access/paths.js';
 import { countdown, expiredText } from '../hosts/state.js';
+import { accessModules } from './lazy.js';
 import type { AccessState } from './access-state.js';
 
 export const CERT_SCHEME = 'access-ssh-cert';
@@ -37,6 +37,7 @@ export class CertificateDocuments implements vscode.TextDocumentContentProvider,
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const host = uri.path.replace(/^\//, '').replace(/\.txt$/, '');
     const dir = this.state.dir;
+    const { inspectCertificate } = await accessModules();
     const state = await inspectCertificate(dir, host);
     const lines = [`# Access SSH certificate for ${host}`, ''];
     if (state.status !== 'ok') {
