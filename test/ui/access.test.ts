@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
 import { VsCodeUi, waitFor } from './vscode-ui';
-import { EXTENSION_ID, missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
+import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
 const EMAIL = 'jdoe@example.com';
@@ -55,10 +55,6 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
         'sandbox-ca.pem': readFileSync(sandbox.caFile, 'utf8'),
       },
       settings: (home) => ({
-        // code-server has no local extension host: a "ui" extension is disabled
-        // ("defined to run only in code-server for the Desktop") unless the user
-        // lets it run on the server, which is this same machine.
-        'remote.extensionKind': { [EXTENSION_ID]: ['workspace'] },
         'accessSsh.connectTo': sandbox.env.ACCESS_SSH_CONNECT_TO,
         'accessSsh.extraCaFile': join(home, 'sandbox-ca.pem'),
       }),

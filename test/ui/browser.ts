@@ -48,6 +48,27 @@ export function spkiHash(port: number, servername: string, host = '127.0.0.1'): 
   });
 }
 
+/** The names the sandbox edge answers for (DESIGN §6): a browser must send them to its port. */
+export const SANDBOX_NAMES = ['*.sandbox.test', 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'];
+
+/** SANDBOX_NAMES → "127.0.0.1:PORT", a `hostMap` for the sandbox on `port`. */
+export function sandboxHostMap(port: number): Record<string, string> {
+  return Object.fromEntries(SANDBOX_NAMES.map((n) => [n, `127.0.0.1:${port}`]));
+}
+
+/**
+ * The Chromium switches that reach the sandbox as if it were Cloudflare: its names mapped
+ * to loopback (TLS name and Host stay the real ones), only its leaf trusted, by SPKI.
+ * Chromium honours --ignore-certificate-errors-spki-list only with a --user-data-dir.
+ */
+export function routingFlags(opts: Pick<BrowserOptions, 'hostMap' | 'spkiHashes'>): string[] {
+  const rules = Object.entries(opts.hostMap ?? {}).map(([name, to]) => `MAP ${name} ${to}`);
+  const out: string[] = [];
+  if (rules.length) out.push(`--host-resolver-rules=${rules.join(',')}`);
+  if (opts.spkiHashes?.length) out.push(`--ignore-certificate-errors-spki-list=${opts.spkiHashes.join(',')}`);
+  return out;
+}
+
 export function missingBrowser(): string | undefined {
   return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing: run "node scripts/setup.mjs ui" (Debian package chromium)`;
 }
@@ -55,7 +76,6 @@ export function missingBrowser(): string | undefined {
 export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserSession> {
   const missing = missingBrowser();
   if (missing) throw new Error(missing);
-  const rules = Object.entries(opts.hostMap ?? {}).map(([name, to]) => `MAP ${name} ${to}`);
   const args = [
     '--no-sandbox',
     '--disable-gpu',
@@ -69,8 +89,7 @@ export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserS
     '--use-mock-keychain',
     '--lang=en-US',
   ];
-  if (rules.length) args.push(`--host-resolver-rules=${rules.join(',')}`);
-  if (opts.spkiHashes?.length) args.push(`--ignore-certificate-errors-spki-list=${opts.spkiHashes.join(',')}`);
+  args.push(...routingFlags(opts));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: !opts.headed,

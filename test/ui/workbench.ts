@@ -1,6 +1,7 @@
 // The real VS Code workbench for UI tests: code-server (installed by
 // `node scripts/setup.mjs ui` into .cache/code-server and run by .cache/node24's
 // Node 24) with the packaged .vsix installed, a test-owned HOME and user settings.
+// Also the code-server of `npm start -- --vscode` (scripts/start.mjs, from out/test/ui/).
 //
 // As root, code-server runs as a Unix user of its own (`accessui<pid>`) whose passwd home
 // is the test's HOME: OpenSSH finds ~/.ssh through the passwd entry, never $HOME, so
@@ -88,6 +89,10 @@ export async function freePort(): Promise<number> {
 }
 
 const DEFAULT_SETTINGS: Record<string, unknown> = {
+  // code-server has no local extension host: a "ui" extension (ours is) is disabled
+  // ("defined to run only in code-server for the Desktop") unless the user lets it run
+  // on the server, which is this same machine.
+  'remote.extensionKind': { [EXTENSION_ID]: ['workspace'] },
   // A quiet, deterministic workbench.
   'workbench.startupEditor': 'none',
   'workbench.tips.enabled': false,
