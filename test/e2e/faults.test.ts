@@ -49,6 +49,14 @@ function assertIntact(c: Client, before: Map<string, { bytes: string; mode: numb
 }
 
 /** One clear failure: exit 1, the cause, the next step (an indented hint line), no stack trace, no secret. */
+/** Deletes the client's stored app tokens, keeping the org token. */
+function dropAppTokens(c: Client): void {
+  const dir = join(c.home, '.cloudflared');
+  for (const name of readdirSync(dir)) {
+    if (name.endsWith('-token') && !name.endsWith('-org-token')) rmSync(join(dir, name));
+  }
+}
+
 function assertClearFailure(r: RunResult, cause: RegExp, next: RegExp): void {
   assert.equal(r.code, 1, `exit 1:\n${r.stderr}`);
   assert.match(r.stderr, cause, r.stderr);
@@ -180,6 +188,9 @@ describe('a misbehaving edge', { skip: missing }, () => {
     it(`${name}: refused before any login, token or key is touched`, async () => {
       for (const signedIn of [false, true]) {
         const c = signedIn ? await primed() : fresh();
+        // A live stored app token names its app, so a renewal skips discovery (the
+        // next test); without one, a signed-in user (org token kept) must discover.
+        if (signedIn) dropAppTokens(c);
         const before = files(c);
         clearJwksCache();
         fault(f);
@@ -195,6 +206,19 @@ describe('a misbehaving edge', { skip: missing }, () => {
       survived.push(name);
     });
   }
+
+  it('a live stored app token: a renewal needs no discovery, so broken metadata is never consulted', async () => {
+    const c = await primed();
+    clearJwksCache();
+    fault({ metadata: { metadataJwt: 'foreign-key' }, jwks: { jwks: 'other-key' } });
+    const b = snapshot(sb);
+    const r = await renew(c);
+    assert.equal(r.code, 0, r.stderr);
+    const d = delta(sb, b);
+    assert.equal(d.metadata + d.jwks, 0, 'no discovery');
+    assert.equal(d.certSigns, 1, 'renewed');
+    assert.equal(c.browserOpens(), 1, 'no new login');
+  });
 
   it('a 302 to the login on the carrier, once: the token is dropped, a new one fetched without a browser, connected', async () => {
     const c = await primed();
