@@ -57,6 +57,16 @@ export function displayValue(value: unknown): string {
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
 }
 
+/** Why `input` cannot be a host name, or undefined when it can: an input box's `validateInput`. */
+export function hostnameProblem(input: string): string | undefined {
+  try {
+    normaliseHostname(input);
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /**
  * Normalise a host name as a user may type it: trimmed, lower case, and a
  * pasted `https://host/` URL reduced to its host. Then validated by src/ssh.

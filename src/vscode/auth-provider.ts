@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
-import { normaliseHostname, type HostEntry } from '../hosts/hosts.js';
+import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import type { AccessService } from './access.js';
 import type { AccessState, Team } from './access-state.js';
 import { describe, isCancellation, type ExtensionLog } from './log.js';
@@ -247,14 +247,7 @@ export async function pickHost(hosts: readonly HostEntry[], placeHolder: string)
     const typed = await vscode.window.showInputBox({
       title: 'Cloudflare Access host',
       prompt: 'The host name of an Access SSH application, e.g. ssh.example.com',
-      validateInput: (v) => {
-        try {
-          normaliseHostname(v);
-          return undefined;
-        } catch (err) {
-          return err instanceof Error ? err.message : String(err);
-        }
-      },
+      validateInput: hostnameProblem,
     });
     return typed === undefined ? undefined : normaliseHostname(typed);
   }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { addToSetting, normaliseHostname, removeFromSetting, type HostEntry } from '../hosts/hosts.js';
+import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, type HostEntry } from '../hosts/hosts.js';
 import { pickHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, openTerminal, prepare, refreshCertificate, type Services, type WindowChoice } from './connect.js';
@@ -36,14 +36,7 @@ export async function addHost(svc: Services, initial?: string): Promise<string |
     placeHolder: 'ssh.example.com',
     ...(initial ? { value: initial } : {}),
     ignoreFocusOut: true,
-    validateInput: (v) => {
-      try {
-        normaliseHostname(v);
-        return undefined;
-      } catch (err) {
-        return err instanceof Error ? err.message : String(err);
-      }
-    },
+    validateInput: hostnameProblem,
   });
   if (value === undefined) return undefined;
   const host = normaliseHostname(value);

@@ -4,6 +4,7 @@ import {
   addToSetting,
   describeProblem,
   displayValue,
+  hostnameProblem,
   mergeHosts,
   normaliseHostname,
   parseHostEntry,
@@ -146,4 +147,10 @@ test('a long list is parsed quickly (1,000 hosts)', () => {
   const { hosts } = parseHostList(list, 'settings');
   assert.equal(hosts.length, 1000);
   assert.ok(Number(process.hrtime.bigint() - t) / 1e6 < 500);
+});
+
+test('hostnameProblem: the input box message, undefined for a good host', () => {
+  assert.equal(hostnameProblem('https://SSH.Example.com/'), undefined);
+  assert.match(hostnameProblem('ssh example.com') ?? '', /\S/);
+  assert.match(hostnameProblem('https://ssh.example.com:8443/') ?? '', /host name only/);
 });
