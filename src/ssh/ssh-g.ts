@@ -9,7 +9,6 @@
  * (with `--non-interactive` in the entries written for Remote-SSH it fails fast
  * when no token can be had without a browser, and that is harmless here).
  */
-import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -63,7 +62,10 @@ export interface CheckResult {
   options: Map<string, string[]>;
 }
 
-function runSshG(sshPath: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+async function runSshG(sshPath: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+  // Loaded here, not at the top: the extension imports this module at activation,
+  // where nothing runs ssh yet (child_process is ~6 ms to load in a fresh Node).
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve, reject) => {
     execFile(sshPath, args, { env, timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {

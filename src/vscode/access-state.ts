@@ -1,13 +1,13 @@
 // What is on disk in ~/.cloudflared (shared with the helper and any cloudflared
 // install): org tokens per team, app tokens per application host, certificates
-// per host. Read when the directory changes (fs.watch, debounced), never per
+// per host. Read when the directory changes (fsWatch, debounced), never per
 // view tick: the view computes countdowns from the cached validity windows.
 // Files are re-read only when their size or mtime changed, so 1,000 hosts cost
 // one readdir and a stat each on a change.
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as vscode from 'vscode';
+import { FSWatcher, Stats, existsSync, promises as fsp, watch as fsWatch } from 'node:fs';
+import { join } from 'node:path';
+import { Disposable, EventEmitter, Memento } from 'vscode';
 import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
 import { defaultConfigDir } from '../access/paths.js';
@@ -47,13 +47,13 @@ function authDomainOf(iss: string): string | undefined {
   }
 }
 
-export class AccessState implements vscode.Disposable {
+export class AccessState implements Disposable {
   readonly dir: string;
   private readonly files = new Map<string, Cached<StoredToken | CertInfo>>();
   private readonly errors = new Map<string, string>();
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new EventEmitter<void>();
   readonly onDidChange = this.changed.event;
-  private watcher: fs.FSWatcher | undefined;
+  private watcher: FSWatcher | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
   private debounce: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
@@ -62,7 +62,7 @@ export class AccessState implements vscode.Disposable {
 
   constructor(
     private readonly log: ExtensionLog,
-    private readonly memento: vscode.Memento,
+    private readonly memento: Memento,
     dir: string = defaultConfigDir(),
   ) {
     this.dir = dir;
@@ -77,7 +77,7 @@ export class AccessState implements vscode.Disposable {
   private watch(): void {
     if (this.disposed || this.watcher) return;
     try {
-      this.watcher = fs.watch(this.dir, { persistent: false }, () => this.schedule());
+      this.watcher = fsWatch(this.dir, { persistent: false }, () => this.schedule());
       this.watcher.on('error', (err) => {
         this.log.debug(`Watching ${this.dir} stopped: ${err.message}`);
         this.watcher?.close();
@@ -95,7 +95,7 @@ export class AccessState implements vscode.Disposable {
     if (this.disposed || this.pollTimer) return;
     // The directory appears on the first login; until then look every 5 s.
     this.pollTimer = setInterval(() => {
-      if (fs.existsSync(this.dir)) {
+      if (existsSync(this.dir)) {
         clearInterval(this.pollTimer);
         this.pollTimer = undefined;
         this.watch();
@@ -140,7 +140,7 @@ export class AccessState implements vscode.Disposable {
   private async scan(): Promise<boolean> {
     let names: string[];
     try {
-      names = await fs.promises.readdir(this.dir);
+      names = await fsp.readdir(this.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       names = [];
@@ -156,10 +156,10 @@ export class AccessState implements vscode.Disposable {
     }
     await Promise.all(
       wanted.map(async (name) => {
-        const file = path.join(this.dir, name);
-        let stat: fs.Stats;
+        const file = join(this.dir, name);
+        let stat: Stats;
         try {
-          stat = await fs.promises.stat(file);
+          stat = await fsp.stat(file);
         } catch {
           if (this.files.delete(name)) changed = true;
           return;
@@ -191,7 +191,7 @@ export class AccessState implements vscode.Disposable {
           path: cert.path,
         };
       }
-      const text = await fs.promises.readFile(file, 'utf8');
+      const text = await fsp.readFile(file, 'utf8');
       const claims = decodeClaims(text);
       const authDomain = authDomainOf(claims.iss);
       const base = {
@@ -296,7 +296,7 @@ export class AccessState implements vscode.Disposable {
       .sort((a, b) => (a.kind === b.kind ? b.exp - a.exp : a.kind === 'org' ? -1 : 1));
     for (const t of candidates) {
       try {
-        return (await fs.promises.readFile(t.file, 'utf8')).trim();
+        return (await fsp.readFile(t.file, 'utf8')).trim();
       } catch {
         /* gone meanwhile */
       }

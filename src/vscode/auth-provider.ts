@@ -5,8 +5,8 @@
 // host); signing out deletes the team's tokens. App tokens are renewed in the
 // background through the org token, before they expire, without a browser.
 
-import * as fs from 'node:fs';
-import * as vscode from 'vscode';
+import { promises as fsp } from 'node:fs';
+import { AuthenticationProvider, AuthenticationProviderAuthenticationSessionsChangeEvent, AuthenticationSession, CancellationError, Disposable, EventEmitter, ProgressLocation, Uri, authentication as vscodeAuthentication, env, window } from 'vscode';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
@@ -19,11 +19,11 @@ export const PROVIDER_LABEL = 'Cloudflare Access';
 /** Renew an app token this long before it expires. */
 const APP_TOKEN_RENEW_SECONDS = 5 * 60;
 
-export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<vscode.AuthenticationProviderAuthenticationSessionsChangeEvent>();
+export class AccessAuthProvider implements AuthenticationProvider, Disposable {
+  private readonly changed = new EventEmitter<AuthenticationProviderAuthenticationSessionsChangeEvent>();
   readonly onDidChangeSessions = this.changed.event;
   private known = new Map<string, string>();
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables: Disposable[] = [];
   private renewTimer: NodeJS.Timeout | undefined;
   private renewing = false;
 
@@ -35,7 +35,7 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
   ) {
     this.known = this.snapshot();
     this.disposables.push(state.onDidChange(() => this.onStateChange()));
-    this.disposables.push(vscode.authentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, this, { supportsMultipleAccounts: true }));
+    this.disposables.push(vscodeAuthentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, this, { supportsMultipleAccounts: true }));
     this.renewTimer = setInterval(() => void this.renewAppTokens(), 60_000);
     this.renewTimer.unref?.();
   }
@@ -46,9 +46,9 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
 
   private async onStateChange(): Promise<void> {
     const now = this.snapshot();
-    const added: vscode.AuthenticationSession[] = [];
-    const removed: vscode.AuthenticationSession[] = [];
-    const changed: vscode.AuthenticationSession[] = [];
+    const added: AuthenticationSession[] = [];
+    const removed: AuthenticationSession[] = [];
+    const changed: AuthenticationSession[] = [];
     const teams = new Map(this.state.teams().map((t) => [t.authDomain, t]));
     for (const [domain, email] of now) {
       const team = teams.get(domain)!;
@@ -65,7 +65,7 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
     }
   }
 
-  private async session(team: Team): Promise<vscode.AuthenticationSession> {
+  private async session(team: Team): Promise<AuthenticationSession> {
     return {
       id: team.authDomain,
       accessToken: await this.state.sessionToken(team.authDomain),
@@ -85,7 +85,7 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
     }
   }
 
-  async getSessions(scopes?: readonly string[]): Promise<vscode.AuthenticationSession[]> {
+  async getSessions(scopes?: readonly string[]): Promise<AuthenticationSession[]> {
     await this.state.reload();
     let teams = this.state.teams();
     if (scopes && scopes.length > 0) {
@@ -99,9 +99,9 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
    * Sign in. A scope may be a host (log in through it) or an auth domain (log in
    * through one of the configured hosts of that team); otherwise the user picks a host.
    */
-  async createSession(scopes: readonly string[]): Promise<vscode.AuthenticationSession> {
+  async createSession(scopes: readonly string[]): Promise<AuthenticationSession> {
     const host = await this.hostForScopes(scopes);
-    if (!host) throw new vscode.CancellationError();
+    if (!host) throw new CancellationError();
     const team = await this.signIn(host);
     const session = (await this.getSessions([team]))[0];
     if (!session) throw new Error(`Signed in to ${team}, but no token was stored`);
@@ -138,18 +138,18 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
       loginUrl = url;
       if (offered) return;
       offered = true;
-      void vscode.window
+      void window
         .showInformationMessage(`Complete the Cloudflare Access login for ${host} in your browser. If no browser opened, copy the login URL.`, 'Copy URL', 'Open Again')
         .then(async (choice) => {
           if (!loginUrl) return;
-          if (choice === 'Copy URL') await vscode.env.clipboard.writeText(loginUrl);
+          if (choice === 'Copy URL') await env.clipboard.writeText(loginUrl);
           if (choice === 'Open Again') await openLoginPage(loginUrl);
         });
     };
     this.log.info(`Signing in to Cloudflare Access through ${host}`);
-    const result = await vscode.window.withProgress(
+    const result = await window.withProgress(
       {
-        location: vscode.ProgressLocation.Notification,
+        location: ProgressLocation.Notification,
         title: `Signing in to Cloudflare Access (${host})… complete the login in your browser`,
         cancellable: true,
       },
@@ -186,7 +186,7 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
     for (const host of hosts) {
       for (const file of [certFile(this.state.dir, host), certKeyFile(this.state.dir, host), certPubFile(this.state.dir, host)]) {
         try {
-          await fs.promises.rm(file);
+          await fsp.rm(file);
           certs++;
         } catch {
           /* not there */
@@ -237,14 +237,14 @@ export class AccessAuthProvider implements vscode.AuthenticationProvider, vscode
   }
 }
 
-function emptySession(domain: string, email: string): vscode.AuthenticationSession {
+function emptySession(domain: string, email: string): AuthenticationSession {
   return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [domain] };
 }
 
 /** Quick pick of configured hosts; undefined when cancelled or none. */
 export async function pickHost(hosts: readonly HostEntry[], placeHolder: string): Promise<string | undefined> {
   if (hosts.length === 0) {
-    const typed = await vscode.window.showInputBox({
+    const typed = await window.showInputBox({
       title: 'Cloudflare Access host',
       prompt: 'The host name of an Access SSH application, e.g. ssh.example.com',
       validateInput: hostnameProblem,
@@ -252,7 +252,7 @@ export async function pickHost(hosts: readonly HostEntry[], placeHolder: string)
     return typed === undefined ? undefined : normaliseHostname(typed);
   }
   if (hosts.length === 1) return hosts[0]!.hostname;
-  const pick = await vscode.window.showQuickPick(
+  const pick = await window.showQuickPick(
     hosts.map((h) => ({ label: h.label ?? h.hostname, description: h.label ? h.hostname : undefined, host: h.hostname })),
     { placeHolder, matchOnDescription: true },
   );
@@ -266,5 +266,5 @@ export async function pickHost(hosts: readonly HostEntry[], placeHolder: string)
  * string at run time for exactly this reason (microsoft/vscode#85930).
  */
 function openLoginPage(url: string): Thenable<boolean> {
-  return vscode.env.openExternal(url as unknown as vscode.Uri);
+  return env.openExternal(url as unknown as Uri);
 }

@@ -1,8 +1,8 @@
 // "Show Certificate": a read-only document (`access-ssh-cert:` scheme) with the
 // parsed certificate of a host, rendered from the files on disk.
 
-import * as fs from 'node:fs';
-import * as vscode from 'vscode';
+import { promises as fsp } from 'node:fs';
+import { Disposable, EventEmitter, TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
 import { certFile } from '../access/paths.js';
 import { countdown, expiredText } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
@@ -10,19 +10,19 @@ import type { AccessState } from './access-state.js';
 
 export const CERT_SCHEME = 'access-ssh-cert';
 
-export class CertificateDocuments implements vscode.TextDocumentContentProvider, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+export class CertificateDocuments implements TextDocumentContentProvider, Disposable {
+  private readonly changed = new EventEmitter<Uri>();
   readonly onDidChange = this.changed.event;
   private readonly open = new Set<string>();
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables: Disposable[] = [];
 
   constructor(private readonly state: AccessState) {
     this.disposables.push(
-      vscode.workspace.registerTextDocumentContentProvider(CERT_SCHEME, this),
+      workspace.registerTextDocumentContentProvider(CERT_SCHEME, this),
       state.onDidChange(() => {
         for (const host of this.open) this.changed.fire(uriFor(host));
       }),
-      vscode.workspace.onDidCloseTextDocument((d) => {
+      workspace.onDidCloseTextDocument((d) => {
         if (d.uri.scheme === CERT_SCHEME) this.open.delete(d.uri.path.replace(/^\//, '').replace(/\.txt$/, ''));
       }),
     );
@@ -30,11 +30,11 @@ export class CertificateDocuments implements vscode.TextDocumentContentProvider,
 
   async show(host: string): Promise<void> {
     this.open.add(host);
-    const doc = await vscode.workspace.openTextDocument(uriFor(host));
-    await vscode.window.showTextDocument(doc, { preview: true });
+    const doc = await workspace.openTextDocument(uriFor(host));
+    await window.showTextDocument(doc, { preview: true });
   }
 
-  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+  async provideTextDocumentContent(uri: Uri): Promise<string> {
     const host = uri.path.replace(/^\//, '').replace(/\.txt$/, '');
     const dir = this.state.dir;
     const { inspectCertificate } = await accessModules();
@@ -62,7 +62,7 @@ export class CertificateDocuments implements vscode.TextDocumentContentProvider,
       '',
     );
     try {
-      lines.push('# The certificate (public; safe to share)', (await fs.promises.readFile(certFile(dir, host), 'utf8')).trim());
+      lines.push('# The certificate (public; safe to share)', (await fsp.readFile(certFile(dir, host), 'utf8')).trim());
     } catch {
       /* raced with a renewal */
     }
@@ -75,6 +75,6 @@ export class CertificateDocuments implements vscode.TextDocumentContentProvider,
   }
 }
 
-function uriFor(host: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: CERT_SCHEME, path: `/${host}.txt` });
+function uriFor(host: string): Uri {
+  return Uri.from({ scheme: CERT_SCHEME, path: `/${host}.txt` });
 }

@@ -1,9 +1,9 @@
 // Every command of the "Access" category. Host commands take the view's item,
 // a host name (status bar, deep link) or nothing (palette: a quick pick).
 
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as vscode from 'vscode';
+import { existsSync, promises as fsp } from 'node:fs';
+import { dirname } from 'node:path';
+import { Disposable, QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, type HostEntry } from '../hosts/hosts.js';
 import { pickHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
@@ -30,7 +30,7 @@ async function resolveHost(svc: Services, arg: unknown, placeHolder: string): Pr
 
 /** Input box for a new host; adds it to the user setting. */
 export async function addHost(svc: Services, initial?: string): Promise<string | undefined> {
-  const value = await vscode.window.showInputBox({
+  const value = await vscodeWindow.showInputBox({
     title: 'Add Access Host',
     prompt: 'The host name of a Cloudflare Access SSH application',
     placeHolder: 'ssh.example.com',
@@ -55,9 +55,9 @@ export async function addHostToSettings(svc: Services, host: string): Promise<vo
   }
 }
 
-export function registerCommands(svc: Services, certDocs: CertificateDocuments): vscode.Disposable[] {
-  const reg = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+export function registerCommands(svc: Services, certDocs: CertificateDocuments): Disposable[] {
+  const reg = (id: string, fn: (...args: unknown[]) => unknown): Disposable =>
+    vscodeCommands.registerCommand(id, async (...args: unknown[]) => {
       try {
         return await fn(...args);
       } catch (err) {
@@ -68,14 +68,14 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
 
   const connectWith = (window: WindowChoice) => async (arg: unknown) => {
     if (arg === undefined) {
-      const items: Array<vscode.QuickPickItem & { host?: string; add?: boolean }> = svc.registry.hosts.map((h) => ({
+      const items: Array<QuickPickItem & { host?: string; add?: boolean }> = svc.registry.hosts.map((h) => ({
         label: `$(server) ${h.label ?? h.hostname}`,
         description: h.label ? h.hostname : undefined,
         detail: h.path,
         host: h.hostname,
       }));
       items.push({ label: '$(add) Add host...', add: true, alwaysShow: true });
-      const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Connect to which Access host?', matchOnDescription: true });
+      const pick = await vscodeWindow.showQuickPick(items, { placeHolder: 'Connect to which Access host?', matchOnDescription: true });
       if (!pick) return;
       const host = pick.add ? await addHost(svc) : pick.host;
       if (host) await connect(svc, svc.registry.find(host) ?? host, window);
@@ -90,16 +90,16 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       const host = await addHost(svc);
       if (!host) return;
       const signedIn = svc.state.input(host).appToken || svc.state.input(host).orgToken;
-      const next = await vscode.window.showInformationMessage(`Added ${host}.`, ...(signedIn ? ['Connect'] : ['Sign In', 'Connect']));
-      if (next === 'Sign In') await vscode.commands.executeCommand('accessSsh.signIn', host);
-      if (next === 'Connect') await vscode.commands.executeCommand('accessSsh.connect', host);
+      const next = await vscodeWindow.showInformationMessage(`Added ${host}.`, ...(signedIn ? ['Connect'] : ['Sign In', 'Connect']));
+      if (next === 'Sign In') await vscodeCommands.executeCommand('accessSsh.signIn', host);
+      if (next === 'Connect') await vscodeCommands.executeCommand('accessSsh.connect', host);
     }),
     reg('accessSsh.removeHost', async (arg) => {
       const host = await resolveHost(svc, arg, 'Remove which host?');
       if (!host) return;
       const entry = svc.registry.find(host);
       if (entry?.source === 'repo') {
-        void vscode.window.showInformationMessage(`${host} comes from this workspace's .vscode/access-hosts.json; remove it there.`);
+        void vscodeWindow.showInformationMessage(`${host} comes from this workspace's .vscode/access-hosts.json; remove it there.`);
         return;
       }
       await updateHostsSetting(removeFromSetting(rawHostsSetting(), host));
@@ -122,7 +122,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
         // A certificate right away (no browser: the login just stored the tokens), and the entries with the User.
         await refreshCertificate(svc, host, true).catch((err) => svc.log.warn(`Certificate for ${host} after sign-in: ${String(err)}`));
         await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`ssh config: ${String(err)}`));
-        void vscode.window.showInformationMessage(`Signed in to Cloudflare Access (${team}).`);
+        void vscodeWindow.showInformationMessage(`Signed in to Cloudflare Access (${team}).`);
       } catch (err) {
         svc.state.setError(host, undefined);
         await showError(svc.log, `Sign-in through ${host} failed`, err);
@@ -131,16 +131,16 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     reg('accessSsh.signOut', async () => {
       const teams = svc.state.teams();
       if (teams.length === 0) {
-        void vscode.window.showInformationMessage('You are not signed in to Cloudflare Access.');
+        void vscodeWindow.showInformationMessage('You are not signed in to Cloudflare Access.');
         return;
       }
       const pick =
         teams.length === 1
           ? teams[0]
-          : (await vscode.window.showQuickPick(teams.map((t) => ({ label: t.authDomain, description: t.email, team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
+          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, description: t.email, team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
       if (!pick) return;
       await svc.auth.removeSession(pick.authDomain);
-      void vscode.window.showInformationMessage(`Signed out of ${pick.authDomain}.`);
+      void vscodeWindow.showInformationMessage(`Signed out of ${pick.authDomain}.`);
     }),
     reg('accessSsh.connect', connectWith('default')),
     reg('accessSsh.connectInNewWindow', connectWith('new')),
@@ -154,7 +154,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
         svc.log.info(`Certificate for ${host} is fresh${cert ? ` (valid until ${new Date(cert.validBefore * 1000).toLocaleTimeString()})` : ''}`);
       } catch (err) {
         const c = await showError(svc.log, `Cannot refresh the certificate for ${host}`, err, 'Sign In');
-        if (c === 'Sign In') await vscode.commands.executeCommand('accessSsh.signIn', host);
+        if (c === 'Sign In') await vscodeCommands.executeCommand('accessSsh.signIn', host);
       }
     }),
     reg('accessSsh.copySshCommand', async (arg) => {
@@ -162,8 +162,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       if (!host) return;
       await svc.sync.sync(svc.registry.hosts);
       const line = commandLine(svc.sync.sshCommand(host));
-      await vscode.env.clipboard.writeText(line);
-      void vscode.window.showInformationMessage(`Copied: ${line}`);
+      await env.clipboard.writeText(line);
+      void vscodeWindow.showInformationMessage(`Copied: ${line}`);
     }),
     reg('accessSsh.openTerminal', async (arg) => {
       const host = await resolveHost(svc, arg, 'Open ssh to which host?');
@@ -179,16 +179,16 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
         { label: '$(gear) Your ssh config', description: settings.sshConfigFile, file: settings.sshConfigFile },
         { label: '$(lock) Access SSH entries (managed)', description: svc.sync.ourConfigFile, file: svc.sync.ourConfigFile },
       ];
-      const pick = await vscode.window.showQuickPick(items, { placeHolder: 'Open which ssh config file?' });
+      const pick = await vscodeWindow.showQuickPick(items, { placeHolder: 'Open which ssh config file?' });
       if (!pick) return;
-      if (!fs.existsSync(pick.file)) {
+      if (!existsSync(pick.file)) {
         await svc.sync.sync(svc.registry.hosts);
       }
-      if (!fs.existsSync(pick.file)) {
-        await fs.promises.mkdir(path.dirname(pick.file), { recursive: true, mode: 0o700 });
-        await fs.promises.writeFile(pick.file, '', { mode: 0o600 });
+      if (!existsSync(pick.file)) {
+        await fsp.mkdir(dirname(pick.file), { recursive: true, mode: 0o700 });
+        await fsp.writeFile(pick.file, '', { mode: 0o600 });
       }
-      await vscode.window.showTextDocument(vscode.Uri.file(pick.file));
+      await vscodeWindow.showTextDocument(Uri.file(pick.file));
     }),
     reg('accessSsh.showLog', () => svc.log.show()),
     reg('accessSsh.refreshView', async () => {

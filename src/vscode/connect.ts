@@ -2,7 +2,7 @@
 // is on disk (in process, never a browser inside ssh), write the ssh config and
 // check it, then open `vscode-remote://ssh-remote+cfpipe-<host>/<path>`.
 
-import * as vscode from 'vscode';
+import { ProgressLocation, ThemeIcon, Uri, commands, env, extensions, window as vscodeWindow, workspace } from 'vscode';
 import { detectRemoteSsh, recommendedRemoteSsh, type RemoteSshFlavor } from '../remote-ssh/detect.js';
 import { remoteTarget } from '../remote-ssh/authority.js';
 import { shQuote } from '../remote-ssh/launcher.js';
@@ -26,7 +26,7 @@ export interface Services {
 }
 
 export function installedRemoteSsh(): RemoteSshFlavor | undefined {
-  return detectRemoteSsh(vscode.extensions.all.map((e) => ({ id: e.id })), vscode.env.appName);
+  return detectRemoteSsh(extensions.all.map((e) => ({ id: e.id })), env.appName);
 }
 
 /** Signed in for `host` (a live app token, or an org token of its team); if not, the browser login. */
@@ -51,8 +51,8 @@ export async function refreshCertificate(svc: Services, host: string, quiet = fa
     }
   };
   if (quiet) return await run();
-  await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Getting an SSH certificate for ${host}…`, cancellable: true },
+  await vscodeWindow.withProgress(
+    { location: ProgressLocation.Notification, title: `Getting an SSH certificate for ${host}…`, cancellable: true },
     async (_p, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
@@ -70,14 +70,14 @@ export async function prepare(svc: Services, host: string): Promise<void> {
 
 /** Remote-SSH missing: offer to install it, or ssh in a terminal instead. */
 async function offerRemoteSsh(svc: Services, host: string): Promise<void> {
-  const rec = recommendedRemoteSsh(vscode.env.appName);
-  const choice = await vscode.window.showWarningMessage(
+  const rec = recommendedRemoteSsh(env.appName);
+  const choice = await vscodeWindow.showWarningMessage(
     `Connecting opens ${host} with ${rec.name}, which is not installed. Install it, or open ssh in a terminal instead.`,
     'Install Remote - SSH',
     'Open ssh in Terminal',
   );
   if (choice === 'Install Remote - SSH') {
-    await vscode.commands.executeCommand('workbench.extensions.installExtension', rec.id);
+    await commands.executeCommand('workbench.extensions.installExtension', rec.id);
   } else if (choice === 'Open ssh in Terminal') {
     await openTerminal(svc, host);
   }
@@ -88,12 +88,12 @@ export async function connect(svc: Services, entry: HostEntry | string, window: 
   const hostEntry = typeof entry === 'string' ? svc.registry.find(host) : entry;
   const flavor = installedRemoteSsh();
   if (!flavor) {
-    svc.log.warn(`No Remote-SSH extension is installed (looked for ${vscode.env.appName}'s)`);
+    svc.log.warn(`No Remote-SSH extension is installed (looked for ${env.appName}'s)`);
     await offerRemoteSsh(svc, host);
     return;
   }
   if (!flavor.supportsCertificates) {
-    const choice = await vscode.window.showWarningMessage(flavor.note ?? `${flavor.name} cannot use Access certificates.`, { modal: true }, 'Connect Anyway', 'Open in Terminal');
+    const choice = await vscodeWindow.showWarningMessage(flavor.note ?? `${flavor.name} cannot use Access certificates.`, { modal: true }, 'Connect Anyway', 'Open in Terminal');
     if (choice === 'Open in Terminal') return await openTerminal(svc, host);
     if (choice !== 'Connect Anyway') return;
   }
@@ -101,18 +101,18 @@ export async function connect(svc: Services, entry: HostEntry | string, window: 
     await prepare(svc, host);
   } catch (err) {
     const choice = await showError(svc.log, `Cannot connect to ${host}`, err, 'Sign In');
-    if (choice === 'Sign In') await vscode.commands.executeCommand('accessSsh.signIn', host);
+    if (choice === 'Sign In') await commands.executeCommand('accessSsh.signIn', host);
     return;
   }
   const target = remoteTarget(host, hostEntry?.path, flavor.authorityPrefix);
   // Default: this window when it is empty and local, else a new one.
-  const reuseWindow = window === 'current' || (window === 'default' && !vscode.workspace.workspaceFolders?.length && !vscode.env.remoteName);
+  const reuseWindow = window === 'current' || (window === 'default' && !workspace.workspaceFolders?.length && !env.remoteName);
   svc.log.info(`Handing ${host} to ${flavor.name}: ${target.authority}${target.path ?? ''} (${reuseWindow ? 'this window' : 'new window'})`);
   if (target.path !== undefined) {
-    const uri = vscode.Uri.from({ scheme: 'vscode-remote', authority: target.authority, path: target.path });
-    await vscode.commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: !reuseWindow });
+    const uri = Uri.from({ scheme: 'vscode-remote', authority: target.authority, path: target.path });
+    await commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: !reuseWindow });
   } else {
-    await vscode.commands.executeCommand('vscode.newWindow', { remoteAuthority: target.authority, reuseWindow });
+    await commands.executeCommand('vscode.newWindow', { remoteAuthority: target.authority, reuseWindow });
   }
 }
 
@@ -124,7 +124,7 @@ export async function openTerminal(svc: Services, host: string): Promise<void> {
     await showError(svc.log, `Cannot open ssh to ${host}`, err);
     return;
   }
-  const terminal = vscode.window.createTerminal({ name: `ssh ${host}`, iconPath: new vscode.ThemeIcon('key') });
+  const terminal = vscodeWindow.createTerminal({ name: `ssh ${host}`, iconPath: new ThemeIcon('key') });
   terminal.show();
   terminal.sendText(commandLine(svc.sync.sshCommand(host)), true);
 }

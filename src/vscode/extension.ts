@@ -4,7 +4,7 @@
 // and its renewal. Writes the helper launcher on every activation so that the
 // ssh config keeps pointing at this extension version's helper.
 
-import * as vscode from 'vscode';
+import { ExtensionContext, Uri, commands as vscodeCommands, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
 import { AccessService } from './access.js';
 import { AccessState } from './access-state.js';
@@ -26,11 +26,11 @@ export interface AccessSshApi {
   readonly services: Services;
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<AccessSshApi> {
+export async function activate(context: ExtensionContext): Promise<AccessSshApi> {
   const started = Date.now();
   const log = createLog();
   context.subscriptions.push(log.channel);
-  log.info(`Activating Access SSH ${String(context.extension.packageJSON.version ?? '')} in ${vscode.env.appName} (${vscode.env.remoteName ?? 'local'})`);
+  log.info(`Activating Access SSH ${String(context.extension.packageJSON.version ?? '')} in ${env.appName} (${env.remoteName ?? 'local'})`);
 
   const access = new AccessService(log);
   const state = new AccessState(log, context.globalState);
@@ -41,7 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Access
   context.subscriptions.push(state, registry, auth);
 
   const updateSignedIn = (): void => {
-    void vscode.commands.executeCommand('setContext', 'accessSsh.signedIn', state.teams().length > 0);
+    void vscodeCommands.executeCommand('setContext', 'accessSsh.signedIn', state.teams().length > 0);
   };
   context.subscriptions.push(state.onDidChange(updateSignedIn));
 
@@ -50,10 +50,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Access
   context.subscriptions.push(view, certDocs, ...registerCommands(svc, certDocs));
 
   context.subscriptions.push(
-    vscode.window.registerUriHandler({
+    vscodeWindow.registerUriHandler({
       handleUri: (uri) => handleUri(svc, uri),
     }),
-    vscode.workspace.onDidChangeConfiguration(async (e) => {
+    workspace.onDidChangeConfiguration(async (e) => {
       if (
         e.affectsConfiguration(`${SECTION}.connectTo`) ||
         e.affectsConfiguration(`${SECTION}.extraCaFile`) ||
@@ -83,7 +83,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Access
   } catch (err) {
     log.error(`Cannot write the helper launcher: ${describe(err).message}`);
   }
-  await vscode.commands.executeCommand('setContext', 'accessSsh.ready', true);
+  await vscodeCommands.executeCommand('setContext', 'accessSsh.ready', true);
 
   // A window Remote-SSH is opening (or has opened) through one of our aliases.
   const host = connectedHost();
@@ -101,7 +101,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Access
   return { services: svc };
 }
 
-async function handleUri(svc: Services, uri: vscode.Uri): Promise<void> {
+async function handleUri(svc: Services, uri: Uri): Promise<void> {
   svc.log.info(`Opened link ${uri.path}?${uri.query}`);
   let link;
   try {
@@ -111,7 +111,7 @@ async function handleUri(svc: Services, uri: vscode.Uri): Promise<void> {
     return;
   }
   if (!svc.registry.find(link.hostname)) {
-    const choice = await vscode.window.showWarningMessage(
+    const choice = await vscodeWindow.showWarningMessage(
       `A link asks to connect to ${link.hostname}, which is not one of your Access hosts. Add it and connect?`,
       { modal: true, detail: 'Only continue if you expected this link. The host will be added to your settings (accessSsh.hosts).' },
       'Add and Connect',

@@ -2,28 +2,28 @@
 // setting, the repo file or the workspace trust changes. Invalid entries are
 // kept as problems: shown in the view and the log, never used.
 
-import * as vscode from 'vscode';
+import { Disposable, EventEmitter, commands, workspace as vscodeWorkspace } from 'vscode';
 import { describeProblem, REPO_HOSTS_FILE, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import type { ExtensionLog } from './log.js';
 import { allHosts, SECTION } from './settings.js';
 
-export class HostRegistry implements vscode.Disposable {
+export class HostRegistry implements Disposable {
   private list: HostEntry[] = [];
   private problemList: HostProblem[] = [];
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = new EventEmitter<void>();
   readonly onDidChange = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables: Disposable[] = [];
   private reported = new Set<string>();
 
   constructor(private readonly log: ExtensionLog) {
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => {
+      vscodeWorkspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration(`${SECTION}.hosts`)) void this.reload();
       }),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => void this.reload()),
-      vscode.workspace.onDidChangeWorkspaceFolders(() => void this.reload()),
+      vscodeWorkspace.onDidGrantWorkspaceTrust(() => void this.reload()),
+      vscodeWorkspace.onDidChangeWorkspaceFolders(() => void this.reload()),
     );
-    const watcher = vscode.workspace.createFileSystemWatcher(`**/${REPO_HOSTS_FILE}`);
+    const watcher = vscodeWorkspace.createFileSystemWatcher(`**/${REPO_HOSTS_FILE}`);
     watcher.onDidChange(() => void this.reload());
     watcher.onDidCreate(() => void this.reload());
     watcher.onDidDelete(() => void this.reload());
@@ -53,7 +53,7 @@ export class HostRegistry implements vscode.Disposable {
       if (!this.reported.has(text)) this.log.error(`Host entry refused: ${text}`);
     }
     this.reported = now;
-    await vscode.commands.executeCommand('setContext', 'accessSsh.hasHosts', hosts.length > 0);
+    await commands.executeCommand('setContext', 'accessSsh.hasHosts', hosts.length > 0);
     this.changed.fire();
   }
 

@@ -3,7 +3,7 @@
 // changes); while the view is visible a 1 s timer recomputes the countdowns and
 // refreshes only the items whose text changed. Nothing ticks while hidden.
 
-import * as vscode from 'vscode';
+import { Disposable, EventEmitter, MarkdownString, ThemeColor, ThemeIcon, TreeDataProvider, TreeItem, TreeItemCollapsibleState, TreeView, window, workspace } from 'vscode';
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import { hostState, tooltipFields } from '../hosts/state.js';
 import type { AccessState } from './access-state.js';
@@ -22,11 +22,11 @@ export function isProblem(node: unknown): node is ProblemNode {
   return typeof node === 'object' && node !== null && 'problem' in node;
 }
 
-export class HostsView implements vscode.TreeDataProvider<ViewNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<ViewNode | ViewNode[] | undefined>();
+export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
+  private readonly changed = new EventEmitter<ViewNode | ViewNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  readonly view: vscode.TreeView<ViewNode>;
-  private readonly disposables: vscode.Disposable[] = [];
+  readonly view: TreeView<ViewNode>;
+  private readonly disposables: Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** The description each item was last rendered with, to refresh only what changed. */
   private rendered = new Map<string, string>();
@@ -36,13 +36,13 @@ export class HostsView implements vscode.TreeDataProvider<ViewNode>, vscode.Disp
     private readonly registry: HostRegistry,
     private readonly state: AccessState,
   ) {
-    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: false });
+    this.view = window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: false });
     this.disposables.push(
       this.view,
       this.view.onDidChangeVisibility((e) => this.setTicking(e.visible)),
       registry.onDidChange(() => this.refresh()),
       state.onDidChange(() => this.refresh()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
+      workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('accessSsh.renewalMarginSeconds')) {
           this.margin = readSettings().renewalMarginSeconds;
           this.refresh();
@@ -93,13 +93,13 @@ export class HostsView implements vscode.TreeDataProvider<ViewNode>, vscode.Disp
     return undefined;
   }
 
-  getTreeItem(node: ViewNode): vscode.TreeItem {
+  getTreeItem(node: ViewNode): TreeItem {
     if (isProblem(node)) {
-      const item = new vscode.TreeItem(`Invalid host entry ${node.problem.value}`, vscode.TreeItemCollapsibleState.None);
+      const item = new TreeItem(`Invalid host entry ${node.problem.value}`, TreeItemCollapsibleState.None);
       item.id = `problem:${node.problem.source}:${node.problem.index}`;
       item.description = node.problem.message;
       item.tooltip = describeProblem(node.problem);
-      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+      item.iconPath = new ThemeIcon('error', new ThemeColor('errorForeground'));
       item.contextValue = 'problem';
       return item;
     }
@@ -107,12 +107,12 @@ export class HostsView implements vscode.TreeDataProvider<ViewNode>, vscode.Disp
     const input = { now, marginSeconds: this.margin, ...this.state.input(node.hostname) };
     const s = hostState(input);
     this.rendered.set(node.hostname, s.description);
-    const item = new vscode.TreeItem(node.label ?? node.hostname, vscode.TreeItemCollapsibleState.None);
+    const item = new TreeItem(node.label ?? node.hostname, TreeItemCollapsibleState.None);
     item.id = `host:${node.hostname}`;
     item.description = node.label ? `${node.hostname} · ${s.description}` : s.description;
-    item.iconPath = new vscode.ThemeIcon(s.icon.id, s.icon.color ? new vscode.ThemeColor(s.icon.color) : undefined);
+    item.iconPath = new ThemeIcon(s.icon.id, s.icon.color ? new ThemeColor(s.icon.color) : undefined);
     item.contextValue = node.source === 'repo' ? `${s.contextValue}.repo` : s.contextValue;
-    const md = new vscode.MarkdownString(undefined, true);
+    const md = new MarkdownString(undefined, true);
     md.supportHtml = false;
     md.isTrusted = false;
     md.appendMarkdown(`**$(server) ${escapeMd(node.label ?? node.hostname)}**\n\n`);

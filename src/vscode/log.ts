@@ -2,18 +2,18 @@
 // layer log. Every message passes through redact() first: a log line must never
 // carry a token, a cookie or a private key.
 
-import * as vscode from 'vscode';
+import { CancellationError, LogOutputChannel, window } from 'vscode';
 import { redact } from '../access/redact.js';
 import type { Logger } from '../access/types.js';
 import { isAccessError } from '../access/errors.js';
 
 export interface ExtensionLog extends Logger {
-  readonly channel: vscode.LogOutputChannel;
+  readonly channel: LogOutputChannel;
   show(): void;
 }
 
 export function createLog(): ExtensionLog {
-  const channel = vscode.window.createOutputChannel('Access SSH', { log: true });
+  const channel = window.createOutputChannel('Access SSH', { log: true });
   return {
     channel,
     trace: (m) => channel.trace(redact(m)),
@@ -38,7 +38,7 @@ export function describe(err: unknown): { message: string; hint?: string } {
 export function isCancellation(err: unknown): boolean {
   return (
     isAccessError(err, 'login-cancelled') ||
-    err instanceof vscode.CancellationError ||
+    err instanceof CancellationError ||
     (err instanceof Error && (err.name === 'AbortError' || err.name === 'Canceled'))
   );
 }
@@ -55,7 +55,7 @@ export async function showError(log: ExtensionLog, what: string, err: unknown, .
   const { message, hint } = describe(err);
   log.error(`${what}: ${message}${hint ? ` (${hint})` : ''}`);
   if (err instanceof Error && err.stack) log.debug(err.stack);
-  const choice = await vscode.window.showErrorMessage(`${what}: ${message}${hint ? ` ${hint}` : ''}`, ...actions, 'Show Log');
+  const choice = await window.showErrorMessage(`${what}: ${message}${hint ? ` ${hint}` : ''}`, ...actions, 'Show Log');
   if (choice === 'Show Log') log.show();
   return choice;
 }

@@ -3,15 +3,15 @@
 // workspace's settings cannot change it; this module reads only the global
 // (user) value of those as a second line of defence.
 
-import * as os from 'node:os';
-import * as path from 'node:path';
-import * as vscode from 'vscode';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigurationTarget, Uri, WorkspaceConfiguration, workspace as vscodeWorkspace } from 'vscode';
 import { collectHosts, parseHostList, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
 
 export const SECTION = 'accessSsh';
 
-function cfg(): vscode.WorkspaceConfiguration {
-  return vscode.workspace.getConfiguration(SECTION);
+function cfg(): WorkspaceConfiguration {
+  return vscodeWorkspace.getConfiguration(SECTION);
 }
 
 /**
@@ -31,8 +31,8 @@ function globalValue<T>(key: string, fallback: T): T {
 }
 
 function expandHome(p: string): string {
-  if (p === '~') return os.homedir();
-  if (p.startsWith('~/') || p.startsWith('~\\')) return path.join(os.homedir(), p.slice(2));
+  if (p === '~') return homedir();
+  if (p.startsWith('~/') || p.startsWith('~\\')) return join(homedir(), p.slice(2));
   return p;
 }
 
@@ -65,11 +65,11 @@ export function readSettings(): Settings {
 export function sshConfigFile(): string {
   const ours = String(globalValue('sshConfigFile', '')).trim();
   if (ours) return expandHome(ours);
-  const remote = vscode.workspace.getConfiguration('remote.SSH');
+  const remote = vscodeWorkspace.getConfiguration('remote.SSH');
   const inspected = remote.inspect<string>('configFile');
   const theirs = String((inspected?.workspaceValue ?? inspected?.workspaceFolderValue) !== undefined ? (inspected?.globalValue ?? '') : (remote.get<string>('configFile') ?? '')).trim();
   if (theirs) return expandHome(theirs);
-  return path.join(os.homedir(), '.ssh', 'config');
+  return join(homedir(), '.ssh', 'config');
 }
 
 /** The environment the helper needs for this configuration (launcher and in-process client alike). */
@@ -86,14 +86,14 @@ export function settingsHostList(): HostList {
 
 /** The repository's hosts, each entry validated (collectHosts calls this only in a trusted workspace). */
 async function repoHostLists(): Promise<HostList[]> {
-  if (!vscode.workspace.isTrusted) return [];
-  const folders = vscode.workspace.workspaceFolders ?? [];
+  if (!vscodeWorkspace.isTrusted) return [];
+  const folders = vscodeWorkspace.workspaceFolders ?? [];
   const lists: HostList[] = [];
   for (const folder of folders) {
-    const uri = vscode.Uri.joinPath(folder.uri, REPO_HOSTS_FILE);
+    const uri = Uri.joinPath(folder.uri, REPO_HOSTS_FILE);
     let bytes: Uint8Array;
     try {
-      bytes = await vscode.workspace.fs.readFile(uri);
+      bytes = await vscodeWorkspace.fs.readFile(uri);
     } catch {
       continue;
     }
@@ -107,11 +107,11 @@ async function repoHostLists(): Promise<HostList[]> {
 }
 
 export async function allHosts(): Promise<HostList> {
-  return collectHosts({ settings: globalValue<unknown>('hosts', []), trusted: vscode.workspace.isTrusted, readRepoLists: repoHostLists });
+  return collectHosts({ settings: globalValue<unknown>('hosts', []), trusted: vscodeWorkspace.isTrusted, readRepoLists: repoHostLists });
 }
 
 export async function updateHostsSetting(value: unknown[]): Promise<void> {
-  await cfg().update('hosts', value, vscode.ConfigurationTarget.Global);
+  await cfg().update('hosts', value, ConfigurationTarget.Global);
 }
 
 export function rawHostsSetting(): unknown {

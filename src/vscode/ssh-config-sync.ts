@@ -4,10 +4,10 @@
 // our options are the ones in force; if another line wins, the user is told
 // which one and where.
 
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import * as vscode from 'vscode';
+import { promises as fsp } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ExtensionContext, Range, Uri, window, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { renderLauncher } from '../remote-ssh/launcher.js';
 import { hostOptions, renderEntries, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
@@ -19,14 +19,14 @@ import type { AccessState } from './access-state.js';
 import type { ExtensionLog } from './log.js';
 import { helperEnv, readSettings, type Settings } from './settings.js';
 
-export const OUR_CONFIG = path.join(os.homedir(), '.ssh', 'access-ssh', 'config');
+export const OUR_CONFIG = join(homedir(), '.ssh', 'access-ssh', 'config');
 
 export class SshConfigSync {
   private launcher: string | undefined;
   private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly context: vscode.ExtensionContext,
+    private readonly context: ExtensionContext,
     private readonly log: ExtensionLog,
     private readonly state: AccessState,
   ) {}
@@ -37,7 +37,7 @@ export class SshConfigSync {
 
   /** The bundled helper of this extension version. */
   get helperScript(): string {
-    return path.join(this.context.extensionPath, 'dist', 'access-ssh.js');
+    return join(this.context.extensionPath, 'dist', 'access-ssh.js');
   }
 
   /**
@@ -46,8 +46,8 @@ export class SshConfigSync {
    * settings changes. 0700 in a 0700 directory.
    */
   async writeLauncher(settings: Settings = readSettings()): Promise<string> {
-    const dir = path.join(this.context.globalStorageUri.fsPath, 'bin');
-    await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+    const dir = join(this.context.globalStorageUri.fsPath, 'bin');
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     const launcher = renderLauncher({
       platform: process.platform,
       execPath: process.execPath,
@@ -55,18 +55,18 @@ export class SshConfigSync {
       env: helperEnv(settings),
       ...(settings.useCloudflared ? { cloudflared: settings.cloudflaredPath } : {}),
     });
-    const file = path.join(dir, launcher.fileName);
+    const file = join(dir, launcher.fileName);
     let current: string | undefined;
     try {
-      current = await fs.promises.readFile(file, 'utf8');
+      current = await fsp.readFile(file, 'utf8');
     } catch {
       current = undefined;
     }
     if (current !== launcher.content) {
       const temp = `${file}.${process.pid}.tmp`;
-      await fs.promises.writeFile(temp, launcher.content, { mode: 0o700 });
-      await fs.promises.chmod(temp, 0o700);
-      await fs.promises.rename(temp, file);
+      await fsp.writeFile(temp, launcher.content, { mode: 0o700 });
+      await fsp.chmod(temp, 0o700);
+      await fsp.rename(temp, file);
       this.log.info(`Wrote the helper launcher ${file}`);
     }
     this.launcher = file;
@@ -124,12 +124,12 @@ export class SshConfigSync {
   /** `ssh -G cfpipe-<host>`: are our ProxyCommand, IdentityFile, CertificateFile in force? */
   private async check(host: string, entry: SshHostEntry, opts: RenderOptions, settings: Settings): Promise<void> {
     const expected = hostOptions(entry, opts);
-    const defaultConfig = path.join(os.homedir(), '.ssh', 'config');
+    const defaultConfig = join(homedir(), '.ssh', 'config');
     let result;
     try {
       result = await checkSshConfig({
         alias: aliasFor(host),
-        ...(path.resolve(settings.sshConfigFile) !== defaultConfig ? { configFile: settings.sshConfigFile } : {}),
+        ...(resolve(settings.sshConfigFile) !== defaultConfig ? { configFile: settings.sshConfigFile } : {}),
         expected: {
           proxyCommand: expected.proxyCommand,
           identityFile: expected.identityFile,
@@ -153,16 +153,16 @@ export class SshConfigSync {
     for (const l of lines) this.log.warn(`ssh -G ${aliasFor(host)}: ${l}`);
     const source = result.mismatches.find((m) => m.source)?.source;
     const actions = source ? ['Open File', 'Show Log'] : ['Show Log'];
-    void vscode.window
+    void window
       .showWarningMessage(
         `Another line of your ssh config overrides the Access entry for ${host}: ${lines[0]} Move it below the Access SSH Include block, or restrict its Host pattern.`,
         ...actions,
       )
       .then(async (choice) => {
         if (choice === 'Open File' && source) {
-          const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(source.file));
+          const doc = await workspace.openTextDocument(Uri.file(source.file));
           const line = Math.max(0, source.line - 1);
-          await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0) });
+          await window.showTextDocument(doc, { selection: new Range(line, 0, line, 0) });
         } else if (choice === 'Show Log') this.log.show();
       });
   }
@@ -170,8 +170,8 @@ export class SshConfigSync {
   /** The ssh command a user can run in a terminal (with -F for a non-default config). */
   sshCommand(host: string): string[] {
     const settings = readSettings();
-    const defaultConfig = path.join(os.homedir(), '.ssh', 'config');
-    const args = path.resolve(settings.sshConfigFile) !== defaultConfig ? ['-F', settings.sshConfigFile] : [];
+    const defaultConfig = join(homedir(), '.ssh', 'config');
+    const args = resolve(settings.sshConfigFile) !== defaultConfig ? ['-F', settings.sshConfigFile] : [];
     return ['ssh', ...args, aliasFor(host)];
   }
 }

@@ -3,7 +3,7 @@
 // margin so that Remote-SSH's reconnects find a fresh one (the Match exec entry
 // renews it too; this one keeps the view honest and spares the reconnect a wait).
 
-import * as vscode from 'vscode';
+import { Disposable, MarkdownString, StatusBarAlignment, StatusBarItem, ThemeColor, commands, env, window as vscodeWindow, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { hostFromAuthority } from '../remote-ssh/authority.js';
 import { countdown } from '../hosts/state.js';
@@ -13,8 +13,8 @@ import { readSettings } from './settings.js';
 
 /** The host of the window's remote authority when it is one of ours. */
 export function connectedHost(): string | undefined {
-  if (vscode.env.remoteName !== 'ssh-remote') return undefined;
-  const uris = [vscode.workspace.workspaceFile, ...(vscode.workspace.workspaceFolders ?? []).map((f) => f.uri)];
+  if (env.remoteName !== 'ssh-remote') return undefined;
+  const uris = [workspace.workspaceFile, ...(workspace.workspaceFolders ?? []).map((f) => f.uri)];
   for (const uri of uris) {
     if (uri?.scheme === 'vscode-remote') {
       const host = hostFromAuthority(uri.authority);
@@ -24,18 +24,18 @@ export function connectedHost(): string | undefined {
   return undefined;
 }
 
-export class ConnectedHost implements vscode.Disposable {
-  private readonly item: vscode.StatusBarItem;
+export class ConnectedHost implements Disposable {
+  private readonly item: StatusBarItem;
   private tickTimer: NodeJS.Timeout | undefined;
   private renewTimer: NodeJS.Timeout | undefined;
-  private readonly disposables: vscode.Disposable[] = [];
+  private readonly disposables: Disposable[] = [];
   private warned = false;
 
   constructor(
     private readonly svc: Services,
     readonly host: string,
   ) {
-    this.item = vscode.window.createStatusBarItem('accessSsh.certificate', vscode.StatusBarAlignment.Left, 100);
+    this.item = vscodeWindow.createStatusBarItem('accessSsh.certificate', StatusBarAlignment.Left, 100);
     this.item.name = 'Access SSH certificate';
     this.item.command = { command: 'accessSsh.refreshCertificate', title: 'Refresh Certificate', arguments: [host] };
     this.disposables.push(this.item, svc.state.onDidChange(() => {
@@ -57,12 +57,12 @@ export class ConnectedHost implements vscode.Disposable {
     const who = user ? `${user} · ` : '';
     if (left === undefined || left <= 0) {
       this.item.text = `$(key) ${who}${left === undefined ? 'no certificate' : 'expired'}`;
-      this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      this.item.backgroundColor = new ThemeColor('statusBarItem.errorBackground');
     } else {
       this.item.text = `$(key) ${who}${countdown(left)}`;
-      this.item.backgroundColor = left <= margin ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.backgroundColor = left <= margin ? new ThemeColor('statusBarItem.warningBackground') : undefined;
     }
-    const md = new vscode.MarkdownString(`**Cloudflare Access** — ${this.host}\n\n`);
+    const md = new MarkdownString(`**Cloudflare Access** — ${this.host}\n\n`);
     if (cert) md.appendMarkdown(`Certificate for \`${cert.principals.join(', ')}\` valid until ${new Date(cert.validBefore * 1000).toLocaleTimeString()}\n\n`);
     if (error) md.appendMarkdown(`Last error: ${error}\n\n`);
     md.appendMarkdown('Click to refresh the certificate.');
@@ -90,9 +90,9 @@ export class ConnectedHost implements vscode.Disposable {
       this.svc.log.warn(`Keeping the certificate of ${this.host} fresh: ${message}`);
       if (!this.warned) {
         this.warned = true;
-        void vscode.window
+        void vscodeWindow
           .showWarningMessage(`The Access certificate for ${this.host} could not be renewed: ${message}${hint ? ` ${hint}` : ''} A reconnect will need it.`, 'Sign In')
-          .then((c) => (c === 'Sign In' ? vscode.commands.executeCommand('accessSsh.signIn', this.host) : undefined));
+          .then((c) => (c === 'Sign In' ? commands.executeCommand('accessSsh.signIn', this.host) : undefined));
       }
       // Try again in a minute (a sign-in elsewhere also re-arms through the state change).
       if (this.renewTimer) clearTimeout(this.renewTimer);
