@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
+import './ws-mask'; // before ws: word-wise masking, as in the bundles
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { cookies, escapeHtml, hostOf, page, readBody, redirect, send, sendError, sendJson } from './http-util';
 import { requireTool, run } from './exec';
