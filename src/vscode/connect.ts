@@ -71,12 +71,14 @@ export async function prepare(svc: Services, host: string): Promise<void> {
 /** Remote-SSH missing: offer to install it, or ssh in a terminal instead. */
 async function offerRemoteSsh(svc: Services, host: string): Promise<void> {
   const rec = recommendedRemoteSsh(env.appName);
+  // The button names what it installs: this editor's own Remote-SSH (e.g. Open Remote - SSH).
+  const install = `Install ${rec.name}`;
   const choice = await vscodeWindow.showWarningMessage(
     `Connecting opens ${host} with ${rec.name}, which is not installed. Install it, or open ssh in a terminal instead.`,
-    'Install Remote - SSH',
+    install,
     'Open ssh in Terminal',
   );
-  if (choice === 'Install Remote - SSH') {
+  if (choice === install) {
     await commands.executeCommand('workbench.extensions.installExtension', rec.id);
   } else if (choice === 'Open ssh in Terminal') {
     await openTerminal(svc, host);

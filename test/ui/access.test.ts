@@ -8,7 +8,7 @@
 // Env: ACCESS_SSH_UI_HEADED=1 shows the browser; ACCESS_SSH_UI_KEEP=1 keeps the temp HOME;
 // ACCESS_SSH_UI_VSIX=<file> tests another package than access-ssh.vsix.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -23,7 +23,7 @@ const EMAIL = 'jdoe@example.com';
 // refreshes the README's copies in media/screenshots.
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
 const README_DIR = join(ROOT, 'media', 'screenshots');
-const README_SHOTS = ['01-welcome', '02-host-added', '03-open-login-page', '04-login-page', '05-host-valid', '06-accounts-menu', '07-terminal-ssh', '08-signed-out'];
+const README_SHOTS = ['01-welcome', '02-host-added', '03-open-login-page', '04-login-page', '05-host-valid', '06-accounts-menu', '07-terminal-ssh', '08-signed-out', '09-connect-no-remote-ssh'];
 const FAIL_DIR = RESULTS_DIR;
 const SANDBOX_NAMES = [HOST, 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'];
 
@@ -262,6 +262,70 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const userConfig = readFileSync(join(wb.home, '.ssh', 'config'), 'utf8');
     assert.match(userConfig, /Include /);
     await ui.shot('07-terminal-ssh');
+    await ui.typeInTerminal('exit');
+  });
+
+  // No Remote-SSH can be installed here (no marketplace): the hand-off's own answer to
+  // that is what a user without it sees.
+  const NO_REMOTE_SSH = new RegExp(`Connecting opens ${HOST.replace(/\./g, '\\.')} with (.*Remote - SSH), which is not installed`);
+  const TERMINAL_FALLBACK = 'Open ssh in Terminal';
+
+  step('Connect via Access without Remote-SSH offers to install it or to open ssh in a terminal', async () => {
+    await ui.runCommand('Terminal: Kill All Terminals');
+    await ui.clearNotifications();
+    await ui.runCommand('Access: Connect via Access');
+    const labels = await ui.quickPickLabels();
+    const label = labels.find((l) => l.includes(HOST));
+    assert.ok(label, `the host picker lists ${HOST}: ${JSON.stringify(labels)}`);
+    assert.ok(labels.some((l) => /Add host/.test(l)), `the host picker offers to add a host: ${JSON.stringify(labels)}`);
+    await (await ui.quickPickRow(label)).click();
+    const note = await ui.waitNotification(NO_REMOTE_SSH, 30_000);
+    const flavor = NO_REMOTE_SSH.exec(note.message)![1]!;
+    // code-server's own Remote-SSH (by env.appName) is Open Remote - SSH.
+    assert.equal(flavor, 'Open Remote - SSH');
+    assert.match(note.message, /Install it, or open ssh in a terminal instead/);
+    assert.ok(note.buttons.includes(`Install ${flavor}`), `an install button for ${flavor}: ${JSON.stringify(note.buttons)}`);
+    assert.ok(note.buttons.includes(TERMINAL_FALLBACK), `the terminal fallback is offered: ${JSON.stringify(note.buttons)}`);
+    // Nothing was handed off: this window is still the local one, no terminal was opened.
+    assert.deepEqual(await ui.terminalTitles(), [], 'no terminal opened before the user chose one');
+    console.log(`# no Remote-SSH: "${note.message}" ${JSON.stringify(note.buttons)}`);
+    await ui.page.mouse.move(640, 700);
+    await ui.shot('09-connect-no-remote-ssh');
+    await ui.clearNotifications();
+  });
+
+  step('the inline Connect button offers the same; "Open ssh in Terminal" writes the ssh config and reaches the server as jdoe', async () => {
+    assert.ok(wb && sb);
+    // What the hand-off writes, from nothing: our file gone, the Include block taken
+    // out of the user's ssh config (which gets a line of the user's own).
+    const ours = join(wb.home, '.ssh', 'access-ssh', 'config');
+    const userConfigFile = join(wb.home, '.ssh', 'config');
+    rmSync(ours, { force: true });
+    const userLine = 'Host *\n  ServerAliveInterval 30\n';
+    writeFileSync(userConfigFile, userLine);
+    const before = sb.counters.carrierAccepted;
+    await ui.inlineAction(ui.treeRow(HOST), 'Connect via Access');
+    const note = await ui.waitNotification(NO_REMOTE_SSH, 30_000);
+    assert.ok(note.buttons.includes(TERMINAL_FALLBACK), `the terminal fallback is offered: ${JSON.stringify(note.buttons)}`);
+    await ui.clickNotificationButton(NO_REMOTE_SSH, TERMINAL_FALLBACK);
+    await ui.waitTerminal(new RegExp(`ssh .*cfpipe-${HOST.replace(/\./g, '\\.')}`), 60_000);
+    await waitFor('the carrier connection', async () => sb!.counters.carrierAccepted > before, 90_000);
+    await ui.waitTerminal(/\$ *$/m, 90_000);
+    await ui.typeInTerminal('echo "connected-$((6*7))-$(whoami)"');
+    await ui.waitTerminal(/^connected-42-jdoe\s*$/m, 60_000);
+    const titles = await ui.terminalTitles();
+    assert.ok(titles.some((t) => t.includes(`ssh ${HOST}`)), `a terminal named "ssh ${HOST}": ${JSON.stringify(titles)}`);
+    // Our file: the alias Remote-SSH would have been given, and the renewal hook.
+    const written = readFileSync(ours, 'utf8');
+    assert.match(written, new RegExp(`^Host cfpipe-${HOST.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(written, new RegExp(`^Match originalhost cfpipe-${HOST.replace(/\./g, '\\.')},${HOST.replace(/\./g, '\\.')} exec ".*ssh-gen --hostname ${HOST.replace(/\./g, '\\.')}.*"$`, 'm'));
+    assert.match(written, /^ {2}User jdoe$/m);
+    // The user's config: the one managed Include block at the top, the user's line kept below.
+    const userConfig = readFileSync(userConfigFile, 'utf8');
+    const block = ['# >>> Access SSH (managed) >>>', `Include "${ours}"`, '# <<< Access SSH (managed) <<<'];
+    assert.ok(userConfig.startsWith(block.join('\n') + '\n'), `the Include block opens ${userConfigFile}:\n${userConfig}`);
+    assert.equal(userConfig.split('# >>> Access SSH (managed) >>>').length - 1, 1, 'exactly one Include block');
+    assert.ok(userConfig.endsWith(userLine), `the user's own lines are kept:\n${userConfig}`);
     await ui.typeInTerminal('exit');
   });
 
