@@ -79,3 +79,25 @@ export function recommendedRemoteSsh(appName = ''): RemoteSshFlavor {
   const app = appName.toLowerCase();
   return REMOTE_SSH_FLAVORS.find((f) => f.preferredIn.some((p) => app.includes(p))) ?? REMOTE_SSH_FLAVORS[0]!;
 }
+
+/** What to tell a user who has no Remote-SSH, and which one (if any) to offer to install. */
+export interface MissingRemoteSshOffer {
+  readonly message: string;
+  /** Offered only when it can use Access certificates: installing one that cannot leads nowhere. */
+  readonly install?: RemoteSshFlavor;
+}
+
+export function missingRemoteSshOffer(host: string, appName = ''): MissingRemoteSshOffer {
+  const rec = recommendedRemoteSsh(appName);
+  if (rec.supportsCertificates) {
+    return {
+      message: `Connecting opens ${host} with ${rec.name}, which is not installed. Install it, or open ssh in a terminal instead.`,
+      install: rec,
+    };
+  }
+  return {
+    message:
+      `No Remote-SSH that can use Access certificates is installed to open ${host} (this editor's ` +
+      `${rec.name} has its own SSH client, which ignores them). Open ssh in a terminal instead.`,
+  };
+}

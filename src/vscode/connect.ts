@@ -3,7 +3,7 @@
 // check it, then open `vscode-remote://ssh-remote+cfpipe-<host>/<path>`.
 
 import { ProgressLocation, ThemeIcon, Uri, commands, env, extensions, window as vscodeWindow, workspace } from 'vscode';
-import { detectRemoteSsh, recommendedRemoteSsh, type RemoteSshFlavor } from '../remote-ssh/detect.js';
+import { detectRemoteSsh, missingRemoteSshOffer, type RemoteSshFlavor } from '../remote-ssh/detect.js';
 import { remoteTarget } from '../remote-ssh/authority.js';
 import { shQuote } from '../remote-ssh/launcher.js';
 import type { HostEntry } from '../hosts/hosts.js';
@@ -68,19 +68,16 @@ export async function prepare(svc: Services, host: string): Promise<void> {
   await svc.sync.sync(svc.registry.hosts.some((h) => h.hostname === host) ? svc.registry.hosts : [...svc.registry.hosts, { hostname: host, source: 'settings' }], host);
 }
 
-/** Remote-SSH missing: offer to install it, or ssh in a terminal instead. */
+/** Remote-SSH missing: offer to install one that can use certificates, or ssh in a terminal. */
 async function offerRemoteSsh(svc: Services, host: string): Promise<void> {
-  const rec = recommendedRemoteSsh(env.appName);
-  // The button names what it installs: this editor's own Remote-SSH (e.g. Open Remote - SSH).
-  const install = `Install ${rec.name}`;
-  const choice = await vscodeWindow.showWarningMessage(
-    `Connecting opens ${host} with ${rec.name}, which is not installed. Install it, or open ssh in a terminal instead.`,
-    install,
-    'Open ssh in Terminal',
-  );
-  if (choice === install) {
-    await commands.executeCommand('workbench.extensions.installExtension', rec.id);
-  } else if (choice === 'Open ssh in Terminal') {
+  const offer = missingRemoteSshOffer(host, env.appName);
+  // The button names what it installs: this editor's own Remote-SSH.
+  const install = offer.install ? `Install ${offer.install.name}` : undefined;
+  const terminal = 'Open ssh in Terminal';
+  const choice = await vscodeWindow.showWarningMessage(offer.message, ...(install ? [install, terminal] : [terminal]));
+  if (install && choice === install) {
+    await commands.executeCommand('workbench.extensions.installExtension', offer.install!.id);
+  } else if (choice === terminal) {
     await openTerminal(svc, host);
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { detectRemoteSsh, MS_REMOTE_SSH, recommendedRemoteSsh, REMOTE_SSH_FLAVORS } from '../../../src/remote-ssh/detect.js';
+import { detectRemoteSsh, missingRemoteSshOffer, MS_REMOTE_SSH, recommendedRemoteSsh, REMOTE_SSH_FLAVORS } from '../../../src/remote-ssh/detect.js';
 
 const ext = (...ids: string[]) => ids.map((id) => ({ id }));
 
@@ -41,4 +41,14 @@ test('the one to recommend for install follows the editor', () => {
   assert.equal(recommendedRemoteSsh('Cursor').id, 'anysphere.remote-ssh');
   assert.equal(recommendedRemoteSsh('code-server').id, 'jeanp413.open-remote-ssh');
   assert.equal(recommendedRemoteSsh('').id, MS_REMOTE_SSH);
+});
+
+test('missingRemoteSshOffer: install only a Remote-SSH that can use certificates', () => {
+  const vs = missingRemoteSshOffer('ssh.example.com', 'Visual Studio Code');
+  assert.equal(vs.install?.id, MS_REMOTE_SSH);
+  assert.match(vs.message, /Remote - SSH, which is not installed/);
+  const cs = missingRemoteSshOffer('ssh.example.com', 'code-server');
+  assert.equal(cs.install, undefined, 'Open Remote - SSH ignores certificates: not offered');
+  assert.match(cs.message, /No Remote-SSH that can use Access certificates is installed to open ssh\.example\.com/);
+  assert.match(cs.message, /Open Remote - SSH has its own SSH client/);
 });
