@@ -9,9 +9,9 @@
 // ~/.ssh/config and ~/.cloudflared instead of the ones the extension wrote.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
+import { freePort } from '../sandbox/sshd';
 
 /** The repository root (the folder whose package.json is named access-ssh). */
 export const ROOT = ((): string => {
@@ -74,18 +74,6 @@ export function missingWorkbench(): string | undefined {
     if (!existsSync(f)) return `${f} is missing: run "node scripts/setup.mjs ui" (or "npm test -- ui")`;
   }
   return undefined;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
-    });
-  });
 }
 
 const DEFAULT_SETTINGS: Record<string, unknown> = {

@@ -17,7 +17,7 @@ import { HttpClient } from '../../../src/access/http.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger, type AppToken, type OrgToken } from '../../../src/access/types.js';
-import { tempDir, testCert } from './helpers.js';
+import { startEchoServer, tempDir, testCert } from './helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 
 const HOST = 'ssh.sandbox.test';
@@ -309,12 +309,8 @@ describe('openCarrier against the sandbox edge', () => {
   let echo: net.Server;
   let http: HttpClient;
   before(async () => {
-    echo = net.createServer((s) => {
-      s.on('error', () => {});
-      s.pipe(s);
-    });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    const port = (echo.address() as AddressInfo).port;
+    let port: number;
+    ({ server: echo, port } = await startEchoServer());
     sandbox = await startSandbox({ sshd: false, origins: { [HOST]: { host: '127.0.0.1', port } } });
     http = HttpClient.fromEnv(sandbox.env);
   });

@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -106,3 +107,13 @@ export function fakeJwt(claims: Record<string, unknown>, header: Record<string, 
 }
 
 export const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+
+/** A TCP echo server on loopback: an origin for carrier tests that need no sshd. */
+export async function startEchoServer(): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer((s) => {
+    s.on('error', () => {});
+    s.pipe(s);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}

@@ -9,12 +9,11 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { runCli } from '../../../src/cli/run.js';
 import { renderSshConfig } from '../../../src/cli/commands/ssh-config.js';
-import { tempDir } from '../access/helpers.js';
+import { startEchoServer, tempDir } from '../access/helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { openLikeBrowser } from '../../sandbox/fake-browser.js';
 
@@ -108,12 +107,8 @@ describe('the helper process against the sandbox', () => {
   let home: string;
   let env: NodeJS.ProcessEnv;
   before(async () => {
-    echo = net.createServer((s) => {
-      s.on('error', () => {});
-      s.pipe(s);
-    });
-    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
-    const port = (echo.address() as AddressInfo).port;
+    let port: number;
+    ({ server: echo, port } = await startEchoServer());
     sandbox = await startSandbox({ sshd: false, origins: { [HOST]: { host: '127.0.0.1', port } } });
     home = tempDir('cli-home-');
     env = { PATH: process.env['PATH'], HOME: home, ...sandbox.env, BROWSER: BROWSER_SH, FAKE_BROWSER_LOG: path.join(home, 'browser.log') };
