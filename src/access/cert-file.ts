@@ -12,7 +12,7 @@
 // an unknown key type) is "not usable" and the caller takes the slow path.
 
 import { createHash } from 'node:crypto';
-import * as fs from 'node:fs';
+import { Stats, promises as fsp } from 'node:fs';
 import { AccessError } from './errors.js';
 import { certFile, certKeyFile, certPubFile } from './paths.js';
 
@@ -170,7 +170,7 @@ export function certificateInfo(cert: OpenSshCertificate, crtPath: string, keyPa
  * Refuse a private key file that group or others may read, or that belongs to
  * another user (ssh refuses both). Throws AccessError('cert-invalid').
  */
-export function checkPrivateKeyFile(keyPath: string, st: fs.Stats): void {
+export function checkPrivateKeyFile(keyPath: string, st: Stats): void {
   if (process.platform === 'win32') return;
   if ((st.mode & 0o077) !== 0) {
     throw new AccessError('cert-invalid', `Permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')} for ${keyPath} are too open: ssh refuses a private key others can read`, {
@@ -194,14 +194,14 @@ export function checkPrivateKeyFile(keyPath: string, st: fs.Stats): void {
 export async function readCachedCertificate(dir: string, host: string): Promise<{ cert?: CertificateInfo; reason?: string }> {
   const keyPath = certKeyFile(dir, host);
   const crtPath = certFile(dir, host);
-  let st: fs.Stats;
+  let st: Stats;
   let certText: string;
   let pubText: string;
   try {
     [st, certText, pubText] = await Promise.all([
-      fs.promises.stat(keyPath),
-      fs.promises.readFile(crtPath, 'utf8'),
-      fs.promises.readFile(certPubFile(dir, host), 'utf8'),
+      fsp.stat(keyPath),
+      fsp.readFile(crtPath, 'utf8'),
+      fsp.readFile(certPubFile(dir, host), 'utf8'),
     ]);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -1,11 +1,11 @@
 // cloudflared's file names under ~/.cloudflared, so that tokens, keys and
 // certificates are shared with a cloudflared install (token/path.go).
 
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 
-export function defaultConfigDir(home: string = os.homedir()): string {
-  return path.join(home, '.cloudflared');
+export function defaultConfigDir(home: string = homedir()): string {
+  return join(home, '.cloudflared');
 }
 
 /** `<appHostname>-<aud>-token`, `/` and `*` (wildcard apps) replaced by `-`. */
@@ -14,7 +14,7 @@ export function appTokenFileName(appHostname: string, aud: string): string {
 }
 
 export function appTokenFile(dir: string, appHostname: string, aud: string): string {
-  return path.join(dir, appTokenFileName(appHostname, aud));
+  return join(dir, appTokenFileName(appHostname, aud));
 }
 
 /** `<authDomain>-org-token`, `/` replaced by `-`. */
@@ -23,7 +23,7 @@ export function orgTokenFileName(authDomain: string): string {
 }
 
 export function orgTokenFile(dir: string, authDomain: string): string {
-  return path.join(dir, orgTokenFileName(authDomain));
+  return join(dir, orgTokenFileName(authDomain));
 }
 
 /**
@@ -41,7 +41,7 @@ export function certKeyFileName(host: string): string {
 }
 
 export function certKeyFile(dir: string, host: string): string {
-  return path.join(dir, certKeyFileName(host));
+  return join(dir, certKeyFileName(host));
 }
 
 export function certPubFile(dir: string, host: string): string {

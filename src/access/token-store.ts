@@ -2,8 +2,8 @@
 // exp passed, whose audience lacks the app's, or that cannot be read is
 // deleted on read, so that it is never sent and never shown as valid.
 
-import * as fsp from 'node:fs/promises';
-import * as path from 'node:path';
+import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { AccessError, describeError } from './errors.js';
 import { decodeClaims, isExpired } from './jwt.js';
 import { appTokenFile, appTokenFileName, defaultConfigDir, orgTokenFile } from './paths.js';
@@ -61,7 +61,7 @@ export class TokenStore {
     let best: { token: AppToken; aud: string; claims: AccessClaims } | undefined;
     for (const name of await this.names()) {
       if (!name.startsWith(prefix) || !name.endsWith(APP_SUFFIX) || name.endsWith(ORG_SUFFIX)) continue;
-      const found = await this.readValid(path.join(this.dir, name), nowSeconds);
+      const found = await this.readValid(join(this.dir, name), nowSeconds);
       const aud = found?.claims.aud.find((a) => a !== '' && appTokenFileName(appHostname, a) === name);
       if (!found || aud === undefined) continue;
       if (!best || found.claims.exp > best.claims.exp) best = { token: found.token as AppToken, aud, claims: found.claims };
@@ -95,7 +95,7 @@ export class TokenStore {
     const out: StoredOrgToken[] = [];
     for (const name of await this.names()) {
       if (!name.endsWith(ORG_SUFFIX)) continue;
-      const file = path.join(this.dir, name);
+      const file = join(this.dir, name);
       const claims = await this.peek(file);
       if (!claims) continue;
       out.push({
@@ -114,7 +114,7 @@ export class TokenStore {
     for (const name of await this.names()) {
       if (!name.endsWith(APP_SUFFIX) || name.endsWith(ORG_SUFFIX)) continue;
       const stem = name.slice(0, -APP_SUFFIX.length);
-      const file = path.join(this.dir, name);
+      const file = join(this.dir, name);
       const claims = await this.peek(file);
       if (!claims) continue;
       // Audience tags have no '-', host names may: match against the token's own aud first.
@@ -137,7 +137,7 @@ export class TokenStore {
 
   private async names(): Promise<string[]> {
     try {
-      const entries = await fsp.readdir(this.dir, { withFileTypes: true });
+      const entries = await readdir(this.dir, { withFileTypes: true });
       return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
@@ -148,7 +148,7 @@ export class TokenStore {
   /** Claims of a token file without judging it; undefined for non-token files. */
   private async peek(file: string): Promise<AccessClaims | undefined> {
     try {
-      return decodeClaims(await fsp.readFile(file, 'utf8'));
+      return decodeClaims(await readFile(file, 'utf8'));
     } catch {
       return undefined;
     }
@@ -157,7 +157,7 @@ export class TokenStore {
   private async readValid(file: string, nowSeconds?: number): Promise<{ token: string; claims: AccessClaims } | undefined> {
     let token: string;
     try {
-      token = (await fsp.readFile(file, 'utf8')).trim();
+      token = (await readFile(file, 'utf8')).trim();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new AccessError('store', `Cannot read ${file}: ${describeError(err)}`, { cause: err });
@@ -177,21 +177,21 @@ export class TokenStore {
   }
 
   private async writeAtomic(file: string, content: string): Promise<void> {
-    const tmp = path.join(this.dir, `.${path.basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+    const tmp = join(this.dir, `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
     try {
-      await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await fsp.writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
-      await fsp.chmod(tmp, 0o600); // umask cannot loosen it, but be explicit
-      await fsp.rename(tmp, file);
+      await mkdir(this.dir, { recursive: true, mode: 0o700 });
+      await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
+      await chmod(tmp, 0o600); // umask cannot loosen it, but be explicit
+      await rename(tmp, file);
     } catch (err) {
-      await fsp.rm(tmp, { force: true }).catch(() => undefined);
+      await rm(tmp, { force: true }).catch(() => undefined);
       throw new AccessError('store', `Cannot write ${file}: ${describeError(err)}`, { cause: err });
     }
   }
 
   private async remove(file: string): Promise<void> {
     try {
-      await fsp.rm(file, { force: true });
+      await rm(file, { force: true });
     } catch (err) {
       throw new AccessError('store', `Cannot delete ${file}: ${describeError(err)}`, { cause: err });
     }

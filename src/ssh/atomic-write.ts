@@ -8,7 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fs, constants as fsc } from 'node:fs';
-import * as path from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export interface AtomicWriteOptions {
   /** Mode of the file. Default: the existing file's mode, 0600 when new. */
@@ -53,7 +53,7 @@ const MAX_LINKS = 40;
  * chains), so that a config kept in a dotfiles repository stays linked.
  */
 export async function resolveWriteTarget(p: string): Promise<string> {
-  let current = path.resolve(p);
+  let current = resolve(p);
   for (let i = 0; i < MAX_LINKS; i++) {
     let st;
     try {
@@ -64,7 +64,7 @@ export async function resolveWriteTarget(p: string): Promise<string> {
     }
     if (!st.isSymbolicLink()) return current;
     const link = await fs.readlink(current);
-    current = path.resolve(path.dirname(current), link);
+    current = resolve(dirname(current), link);
   }
   const err: NodeJS.ErrnoException = new Error(`Too many levels of symbolic links: ${p}`);
   err.code = 'ELOOP';
@@ -82,10 +82,10 @@ async function existingMode(p: string): Promise<number | undefined> {
 
 export async function atomicWrite(target: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const file = await resolveWriteTarget(target);
-  const dir = path.dirname(file);
+  const dir = dirname(file);
   await fs.mkdir(dir, { recursive: true, mode: opts.dirMode ?? 0o700 });
   const mode = opts.mode ?? (await existingMode(file)) ?? 0o600;
-  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  const tmp = join(dir, `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
   const handle = await fs.open(tmp, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
   let renamed = false;
   try {

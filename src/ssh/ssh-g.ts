@@ -10,8 +10,8 @@
  * when no token can be had without a browser, and that is harmless here).
  */
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { unquoteConfigToken } from './quote.js';
 import { SshConfigError, validateHostname, showValue } from './validate.js';
 
@@ -51,7 +51,7 @@ export interface CheckSshConfigOptions {
   expected: ExpectedOptions;
   env?: NodeJS.ProcessEnv;
   timeoutMs?: number;
-  /** For `~` in paths; default os.homedir(). */
+  /** For `~` in paths; default homedir(). */
   homeDir?: string;
 }
 
@@ -105,13 +105,13 @@ export function parseSshG(output: string): Map<string, string[]> {
 export function normalizePath(value: string, home: string): string {
   let v = unquoteConfigToken(value.trim()).replace(/%%/g, '%');
   if (v === '~') v = home;
-  else if (v.startsWith('~/') || v.startsWith('~\\')) v = path.join(home, v.slice(2));
+  else if (v.startsWith('~/') || v.startsWith('~\\')) v = join(home, v.slice(2));
   return v;
 }
 
 export async function checkSshConfig(opts: CheckSshConfigOptions): Promise<CheckResult> {
   const alias = validateHostname(opts.alias);
-  const home = opts.homeDir ?? os.homedir();
+  const home = opts.homeDir ?? homedir();
   const sshPath = opts.sshPath ?? 'ssh';
   const args = ['-G', ...(opts.configFile ? ['-F', opts.configFile] : []), alias];
   const out = await runSshG(sshPath, args, opts.env ?? process.env, opts.timeoutMs ?? 15_000);
@@ -142,7 +142,7 @@ export async function checkSshConfig(opts: CheckSshConfigOptions): Promise<Check
   if (mismatches.length > 0) {
     const files = opts.configFile
       ? [opts.configFile]
-      : [path.join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
+      : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
     const lines = await collectLines(files, alias, home);
     for (const m of mismatches) {
       if (m.actual.startsWith('(none')) {
@@ -217,14 +217,14 @@ function tokens(rest: string): string[] {
 }
 
 async function expandInclude(arg: string, home: string, userConf: boolean): Promise<string[]> {
-  let p = arg.startsWith('~/') ? path.join(home, arg.slice(2)) : arg;
-  if (!path.isAbsolute(p)) p = path.join(userConf ? path.join(home, '.ssh') : '/etc/ssh', p);
+  let p = arg.startsWith('~/') ? join(home, arg.slice(2)) : arg;
+  if (!isAbsolute(p)) p = join(userConf ? join(home, '.ssh') : '/etc/ssh', p);
   if (!/[*?[]/.test(p)) return [p];
-  const dir = path.dirname(p);
+  const dir = dirname(p);
   if (/[*?[]/.test(dir)) return []; // globs in directories: not followed
   try {
     const names = (await fs.readdir(dir)).sort();
-    return names.filter((n) => globMatch(path.basename(p), n)).map((n) => path.join(dir, n));
+    return names.filter((n) => globMatch(basename(p), n)).map((n) => join(dir, n));
   } catch {
     return [];
   }
