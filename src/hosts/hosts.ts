@@ -3,7 +3,7 @@
 // it is used, because a host name ends up in ssh_config and on a command line;
 // an entry that fails is reported (shown to the user as an error), never used.
 
-import { validateHostname } from '../ssh/validate.js';
+import { escapeUnsafeForDisplay, validateHostname } from '../ssh/validate.js';
 
 export type HostSource = 'settings' | 'repo';
 
@@ -52,8 +52,8 @@ export function displayValue(value: unknown): string {
       text = String(value);
     }
   }
-  // JSON.stringify escapes C0 controls; escape the rest (DEL, C1, line/paragraph separators, bidi).
-  text = text.replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // JSON.stringify escapes C0 controls; the rest (DEL, C1, line separators, bidi) as src/ssh does.
+  text = escapeUnsafeForDisplay(text);
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
 }
 

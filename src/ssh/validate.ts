@@ -38,10 +38,15 @@ export type SshConfigErrorCode =
 // eslint-disable-next-line no-control-regex
 const UNSAFE_FOR_DISPLAY_RE = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
+/** Escapes what JSON.stringify leaves raw (DEL, C1, line separators, bidi) as `\\uXXXX`. */
+export function escapeUnsafeForDisplay(text: string): string {
+  return text.replace(UNSAFE_FOR_DISPLAY_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** JSON-quoted, and cut short, so that the value can be shown safely. */
 export function showValue(value: string): string {
   const cut = value.length > 80 ? value.slice(0, 80) + '…' : value;
-  return JSON.stringify(cut).replace(UNSAFE_FOR_DISPLAY_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escapeUnsafeForDisplay(JSON.stringify(cut));
 }
 
 /** A one-line description of the first hazardous character in `value`, if any. */
