@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { ExtensionContext, Range, Uri, window, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { renderLauncher } from '../remote-ssh/launcher.js';
+import { atomicWrite } from '../ssh/atomic-write.js';
 import { hostOptions, renderEntries, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
 import { ensureInclude, writeManagedFile } from '../ssh/include.js';
 import { checkSshConfig, describeMismatch } from '../ssh/ssh-g.js';
@@ -47,7 +48,6 @@ export class SshConfigSync {
    */
   async writeLauncher(settings: Settings = readSettings()): Promise<string> {
     const dir = join(this.context.globalStorageUri.fsPath, 'bin');
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     const launcher = renderLauncher({
       platform: process.platform,
       execPath: process.execPath,
@@ -63,10 +63,7 @@ export class SshConfigSync {
       current = undefined;
     }
     if (current !== launcher.content) {
-      const temp = `${file}.${process.pid}.tmp`;
-      await fsp.writeFile(temp, launcher.content, { mode: 0o700 });
-      await fsp.chmod(temp, 0o700);
-      await fsp.rename(temp, file);
+      await atomicWrite(file, launcher.content, { mode: 0o700 });
       this.log.info(`Wrote the helper launcher ${file}`);
     }
     this.launcher = file;
