@@ -8,9 +8,9 @@
 // a HOME that only the environment changes would send a terminal `ssh` to root's
 // ~/.ssh/config and ~/.cloudflared instead of the ones the extension wrote.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { freePort } from '../sandbox/sshd';
 
 /** The repository root (the folder whose package.json is named access-ssh). */
@@ -162,8 +162,45 @@ class Ring {
   }
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv, ids: { uid?: number; gid?: number }, cwd: string): { status: number | null; out: string } {
-  const r = spawnSync(NODE24_BIN, [CODE_SERVER_ENTRY, ...args], { env, cwd, encoding: 'utf8', timeout: 120_000, ...ids });
+/** Node 24 and code-server, at paths the workbench's Unix user can reach. */
+interface Runtime {
+  node: string;
+  entry: string;
+}
+
+/** Whether a user other than the owner may traverse every directory down to `p`. */
+function reachableByOthers(p: string): boolean {
+  for (let d = dirname(resolve(p)); ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false;
+    if (dirname(d) === d) return true;
+  }
+}
+
+/**
+ * The workbench runs as a Unix user of its own, which cannot enter a checkout
+ * under a private directory (a `mktemp -d` clone, or /root). Then Node 24 and
+ * code-server are staged in the run's directory: hard links (instant on the same
+ * file system), else a copy. The extension's launcher runs the same Node, so it
+ * must be reachable too, not only at start.
+ */
+function runtimeFor(asOtherUser: boolean, dir: string): Runtime {
+  if (!asOtherUser || reachableByOthers(CODE_SERVER_ENTRY)) return { node: NODE24_BIN, entry: CODE_SERVER_ENTRY };
+  const cache = join(ROOT, '.cache');
+  const staged = join(dir, 'runtime');
+  mkdirSync(staged, { mode: 0o755 });
+  for (const part of ['node24', 'code-server']) {
+    const linked = spawnSync('cp', ['-al', join(cache, part), staged], { encoding: 'utf8' });
+    if (linked.status !== 0) {
+      rmSync(join(staged, part), { recursive: true, force: true });
+      const copied = spawnSync('cp', ['-a', join(cache, part), staged], { encoding: 'utf8' });
+      if (copied.status !== 0) throw new Error(`cannot stage ${part} for the workbench user: ${copied.stderr}`);
+    }
+  }
+  return { node: join(staged, relative(cache, NODE24_BIN)), entry: join(staged, relative(cache, CODE_SERVER_ENTRY)) };
+}
+
+function runCli(rt: Runtime, args: string[], env: NodeJS.ProcessEnv, ids: { uid?: number; gid?: number }, cwd: string): { status: number | null; out: string } {
+  const r = spawnSync(rt.node, [rt.entry, ...args], { env, cwd, encoding: 'utf8', timeout: 120_000, ...ids });
   return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
 }
 
@@ -222,13 +259,14 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
   if (asRoot && ids.uid !== undefined && ids.gid !== undefined) chownTree(home, ids.uid, ids.gid);
   chmodSync(home, 0o700);
 
+  const rt = runtimeFor(uiUser !== undefined, dir);
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
-  const inst = runCli([...common, '--install-extension', vsix], env, ids, home);
+  const inst = runCli(rt, [...common, '--install-extension', vsix], env, ids, home);
   if (inst.status !== 0 || !/successfully installed/i.test(inst.out)) {
     throw new Error(`code-server --install-extension ${vsix} exited with ${inst.status}:\n${inst.out}`);
   }
   const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-  const list = runCli([...common, '--list-extensions', '--show-versions'], env, ids, home);
+  const list = runCli(rt, [...common, '--list-extensions', '--show-versions'], env, ids, home);
   if (list.status !== 0 || !list.out.split('\n').some((l) => l.trim() === `${EXTENSION_ID}@${version}`)) {
     throw new Error(`${EXTENSION_ID}@${version} is not listed by code-server --list-extensions (exit ${list.status}):\n${list.out}`);
   }
@@ -237,9 +275,9 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
   const log = new Ring();
   log.push(`$ code-server --install-extension: ${inst.out}\n`);
   const child: ChildProcess = spawn(
-    NODE24_BIN,
+    rt.node,
     [
-      CODE_SERVER_ENTRY,
+      rt.entry,
       '--auth', 'none',
       '--bind-addr', `127.0.0.1:${port}`,
       ...common,
