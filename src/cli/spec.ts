@@ -60,6 +60,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [hostname, nonInteractive],
   },
   {
+    name: 'doctor',
+    usage: 'doctor --hostname <host> [--json] [--non-interactive]',
+    summary: 'diagnose the whole chain to the host, step by step (exit 1 when a step fails)',
+    description: 'Name resolution, proxy, TLS, app discovery, metadata and JWKS, clock, tokens, cert_sign, the certificate,\n'
+      + 'the carrier websocket, ssh -G and a real ssh -o BatchMode=yes. Each step: passed, failed or skipped, its time,\n'
+      + 'and for a failure the cause and the next step. Has a new certificate signed, as ssh-gen would.',
+    maxPositionals: 0,
+    flags: [
+      { ...hostname, env: [] },
+      { name: 'json', type: 'boolean', description: 'print the report as JSON' },
+      nonInteractive,
+      { name: 'config', aliases: ['F'], type: 'string', valueName: 'file', description: 'the ssh config to test (ssh -F); default ssh\'s own' },
+      { name: 'alias', type: 'string', valueName: 'alias', description: 'the ssh host to try (default cfpipe-<host>, what Remote-SSH connects to)' },
+    ],
+  },
+  {
     name: 'ssh-config',
     usage: 'ssh-config --hostname <host> [--short-lived-cert]',
     summary: 'print an example ~/.ssh/config entry',
