@@ -15,7 +15,7 @@ export function renderText(report: DoctorReport): string {
   const width = Math.max(...report.steps.map((s) => s.title.length));
   const out = [`Access SSH doctor: ${report.host} (ssh alias ${report.alias}), ${report.startedAt}`, ''];
   for (const s of report.steps) {
-    out.push(`[${MARK[s.status]}]${' '.repeat(5 - MARK[s.status].length)}${s.title.padEnd(width)}  ${ms(s).padStart(8)}`);
+    out.push(`[${MARK[s.status]}]${' '.repeat(5 - MARK[s.status].length)}${s.title.padEnd(width)}  ${ms(s).padStart(8)}`.trimEnd());
     for (const d of s.details) out.push(`         ${d}`);
     if (s.status === 'skipped' && s.cause) out.push(`         skipped: ${s.cause}`);
     if (s.status === 'failed') {

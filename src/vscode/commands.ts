@@ -8,6 +8,7 @@ import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, ty
 import { pickHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, openTerminal, prepare, refreshCertificate, type Services, type WindowChoice } from './connect.js';
+import { copyReport, diagnose } from './doctor.js';
 import { isProblem } from './hosts-view.js';
 import { showError } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
@@ -190,6 +191,12 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       }
       await vscodeWindow.showTextDocument(Uri.file(pick.file));
     }),
+    reg('accessSsh.diagnose', async (arg) => {
+      const host = await resolveHost(svc, arg, 'Diagnose the connection to which host?');
+      if (host) return await diagnose(svc, host);
+      return undefined;
+    }),
+    reg('accessSsh.copyDiagnosis', () => copyReport()),
     reg('accessSsh.showLog', () => svc.log.show()),
     reg('accessSsh.refreshView', async () => {
       await Promise.all([svc.registry.reload(), svc.state.reload()]);
