@@ -258,6 +258,26 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     assert.ok(!text.includes('hello'), 'header values are not logged');
   });
 
+  it('10 connections at once before any login: one browser login, all carried', { timeout: 300_000 }, async () => {
+    const fresh = makeClient(sb, 'tcp-fresh');
+    try {
+      const l = await startListener(fresh, ['tcp', '--hostname', TCP_APP, '--url', '127.0.0.1:0']);
+      listeners.push(l);
+      const b = snapshot(sb);
+      const conns = await Promise.all(Array.from({ length: 10 }, () => firstBytes(l.port)));
+      for (const [i, x] of conns.entries()) assert.match(x.banner, /^SSH-2\.0-OpenSSH/, `connection ${i}: ${l.stderr().slice(-1500)}`);
+      const d = delta(sb, b);
+      assert.equal(d.approvals, 1, 'one login for all ten');
+      assert.equal(fresh.browserOpens(), 1, 'the browser was opened once');
+      assert.equal(d.carrierAccepted, 10);
+      for (const x of conns) x.socket.destroy();
+      l.child.kill('SIGTERM');
+      assert.equal((await l.exit).code, 0);
+    } finally {
+      rmSync(fresh.home, { recursive: true, force: true });
+    }
+  });
+
   it('usage errors: exit 2, one message saying what to use instead, nothing listens', async () => {
     const cases: Array<[string[], RegExp]> = [
       [['tcp', '--hostname', TCP_APP, '--url', '127.0.0.1'], /--url: "127\.0\.0\.1" has no port/],
