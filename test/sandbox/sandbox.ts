@@ -65,13 +65,13 @@ export interface Sandbox {
   counters: Counters;
   /** The sandbox's temp directory. */
   dir: string;
-  sshd?: Sshd;
+  sshd?: Sshd | undefined;
   /** The origin of tcp.sandbox.test (option tcpService). */
-  tcpSshd?: Sshd;
+  tcpSshd?: Sshd | undefined;
   /** The carrier handshakes the edge saw, oldest first (credential headers left out). */
   carrierRequests(): CarrierRequest[];
   /** A known_hosts line for the sandbox sshd under the default app name. */
-  knownHostsLine?: string;
+  knownHostsLine?: string | undefined;
   appHost: string;
   appAud(host?: string): string;
   teamDomain: string;
