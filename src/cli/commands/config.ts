@@ -67,12 +67,22 @@ function describeHost(h: ManagedHost): string {
   return `${aliasFor(h.hostname)}  (${h.hostname}${h.user ? `, user ${h.user}` : ''}; added by ${by})`;
 }
 
-async function userFromCertificate(rt: Runtime, host: string): Promise<string | undefined> {
+/** The account for a host when --user is not given: the cached certificate's principal, else the stored token's e-mail. */
+async function derivedUser(rt: Runtime, host: string): Promise<string | undefined> {
+  const dir = keyDirFor(helperHome(rt));
   try {
     const { readCachedCertificate } = await import('../../access/cert-file.js');
-    const { cert } = await readCachedCertificate(keyDirFor(helperHome(rt)), host);
+    const { cert } = await readCachedCertificate(dir, host);
     const principal = cert?.principals[0];
-    return principal === undefined ? undefined : validateUser(principal);
+    if (principal !== undefined) return validateUser(principal);
+  } catch {
+    // no usable certificate: try the token
+  }
+  try {
+    const [{ TokenStore }, { emailLocalPart }] = await Promise.all([import('../../access/token-store.js'), import('../../access/jwt.js')]);
+    const found = await new TokenStore(dir).findAppToken(host);
+    const email = found?.claims.email;
+    return email ? validateUser(emailLocalPart(email)) : undefined;
   } catch {
     return undefined;
   }
@@ -110,7 +120,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     } catch (err) {
       throw new UsageError((err as Error).message, 'config');
     }
-    const derived = user === undefined ? await userFromCertificate(rt, host) : undefined;
+    const derived = user === undefined ? await derivedUser(rt, host) : undefined;
     const result = await updateManagedHosts(file, (hosts) => {
       const seen = hosts.find((h) => h.hostname === host);
       return addCliHost(hosts, host, user ?? (seen?.user === undefined ? derived : undefined));
@@ -119,6 +129,10 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     const added = result.hosts.find((h) => h.hostname === host)!;
     rt.stderr.write(`${result.changed ? 'Wrote' : 'Kept'} ${file}: ${describeHost(added)}\n`);
     rt.stderr.write(inc.changed ? `Added the Include of ${file} at the top of ${sshConfig}\n` : `${sshConfig} already includes it\n`);
+    if (added.user === undefined) {
+      rt.stderr.write(`No User line for ${host} yet (no login or certificate to take it from): ssh would log in as your local user.\n`
+        + `  Sign in (access-ssh login https://${host}) and run this again, or pass --user <account>.\n`);
+    }
     if (!boolFlag(p, 'no-check')) await check(rt, host, added, opts, sshConfig);
     rt.stderr.write(`Sign in once with:  access-ssh login https://${host}\nThen connect with:  ssh${sshConfig === resolve(defaultSshConfig(rt)) ? '' : ` -F ${sshConfig}`} ${aliasFor(host)}\n`);
     return 0;
