@@ -260,7 +260,7 @@ interface TransferResult {
   seconds: number;
   mibPerSecond: number;
   /** CPU seconds of the ProxyCommand (helper or socat), when measured. */
-  proxyCpu?: number;
+  proxyCpu?: number | undefined;
   /** CPU seconds of the middle box (the sandbox edge process, or the socat relay's child). */
   middleCpu?: number;
 }
