@@ -35,6 +35,7 @@ async function loadCommand(name: string): Promise<CommandModule> {
     case 'ssh': return await import('./commands/ssh.js');
     case 'ssh-gen': return await import('./commands/ssh-gen.js');
     case 'ssh-config': return await import('./commands/ssh-config.js');
+    case 'config': return await import('./commands/config.js');
     default: throw new UsageError(`Unknown command "${name}".`);
   }
 }

@@ -2,6 +2,7 @@
 // --non-interactive. Plain data, loaded on every start.
 
 import type { CommandSpec, FlagSpec } from './args.js';
+import { CONFIG_COMMAND } from './specs/config.js';
 
 const hostname: FlagSpec = {
   name: 'hostname', aliases: ['tunnel-host', 'T'], type: 'string', valueName: 'host',
@@ -79,6 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'short-lived-cert', type: 'boolean', description: 'use short-lived certificates (adds the Match exec ssh-gen entry)' },
     ],
   },
+  CONFIG_COMMAND,
   {
     name: 'curl',
     usage: 'curl <url>',

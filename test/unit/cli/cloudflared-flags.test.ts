@@ -101,7 +101,7 @@ test('what access-ssh does not support is a usage error that says what to use in
   usage(['tcp', '-T', 'h', '--bogus'], /Unknown option "--bogus" for "ssh"/);
   // Not in the help: the unsupported command and flags.
   const text = helpText(PROGRAM, COMMANDS);
-  assert.doesNotMatch(text, /curl <url>|--connect-to <|--output|--config/);
+  assert.doesNotMatch(text, /curl <url>|--connect-to <|--output|--transport-loglevel/);
   assert.match(text, /also tcp, rdp, smb/);
   assert.match(text, /--logfile <file>/);
   assert.match(text, /--log-directory <dir>/);
