@@ -27,6 +27,8 @@ export interface FlagSpec {
   readonly hidden?: boolean;
   /** Shown in help as `--name <valueName>`. */
   readonly valueName?: string;
+  /** May be given more than once (string flags): the values are kept in order, read with `listFlag`. */
+  readonly repeatable?: boolean;
 }
 
 export interface CommandSpec {
@@ -41,7 +43,7 @@ export interface CommandSpec {
   readonly maxPositionals: number;
 }
 
-export type FlagValue = string | boolean;
+export type FlagValue = string | boolean | readonly string[];
 
 export interface ParsedCommand {
   readonly kind: 'run';
@@ -135,6 +137,11 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
       if (value === undefined) throw new UsageError(`Option --${spec.name} needs a value.`, command.name);
       i++;
     }
+    if (spec.repeatable) {
+      const prev = flags.get(spec.name);
+      flags.set(spec.name, [...(Array.isArray(prev) ? prev : []), value]);
+      continue;
+    }
     if (flags.has(spec.name)) throw new UsageError(`Option --${spec.name} is given twice.`, command.name);
     flags.set(spec.name, value);
   }
@@ -160,6 +167,12 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
 export function stringFlag(p: ParsedCommand, name: string): string | undefined {
   const v = p.flags.get(name);
   return typeof v === 'string' ? v : undefined;
+}
+
+/** The values of a repeatable flag, in order ([] when not given). */
+export function listFlag(p: ParsedCommand, name: string): readonly string[] {
+  const v = p.flags.get(name);
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 export function boolFlag(p: ParsedCommand, name: string): boolean {
