@@ -10,6 +10,8 @@ import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, openTerminal, prepare, refreshCertificate, type Services, type WindowChoice } from './connect.js';
 import { copyReport, diagnose } from './doctor.js';
 import { isProblem } from './hosts-view.js';
+import { importHosts } from './import-hosts.js';
+import { setUpServer } from './server-setup.js';
 import { showError } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
 
@@ -71,8 +73,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     if (arg === undefined) {
       const items: Array<QuickPickItem & { host?: string; add?: boolean }> = svc.registry.hosts.map((h) => ({
         label: `$(server) ${h.label ?? h.hostname}`,
-        description: h.label ? h.hostname : undefined,
-        detail: h.path,
+        ...(h.label ? { description: h.hostname } : {}),
+        ...(h.path !== undefined ? { detail: h.path } : {}),
         host: h.hostname,
       }));
       items.push({ label: '$(add) Add host...', add: true, alwaysShow: true });
@@ -138,7 +140,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       const pick =
         teams.length === 1
           ? teams[0]
-          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, description: t.email, team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
+          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, ...(t.email !== undefined ? { description: t.email } : {}), team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
       if (!pick) return;
       await svc.auth.removeSession(pick.authDomain);
       void vscodeWindow.showInformationMessage(`Signed out of ${pick.authDomain}.`);
@@ -197,6 +199,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       return undefined;
     }),
     reg('accessSsh.copyDiagnosis', () => copyReport()),
+    reg('accessSsh.importHosts', () => importHosts(svc)),
+    reg('accessSsh.setUpServer', () => setUpServer(svc)),
     reg('accessSsh.showLog', () => svc.log.show()),
     reg('accessSsh.refreshView', async () => {
       await Promise.all([svc.registry.reload(), svc.state.reload()]);
