@@ -116,7 +116,3 @@ test('tooltip of a signed-out host without certificate has no certificate rows',
   const rows = tooltipFields({ hostname: 'a.example.com', source: 'repo', now, marginSeconds: 60 });
   assert.deepEqual(rows.map((r) => r.label), ['Host', 'State', 'ssh alias', 'From']);
 });
-
-  }
-  assert.ok(Number(process.hrtime.bigint() - t) / 1e6 / 10 < 50, 'one tick of 1,000 hosts under 50 ms');
-});
