@@ -130,7 +130,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const steps: StepResult[] = [];
   const status = (id: StepId): StepStatus | undefined => steps.find((s) => s.id === id)?.status;
 
-  async function step(id: StepId, needs: readonly StepId[], fn: () => Promise<readonly string[]>): Promise<void> {
+  async function step(id: StepId, needs: readonly StepId[], fn: () => Promise<readonly string[]> | readonly string[]): Promise<void> {
     const blocked = needs.find((n) => status(n) !== 'passed');
     let result: StepResult;
     if (blocked !== undefined) {
@@ -181,7 +181,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   });
 
   // ---------------------------------------------------------------- proxy
-  await step('proxy', [], async () => {
+  await step('proxy', [], () => {
     if (!proxy) throw new StepSkip('no proxy configured (HTTPS_PROXY / https_proxy unset, or NO_PROXY matches)');
     throw new StepSkip(`${proxy.display} is configured, but this version connects directly`);
   });
@@ -269,7 +269,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   });
 
   // ---------------------------------------------------------------- clock
-  await step('clock', ['discovery'], async () => {
+  await step('clock', ['discovery'], () => {
     const date = header(discovery?.headers['date']);
     const edge = date ? Date.parse(date) : NaN;
     if (Number.isNaN(edge)) throw new StepSkip('the edge\'s answer has no Date header');
@@ -672,7 +672,6 @@ function firstBytes(ws: import('ws').WebSocket, timeoutMs: number): Promise<stri
     const timer = setTimeout(() => done(undefined), timeoutMs);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      // eslint-disable-next-line no-control-regex
       done(buf.toString('latin1').split(/\r?\n/)[0]!.replace(/[\u0000-\u001f\u007f-\u00ff]/g, '?').slice(0, 120));
     });
     ws.on('close', () => done(undefined));
@@ -732,7 +731,6 @@ function describe(err: unknown): { cause: string; next?: string } {
 
 /** Every line of the report: redacted, printable, one line. */
 function clean(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return redact(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\n/g, ' ');
 }
 
