@@ -59,6 +59,7 @@ export type Invocation =
 /** Flags every command accepts. */
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'loglevel', aliases: ['log-level-ssh', 'log-level'], type: 'string', env: ['ACCESS_SSH_LOGLEVEL'], valueName: 'level', description: 'log level on stderr: debug, info, warn, error (env ACCESS_SSH_LOGLEVEL)' },
+  { name: 'timeout', type: 'string', env: ['ACCESS_SSH_TIMEOUT'], valueName: 'duration', description: 'limit for each HTTPS request and websocket handshake: 30s, 2m, 1500ms, or seconds (default 10s; env ACCESS_SSH_TIMEOUT)' },
   { name: 'help', aliases: ['h'], type: 'boolean', description: 'show help' },
 ];
 
@@ -203,6 +204,8 @@ export function helpText(program: string, commands: readonly CommandSpec[], comm
     'Environment:',
     '  ACCESS_SSH_CONNECT_TO       HOST:PORT:TO_HOST:TO_PORT[,…] like curl --connect-to (TLS name and Host stay)',
     '  NODE_EXTRA_CA_CERTS         a PEM file of CAs to trust besides the system\'s',
+    '  HTTPS_PROXY, ALL_PROXY      the HTTP proxy to reach Access through: http://[user:password@]host:port',
+    '  NO_PROXY                    hosts reached directly: name, .domain, IP, CIDR, :port; * for all',
     '  ACCESS_SSH_RENEW_MARGIN     ssh-gen renews certificates valid for less than this many seconds (60)',
     '  BROWSER                     the command that opens the login page',
     '',

@@ -32,7 +32,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   context.subscriptions.push(log.channel);
   log.info(`Activating Access SSH ${String(context.extension.packageJSON.version ?? '')} in ${env.appName} (${env.remoteName ?? 'local'})`);
 
-  const access = new AccessService(log);
+  const access = new AccessService(log, String(context.extension.packageJSON.version ?? 'dev'));
   const state = new AccessState(log, context.globalState);
   const registry = new HostRegistry(log);
   const sync = new SshConfigSync(context, log, state);
@@ -60,7 +60,10 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
         e.affectsConfiguration(`${SECTION}.useCloudflared`) ||
         e.affectsConfiguration(`${SECTION}.cloudflaredPath`) ||
         e.affectsConfiguration(`${SECTION}.sshConfigFile`) ||
-        e.affectsConfiguration('remote.SSH.configFile')
+        e.affectsConfiguration('remote.SSH.configFile') ||
+        e.affectsConfiguration('http.proxy') ||
+        e.affectsConfiguration('http.noProxy') ||
+        e.affectsConfiguration('http.proxySupport')
       ) {
         try {
           await sync.writeLauncher();
