@@ -22,7 +22,7 @@ export type AccessErrorCode =
   | 'proxy';
 
 export interface AccessErrorOptions {
-  readonly hint?: string;
+  readonly hint?: string | undefined;
   readonly cause?: unknown;
 }
 

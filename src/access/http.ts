@@ -82,6 +82,21 @@ export interface Route {
   readonly proxy?: ProxyServer;
 }
 
+/**
+ * Node's ClientRequest (under https.request and ws) calls it with its options
+ * and a callback; a socket is either returned at once or passed to the callback
+ * later (the proxy tunnel).
+ */
+type Connector = (opts: unknown, oncreate: (err: Error | null, socket?: Duplex) => void) => Duplex | undefined;
+
+/** What a request and the websocket share: the trust store and, when routed, our socket. */
+interface ConnectionOptions {
+  ca?: tls.ConnectionOptions['ca'];
+  secureContext?: tls.SecureContext;
+  socketPath?: string;
+  createConnection?: Connector;
+}
+
 export class HttpClient {
   readonly connectTo: readonly ConnectToRule[];
   readonly timeoutMs: number;
@@ -163,7 +178,7 @@ export class HttpClient {
    * A `createConnection` for https.request and ws: TCP to the connect-to
    * destination, TLS with the real host name as SNI and for verification.
    */
-  private connector(realHost: string, target: Route): (opts: unknown, oncreate: (err: Error | null, socket?: Duplex) => void) => Duplex | undefined {
+  private connector(realHost: string, target: Route): Connector {
     const servername = net.isIP(realHost) ? undefined : realHost;
     const tlsOptions = (): tls.ConnectionOptions => {
       const options: tls.ConnectionOptions = {
@@ -209,13 +224,13 @@ export class HttpClient {
    * in the same way: our proxy settings, not the editor's, apply (the extension
    * passes the editor's application-scoped `http.proxy` to us explicitly).
    */
-  private connectionOptions(realHost: string, realPort: number): https.RequestOptions {
+  private connectionOptions(realHost: string, realPort: number): ConnectionOptions {
     const target = this.route(realHost, realPort);
-    const options: https.RequestOptions = {};
+    const options: ConnectionOptions = {};
     this.addTrust(options);
     if (target.proxy || target.host !== realHost || target.port !== realPort) {
       options.socketPath = ROUTED_SOCKET_MARKER;
-      options.createConnection = this.connector(realHost, target) as unknown as https.RequestOptions['createConnection'];
+      options.createConnection = this.connector(realHost, target);
     }
     return options;
   }
@@ -225,7 +240,7 @@ export class HttpClient {
    * the trust store alone) and as the prebuilt context (which wins, and saves
    * re-parsing the system roots for every connection).
    */
-  private addTrust(options: { ca?: tls.ConnectionOptions['ca']; secureContext?: tls.SecureContext }): void {
+  private addTrust(options: { ca?: tls.ConnectionOptions['ca']; secureContext?: tls.SecureContext | undefined }): void {
     if (!this.ca) return;
     options.ca = this.ca;
     if (this.secureContext) options.secureContext = this.secureContext;
@@ -275,7 +290,7 @@ export class HttpClient {
         defaultPort: 443,
         path: url.pathname + url.search,
         headers,
-        ...this.connectionOptions(realHost, realPort),
+        ...(this.connectionOptions(realHost, realPort) as https.RequestOptions),
       });
       req.signal?.addEventListener('abort', onAbort, { once: true });
       request.on('error', (err) => {
@@ -329,7 +344,9 @@ export class HttpClient {
       headers: { 'user-agent': this.userAgent },
       handshakeTimeout: this.timeoutMs,
       followRedirects: false,
-      ...(this.connectionOptions(realHost, realPort) as ClientOptions),
+      // ws types createConnection as net's; at run time ws hands it to
+      // https.request, whose ClientRequest also takes the callback form.
+      ...(this.connectionOptions(realHost, realPort) as unknown as ClientOptions),
     };
   }
 }

@@ -22,6 +22,8 @@ export interface Runtime {
   readonly timeoutMs?: number;
   /** `access-ssh/<version>`. */
   readonly userAgent?: string;
+  /** Stops a long-running command (the --url listener); when absent, SIGINT/SIGTERM do. */
+  readonly shutdown?: AbortSignal;
 }
 
 /** The Access context: HTTPS client from the environment, token store in ~/.cloudflared. */

@@ -9,6 +9,8 @@ import { pickHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, openTerminal, prepare, refreshCertificate, type Services, type WindowChoice } from './connect.js';
 import { isProblem } from './hosts-view.js';
+import { importHosts } from './import-hosts.js';
+import { setUpServer } from './server-setup.js';
 import { showError } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
 
@@ -70,8 +72,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     if (arg === undefined) {
       const items: Array<QuickPickItem & { host?: string; add?: boolean }> = svc.registry.hosts.map((h) => ({
         label: `$(server) ${h.label ?? h.hostname}`,
-        description: h.label ? h.hostname : undefined,
-        detail: h.path,
+        ...(h.label ? { description: h.hostname } : {}),
+        ...(h.path !== undefined ? { detail: h.path } : {}),
         host: h.hostname,
       }));
       items.push({ label: '$(add) Add host...', add: true, alwaysShow: true });
@@ -137,7 +139,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       const pick =
         teams.length === 1
           ? teams[0]
-          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, description: t.email, team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
+          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, ...(t.email !== undefined ? { description: t.email } : {}), team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
       if (!pick) return;
       await svc.auth.removeSession(pick.authDomain);
       void vscodeWindow.showInformationMessage(`Signed out of ${pick.authDomain}.`);
@@ -190,6 +192,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       }
       await vscodeWindow.showTextDocument(Uri.file(pick.file));
     }),
+    reg('accessSsh.importHosts', () => importHosts(svc)),
+    reg('accessSsh.setUpServer', () => setUpServer(svc)),
     reg('accessSsh.showLog', () => svc.log.show()),
     reg('accessSsh.refreshView', async () => {
       await Promise.all([svc.registry.reload(), svc.state.reload()]);

@@ -160,7 +160,7 @@ test('the websocket takes the proxy too, with the same SNI, Host and User-Agent'
   proxy.behaviour = { kind: 'tunnel' };
   const hs = https.createServer({ key: cert.key, cert: cert.cert });
   const wss = new WebSocketServer({ server: hs });
-  const got: { host?: string; ua?: string; sni?: string } = {};
+  const got: { host?: string | undefined; ua?: string | undefined; sni?: string | undefined } = {};
   wss.on('connection', (ws, req) => {
     got.host = req.headers.host;
     got.ua = req.headers['user-agent'];
