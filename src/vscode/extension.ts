@@ -36,7 +36,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   const { version } = context.extension.packageJSON as { version?: unknown };
   log.info(`Activating Access SSH ${typeof version === 'string' ? version : ''} in ${env.appName} (${env.remoteName ?? 'local'})`);
 
-  const access = new AccessService(log, String(context.extension.packageJSON.version ?? 'dev'));
+  const access = new AccessService(log, typeof version === 'string' ? version : 'dev');
   const state = new AccessState(log, context.globalState);
   const registry = new HostRegistry(log);
   const sync = new SshConfigSync(context, log, state);

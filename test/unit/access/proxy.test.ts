@@ -178,7 +178,7 @@ test('the websocket takes the proxy too, with the same SNI, Host and User-Agent'
       ws.once('open', () => resolve());
       ws.once('error', reject);
     });
-    const echoed = new Promise<string>((r) => ws.once('message', (d) => r(String(d))));
+    const echoed = new Promise<string>((r) => ws.once('message', (d: Buffer) => r(d.toString('utf8'))));
     ws.send('ping');
     assert.equal(await echoed, 'ping');
     ws.close();
