@@ -14,12 +14,16 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   }
   const interactive = !boolFlag(p, 'non-interactive');
   const ctx = await createContext(rt);
-  const { openCarrier, pipeCarrier } = await import('../../access/carrier.js');
+  const { COLLECT_EVERY_BYTES, openCarrier, pipeCarrier } = await import('../../access/carrier.js');
   const ws = await openCarrier(ctx, host, {
     appUrl,
     login: loginOptions(rt, interactive),
     ...(id !== undefined && secret !== undefined ? { serviceToken: { clientId: id, clientSecret: secret } } : {}),
   });
-  await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log });
+  // Bounded memory under bulk transfers: a young-generation collection every few MiB
+  // carried (carrier.ts `collect`; where the runtime refuses, V8's own schedule).
+  const { minorCollector } = await import('../gc.js');
+  const gc = minorCollector();
+  await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log, ...(gc ? { collect: { everyBytes: COLLECT_EVERY_BYTES, run: gc } } : {}) });
   return 0;
 }
