@@ -4,6 +4,7 @@
 // and its renewal. Writes the helper launcher on every activation so that the
 // ssh config keeps pointing at this extension version's helper.
 
+import { existsSync } from 'node:fs';
 import { ExtensionContext, Uri, commands as vscodeCommands, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
 import { AccessService } from './access.js';
@@ -14,6 +15,7 @@ import { addHostToSettings, registerCommands } from './commands.js';
 import { connect, refreshCertificate, type Services } from './connect.js';
 import { HostRegistry } from './host-registry.js';
 import { HostsView } from './hosts-view.js';
+import { offerImportOnFirstRun } from './import-hosts.js';
 import { createLog, describe, showError } from './log.js';
 import { SECTION } from './settings.js';
 import { SshConfigSync } from './ssh-config-sync.js';
@@ -71,8 +73,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
       }
     }),
     registry.onDidChange(() => {
-      // Keep the entries in step with the list (only once the user has hosts: no file for nobody).
-      if (registry.hosts.length > 0) sync.sync(registry.hosts).catch((err) => log.warn(`ssh config: ${describe(err).message}`));
+      // Keep the entries in step with the list (only once the user has hosts, or a file: no file for nobody).
+      if (registry.hosts.length > 0 || existsSync(sync.ourConfigFile)) sync.sync(registry.hosts).catch((err) => log.warn(`ssh config: ${describe(err).message}`));
     }),
   );
 
@@ -84,6 +86,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     log.error(`Cannot write the helper launcher: ${describe(err).message}`);
   }
   await vscodeCommands.executeCommand('setContext', 'accessSsh.ready', true);
+  // First run: hosts already set up for cloudflared are offered for import (once).
+  setTimeout(() => void offerImportOnFirstRun(svc, context).catch((err) => log.warn(`Import offer: ${describe(err).message}`)), 0);
 
   // A window Remote-SSH is opening (or has opened) through one of our aliases.
   const host = connectedHost();
