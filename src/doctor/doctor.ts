@@ -157,13 +157,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   }
 
   // ---------------------------------------------------------------- name resolution
-  const proxy = proxyFor(host, opts.env);
+  const route = ctx.http.route(host, 443);
   await step('dns', [], async () => {
-    if (proxy) throw new StepSkip(`the proxy ${proxy.display} resolves ${host} (HTTPS_PROXY)`);
-    const route = ctx.http.route(host, 443);
     const rerouted = route.host !== host || route.port !== 443;
-    const name = rerouted ? route.host : host;
     const details = rerouted ? [`ACCESS_SSH_CONNECT_TO sends ${host}:443 to ${route.host}:${route.port} (TLS name and Host stay ${host})`] : [];
+    if (route.proxy) throw new StepSkip(`the proxy ${route.proxy.display} (${route.proxy.source}) resolves ${route.host}`, details);
+    const name = rerouted ? route.host : host;
     if (isIP(name)) return [...details, `${name} is an address: nothing to resolve`];
     try {
       const addrs = await dns.lookup(name, { all: true });
@@ -181,13 +180,19 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   });
 
   // ---------------------------------------------------------------- proxy
-  await step('proxy', [], () => {
-    if (!proxy) throw new StepSkip('no proxy configured (HTTPS_PROXY / https_proxy unset, or NO_PROXY matches)');
-    throw new StepSkip(`${proxy.display} is configured, but this version connects directly`);
+  await step('proxy', [], async () => {
+    if (!route.proxy) throw new StepSkip('no proxy applies (HTTPS_PROXY / ALL_PROXY unset, or NO_PROXY matches the host)');
+    try {
+      const p = await ctx.http.probeProxy(host, 443);
+      return [`${p?.proxy ?? route.proxy.display} (${p?.source ?? route.proxy.source}) opened a tunnel to ${p?.target ?? `${route.host}:${route.port}`} (CONNECT answered 2xx)`];
+    } catch (err) {
+      const e = describe(err);
+      throw new StepFailure(e.cause, e.next ?? `Check the proxy in ${route.proxy.source}.`);
+    }
   });
 
   // ---------------------------------------------------------------- TLS
-  await step('tls', ['dns'], async () => {
+  await step('tls', [route.proxy ? 'proxy' : 'dns'], async () => {
     let t;
     try {
       t = await ctx.http.inspectTls(host, 443);
@@ -198,6 +203,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const facts = [
       `${t.protocol}, certificate for ${t.subject || '(no name)'} issued by ${t.issuer || '(no name)'}${t.validTo ? `, valid until ${t.validTo.toISOString()}` : ''}`,
       ...(t.via ? [`connected to ${t.via} (ACCESS_SSH_CONNECT_TO)`] : []),
+      ...(t.proxy ? [`through the proxy ${t.proxy}`] : []),
     ];
     if (!t.trusted) {
       const chainError = /CERT|SELF_SIGNED|UNABLE_TO|ISSUER/.test(t.error ?? '');
@@ -677,23 +683,6 @@ function firstBytes(ws: import('ws').WebSocket, timeoutMs: number): Promise<stri
     ws.on('close', () => done(undefined));
     ws.on('error', () => done(undefined));
   });
-}
-
-/** HTTPS_PROXY as Go's ProxyFromEnvironment reads it, with NO_PROXY; undefined when none applies. */
-export function proxyFor(host: string, env: NodeJS.ProcessEnv): { url: URL; display: string } | undefined {
-  const raw = env['HTTPS_PROXY'] ?? env['https_proxy'];
-  if (!raw) return undefined;
-  const noProxy = (env['NO_PROXY'] ?? env['no_proxy'] ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
-  const h = host.toLowerCase();
-  if (noProxy.some((p) => p === '*' || h === p.replace(/^\./, '') || h.endsWith(p.startsWith('.') ? p : `.${p}`))) return undefined;
-  let url: URL;
-  try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`);
-  } catch {
-    return { url: new URL('http://invalid.invalid'), display: '(an HTTPS_PROXY that is not a URL)' };
-  }
-  // Never the credentials.
-  return { url, display: `${url.protocol}//${url.host}` };
 }
 
 function lifetime(expiresAt: Date, nowS: number): string {

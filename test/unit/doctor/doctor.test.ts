@@ -1,8 +1,8 @@
-// The doctor's pure parts: reading ssh -v, the carrier status map, HTTPS_PROXY with
-// NO_PROXY, and the Markdown / text reports (escaped, no secret).
+// The doctor's pure parts: reading ssh -v, the carrier status map,
+// and the Markdown / text reports (escaped, no secret).
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { carrierStatus, proxyFor, readSshLog, type DoctorReport } from '../../../src/doctor/doctor';
+import { carrierStatus, readSshLog, type DoctorReport } from '../../../src/doctor/doctor';
 import { renderMarkdown, renderText } from '../../../src/doctor/report';
 
 test('readSshLog: host key, the certificate offered, acceptance', () => {
@@ -49,16 +49,6 @@ test('carrierStatus: each status on a Cloudflare zone has its own cause and next
   assert.match(carrierStatus(426, 'h').cause, /WebSockets are turned off/);
   assert.match(carrierStatus(530, 'h').next, /tunnel/);
   assert.equal(seen.size, 5, '400 and 426 share one; the others differ');
-});
-
-test('proxyFor: HTTPS_PROXY, never its credentials; NO_PROXY as Go reads it', () => {
-  assert.equal(proxyFor('h.example.com', {}), undefined);
-  const p = proxyFor('h.example.com', { HTTPS_PROXY: 'http://user:s3cret@proxy.corp:3128' });
-  assert.equal(p?.display, 'http://proxy.corp:3128');
-  assert.equal(proxyFor('h.example.com', { https_proxy: 'proxy.corp:3128', NO_PROXY: '.example.com' }), undefined);
-  assert.equal(proxyFor('h.example.com', { HTTPS_PROXY: 'proxy.corp:3128', NO_PROXY: 'example.com' }), undefined);
-  assert.equal(proxyFor('h.example.com', { HTTPS_PROXY: 'proxy.corp:3128', NO_PROXY: '*' }), undefined);
-  assert.ok(proxyFor('h.example.com', { HTTPS_PROXY: 'proxy.corp:3128', NO_PROXY: 'other.com' }));
 });
 
 const report: DoctorReport = {
