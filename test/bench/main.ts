@@ -591,19 +591,19 @@ async function connectThroughEntries(sb: Sandbox, client: Client, node: string, 
     const child = spawn('ssh', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready')) {
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        child.stdin!.end();
+        child.stdin.end();
         child.once('exit', () => res(ms));
       }
     });
     child.once('exit', (code) => {
       if (!out.includes('ready')) rej(new Error(`ssh exited with ${code} before the shell answered: ${err.trim()}`));
     });
-    child.stdin!.write('echo ready\n');
+    child.stdin.write('echo ready\n');
   });
   const entriesArgs = ['-T', '-o', 'ConnectTimeout=15', '-F', config, `cfpipe-${APP}`, 'bash'];
   const plainArgs = ['-T', '-o', 'ConnectTimeout=15', '-F', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
