@@ -79,12 +79,24 @@ function findFlag(flags: readonly FlagSpec[], name: string): FlagSpec | undefine
  */
 export function parseArgs(argv: readonly string[], commands: readonly CommandSpec[], env: Readonly<Record<string, string | undefined>> = {}): Invocation {
   const args = [...argv];
-  // Top-level flags before the command.
+  // Top-level flags before the command. `--fedramp` is a flag of cloudflared's
+  // `access` command, so it comes before the subcommand there
+  // (`cloudflared access --fedramp ssh …`); it applies to the command that follows.
+  let fedrampBefore: boolean | undefined;
   while (args.length > 0) {
     const a = args[0]!;
     if (a === '--version' || a === '-v' || a === '-V' || a === 'version') return { kind: 'version' };
     if (a === '--help' || a === '-h' || a === '-help') return { kind: 'help' };
     if (a === 'access' || a === 'forward') {
+      args.shift();
+      continue;
+    }
+    const fed = /^--?fedramp(?:=(.*))?$/.exec(a);
+    if (fed) {
+      const v = fed[1];
+      if (v === undefined || TRUE.has(v.toLowerCase())) fedrampBefore = true;
+      else if (FALSE.has(v.toLowerCase())) fedrampBefore = false;
+      else throw new UsageError(`Option --fedramp takes true or false, not "${v}".`);
       args.shift();
       continue;
     }
@@ -137,6 +149,10 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
     }
     if (flags.has(spec.name)) throw new UsageError(`Option --${spec.name} is given twice.`, command.name);
     flags.set(spec.name, value);
+  }
+  if (fedrampBefore !== undefined && !flags.has('fedramp')) {
+    if (!findFlag(specs, 'fedramp')) throw new UsageError(`Option --fedramp does not apply to "${command.name}".`, command.name);
+    flags.set('fedramp', fedrampBefore);
   }
   if (flags.get('help') === true) return { kind: 'help', command };
   if (positionals.length > command.maxPositionals) {

@@ -11,6 +11,10 @@ const nonInteractive: FlagSpec = {
   name: 'non-interactive', type: 'boolean',
   description: 'never open a browser: fail at once when a login would be needed (for Remote-SSH)',
 };
+const fedramp: FlagSpec = {
+  name: 'fedramp', type: 'boolean',
+  description: 'a FedRAMP account: log in through login.fed.cloudflareaccess.org (also before the command, as cloudflared access --fedramp)',
+};
 const app: FlagSpec = { name: 'app', type: 'string', valueName: 'url', description: 'the URL of the Access application (instead of the argument)' };
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -26,7 +30,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'quiet', aliases: ['q'], type: 'boolean', description: 'print nothing on success' },
       { name: 'no-verbose', type: 'boolean', description: 'print only the token on stdout (as cloudflared does with --app)' },
       { name: 'auto-close', type: 'boolean', description: 'accepted for cloudflared compatibility', hidden: true },
-      { name: 'fedramp', type: 'boolean', description: 'not supported', hidden: true },
+      fedramp,
     ],
   },
   {
@@ -34,7 +38,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'token <url>',
     summary: 'print the stored token of an Access application',
     maxPositionals: 1,
-    flags: [app],
+    flags: [app, fedramp],
   },
   {
     name: 'ssh',
@@ -48,6 +52,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'service-token-id', aliases: ['id'], type: 'string', valueName: 'id', env: ['TUNNEL_SERVICE_TOKEN_ID'], description: 'an Access service token ID' },
       { name: 'service-token-secret', aliases: ['secret'], type: 'string', valueName: 'secret', env: ['TUNNEL_SERVICE_TOKEN_SECRET'], description: 'an Access service token secret' },
       nonInteractive,
+      fedramp,
     ],
   },
   {
@@ -57,7 +62,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'Does nothing when the cached certificate is valid for more than ACCESS_SSH_RENEW_MARGIN seconds (60);\n'
       + 'otherwise makes a new key and has Access sign it: ~/.cloudflared/<host>-cf_key, -cf_key.pub, -cf_key-cert.pub.',
     maxPositionals: 0,
-    flags: [hostname, nonInteractive],
+    flags: [hostname, nonInteractive, fedramp],
   },
   {
     name: 'ssh-config',
@@ -67,6 +72,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       { ...hostname, env: [] },
       { name: 'short-lived-cert', type: 'boolean', description: 'use short-lived certificates (adds the Match exec ssh-gen entry)' },
+      { ...fedramp, description: 'a FedRAMP account: the printed commands carry --fedramp' },
     ],
   },
 ];

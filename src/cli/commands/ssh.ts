@@ -17,7 +17,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const { openCarrier, pipeCarrier } = await import('../../access/carrier.js');
   const ws = await openCarrier(ctx, host, {
     appUrl,
-    login: loginOptions(rt, interactive),
+    login: loginOptions(rt, interactive, boolFlag(p, 'fedramp')),
     ...(id !== undefined && secret !== undefined ? { serviceToken: { clientId: id, clientSecret: secret } } : {}),
   });
   await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log });
