@@ -24,6 +24,12 @@ export interface CarrierOptions {
   readonly login: LoginOptions;
   /** The application URL; default `https://<host>/`. */
   readonly appUrl?: URL;
+  /**
+   * Extra handshake headers (`--header`, `--destination`), sent on every attempt as
+   * cloudflared's StartOptions.Headers are; the credential headers are set after
+   * them and win.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 type Handshake =
@@ -56,6 +62,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
 
   if (opts.serviceToken) {
     const r = await handshake(ctx.http, url, {
+      ...opts.headers,
       'Cf-Access-Client-Id': opts.serviceToken.clientId,
       'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
     }, log);
@@ -75,7 +82,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   // starts discovery and the token flow (appTokens).
   const tokens = appTokens(ctx, appUrl, opts.login);
   let token = await tokens.stored();
-  let r = await handshake(ctx.http, url, token === undefined ? {} : tokenHeader(token), log);
+  let r = await handshake(ctx.http, url, token === undefined ? { ...opts.headers } : { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) {
     if (token === undefined) log.info(`The carrier to ${url.host} was accepted without an Access token (a Bypass policy or WARP)`);
     return r.ws;
@@ -92,7 +99,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   }
   for (;;) {
     token = await tokens.get();
-    r = await handshake(ctx.http, url, tokenHeader(token), log);
+    r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
     if (r.ok) return r.ws;
     if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
     if (retried) {
