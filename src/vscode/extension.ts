@@ -15,6 +15,7 @@ import { addHostToSettings, registerCommands } from './commands.js';
 import { connect, refreshCertificate, type Services } from './connect.js';
 import { HostRegistry } from './host-registry.js';
 import { HostsView } from './hosts-view.js';
+import { offerImportOnFirstRun } from './import-hosts.js';
 import { createLog, describe, showError } from './log.js';
 import { SECTION } from './settings.js';
 import { SshConfigSync } from './ssh-config-sync.js';
@@ -91,6 +92,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     log.error(`Cannot write the helper launcher: ${describe(err).message}`);
   }
   await vscodeCommands.executeCommand('setContext', 'accessSsh.ready', true);
+  // First run: hosts already set up for cloudflared are offered for import (once).
+  setTimeout(() => void offerImportOnFirstRun(svc, context).catch((err) => log.warn(`Import offer: ${describe(err).message}`)), 0);
 
   // A window Remote-SSH is opening (or has opened) through one of our aliases.
   const host = connectedHost();
