@@ -59,7 +59,7 @@ export class TokenMint {
     try {
       ({ payload } = await this.keys.verify(token));
     } catch (err) {
-      throw new Error(`invalid token: ${(err as Error).message}`);
+      throw new Error(`invalid token: ${(err as Error).message}`, { cause: err });
     }
     const claims = payload as AccessClaims;
     const team = want.team ?? (want.kind === 'app' && want.host !== undefined ? this.state.teamOf(want.host) : teamByDomain(new URL(String(claims.iss ?? 'https://x.invalid')).hostname));

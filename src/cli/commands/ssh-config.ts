@@ -35,12 +35,12 @@ Host ${host}
 `;
 }
 
-export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
+export function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const raw = stringFlag(p, 'hostname');
   const host = raw === undefined ? undefined : parseTarget(raw, 'ssh-config').host;
   const home = rt.env['HOME'] ?? rt.env['USERPROFILE'] ?? os.homedir();
   // --fedramp goes before the subcommand, where cloudflared access takes it too.
   const helper = helperCommand(rt.self) + (boolFlag(p, 'fedramp') ? ' --fedramp' : '');
   rt.stdout.write(renderSshConfig(host, boolFlag(p, 'short-lived-cert'), helper, home));
-  return 0;
+  return Promise.resolve(0);
 }
