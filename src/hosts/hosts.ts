@@ -122,7 +122,7 @@ function checkUser(value: unknown): string {
   try {
     return validateUser(value.trim());
   } catch (err) {
-    throw new Error(`"user": ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`"user": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
 }
 

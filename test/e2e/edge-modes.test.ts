@@ -132,7 +132,7 @@ describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app e
 
       const user = await userFor(c, 'ssh.sandbox.test');
       assert.equal(user, 'deploy');
-      await writeEntries(c, [{ hostname: 'ssh.sandbox.test', user: user! }]);
+      await writeEntries(c, [{ hostname: 'ssh.sandbox.test', user }]);
       const r = await c.ssh(['whoami']);
       ok(r, 'ssh');
       assert.equal(r.stdout.trim(), 'deploy');

@@ -209,7 +209,7 @@ test('cloudflared waits on our lock: its rule finds ours live while we hold it, 
     }));
   `], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('locked')) resolve(); });
+    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('locked')) resolve(); });
     child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
   });
   try {

@@ -169,7 +169,7 @@ test('entries: a per-host user and fedramp, validated', () => {
     [{ hostname: 'a.example.com', user: '' }, /"user": Invalid user name .* empty/],
     [{ hostname: 'a.example.com', fedramp: 'yes' }, /"fedramp" must be true or false/],
   ] as const) {
-    assert.throws(() => parseHostEntry(raw, 'settings'), message as RegExp, JSON.stringify(raw));
+    assert.throws(() => parseHostEntry(raw, 'settings'), message, JSON.stringify(raw));
   }
   const list = parseHostList([{ hostname: 'a.example.com', user: 'x y' }, 'b.example.com'], 'settings');
   assert.deepEqual(list.hosts.map((h) => h.hostname), ['b.example.com']);
