@@ -8,7 +8,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { AccessError, describeError } from './errors.js';
+import { AccessError, describeError, isAccessError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { redact } from './redact.js';
 import { appTokens, type AccessContext, type LoginOptions } from './token-flow.js';
@@ -38,7 +38,7 @@ export interface CarrierOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type Handshake =
+export type Handshake =
   | { readonly ok: true; readonly ws: WebSocket }
   | { readonly ok: false; readonly status: number; readonly location?: string };
 
@@ -67,7 +67,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   const log = ctx.log;
 
   if (opts.serviceToken) {
-    const r = await handshake(ctx.http, url, {
+    const r = await carrierHandshake(ctx.http, url, {
       ...opts.headers,
       'Cf-Access-Client-Id': opts.serviceToken.clientId,
       'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
@@ -88,7 +88,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   // starts discovery and the token flow (appTokens).
   const tokens = appTokens(ctx, appUrl, opts.login);
   let token = await tokens.stored();
-  let r = await handshake(ctx.http, url, token === undefined ? { ...opts.headers } : { ...opts.headers, ...tokenHeader(token) }, log);
+  let r = await carrierHandshake(ctx.http, url, token === undefined ? { ...opts.headers } : { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) {
     if (token === undefined) log.info(`The carrier to ${url.host} was accepted without an Access token (a Bypass policy or WARP)`);
     return r.ws;
@@ -105,7 +105,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   }
   for (;;) {
     token = await tokens.get();
-    r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
+    r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
     if (r.ok) return r.ws;
     if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
     if (retried) {
@@ -132,8 +132,8 @@ function statusError(url: URL, status: number): AccessError {
   });
 }
 
-/** One websocket handshake: the open socket, or the status (and Location) it was answered with. */
-function handshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
+/** One websocket handshake: the open socket, or the status (and Location) it was answered with (also `access-ssh doctor`'s probe). */
+export function carrierHandshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
   const base = http.wsOptions(url);
   log.debug(`Opening the carrier websocket ${url.origin}${url.pathname}`);
   return new Promise<Handshake>((resolve, reject) => {
@@ -166,6 +166,11 @@ function handshake(http: HttpClient, url: URL, headers: Record<string, string>, 
     ws.on('error', (err) => {
       if (settled) return;
       settled = true;
+      // A proxy that refused or cannot be reached: its error names the proxy, not the edge.
+      if (isAccessError(err, 'proxy')) {
+        reject(err);
+        return;
+      }
       reject(new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(describeError(err))}`, {
         hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
         cause: err,
