@@ -4,8 +4,9 @@
 // we long-poll the service for them. The public key is the only handle on
 // the sealed tokens, so a fresh key pair is made for every login.
 
-import * as fs from 'node:fs/promises';
 import nacl from 'tweetnacl';
+import { onAbnormalExit } from '../base/cleanup.js';
+import { removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
 import { AccessError, describeError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { decodeClaims } from './jwt.js';
@@ -228,10 +229,13 @@ export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOption
   const log = opts.log ?? silentLogger;
   const keyPair = newTransferKeyPair();
   const url = loginUrl(opts.appUrl, opts.appInfo.appAud, keyPair.publicKeyB64);
-  if (opts.urlFile) {
+  const urlFile = opts.urlFile;
+  // SIGTERM/SIGINT/SIGHUP: the CLI removes it on its way out.
+  const unregister = urlFile ? onAbnormalExit(() => removePrivateFileSync(urlFile)) : () => undefined;
+  if (urlFile) {
     try {
-      await fs.writeFile(opts.urlFile, url, { mode: 0o600 });
-      await fs.chmod(opts.urlFile, 0o600);
+      // The file layer: never written through a symlink planted at the path.
+      await writePrivateFile(urlFile, url, 0o600);
     } catch (err) {
       log.debug(`could not write the login URL file: ${describeError(err)}`);
     }
@@ -259,7 +263,8 @@ export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOption
     }
     return { ...tokens, appClaims, orgClaims };
   } finally {
-    if (opts.urlFile) await fs.rm(opts.urlFile, { force: true }).catch(() => undefined);
+    if (urlFile) await removePrivateFile(urlFile).catch(() => undefined);
+    unregister();
   }
 }
 

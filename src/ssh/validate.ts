@@ -27,7 +27,9 @@ export type SshConfigErrorCode =
   | 'invalid-value' // a host, user, path or argument we refuse to write
   | 'broken-marker' // the managed block in the user's ssh config is damaged
   | 'changed-meanwhile' // the user's ssh config kept changing while we edited it
-  | 'ssh-failed'; // `ssh -G` could not read the configuration
+  | 'ssh-failed' // `ssh -G` could not read the configuration
+  | 'read-only' // the user made the file read-only: we do not replace it
+  | 'file-error'; // the file could not be read or written (the message names it: ENOSPC, a folder, ...)
 
 /**
  * Characters JSON.stringify leaves as they are but that must not reach a message raw:

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { ExtensionContext, Range, Uri, window, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { renderLauncher } from '../remote-ssh/launcher.js';
-import { atomicWrite } from '../ssh/atomic-write.js';
+import { atomicWrite } from '../base/atomic-write.js';
 import { hostOptions, renderEntries, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
 import { ensureInclude, writeManagedFile } from '../ssh/include.js';
 import { checkSshConfig, describeMismatch } from '../ssh/ssh-g.js';

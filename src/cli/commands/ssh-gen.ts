@@ -6,7 +6,7 @@
 import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
-import { DEFAULT_RENEW_MARGIN_SECONDS, readCachedCertificate, unusableReason } from '../../access/cert-file.js';
+import { DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, readCachedCertificate, unusableReason } from '../../access/cert-file.js';
 import { defaultConfigDir } from '../../access/paths.js';
 
 export function renewMargin(rt: Runtime): number {
@@ -16,13 +16,25 @@ export function renewMargin(rt: Runtime): number {
   return Number(raw.trim());
 }
 
+/** ACCESS_SSH_MAX_CERT_HOURS: the longest certificate validity accepted (default 24 h; 1 to 8760). */
+export function maxCertValidity(rt: Pick<Runtime, 'env'>): number {
+  const raw = rt.env['ACCESS_SSH_MAX_CERT_HOURS'];
+  if (raw === undefined || raw.trim() === '') return DEFAULT_MAX_VALIDITY_SECONDS;
+  const hours = Number(raw.trim());
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || hours <= 0 || hours > 8760) {
+    throw new UsageError(`ACCESS_SSH_MAX_CERT_HOURS must be a number of hours above 0 and at most 8760, not ${JSON.stringify(raw.slice(0, 20))}.`);
+  }
+  return Math.round(hours * 3600);
+}
+
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const { host, appUrl } = parseTarget(stringFlag(p, 'hostname'), 'ssh-gen');
   const margin = renewMargin(rt);
+  const maxValidity = maxCertValidity(rt);
   const interactive = !boolFlag(p, 'non-interactive');
 
   const { cert: cached } = await readCachedCertificate(defaultConfigDir(), host);
-  if (cached && unusableReason(cached, new Date(), margin) === undefined) {
+  if (cached && unusableReason(cached, new Date(), margin, maxValidity) === undefined) {
     rt.log.debug(`Certificate for ${host} is valid until ${cached.validBefore.toISOString()}; nothing to do`);
     return 0;
   }
@@ -30,6 +42,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const [ctx, { ensureCertificate }] = await Promise.all([createContext(rt), import('../../access/cert.js')]);
   const { cert, renewed } = await ensureCertificate(ctx, host, {
     marginSeconds: margin,
+    maxValiditySeconds: maxValidity,
     appUrl,
     login: loginOptions(rt, interactive),
   });
