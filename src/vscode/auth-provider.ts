@@ -253,7 +253,7 @@ export async function pickHost(hosts: readonly HostEntry[], placeHolder: string)
   }
   if (hosts.length === 1) return hosts[0]!.hostname;
   const pick = await window.showQuickPick(
-    hosts.map((h) => ({ label: h.label ?? h.hostname, description: h.label ? h.hostname : undefined, host: h.hostname })),
+    hosts.map((h) => ({ label: h.label ?? h.hostname, ...(h.label ? { description: h.hostname } : {}), host: h.hostname })),
     { placeHolder, matchOnDescription: true },
   );
   return pick?.host;

@@ -47,7 +47,7 @@ export interface EdgeDeps {
   admin?(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
   /** Work directory for scratch files (wrong-key certificates). */
   dir: string;
-  log?(line: string): void;
+  log?: ((line: string) => void) | undefined;
 }
 
 const CLI_PATH = '/cdn-cgi/access/cli';

@@ -57,9 +57,9 @@ export interface Sandbox {
   counters: Counters;
   /** The sandbox's temp directory. */
   dir: string;
-  sshd?: Sshd;
+  sshd?: Sshd | undefined;
   /** A known_hosts line for the sandbox sshd under the default app name. */
-  knownHostsLine?: string;
+  knownHostsLine?: string | undefined;
   appHost: string;
   appAud(host?: string): string;
   teamDomain: string;
