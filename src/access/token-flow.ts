@@ -66,14 +66,14 @@ export async function getAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppI
 
     const org = await ctx.store.readOrgToken(appInfo.authDomain);
     if (org) {
-      const exchanged = await tryExchange(ctx, appUrl, appInfo, org);
+      const exchanged = await tryExchange(ctx, appUrl, appInfo, org, opts.signal);
       if (exchanged) return exchanged;
       return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
     }
     return await withFileLock(ctx.store.orgTokenPath(appInfo.authDomain), async () => {
       const orgNow = await ctx.store.readOrgToken(appInfo.authDomain);
       if (orgNow) {
-        const exchanged = await tryExchange(ctx, appUrl, appInfo, orgNow);
+        const exchanged = await tryExchange(ctx, appUrl, appInfo, orgNow, opts.signal);
         if (exchanged) return exchanged;
       }
       return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
@@ -81,9 +81,9 @@ export async function getAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppI
   }, lockOptions(ctx, opts));
 }
 
-async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, org: OrgToken): Promise<AppToken | undefined> {
+async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, org: OrgToken, signal?: AbortSignal): Promise<AppToken | undefined> {
   try {
-    const token = await exchangeOrgToken(ctx.http, appUrl, org);
+    const token = await exchangeOrgToken(ctx.http, appUrl, org, appInfo.authDomain, signal ? { signal } : {});
     const claims = decodeClaims(token);
     if (!claims.aud.includes(appInfo.appAud)) {
       throw new AccessError('token-refused', `the exchanged token is not for ${appInfo.appHostname}`);
@@ -92,6 +92,7 @@ async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, or
     ctx.log.debug(`exchanged the org token for an app token for ${appUrl.host}`);
     return token;
   } catch (err) {
+    if (signal?.aborted) throw err;
     ctx.log.debug(`failed to exchange the org token for an app token for ${appUrl.host}: ${describeError(err)}`);
     return undefined;
   }
@@ -119,9 +120,10 @@ async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, o
   return result;
 }
 
-function lockOptions(ctx: AccessContext, opts: LoginOptions): { retryMs: number; timeoutMs?: number; onWaiting(holder: LockHolder): void } {
+function lockOptions(ctx: AccessContext, opts: LoginOptions): { retryMs: number; timeoutMs?: number; signal?: AbortSignal; onWaiting(holder: LockHolder): void } {
   return {
     retryMs: opts.lockRetryMs ?? DEFAULT_LOCK_RETRY_MS,
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     ...(opts.lockTimeoutMs !== undefined ? { timeoutMs: opts.lockTimeoutMs } : {}),
     onWaiting: (holder) => {
       ctx.log.info(`another process (pid ${holder.pid}) is signing in to Cloudflare Access; waiting for it`);
