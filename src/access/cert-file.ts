@@ -13,6 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
+import { showValue } from '../base/display.js';
 import { readPrivateFile, statPrivateFile } from '../base/private-files.js';
 import { AccessError, fromFileError } from './errors.js';
 import { certFile, certKeyFile, certPubFile } from './paths.js';
@@ -102,7 +103,7 @@ export function parseOpenSshCertificate(line: string): OpenSshCertificate {
   const bad = (why: string): AccessError => new AccessError('cert-invalid', `not an OpenSSH certificate: ${why}`);
   const fields = line.trim().split(/\s+/);
   const known = KEY_TYPES[fields[0] ?? ''];
-  if (!known) throw bad(`unknown type ${JSON.stringify((fields[0] ?? '').slice(0, 60))}`);
+  if (!known) throw bad(`unknown type ${showValue(fields[0] ?? '', 60)}`);
   const [plainType, keyParts] = known;
   const blob = Buffer.from(fields[1] ?? '', 'base64');
   let off = 0;
@@ -255,7 +256,7 @@ export async function readCachedCertificate(dir: string, host: string): Promise<
  */
 export function policyProblem(cert: Pick<CertificateInfo, 'criticalOptions' | 'validAfter' | 'validBefore'>, maxValiditySeconds: number = DEFAULT_MAX_VALIDITY_SECONDS): string | undefined {
   if (cert.criticalOptions.length > 0) {
-    return `it carries critical options (${cert.criticalOptions.map((o) => JSON.stringify(o.slice(0, 40)).replace(/[\u007f-\uffff]/g, '?')).slice(0, 4).join(', ')}) that Access does not set`;
+    return `it carries critical options (${cert.criticalOptions.slice(0, 4).map((o) => showValue(o, 40)).join(', ')}) that Access does not set`;
   }
   const window = (cert.validBefore.getTime() - cert.validAfter.getTime()) / 1000;
   if (window > maxValiditySeconds) {

@@ -3,6 +3,7 @@
 // audience. It is verified against the team's JWKS so that a server that is
 // not the Access edge cannot send us to a login page of its choosing.
 
+import { showValue } from '../base/display.js';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { AccessError, describeError } from './errors.js';
 import { requestRetryOnce, type HttpClient } from './http.js';
@@ -62,10 +63,10 @@ export async function discoverApp(http: HttpClient, appUrl: URL, opts: { now?: D
 
   const hostname = claims['hostname'];
   if (typeof hostname !== 'string' || hostname.toLowerCase() !== appUrl.hostname.toLowerCase()) {
-    throw new AccessError('metadata', `The Access metadata is for host ${JSON.stringify(hostname)}, not ${appUrl.hostname}`);
+    throw new AccessError('metadata', `The Access metadata is for host ${showValue(String(hostname))}, not ${appUrl.hostname}`);
   }
   if (claims['type'] !== 'match') {
-    throw new AccessError('metadata', `The Access metadata type is ${JSON.stringify(claims['type'])}, not "match"`);
+    throw new AccessError('metadata', `The Access metadata type is ${showValue(String(claims['type']))}, not "match"`);
   }
   const aud = claims['aud'];
   if (typeof aud !== 'string' || aud === '') {
@@ -88,10 +89,10 @@ export function parseAuthDomain(value: unknown): string {
   const host = value.toLowerCase();
   const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
   if (host.length > 253 || !new RegExp(`^${label}(?:\\.${label})*$`).test(host)) {
-    throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} is not a host name`);
+    throw new AccessError('metadata', `The Access metadata auth_domain ${showValue(String(value))} is not a host name`);
   }
   if (!host.endsWith(ACCESS_DOMAIN_SUFFIX) || host.length === ACCESS_DOMAIN_SUFFIX.length) {
-    throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} does not end with ${ACCESS_DOMAIN_SUFFIX}`, {
+    throw new AccessError('metadata', `The Access metadata auth_domain ${showValue(String(value))} does not end with ${ACCESS_DOMAIN_SUFFIX}`, {
       hint: 'The server answering for this host is not the Cloudflare Access edge.',
     });
   }

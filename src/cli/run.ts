@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { displayText } from '../base/display.js';
 import { isAccessError } from '../access/errors.js';
 import { redact } from '../access/redact.js';
 import { helpText, parseArgs, stringFlag, UsageError, type ParsedCommand } from './args.js';
@@ -52,9 +53,14 @@ export function version(): string {
   return 'dev';
 }
 
+/** A message line for the terminal: secrets masked, nothing that could move the cursor or forge a line. */
+function line(text: string): string {
+  return displayText(redact(text), 2000);
+}
+
 function usageFailure(io: CliIo, err: UsageError): number {
   const more = err.command ? `${PROGRAM} help ${err.command}` : `${PROGRAM} --help`;
-  io.stderr.write(`${PROGRAM}: ${redact(err.message)}\nRun "${more}" for usage.\n`);
+  io.stderr.write(`${PROGRAM}: ${line(err.message)}\nRun "${more}" for usage.\n`);
   return 2;
 }
 
@@ -93,10 +99,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (err) {
     if (err instanceof UsageError) return usageFailure(io, err);
     if (isAccessError(err)) {
-      io.stderr.write(`${PROGRAM}: ${redact(err.message)}\n${err.hint ? `  ${redact(err.hint)}\n` : ''}`);
+      io.stderr.write(`${PROGRAM}: ${line(err.message)}\n${err.hint ? `  ${line(err.hint)}\n` : ''}`);
     } else {
       const message = err instanceof Error ? err.message : String(err);
-      io.stderr.write(`${PROGRAM}: error: ${redact(message)}\n`);
+      io.stderr.write(`${PROGRAM}: error: ${line(message)}\n`);
     }
     if (level === 'debug' && err instanceof Error && err.stack) io.stderr.write(`${redact(err.stack)}\n`);
     return 1;

@@ -3,7 +3,8 @@
 // it is used, because a host name ends up in ssh_config and on a command line;
 // an entry that fails is reported (shown to the user as an error), never used.
 
-import { escapeUnsafeForDisplay, validateHostname } from '../ssh/validate.js';
+import { escapeUnsafeForDisplay, replaceUnsafeForDisplay } from '../base/display.js';
+import { validateHostname } from '../ssh/validate.js';
 
 export type HostSource = 'settings' | 'repo';
 
@@ -104,7 +105,8 @@ function checkPath(value: unknown): string {
 
 function checkLabel(value: unknown): string {
   if (typeof value !== 'string') throw new Error('"label" must be a string');
-  const label = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+  // A label is shown as it is: what could not be shown safely becomes a space.
+  const label = replaceUnsafeForDisplay(value, ' ').trim();
   if (label.length === 0) throw new Error('"label" is empty');
   return label.length > MAX_LABEL ? label.slice(0, MAX_LABEL - 1) + '…' : label;
 }

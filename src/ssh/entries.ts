@@ -23,7 +23,8 @@
  * certificate is tried ("Too many authentication failures").
  */
 import { proxyCommandValue, matchExecValue, quoteConfigPath, type CommandArg } from './quote.js';
-import { aliasFor, validateHostname, validateUser, SshConfigError, showValue } from './validate.js';
+import { showValue } from '../base/display.js';
+import { aliasFor, validateHostname, validateUser, SshConfigError } from './validate.js';
 
 export interface HostEntry {
   hostname: string;
