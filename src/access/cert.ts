@@ -11,6 +11,7 @@
 
 import * as sshpk from 'sshpk';
 import { writeFilesAtomically } from '../base/atomic-write.js';
+import { displayText, hasUnsafeForDisplay, showValue } from '../base/display.js';
 import { onAbnormalExit } from '../base/cleanup.js';
 import { isFileError } from '../base/file-error.js';
 import { checkPrivateDir, readPrivateFile, removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
@@ -209,7 +210,7 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
     const msg = typeof json['message'] === 'string' ? json['message'] : '';
     // The edge's words reach a terminal and the editor: no line breaks, no escape sequences.
     // eslint-disable-next-line no-control-regex
-    detail = msg ? clip(redact(msg).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim(), 200) : `status ${String(json['status'])}`;
+    detail = msg ? displayText(redact(msg).trim(), 200) : `status ${String(json['status'])}`;
   } else {
     // cloudflared #1271: an HTML error page made it print "invalid character '<'".
     detail = `the body is not JSON: ${excerpt(text)}`;
@@ -233,7 +234,7 @@ export function certSignUrl(iss: string): URL {
     throw new AccessError('cert-sign', 'The app token\'s issuer ("iss") is not a URL', { hint: 'Sign in again to get a fresh token.' });
   }
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new AccessError('cert-sign', `Refusing to send the app token to its issuer ${clip(redact(iss), 100)}: not a plain https URL`, {
+    throw new AccessError('cert-sign', `Refusing to send the app token to its issuer ${showValue(redact(iss), 100)}: not a plain https URL`, {
       hint: 'Sign in again to get a fresh token.',
     });
   }
@@ -253,16 +254,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function clip(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}
-
 /** A short, printable, redacted quote of a response body. */
 function excerpt(text: string): string {
   if (text.trim() === '') return '(empty body)';
-  // eslint-disable-next-line no-control-regex
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return JSON.stringify(clip(redact(flat), 120));
+  return showValue(redact(text.replace(/\s+/g, ' ').trim()), 120);
 }
 
 // ---------------------------------------------------------------------------
@@ -355,11 +350,10 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, l
   if (info.type !== 'user') throw bad('it is not a user certificate');
   if (info.principals.length === 0) throw bad('it names no principal');
   // Principals and key id are shown in the editor and the log: no line breaks or controls.
-  // eslint-disable-next-line no-control-regex
-  const unsafe = [...info.principals, info.keyId].find((v) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(v));
-  if (unsafe !== undefined) throw bad(`its principals or key id hold a line break or control character (${clip(JSON.stringify(unsafe).replace(/[\u007f-\u009f\u2028\u2029]/g, '?'), 80)})`);
+  const unsafe = [...info.principals, info.keyId].find((v) => hasUnsafeForDisplay(v));
+  if (unsafe !== undefined) throw bad(`its principals or key id hold a line break or control character (${showValue(unsafe)})`);
   if (localPart !== undefined && !info.principals.includes(localPart)) {
-    throw bad(`its principals (${clip(info.principals.map((p) => JSON.stringify(p)).join(', '), 200)}) do not include ${JSON.stringify(localPart)}, the login's user name`);
+    throw bad(`its principals (${displayText(info.principals.map((p) => JSON.stringify(p)).join(', '), 200)}) do not include ${showValue(localPart)}, the login's user name`);
   }
   if (localPart === undefined) log?.warn('The app token carries no e-mail; the certificate\'s principals were not checked against it');
   const policy = policyProblem(info, maxValiditySeconds);
@@ -454,6 +448,7 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   }, {
     timeoutMs: loginBudget + 60_000,
     retryMs: 200,
+    ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
     onWaiting: (holder) => {
       if (holder.url) {
         // The holder is in a browser login: show its URL, as cloudflared does.

@@ -28,6 +28,8 @@ export interface LockHolder {
 export interface LockOptions {
   readonly timeoutMs?: number;
   readonly retryMs?: number;
+  /** Stop waiting when aborted (the caller's overall deadline); its reason is thrown. */
+  readonly signal?: AbortSignal;
   onWaiting?(holder: LockHolder): void;
 }
 
@@ -65,6 +67,7 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
     throw lockFileError(err);
   }
   for (;;) {
+    if (opts.signal?.aborted) throw abortReason(opts.signal, lockPath);
     if (Date.now() > deadline) {
       throw new AccessError('lock', `Timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${lockPath}${holderPid ? ` (held by pid ${holderPid})` : ''}`, {
         hint: `Another sign-in seems stuck. Finish or close it, or delete ${lockPath}.`,
@@ -101,8 +104,13 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
         opts.onWaiting?.({ pid: state.pid });
       }
     }
-    await delay(Math.min(retryMs, Math.max(0, deadline - Date.now()) + 1));
+    await delay(Math.min(retryMs, Math.max(0, deadline - Date.now()) + 1), opts.signal);
   }
+}
+
+function abortReason(signal: AbortSignal, lockPath: string): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new AccessError('lock', `Stopped waiting for ${lockPath}`);
 }
 
 /**
@@ -323,6 +331,14 @@ export async function readAuthUrl(targetPath: string): Promise<string> {
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

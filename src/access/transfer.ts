@@ -6,6 +6,7 @@
 
 import nacl from 'tweetnacl';
 import { onAbnormalExit } from '../base/cleanup.js';
+import { displayText } from '../base/display.js';
 import { removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
 import { AccessError, describeError } from './errors.js';
 import type { HttpClient } from './http.js';
@@ -167,8 +168,16 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
     } catch (err) {
       const stop = stopped();
       if (stop) throw stop;
+      // An answer over the size cap (or anything but a broken connection) is not
+      // "not yet": asking again gets the same answer until the login times out.
+      if (!(err instanceof AccessError) || (err.code !== 'timeout' && err.code !== 'network')) {
+        throw new AccessError('transfer', `The login service answered something unusable: ${describeError(err)}`, {
+          hint: 'Try signing in again; if it persists, check ACCESS_SSH_CONNECT_TO and any proxy between you and Cloudflare.',
+          cause: err,
+        });
+      }
       // A long poll that runs out of time just means "not yet".
-      if (!(err instanceof AccessError && err.code === 'timeout')) {
+      if (err.code !== 'timeout') {
         failures += 1;
         if (failures >= MAX_NETWORK_FAILURES) throw err;
         log.debug(`login poll failed (${describeError(err)}), retrying`);
@@ -177,7 +186,7 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
       continue;
     }
     if (res.status >= 500) {
-      const excerpt = redact(res.body.toString('utf8').slice(0, 4096)).slice(0, 200).replace(/\s+/g, ' ').trim();
+      const excerpt = displayText(redact(res.body.toString('utf8').slice(0, 4096)).replace(/\s+/g, ' ').trim(), 200);
       throw new AccessError('transfer', `The login service failed with HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, {
         hint: 'Try signing in again in a moment.',
       });

@@ -27,6 +27,8 @@ async function main(): Promise<void> {
     else s.write('', () => resolve());
   });
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  // A step cut short by a deadline may still hold a lock or a .url file: not past our exit.
+  runExitCleanups();
   process.exit(code);
 }
 

@@ -39,8 +39,20 @@ export interface Fault {
   hang?: boolean;
   /** Destroy the connection without an answer. */
   reset?: boolean;
-  /** certSign only: answer 200 with a bad certificate. */
-  certificate?: 'wrong-key' | 'expired' | 'other-principal';
+  /**
+   * certSign only: answer 200 with a certificate we must not accept: for another key,
+   * expired, for another principal, with a critical option (force-command,
+   * source-address), or valid for years or "forever" (never renewed).
+   */
+  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'force-command' | 'source-address' | 'years' | 'forever';
+  /**
+   * appRedirect only: send the unauthenticated app request to a login page on another
+   * host (`https://collector.sandbox.test/cdn-cgi/access/login/…`), as a hostile or
+   * misconfigured app would; the edge counts org tokens that reach it (`orgTokenLeaks`).
+   */
+  redirectTo?: 'foreign-login';
+  /** approve only: mint the tokens for this e-mail, unchecked (escape sequences, bidi, line breaks). */
+  email?: string;
   /**
    * metadata only: a `cf-access-metadata` JWT signed by a key the team's JWKS does not
    * hold (`foreign-key`), or naming an auth domain outside .cloudflareaccess.com
@@ -104,6 +116,8 @@ export interface Counters {
   carrierAccepted: number;
   carrierServiceToken: number;
   carrierRefused: number;
+  /** Org tokens (CF_Authorization) that reached a login path on a host other than the team domain. */
+  orgTokenLeaks: number;
   /** Serial of the last certificate issued (0: none yet). */
   lastSerial: number;
   faultsApplied: number;
@@ -125,6 +139,7 @@ export function zeroCounters(): Counters {
     carrierAccepted: 0,
     carrierServiceToken: 0,
     carrierRefused: 0,
+    orgTokenLeaks: 0,
     lastSerial: 0,
     faultsApplied: 0,
   };

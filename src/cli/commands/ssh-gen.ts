@@ -27,6 +27,13 @@ export function maxCertValidity(rt: Pick<Runtime, 'env'>): number {
   return Math.round(hours * 3600);
 }
 
+/**
+ * The whole non-interactive ssh-gen (Match exec of the entries written for
+ * Remote-SSH), lock waits and every request included: well inside Remote-SSH's
+ * 15 s connect timeout, so that our message reaches the user before its timeout does.
+ */
+export const NON_INTERACTIVE_BUDGET_MS = 8000;
+
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const { host, appUrl } = parseTarget(stringFlag(p, 'hostname'), 'ssh-gen');
   const margin = renewMargin(rt);
@@ -39,13 +46,31 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     return 0;
   }
 
-  const [ctx, { ensureCertificate }] = await Promise.all([createContext(rt), import('../../access/cert.js')]);
-  const { cert, renewed } = await ensureCertificate(ctx, host, {
-    marginSeconds: margin,
-    maxValiditySeconds: maxValidity,
-    appUrl,
-    login: loginOptions(rt, interactive),
+  const [ctx, { ensureCertificate }, { AccessError }] = await Promise.all([createContext(rt), import('../../access/cert.js'), import('../../access/errors.js')]);
+  const budget = new AbortController();
+  const outOfTime = new AccessError('timeout', `Renewing the certificate for ${host} did not finish within ${NON_INTERACTIVE_BUDGET_MS / 1000}s`, {
+    hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set); if another sign-in is under way, finish it and connect again.',
   });
+  const timer = interactive ? undefined : setTimeout(() => budget.abort(outOfTime), NON_INTERACTIVE_BUDGET_MS);
+  const deadline = new Promise<never>((_resolve, reject) => {
+    budget.signal.addEventListener('abort', () => reject(outOfTime), { once: true });
+  });
+  deadline.catch(() => undefined);
+  let result: Awaited<ReturnType<typeof ensureCertificate>>;
+  try {
+    // The race: a step that ignores the signal still cannot hold ssh past the budget.
+    result = await Promise.race([ensureCertificate(ctx, host, {
+      marginSeconds: margin,
+      maxValiditySeconds: maxValidity,
+      appUrl,
+      login: { ...loginOptions(rt, interactive), ...(interactive ? {} : { signal: budget.signal }) },
+    }), deadline]);
+  } catch (err) {
+    throw budget.signal.aborted ? outOfTime : err;
+  } finally {
+    if (timer) clearTimeout(timer);
+  }
+  const { cert, renewed } = result;
   if (!renewed) rt.log.debug(`Certificate for ${host} is valid until ${cert.validBefore.toISOString()}`);
   return 0;
 }
