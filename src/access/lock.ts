@@ -161,7 +161,7 @@ async function release(lockPath: string, mine: string): Promise<void> {
 async function sweepDebris(targetPath: string): Promise<void> {
   const dir = path.dirname(targetPath);
   const base = path.basename(targetPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  const temp = new RegExp(`^\\.${base}(?:\\.pub|-cert\\.pub|\\.url)?\\.[0-9a-f]{32}\\.tmp$`);
+  const temp = new RegExp(`^\\.${base}(?:\\.pub|-cert\\.pub|\\.url|\\.lock)?\\.[0-9a-f]{32}\\.tmp$`);
   let names: string[];
   try {
     names = await fsp.readdir(dir);

@@ -33,6 +33,9 @@ export type SshConfigErrorCode =
 
 import { showValue } from '../base/display.js';
 
+/** The one safe display lives in src/base/display.ts; re-exported for src/ssh's callers. */
+export { escapeUnsafeForDisplay, showValue } from '../base/display.js';
+
 /** A one-line description of the first hazardous character in `value`, if any. */
 export function describeHazard(value: string): string | undefined {
   for (const ch of value) {
