@@ -171,7 +171,7 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
       // An answer over the size cap (or anything but a broken connection) is not
       // "not yet": asking again gets the same answer until the login times out.
       if (!(err instanceof AccessError) || (err.code !== 'timeout' && err.code !== 'network')) {
-        throw new AccessError('transfer', `The login service answered something unusable: ${describeError(err)}`, {
+        throw new AccessError('transfer', `The login service answered something unusable: ${err instanceof Error ? err.message : String(err)}`, {
           hint: 'Try signing in again; if it persists, check ACCESS_SSH_CONNECT_TO and any proxy between you and Cloudflare.',
           cause: err,
         });

@@ -8,6 +8,7 @@
 import { FSWatcher, Stats, existsSync, promises as fsp, watch as fsWatch } from 'node:fs';
 import { join } from 'node:path';
 import { Disposable, EventEmitter, Memento } from 'vscode';
+import { readPrivateFile } from '../base/private-files.js';
 import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
 import { defaultConfigDir } from '../access/paths.js';
@@ -191,7 +192,9 @@ export class AccessState implements Disposable {
           path: cert.path,
         };
       }
-      const text = await fsp.readFile(file, 'utf8');
+      // Through the private file layer: no symlink followed, a regular file of ours.
+      const text = (await readPrivateFile(file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8');
+      if (text === undefined) return undefined;
       const claims = decodeClaims(text);
       const authDomain = authDomainOf(claims.iss);
       const base = {
@@ -296,7 +299,8 @@ export class AccessState implements Disposable {
       .sort((a, b) => (a.kind === b.kind ? b.exp - a.exp : a.kind === 'org' ? -1 : 1));
     for (const t of candidates) {
       try {
-        return (await fsp.readFile(t.file, 'utf8')).trim();
+        const text = (await readPrivateFile(t.file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8').trim();
+        if (text) return text;
       } catch {
         /* gone meanwhile */
       }

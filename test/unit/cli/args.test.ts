@@ -112,3 +112,11 @@ test('log levels and browser commands', () => {
   assert.deepEqual(browserCommand(url, { BROWSER: '/opt/b.sh' }, 'linux'), { command: '/opt/b.sh', args: [url] });
   assert.deepEqual(browserCommand(url, { BROWSER: 'firefox --new-tab %s:chromium' }, 'linux'), { command: 'firefox', args: ['--new-tab', url] });
 });
+
+test('a trailing dot is normalised once: the same name for files, Host and SNI (issue 11, item 8)', () => {
+  const t = parseTarget('VM.example.test.', 'ssh-gen');
+  assert.equal(t.host, 'vm.example.test');
+  assert.equal(t.appUrl.hostname, 'vm.example.test');
+  assert.equal(t.appUrl.href, 'https://vm.example.test/');
+  assert.equal(parseTarget('https://vm.example.test./app', 'login').appUrl.href, 'https://vm.example.test/app');
+});
