@@ -108,7 +108,7 @@ function parseCertificateText(text: Buffer | string, crtPath: string, keyPath: s
   }
   const issuerKey = cert.issuerKey;
   if (!issuerKey) throw new AccessError('cert-invalid', `${crtPath} has no signing key`);
-  let signedByOwnIssuer = false;
+  let signedByOwnIssuer: boolean;
   try {
     signedByOwnIssuer = cert.isSignedByKey(issuerKey);
   } catch {
@@ -191,7 +191,6 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
     }
     // One line, `<type> <base64> [comment]`, nothing else: it is written to a file
     // ssh reads, and what is written must be exactly what was verified.
-    // eslint-disable-next-line no-control-regex
     if (!/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}(?: [^\u0000-\u001f\u007f]*)?$/.test(certificate.trim()) || certificate.length > 64 * 1024) {
       throw new AccessError('cert-sign', `Certificate signing at ${where} answered HTTP 200 with a certificate that is not one line of OpenSSH certificate text: ${excerpt(certificate)}`, {
         hint: 'The Access edge answered something unexpected; nothing was written. Try again, and check ACCESS_SSH_CONNECT_TO / proxies if it persists.',
@@ -209,7 +208,6 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
   if (isRecord(json) && (typeof json['message'] === 'string' || typeof json['status'] === 'number')) {
     const msg = typeof json['message'] === 'string' ? json['message'] : '';
     // The edge's words reach a terminal and the editor: no line breaks, no escape sequences.
-    // eslint-disable-next-line no-control-regex
     detail = msg ? displayText(redact(msg).trim(), 200) : `status ${String(json['status'])}`;
   } else {
     // cloudflared #1271: an HTML error page made it print "invalid character '<'".

@@ -1,7 +1,7 @@
 // "Show Certificate": a read-only document (`access-ssh-cert:` scheme) with the
 // parsed certificate of a host, rendered from the files on disk.
 
-import { Disposable, EventEmitter, TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
+import { type Disposable, EventEmitter, type TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
 import { certFile } from '../access/paths.js';
 import { readPrivateFile } from '../base/private-files.js';
 import { countdown, expiredText } from '../hosts/state.js';

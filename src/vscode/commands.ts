@@ -3,12 +3,14 @@
 
 import { existsSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { Disposable, QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
+import { type Disposable, type QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, type HostEntry } from '../hosts/hosts.js';
 import { pickHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, openTerminal, prepare, refreshCertificate, type Services, type WindowChoice } from './connect.js';
 import { isProblem } from './hosts-view.js';
+import { importHosts } from './import-hosts.js';
+import { setUpServer } from './server-setup.js';
 import { showError } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
 
@@ -190,6 +192,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       }
       await vscodeWindow.showTextDocument(Uri.file(pick.file));
     }),
+    reg('accessSsh.importHosts', () => importHosts(svc)),
+    reg('accessSsh.setUpServer', () => setUpServer(svc)),
     reg('accessSsh.showLog', () => svc.log.show()),
     reg('accessSsh.refreshView', async () => {
       await Promise.all([svc.registry.reload(), svc.state.reload()]);
