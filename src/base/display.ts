@@ -11,7 +11,6 @@
  * forged line in a log) and the bidirectional marks, embeddings, overrides and
  * isolates (text that reads differently from what it is: U+202E).
  */
-// eslint-disable-next-line no-control-regex
 const UNSAFE_RE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /** The default cap of a shown value. */

@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { displayText, escapeUnsafeForDisplay, hasUnsafeForDisplay, showValue } from '../../../src/base/display.js';
 
-// eslint-disable-next-line no-control-regex
 const RAW_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 const HOSTILE = [
