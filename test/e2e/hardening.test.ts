@@ -209,10 +209,9 @@ describe('hardening (issue 11)', { skip: missing }, () => {
     const b = snapshot(sb);
     const r = await renew(c, ['--loglevel', 'debug']);
     assert.equal(r.code, 0, r.stderr);
-    const d = delta(sb, b);
-    assert.equal(d.exchanges, 0, 'the exchange was abandoned before its last hop answered');
-    assert.equal(d.approvals, 1, 'the interactive renewal fell back to the browser');
-    assert.match(r.stderr, /took longer than 7s/);
+    // The edge may still finish the abandoned last hop; the helper no longer waits for it.
+    assert.equal(delta(sb, b).approvals, 1, 'the interactive renewal gave up on the exchange and used the browser');
+    assert.match(r.stderr, /failed to exchange the org token .*: Exchanging the Access login for ssh\.sandbox\.test took longer than 7s/);
   });
 
   it('4: a transfer answer over the size cap ends the login at once (one poll)', { timeout: 120_000 }, async () => {
