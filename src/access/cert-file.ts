@@ -48,8 +48,10 @@ export interface CertificateInfo {
   readonly keyFingerprint: string;
   /** `SHA256:…` of the signing CA key. */
   readonly caFingerprint: string;
-  /** Names of the critical options (`force-command`, `source-address`, …); Access sets none. */
-  readonly criticalOptions: string[];
+  /** Extension names (`permit-port-forwarding`, `permit-pty`, …), as listed. */
+  readonly extensions: readonly string[];
+  /** Critical option names (`force-command`, `source-address`, …). */
+  readonly criticalOptions: readonly string[];
 }
 
 /** A parsed certificate line: the fields and the wire blobs of the two keys. */
@@ -64,7 +66,9 @@ export interface OpenSshCertificate {
   readonly subjectKey: Buffer;
   /** The CA key in SSH wire format. */
   readonly caKey: Buffer;
-  /** Names of the critical options, in order. */
+  /** Extension names, in the certificate's order. */
+  readonly extensions: string[];
+  /** Critical option names, in the certificate's order. */
   readonly criticalOptions: string[];
 }
 
@@ -142,17 +146,17 @@ export function parseOpenSshCertificate(line: string): OpenSshCertificate {
   const principals = stringList(pbuf, 'principal list', bad);
   const validAfter = secondsToDate(u64());
   const validBefore = secondsToDate(u64());
-  // Critical options: (name, data) pairs; only the names are kept.
+  // Critical options and extensions: (name, data) pairs; only the names are kept.
   const criticalOptions = stringList(str(), 'critical options', bad).filter((_, i) => i % 2 === 0);
-  str(); // extensions
+  const extensions = stringList(str(), 'extensions', bad).filter((_, i) => i % 2 === 0);
   str(); // reserved
   const caKey = Buffer.from(str());
   if (caKey.length === 0) throw bad('no signing key');
   str(); // signature
-  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore, subjectKey, caKey, criticalOptions };
+  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore, subjectKey, caKey, extensions, criticalOptions };
 }
 
-/** A buffer of consecutive SSH strings, as text. */
+/** A buffer of consecutive SSH strings, decoded as UTF-8. */
 function stringList(buf: Buffer, what: string, bad: (why: string) => AccessError): string[] {
   const out: string[] = [];
   for (let p = 0; p < buf.length; ) {
@@ -183,6 +187,7 @@ export function certificateInfo(cert: OpenSshCertificate, crtPath: string, keyPa
     validBefore: cert.validBefore,
     keyFingerprint: keyFingerprint(cert.subjectKey),
     caFingerprint: keyFingerprint(cert.caKey),
+    extensions: cert.extensions,
     criticalOptions: cert.criticalOptions,
   };
 }

@@ -18,6 +18,10 @@ export interface Runtime {
   readonly self: readonly string[];
   /** Opens a URL in the browser; default `openBrowser` of open-browser.ts. */
   readonly openUrl?: (url: string) => Promise<void>;
+  /** Per-request limit from --timeout / ACCESS_SSH_TIMEOUT; default the client's (10 s). */
+  readonly timeoutMs?: number;
+  /** `access-ssh/<version>`. */
+  readonly userAgent?: string;
   /** Stops a long-running command (the --url listener); when absent, SIGINT/SIGTERM do. */
   readonly shutdown?: AbortSignal;
 }
@@ -28,11 +32,15 @@ export async function createContext(rt: Runtime): Promise<AccessContext> {
     import('../access/http.js'),
     import('../access/token-store.js'),
   ]);
+  const extra = {
+    ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
+    ...(rt.userAgent !== undefined ? { userAgent: rt.userAgent } : {}),
+  };
   // A token file others could read is made 0600 and the user told (tokens: repair; keys: refuse).
   const store = new TokenStore(undefined, (file, mode) => {
     rt.log.warn(`${file} could be read by others (mode ${mode.toString(8).padStart(4, '0')}); it was made 0600. If others may have read it, sign in again.`);
   });
-  return { http: HttpClient.fromEnv(rt.env, rt.log), store, log: rt.log };
+  return { http: HttpClient.fromEnv(rt.env, rt.log, extra), store, log: rt.log };
 }
 
 /**

@@ -50,9 +50,10 @@ export interface Fault {
   /**
    * certSign only: answer 200 with a certificate we must not accept: for another key,
    * expired, for another principal, with a critical option (force-command,
-   * source-address), or valid for years or "forever" (never renewed).
+   * source-address), or valid for years or "forever" (never renewed); or one that grants
+   * no port forwarding (`no-port-forwarding`, for doctor).
    */
-  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'force-command' | 'source-address' | 'years' | 'forever';
+  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'no-port-forwarding' | 'force-command' | 'source-address' | 'years' | 'forever';
   /**
    * appRedirect only: send the unauthenticated app request to a login page on another
    * host (`https://collector.sandbox.test/cdn-cgi/access/login/…`), as a hostile or
@@ -71,6 +72,9 @@ export interface Fault {
   jwks?: 'other-key' | 'not-a-jwks';
   /** carrier only: accept, carry this many bytes from the origin, then drop the connection (no close frame). */
   dropAfterBytes?: number;
+  // ---- faults added for `access-ssh doctor` (issue 10): see the "doctor" section of README.md.
+  /** metadata only: the answer's `Date` header is this many seconds off the edge's clock (a client clock that is wrong by the opposite amount looks the same). */
+  dateOffsetSeconds?: number;
   /** Apply this many times, then clear the fault (default: until changed). */
   times?: number;
 }
