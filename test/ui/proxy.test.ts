@@ -77,7 +77,7 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
         const shot = join(RESULTS_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
         await ui?.page.screenshot({ path: shot }).catch(() => undefined);
         const notes = await ui?.notifications().catch(() => []);
-        throw new Error(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\n${wb?.logTail(40) ?? ''}\nsquid: ${px?.squid.accessLog().slice(-2000) ?? ''}`);
+        throw new Error(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\n${wb?.logTail(40) ?? ''}\nsquid: ${px?.squid.accessLog().slice(-2000) ?? ''}`, { cause: err });
       }
     });
   }
