@@ -236,10 +236,10 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     assert.equal(sb.carrierRequests().filter((q) => q.host === BASTION_APP).at(-1)!.outcome, '502');
   });
 
-  it('--logfile (given before the command): the listener\'s log in a 0600 file, without the token', { timeout: 300_000 }, async () => {
+  it('rdp --logfile (given before the command): the listener\'s log in a 0600 file, without the token', { timeout: 300_000 }, async () => {
     const logFile = join(c.home, 'logs', 'tcp.log');
     mkdirSync(join(c.home, 'logs'), { recursive: true });
-    const l = await listen(['--logfile', logFile, '--loglevel', 'debug', 'access', 'tcp', '-T', TCP_APP, '-L', '127.0.0.1:0', '-H', 'X-Note: hello']);
+    const l = await listen(['--logfile', logFile, '--loglevel', 'debug', 'access', 'rdp', '-T', TCP_APP, '-L', '127.0.0.1:0', '-H', 'X-Note: hello']);
     const first = await firstBytes(l.port);
     assert.match(first.banner, /^SSH-2\.0-OpenSSH/);
     first.socket.destroy();
