@@ -1,8 +1,8 @@
 // Builds the production bundles and packages access-ssh.vsix with @vscode/vsce.
 // Everything the extension runs is bundled by esbuild, so the package carries no
 // node_modules (--no-dependencies) and, by .vscodeignore, only:
-//   package.json, dist/extension.js, dist/access-ssh.js, dist/vendor.js (the third-party
-//   packages both load on demand), README.md, CHANGELOG.md, LICENSE, media/** but the
+//   package.json, dist/extension.js, dist/access-ssh.js, dist/vendor-*.js (the third-party
+//   packages both load on demand, one file each), README.md, CHANGELOG.md, LICENSE, media/** but the
 //   README screenshots
 // The file list is checked after packaging; a stray file fails the script.
 //
@@ -30,7 +30,7 @@ const ALLOWED = [
   /^package\.json$/,
   /^dist\/extension\.js$/,
   /^dist\/access-ssh\.js$/,
-  /^dist\/vendor\.js$/,
+  /^dist\/vendor-(sshpk|jose|ws|tweetnacl)\.js$/,
   /^readme\.md$/i,
   /^changelog\.md$/i,
   /^license(\.(md|txt))?$/i,
@@ -46,7 +46,7 @@ async function main() {
     if (r.status !== 0) fail(`build failed (exit ${r.status ?? r.signal})`);
   }
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const file of [manifest.main, ...Object.values(manifest.bin ?? {}), 'dist/vendor.js']) {
+  for (const file of [manifest.main, ...Object.values(manifest.bin ?? {}), ...['sshpk', 'jose', 'ws', 'tweetnacl'].map((p) => `dist/vendor-${p}.js`)]) {
     if (file && !existsSync(join(ROOT, file))) fail(`${file} (from package.json) does not exist; build first`);
   }
 

@@ -16,6 +16,12 @@ export const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login';
 export const KEEPALIVE_MS = 30_000;
 /** Stop reading stdin while more than this is queued for the websocket. */
 export const SEND_HIGH_WATER = 1024 * 1024;
+/**
+ * The helper's young-generation collection interval, in bytes carried (both ways). The
+ * helper's peak RSS under a 256 MiB upload: +40 MB over idle with V8's own schedule, +11 MB
+ * at 2 MiB, +15 MB at 4 MiB; each collection costs ~0.2–0.3 ms (docs/BENCHMARKS.md, fourth round).
+ */
+export const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
 
 export interface CarrierOptions {
   readonly serviceToken?: ServiceToken;
@@ -153,6 +159,13 @@ export interface PipeOptions {
   /** Pause `input` while more than this many bytes wait to be sent. Default 1 MiB. */
   readonly highWaterMark?: number;
   readonly log?: Logger;
+  /**
+   * Called after every `everyBytes` carried (both ways together). The helper passes a
+   * young-generation collection: each chunk is a Buffer whose memory lies outside the
+   * JavaScript heap, and V8 collects those only when its small young heap fills, which
+   * a bulk transfer reached only after ~30 MB of dead chunks (docs/BENCHMARKS.md).
+   */
+  readonly collect?: { readonly everyBytes: number; readonly run: () => void };
 }
 
 /**
@@ -173,6 +186,16 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     let inputPausedForWs = false;
     let done = false;
     let inputEnded = false;
+    const collect = opts.collect;
+    let sinceCollect = 0;
+    const carried = (n: number): void => {
+      if (!collect) return;
+      sinceCollect += n;
+      if (sinceCollect >= collect.everyBytes) {
+        sinceCollect = 0;
+        collect.run();
+      }
+    };
     input.once('end', () => {
       inputEnded = true;
     });
@@ -188,6 +211,7 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     const onMessage = (data: WebSocket.RawData): void => {
       if (outputBroken) return;
       const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      carried(chunk.length);
       if (!output.write(chunk) && !wsPausedForOutput) {
         wsPausedForOutput = true;
         ws.pause();
@@ -223,6 +247,7 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     const onData = (chunk: Buffer | string): void => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      carried(buf.length);
       if (ws.bufferedAmount + buf.length > high && !inputPausedForWs) {
         // The callback of this send runs once it is flushed to the socket.
         inputPausedForWs = true;

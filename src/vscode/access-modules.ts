@@ -1,5 +1,5 @@
 // What the extension loads on demand, through accessModules() (lazy.ts) only:
-// the Access flows and, behind them, sshpk, jose, ws and tweetnacl (dist/vendor.js).
+// the Access flows and, behind them, sshpk, jose, ws and tweetnacl (dist/vendor-*.js).
 
 export { ensureCertificate, inspectCertificate, readCertificate } from '../access/cert.js';
 export { HttpClient } from '../access/http.js';

@@ -6,7 +6,7 @@
 // background through the org token, before they expire, without a browser.
 
 import { promises as fsp } from 'node:fs';
-import { AuthenticationProvider, AuthenticationProviderAuthenticationSessionsChangeEvent, AuthenticationSession, CancellationError, Disposable, EventEmitter, ProgressLocation, Uri, authentication as vscodeAuthentication, env, window } from 'vscode';
+import { type AuthenticationProvider, type AuthenticationProviderAuthenticationSessionsChangeEvent, type AuthenticationSession, CancellationError, type Disposable, EventEmitter, ProgressLocation, type Uri, authentication as vscodeAuthentication, env, window } from 'vscode';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';

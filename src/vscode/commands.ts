@@ -3,7 +3,7 @@
 
 import { existsSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { Disposable, QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
+import { type Disposable, type QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, type HostEntry } from '../hosts/hosts.js';
 import { pickHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';

@@ -5,13 +5,14 @@
 // ssh config keeps pointing at this extension version's helper.
 
 import { existsSync } from 'node:fs';
-import { ExtensionContext, Uri, commands as vscodeCommands, env, window as vscodeWindow, workspace } from 'vscode';
+import { type ExtensionContext, type Uri, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
 import { AccessService } from './access.js';
 import { AccessState } from './access-state.js';
 import { AccessAuthProvider } from './auth-provider.js';
 import { CertificateDocuments } from './cert-document.js';
 import { addHostToSettings, registerCommands } from './commands.js';
+import { setContext } from './context.js';
 import { connect, refreshCertificate, type Services } from './connect.js';
 import { HostRegistry } from './host-registry.js';
 import { HostsView } from './hosts-view.js';
@@ -32,7 +33,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   const started = Date.now();
   const log = createLog();
   context.subscriptions.push(log.channel);
-  log.info(`Activating Access SSH ${String(context.extension.packageJSON.version ?? '')} in ${env.appName} (${env.remoteName ?? 'local'})`);
+  const { version } = context.extension.packageJSON as { version?: unknown };
+  log.info(`Activating Access SSH ${typeof version === 'string' ? version : ''} in ${env.appName} (${env.remoteName ?? 'local'})`);
 
   const access = new AccessService(log);
   const state = new AccessState(log, context.globalState);
@@ -43,7 +45,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   context.subscriptions.push(state, registry, auth);
 
   const updateSignedIn = (): void => {
-    void vscodeCommands.executeCommand('setContext', 'accessSsh.signedIn', state.teams().length > 0);
+    void setContext('accessSsh.signedIn', state.teams().length > 0);
   };
   context.subscriptions.push(state.onDidChange(updateSignedIn));
 
@@ -85,7 +87,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   } catch (err) {
     log.error(`Cannot write the helper launcher: ${describe(err).message}`);
   }
-  await vscodeCommands.executeCommand('setContext', 'accessSsh.ready', true);
+  await setContext('accessSsh.ready', true);
   // First run: hosts already set up for cloudflared are offered for import (once).
   setTimeout(() => void offerImportOnFirstRun(svc, context).catch((err) => log.warn(`Import offer: ${describe(err).message}`)), 0);
 

@@ -5,7 +5,7 @@
 
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ExtensionContext, QuickPickItem, commands as vscodeCommands, window as vscodeWindow } from 'vscode';
+import { type ExtensionContext, type QuickPickItem, commands as vscodeCommands, window as vscodeWindow } from 'vscode';
 import { addToSetting } from '../hosts/hosts.js';
 import { nodeScanIo, scanForCloudflaredHosts, type ImportCandidate } from '../ssh/import.js';
 import { readManagedHosts } from '../ssh/managed-hosts.js';

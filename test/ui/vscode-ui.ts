@@ -84,7 +84,7 @@ export class VsCodeUi {
         await row.click();
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`command "${title}" not in the palette within ${timeoutMs / 1000} s: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`command "${title}" not in the palette within ${timeoutMs / 1000} s: ${(err as Error).message}`, { cause: err });
       }
     }
   }

@@ -116,11 +116,3 @@ test('tooltip of a signed-out host without certificate has no certificate rows',
   const rows = tooltipFields({ hostname: 'a.example.com', source: 'repo', now, marginSeconds: 60 });
   assert.deepEqual(rows.map((r) => r.label), ['Host', 'State', 'ssh alias', 'From']);
 });
-
-test('state of 1,000 hosts is cheap (a view tick)', () => {
-  const t = process.hrtime.bigint();
-  for (let tick = 0; tick < 10; tick++) {
-    for (let i = 0; i < 1000; i++) hostState({ now: now + tick, cert: cert(now + i), appToken: { exp: now + 3600 }, marginSeconds: 60 });
-  }
-  assert.ok(Number(process.hrtime.bigint() - t) / 1e6 / 10 < 50, 'one tick of 1,000 hosts under 50 ms');
-});

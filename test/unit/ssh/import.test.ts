@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cloudflaredCall, nodeScanIo, scanForCloudflaredHosts } from '../../../src/ssh/import.js';
 import { run, SSH } from './helpers.js';
@@ -73,7 +74,7 @@ test('a HOME whose config keeps hosts in included files: globs, ~, relative to ~
 test('a missing config is no hosts, not an error; an unreadable include is reported', async () => {
   const none = await scanForCloudflaredHosts('/nonexistent/config', nodeScanIo('/nonexistent'));
   assert.deepEqual([none.hosts, none.files, none.errors], [[], [], []]);
-  const dir = await fs.mkdtemp(path.join(require('node:os').tmpdir(), 'import-'));
+  const dir = await fs.mkdtemp(path.join(tmpdir(), 'import-'));
   try {
     await fs.writeFile(path.join(dir, 'config'), `Include ${dir}/sub\nHost x.example.com\n  ProxyCommand cloudflared access ssh --hostname %h\n`);
     await fs.mkdir(path.join(dir, 'sub'));
