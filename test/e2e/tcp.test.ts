@@ -155,7 +155,7 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     ], { ...c.env, PGCONNECT_TIMEOUT: '120' }, 300_000)));
     const pids = new Set<string>();
     for (const [i, r] of runs.entries()) {
-      assert.equal(r.code, 0, `psql ${i}: ${r.stderr}\n--- listener ---\n${l.stderr().slice(-2000)}`);
+      assert.equal(r.code, 0, `psql ${i}: ${r.stderr}\n--- listener ---\n${l.stderr().slice(-4000)}`);
       const [hash, pid, len, big] = r.stdout.trim().split(' ');
       const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
       assert.equal(hash, md5(words[i]!), `client ${i} got the answer to its own query`);
