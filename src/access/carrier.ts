@@ -36,7 +36,7 @@ export interface CarrierOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type Handshake =
+export type Handshake =
   | { readonly ok: true; readonly ws: WebSocket }
   | { readonly ok: false; readonly status: number; readonly location?: string };
 
@@ -65,7 +65,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   const log = ctx.log;
 
   if (opts.serviceToken) {
-    const r = await handshake(ctx.http, url, {
+    const r = await carrierHandshake(ctx.http, url, {
       ...opts.headers,
       'Cf-Access-Client-Id': opts.serviceToken.clientId,
       'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
@@ -82,14 +82,14 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   // Discovery only without a live stored token, or after it was refused (appTokens).
   const tokens = appTokens(ctx, appUrl, opts.login);
   let token = await tokens.get();
-  let r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
+  let r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) return r.ws;
   if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
 
   log.info(`Access refused the stored token for ${url.host}; getting a new one`);
   await tokens.forget();
   token = await tokens.get();
-  r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
+  r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) return r.ws;
   if (isAccessLoginRedirect(r.status, r.location, url)) {
     throw new AccessError('token-refused', `Access refused a fresh token for ${url.host}`, {
@@ -111,8 +111,8 @@ function statusError(url: URL, status: number): AccessError {
   });
 }
 
-/** One websocket handshake: the open socket, or the status (and Location) it was answered with. */
-function handshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
+/** One websocket handshake: the open socket, or the status (and Location) it was answered with (also `access-ssh doctor`'s probe). */
+export function carrierHandshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
   const base = http.wsOptions(url);
   log.debug(`Opening the carrier websocket ${url.origin}${url.pathname}`);
   return new Promise<Handshake>((resolve, reject) => {
