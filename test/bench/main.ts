@@ -22,6 +22,7 @@ import { gzipSync } from 'node:zlib';
 import { README_START, recordRefusal, toolVersions, writeRecord } from './record';
 import { findDescendant, procMem, procThreads, type ProcMem } from './proc';
 import { differences, ratios, summarize, type Summary } from './stats';
+import { SQUID, startSquid } from '../sandbox/squid';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -344,6 +345,47 @@ async function latency(paths: Paths, path: PathName, client: Client, n: number):
   return ms;
 }
 
+// ------------------------------------------------------------------ proxy path
+
+/**
+ * The helper through a real HTTP CONNECT proxy (squid on loopback) beside the helper
+ * straight to the edge, same sandbox, same run: what a corporate proxy's extra hop
+ * costs. Connect-to still names the sandbox's port: it becomes the CONNECT target.
+ */
+async function proxyPath(sb: Sandbox, paths: Paths, client: Client): Promise<void> {
+  if (!existsSync(SQUID)) {
+    log(`proxy: ${SQUID} is missing (node scripts/setup.mjs e2e installs squid); proxy rows left out`);
+    return;
+  }
+  const squid = await startSquid({ hosts: {}, allowPorts: [sb.port] });
+  try {
+    const viaProxy: Client = { ...client, env: { ...client.env, HTTPS_PROXY: squid.url } };
+    const bytes = sizeMiB * MiB;
+    const tp: Record<'direct' | 'proxy', number[]> = { direct: [], proxy: [] };
+    const rt: Record<'direct' | 'proxy', number[]> = { direct: [], proxy: [] };
+    const cpuFile = join(client.home, 'proxy-path-cpu.txt');
+    for (let i = 0; i < runs; i++) {
+      const order: ('direct' | 'proxy')[] = i % 2 === 0 ? ['proxy', 'direct'] : ['direct', 'proxy'];
+      for (const which of order) {
+        const c = which === 'proxy' ? viaProxy : client;
+        const r = await transfer(paths, 'helper', c, bytes, undefined, cpuFile);
+        tp[which].push(r.mibPerSecond);
+        const us = (await latency(paths, 'helper', c, roundTrips)) * 1000;
+        rt[which].push(us);
+        log(`proxy path run ${i + 1}/${runs} helper ${which === 'proxy' ? 'via squid' : 'direct'}: ${r.mibPerSecond.toFixed(0)} MiB/s, ${us.toFixed(0)} µs per round trip`);
+      }
+    }
+    if (!squid.accessLog().includes(`CONNECT 127.0.0.1:${sb.port}`)) throw new Error(`proxy path: squid logged no tunnel to 127.0.0.1:${sb.port}`);
+    const ratio = ratios(tp.proxy, tp.direct);
+    row({ figure: `throughput via an HTTP proxy (squid), ${sizeMiB} MiB (MiB/s)`, value: `helper via proxy ${span(summarize(tp.proxy))}`, baseline: `helper direct ${span(summarize(tp.direct))}`, comparison: `×${span(ratio)} of direct`, target: '—', met: undefined });
+    const added = differences(rt.proxy, rt.direct);
+    row({ figure: `round trip via an HTTP proxy, ${roundTrips} × 64 B (µs)`, value: `helper via proxy ${span(summarize(rt.proxy))}`, baseline: `helper direct ${span(summarize(rt.direct))}`, comparison: `+${span(added)} over direct (×${span(ratios(rt.proxy, rt.direct))})`, target: '—', met: undefined });
+    results['proxy'] = { bytes, mibPerSecond: tp, roundTripMicroseconds: rt, throughputRatio: ratio, addedRoundTrip: added };
+  } finally {
+    await squid.stop();
+  }
+}
+
 // ------------------------------------------------------------------ memory
 
 /** A bare runtime that stays alive: what any helper on this runtime pays before its first line. */
@@ -640,7 +682,7 @@ async function main(): Promise<void> {
   results['settings'] = { sizeMiB, runs, startupRuns, roundTrips, cipher: CIPHER, quick };
   log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs; ${sizeMiB} MiB × ${runs} runs, cipher ${CIPHER}`);
 
-  const needSandbox = ['throughput', 'latency', 'startup', 'memory', 'sessions', 'renewal', 'connect'].some(want);
+  const needSandbox = ['throughput', 'latency', 'proxy', 'startup', 'memory', 'sessions', 'renewal', 'connect'].some(want);
   let sb: Sandbox | undefined;
   let relay: ChildProcess | undefined;
   try {
@@ -713,6 +755,8 @@ async function main(): Promise<void> {
         row({ figure: `round trip, ${roundTrips} × 64 B (µs)`, value: `helper ${span(summarize(us('helper')))}`, baseline: `relay ${span(summarize(us('relay')))}; direct ${span(summarize(us('direct')))}`, comparison: `+${span(added)} over relay; +${span(differences(us('helper'), us('direct')))} over direct`, target: '≤ +300 µs over relay', met: added.median <= 300 });
         results['latency'] = { roundTrips, microseconds: { helper: us('helper'), relay: us('relay'), direct: us('direct') }, addedOverRelay: added };
       }
+
+      if (want('proxy')) await proxyPath(sb, paths, client);
 
       if (want('startup')) {
         const first: number[] = [];

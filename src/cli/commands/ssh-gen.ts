@@ -63,7 +63,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
       marginSeconds: margin,
       maxValiditySeconds: maxValidity,
       appUrl,
-      login: { ...loginOptions(rt, interactive), ...(interactive ? {} : { signal: budget.signal }) },
+      login: { ...loginOptions(rt, interactive, boolFlag(p, 'fedramp')), ...(interactive ? {} : { signal: budget.signal }) },
     }), deadline]);
   } catch (err) {
     throw budget.signal.aborted ? outOfTime : err;

@@ -120,3 +120,16 @@ test('a trailing dot is normalised once: the same name for files, Host and SNI (
   assert.equal(t.appUrl.href, 'https://vm.example.test/');
   assert.equal(parseTarget('https://vm.example.test./app', 'login').appUrl.href, 'https://vm.example.test/app');
 });
+
+test('--fedramp: on login, token, ssh, ssh-gen, ssh-config, after the command or before it as cloudflared access takes it', () => {
+  for (const cmd of [['login', 'https://h.example.com'], ['token', 'https://h.example.com'], ['ssh', '--hostname', 'h.example.com'], ['ssh-gen', '--hostname', 'h.example.com'], ['ssh-config', '--hostname', 'h.example.com']]) {
+    assert.equal(boolFlag(run([...cmd, '--fedramp']), 'fedramp'), true, `${cmd[0]} --fedramp`);
+    assert.equal(boolFlag(run(['access', '--fedramp', ...cmd]), 'fedramp'), true, `access --fedramp ${cmd[0]}`);
+    assert.equal(boolFlag(run(['--fedramp', ...cmd]), 'fedramp'), true, `--fedramp ${cmd[0]}`);
+    assert.equal(boolFlag(run(['access', '--fedramp=false', ...cmd]), 'fedramp'), false);
+    assert.equal(boolFlag(run(cmd), 'fedramp'), false, `${cmd[0]} alone`);
+  }
+  usage(['--fedramp=maybe', 'ssh', '--hostname', 'h.example.com'], /--fedramp takes true or false/);
+  // The flag given after the command wins over the one before it.
+  assert.equal(boolFlag(run(['--fedramp', 'ssh', '--hostname', 'h.example.com', '--fedramp=false']), 'fedramp'), false);
+});
