@@ -11,7 +11,7 @@
 
 import * as sshpk from 'sshpk';
 import { writeFilesAtomically } from '../base/atomic-write.js';
-import { displayText, hasUnsafeForDisplay, showValue } from '../base/display.js';
+import { displayText, hasControlOrLineBreak, showValue } from '../base/display.js';
 import { onAbnormalExit } from '../base/cleanup.js';
 import { isFileError } from '../base/file-error.js';
 import { checkPrivateDir, readPrivateFile, removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
@@ -360,7 +360,7 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, m
   if (info.type !== 'user') throw bad('it is not a user certificate');
   if (info.principals.length === 0) throw bad('it names no principal');
   // Principals and key id are shown in the editor and the log: no line breaks or controls.
-  const unsafe = [...info.principals, info.keyId].find((v) => hasUnsafeForDisplay(v));
+  const unsafe = [...info.principals, info.keyId].find((v) => hasControlOrLineBreak(v));
   if (unsafe !== undefined) throw bad(`its principals or key id hold a line break or control character (${showValue(unsafe)})`);
   const policy = policyProblem(info, maxValiditySeconds);
   if (policy !== undefined) throw bad(policy);

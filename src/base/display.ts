@@ -42,6 +42,11 @@ export function hasUnsafeForDisplay(text: string): boolean {
   return found;
 }
 
+/** Whether `text` holds a control character or a line/paragraph separator (bidi marks aside). */
+export function hasControlOrLineBreak(text: string): boolean {
+  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text);
+}
+
 /** Escape what must not reach a display raw as `\n`, `\uXXXX` (no cap, no quotes). */
 export function escapeUnsafeForDisplay(text: string): string {
   return text.replace(UNSAFE_RE, escapeChar);
