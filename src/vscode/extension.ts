@@ -4,13 +4,14 @@
 // and its renewal. Writes the helper launcher on every activation so that the
 // ssh config keeps pointing at this extension version's helper.
 
-import { ExtensionContext, Uri, commands as vscodeCommands, env, window as vscodeWindow, workspace } from 'vscode';
+import { ExtensionContext, Uri, authentication, commands as vscodeCommands, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
 import { AccessService } from './access.js';
 import { AccessState } from './access-state.js';
-import { AccessAuthProvider } from './auth-provider.js';
+import { AccessAuthProvider, PROVIDER_ID } from './auth-provider.js';
+import { SessionWatch } from './session-watch.js';
 import { CertificateDocuments } from './cert-document.js';
-import { addHostToSettings, registerCommands } from './commands.js';
+import { addHostToSettings, registerCommands, signInFlow } from './commands.js';
 import { connect, refreshCertificate, type Services } from './connect.js';
 import { HostRegistry } from './host-registry.js';
 import { HostsView } from './hosts-view.js';
@@ -40,10 +41,20 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   const svc: Services = { access, state, auth, registry, sync, log };
   context.subscriptions.push(state, registry, auth);
 
+  auth.signInFlow = (host) => signInFlow(svc, host);
+  let wasSignedIn: boolean | undefined;
   const updateSignedIn = (): void => {
-    void vscodeCommands.executeCommand('setContext', 'accessSsh.signedIn', state.teams().length > 0);
+    const signedIn = state.teams().length > 0;
+    void vscodeCommands.executeCommand('setContext', 'accessSsh.signedIn', signedIn);
+    // Signed out: the Accounts menu offers "Sign in with Cloudflare Access to use Access SSH".
+    if (!signedIn && wasSignedIn !== false) {
+      void authentication.getSession(PROVIDER_ID, [], { createIfNone: false }).then(undefined, (err) => log.debug(`Accounts menu sign-in request: ${describe(err).message}`));
+    }
+    wasSignedIn = signedIn;
   };
   context.subscriptions.push(state.onDidChange(updateSignedIn));
+  const sessions = new SessionWatch(svc);
+  context.subscriptions.push(sessions);
 
   const view = new HostsView(registry, state);
   const certDocs = new CertificateDocuments(state);
@@ -72,7 +83,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     }),
     registry.onDidChange(() => {
       // Keep the entries in step with the list (only once the user has hosts: no file for nobody).
-      if (registry.hosts.length > 0) sync.sync(registry.hosts).catch((err) => log.warn(`ssh config: ${describe(err).message}`));
+      if (registry.hosts.length > 0) sync.sync(registry.hosts).catch((err) => log.warn(`SSH config: ${describe(err).message}`));
+      sessions.checkUnknownHostsSoon();
     }),
   );
 
@@ -84,6 +96,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     log.error(`Cannot write the helper launcher: ${describe(err).message}`);
   }
   await vscodeCommands.executeCommand('setContext', 'accessSsh.ready', true);
+  sessions.checkUnknownHostsSoon();
 
   // A window Remote-SSH is opening (or has opened) through one of our aliases.
   const host = connectedHost();

@@ -5,7 +5,8 @@
 
 import { Disposable, EventEmitter, MarkdownString, ThemeColor, ThemeIcon, TreeDataProvider, TreeItem, TreeItemCollapsibleState, TreeView, window, workspace } from 'vscode';
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
-import { hostState, tooltipFields } from '../hosts/state.js';
+import { ACTION_LABELS } from '../hosts/failure.js';
+import { hostState, sessionSummary, tooltipFields } from '../hosts/state.js';
 import type { AccessState } from './access-state.js';
 import type { HostRegistry } from './host-registry.js';
 import { readSettings } from './settings.js';
@@ -50,6 +51,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       }),
     );
     this.setTicking(this.view.visible);
+    this.view.description = sessionSummary(state.teams());
   }
 
   private setTicking(on: boolean): void {
@@ -77,6 +79,8 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     this.rendered.clear();
     this.changed.fire(undefined);
     void this.updateBadge();
+    // Who is signed in, as the view's description: `jdoe@example.com · sandbox`.
+    this.view.description = sessionSummary(this.state.teams());
   }
 
   private async updateBadge(): Promise<void> {
@@ -117,8 +121,9 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     md.isTrusted = false;
     md.appendMarkdown(`**$(server) ${escapeMd(node.label ?? node.hostname)}**\n\n`);
     for (const f of tooltipFields({ ...input, hostname: node.hostname, source: node.source, ...(node.label ? { label: node.label } : {}) })) {
-      md.appendMarkdown(`${escapeMd(f.label)}: \`${f.value.replace(/`/g, "'")}\`  \n`);
+      md.appendMarkdown(`${escapeMd(f.label)}: ${escapeMd(f.value)}  \n`);
     }
+    if (input.error) md.appendMarkdown(`\nNext step: **${ACTION_LABELS[input.error.action]}**`);
     item.tooltip = md;
     item.accessibilityInformation = { label: `${node.label ?? node.hostname}, ${s.description}` };
     return item;
