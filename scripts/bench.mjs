@@ -4,8 +4,11 @@
 //   npm run bench                      256 MiB transfers, 5 runs of each (a few minutes)
 //   npm run bench -- --quick           64 MiB, 3 runs
 //   npm run bench -- --size 128 --runs 7
-//   npm run bench -- --only throughput,latency   (throughput, latency, startup, renewal,
-//                                                 activation, hosts, sizes)
+//   npm run bench -- --only throughput,latency   (throughput, latency, startup, memory,
+//                                                 sessions, renewal, activation, hosts, sizes)
+//   npm run bench -- --record          also write the table and the run's conditions to
+//                                      docs/bench-latest.md and README.md (a whole run only;
+//                                      without it no tracked file is written)
 //   npm run bench -- --no-build        measure what is in dist/ and out/ as it is
 //   npm run bench -- --profile DIR     also write V8 CPU profiles of the helper to DIR
 //   npm run bench -- --json FILE       where the JSON goes (default bench-results.json)

@@ -11,8 +11,10 @@
 //           code-server, installed with that Node, in .cache/code-server.
 //
 // As root, missing Debian packages are installed with apt-get (one update, only when
-// something is missing). Otherwise the missing packages and the command to install
-// them are printed and the script exits 1.
+// something is missing, --no-install-recommends), after printing every package that
+// will be installed and the download and disk sizes. Not root, or not Debian: the
+// missing packages and the exact command to install them are printed and the script
+// exits 1.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
@@ -34,7 +36,9 @@ const CODE_SERVER_STAMP = join(CODE_SERVER_PREFIX, 'installed.json');
 
 const APT = {
   sshd: ['openssh-server', 'openssh-client', 'socat'],
-  ui: ['chromium', 'libkrb5-dev'],
+  // fonts-liberation: only recommended by chromium, and without a font the screenshots
+  // the UI suite takes have no text.
+  ui: ['chromium', 'fonts-liberation', 'libkrb5-dev'],
 };
 
 function log(msg) {
@@ -66,7 +70,12 @@ function missingDebs(wanted) {
   const r = spawnSync('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...wanted], {
     encoding: 'utf8',
   });
-  if (r.error) fail(`dpkg-query not found: this script installs Debian packages (${wanted.join(' ')}); install them by hand on other systems`);
+  if (r.error) {
+    fail(
+      `dpkg-query not found: this is not a Debian system. The tests need these Debian packages, or your system's equivalents:\n` +
+        `  ${wanted.join(' ')}\n[setup] on Debian or Ubuntu: sudo apt-get install --no-install-recommends ${wanted.join(' ')}`,
+    );
+  }
   const installed = new Set(
     r.stdout
       .split('\n')
@@ -77,20 +86,45 @@ function missingDebs(wanted) {
   return wanted.filter((p) => !installed.has(p));
 }
 
+const MB = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
+
+/**
+ * What `apt-get install --no-install-recommends missing` would install (the packages
+ * themselves and the dependencies they pull in), with the download and disk sizes.
+ */
+export function aptPlan(missing, env) {
+  const sim = spawnSync('apt-get', ['-s', 'install', '--no-install-recommends', ...missing], { encoding: 'utf8', env });
+  if (sim.status !== 0) fail(`apt-get cannot install ${missing.join(' ')}:\n${sim.stdout}${sim.stderr}`);
+  const names = [...sim.stdout.matchAll(/^Inst (\S+)/gm)].map((m) => m[1]);
+  let download = 0;
+  let disk = 0;
+  if (names.length) {
+    const show = spawnSync('apt-cache', ['show', '--no-all-versions', ...names], { encoding: 'utf8', env });
+    for (const m of show.stdout.matchAll(/^Size: (\d+)$/gm)) download += Number(m[1]);
+    for (const m of show.stdout.matchAll(/^Installed-Size: (\d+)$/gm)) disk += Number(m[1]) * 1024;
+  }
+  return { names, download, disk };
+}
+
 function ensureDebs(wanted) {
   const missing = missingDebs(wanted);
   if (missing.length === 0) {
     log(`Debian packages present: ${wanted.join(' ')}`);
     return;
   }
-  const cmd = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y ${missing.join(' ')}`;
+  const cmd = `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${missing.join(' ')}`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     fail(`missing Debian packages: ${missing.join(' ')}\n[setup] install them as root:\n  sudo sh -c '${cmd}'`);
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  log(`installing missing Debian packages: ${missing.join(' ')}`);
-  run('apt-get', ['update'], { env });
-  run('apt-get', ['install', '-y', ...missing], { env });
+  log(`missing Debian packages: ${missing.join(' ')}`);
+  run('apt-get', ['update', '-qq'], { env });
+  const plan = aptPlan(missing, env);
+  log(
+    `apt-get will install ${plan.names.length} packages (${MB(plan.download)} to download, ${MB(plan.disk)} on disk), ` +
+      `without recommended extras:\n[setup]   ${plan.names.join(' ')}`,
+  );
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
   const still = missingDebs(wanted);
   if (still.length) fail(`still missing after apt-get install: ${still.join(' ')}`);
 }

@@ -13,6 +13,10 @@
 //   npm start -- --vscode          start the sandbox and open the extension on it in a VS Code:
 //                                  the desktop `code` when on the PATH, else code-server in a
 //                                  browser (--code-server forces that); runs until Ctrl-C
+//   npm start -- --vscode --dev    the same sandbox and profile for F5 (.vscode/launch.json):
+//                                  prepares .demo/vscode and .demo/home, prints
+//                                  "ready for F5" and runs until stopped; VS Code itself is
+//                                  started by the debugger with --extensionDevelopmentPath
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,11 +31,12 @@ const interactive = args.includes('--interactive');
 const keep = args.includes('--keep');
 const noBuild = args.includes('--no-build');
 const forceCodeServer = args.includes('--code-server');
-const vscodeMode = args.includes('--vscode') || forceCodeServer;
+const devMode = args.includes('--dev');
+const vscodeMode = args.includes('--vscode') || forceCodeServer || devMode;
 const portArg = args.indexOf('--port') >= 0 ? Number(args[args.indexOf('--port') + 1]) : undefined;
 for (const a of args) {
-  if (a.startsWith('--') && !['--interactive', '--keep', '--no-build', '--port', '--vscode', '--code-server'].includes(a)) {
-    fail(`unknown option ${a} (known: --interactive, --keep, --port N, --no-build, --vscode, --code-server)`);
+  if (a.startsWith('--') && !['--interactive', '--keep', '--no-build', '--port', '--vscode', '--code-server', '--dev'].includes(a)) {
+    fail(`unknown option ${a} (known: --interactive, --keep, --port N, --no-build, --vscode, --code-server, --dev)`);
   }
 }
 
@@ -303,13 +308,19 @@ function killTree(child) {
 
 async function vscodeMain() {
   const require = createRequire(import.meta.url);
-  const code = forceCodeServer ? undefined : which('code');
+  // --dev: the debugger starts the editor; only the desktop profile is prepared.
+  const code = devMode ? 'code' : forceCodeServer ? undefined : which('code');
   if (!noBuild) {
     const suites = code ? ['e2e'] : ['e2e', 'ui'];
     step(`Checking system packages (scripts/setup.mjs ${suites.join(' ')})`);
     runSync(process.execPath, ['scripts/setup.mjs', ...suites], 'scripts/setup.mjs');
-    step('Building and packaging the extension (scripts/package.mjs), compiling the sandbox and the workbench harness (tsc)');
-    runSync(process.execPath, ['scripts/package.mjs'], 'scripts/package.mjs');
+    if (devMode) {
+      step('Building the extension with source maps (scripts/build.mjs), compiling the sandbox and the workbench harness (tsc)');
+      runSync(process.execPath, ['scripts/build.mjs'], 'scripts/build.mjs');
+    } else {
+      step('Building and packaging the extension (scripts/package.mjs), compiling the sandbox and the workbench harness (tsc)');
+      runSync(process.execPath, ['scripts/package.mjs'], 'scripts/package.mjs');
+    }
     const tsc = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
     if (tsc.status !== 0) {
       if (!existsSync(join(ROOT, 'out/test/sandbox/sandbox.js')) || !existsSync(join(ROOT, 'out/test/ui/workbench.js'))) {
@@ -319,7 +330,7 @@ async function vscodeMain() {
     }
   }
   const vsix = join(ROOT, 'access-ssh.vsix');
-  for (const f of [vsix, join(ROOT, 'out/test/sandbox/sandbox.js'), join(ROOT, 'out/test/ui/workbench.js'), join(ROOT, 'out/test/ui/browser.js')]) {
+  for (const f of [devMode ? join(ROOT, 'dist/extension.js') : vsix, join(ROOT, 'out/test/sandbox/sandbox.js'), join(ROOT, 'out/test/ui/workbench.js'), join(ROOT, 'out/test/ui/browser.js')]) {
     if (!existsSync(f)) fail(`${f} is missing: run npm start -- --vscode without --no-build (or npm run package && npx tsc -p .)`);
   }
 
@@ -467,6 +478,16 @@ async function openDesktop(code, sb, settings, chromiumBase, vsixFile) {
     'workbench.startupEditor': 'none',
   };
   writeFileSync(join(userData, 'User', 'settings.json'), JSON.stringify(userSettings, null, 2) + '\n');
+  if (devMode) {
+    step('Sandbox and profile ready for F5 (.vscode/launch.json starts VS Code with --extensionDevelopmentPath)');
+    process.stdout.write(
+      `    HOME        ${home}\n    profile     ${userData}\n    ssh config  ${sshConfig}\n` +
+        `    In the Access view, ${APP} is listed, signed out: Sign In, approve as jdoe@example.com.\n` +
+        `ready for F5\n`,
+    );
+    await untilStopped();
+    return;
+  }
 
   // HOME: os.homedir() honours it, so the extension's ~/.cloudflared, ~/.ssh/access-ssh and the
   // helper's files all land in .demo/home. A parent VS Code's CLI hook would send `code` there.

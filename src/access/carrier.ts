@@ -22,6 +22,12 @@ export interface CarrierOptions {
   readonly login: LoginOptions;
   /** The application URL; default `https://<host>/`. */
   readonly appUrl?: URL;
+  /**
+   * Extra handshake headers (`--header`, `--destination`), sent on every attempt as
+   * cloudflared's StartOptions.Headers are; the credential headers are set after
+   * them and win.
+   */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 type Handshake =
@@ -54,6 +60,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
 
   if (opts.serviceToken) {
     const r = await handshake(ctx.http, url, {
+      ...opts.headers,
       'Cf-Access-Client-Id': opts.serviceToken.clientId,
       'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
     }, log);
@@ -69,14 +76,14 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   // Discovery only without a live stored token, or after it was refused (appTokens).
   const tokens = appTokens(ctx, appUrl, opts.login);
   let token = await tokens.get();
-  let r = await handshake(ctx.http, url, tokenHeader(token), log);
+  let r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) return r.ws;
   if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
 
   log.info(`Access refused the stored token for ${url.host}; getting a new one`);
   await tokens.forget();
   token = await tokens.get();
-  r = await handshake(ctx.http, url, tokenHeader(token), log);
+  r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) return r.ws;
   if (isAccessLoginRedirect(r.status, r.location, url)) {
     throw new AccessError('token-refused', `Access refused a fresh token for ${url.host}`, {

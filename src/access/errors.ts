@@ -21,7 +21,7 @@ export type AccessErrorCode =
   | 'store';
 
 export interface AccessErrorOptions {
-  readonly hint?: string;
+  readonly hint?: string | undefined;
   readonly cause?: unknown;
 }
 

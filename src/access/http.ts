@@ -7,7 +7,6 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { ClientOptions } from 'ws';
 import { AccessError, describeError } from './errors.js';
 import { parseConnectTo, resolveConnectTo, unbracket, type ConnectToRule } from './connect-to.js';
@@ -68,6 +67,15 @@ const CA_FILE_NODE_LOADED: string | undefined = process.versions['electron'] ? u
 
 /** Never opened: see connectionOptions. */
 const ROUTED_SOCKET_MARKER = 'access-ssh:connect-to';
+
+/** What a request and the websocket share: the trust store and, when routed, our socket. */
+interface ConnectionOptions {
+  ca?: tls.ConnectionOptions['ca'];
+  secureContext?: tls.SecureContext;
+  socketPath?: string;
+  /** Takes no arguments, so it fits both https's and ws's (differently typed) option. */
+  createConnection?: () => tls.TLSSocket;
+}
 
 export class HttpClient {
   readonly connectTo: readonly ConnectToRule[];
@@ -136,7 +144,7 @@ export class HttpClient {
    * A `createConnection` for https.request and ws: TCP to the connect-to
    * destination, TLS with the real host name as SNI and for verification.
    */
-  private connector(realHost: string, target: { host: string; port: number }): () => Duplex {
+  private connector(realHost: string, target: { host: string; port: number }): () => tls.TLSSocket {
     const servername = net.isIP(realHost) ? undefined : realHost;
     return () => {
       const options: tls.ConnectionOptions = {
@@ -164,13 +172,13 @@ export class HttpClient {
    * caller opens itself), so a routed request sets one as a marker: Node hands
    * it to our `createConnection`, which ignores it.
    */
-  private connectionOptions(realHost: string, realPort: number): https.RequestOptions {
+  private connectionOptions(realHost: string, realPort: number): ConnectionOptions {
     const target = this.route(realHost, realPort);
-    const options: https.RequestOptions = {};
+    const options: ConnectionOptions = {};
     this.addTrust(options);
     if (target.host !== realHost || target.port !== realPort) {
       options.socketPath = ROUTED_SOCKET_MARKER;
-      options.createConnection = this.connector(realHost, target) as unknown as https.RequestOptions['createConnection'];
+      options.createConnection = this.connector(realHost, target);
     }
     return options;
   }
@@ -180,7 +188,7 @@ export class HttpClient {
    * the trust store alone) and as the prebuilt context (which wins, and saves
    * re-parsing the system roots for every connection).
    */
-  private addTrust(options: { ca?: tls.ConnectionOptions['ca']; secureContext?: tls.SecureContext }): void {
+  private addTrust(options: { ca?: tls.ConnectionOptions['ca']; secureContext?: tls.SecureContext | undefined }): void {
     if (!this.ca) return;
     options.ca = this.ca;
     if (this.secureContext) options.secureContext = this.secureContext;
@@ -280,7 +288,7 @@ export class HttpClient {
       headers: { 'user-agent': this.userAgent },
       handshakeTimeout: this.timeoutMs,
       followRedirects: false,
-      ...(this.connectionOptions(realHost, realPort) as ClientOptions),
+      ...this.connectionOptions(realHost, realPort),
     };
   }
 }

@@ -27,6 +27,10 @@ export interface FlagSpec {
   readonly hidden?: boolean;
   /** Shown in help as `--name <valueName>`. */
   readonly valueName?: string;
+  /** May be given more than once (a string flag whose value is the list, in order). */
+  readonly repeatable?: boolean;
+  /** A cloudflared flag we do not support: giving it is a usage error with this text (why, and what to use instead). */
+  readonly unsupported?: string;
 }
 
 export interface CommandSpec {
@@ -39,9 +43,11 @@ export interface CommandSpec {
   readonly flags: readonly FlagSpec[];
   /** How many positional arguments are allowed. */
   readonly maxPositionals: number;
+  /** A cloudflared command we do not have: running it is a usage error with this text (what to use instead). */
+  readonly unsupported?: string;
 }
 
-export type FlagValue = string | boolean;
+export type FlagValue = string | boolean | readonly string[];
 
 export interface ParsedCommand {
   readonly kind: 'run';
@@ -56,9 +62,18 @@ export type Invocation =
   | { readonly kind: 'help'; readonly command?: CommandSpec }
   | { readonly kind: 'version' };
 
-/** Flags every command accepts. */
+/**
+ * Flags every command accepts, after the command or (as cloudflared's global
+ * flags) before it: `access-ssh --loglevel debug access ssh --hostname H`.
+ */
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
-  { name: 'loglevel', aliases: ['log-level-ssh', 'log-level'], type: 'string', env: ['ACCESS_SSH_LOGLEVEL'], valueName: 'level', description: 'log level on stderr: debug, info, warn, error (env ACCESS_SSH_LOGLEVEL)' },
+  { name: 'loglevel', aliases: ['log-level-ssh', 'log-level'], type: 'string', env: ['ACCESS_SSH_LOGLEVEL'], valueName: 'level', description: 'log level: debug, info, warn, error (env ACCESS_SSH_LOGLEVEL)' },
+  { name: 'logfile', type: 'string', valueName: 'file', description: 'also append the log to this file (created 0600; secrets redacted)' },
+  { name: 'log-directory', type: 'string', valueName: 'dir', description: 'also append the log to <dir>/access-ssh.log (directory 0700, file 0600)' },
+  { name: 'no-autoupdate', type: 'boolean', hidden: true, description: 'accepted: access-ssh never updates itself' },
+  { name: 'output', type: 'string', hidden: true, description: '', unsupported: 'the log is plain text lines only (no JSON); leave --output out' },
+  { name: 'transport-loglevel', aliases: ['proto-loglevel'], type: 'string', hidden: true, description: '', unsupported: 'it sets the level of cloudflared tunnel\'s transport log, which access-ssh does not have; use --loglevel' },
+  { name: 'config', type: 'string', hidden: true, description: '', unsupported: 'access-ssh reads no configuration file; give the flags on the command line (the environment variables TUNNEL_SERVICE_HOSTNAME, TUNNEL_SERVICE_TOKEN_ID/_SECRET, TUNNEL_SERVICE_URL, TUNNEL_SERVICE_DESTINATION work too)' },
   { name: 'help', aliases: ['h'], type: 'boolean', description: 'show help' },
 ];
 
@@ -79,13 +94,27 @@ function findFlag(flags: readonly FlagSpec[], name: string): FlagSpec | undefine
  */
 export function parseArgs(argv: readonly string[], commands: readonly CommandSpec[], env: Readonly<Record<string, string | undefined>> = {}): Invocation {
   const args = [...argv];
-  // Top-level flags before the command.
+  // Before the command: `access`/`forward`, --version, --help, and flags (cloudflared's
+  // global flags, and `access --fedramp`), which are parsed with the command's own.
+  const early: string[] = [];
+  const everyFlag = [...GLOBAL_FLAGS, ...commands.flatMap((c) => c.flags)];
   while (args.length > 0) {
     const a = args[0]!;
     if (a === '--version' || a === '-v' || a === '-V' || a === 'version') return { kind: 'version' };
     if (a === '--help' || a === '-h' || a === '-help') return { kind: 'help' };
     if (a === 'access' || a === 'forward') {
       args.shift();
+      continue;
+    }
+    if (a.startsWith('-') && a !== '-' && a !== '--') {
+      const { name, inline } = splitFlag(a);
+      const spec = findFlag(everyFlag, name);
+      if (!spec) throw new UsageError(`Unknown option "${a.split('=')[0]}".`);
+      early.push(args.shift()!);
+      if (spec.type === 'string' && inline === undefined) {
+        if (args.length === 0) throw new UsageError(`Option --${spec.name} needs a value.`);
+        early.push(args.shift()!);
+      }
       continue;
     }
     break;
@@ -99,29 +128,32 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
     if (!cmd) throw new UsageError(`No help for unknown command "${topic}".`);
     return { kind: 'help', command: cmd };
   }
-  if (word.startsWith('-')) throw new UsageError(`Unknown option "${word}" (options go after the command).`);
+  if (word.startsWith('-')) throw new UsageError(`Unknown option "${word}".`);
   const command = findCommand(commands, word);
   if (!command) throw new UsageError(`Unknown command "${word}".`);
+  if (command.unsupported) throw new UsageError(`"${word}" is not supported by access-ssh: ${command.unsupported}`);
 
   const specs = [...command.flags, ...GLOBAL_FLAGS];
   const flags = new Map<string, FlagValue>();
   const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
+  const rest = [...early, ...args];
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
     if (a === '--') {
-      positionals.push(...args.slice(i + 1));
+      positionals.push(...rest.slice(i + 1));
       break;
     }
     if (!a.startsWith('-') || a === '-') {
       positionals.push(a);
       continue;
     }
-    const body = a.replace(/^--?/, '');
-    const eq = body.indexOf('=');
-    const name = eq < 0 ? body : body.slice(0, eq);
-    const inline = eq < 0 ? undefined : body.slice(eq + 1);
+    const { name, inline } = splitFlag(a);
     const spec = findFlag(specs, name);
-    if (!spec) throw new UsageError(`Unknown option "${a.split('=')[0]}" for "${command.name}".`, command.name);
+    if (!spec) {
+      const where = i < early.length ? ' (given before the command)' : '';
+      throw new UsageError(`Unknown option "${a.split('=')[0]}" for "${command.name}"${where}.`, command.name);
+    }
+    if (spec.unsupported) throw new UsageError(`Option --${spec.name} is not supported by access-ssh: ${spec.unsupported}`, command.name);
     if (spec.type === 'boolean') {
       if (inline === undefined) flags.set(spec.name, true);
       else if (TRUE.has(inline.toLowerCase())) flags.set(spec.name, true);
@@ -131,9 +163,14 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
     }
     let value = inline;
     if (value === undefined) {
-      value = args[i + 1];
+      value = rest[i + 1];
       if (value === undefined) throw new UsageError(`Option --${spec.name} needs a value.`, command.name);
       i++;
+    }
+    if (spec.repeatable) {
+      const list = flags.get(spec.name);
+      flags.set(spec.name, [...(Array.isArray(list) ? list : []), value]);
+      continue;
     }
     if (flags.has(spec.name)) throw new UsageError(`Option --${spec.name} is given twice.`, command.name);
     flags.set(spec.name, value);
@@ -149,12 +186,19 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
       const v = env[name];
       if (v !== undefined && v !== '') {
         if (spec.type === 'boolean') flags.set(spec.name, TRUE.has(v.toLowerCase()));
-        else flags.set(spec.name, v);
+        else flags.set(spec.name, spec.repeatable ? [v] : v);
         break;
       }
     }
   }
   return { kind: 'run', command, flags, positionals };
+}
+
+/** `--name=value`, `-name value` → the name and the inline value, if any. */
+function splitFlag(a: string): { name: string; inline: string | undefined } {
+  const body = a.replace(/^--?/, '');
+  const eq = body.indexOf('=');
+  return eq < 0 ? { name: body, inline: undefined } : { name: body.slice(0, eq), inline: body.slice(eq + 1) };
 }
 
 export function stringFlag(p: ParsedCommand, name: string): string | undefined {
@@ -166,11 +210,18 @@ export function boolFlag(p: ParsedCommand, name: string): boolean {
   return p.flags.get(name) === true;
 }
 
+/** The values of a repeatable flag, in the order given (empty when not given). */
+export function listFlag(p: ParsedCommand, name: string): readonly string[] {
+  const v = p.flags.get(name);
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
 /** The help text of one command, or of the whole program. */
 export function helpText(program: string, commands: readonly CommandSpec[], command?: CommandSpec): string {
   const flagLeft = (f: FlagSpec): string => {
     const names = [f.name, ...(f.aliases ?? [])].map((n) => (n.length === 1 ? `-${n}` : `--${n}`)).join(', ');
-    return f.type === 'string' ? `${names} <${f.valueName ?? 'value'}>` : names;
+    const value = f.type === 'string' ? ` <${f.valueName ?? 'value'}>` : '';
+    return `${names}${value}${f.repeatable ? ' …' : ''}`;
   };
   const flagLines = (flags: readonly FlagSpec[], width: number): string[] => flags
     .filter((f) => !f.hidden)
@@ -185,7 +236,7 @@ export function helpText(program: string, commands: readonly CommandSpec[], comm
     lines.push('', 'Options:', ...flagLines(all, Math.max(...all.map((f) => flagLeft(f).length))));
     return lines.join('\n') + '\n';
   }
-  const width = Math.max(...commands.map((c) => c.usage.length), ...GLOBAL_FLAGS.map((f) => flagLeft(f).length));
+  const width = Math.max(...commands.filter((c) => !c.unsupported).map((c) => c.usage.length), ...GLOBAL_FLAGS.filter((f) => !f.hidden).map((f) => flagLeft(f).length));
   return [
     `Usage: ${program} <command> [options]`,
     '',
@@ -193,10 +244,10 @@ export function helpText(program: string, commands: readonly CommandSpec[], comm
     `Commands and flags match "cloudflared access"; "${program} access <command>" works too.`,
     '',
     'Commands:',
-    ...commands.map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+    ...commands.filter((c) => !c.unsupported).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
     `  ${'help [command]'.padEnd(width)}  show help`,
     '',
-    'Options:',
+    'Options (before or after the command):',
     `  ${'--version'.padEnd(width)}  print the version`,
     ...flagLines(GLOBAL_FLAGS, width),
     '',

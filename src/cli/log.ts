@@ -50,3 +50,21 @@ export function createLogger(level: LogLevel, write: (text: string) => void): Cl
     error: emit('error', 'error: '),
   };
 }
+
+/** One logger that writes to both (each at its own level). */
+export function teeLogger(a: CliLogger, b: CliLogger): CliLogger {
+  const both = (m: 'trace' | 'debug' | 'info' | 'warn' | 'error') => (message: string): void => {
+    a[m](message);
+    b[m](message);
+  };
+  const level = ORDER[a.level] <= ORDER[b.level] ? a.level : b.level;
+  return {
+    level,
+    enabled: (at) => a.enabled(at) || b.enabled(at),
+    trace: both('trace'),
+    debug: both('debug'),
+    info: both('info'),
+    warn: both('warn'),
+    error: both('error'),
+  };
+}

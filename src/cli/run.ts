@@ -8,7 +8,8 @@ import type { Readable, Writable } from 'node:stream';
 import { isAccessError } from '../access/errors.js';
 import { redact } from '../access/redact.js';
 import { helpText, parseArgs, stringFlag, UsageError, type ParsedCommand } from './args.js';
-import { createLogger, parseLogLevel, type LogLevel } from './log.js';
+import { createLogger, parseLogLevel, teeLogger, type LogLevel } from './log.js';
+import { openLogFile, type LogFile } from './log-file.js';
 import type { Env, Runtime } from './runtime.js';
 import { COMMANDS, PROGRAM } from './spec.js';
 
@@ -20,6 +21,8 @@ export interface CliIo {
   readonly platform?: NodeJS.Platform;
   readonly self?: readonly string[];
   readonly openUrl?: (url: string) => Promise<void>;
+  /** Aborted to stop a long-running command (the --url listener); default SIGINT/SIGTERM of this process. */
+  readonly shutdown?: AbortSignal;
 }
 
 type CommandModule = { run(rt: Runtime, p: ParsedCommand): Promise<number> };
@@ -32,12 +35,19 @@ async function loadCommand(name: string): Promise<CommandModule> {
     case 'ssh': return await import('./commands/ssh.js');
     case 'ssh-gen': return await import('./commands/ssh-gen.js');
     case 'ssh-config': return await import('./commands/ssh-config.js');
+    case 'config': return await import('./commands/config.js');
     default: throw new UsageError(`Unknown command "${name}".`);
   }
 }
 
 /** Commands whose stderr lands in the user's ssh session: quiet unless asked. */
 const QUIET_BY_DEFAULT = new Set(['ssh', 'ssh-gen']);
+
+/** `ssh --url` (or with the address as argument) is a listener in a terminal, not a ProxyCommand. */
+function quietByDefault(p: ParsedCommand): boolean {
+  if (p.command.name === 'ssh' && (stringFlag(p, 'url') !== undefined || p.positionals.length > 0)) return false;
+  return QUIET_BY_DEFAULT.has(p.command.name);
+}
 
 export function version(): string {
   // dist/access-ssh.js → ../package.json; out/src/cli/run.js → ../../../package.json.
@@ -75,6 +85,7 @@ export function signInHint(hint: string | undefined, io: Pick<CliIo, 'env' | 'se
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let level: LogLevel = 'info';
+  let logFile: LogFile | undefined;
   try {
     const inv = parseArgs(argv, COMMANDS, io.env);
     if (inv.kind === 'version') {
@@ -86,27 +97,37 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return 0;
     }
     const levelFlag = stringFlag(inv, 'loglevel');
+    let fileLevel: LogLevel = 'info';
     if (levelFlag !== undefined) {
       const parsed = parseLogLevel(levelFlag);
       if (!parsed) throw new UsageError(`Unknown log level "${levelFlag}" (debug, info, warn, error).`, inv.command.name);
       level = parsed;
-    } else if (QUIET_BY_DEFAULT.has(inv.command.name)) {
+      fileLevel = parsed;
+    } else if (quietByDefault(inv)) {
       level = 'warn';
     }
+    logFile = openLogFile({ logfile: stringFlag(inv, 'logfile'), logDirectory: stringFlag(inv, 'log-directory') }, fileLevel, inv.command.name);
+    const stderrLog = createLogger(level, (text) => io.stderr.write(text));
     const rt: Runtime = {
       env: io.env,
       stdin: io.stdin,
       stdout: io.stdout,
       stderr: io.stderr,
-      log: createLogger(level, (text) => io.stderr.write(text)),
+      log: logFile ? teeLogger(stderrLog, logFile.logger) : stderrLog,
       platform: io.platform ?? process.platform,
       self: io.self ?? [PROGRAM],
       ...(io.openUrl ? { openUrl: io.openUrl } : {}),
+      ...(io.shutdown ? { shutdown: io.shutdown } : {}),
     };
+    logFile?.logger.debug(`${PROGRAM} ${version()} ${inv.command.name} (pid ${process.pid})`);
     const mod = await loadCommand(inv.command.name);
     return await mod.run(rt, inv);
   } catch (err) {
-    if (err instanceof UsageError) return usageFailure(io, err);
+    if (err instanceof UsageError) {
+      logFile?.logger.error(`usage: ${err.message}`);
+      return usageFailure(io, err);
+    }
+    logFile?.logger.error(err instanceof Error ? err.message : String(err));
     if (isAccessError(err)) {
       const hint = err.code === 'login-required' ? signInHint(err.hint, io) : err.hint;
       io.stderr.write(`${PROGRAM}: ${redact(err.message)}\n${hint ? `  ${redact(hint)}\n` : ''}`);
@@ -116,5 +137,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     if (level === 'debug' && err instanceof Error && err.stack) io.stderr.write(`${redact(err.stack)}\n`);
     return 1;
+  } finally {
+    logFile?.close();
   }
 }

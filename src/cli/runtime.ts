@@ -18,6 +18,8 @@ export interface Runtime {
   readonly self: readonly string[];
   /** Opens a URL in the browser; default `openBrowser` of open-browser.ts. */
   readonly openUrl?: (url: string) => Promise<void>;
+  /** Stops a long-running command (the --url listener); when absent, SIGINT/SIGTERM do. */
+  readonly shutdown?: AbortSignal;
 }
 
 /** The Access context: HTTPS client from the environment, token store in ~/.cloudflared. */

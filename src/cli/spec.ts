@@ -2,6 +2,7 @@
 // --non-interactive. Plain data, loaded on every start.
 
 import type { CommandSpec, FlagSpec } from './args.js';
+import { CONFIG_COMMAND } from './specs/config.js';
 
 const hostname: FlagSpec = {
   name: 'hostname', aliases: ['tunnel-host', 'T'], type: 'string', valueName: 'host',
@@ -38,16 +39,26 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'ssh',
-    aliases: ['tcp'],
-    usage: 'ssh --hostname <host>',
-    summary: 'carry stdin/stdout to the host over Access (ssh ProxyCommand)',
-    description: 'stdout carries only the SSH stream; messages go to stderr.',
-    maxPositionals: 0,
+    aliases: ['tcp', 'rdp', 'smb'],
+    usage: 'ssh --hostname <host> [--url <host:port>]',
+    summary: 'carry stdin/stdout (ProxyCommand), or each connection to --url, over Access; also tcp, rdp, smb',
+    description: 'Also named tcp, rdp and smb, as in cloudflared.\n'
+      + 'Without --url: stdin/stdout carry the stream (stdout only the stream; messages go to stderr).\n'
+      + 'With --url 127.0.0.1:PORT (or the address as the argument): listen there and carry each accepted TCP\n'
+      + 'connection over its own websocket, as "cloudflared access tcp" does (databases, RDP, SMB behind Access).\n'
+      + 'Ctrl-C (SIGINT) or SIGTERM stops the listener and closes its connections.',
+    maxPositionals: 1,
     flags: [
       hostname,
+      { name: 'destination', type: 'string', valueName: 'host:port', env: ['TUNNEL_SERVICE_DESTINATION'], description: 'the destination behind an Access bastion (sent as Cf-Access-Jump-Destination)' },
+      { name: 'url', aliases: ['listener', 'L'], type: 'string', valueName: 'host:port', env: ['TUNNEL_SERVICE_URL'], description: 'listen on this local address and carry each connection over Access' },
+      { name: 'header', aliases: ['H'], type: 'string', repeatable: true, valueName: 'Name: value', description: 'an extra header on the carrier websocket (repeatable)' },
       { name: 'service-token-id', aliases: ['id'], type: 'string', valueName: 'id', env: ['TUNNEL_SERVICE_TOKEN_ID'], description: 'an Access service token ID' },
       { name: 'service-token-secret', aliases: ['secret'], type: 'string', valueName: 'secret', env: ['TUNNEL_SERVICE_TOKEN_SECRET'], description: 'an Access service token secret' },
+      { name: 'max-connections', type: 'string', valueName: 'n', description: 'with --url: connections carried at once; more are refused (default 256)' },
       nonInteractive,
+      { name: 'connect-to', type: 'string', hidden: true, description: '', unsupported: 'use ACCESS_SSH_CONNECT_TO=HOST:PORT:TO_HOST:TO_PORT (curl\'s --connect-to form; TLS is still verified)' },
+      { name: 'debug-stream', type: 'string', hidden: true, description: '', unsupported: 'it writes the session\'s bytes to the log; use --loglevel debug for the connection\'s events' },
     ],
   },
   {
@@ -75,6 +86,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       { ...hostname, env: [] },
       { name: 'short-lived-cert', type: 'boolean', description: 'use short-lived certificates (adds the Match exec ssh-gen entry)' },
     ],
+  },
+  CONFIG_COMMAND,
+  {
+    name: 'curl',
+    usage: 'curl <url>',
+    summary: 'not supported',
+    maxPositionals: 0,
+    flags: [],
+    unsupported: 'run curl yourself with the token on stdin, never in its arguments:\n'
+      + '  { printf \'cf-access-token: \'; access-ssh token <url>; } | curl -H @- <url>\n'
+      + '(after "access-ssh login <url>").',
   },
 ];
 

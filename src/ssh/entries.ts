@@ -34,6 +34,8 @@ export interface HostEntry {
 export interface RenderOptions {
   /** Absolute path of the launcher that runs the access-ssh helper. */
   helper: string;
+  /** Words between the helper and its subcommand (e.g. the script when `helper` is a node runtime). */
+  helperArgs?: readonly string[];
   /** Where the cloudflared-style key files live. Default `~/.cloudflared`. */
   keyDir?: string;
   /** The platform whose OpenSSH reads the file. */
@@ -80,14 +82,15 @@ export function hostOptions(entry: HostEntry, opts: RenderOptions): HostOptions 
   const hostname = validateHostname(entry.hostname);
   const user = entry.user === undefined ? undefined : validateUser(entry.user);
   const tail: CommandArg[] = [...(opts.nonInteractive ? ['--non-interactive'] : []), ...(opts.extraArgs ?? [])];
+  const head: CommandArg[] = [...(opts.helperArgs ?? [])];
   const keys = keyPaths(hostname, opts.keyDir ?? DEFAULT_KEY_DIR, opts.platform);
   return {
     alias: aliasFor(hostname),
     hostname,
     ...(user === undefined ? {} : { user }),
     // Our helper stays quiet in the Match when signed out: the ProxyCommand says it, once.
-    matchExec: matchExecValue(opts.helper, ['ssh-gen', '--hostname', hostname, ...tail, ...(opts.nonInteractive ? ['--quiet-signed-out'] : [])], opts.platform),
-    proxyCommand: proxyCommandValue(opts.helper, ['ssh', '--hostname', { sshToken: 'h' }, ...tail], opts.platform),
+    matchExec: matchExecValue(opts.helper, [...head, 'ssh-gen', '--hostname', hostname, ...tail, ...(opts.nonInteractive ? ['--quiet-signed-out'] : [])], opts.platform),
+    proxyCommand: proxyCommandValue(opts.helper, [...head, 'ssh', '--hostname', { sshToken: 'h' }, ...tail], opts.platform),
     identityFile: quoteConfigPath(keys.key, opts.platform),
     certificateFile: quoteConfigPath(keys.certificate, opts.platform),
   };

@@ -40,7 +40,7 @@ export interface Mismatch {
   /** As ssh -G prints it; '(none)' when unset. */
   actual: string;
   /** Where the winning value was probably set, when we could find it. */
-  source?: OptionSource;
+  source?: OptionSource | undefined;
 }
 
 export interface CheckSshConfigOptions {

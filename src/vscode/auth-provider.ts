@@ -273,11 +273,8 @@ export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessS
   const pick = await window.showQuickPick(
     hosts.map((h) => {
       const team = state.teamOf(h.hostname);
-      return {
-        label: h.label ?? h.hostname,
-        description: [h.label ? h.hostname : undefined, team ? `team ${teamName(team)}` : undefined].filter(Boolean).join(' · ') || undefined,
-        host: h.hostname,
-      };
+      const description = [h.label ? h.hostname : undefined, team ? `team ${teamName(team)}` : undefined].filter(Boolean).join(' · ');
+      return { label: h.label ?? h.hostname, ...(description ? { description } : {}), host: h.hostname };
     }),
     { title: 'Sign In to Cloudflare Access', placeHolder: 'Choose a host: you sign in to its team in the browser', matchOnDescription: true },
   );
@@ -296,7 +293,7 @@ export async function pickHost(hosts: readonly HostEntry[], placeHolder: string)
   }
   if (hosts.length === 1) return hosts[0]!.hostname;
   const pick = await window.showQuickPick(
-    hosts.map((h) => ({ label: h.label ?? h.hostname, description: h.label ? h.hostname : undefined, host: h.hostname })),
+    hosts.map((h) => ({ label: h.label ?? h.hostname, ...(h.label ? { description: h.hostname } : {}), host: h.hostname })),
     { placeHolder, matchOnDescription: true },
   );
   return pick?.host;

@@ -168,8 +168,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     if (arg === undefined) {
       const items: Array<QuickPickItem & { host?: string; add?: boolean }> = svc.registry.hosts.map((h) => ({
         label: `$(server) ${h.label ?? h.hostname}`,
-        description: h.label ? h.hostname : undefined,
-        detail: h.path,
+        ...(h.label ? { description: h.hostname } : {}),
+        ...(h.path !== undefined ? { detail: h.path } : {}),
         host: h.hostname,
       }));
       items.push({ label: '$(add) Add host...', add: true, alwaysShow: true });
@@ -266,7 +266,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       const pick =
         teams.length === 1
           ? teams[0]
-          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, description: t.email, team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
+          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, ...(t.email !== undefined ? { description: t.email } : {}), team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
       if (!pick) return;
       await svc.auth.removeSession(pick.authDomain);
       void vscodeWindow.showInformationMessage(`Signed out of ${pick.authDomain}.`);

@@ -4,6 +4,7 @@
 // and its renewal. Writes the helper launcher on every activation so that the
 // ssh config keeps pointing at this extension version's helper.
 
+import { existsSync } from 'node:fs';
 import { ExtensionContext, Uri, authentication, commands as vscodeCommands, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
 import { AccessService } from './access.js';
@@ -82,8 +83,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
       }
     }),
     registry.onDidChange(() => {
-      // Keep the entries in step with the list (only once the user has hosts: no file for nobody).
-      if (registry.hosts.length > 0) sync.sync(registry.hosts).catch((err) => log.warn(`SSH config: ${describe(err).message}`));
+      // Keep the entries in step with the list (only once the user has hosts, or a file: no file for nobody).
+      if (registry.hosts.length > 0 || existsSync(sync.ourConfigFile)) sync.sync(registry.hosts).catch((err) => log.warn(`SSH config: ${describe(err).message}`));
       sessions.checkUnknownHostsSoon();
     }),
   );

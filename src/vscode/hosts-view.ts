@@ -51,7 +51,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       }),
     );
     this.setTicking(this.view.visible);
-    this.view.description = sessionSummary(state.teams());
+    this.view.description = sessionSummary(state.teams()) ?? '';
   }
 
   private setTicking(on: boolean): void {
@@ -80,7 +80,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     this.changed.fire(undefined);
     void this.updateBadge();
     // Who is signed in, as the view's description: `jdoe@example.com · sandbox`.
-    this.view.description = sessionSummary(this.state.teams());
+    this.view.description = sessionSummary(this.state.teams()) ?? '';
   }
 
   private async updateBadge(): Promise<void> {

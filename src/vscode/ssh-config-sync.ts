@@ -11,8 +11,9 @@ import { ExtensionContext, Range, Uri, window, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { renderLauncher } from '../remote-ssh/launcher.js';
 import { atomicWrite } from '../ssh/atomic-write.js';
-import { hostOptions, renderEntries, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
-import { ensureInclude, writeManagedFile } from '../ssh/include.js';
+import { hostOptions, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
+import { ensureInclude } from '../ssh/include.js';
+import { keyDirFor, managedConfigPath, syncExtensionHosts, updateManagedHosts } from '../ssh/managed-hosts.js';
 import { checkSshConfig, describeMismatch } from '../ssh/ssh-g.js';
 import { aliasFor, validateUser } from '../ssh/validate.js';
 import type { HostEntry } from '../hosts/hosts.js';
@@ -20,7 +21,8 @@ import type { AccessState } from './access-state.js';
 import type { ExtensionLog } from './log.js';
 import { helperEnv, readSettings, type Settings } from './settings.js';
 
-export const OUR_CONFIG = join(homedir(), '.ssh', 'access-ssh', 'config');
+/** Shared with `access-ssh config` (src/ssh/managed-hosts.ts): its host list is the source of truth. */
+export const OUR_CONFIG = managedConfigPath(homedir());
 
 export class SshConfigSync {
   private launcher: string | undefined;
@@ -74,6 +76,8 @@ export class SshConfigSync {
     return {
       helper,
       platform: process.platform,
+      // Absolute: ssh expands `~` from the passwd entry, the helper uses $HOME.
+      keyDir: keyDirFor(homedir()),
       // cloudflared has no --non-interactive (the launcher drops it anyway).
       nonInteractive: !settings.useCloudflared,
     };
@@ -110,12 +114,18 @@ export class SshConfigSync {
       return { hostname: h.hostname, ...(user ? { user } : {}) };
     });
     const opts = this.renderOptions(settings, helper);
-    const content = renderEntries(entries, opts);
-    const wrote = await writeManagedFile(OUR_CONFIG, content);
-    if (wrote.changed) this.log.info(`Wrote ${OUR_CONFIG} (${entries.length} host${entries.length === 1 ? '' : 's'})`);
+    // The file's own host list keeps the hosts of `access-ssh config add`; ours are replaced.
+    const { withFileLock } = await import('../access/lock.js');
+    const wrote = await updateManagedHosts(OUR_CONFIG, (current) => syncExtensionHosts(current, entries), opts,
+      (file, fn) => withFileLock(file, fn, { retryMs: 50, timeoutMs: 30_000 }));
+    const n = wrote.hosts.length;
+    if (wrote.changed) this.log.info(`Wrote ${OUR_CONFIG} (${n} host${n === 1 ? '' : 's'}, ${n - entries.length} of them from access-ssh config)`);
     const inc = await ensureInclude(settings.sshConfigFile, OUR_CONFIG);
     if (inc.changed) this.log.info(`Added the Include of ${OUR_CONFIG} at the top of ${settings.sshConfigFile}`);
-    if (check !== undefined) await this.check(check, entries.find((e) => e.hostname === check) ?? { hostname: check }, opts, settings);
+    if (check !== undefined) {
+      const written = wrote.hosts.find((h) => h.hostname === check);
+      await this.check(check, { hostname: check, ...(written?.user === undefined ? {} : { user: written.user }) }, opts, settings);
+    }
   }
 
   /** `ssh -G cfpipe-<host>`: are our ProxyCommand, IdentityFile, CertificateFile in force? */

@@ -4,8 +4,8 @@
 // median with min and max, and the same goes to a JSON file.
 //
 //   node out/test/bench/main.js [--quick] [--size MiB] [--runs N] [--json FILE]
-//       [--vsix FILE] [--only throughput,latency,startup,renewal,activation,hosts,sizes]
-//       [--profile DIR] [--helper FILE]
+//       [--vsix FILE] [--only throughput,latency,startup,memory,sessions,renewal,activation,hosts,sizes]
+//       [--profile DIR] [--helper FILE] [--sessions N] [--idle-window S]
 //
 // Paths of the ssh transfers (one cipher everywhere, compression off, no
 // ControlMaster, `-T`):
@@ -19,6 +19,8 @@ import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { README_START, recordRefusal, toolVersions, writeRecord } from './record';
+import { findDescendant, procMem, procThreads, type ProcMem } from './proc';
 import { differences, ratios, summarize, type Summary } from './stats';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
@@ -51,7 +53,17 @@ const only = value('--only')?.split(',');
 const profileDir = value('--profile');
 /** Another build of the helper (e.g. an unminified one, for readable profiles). */
 const HELPER = resolve(value('--helper') ?? join(ROOT, 'dist', 'access-ssh.js'));
+/** Runtime options for the helper's process, to measure a variant (e.g. `--max-semi-space-size=1`). */
+const helperNodeOptions = (value('--helper-node-options') ?? '').split(' ').filter(Boolean);
 const want = (name: string): boolean => !only || only.includes(name);
+/** Write the table to docs/bench-latest.md and README.md (record.ts); otherwise no tracked file is touched. */
+const record = flag('--record');
+/** The many-sessions figure: this many ssh sessions through as many helpers, idle for this long. */
+const manyN = Number(value('--sessions') ?? 20);
+/** Longer than the carrier's 30 s keepalive, so that every helper pings at least once in it. */
+const idleWindowMs = Number(value('--idle-window') ?? 35) * 1000;
+/** How long a process is left alone before its idle memory is read. */
+const SETTLE_MS = 2000;
 
 function log(msg: string): void {
   process.stderr.write(`[bench] ${msg}\n`);
@@ -73,6 +85,11 @@ function need(name: string, pkg: string): string {
 function plainPath(p: string): string {
   if (!/^[A-Za-z0-9_./+-]+$/.test(p)) throw new Error(`the benchmark needs paths without spaces or shell characters: ${p}`);
   return p;
+}
+
+function plainOption(o: string): string {
+  if (!/^--[A-Za-z0-9_./+=-]+$/.test(o)) throw new Error(`--helper-node-options takes --name[=value] options without spaces or shell characters: ${o}`);
+  return o;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -213,7 +230,7 @@ function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number)
     '-l', 'jdoe',
   ];
   const prof = profileDir ? ` --cpu-prof --cpu-prof-dir=${plainPath(profileDir)}` : '';
-  const helperCmd = `${plainPath(node)}${prof} ${plainPath(HELPER)} ssh --hostname %h`;
+  const helperCmd = `${plainPath(node)}${prof}${helperNodeOptions.map((o) => ` ${plainOption(o)}`).join('')} ${plainPath(HELPER)} ssh --hostname %h`;
   const socatCmd = `socat - TCP:127.0.0.1:${relayPort}`;
   // ssh ends its ProxyCommand with SIGHUP; the wrapper ignores it, waits for the
   // command to end (it does at EOF) and writes the command's CPU time (bash `times`).
@@ -260,7 +277,7 @@ interface TransferResult {
   seconds: number;
   mibPerSecond: number;
   /** CPU seconds of the ProxyCommand (helper or socat), when measured. */
-  proxyCpu?: number;
+  proxyCpu?: number | undefined;
   /** CPU seconds of the middle box (the sandbox edge process, or the socat relay's child). */
   middleCpu?: number;
 }
@@ -326,6 +343,106 @@ async function latency(paths: Paths, path: PathName, client: Client, n: number):
   await once(child, 'exit');
   return ms;
 }
+
+// ------------------------------------------------------------------ memory
+
+/** A bare runtime that stays alive: what any helper on this runtime pays before its first line. */
+async function bareRuntimeMem(node: string): Promise<ProcMem> {
+  const child = spawn(node, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
+  try {
+    await sleep(SETTLE_MS);
+    return procMem(child.pid!);
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+  }
+}
+
+/**
+ * The ProxyCommand's resident memory in one ssh session: idle (the session open, nothing
+ * carried, after SETTLE_MS) and its peak while `bytes` go up through it (VmHWM, read once
+ * the remote has received them all, before the session ends).
+ */
+async function sessionMemory(paths: Paths, path: 'helper' | 'relay', client: Client, exe: string, bytes: number): Promise<{ idle: ProcMem; bulk: ProcMem }> {
+  const child = await openSession(paths.sshArgs(path), client.env, `head -c ${bytes} > /dev/null; echo done; exec cat > /dev/null`);
+  const exited = once(child, 'exit');
+  try {
+    const pid = await findDescendant(child.pid!, exe);
+    await sleep(SETTLE_MS);
+    const idle = procMem(pid);
+    const done = new Promise<void>((res) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('done\n')) res();
+      });
+    });
+    const chunk = Buffer.alloc(MiB);
+    for (let sent = 0; sent < bytes; sent += chunk.length) {
+      if (!child.stdin!.write(chunk)) await once(child.stdin!, 'drain');
+    }
+    await done;
+    const bulk = procMem(pid);
+    return { idle, bulk };
+  } finally {
+    child.stdin!.end();
+    await exited;
+  }
+}
+
+interface ManySessions {
+  /** Per ProxyCommand process: resident memory at the end of the idle window. */
+  mem: ProcMem[];
+  /** CPU (all threads, ns) and wake-ups of each ProxyCommand over the idle window. */
+  cpuNs: number[];
+  switches: number[];
+}
+
+/**
+ * `n` ssh sessions through `n` helpers and `n` through the socat relay, all open at once
+ * and idle for `windowMs`: what each costs in memory and in CPU (keepalives, timers).
+ * Both sets are measured over the same window.
+ */
+async function manySessions(paths: Paths, client: Client, node: string, socat: string, n: number, windowMs: number): Promise<Record<'helper' | 'relay', ManySessions> & { edgeCpuNs: number }> {
+  const open: { path: 'helper' | 'relay'; child: ChildProcess; pid: number }[] = [];
+  try {
+    // A few at a time: sshd drops unauthenticated connections beyond MaxStartups (10).
+    const wanted: ('helper' | 'relay')[] = [];
+    for (let i = 0; i < n; i++) wanted.push('helper', 'relay');
+    for (let i = 0; i < wanted.length; i += 4) {
+      await Promise.all(wanted.slice(i, i + 4).map(async (path) => {
+        const child = await openSession(paths.sshArgs(path), client.env, 'exec cat > /dev/null');
+        const item = { path, child, pid: 0 };
+        open.push(item);
+        item.pid = await findDescendant(child.pid!, path === 'helper' ? node : socat);
+      }));
+    }
+    await sleep(SETTLE_MS);
+    const edgePid = sandboxPid!;
+    const before = open.map((o) => procThreads(o.pid));
+    const edgeBefore = procThreads(edgePid);
+    await sleep(windowMs);
+    const after = open.map((o) => procThreads(o.pid));
+    const edgeAfter = procThreads(edgePid);
+    const pick = (path: 'helper' | 'relay'): ManySessions => {
+      const idx = open.map((o, i) => (o.path === path ? i : -1)).filter((i) => i >= 0);
+      return {
+        mem: idx.map((i) => procMem(open[i]!.pid)),
+        cpuNs: idx.map((i) => after[i]!.cpuNs - before[i]!.cpuNs),
+        switches: idx.map((i) => after[i]!.switches - before[i]!.switches),
+      };
+    };
+    return { helper: pick('helper'), relay: pick('relay'), edgeCpuNs: edgeAfter.cpuNs - edgeBefore.cpuNs };
+  } finally {
+    await Promise.all(open.map(async (o) => {
+      const exited = once(o.child, 'exit');
+      o.child.stdin!.end();
+      await exited;
+    }));
+  }
+}
+
+let sandboxPid: number | undefined;
 
 // ------------------------------------------------------------------ start-up
 
@@ -438,6 +555,7 @@ const results: Record<string, unknown> = {};
 
 const f1 = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2));
 const span = (s: Summary, unit = ''): string => `${f1(s.median)}${unit} [${f1(s.min)}–${f1(s.max)}]`;
+const mb = (kib: number): string => (kib / 1024).toFixed(1);
 
 function row(r: Row): void {
   rows.push(r);
@@ -457,11 +575,21 @@ function printTable(): void {
 async function main(): Promise<void> {
   const node = process.execPath;
   for (const f of [HELPER, EXTENSION, SANDBOX_MAIN, ACTIVATE_CHILD]) if (!existsSync(f)) throw new Error(`${f} is missing: build (node scripts/build.mjs) and compile (tsc -p .) first`);
-  results['machine'] = { cpus: cpus().length, model: cpus()[0]?.model, loadavgAtStart: loadavg(), node: process.version, date: new Date().toISOString() };
+  if (record) {
+    const why = recordRefusal(argv);
+    if (why) throw new Error(why);
+    if (!readFileSync(join(ROOT, 'README.md'), 'utf8').includes(README_START)) throw new Error('--record: README.md has no bench-latest block');
+  }
+  const startedAt = new Date().toISOString();
+  const loadStart = loadavg()[0]!;
+  const loadSamples: number[] = [loadStart];
+  const loadTimer = setInterval(() => loadSamples.push(loadavg()[0]!), 5000);
+  loadTimer.unref();
+  results['machine'] = { cpus: cpus().length, model: cpus()[0]?.model, loadavgAtStart: loadavg(), node: process.version, date: startedAt };
   results['settings'] = { sizeMiB, runs, startupRuns, roundTrips, cipher: CIPHER, quick };
   log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs; ${sizeMiB} MiB × ${runs} runs, cipher ${CIPHER}`);
 
-  const needSandbox = want('throughput') || want('latency') || want('startup') || want('renewal');
+  const needSandbox = ['throughput', 'latency', 'startup', 'memory', 'sessions', 'renewal'].some(want);
   let sb: Sandbox | undefined;
   let relay: ChildProcess | undefined;
   try {
@@ -472,6 +600,7 @@ async function main(): Promise<void> {
       need('bash', 'bash');
       sb = await startSandbox();
       log(`sandbox edge on 127.0.0.1:${sb.port} (pid ${sb.child.pid}), sshd on 127.0.0.1:${sb.sshdPort}`);
+      sandboxPid = sb.child.pid;
       const client = await makeClient(sb, node);
       const relayPort = await freePort();
       relay = spawn('socat', [`TCP-LISTEN:${relayPort},bind=127.0.0.1,fork,reuseaddr`, `TCP:127.0.0.1:${sb.sshdPort}`], { stdio: 'ignore' });
@@ -555,6 +684,49 @@ async function main(): Promise<void> {
         results['startup'] = { firstByteMs: first, sshGenCachedMs: gen, versionMs: ver, nodeEmptyMs: bare, firstByteRatio: fb, sshGenRatio: sg };
       }
 
+      if (want('memory')) {
+        // The helper's resident memory in a session, idle and at its peak under a bulk
+        // upload, beside a bare runtime started just before (and the socat relay's, for scale).
+        const socat = need('socat', 'socat');
+        const bytes = sizeMiB * MiB;
+        const bare: ProcMem[] = [];
+        const helper: { idle: ProcMem; bulk: ProcMem }[] = [];
+        const relayMem: { idle: ProcMem; bulk: ProcMem }[] = [];
+        for (let i = 0; i < runs; i++) {
+          bare.push(await bareRuntimeMem(node));
+          helper.push(await sessionMemory(paths, 'helper', client, node, bytes));
+          relayMem.push(await sessionMemory(paths, 'relay', client, socat, bytes));
+          const h = helper[i]!;
+          log(`memory run ${i + 1}/${runs}: bare runtime ${mb(bare[i]!.rss)} MB; helper idle ${mb(h.idle.rss)} MB, peak under ${sizeMiB} MiB ${mb(h.bulk.hwm)} MB; socat idle ${mb(relayMem[i]!.idle.rss)} MB, peak ${mb(relayMem[i]!.bulk.hwm)} MB`);
+        }
+        const bareRss = bare.map((m) => m.rss / 1024);
+        const idleRss = helper.map((m) => m.idle.rss / 1024);
+        const peak = helper.map((m) => m.bulk.hwm / 1024);
+        const idleRatio = ratios(idleRss, bareRss);
+        const added = differences(peak, idleRss);
+        row({ figure: 'helper memory, idle session (RSS, MB)', value: `helper ${span(summarize(idleRss))}`, baseline: `bare runtime ${span(summarize(bareRss))}; socat ${span(summarize(relayMem.map((m) => m.idle.rss / 1024)))}`, comparison: `×${span(idleRatio)} of the bare runtime`, target: '≤ 1.2× bare', met: idleRatio.median <= 1.2 });
+        row({ figure: `helper memory, peak under ${sizeMiB} MiB up (RSS, MB)`, value: `helper ${span(summarize(peak))}`, baseline: `the same helper idle ${span(summarize(idleRss))}; socat ${span(summarize(relayMem.map((m) => m.bulk.hwm / 1024)))}`, comparison: `+${span(added)} over idle`, target: '≤ idle + 16 MB', met: added.median <= 16 });
+        results['memory'] = { unit: 'KiB', bare, helper, relay: relayMem, idleRatio, addedUnderBulkMB: added };
+      }
+
+      if (want('sessions')) {
+        const socat = need('socat', 'socat');
+        const bare = await bareRuntimeMem(node);
+        log(`${manyN} sessions through ${manyN} helpers and ${manyN} through socat, idle for ${idleWindowMs / 1000} s`);
+        const m = await manySessions(paths, client, node, socat, manyN, idleWindowMs);
+        const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
+        const totalRss = (s: ManySessions): number => sum(s.mem.map((x) => x.rss)) / 1024;
+        const totalPss = (s: ManySessions): number => sum(s.mem.map((x) => x.pss ?? NaN)) / 1024;
+        const perMinute = (ns: number): number => (ns / 1e6) * (60_000 / idleWindowMs);
+        const hCpu = perMinute(sum(m.helper.cpuNs));
+        const rCpu = perMinute(sum(m.relay.cpuNs));
+        const wake = (s: ManySessions): number => sum(s.switches) / (idleWindowMs / 1000);
+        const bareTotal = (manyN * bare.rss) / 1024;
+        row({ figure: `${manyN} idle sessions at once: memory of all helpers (MB)`, value: `RSS ${f1(totalRss(m.helper))}; PSS ${f1(totalPss(m.helper))}`, baseline: `${manyN} × bare runtime RSS ${f1(bareTotal)}; ${manyN} socat RSS ${f1(totalRss(m.relay))}`, comparison: `RSS ×${f1(totalRss(m.helper) / bareTotal)} of ${manyN} bare runtimes; ${f1(totalRss(m.helper) / manyN)} MB per session (PSS ${f1(totalPss(m.helper) / manyN)})`, target: '≤ 1.2× bare', met: totalRss(m.helper) / bareTotal <= 1.2 });
+        row({ figure: `${manyN} idle sessions at once: CPU of all helpers (ms per minute)`, value: `helpers ${f1(hCpu)} (${f1(wake(m.helper))} wake-ups/s)`, baseline: `${manyN} socat ${f1(rCpu)} (${f1(wake(m.relay))} wake-ups/s)`, comparison: `${f1(hCpu / manyN)} ms per helper per minute; sandbox edge ${f1(perMinute(m.edgeCpuNs))}`, target: '—', met: undefined });
+        results['sessions'] = { n: manyN, idleWindowMs, bareRuntimeKiB: bare, helper: m.helper, relay: m.relay, edgeCpuNs: m.edgeCpuNs, cpuMsPerMinute: { helpers: hCpu, socat: rCpu } };
+      }
+
       if (want('renewal')) {
         const n = quick ? 7 : 15;
         const r = await renewal(client, n);
@@ -607,11 +779,30 @@ async function main(): Promise<void> {
       await Promise.race([once(sb.child, 'exit'), sleep(5000)]);
     }
   }
-  results['machine'] = { ...(results['machine'] as object), loadavgAtEnd: loadavg() };
+  clearInterval(loadTimer);
+  loadSamples.push(loadavg()[0]!);
+  const load = { start: loadStart, ...summarize(loadSamples) };
+  results['machine'] = { ...(results['machine'] as object), loadavgAtEnd: loadavg(), load1mSamples: loadSamples };
   results['table'] = rows;
   printTable();
+  log(`load average (1 min): ${load.start.toFixed(1)} at the start, ${load.min.toFixed(1)}–${load.max.toFixed(1)} (median ${load.median.toFixed(1)}) during the run`);
   writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');
   log(`wrote ${jsonFile}`);
+  if (record) {
+    const v = toolVersions();
+    const files = writeRecord(ROOT, rows, {
+      date: startedAt,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model.trim() ?? 'unknown CPU',
+      node: process.version,
+      ssh: v.ssh,
+      socat: v.socat,
+      load,
+      settings: `${sizeMiB} MiB × ${runs} runs${quick ? ' (--quick)' : ''}, start-up ${startupRuns} runs, cipher ${CIPHER}, ${manyN} sessions idle ${idleWindowMs / 1000} s`,
+      command: `npm run bench -- ${argv.filter((a) => a !== '--vsix' && !a.endsWith('.vsix')).join(' ')}`.trim(),
+    });
+    log(`recorded the table in ${files.join(' and ')}`);
+  }
   if (profileDir) log(`profiles in ${profileDir}`);
 }
 

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox';
+import type { Counters } from '../sandbox/state';
 
 export const ROOT = resolve(__dirname, '..', '..', '..');
 export const HELPER = join(ROOT, 'dist', 'access-ssh.js');
@@ -139,14 +140,14 @@ export function makeClient(sb: Sandbox, name: string, opts: ClientOptions = {}):
 }
 
 /** Counter differences since `before`. */
-export function delta(sb: Sandbox, before: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(sb.counters)) if (k !== 'lastSerial') out[k] = v - (before[k] ?? 0);
+export function delta(sb: Sandbox, before: Counters): Counters {
+  const out = { ...sb.counters };
+  for (const k of Object.keys(out) as (keyof Counters)[]) out[k] = sb.counters[k] - before[k];
   return out;
 }
 
-export function snapshot(sb: Sandbox): Record<string, number> {
-  return { ...sb.counters } as unknown as Record<string, number>;
+export function snapshot(sb: Sandbox): Counters {
+  return { ...sb.counters };
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

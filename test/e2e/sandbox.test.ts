@@ -31,7 +31,7 @@ function goUrl(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
 }
 
-function setCookies(r: Reply): { name: string; value: string; expires?: Date }[] {
+function setCookies(r: Reply): { name: string; value: string; expires?: Date | undefined }[] {
   const raw = r.headers['set-cookie'];
   const list = Array.isArray(raw) ? raw : raw ? [raw] : [];
   return list.map((c) => {

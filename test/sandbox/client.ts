@@ -32,7 +32,7 @@ export function resolveConnectTo(spec: string | undefined, host: string, port: n
 
 export function sandboxFetch(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string; env?: ClientEnv; timeoutMs?: number } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string; env?: ClientEnv | undefined; timeoutMs?: number } = {},
 ): Promise<Reply> {
   const env = opts.env ?? (process.env as ClientEnv);
   const u = new URL(url);

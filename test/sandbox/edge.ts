@@ -21,6 +21,7 @@ import {
   appAud,
   ISSUER,
   isAppHost,
+  JUMP_DESTINATION_HEADER,
   randomId,
   TEAM_DOMAIN,
   TRANSFER_HOST,
@@ -41,13 +42,16 @@ export interface EdgeDeps {
   keys: TeamKeys;
   sshCa: SshCa;
   tls: { keyPem: string; certPem: string };
-  /** Where an accepted carrier connection goes, per app host (undefined: refuse with 502). */
-  origin(host: string): Origin | undefined;
+  /**
+   * Where an accepted carrier connection goes, per app host and the client's
+   * Cf-Access-Jump-Destination (a string: refuse with 502 and that message).
+   */
+  origin(host: string, jumpDestination: string | undefined): Origin | string | undefined;
   /** Admin API hook (admin.sandbox.test); returns false when the path is unknown. */
   admin?(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
   /** Work directory for scratch files (wrong-key certificates). */
   dir: string;
-  log?(line: string): void;
+  log?: ((line: string) => void) | undefined;
 }
 
 const CLI_PATH = '/cdn-cgi/access/cli';
@@ -501,8 +505,18 @@ ${hidden}
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => socket.destroy());
     const host = hostOf(req);
-    const rawReply = (status: string, headers: Record<string, string> = {}) => {
-      const lines = [`HTTP/1.1 ${status}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), 'Content-Length: 0', 'Connection: close', '', ''];
+    const jump = req.headers[JUMP_DESTINATION_HEADER];
+    const destination = typeof jump === 'string' ? jump : undefined;
+    const seen: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (k === 'cf-access-token' || k === 'cf-access-client-secret' || k === 'cookie' || v === undefined) continue;
+      seen[k] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    const record = { host, headers: seen, ...(destination !== undefined ? { destination } : {}), outcome: 'no answer' };
+    this.state.recordCarrier(record);
+    const rawReply = (status: string, headers: Record<string, string> = {}, body = '') => {
+      record.outcome = status.startsWith('302') ? 'refused' : status.split(' ')[0]!;
+      const lines = [`HTTP/1.1 ${status}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', body];
       socket.end(lines.join('\r\n'));
     };
     if (!isAppHost(host)) {
@@ -554,11 +568,12 @@ ${hidden}
       rawReply('302 Found', { Location: this.teamLoginUrl(host, aud, '/').url });
       return;
     }
-    const origin = this.deps.origin(host);
-    if (!origin) {
-      rawReply('502 Bad Gateway');
+    const origin = this.deps.origin(host, destination);
+    if (!origin || typeof origin === 'string') {
+      rawReply('502 Bad Gateway', { 'Content-Type': 'text/plain' }, origin ? `${origin}\n` : '');
       return;
     }
+    record.outcome = 'accepted';
     this.state.counters.carrierAccepted += 1;
     if (viaServiceToken) this.state.counters.carrierServiceToken += 1;
     this.wss.handleUpgrade(req, socket, head, (ws) => {

@@ -12,7 +12,7 @@
 import { writeFileSync } from 'node:fs';
 import { startSandbox, type ServiceToken, type StartSandboxOptions } from './sandbox';
 
-function parseArgs(argv: string[]): { opts: StartSandboxOptions; envFile?: string; json: boolean } {
+function parseArgs(argv: string[]): { opts: StartSandboxOptions; envFile?: string | undefined; json: boolean } {
   const opts: StartSandboxOptions = {};
   const serviceTokens: ServiceToken[] = [];
   let envFile: string | undefined;

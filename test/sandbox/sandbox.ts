@@ -12,11 +12,14 @@ import { startSshd, type Sshd } from './sshd';
 import {
   ADMIN_HOST,
   appAud,
+  BASTION_APP,
   DEFAULT_APP,
+  TCP_APP,
   SandboxState,
   TEAM_AUD,
   TEAM_DOMAIN,
   TRANSFER_HOST,
+  type CarrierRequest,
   type Counters,
   type SandboxOptions,
 } from './state';
@@ -33,6 +36,11 @@ export interface StartSandboxOptions extends Partial<SandboxOptions> {
   users?: string[];
   /** Per app host carrier destination; default: the sandbox sshd. */
   origins?: Record<string, Origin>;
+  /**
+   * Start a second real sshd (its own host key, the same user CA) as the origin of
+   * tcp.sandbox.test: a plain TCP service for `access-ssh tcp --url` (default false).
+   */
+  tcpService?: boolean;
   /** Keep the temp directory on stop (for debugging). */
   keepDir?: boolean;
   /** Log lines from the edge (default: silent unless ACCESS_SSH_SANDBOX_DEBUG is set). */
@@ -57,9 +65,13 @@ export interface Sandbox {
   counters: Counters;
   /** The sandbox's temp directory. */
   dir: string;
-  sshd?: Sshd;
+  sshd?: Sshd | undefined;
+  /** The origin of tcp.sandbox.test (option tcpService). */
+  tcpSshd?: Sshd | undefined;
+  /** The carrier handshakes the edge saw, oldest first (credential headers left out). */
+  carrierRequests(): CarrierRequest[];
   /** A known_hosts line for the sandbox sshd under the default app name. */
-  knownHostsLine?: string;
+  knownHostsLine?: string | undefined;
   appHost: string;
   appAud(host?: string): string;
   teamDomain: string;
@@ -76,10 +88,11 @@ export interface Sandbox {
 }
 
 export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sandbox> {
-  const { port: wantPort, sshd: wantSshd = true, users, origins, keepDir, log: logOpt, ...options } = opts;
+  const { port: wantPort, sshd: wantSshd = true, users, origins, tcpService = false, keepDir, log: logOpt, ...options } = opts;
   const log = logOpt ?? (process.env.ACCESS_SSH_SANDBOX_DEBUG ? (l: string) => process.stderr.write(`[sandbox] ${l}\n`) : undefined);
   const dir = mkdtempSync(join(tmpdir(), 'access-ssh-sandbox-'));
   let sshd: Sshd | undefined;
+  let tcpSshd: Sshd | undefined;
   let edge: Edge | undefined;
   try {
     const [tls, keys, sshCa] = await Promise.all([createTlsPki(dir), createTeamKeys(dir), createSshCa(dir)]);
@@ -87,7 +100,15 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
     if (wantSshd) {
       sshd = await startSshd({ dir: mkdtempSync(join(dir, 'sshd-')), trustedUserCaKeysFile: sshCa.publicKeyFile, users });
     }
-    const origin = (host: string): Origin | undefined => origins?.[host] ?? (sshd ? { host: sshd.host, port: sshd.port } : undefined);
+    if (tcpService) {
+      tcpSshd = await startSshd({ dir: mkdtempSync(join(dir, 'tcp-sshd-')), trustedUserCaKeysFile: sshCa.publicKeyFile, users });
+    }
+    const origin = (host: string, jump: string | undefined): Origin | string | undefined => {
+      if (origins?.[host]) return origins[host];
+      if (host === BASTION_APP) return bastionOrigin(jump);
+      if (host === TCP_APP && tcpSshd) return { host: tcpSshd.host, port: tcpSshd.port };
+      return sshd ? { host: sshd.host, port: sshd.port } : undefined;
+    };
     let env: SandboxEnv | undefined;
     const admin = async (req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> => {
       const key = `${req.method} ${path}`;
@@ -127,6 +148,9 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
         case 'GET /last-certificate':
           sendJson(res, 200, { certificate: state.lastCertificate ?? null, serial: state.counters.lastSerial });
           return true;
+        case 'GET /carrier-requests':
+          sendJson(res, 200, state.carrierRequests);
+          return true;
         case 'GET /health':
           sendJson(res, 200, { ok: true, sshdPort: sshd?.port ?? null });
           return true;
@@ -140,6 +164,7 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
     writeFileSync(join(dir, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
     const e = edge;
     const s = sshd;
+    const t = tcpSshd;
     let stopped = false;
     return {
       port,
@@ -149,6 +174,8 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
       counters: state.counters,
       dir,
       sshd: s,
+      ...(t ? { tcpSshd: t } : {}),
+      carrierRequests: () => state.carrierRequests.map((r) => ({ ...r, headers: { ...r.headers } })),
       knownHostsLine: s?.knownHostsLine(DEFAULT_APP),
       appHost: DEFAULT_APP,
       appAud: (host = DEFAULT_APP) => appAud(host),
@@ -163,15 +190,39 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
       async stop() {
         if (stopped) return;
         stopped = true;
-        await Promise.allSettled([e.close(), s?.stop()]);
+        await Promise.allSettled([e.close(), s?.stop(), t?.stop()]);
         if (!keepDir) rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    await Promise.allSettled([edge?.close(), sshd?.stop()]);
+    await Promise.allSettled([edge?.close(), sshd?.stop(), tcpSshd?.stop()]);
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * cloudflared's bastion mode (carrier.ResolveBastionDest): the destination is the
+ * Cf-Access-Jump-Destination header, scheme and path stripped. The sandbox connects
+ * only to loopback; anything else, or no header, is refused as the bastion would fail.
+ */
+export function bastionOrigin(jump: string | undefined): Origin | string {
+  if (jump === undefined || jump === '') {
+    return 'Did not receive final destination from client. The --destination flag is likely not set on the client side';
+  }
+  let hostPort = jump;
+  try {
+    const u = new URL(jump);
+    if (u.host !== '') hostPort = u.host;
+  } catch {
+    // not a URL: host:port[/path]
+  }
+  hostPort = hostPort.split('/')[0]!;
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(hostPort);
+  if (!m) return `bastion: ${hostPort} is not host:port`;
+  const host = (m[1] ?? m[2])!.toLowerCase();
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) return `bastion: the sandbox reaches only loopback destinations, not ${host}`;
+  return { host: host === 'localhost' ? '127.0.0.1' : host, port: Number(m[3]) };
 }
 
 export const SANDBOX_NAMES = { app: DEFAULT_APP, team: TEAM_DOMAIN, transfer: TRANSFER_HOST, admin: ADMIN_HOST, teamAud: TEAM_AUD };

@@ -12,7 +12,7 @@ export interface SshdOptions {
   /** TrustedUserCAKeys: the sandbox CA's public key file. */
   trustedUserCaKeysFile: string;
   /** Unix users to create (if missing) and make certificate-loginable. */
-  users?: string[];
+  users?: string[] | undefined;
   port?: number;
 }
 

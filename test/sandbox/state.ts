@@ -7,6 +7,14 @@ export const ISSUER = `https://${TEAM_DOMAIN}`;
 export const TRANSFER_HOST = 'login.cloudflareaccess.org';
 export const APP_SUFFIX = '.sandbox.test';
 export const DEFAULT_APP = 'ssh.sandbox.test';
+/** An app whose origin is a plain TCP service (a second sshd), for `access-ssh tcp --url`. */
+export const TCP_APP = 'tcp.sandbox.test';
+/**
+ * An app behind a bastion (cloudflared's `bastion` origin mode): the origin is the
+ * `Cf-Access-Jump-Destination` the client sends (`--destination`), loopback only here.
+ */
+export const BASTION_APP = 'bastion.sandbox.test';
+export const JUMP_DESTINATION_HEADER = 'cf-access-jump-destination';
 export const ADMIN_HOST = 'admin.sandbox.test';
 export const DEFAULT_EMAIL = 'jdoe@example.com';
 
@@ -149,6 +157,17 @@ export function randomId(bytes = 16): string {
   return randomBytes(bytes).toString('hex');
 }
 
+/** What the edge saw of one carrier handshake (credential headers left out). */
+export interface CarrierRequest {
+  host: string;
+  /** The request's headers, lower-case names, minus Cf-Access-Token, the service token secret and cookies. */
+  headers: Record<string, string>;
+  /** Cf-Access-Jump-Destination, if any. */
+  destination?: string;
+  /** 'accepted' (101), 'refused' (302 to the login) or the status answered. */
+  outcome: string;
+}
+
 export interface Delivery {
   body: string;
   servicePublicKey: string;
@@ -204,6 +223,8 @@ export class SandboxState {
   readonly appSessions = new Map<string, AppSession>();
   readonly loginRefs = new Map<string, string>();
   readonly authCodes = new Map<string, AuthCode>();
+  /** The last carrier handshakes (at most 200), oldest first. */
+  readonly carrierRequests: CarrierRequest[] = [];
 
   constructor(options: Partial<SandboxOptions> = {}) {
     this.options = mergeOptions(DEFAULT_OPTIONS, options);
@@ -239,6 +260,11 @@ export class SandboxState {
     }
     this.counters.faultsApplied += 1;
     return f;
+  }
+
+  recordCarrier(r: CarrierRequest): void {
+    this.carrierRequests.push(r);
+    if (this.carrierRequests.length > 200) this.carrierRequests.splice(0, this.carrierRequests.length - 200);
   }
 
   recordIssued(kind: 'app' | 'org', token: string): void {

@@ -60,8 +60,8 @@ export interface Workbench {
   dir: string;
   /** The Unix user code-server runs as. */
   user: string;
-  uid?: number;
-  gid?: number;
+  uid?: number | undefined;
+  gid?: number | undefined;
   /** The last `lines` lines of code-server's output and the extension host log. */
   logTail(lines?: number): string;
   /** Copies a file into the test HOME, readable by the workbench's user. */

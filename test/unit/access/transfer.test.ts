@@ -77,7 +77,7 @@ test('bad payloads are clear transfer errors', () => {
   assert.throws(() => openTransferPayload(sealed.body, sealed.serviceKey, newTransferKeyPair()), isTransferError(/could not be decrypted/));
   // Tampered ciphertext.
   const raw = Buffer.from(sealed.body, 'base64');
-  raw[raw.length - 1] ^= 1;
+  raw.writeUInt8(raw.readUInt8(raw.length - 1) ^ 1, raw.length - 1);
   assert.throws(() => openTransferPayload(raw.toString('base64'), sealed.serviceKey, kp), isTransferError(/could not be decrypted/));
 });
 

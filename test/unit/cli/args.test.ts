@@ -84,7 +84,7 @@ test('usage errors', () => {
   usage(['ssh', '--bogus', 'x'], /Unknown option "--bogus" for "ssh"/);
   usage(['ssh', '--hostname'], /needs a value/);
   usage(['ssh', '--hostname', 'a', '--hostname', 'b'], /given twice/);
-  usage(['ssh', '--hostname', 'a', 'extra'], /Too many arguments/);
+  usage(['ssh', '--hostname', 'a', '127.0.0.1:1', 'extra'], /Too many arguments/);
   usage(['login', 'https://a.example.com', 'https://b.example.com'], /Too many arguments/);
   usage(['ssh-config', '--short-lived-cert=maybe'], /true or false/);
   usage(['help', 'nope'], /unknown command/);

@@ -1,0 +1,279 @@
+/**
+ * The host list of our managed file (e.g. `~/.ssh/access-ssh/config`): the one
+ * source of truth that the extension and `access-ssh config` share.
+ *
+ * The list is written into the managed file itself, right under its header, one
+ * comment line per host:
+ *
+ *     # managed by Access SSH; edits are overwritten
+ *     # host list (the extension and `access-ssh config add|remove` keep it):
+ *     # access-ssh-host build.example.com from=cli user=deploy
+ *     # access-ssh-host ssh.example.com from=cli,vscode user=jdoe
+ *
+ * `from` names who listed the host: `vscode` (the extension's `accessSsh.hosts`
+ * and a trusted repository's hosts) and/or `cli` (`access-ssh config add`). Each
+ * side adds and removes only its own mark; a host is written while one of them
+ * still lists it. So the extension never drops a host added in a terminal, and
+ * the CLI never drops one of the extension's.
+ *
+ * One file, so no lock: every writer reads the file, computes the new list and
+ * entries, and replaces the file atomically only if it is still the one it read
+ * (`atomicWrite` with `expect`); otherwise it starts over from the new bytes.
+ * Two writers racing (a terminal and a window) both land.
+ *
+ * A file written before the list existed (entries only) is read as "these hosts,
+ * from the extension", which is the only writer there was.
+ */
+import { promises as fs } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { atomicWrite, ChangedMeanwhileError } from './atomic-write.js';
+import { MANAGED_HEADER, renderEntries, type RenderOptions } from './entries.js';
+import { hostFromAlias, showValue, SshConfigError, validateHostname, validateUser } from './validate.js';
+
+export type HostOrigin = 'cli' | 'vscode';
+export const ORIGINS: readonly HostOrigin[] = ['cli', 'vscode'];
+
+export interface ManagedHost {
+  readonly hostname: string;
+  /** The `User` written for the host, if any. */
+  readonly user?: string;
+  /** Who lists the host (never empty, sorted). */
+  readonly from: readonly HostOrigin[];
+}
+
+export const LIST_INTRO = '# host list (the extension and `access-ssh config add|remove` keep it):';
+const LIST_PREFIX = '# access-ssh-host ';
+
+function listError(file: string, lineNo: number, text: string, why: string): SshConfigError {
+  return new SshConfigError(
+    `${file}, line ${lineNo}: the host list line ${showValue(text)} ${why}. The file was not changed.`,
+    `Fix or delete that line (the format is "# access-ssh-host <host> from=cli|vscode[,…] [user=<name>]"), or run "access-ssh config add --hostname <host>" again after deleting it.`,
+    'invalid-value',
+  );
+}
+
+/** The host list of a managed file's content (pure). Throws `SshConfigError` on a damaged list line. */
+export function parseManagedHosts(content: string | undefined, file = 'the managed ssh config'): ManagedHost[] {
+  if (content === undefined) return [];
+  const lines = content.split(/\r?\n/);
+  const hosts = new Map<string, ManagedHost>();
+  let sawList = false;
+  lines.forEach((text, i) => {
+    if (!text.startsWith(LIST_PREFIX.trimEnd())) return;
+    sawList = true;
+    const words = text.slice(LIST_PREFIX.length).trim().split(/\s+/);
+    const [name, ...fields] = words;
+    let hostname: string;
+    try {
+      hostname = validateHostname((name ?? '').toLowerCase());
+    } catch (err) {
+      throw listError(file, i + 1, text, `names no valid host (${(err as Error).message})`);
+    }
+    let user: string | undefined;
+    let from: HostOrigin[] = [];
+    for (const f of fields) {
+      const eq = f.indexOf('=');
+      const key = f.slice(0, eq);
+      const value = f.slice(eq + 1);
+      if (eq < 0) throw listError(file, i + 1, text, `has ${showValue(f)} where key=value was expected`);
+      if (key === 'user') {
+        try {
+          user = validateUser(value);
+        } catch (err) {
+          throw listError(file, i + 1, text, `has an invalid user (${(err as Error).message})`);
+        }
+      } else if (key === 'from') {
+        const names = value.split(',');
+        if (!names.every((n): n is HostOrigin => (ORIGINS as readonly string[]).includes(n))) {
+          throw listError(file, i + 1, text, `has from=${showValue(value)}; only cli and vscode are known`);
+        }
+        from = names;
+      } else {
+        throw listError(file, i + 1, text, `has the unknown field ${showValue(key)}`);
+      }
+    }
+    if (from.length === 0) throw listError(file, i + 1, text, 'says nothing about who added it (from=…)');
+    if (hosts.has(hostname)) throw listError(file, i + 1, text, 'names a host listed on an earlier line');
+    hosts.set(hostname, normalise({ hostname, from, ...(user === undefined ? {} : { user }) }));
+  });
+  if (!sawList) {
+    // A file from before the list: its `Host cfpipe-…` entries, written by the extension.
+    for (const text of lines) {
+      const m = /^Host\s+(\S+)\s*$/.exec(text);
+      const host = m ? hostFromAlias(m[1]!) : undefined;
+      if (host !== undefined && !hosts.has(host)) hosts.set(host, { hostname: host, from: ['vscode'] });
+    }
+  }
+  return sortHosts([...hosts.values()]);
+}
+
+function normalise(h: ManagedHost): ManagedHost {
+  const from = ORIGINS.filter((o) => h.from.includes(o));
+  return { hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }), from };
+}
+
+function sortHosts(hosts: ManagedHost[]): ManagedHost[] {
+  return hosts.sort((a, b) => (a.hostname < b.hostname ? -1 : a.hostname > b.hostname ? 1 : 0));
+}
+
+/** The whole managed file for `hosts`: header, host list, entries (pure, deterministic). */
+export function renderManagedFile(hosts: readonly ManagedHost[], opts: RenderOptions): string {
+  const list = sortHosts(hosts.filter((h) => h.from.length > 0).map(normalise));
+  const entries = renderEntries(list.map((h) => ({ hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }) })), opts);
+  const listLines = [
+    LIST_INTRO,
+    ...list.map((h) => `${LIST_PREFIX}${h.hostname} from=${h.from.join(',')}${h.user === undefined ? '' : ` user=${h.user}`}`),
+  ];
+  const nl = entries.indexOf('\n');
+  const first = entries.slice(0, nl);
+  if (first === MANAGED_HEADER) return `${first}\n${listLines.join('\n')}\n${entries.slice(nl + 1)}`;
+  return `${listLines.join('\n')}\n${entries}`;
+}
+
+/** `access-ssh config add`: the host marked `cli`; `user` replaces the written user when given. */
+export function addCliHost(hosts: readonly ManagedHost[], hostname: string, user?: string): ManagedHost[] {
+  const name = validateHostname(hostname);
+  if (user !== undefined) validateUser(user);
+  const seen = hosts.find((h) => h.hostname === name);
+  const rest = hosts.filter((h) => h.hostname !== name);
+  const userNow = user ?? seen?.user;
+  const added: ManagedHost = normalise({
+    hostname: name,
+    from: [...(seen?.from ?? []), 'cli'],
+    ...(userNow === undefined ? {} : { user: userNow }),
+  });
+  return sortHosts([...rest, added]);
+}
+
+/** `access-ssh config remove`: the `cli` mark taken off; the host goes when nobody else lists it. */
+export function removeCliHost(hosts: readonly ManagedHost[], hostname: string): ManagedHost[] {
+  const name = validateHostname(hostname);
+  return hosts.flatMap((h) => {
+    if (h.hostname !== name) return [h];
+    const from = h.from.filter((o) => o !== 'cli');
+    return from.length === 0 ? [] : [{ ...h, from }];
+  });
+}
+
+/**
+ * The extension's sync: exactly `mine` are marked `vscode` afterwards (with the user
+ * the extension derives); hosts of the CLI stay, and a host the CLI added with an
+ * explicit user keeps that user.
+ */
+export function syncExtensionHosts(hosts: readonly ManagedHost[], mine: readonly { hostname: string; user?: string }[]): ManagedHost[] {
+  const wanted = new Map<string, string | undefined>();
+  for (const m of mine) wanted.set(validateHostname(m.hostname), m.user === undefined ? undefined : validateUser(m.user));
+  const out = new Map<string, ManagedHost>();
+  for (const h of hosts) {
+    const from = h.from.filter((o) => o !== 'vscode');
+    if (from.length > 0) out.set(h.hostname, { ...h, from });
+  }
+  for (const [hostname, user] of wanted) {
+    const seen = out.get(hostname);
+    const cliUser = seen?.from.includes('cli') ? seen.user : undefined;
+    const u = cliUser ?? user ?? seen?.user;
+    out.set(hostname, normalise({ hostname, from: [...(seen?.from ?? []), 'vscode'], ...(u === undefined ? {} : { user: u }) }));
+  }
+  return sortHosts([...out.values()]);
+}
+
+async function readIfExists(p: string): Promise<Buffer | null> {
+  try {
+    return await fs.readFile(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** The host list of the managed file on disk ([] when it does not exist). */
+export async function readManagedHosts(file: string): Promise<ManagedHost[]> {
+  const bytes = await readIfExists(file);
+  return parseManagedHosts(bytes === null ? undefined : bytes.toString('utf8'), file);
+}
+
+const ATTEMPTS = 20;
+
+/** Runs `fn` while holding a lock shared with other processes (the callers pass src/access's `.lock` files). */
+export type FileLock = <T>(file: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Writers of this process, one at a time per file. */
+const queues = new Map<string, Promise<unknown>>();
+
+function serialised<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  const prev = queues.get(file) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  const tail = run.catch(() => undefined);
+  queues.set(file, tail);
+  void tail.then(() => {
+    if (queues.get(file) === tail) queues.delete(file);
+  });
+  return run;
+}
+
+/**
+ * Read the managed file's list, apply `change`, write list and entries back.
+ * Writers of this process take turns; other processes are kept out by `lock`
+ * (`<file>.lock`); and as a last line, the file is replaced only if it is still
+ * the one read (`atomicWrite` with `expect`), else the change starts over from
+ * the new bytes. Atomic, 0600, directory 0700; an identical file is not rewritten.
+ */
+export function updateManagedHosts(
+  file: string,
+  change: (hosts: ManagedHost[]) => ManagedHost[],
+  opts: RenderOptions,
+  lock?: FileLock,
+): Promise<{ hosts: ManagedHost[]; before: ManagedHost[]; changed: boolean }> {
+  const work = (): Promise<{ hosts: ManagedHost[]; before: ManagedHost[]; changed: boolean }> => casUpdate(file, change, opts);
+  return serialised(file, async () => {
+    if (!lock) return await work();
+    await fs.mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    return await lock(file, work);
+  });
+}
+
+async function casUpdate(
+  file: string,
+  change: (hosts: ManagedHost[]) => ManagedHost[],
+  opts: RenderOptions,
+): Promise<{ hosts: ManagedHost[]; before: ManagedHost[]; changed: boolean }> {
+  for (let attempt = 1; ; attempt++) {
+    const bytes = await readIfExists(file);
+    const before = parseManagedHosts(bytes === null ? undefined : bytes.toString('utf8'), file);
+    const hosts = change(before.map((h) => ({ ...h })));
+    const content = renderManagedFile(hosts, opts);
+    if (bytes !== null && bytes.toString('utf8') === content) {
+      const st = await fs.stat(file);
+      if ((st.mode & 0o777) === 0o600 || process.platform === 'win32') return { hosts, before, changed: false };
+    }
+    try {
+      await atomicWrite(file, content, { mode: 0o600, expect: bytes });
+      return { hosts, before, changed: true };
+    } catch (e) {
+      if (!(e instanceof ChangedMeanwhileError)) throw e;
+      if (attempt >= ATTEMPTS) {
+        throw new SshConfigError(
+          `${file} changed while it was being updated, ${ATTEMPTS} times in a row; it was left as it is.`,
+          'Another access-ssh or VS Code window keeps rewriting it; try again in a moment.',
+          'changed-meanwhile',
+        );
+      }
+      await new Promise((r) => setTimeout(r, Math.min(250, attempt * (10 + Math.random() * 40))));
+    }
+  }
+}
+
+/**
+ * Where the managed file lives for a HOME (`<home>/.ssh/access-ssh/config`). The
+ * extension and the CLI both use the process's HOME, as the helper does for its
+ * key files; the entries then name those files by absolute path, so an ssh that
+ * expands `~` from the passwd entry (not $HOME) still finds them.
+ */
+export function managedConfigPath(home: string): string {
+  return join(home, '.ssh', 'access-ssh', 'config');
+}
+
+/** The cloudflared-style key directory for a HOME, absolute (see managedConfigPath). */
+export function keyDirFor(home: string): string {
+  return join(home, '.cloudflared');
+}

@@ -1,0 +1,203 @@
+// The managed file's host list: the one source of truth of `access-ssh config` and
+// the extension's writer (SshConfigSync calls syncExtensionHosts through
+// updateManagedHosts, the CLI calls addCliHost/removeCliHost through it). Property
+// tests over interleaved operations of both writers: neither ever loses a host of
+// the other, the file reads back to the model, a write is idempotent, and two
+// writers racing on the same file both land. Then the real `ssh -G` reads the result.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import fc from 'fast-check';
+import type { RenderOptions } from '../../../src/ssh/entries.js';
+import {
+  addCliHost,
+  parseManagedHosts,
+  readManagedHosts,
+  removeCliHost,
+  renderManagedFile,
+  syncExtensionHosts,
+  updateManagedHosts,
+  type ManagedHost,
+} from '../../../src/ssh/managed-hosts.js';
+import { SshConfigError } from '../../../src/ssh/validate.js';
+import { sshG, tempDir } from './helpers.js';
+
+const SCALE = Number(process.env['ACCESS_SSH_PROPERTY_SCALE'] ?? 1);
+const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
+
+const OPTS: RenderOptions = {
+  helper: '/opt/access ssh/node',
+  helperArgs: ['/opt/access ssh/access-ssh.js'],
+  keyDir: '/home/other home/.cloudflared',
+  platform: 'linux',
+  nonInteractive: true,
+};
+
+const hostArb = fc.constantFrom('a.example.com', 'b.example.com', 'ssh.sandbox.test', 'x-1.corp.example', 'zz.example.org');
+const userArb = fc.option(fc.constantFrom('jdoe', 'deploy', 'j.doe', 'svc_build'), { nil: undefined });
+
+type Op =
+  | { kind: 'cli-add'; host: string; user: string | undefined }
+  | { kind: 'cli-remove'; host: string }
+  | { kind: 'ext-sync'; hosts: { hostname: string; user?: string }[] };
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('cli-add' as const), host: hostArb, user: userArb }),
+  fc.record({ kind: fc.constant('cli-remove' as const), host: hostArb }),
+  fc.record({
+    kind: fc.constant('ext-sync' as const),
+    hosts: fc.uniqueArray(fc.record({ hostname: hostArb, user: userArb }), { selector: (h) => h.hostname, maxLength: 4 })
+      .map((hs) => hs.map((h) => (h.user === undefined ? { hostname: h.hostname } : { hostname: h.hostname, user: h.user }))),
+  }),
+);
+
+/** What each side has asked for so far. */
+interface Model {
+  cli: Map<string, string | undefined>;
+  ext: Map<string, string | undefined>;
+}
+
+function apply(hosts: ManagedHost[], op: Op): ManagedHost[] {
+  switch (op.kind) {
+    case 'cli-add': return addCliHost(hosts, op.host, op.user);
+    case 'cli-remove': return removeCliHost(hosts, op.host);
+    case 'ext-sync': return syncExtensionHosts(hosts, op.hosts);
+  }
+}
+
+function step(model: Model, op: Op): void {
+  switch (op.kind) {
+    case 'cli-add': model.cli.set(op.host, op.user ?? model.cli.get(op.host)); break;
+    case 'cli-remove': model.cli.delete(op.host); break;
+    case 'ext-sync': model.ext = new Map(op.hosts.map((h) => [h.hostname, h.user])); break;
+  }
+}
+
+test('interleaved CLI and extension edits: nobody loses the other\'s hosts; the file reads back to the model', () => {
+  fc.assert(fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
+    const model: Model = { cli: new Map(), ext: new Map() };
+    let content: string | undefined;
+    for (const op of ops) {
+      const before = parseManagedHosts(content);
+      const after = apply(before, op);
+      step(model, op);
+      content = renderManagedFile(after, OPTS);
+      const read = parseManagedHosts(content);
+      assert.deepEqual(read, after, 'the file reads back to what was written');
+      assert.equal(renderManagedFile(read, OPTS), content, 'rewriting the same list changes nothing');
+      // Every host of each side is there, marked by that side.
+      const names = new Set([...model.cli.keys(), ...model.ext.keys()]);
+      assert.deepEqual(read.map((h) => h.hostname), [...names].sort());
+      for (const h of read) {
+        assert.equal(h.from.includes('cli'), model.cli.has(h.hostname), `${h.hostname} cli mark`);
+        assert.equal(h.from.includes('vscode'), model.ext.has(h.hostname), `${h.hostname} vscode mark`);
+      }
+      // The other side's hosts are untouched by an operation.
+      if (op.kind === 'ext-sync') {
+        for (const h of before.filter((b) => b.from.includes('cli'))) {
+          const now = read.find((r) => r.hostname === h.hostname);
+          assert.ok(now?.from.includes('cli'), `the extension kept the CLI's ${h.hostname}`);
+          if (h.user !== undefined) assert.equal(now?.user, h.user, 'and the user the CLI wrote for it');
+        }
+      } else {
+        for (const h of before.filter((b) => b.from.includes('vscode'))) {
+          assert.ok(read.find((r) => r.hostname === h.hostname)?.from.includes('vscode'), `the CLI kept the extension's ${h.hostname}`);
+        }
+      }
+      // An explicit --user of the CLI is what is written.
+      if (op.kind === 'cli-add' && op.user !== undefined) assert.equal(read.find((r) => r.hostname === op.host)?.user, op.user);
+      // Each listed host has its entries; no other host has any.
+      for (const h of read) {
+        assert.ok(content.includes(`\nHost cfpipe-${h.hostname}\n`), `entries of ${h.hostname}`);
+        if (h.user !== undefined) assert.ok(content.includes(`Host cfpipe-${h.hostname}\n  HostName ${h.hostname}\n  User ${h.user}\n`));
+      }
+      assert.equal((content.match(/^Host cfpipe-/gm) ?? []).length, read.length);
+    }
+  }), { numRuns: runs(1500) });
+});
+
+test('a damaged host list line is an error naming the file and line; nothing is guessed', () => {
+  const good = renderManagedFile([{ hostname: 'a.example.com', from: ['cli'] }], OPTS);
+  for (const [bad, why] of [
+    ['# access-ssh-host a..example.com from=cli', /valid host/],
+    ['# access-ssh-host b.example.com from=nobody', /only cli and vscode/],
+    ['# access-ssh-host b.example.com', /who added it/],
+    ['# access-ssh-host b.example.com from=cli user=$(id)', /invalid user/],
+    ['# access-ssh-host b.example.com from=cli color=red', /unknown field/],
+    ['# access-ssh-host a.example.com from=vscode', /earlier line/],
+  ] as const) {
+    const text = good.replace('\n\n', `\n${bad}\n\n`);
+    assert.throws(() => parseManagedHosts(text, '/x/config'), (e: unknown) => e instanceof SshConfigError && /\/x\/config, line 4/.test(e.message) && why.test(e.message), bad);
+  }
+});
+
+test('a file written before the list (entries only) is read as the extension\'s hosts', () => {
+  const legacy = [
+    '# managed by Access SSH; edits are overwritten',
+    '',
+    'Match originalhost cfpipe-a.example.com,a.example.com exec "/x ssh-gen --hostname a.example.com"',
+    '',
+    'Host cfpipe-a.example.com',
+    '  HostName a.example.com',
+    '',
+    'Host a.example.com',
+    '',
+    'Host cfpipe-b.example.com',
+    '  HostName b.example.com',
+    '',
+  ].join('\n');
+  assert.deepEqual(parseManagedHosts(legacy), [
+    { hostname: 'a.example.com', from: ['vscode'] },
+    { hostname: 'b.example.com', from: ['vscode'] },
+  ]);
+  // Then a CLI add keeps both.
+  const next = addCliHost(parseManagedHosts(legacy), 'c.example.com', 'deploy');
+  assert.deepEqual(next.map((h) => `${h.hostname}:${h.from.join(',')}`), ['a.example.com:vscode', 'b.example.com:vscode', 'c.example.com:cli']);
+});
+
+test('two writers racing on the real file (CLI adds, extension syncs) both land, 0600, and the entries are what ssh -G reads', async () => {
+  const dir = await tempDir('access-ssh-managed-');
+  try {
+    await fc.assert(fc.asyncProperty(
+      fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
+      fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
+      async (cliHosts: string[], extHosts: string[]) => {
+        const file = path.join(dir, `c${Math.random().toString(36).slice(2)}`, 'config');
+        // The extension syncs repeatedly while the CLI adds its hosts one by one.
+        await Promise.all([
+          (async () => {
+            for (const h of cliHosts) await updateManagedHosts(file, (hs) => addCliHost(hs, h, 'deploy'), OPTS);
+          })(),
+          (async () => {
+            for (let i = 0; i < 3; i++) await updateManagedHosts(file, (hs) => syncExtensionHosts(hs, extHosts.map((hostname) => ({ hostname, user: 'jdoe' }))), OPTS);
+          })(),
+        ]);
+        const read = await readManagedHosts(file);
+        assert.deepEqual(read.map((h) => h.hostname), [...new Set([...cliHosts, ...extHosts])].sort());
+        for (const h of read) {
+          assert.equal(h.from.includes('cli'), cliHosts.includes(h.hostname));
+          assert.equal(h.from.includes('vscode'), extHosts.includes(h.hostname));
+          assert.equal(h.user, cliHosts.includes(h.hostname) ? 'deploy' : 'jdoe');
+        }
+        assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
+        assert.equal((await fs.stat(path.dirname(file))).mode & 0o777, 0o700);
+      },
+    ), { numRuns: runs(40) });
+
+    // The real ssh reads what was written: absolute key paths (no `~` that ssh would
+    // expand from the passwd entry), the helper with its script, the user.
+    const file = path.join(dir, 'ssh-g', 'config');
+    await updateManagedHosts(file, (hs) => syncExtensionHosts(addCliHost(hs, 'a.example.com', 'deploy'), [{ hostname: 'b.example.com', user: 'jdoe' }]), { ...OPTS, helper: '/bin/false', helperArgs: [] });
+    for (const [host, user] of [['a.example.com', 'deploy'], ['b.example.com', 'jdoe']] as const) {
+      const g = await sshG(file, `cfpipe-${host}`);
+      assert.deepEqual(g.get('user'), [user]);
+      assert.deepEqual(g.get('hostname'), [host]);
+      assert.deepEqual(g.get('proxycommand'), [`/bin/false ssh --hostname %h --non-interactive`]);
+      assert.equal(g.get('identityfile')?.[0], `/home/other home/.cloudflared/${host}-cf_key`);
+      assert.equal(g.get('certificatefile')?.[0], `/home/other home/.cloudflared/${host}-cf_key-cert.pub`);
+    }
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
