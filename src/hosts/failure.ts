@@ -60,7 +60,7 @@ export function classifyFailure(host: string, input: FailureInput): Failure {
       return make('sign-in refused', `Cloudflare Access no longer accepts your sign-in for ${host}; sign in again.`, 'signIn');
     case 'timeout':
       if (/browser login/i.test(message)) {
-        return make('sign-in timed out', `The sign-in for ${host} was not completed in the browser in time.`, 'signIn');
+        return make('sign-in timed out', `The browser login for ${host} was not completed in time.`, 'signIn');
       }
       return make('no answer', `${host} did not answer in time.`, 'retry');
     case 'metadata':

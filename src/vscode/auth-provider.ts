@@ -72,7 +72,10 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
       id: team.authDomain,
       accessToken: await this.state.sessionToken(team.authDomain),
       account: { id: `${team.authDomain}/${team.email ?? ''}`, label: team.email ?? team.authDomain },
-      scopes: [team.authDomain],
+      // No scopes: a session is a team's, whatever was asked. With [] it also answers the
+      // Accounts menu's "Sign in with Cloudflare Access to use Access SSH" request (made
+      // with no scopes), which VS Code clears when a session with the same scopes appears.
+      scopes: [],
     };
   }
 
@@ -261,7 +264,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 }
 
 function emptySession(domain: string, email: string): AuthenticationSession {
-  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [domain] };
+  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [] };
 }
 
 /**

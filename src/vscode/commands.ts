@@ -111,7 +111,7 @@ export async function signInFlow(svc: Services, host: string): Promise<string | 
   } catch (err) {
     if (isCancellation(err)) return undefined;
     svc.state.setError(host, failureOf(host, err));
-    await reportFailure(svc, `Sign-in through ${host} failed`, host, err);
+    await reportFailure(svc, 'Sign-in failed', host, err);
     return undefined;
   }
   // A certificate right away (no browser: the login just stored the tokens), and the entries with the User.
