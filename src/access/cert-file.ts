@@ -12,7 +12,7 @@
 // an unknown key type) is "not usable" and the caller takes the slow path.
 
 import { createHash } from 'node:crypto';
-import { Stats, promises as fsp } from 'node:fs';
+import { type Stats, promises as fsp } from 'node:fs';
 import { AccessError } from './errors.js';
 import { certFile, certKeyFile, certPubFile } from './paths.js';
 

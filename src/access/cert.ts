@@ -103,7 +103,7 @@ function parseCertificateText(text: Buffer | string, crtPath: string, keyPath: s
   }
   const issuerKey = cert.issuerKey;
   if (!issuerKey) throw new AccessError('cert-invalid', `${crtPath} has no signing key`);
-  let signedByOwnIssuer = false;
+  let signedByOwnIssuer: boolean;
   try {
     signedByOwnIssuer = cert.isSignedByKey(issuerKey);
   } catch {
@@ -183,7 +183,6 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
     }
     // One line, `<type> <base64> [comment]`, nothing else: it is written to a file
     // ssh reads, and what is written must be exactly what was verified.
-    // eslint-disable-next-line no-control-regex
     if (!/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}(?: [^\u0000-\u001f\u007f]*)?$/.test(certificate.trim()) || certificate.length > 64 * 1024) {
       throw new AccessError('cert-sign', `Certificate signing at ${where} answered HTTP 200 with a certificate that is not one line of OpenSSH certificate text: ${excerpt(certificate)}`, {
         hint: 'The Access edge answered something unexpected; nothing was written. Try again, and check ACCESS_SSH_CONNECT_TO / proxies if it persists.',
@@ -201,7 +200,6 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
   if (isRecord(json) && (typeof json['message'] === 'string' || typeof json['status'] === 'number')) {
     const msg = typeof json['message'] === 'string' ? json['message'] : '';
     // The edge's words reach a terminal and the editor: no line breaks, no escape sequences.
-    // eslint-disable-next-line no-control-regex
     detail = msg ? clip(redact(msg).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim(), 200) : `status ${String(json['status'])}`;
   } else {
     // cloudflared #1271: an HTML error page made it print "invalid character '<'".
@@ -253,7 +251,6 @@ function clip(s: string, max: number): string {
 /** A short, printable, redacted quote of a response body. */
 function excerpt(text: string): string {
   if (text.trim() === '') return '(empty body)';
-  // eslint-disable-next-line no-control-regex
   const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
   return JSON.stringify(clip(redact(flat), 120));
 }
@@ -346,7 +343,6 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, l
   if (info.type !== 'user') throw bad('it is not a user certificate');
   if (info.principals.length === 0) throw bad('it names no principal');
   // Principals and key id are shown in the editor and the log: no line breaks or controls.
-  // eslint-disable-next-line no-control-regex
   const unsafe = [...info.principals, info.keyId].find((v) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(v));
   if (unsafe !== undefined) throw bad(`its principals or key id hold a line break or control character (${clip(JSON.stringify(unsafe).replace(/[\u007f-\u009f\u2028\u2029]/g, '?'), 80)})`);
   if (localPart !== undefined && !info.principals.includes(localPart)) {

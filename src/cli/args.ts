@@ -49,6 +49,11 @@ export interface CommandSpec {
 
 export type FlagValue = string | boolean | readonly string[];
 
+/** Array.isArray narrows a readonly array to any[]; this keeps the element type. */
+function isList(v: FlagValue | undefined): v is readonly string[] {
+  return v !== undefined && typeof v !== 'string' && typeof v !== 'boolean';
+}
+
 export interface ParsedCommand {
   readonly kind: 'run';
   readonly command: CommandSpec;
@@ -169,7 +174,7 @@ export function parseArgs(argv: readonly string[], commands: readonly CommandSpe
     }
     if (spec.repeatable) {
       const list = flags.get(spec.name);
-      flags.set(spec.name, [...(Array.isArray(list) ? list : []), value]);
+      flags.set(spec.name, [...(isList(list) ? list : []), value]);
       continue;
     }
     if (flags.has(spec.name)) throw new UsageError(`Option --${spec.name} is given twice.`, command.name);
@@ -213,7 +218,7 @@ export function boolFlag(p: ParsedCommand, name: string): boolean {
 /** The values of a repeatable flag, in the order given (empty when not given). */
 export function listFlag(p: ParsedCommand, name: string): readonly string[] {
   const v = p.flags.get(name);
-  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+  return isList(v) ? v : typeof v === 'string' ? [v] : [];
 }
 
 /** The help text of one command, or of the whole program. */

@@ -12,7 +12,6 @@ export const JUMP_DESTINATION_HEADER = 'Cf-Access-Jump-Destination';
 /** RFC 9110 token characters: a header name. */
 const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Control characters other than tab (CR, LF and NUL among them) and DEL. */
-// eslint-disable-next-line no-control-regex
 const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** Lower-case name → why -H may not set it, and what to use instead. */

@@ -15,7 +15,6 @@ const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\
 /** A value quoted for a message: control characters, line separators and bidi overrides escaped, cut short. */
 function shown(value: string): string {
   const cut = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  // eslint-disable-next-line no-control-regex
   return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 

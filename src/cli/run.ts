@@ -36,6 +36,7 @@ async function loadCommand(name: string): Promise<CommandModule> {
     case 'ssh-gen': return await import('./commands/ssh-gen.js');
     case 'ssh-config': return await import('./commands/ssh-config.js');
     case 'config': return await import('./commands/config.js');
+    case 'server-config': return await import('./commands/server-config.js');
     default: throw new UsageError(`Unknown command "${name}".`);
   }
 }

@@ -3,6 +3,7 @@
 
 import type { CommandSpec, FlagSpec } from './args.js';
 import { CONFIG_COMMAND } from './specs/config.js';
+import { SERVER_CONFIG_COMMAND } from './specs/server-config.js';
 
 const hostname: FlagSpec = {
   name: 'hostname', aliases: ['tunnel-host', 'T'], type: 'string', valueName: 'host',
@@ -88,6 +89,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     ],
   },
   CONFIG_COMMAND,
+  SERVER_CONFIG_COMMAND,
   {
     name: 'curl',
     usage: 'curl <url>',

@@ -94,7 +94,7 @@ export function parseDeepLink(uriPath: string, query: string): DeepLink {
   try {
     hostname = normaliseHostname(host);
   } catch (err) {
-    throw new Error(`the link's host is not valid: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`the link's host is not valid: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
   const link: { action: 'connect'; hostname: string; path?: string; window: 'new' | 'current' } = { action: 'connect', hostname, window: 'new' };
   const path = params.get('path');

@@ -35,7 +35,6 @@ export type SshConfigErrorCode =
  * editor, a forged line in a log) and the bidirectional overrides (text that reads
  * differently from what it is).
  */
-// eslint-disable-next-line no-control-regex
 const UNSAFE_FOR_DISPLAY_RE = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** Escapes what JSON.stringify leaves raw (DEL, C1, line separators, bidi) as `\\uXXXX`. */

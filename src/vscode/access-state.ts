@@ -5,9 +5,9 @@
 // Files are re-read only when their size or mtime changed, so 1,000 hosts cost
 // one readdir and a stat each on a change.
 
-import { FSWatcher, Stats, existsSync, promises as fsp, watch as fsWatch } from 'node:fs';
+import { type FSWatcher, type Stats, existsSync, promises as fsp, watch as fsWatch } from 'node:fs';
 import { join } from 'node:path';
-import { Disposable, EventEmitter, Memento } from 'vscode';
+import { type Disposable, EventEmitter, type Memento } from 'vscode';
 import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
 import { defaultConfigDir } from '../access/paths.js';

@@ -6,8 +6,9 @@
 // background through the org token, before they expire, without a browser.
 
 import { promises as fsp } from 'node:fs';
-import { AuthenticationProvider, AuthenticationProviderAuthenticationSessionsChangeEvent, AuthenticationSession, CancellationError, Disposable, EventEmitter, ProgressLocation, Uri, authentication as vscodeAuthentication, commands as vscodeCommands, env, window } from 'vscode';
+import { type AuthenticationProvider, type AuthenticationProviderAuthenticationSessionsChangeEvent, type AuthenticationSession, CancellationError, type Disposable, EventEmitter, ProgressLocation, type Uri, authentication as vscodeAuthentication, env, window } from 'vscode';
 import { AccessError } from '../access/errors.js';
+import { setContext } from './context.js';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
@@ -156,7 +157,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     this.pending = pending;
     this.state.setError(host, undefined);
     this.state.setSigningIn(host, true);
-    void vscodeCommands.executeCommand('setContext', 'accessSsh.signingIn', true);
+    void setContext('accessSsh.signingIn', true);
     this.log.info(`Signing in to Cloudflare Access through ${host}`);
     try {
       const result = await window.withProgress(
@@ -195,7 +196,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     } finally {
       this.pending = undefined;
       this.state.setSigningIn(host, false);
-      void vscodeCommands.executeCommand('setContext', 'accessSsh.signingIn', false);
+      void setContext('accessSsh.signingIn', false);
     }
   }
 

@@ -2,7 +2,7 @@
 // parsed certificate of a host, rendered from the files on disk.
 
 import { promises as fsp } from 'node:fs';
-import { Disposable, EventEmitter, TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
+import { type Disposable, EventEmitter, type TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
 import { certFile } from '../access/paths.js';
 import { countdown, expiredText } from '../hosts/state.js';
 import { accessModules } from './lazy.js';

@@ -3,7 +3,7 @@
 
 import { existsSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { Disposable, ProgressLocation, QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
+import { type Disposable, ProgressLocation, type QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import type { AppInfo } from '../access/types.js';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, renameInSetting, type HostEntry } from '../hosts/hosts.js';
@@ -12,6 +12,8 @@ import { pickHost, pickSignInHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, ensureSignedIn, openTerminal, refreshCertificate, reportFailure, type Services, type WindowChoice } from './connect.js';
 import { isProblem } from './hosts-view.js';
+import { importHosts } from './import-hosts.js';
+import { setUpServer } from './server-setup.js';
 import { failureOf, isCancellation, showError, showFailure } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
 
@@ -327,6 +329,8 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       }
       await vscodeWindow.showTextDocument(Uri.file(pick.file));
     }),
+    reg('accessSsh.importHosts', () => importHosts(svc)),
+    reg('accessSsh.setUpServer', () => setUpServer(svc)),
     reg('accessSsh.showLog', () => svc.log.show()),
     reg('accessSsh.refreshView', async () => {
       await Promise.all([svc.registry.reload(), svc.state.reload()]);

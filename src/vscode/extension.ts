@@ -5,7 +5,7 @@
 // ssh config keeps pointing at this extension version's helper.
 
 import { existsSync } from 'node:fs';
-import { ExtensionContext, Uri, authentication, commands as vscodeCommands, env, window as vscodeWindow, workspace } from 'vscode';
+import { type ExtensionContext, type Uri, authentication, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
 import { AccessService } from './access.js';
 import { AccessState } from './access-state.js';
@@ -13,9 +13,11 @@ import { AccessAuthProvider, PROVIDER_ID } from './auth-provider.js';
 import { SessionWatch } from './session-watch.js';
 import { CertificateDocuments } from './cert-document.js';
 import { addHostToSettings, registerCommands, signInFlow } from './commands.js';
+import { setContext } from './context.js';
 import { connect, refreshCertificate, type Services } from './connect.js';
 import { HostRegistry } from './host-registry.js';
 import { HostsView } from './hosts-view.js';
+import { offerImportOnFirstRun } from './import-hosts.js';
 import { createLog, describe, showError } from './log.js';
 import { SECTION } from './settings.js';
 import { SshConfigSync } from './ssh-config-sync.js';
@@ -32,7 +34,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   const started = Date.now();
   const log = createLog();
   context.subscriptions.push(log.channel);
-  log.info(`Activating Access SSH ${String(context.extension.packageJSON.version ?? '')} in ${env.appName} (${env.remoteName ?? 'local'})`);
+  const { version } = context.extension.packageJSON as { version?: unknown };
+  log.info(`Activating Access SSH ${typeof version === 'string' ? version : ''} in ${env.appName} (${env.remoteName ?? 'local'})`);
 
   const access = new AccessService(log);
   const state = new AccessState(log, context.globalState);
@@ -46,7 +49,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   let wasSignedIn: boolean | undefined;
   const updateSignedIn = (): void => {
     const signedIn = state.teams().length > 0;
-    void vscodeCommands.executeCommand('setContext', 'accessSsh.signedIn', signedIn);
+    void setContext('accessSsh.signedIn', signedIn);
     // Signed out: the Accounts menu offers "Sign in with Cloudflare Access to use Access SSH".
     if (!signedIn && wasSignedIn !== false) {
       void authentication.getSession(PROVIDER_ID, [], { createIfNone: false }).then(undefined, (err) => log.debug(`Accounts menu sign-in request: ${describe(err).message}`));
@@ -96,8 +99,10 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   } catch (err) {
     log.error(`Cannot write the helper launcher: ${describe(err).message}`);
   }
-  await vscodeCommands.executeCommand('setContext', 'accessSsh.ready', true);
+  await setContext('accessSsh.ready', true);
   sessions.checkUnknownHostsSoon();
+  // First run: hosts already set up for cloudflared are offered for import (once).
+  setTimeout(() => void offerImportOnFirstRun(svc, context).catch((err) => log.warn(`Import offer: ${describe(err).message}`)), 0);
 
   // A window Remote-SSH is opening (or has opened) through one of our aliases.
   const host = connectedHost();

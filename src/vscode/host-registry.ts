@@ -2,9 +2,10 @@
 // setting, the repo file or the workspace trust changes. Invalid entries are
 // kept as problems: shown in the view and the log, never used.
 
-import { Disposable, EventEmitter, commands, workspace as vscodeWorkspace } from 'vscode';
+import { type Disposable, EventEmitter, workspace as vscodeWorkspace } from 'vscode';
 import { describeProblem, REPO_HOSTS_FILE, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import type { ExtensionLog } from './log.js';
+import { setContext } from './context.js';
 import { allHosts, SECTION } from './settings.js';
 
 export class HostRegistry implements Disposable {
@@ -53,7 +54,7 @@ export class HostRegistry implements Disposable {
       if (!this.reported.has(text)) this.log.error(`Host entry refused: ${text}`);
     }
     this.reported = now;
-    await commands.executeCommand('setContext', 'accessSsh.hasHosts', hosts.length > 0);
+    await setContext('accessSsh.hasHosts', hosts.length > 0);
     this.changed.fire();
   }
 

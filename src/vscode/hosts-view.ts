@@ -3,7 +3,7 @@
 // changes); while the view is visible a 1 s timer recomputes the countdowns and
 // refreshes only the items whose text changed. Nothing ticks while hidden.
 
-import { Disposable, EventEmitter, MarkdownString, ThemeColor, ThemeIcon, TreeDataProvider, TreeItem, TreeItemCollapsibleState, TreeView, window, workspace } from 'vscode';
+import { type Disposable, EventEmitter, MarkdownString, ThemeColor, ThemeIcon, type TreeDataProvider, TreeItem, TreeItemCollapsibleState, type TreeView, window, workspace } from 'vscode';
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import { ACTION_LABELS } from '../hosts/failure.js';
 import { hostState, sessionSummary, teamName, timeLeft, tooltipFields } from '../hosts/state.js';
@@ -87,12 +87,12 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   refresh(): void {
     this.rendered.clear();
     this.changed.fire(undefined);
-    void this.updateBadge();
+    this.updateBadge();
     // Who is signed in, as the view's description: `jdoe@example.com · sandbox`.
     this.view.description = sessionSummary(this.state.teams()) ?? '';
   }
 
-  private async updateBadge(): Promise<void> {
+  private updateBadge(): void {
     const n = this.registry.problems.length;
     this.view.badge = n > 0 ? { value: n, tooltip: `${n} host entr${n === 1 ? 'y was' : 'ies were'} refused` } : undefined;
   }

@@ -2,7 +2,7 @@
 // layer log. Every message passes through redact() first: a log line must never
 // carry a token, a cookie or a private key.
 
-import { CancellationError, LogOutputChannel, window } from 'vscode';
+import { CancellationError, type LogOutputChannel, window } from 'vscode';
 import { redact } from '../access/redact.js';
 import type { Logger } from '../access/types.js';
 import { isAccessError } from '../access/errors.js';

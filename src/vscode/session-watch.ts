@@ -4,7 +4,7 @@
 // added by editing settings): an Access application of a signed-in team shows
 // as signed in, a host that is no Access application shows its error on its row.
 
-import { Disposable, window as vscodeWindow } from 'vscode';
+import { type Disposable, window as vscodeWindow } from 'vscode';
 import { sessionsEndingSoon, teamName } from '../hosts/state.js';
 import type { Services } from './connect.js';
 import { failureOf } from './log.js';

@@ -5,7 +5,7 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigurationTarget, Uri, WorkspaceConfiguration, workspace as vscodeWorkspace } from 'vscode';
+import { ConfigurationTarget, Uri, type WorkspaceConfiguration, workspace as vscodeWorkspace } from 'vscode';
 import { collectHosts, parseHostList, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
 
 export const SECTION = 'accessSsh';

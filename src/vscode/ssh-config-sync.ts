@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ExtensionContext, Range, Uri, window, workspace } from 'vscode';
+import { type ExtensionContext, Range, Uri, window, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { renderLauncher } from '../remote-ssh/launcher.js';
 import { atomicWrite } from '../ssh/atomic-write.js';

@@ -3,7 +3,7 @@
 // margin so that Remote-SSH's reconnects find a fresh one (the Match exec entry
 // renews it too; this one keeps the view honest and spares the reconnect a wait).
 
-import { Disposable, MarkdownString, StatusBarAlignment, StatusBarItem, ThemeColor, commands, env, window as vscodeWindow, workspace } from 'vscode';
+import { type Disposable, MarkdownString, StatusBarAlignment, type StatusBarItem, ThemeColor, commands, env, window as vscodeWindow, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { hostFromAuthority } from '../remote-ssh/authority.js';
 import { countdown, defaultFormatTime } from '../hosts/state.js';

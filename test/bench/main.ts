@@ -110,7 +110,7 @@ async function startSandbox(): Promise<Sandbox> {
   });
   let buf = '';
   const line = await new Promise<string>((res, rej) => {
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       buf += d.toString();
       const nl = buf.indexOf('\n');
       if (nl >= 0) res(buf.slice(0, nl));
@@ -253,17 +253,17 @@ function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number)
 async function openSession(args: string[], env: NodeJS.ProcessEnv, remote: string): Promise<ChildProcess> {
   const child = spawn('ssh', [...args, `echo ready; ${remote}`], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   await new Promise<void>((res, rej) => {
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
       if (out.includes('ready\n')) {
-        child.stdout!.off('data', onData);
+        child.stdout.off('data', onData);
         res();
       }
     };
-    child.stdout!.on('data', onData);
+    child.stdout.on('data', onData);
     child.once('exit', (code) => rej(new Error(`ssh exited with ${code} before the session was ready: ${err.trim()}`)));
     setTimeout(() => rej(new Error(`ssh session not ready after 120 s: ${err.trim()}`)), 120_000).unref();
   });
@@ -451,7 +451,7 @@ function timeToExit(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
     const t0 = now();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.once('exit', (code) => (code === 0 ? res(now() - t0) : rej(new Error(`${cmd} ${args.join(' ')} exited with ${code}: ${err}`))));
   });
 }
@@ -463,10 +463,10 @@ function timeToFirstByte(node: string, env: NodeJS.ProcessEnv): Promise<number> 
     const child = spawn(node, [HELPER, 'ssh', '--hostname', APP], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '';
     let t: number | undefined;
-    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout!.once('data', () => {
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.once('data', () => {
       t = now() - t0;
-      child.stdin!.end();
+      child.stdin.end();
     });
     child.once('exit', (code) => (t !== undefined ? res(t) : rej(new Error(`the helper exited with ${code} before forwarding a byte: ${err}`))));
   });

@@ -41,7 +41,7 @@ export function procCpuSelf(pid: number): number {
 /** The direct children of a process (all of its threads'). */
 export function childPids(pid: number): number[] {
   const out: number[] = [];
-  let tasks: string[] = [];
+  let tasks: string[];
   try {
     tasks = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
   } catch {

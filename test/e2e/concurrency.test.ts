@@ -23,8 +23,8 @@ interface Running {
 function start(c: Client, args: string[], env: NodeJS.ProcessEnv = {}): Running {
   const child = spawn(process.execPath, [HELPER, ...args], { env: { ...c.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout!.resume();
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.resume();
   const done = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
   return { child, stderr: () => err, done };
 }

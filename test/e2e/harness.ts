@@ -1,14 +1,16 @@
 // What the end-to-end tests share: a client HOME with an ssh config that runs the
 // access-ssh helper (Match exec ssh-gen + ProxyCommand ssh), the fake browser as
 // $BROWSER, and a runner for the real `ssh`.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox';
 import type { Counters } from '../sandbox/state';
+import { runProcess, type RunResult } from '../support/process';
+import { ROOT } from '../support/root';
 
-export const ROOT = resolve(__dirname, '..', '..', '..');
+export { ROOT } from '../support/root';
+export { runProcess, type RunResult } from '../support/process';
 export const HELPER = join(ROOT, 'dist', 'access-ssh.js');
 export const BROWSER_SH = join(ROOT, 'test', 'sandbox', 'browser.sh');
 export const APP = 'ssh.sandbox.test';
@@ -17,36 +19,6 @@ export function helperMissing(): string | undefined {
   if (!existsSync(HELPER)) return `${HELPER} is missing: build it with node scripts/build.mjs`;
   if (!existsSync(join(ROOT, 'out', 'test', 'sandbox', 'fake-browser.js'))) return 'the sandbox is not compiled: npx tsc -p .';
   return undefined;
-}
-
-export interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-export function runProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunResult> {
-  const started = Date.now();
-  return new Promise((resolveRun) => {
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      stderr += `\n[harness] killed after ${timeoutMs} ms`;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      resolveRun({ code: 127, stdout, stderr: stderr + err.message, ms: Date.now() - started });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolveRun({ code: code ?? (signal ? 128 : 1), stdout, stderr, ms: Date.now() - started });
-    });
-  });
 }
 
 export interface Client {

@@ -70,7 +70,7 @@ describe('sandbox edge (contract walk, no product code)', () => {
     assert.equal(payload.auth_domain, 'sandbox.cloudflareaccess.com');
     assert.equal(typeof payload.aud, 'string');
     assert.ok(Math.abs((payload.iat ?? 0) - Date.now() / 1000) < 60);
-    return { aud: payload.aud as string, authDomain: payload.auth_domain as string };
+    return { aud: payload.aud as string, authDomain: payload.auth_domain };
   }
 
   async function browserLogin(aud: string): Promise<{ app_token: string; org_token: string }> {
@@ -120,7 +120,7 @@ describe('sandbox edge (contract walk, no product code)', () => {
       const ws = new WebSocket(`wss://ssh.sandbox.test/`, {
         headers,
         createConnection: () => tlsConnect({ host: '127.0.0.1', port: sb.port, servername: 'ssh.sandbox.test', ca: readFileSync(sb.caFile, 'utf8'), ALPNProtocols: ['http/1.1'] }),
-      } as WebSocket.ClientOptions);
+      });
       ws.once('open', () => resolve(ws));
       ws.once('unexpected-response', (_req, res) => {
         reject(Object.assign(new Error(`carrier answered ${res.statusCode}`), { status: res.statusCode, location: res.headers.location }));

@@ -57,7 +57,7 @@ describe('plain ssh through the written entries while signed out', { skip: helpe
     assert.equal(sb.counters.certSigns, 0);
 
     // The named command runs as printed (here through sh, as a user's shell would), and signs in.
-    const login = await runProcess('sh', ['-c', lines[1]!.replace(/^.*or run: /, '')], env);
+    const login = await runProcess('sh', ['-c', lines[1].replace(/^.*or run: /, '')], env);
     assert.equal(login.code, 0, login.stderr);
     const again = await ssh();
     assert.equal(again.code, 0, explain(again, sb));

@@ -27,8 +27,8 @@ interface Listener {
 async function startListener(c: Client, args: string[]): Promise<Listener> {
   const child = spawn(process.execPath, [HELPER, ...args], { env: c.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdout!.resume();
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout.resume();
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   const end = Date.now() + 60_000;
   let port = 0;

@@ -34,7 +34,7 @@ export function sandboxFetch(
   url: string,
   opts: { method?: string; headers?: Record<string, string>; body?: string; env?: ClientEnv | undefined; timeoutMs?: number } = {},
 ): Promise<Reply> {
-  const env = opts.env ?? (process.env as ClientEnv);
+  const env = opts.env ?? (process.env);
   const u = new URL(url);
   const port = u.port ? Number(u.port) : 443;
   const to = resolveConnectTo(env.ACCESS_SSH_CONNECT_TO, u.hostname, port);

@@ -410,7 +410,7 @@ ${hidden}
       return fail(400, 'request body is not JSON');
     }
     if (typeof body.public_key !== 'string' || typeof body.jwt !== 'string') return fail(400, 'public_key and jwt are required');
-    if (body.issuer !== undefined && body.issuer !== ISSUER) return fail(400, `issuer ${String(body.issuer)} is not ${ISSUER}`);
+    if (body.issuer !== undefined && body.issuer !== ISSUER) return fail(400, `issuer ${JSON.stringify(body.issuer)} is not ${ISSUER}`);
     let claims: AccessClaims;
     try {
       claims = await this.mint.check(body.jwt, { kind: 'app' });

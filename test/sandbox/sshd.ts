@@ -138,8 +138,8 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     );
     let stderr = '';
     const child = spawn(sshd, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (d: string) => {
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
       stderr += d;
       if (stderr.length > 2_000_000) stderr = stderr.slice(-1_000_000);
     });

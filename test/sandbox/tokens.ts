@@ -57,7 +57,7 @@ export class TokenMint {
     try {
       ({ payload } = await this.keys.verify(token));
     } catch (err) {
-      throw new Error(`invalid token: ${(err as Error).message}`);
+      throw new Error(`invalid token: ${(err as Error).message}`, { cause: err });
     }
     const claims = payload as AccessClaims;
     if (claims.iss !== ISSUER) throw new Error(`token issuer ${String(claims.iss)} is not ${ISSUER}`);

@@ -484,7 +484,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     // Our file: the alias Remote-SSH would have been given, and the renewal hook.
     const written = readFileSync(ours, 'utf8');
     assert.match(written, new RegExp(`^Host cfpipe-${HOST.replace(/\./g, '\\.')}$`, 'm'));
-    assert.match(written, new RegExp(`^Match originalhost cfpipe-${HOST.replace(/\./g, '\\.')},${HOST.replace(/\./g, '\\.')} exec ".*ssh-gen --hostname ${HOST.replace(/\./g, '\\.')}.*"$`, 'm'));
+    assert.match(written, new RegExp(`^Match originalhost cfpipe-${HOST.replace(/\./g, '\\.')},${HOST.replace(/\./g, '\\.')} !exec ".*ssh-gen --hostname ${HOST.replace(/\./g, '\\.')}.*"$`, 'm'));
     assert.match(written, /^ {2}User jdoe$/m);
     // The user's config: the one managed Include block at the top, the user's line kept below.
     const userConfig = readFileSync(userConfigFile, 'utf8');

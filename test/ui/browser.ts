@@ -35,7 +35,7 @@ export function spkiHash(port: number, servername: string, host = '127.0.0.1'): 
         const der = cert.publicKey.export({ type: 'spki', format: 'der' });
         resolve(createHash('sha256').update(der).digest('base64'));
       } catch (err) {
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       } finally {
         sock.destroy();
       }

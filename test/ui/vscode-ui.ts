@@ -84,7 +84,7 @@ export class VsCodeUi {
         await row.click();
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`command "${title}" not in the palette within ${timeoutMs / 1000} s: ${(err as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`command "${title}" not in the palette within ${timeoutMs / 1000} s: ${(err as Error).message}`, { cause: err });
       }
     }
   }
@@ -208,7 +208,7 @@ export class VsCodeUi {
    */
   async rowFits(label: string): Promise<{ fits: boolean; scrollWidth: number; clientWidth: number }> {
     const container = this.treeRow(label).locator('.monaco-icon-label-container').first();
-    return await container.evaluate((el) => ({ fits: el.scrollWidth <= el.clientWidth + 1, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+    return await container.evaluate((el: { scrollWidth: number; clientWidth: number }) => ({ fits: el.scrollWidth <= el.clientWidth + 1, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
   }
 
   /** The title and description of the sidebar's (single) view header, e.g. "ACCESS SSH: HOSTS". */

@@ -90,8 +90,8 @@ async function derivedUser(rt: Runtime, host: string): Promise<string | undefine
 
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const action = p.positionals[0];
-  if (action !== 'add' && action !== 'remove' && action !== 'list') {
-    throw new UsageError(action === undefined ? 'config needs an action: add, remove or list.' : `Unknown config action "${action}" (add, remove, list).`, 'config');
+  if (action !== 'add' && action !== 'remove' && action !== 'list' && action !== 'import') {
+    throw new UsageError(action === undefined ? 'config needs an action: add, remove, list or import.' : `Unknown config action "${action}" (add, remove, list, import).`, 'config');
   }
   const file = managedConfigPath(helperHome(rt));
   const sshConfig = resolve(stringFlag(p, 'config') ?? defaultSshConfig(rt));
@@ -109,6 +109,8 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     }
     return 0;
   }
+
+  if (action === 'import') return await importHosts(rt, p, file, sshConfig, opts);
 
   const target = parseTarget(stringFlag(p, 'hostname'), 'config');
   const host = target.host;
@@ -196,4 +198,44 @@ async function check(rt: Runtime, host: string, h: ManagedHost, opts: RenderOpti
   }
   for (const m of result.mismatches) rt.stderr.write(`warning: ssh -G ${aliasFor(host)}: ${describeMismatch(m)}\n`);
   rt.stderr.write('  Move that line below the Access SSH Include block, or narrow its Host pattern.\n');
+}
+
+/**
+ * `config import [--yes]`: the hosts of the ssh config (following Include) already set
+ * up for cloudflared; listed, and with --yes added as hosts of ours (with the User of
+ * their block). The user's lines are only read.
+ */
+async function importHosts(rt: Runtime, p: ParsedCommand, file: string, sshConfig: string, opts: RenderOptions): Promise<number> {
+  if (stringFlag(p, 'hostname') !== undefined || stringFlag(p, 'user') !== undefined) throw new UsageError('config import takes no --hostname or --user.', 'config');
+  const { nodeScanIo, scanForCloudflaredHosts } = await import('../../ssh/import.js');
+  let home: string;
+  try {
+    home = os.userInfo().homedir || helperHome(rt);
+  } catch {
+    home = helperHome(rt);
+  }
+  const scan = await scanForCloudflaredHosts(sshConfig, nodeScanIo(home));
+  const known = new Set((await readManagedHosts(file).catch(configError)).map((h) => h.hostname));
+  const fresh = scan.hosts.filter((h) => !known.has(h.hostname));
+  for (const e of scan.errors) rt.stderr.write(`warning: cannot read ${e.file}${e.line ? ` (Include on line ${e.line})` : ''}: ${e.message}\n`);
+  for (const s of scan.skipped) rt.stderr.write(`skipped ${s.file}:${s.line}: ${s.reason}\n`);
+  if (boolFlag(p, 'json')) {
+    rt.stdout.write(JSON.stringify({ files: scan.files, hosts: fresh, skipped: scan.skipped }, null, 2) + '\n');
+  } else if (fresh.length === 0) {
+    rt.stdout.write(`No hosts set up for cloudflared in ${scan.files.join(', ') || sshConfig} that are not Access hosts already.\n`);
+  } else {
+    rt.stdout.write(`${fresh.length} host${fresh.length === 1 ? '' : 's'} set up for cloudflared:\n`);
+    for (const h of fresh) {
+      const f = h.found[0]!;
+      rt.stdout.write(`  ${h.hostname}${h.user ? ` (user ${h.user})` : ''}  ${f.file}:${f.line} ${f.by}${f.alias ? ` Host ${f.alias}` : ''}\n`);
+    }
+  }
+  if (!boolFlag(p, 'yes') || fresh.length === 0) {
+    if (fresh.length > 0 && !boolFlag(p, 'json')) rt.stdout.write('Add them with: access-ssh config import --yes (your lines stay as they are)\n');
+    return 0;
+  }
+  await updateManagedHosts(file, (hosts) => fresh.reduce((acc, h) => addCliHost(acc, h.hostname, h.user), hosts), opts, lock).catch(configError);
+  const inc = await ensureInclude(sshConfig, file, { platform: rt.platform }).catch(configError);
+  rt.stderr.write(`Added ${fresh.map((h) => h.hostname).join(', ')} to ${file}${inc.changed ? `; the Include is now at the top of ${sshConfig}` : ''}.\n`);
+  return 0;
 }

@@ -35,10 +35,10 @@ Host ${host}
 `;
 }
 
-export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
+export function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const raw = stringFlag(p, 'hostname');
   const host = raw === undefined ? undefined : parseTarget(raw, 'ssh-config').host;
   const home = rt.env['HOME'] ?? rt.env['USERPROFILE'] ?? os.homedir();
   rt.stdout.write(renderSshConfig(host, boolFlag(p, 'short-lived-cert'), helperCommand(rt.self), home));
-  return 0;
+  return Promise.resolve(0);
 }

@@ -81,7 +81,7 @@ function parseMax(value: string | undefined, command: string): number | undefine
 }
 
 /** rt.shutdown, else SIGINT/SIGTERM of this process (a second one exits at once). */
-function shutdownSignal(rt: Runtime): { signal: AbortSignal; dispose(): void } {
+function shutdownSignal(rt: Runtime): { signal: AbortSignal; dispose: () => void } {
   if (rt.shutdown) return { signal: rt.shutdown, dispose: () => {} };
   const ac = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {

@@ -7,7 +7,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import * as https from 'node:https';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';

@@ -179,7 +179,7 @@ test('plain Node started with NODE_EXTRA_CA_CERTS: its default store is used (no
     execFile(process.execPath, ['-e', script], {
       env: { PATH: process.env['PATH'] ?? '', ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`, ...env },
       encoding: 'utf8',
-    }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout.trim()) as Record<string, unknown>)));
+    }, (err, stdout) => (err ? reject(new Error(err.message, { cause: err })) : resolve(JSON.parse(stdout.trim()) as Record<string, unknown>)));
   });
   assert.deepEqual(await run({ NODE_EXTRA_CA_CERTS: testCert().certFile }), { status: 200, ownStore: false });
   // Without it the test CA is not trusted (the server's certificate is refused).

@@ -190,7 +190,7 @@ test('runBrowserLogin: a failing browser opener does not stop the login', async 
   let url = '';
   const result = await runBrowserLogin(edge.server.client(), {
     appUrl, appInfo, pollDelayMs: 20,
-    onLoginUrl: (u) => { url = u; setTimeout(() => visitor(edge)(u), 50); },
+    onLoginUrl: (u) => { url = u; setTimeout(() => void visitor(edge)(u), 50); },
     openBrowser: () => Promise.reject(new Error('no display')),
   });
   assert.ok(url);

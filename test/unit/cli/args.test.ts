@@ -11,7 +11,7 @@ import { browserCommand } from '../../../src/cli/open-browser.js';
 function run(argv: string[], env: Record<string, string> = {}): ParsedCommand {
   const inv: Invocation = parseArgs(argv, COMMANDS, env);
   assert.equal(inv.kind, 'run');
-  return inv as ParsedCommand;
+  return inv;
 }
 
 function usage(argv: string[], pattern: RegExp, env: Record<string, string> = {}): void {

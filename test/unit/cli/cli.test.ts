@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { runCli } from '../../../src/cli/run.js';
@@ -72,7 +72,7 @@ describe('in process', () => {
     assert.ok(r.stdout.includes('  IdentityFile ~/.cloudflared/%h-cf_key\n'));
     assert.ok(r.stdout.includes('  CertificateFile ~/.cloudflared/%h-cf_key-cert.pub\n'));
     const plain = renderSshConfig(undefined, false, 'access-ssh', '/home/x');
-    assert.match(plain, /Host \[your hostname\]\n  ProxyCommand access-ssh ssh --hostname %h/);
+    assert.match(plain, /Host \[your hostname\]\n {2}ProxyCommand access-ssh ssh --hostname %h/);
   });
 });
 

@@ -16,7 +16,7 @@ import { logFilePath, openLogFile, LOG_FILE_NAME } from '../../../src/cli/log-fi
 function run(argv: string[], env: Record<string, string> = {}): ParsedCommand {
   const inv: Invocation = parseArgs(argv, COMMANDS, env);
   assert.equal(inv.kind, 'run', argv.join(' '));
-  return inv as ParsedCommand;
+  return inv;
 }
 
 function usage(argv: string[], pattern: RegExp, env: Record<string, string> = {}): void {

@@ -29,7 +29,7 @@ async function cli(argv: string[], home: string): Promise<{ code: number; stdout
 test('config: usage errors exit 2 and name the command', async () => {
   const home = await tempDir('access-ssh-config-');
   for (const [argv, pattern] of [
-    [['config'], /needs an action: add, remove or list/],
+    [['config'], /needs an action: add, remove, list or import/],
     [['config', 'frob'], /Unknown config action "frob"/],
     [['config', 'add'], /--hostname is required/],
     [['config', 'add', '--hostname', 'a b'], /not a valid host name|is not a host name/],
@@ -135,4 +135,31 @@ test('eight access-ssh processes adding hosts at once: all eight land (the lock 
   assert.deepEqual(listed.map((h) => h.hostname), hosts);
   assert.equal(fs.readFileSync(sshConfig, 'utf8').split(BEGIN_MARKER).length, 2, 'one Include block');
   assert.ok(!fs.existsSync(path.join(home, '.ssh', 'access-ssh', 'config.lock')), 'the lock is released');
+});
+
+test('config import: lists the hosts set up for cloudflared (following Include), --yes adds them; the user\'s lines stay', async () => {
+  const home = await tempDir('access-ssh-config-import-');
+  const sshConfig = path.join(home, 'config');
+  const included = path.join(home, 'work.conf');
+  const mine = `Include ${included}\nHost bastion\n  HostName bastion.corp.example\n  User admin\n  ProxyCommand /usr/local/bin/cloudflared access ssh --hostname %h\nHost *.lab.example\n  ProxyCommand cloudflared access ssh --hostname %h\n`;
+  fs.writeFileSync(sshConfig, mine);
+  fs.writeFileSync(included, 'Match host vm.example.com exec "cloudflared access ssh-gen --hostname %h"\n  ProxyCommand cloudflared access ssh --hostname %h\n');
+  const list = await cli(['config', 'import', '--config', sshConfig], home);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /2 hosts set up for cloudflared:\n {2}vm\.example\.com {2}.*work\.conf:1 match-exec\n {2}bastion\.corp\.example \(user admin\) {2}.*config:5 proxycommand Host bastion\n/);
+  assert.match(list.stdout, /access-ssh config import --yes/);
+  assert.match(list.stderr, /skipped .*config:6: a wildcard pattern names no host to import/);
+  assert.equal(fs.readFileSync(sshConfig, 'utf8'), mine, 'listing changes nothing');
+  assert.ok(!fs.existsSync(path.join(home, '.ssh')), 'nor writes anything');
+
+  const yes = await cli(['config', 'import', '--yes', '--config', sshConfig], home);
+  assert.equal(yes.code, 0, yes.stderr);
+  const hosts = await readManagedHosts(path.join(home, '.ssh', 'access-ssh', 'config'));
+  assert.deepEqual(hosts.map((h) => [h.hostname, h.user, h.from.join()]), [['bastion.corp.example', 'admin', 'cli'], ['vm.example.com', undefined, 'cli']]);
+  const after = fs.readFileSync(sshConfig, 'utf8');
+  assert.ok(after.endsWith(mine), 'every line of the user is kept, the Include block put before them');
+  assert.ok(after.startsWith(BEGIN_MARKER));
+  // Imported hosts are not offered again.
+  const again = await cli(['config', 'import', '--config', sshConfig], home);
+  assert.match(again.stdout, /No hosts set up for cloudflared in .* that are not Access hosts already/);
 });

@@ -31,7 +31,6 @@ const note = (cls: string): void => {
   tried.set(cls, (tried.get(cls) ?? 0) + 1);
 };
 
-// eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
 
 /** A clear refusal: a message with no raw control character, naming the problem. */

@@ -5,14 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { ROOT } from '../../support/root';
 import { collectHosts, type HostList } from '../../../src/hosts/hosts.js';
 
-const ROOT = ((): string => {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'src'))) dir = dirname(dir);
-  return dir;
-})();
 
 interface Prop {
   scope?: string;

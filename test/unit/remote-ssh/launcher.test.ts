@@ -27,7 +27,7 @@ test('POSIX launcher runs the helper on the editor runtime with the routing envi
     const file = join(dir, l.fileName);
     writeFileSync(file, l.content);
     chmodSync(file, 0o700);
-    const out = JSON.parse(execFileSync(file, ['ssh', '--hostname', 'a b', '--non-interactive'], { encoding: 'utf8' }));
+    const out = JSON.parse(execFileSync(file, ['ssh', '--hostname', 'a b', '--non-interactive'], { encoding: 'utf8' })) as unknown;
     assert.deepEqual(out, { argv: ['ssh', '--hostname', 'a b', '--non-interactive'], ct: '::127.0.0.1:8443', ca: join(dir, 'ca $x.pem'), e: '1' });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -23,7 +23,7 @@ async function withRacingSave<T>(config: string, theirs: (n: number) => string, 
       fsSync.writeFileSync(config, theirs(saves));
     }
     return (real as (...a: unknown[]) => ReturnType<typeof fs.open>)(p, ...rest);
-  }) as typeof fs.open;
+  });
   try {
     return { result: await edit(), saves };
   } finally {

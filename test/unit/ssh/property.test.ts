@@ -52,7 +52,7 @@ interface UserLines {
 }
 /** A user config as lines; the last one may lack its newline. */
 const userLines: fc.Arbitrary<UserLines> = fc.record({
-  lines: fc.array(fc.record({ text: lineText, eol: EOL as fc.Arbitrary<string> }), { maxLength: 24 }),
+  lines: fc.array(fc.record<{ text: string; eol: string }>({ text: lineText, eol: EOL }), { maxLength: 24 }),
   finalEol: fc.boolean(),
 }).map(({ lines, finalEol }) => {
   if (lines.length > 0 && !finalEol) lines[lines.length - 1] = { ...lines[lines.length - 1]!, eol: '' };

@@ -33,7 +33,8 @@ test('the extension activates, as a UI extension', async () => {
 
 test('every declared command is registered', async () => {
   const ext = await extension();
-  const declared = (ext.packageJSON.contributes.commands as Array<{ command: string }>).map((c) => c.command);
+  const manifest = ext.packageJSON as { contributes: { commands: Array<{ command: string }> } };
+  const declared = manifest.contributes.commands.map((c) => c.command);
   const all = new Set(await vscode.commands.getCommands(true));
   for (const id of declared) assert.ok(all.has(id), `${id} registered`);
 });
