@@ -193,10 +193,13 @@ export class VsCodeUi {
     const out: TreeRow[] = [];
     for (let i = 0; i < n; i++) {
       const row = rows.nth(i);
+      // Short timeouts: a row that goes away meanwhile (the view refreshed) is skipped, not waited for.
+      const label = await row.locator('.label-name').first().textContent({ timeout: 2_000 }).catch(() => undefined);
+      if (label === undefined) continue;
       out.push({
-        label: ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim(),
-        description: ((await row.locator('.label-description').first().textContent().catch(() => '')) ?? '').trim(),
-        ariaLabel: (await row.getAttribute('aria-label')) ?? '',
+        label: (label ?? '').trim(),
+        description: ((await row.locator('.label-description').first().textContent({ timeout: 2_000 }).catch(() => '')) ?? '').trim(),
+        ariaLabel: (await row.getAttribute('aria-label', { timeout: 2_000 }).catch(() => null)) ?? '',
       });
     }
     return out;
