@@ -1,12 +1,14 @@
 // Bundles the extension and the access-ssh helper with esbuild.
 // The extension host loads dist/extension.js; ssh runs dist/access-ssh.js. The
 // third-party packages (sshpk, jose, ws, tweetnacl: two thirds of the code) are
-// in a third file, dist/vendor.js, that both load with require() only when a
-// flow first needs one of them, each package initialised on first use. So the
-// helper's `ssh-gen` with a valid certificate, `--version`, and the extension's
-// activation read and compile only our own code (docs/BENCHMARKS.md).
+// in files of their own, dist/vendor-<package>.js, that both load with require()
+// only when a flow first needs that package. So the helper's `ssh-gen` with a
+// valid certificate, `--version`, and the extension's activation read and compile
+// only our own code, and the carrier (`access-ssh ssh` with a stored token) reads
+// ws's 50 KB, not the 375 KB of all four: less to parse at every start and ~1.7 MB
+// less resident in every session (docs/BENCHMARKS.md, fourth round).
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 
 const production = process.argv.includes('--production');
 const VENDOR = ['sshpk', 'jose', 'ws', 'tweetnacl'];
@@ -24,18 +26,18 @@ const common = {
   alias: { bufferutil: './src/access/ws-mask.ts' },
 };
 
-/** In our bundles, `import … from 'sshpk'` (etc.) becomes a require of dist/vendor.js's getter. */
-const fromVendor = {
+const vendorFile = (pkg) => `./vendor-${pkg}.js`;
+
+/**
+ * `import … from 'sshpk'` (etc.) becomes `require('./vendor-sshpk.js')`, a file beside the
+ * bundle; `packages` are the ones to send there (a vendor file bundles its own package).
+ */
+const fromVendor = (packages = VENDOR) => ({
   name: 'vendor',
   setup(b) {
-    b.onResolve({ filter: new RegExp(`^(${VENDOR.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'vendor' }));
-    b.onLoad({ filter: /.*/, namespace: 'vendor' }, (args) => ({
-      contents: `module.exports = require('./vendor.js')[${JSON.stringify(args.path)}];`,
-      loader: 'js',
-    }));
-    b.onResolve({ filter: /^\.\/vendor\.js$/ }, () => ({ path: './vendor.js', external: true }));
+    b.onResolve({ filter: new RegExp(`^(${packages.join('|')})$`) }, (args) => ({ path: vendorFile(args.path), external: true }));
   },
-};
+});
 
 await Promise.all([
   build({
@@ -43,25 +45,24 @@ await Promise.all([
     entryPoints: ['src/vscode/extension.ts'],
     outfile: 'dist/extension.js',
     external: ['vscode'],
-    plugins: [fromVendor],
+    plugins: [fromVendor()],
   }),
   build({
     ...common,
     entryPoints: ['src/cli/main.ts'],
     outfile: 'dist/access-ssh.js',
     banner: { js: '#!/usr/bin/env node' },
-    plugins: [fromVendor],
+    plugins: [fromVendor()],
   }),
-  build({
+  // One file per package; one package's use of another (sshpk's of tweetnacl) goes to its file.
+  ...VENDOR.map((pkg) => build({
     ...common,
-    stdin: {
-      // One getter per package: loading vendor.js initialises none of them.
-      contents: VENDOR.map((p) => `Object.defineProperty(exports, ${JSON.stringify(p)}, { enumerable: true, get: () => require(${JSON.stringify(p)}) });`).join('\n'),
-      resolveDir: '.',
-      sourcefile: 'vendor.js',
-      loader: 'js',
-    },
-    outfile: 'dist/vendor.js',
-  }),
+    stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: '.', sourcefile: `vendor-${pkg}.js`, loader: 'js' },
+    outfile: `dist/vendor-${pkg}.js`,
+    plugins: [fromVendor(VENDOR.filter((p) => p !== pkg))],
+  })),
 ]);
 chmodSync('dist/access-ssh.js', 0o755);
+// The single vendor file of earlier builds: nothing loads it any more.
+rmSync('dist/vendor.js', { force: true });
+rmSync('dist/vendor.js.map', { force: true });

@@ -1,10 +1,10 @@
 // Builds the production bundles and packages access-ssh.vsix with @vscode/vsce.
 // Everything the extension runs is bundled by esbuild, so the package carries no
 // node_modules (--no-dependencies) and, by .vscodeignore, only:
-//   package.json, dist/extension.js, dist/access-ssh.js, dist/vendor.js (the third-party
-//   packages both load on demand), README.marketplace.md (the extension's details page,
-//   written for users; shipped as readme.md), CHANGELOG.md, LICENSE, media/** but the
-//   README screenshots (their links are made absolute from the `repository` field)
+//   package.json, dist/extension.js, dist/access-ssh.js, dist/vendor-*.js (the third-party
+//   packages both load on demand, one file each), README.marketplace.md (the extension's
+//   details page, written for users; shipped as readme.md), CHANGELOG.md, LICENSE, media/**
+//   but the README screenshots (their links are made absolute from the `repository` field)
 // The file list is checked after packaging; a stray file fails the script.
 //
 //   node scripts/package.mjs [--no-build] [--out <file.vsix>]
@@ -31,7 +31,7 @@ const ALLOWED = [
   /^package\.json$/,
   /^dist\/extension\.js$/,
   /^dist\/access-ssh\.js$/,
-  /^dist\/vendor\.js$/,
+  /^dist\/vendor-(sshpk|jose|ws|tweetnacl)\.js$/,
   /^readme(\.marketplace)?\.md$/i,
   /^changelog\.md$/i,
   /^license(\.(md|txt))?$/i,
@@ -50,7 +50,7 @@ async function main() {
     if (r.status !== 0) fail(`build failed (exit ${r.status ?? r.signal})`);
   }
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const file of [manifest.main, ...Object.values(manifest.bin ?? {}), 'dist/vendor.js']) {
+  for (const file of [manifest.main, ...Object.values(manifest.bin ?? {}), ...['sshpk', 'jose', 'ws', 'tweetnacl'].map((p) => `dist/vendor-${p}.js`)]) {
     if (file && !existsSync(join(ROOT, file))) fail(`${file} (from package.json) does not exist; build first`);
   }
 

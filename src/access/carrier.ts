@@ -6,7 +6,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { AccessError, describeError } from './errors.js';
+import { AccessError, describeError, isAccessError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { redact } from './redact.js';
 import { appTokens, type AccessContext, type LoginOptions } from './token-flow.js';
@@ -16,6 +16,12 @@ export const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login';
 export const KEEPALIVE_MS = 30_000;
 /** Stop reading stdin while more than this is queued for the websocket. */
 export const SEND_HIGH_WATER = 1024 * 1024;
+/**
+ * The helper's young-generation collection interval, in bytes carried (both ways). The
+ * helper's peak RSS under a 256 MiB upload: +40 MB over idle with V8's own schedule, +11 MB
+ * at 2 MiB, +15 MB at 4 MiB; each collection costs ~0.2–0.3 ms (docs/BENCHMARKS.md, fourth round).
+ */
+export const COLLECT_EVERY_BYTES = 2 * 1024 * 1024;
 
 export interface CarrierOptions {
   readonly serviceToken?: ServiceToken;
@@ -30,7 +36,7 @@ export interface CarrierOptions {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-type Handshake =
+export type Handshake =
   | { readonly ok: true; readonly ws: WebSocket }
   | { readonly ok: false; readonly status: number; readonly location?: string };
 
@@ -59,7 +65,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   const log = ctx.log;
 
   if (opts.serviceToken) {
-    const r = await handshake(ctx.http, url, {
+    const r = await carrierHandshake(ctx.http, url, {
       ...opts.headers,
       'Cf-Access-Client-Id': opts.serviceToken.clientId,
       'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
@@ -76,14 +82,14 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   // Discovery only without a live stored token, or after it was refused (appTokens).
   const tokens = appTokens(ctx, appUrl, opts.login);
   let token = await tokens.get();
-  let r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
+  let r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) return r.ws;
   if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
 
   log.info(`Access refused the stored token for ${url.host}; getting a new one`);
   await tokens.forget();
   token = await tokens.get();
-  r = await handshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
+  r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
   if (r.ok) return r.ws;
   if (isAccessLoginRedirect(r.status, r.location, url)) {
     throw new AccessError('token-refused', `Access refused a fresh token for ${url.host}`, {
@@ -105,8 +111,8 @@ function statusError(url: URL, status: number): AccessError {
   });
 }
 
-/** One websocket handshake: the open socket, or the status (and Location) it was answered with. */
-function handshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
+/** One websocket handshake: the open socket, or the status (and Location) it was answered with (also `access-ssh doctor`'s probe). */
+export function carrierHandshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
   const base = http.wsOptions(url);
   log.debug(`Opening the carrier websocket ${url.origin}${url.pathname}`);
   return new Promise<Handshake>((resolve, reject) => {
@@ -139,6 +145,11 @@ function handshake(http: HttpClient, url: URL, headers: Record<string, string>, 
     ws.on('error', (err) => {
       if (settled) return;
       settled = true;
+      // A proxy that refused or cannot be reached: its error names the proxy, not the edge.
+      if (isAccessError(err, 'proxy')) {
+        reject(err);
+        return;
+      }
       reject(new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(describeError(err))}`, {
         hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
         cause: err,
@@ -153,6 +164,13 @@ export interface PipeOptions {
   /** Pause `input` while more than this many bytes wait to be sent. Default 1 MiB. */
   readonly highWaterMark?: number;
   readonly log?: Logger;
+  /**
+   * Called after every `everyBytes` carried (both ways together). The helper passes a
+   * young-generation collection: each chunk is a Buffer whose memory lies outside the
+   * JavaScript heap, and V8 collects those only when its small young heap fills, which
+   * a bulk transfer reached only after ~30 MB of dead chunks (docs/BENCHMARKS.md).
+   */
+  readonly collect?: { readonly everyBytes: number; readonly run: () => void };
 }
 
 /**
@@ -173,6 +191,16 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     let inputPausedForWs = false;
     let done = false;
     let inputEnded = false;
+    const collect = opts.collect;
+    let sinceCollect = 0;
+    const carried = (n: number): void => {
+      if (!collect) return;
+      sinceCollect += n;
+      if (sinceCollect >= collect.everyBytes) {
+        sinceCollect = 0;
+        collect.run();
+      }
+    };
     input.once('end', () => {
       inputEnded = true;
     });
@@ -188,6 +216,7 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     const onMessage = (data: WebSocket.RawData): void => {
       if (outputBroken) return;
       const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      carried(chunk.length);
       if (!output.write(chunk) && !wsPausedForOutput) {
         wsPausedForOutput = true;
         ws.pause();
@@ -223,6 +252,7 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     const onData = (chunk: Buffer | string): void => {
       if (ws.readyState !== WebSocket.OPEN) return;
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      carried(buf.length);
       if (ws.bufferedAmount + buf.length > high && !inputPausedForWs) {
         // The callback of this send runs once it is flushed to the socket.
         inputPausedForWs = true;

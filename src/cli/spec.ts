@@ -3,6 +3,7 @@
 
 import type { CommandSpec, FlagSpec } from './args.js';
 import { CONFIG_COMMAND } from './specs/config.js';
+import { DOCTOR_COMMAND } from './specs/doctor.js';
 import { SERVER_CONFIG_COMMAND } from './specs/server-config.js';
 
 const hostname: FlagSpec = {
@@ -90,6 +91,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   CONFIG_COMMAND,
   SERVER_CONFIG_COMMAND,
+  DOCTOR_COMMAND,
   {
     name: 'curl',
     usage: 'curl <url>',

@@ -1,7 +1,9 @@
 // What the extension loads on demand, through accessModules() (lazy.ts) only:
-// the Access flows and, behind them, sshpk, jose, ws and tweetnacl (dist/vendor.js).
+// the Access flows and, behind them, sshpk, jose, ws and tweetnacl (dist/vendor-*.js).
 
 export { ensureCertificate, inspectCertificate, readCertificate } from '../access/cert.js';
 export { HttpClient } from '../access/http.js';
 export { login, logout, renewAppToken } from '../access/token-flow.js';
 export { discoverApp } from '../access/metadata.js';
+export { runDoctor } from '../doctor/doctor.js';
+export { renderMarkdown } from '../doctor/report.js';

@@ -11,6 +11,7 @@ import { countdown, teamName, timeLeft } from '../hosts/state.js';
 import { pickHost, pickSignInHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, ensureSignedIn, openTerminal, refreshCertificate, reportFailure, type Services, type WindowChoice } from './connect.js';
+import { copyReport, diagnose } from './doctor.js';
 import { isProblem } from './hosts-view.js';
 import { importHosts } from './import-hosts.js';
 import { setUpServer } from './server-setup.js';
@@ -329,6 +330,12 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       }
       await vscodeWindow.showTextDocument(Uri.file(pick.file));
     }),
+    reg('accessSsh.diagnose', async (arg) => {
+      const host = await resolveHost(svc, arg, 'Diagnose the connection to which host?');
+      if (host) return await diagnose(svc, host);
+      return undefined;
+    }),
+    reg('accessSsh.copyDiagnosis', () => copyReport()),
     reg('accessSsh.importHosts', () => importHosts(svc)),
     reg('accessSsh.setUpServer', () => setUpServer(svc)),
     reg('accessSsh.showLog', () => svc.log.show()),

@@ -15,7 +15,7 @@ import './ws-mask'; // before ws: word-wise masking, as in the bundles
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { cookies, escapeHtml, hostOf, page, readBody, redirect, send, sendError, sendJson } from './http-util';
 import { requireTool, run } from './exec';
-import type { SshCa } from './ssh-ca';
+import { USER_EXTENSIONS, type SshCa } from './ssh-ca';
 import {
   ADMIN_HOST,
   appAud,
@@ -213,7 +213,11 @@ export class Edge {
         app_hostname: host,
         iat: Math.floor(Date.now() / 1000),
       });
-      redirect(res, this.teamLoginUrl(host, aud, url.pathname + url.search).url, { 'cf-access-metadata': jwt });
+      const offset = (res as unknown as { contentFault?: Fault }).contentFault?.dateOffsetSeconds;
+      redirect(res, this.teamLoginUrl(host, aud, url.pathname + url.search).url, {
+        'cf-access-metadata': jwt,
+        ...(offset !== undefined ? { date: new Date(Date.now() + offset * 1000).toUTCString() } : {}),
+      });
       return;
     }
     if (url.pathname === CLI_PATH) return this.cli(req, res, url, host, aud);
@@ -429,10 +433,12 @@ ${hidden}
       validBefore = new Date((now - 300) * 1000);
     }
     if (certificateFault === 'other-principal') principal = `${principal}-other`;
+    // doctor: a CA that grants no port forwarding (Remote-SSH needs it).
+    const extensions = certificateFault === 'no-port-forwarding' ? USER_EXTENSIONS.filter((e) => e !== 'permit-port-forwarding') : undefined;
     const serial = this.state.nextSerial();
     let certificate: string;
     try {
-      certificate = await this.deps.sshCa.sign({ publicKey, keyId: email, principals: [principal], validAfter, validBefore, serial });
+      certificate = await this.deps.sshCa.sign({ publicKey, keyId: email, principals: [principal], validAfter, validBefore, serial, ...(extensions ? { extensions } : {}) });
     } catch (err) {
       return fail(400, `cannot sign public_key: ${(err as Error).message}`);
     }
@@ -573,11 +579,31 @@ ${hidden}
       rawReply('502 Bad Gateway', { 'Content-Type': 'text/plain' }, origin ? `${origin}\n` : '');
       return;
     }
+    // As cloudflared's proxyStream: the origin is dialled first, and only a connection
+    // that reached it is acknowledged; an origin that refuses (sshd stopped) is a 502.
+    let tcp: Socket;
+    try {
+      tcp = await new Promise<Socket>((resolve, reject) => {
+        const c = netConnect(origin.port, origin.host);
+        c.once('connect', () => {
+          c.off('error', reject);
+          resolve(c);
+        });
+        c.once('error', reject);
+      });
+    } catch (err) {
+      this.log(`carrier ${host}: origin ${origin.host}:${origin.port} unreachable: ${(err as Error).message}`);
+      rawReply('502 Bad Gateway');
+      return;
+    }
+    if (socket.destroyed) {
+      tcp.destroy();
+      return;
+    }
     record.outcome = 'accepted';
     this.state.counters.carrierAccepted += 1;
     if (viaServiceToken) this.state.counters.carrierServiceToken += 1;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const tcp = netConnect(origin.port, origin.host);
       const stream = createWebSocketStream(ws);
       const pipe = {
         close: () => {

@@ -48,7 +48,7 @@ export interface Fault {
   /** Destroy the connection without an answer. */
   reset?: boolean;
   /** certSign only: answer 200 with a bad certificate. */
-  certificate?: 'wrong-key' | 'expired' | 'other-principal';
+  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'no-port-forwarding';
   /**
    * metadata only: a `cf-access-metadata` JWT signed by a key the team's JWKS does not
    * hold (`foreign-key`), or naming an auth domain outside .cloudflareaccess.com
@@ -59,6 +59,9 @@ export interface Fault {
   jwks?: 'other-key' | 'not-a-jwks';
   /** carrier only: accept, carry this many bytes from the origin, then drop the connection (no close frame). */
   dropAfterBytes?: number;
+  // ---- faults added for `access-ssh doctor` (issue 10): see the "doctor" section of README.md.
+  /** metadata only: the answer's `Date` header is this many seconds off the edge's clock (a client clock that is wrong by the opposite amount looks the same). */
+  dateOffsetSeconds?: number;
   /** Apply this many times, then clear the fault (default: until changed). */
   times?: number;
 }

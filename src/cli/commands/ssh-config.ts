@@ -2,19 +2,14 @@
 // to paste, as cloudflared does (the VS Code extension writes its own entries).
 
 import * as os from 'node:os';
+import { shellWord } from '../../ssh/quote.js';
 import { boolFlag, stringFlag, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import type { Runtime } from '../runtime.js';
 
-/** Quote one word for ssh_config / the shell `Match exec` runs, when it needs it. */
-function quoteWord(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The command line that runs this helper again: this runtime and this script. */
 export function helperCommand(self: readonly string[]): string {
-  return self.length > 0 ? self.map(quoteWord).join(' ') : 'access-ssh';
+  return self.length > 0 ? self.map(shellWord).join(' ') : 'access-ssh';
 }
 
 export function renderSshConfig(hostname: string | undefined, shortLived: boolean, helper: string, home: string): string {

@@ -33,7 +33,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
 
   const interactive = !boolFlag(p, 'non-interactive');
   const ctx = await createContext(rt);
-  const { openCarrier, pipeCarrier } = await import('../../access/carrier.js');
+  const { COLLECT_EVERY_BYTES, openCarrier, pipeCarrier } = await import('../../access/carrier.js');
   const carrierOptions = {
     appUrl,
     login: loginOptions(rt, interactive),
@@ -44,7 +44,11 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
 
   if (!listen) {
     const ws = await openCarrier(ctx, host, carrierOptions);
-    await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log });
+    // Bounded memory under bulk transfers: a young-generation collection every few MiB
+    // carried (carrier.ts `collect`; where the runtime refuses, V8's own schedule).
+    const { minorCollector } = await import('../gc.js');
+    const gc = minorCollector();
+    await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log, ...(gc ? { collect: { everyBytes: COLLECT_EVERY_BYTES, run: gc } } : {}) });
     return 0;
   }
 

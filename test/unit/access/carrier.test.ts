@@ -135,6 +135,17 @@ describe('pipeCarrier', () => {
     assert.equal(ws.readyState, WebSocket.CLOSED);
   });
 
+  test('the collection hook runs once per everyBytes carried, both directions counted, and the bytes stay intact', async () => {
+    const payload = randomBytes(8 * 1024 * 1024);
+    const ws = await connect(echo);
+    const out = sink();
+    let runs = 0;
+    // 8 MiB up and the same 8 MiB back, in 64 KiB chunks and frames: 16 MiB carried.
+    await pipeCarrier(ws, source(payload), out, { keepaliveMs: 0, collect: { everyBytes: 1024 * 1024, run: () => runs++ } });
+    assert.equal(runs, 16);
+    assert.equal(sha(out.data()), sha(payload));
+  });
+
   test('a slow stdout pauses the websocket: the output buffer stays bounded', async () => {
     const total = 16 * 1024 * 1024;
     let serverWs: WebSocket | undefined;

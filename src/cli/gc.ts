@@ -1,0 +1,24 @@
+// A young-generation collection on demand, for the carrier's bounded memory
+// (carrier.ts `collect`). V8 exposes `gc` only when started with --expose-gc; the
+// flag can be set at run time, and a new context then gets the function (the
+// recipe of Node's `v8.setFlagsFromString` documentation). The flag is turned
+// off again at once, so nothing else of ours sees a global `gc`.
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+
+type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
+
+/** A function that runs a minor (scavenge) collection, or undefined where the runtime refuses. */
+export function minorCollector(): (() => void) | undefined {
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as unknown;
+    setFlagsFromString('--no-expose-gc');
+    if (typeof gc !== 'function') return undefined;
+    const f = gc as GcFunction;
+    return () => f({ type: 'minor' });
+  } catch {
+    return undefined;
+  }
+}
