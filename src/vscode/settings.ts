@@ -52,10 +52,11 @@ export interface Settings {
 
 export function readSettings(): Settings {
   const margin = Number(globalValue('renewalMarginSeconds', 60));
-  const timeout = Number(globalValue('loginTimeoutSeconds', 300));
+  // 600 s: as long as cloudflared waits for a browser login (10 polls of up to 60 s).
+  const timeout = Number(globalValue('loginTimeoutSeconds', 600));
   return {
     renewalMarginSeconds: Number.isFinite(margin) ? Math.min(Math.max(margin, 0), 3600) : 60,
-    loginTimeoutSeconds: Number.isFinite(timeout) ? Math.min(Math.max(timeout, 10), 3600) : 300,
+    loginTimeoutSeconds: Number.isFinite(timeout) ? Math.min(Math.max(timeout, 10), 3600) : 600,
     connectTo: String(globalValue('connectTo', '')).trim(),
     extraCaFile: expandHome(String(globalValue('extraCaFile', '')).trim()),
     useCloudflared: globalValue<boolean>('useCloudflared', false) === true,

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { renderEntries } from '../../src/ssh/entries';
 import type { DoctorReport, StepId } from '../../src/doctor/doctor';
+import { proxiedMissing, PROXY_PASSWORD, PROXY_USER, startProxiedSandbox, type ProxiedSandbox } from '../sandbox/proxied';
 import { startSandbox, type Faults, type Sandbox } from '../sandbox/sandbox';
+import { squidMissing } from '../sandbox/squid';
 import { APP, HELPER, helperMissing, makeClient, type Client, type RunResult } from './harness';
 
 const missing = helperMissing();
@@ -250,5 +252,59 @@ describe('access-ssh doctor', { skip: missing }, () => {
     await sb.sshd!.stop();
     const d = await doctor(c, ['--non-interactive']);
     assertFailsAt(d, 'carrier', /could not reach the origin \(502\): sshd is down/, /start sshd/);
+  });
+});
+
+describe('access-ssh doctor behind a CONNECT proxy (squid), the only way to the edge', { skip: missing ?? squidMissing() ?? proxiedMissing() }, () => {
+  const BLOCKED = 'blocked.sandbox.test';
+  let px: ProxiedSandbox;
+  const homes: string[] = [];
+  const proxyClient = (name: string): Client => {
+    const c = doctorClient(px.sb, name);
+    homes.push(c.home);
+    delete c.env.ACCESS_SSH_CONNECT_TO;
+    Object.assign(c.env, px.env);
+    return c;
+  };
+  const secrets = [PROXY_PASSWORD, encodeURIComponent(PROXY_PASSWORD), 's3cr', Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')];
+
+  before(async () => {
+    px = await startProxiedSandbox({ deny: [BLOCKED] });
+  });
+  after(async () => {
+    await px?.stop();
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
+  });
+
+  it('through the proxy: the proxy step passes, names are left to it, the real ssh logs in; no proxy credential in the output', async () => {
+    const c = proxyClient('doctor-proxy');
+    const login = await c.helper(['login', `https://${APP}`]);
+    assert.equal(login.code, 0, login.stderr);
+    const d = await doctor(c, ['--non-interactive', '--loglevel', 'debug']);
+    assert.equal(d.run.code, 0, JSON.stringify(d.report, null, 1) + d.run.stderr);
+    const s = status(d.report);
+    assert.equal(s['proxy'], 'passed');
+    assert.equal(s['dns'], 'skipped');
+    assert.equal(s['ssh'], 'passed');
+    const text = JSON.stringify(d.report);
+    assert.match(text, new RegExp(`http://127\\.0\\.0\\.1:${px.squid.port} \\(HTTPS_PROXY\\) opened a tunnel to ssh\\.sandbox\\.test:443`));
+    assert.match(text, /through the proxy http:\/\/127\.0\.0\.1:/);
+    for (const out of [d.run.stdout, d.run.stderr]) for (const x of secrets) assert.ok(!out.includes(x), `proxy credential in the output: ${x}`);
+  });
+
+  it('the proxy refuses the credentials (407): "proxy" fails naming the proxy and where its credentials go', async () => {
+    const c = proxyClient('doctor-proxy-407');
+    c.env.HTTPS_PROXY = px.env.HTTPS_PROXY.replace(encodeURIComponent(PROXY_PASSWORD), 'wrong');
+    const d = await doctor(c, ['--non-interactive']);
+    assertFailsAt(d, 'proxy', /The proxy http:\/\/127\.0\.0\.1:\d+ \(HTTPS_PROXY\) refused the CONNECT with HTTP 407 .*: it did not accept the user name and password/, /Check the credentials in HTTPS_PROXY/);
+    assert.equal(status(d.report)['tls'], 'skipped');
+    assert.ok(!d.run.stdout.includes('wrong'), 'not even a wrong password is shown');
+  });
+
+  it('the proxy denies the host (403): "proxy" fails', async () => {
+    const c = proxyClient('doctor-proxy-403');
+    const r = await c.helper(['doctor', '--hostname', BLOCKED, '--config', c.config, '--json', '--non-interactive']);
+    const d = { run: r, report: JSON.parse(r.stdout) as DoctorReport };
+    assertFailsAt(d, 'proxy', /refused the CONNECT with HTTP 403/, /policy does not allow this host; ask your network administrators/);
   });
 });

@@ -34,7 +34,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     result = await ensureCertificate(ctx, host, {
       marginSeconds: margin,
       appUrl,
-      login: loginOptions(rt, interactive),
+      login: loginOptions(rt, interactive, boolFlag(p, 'fedramp')),
     });
   } catch (err) {
     // In the written entries the ProxyCommand runs next and says "not signed in" itself:
