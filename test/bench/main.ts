@@ -14,7 +14,7 @@
 //   direct  ssh ─tcp─ sshd
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +28,7 @@ const ROOT = resolve(__dirname, '..', '..', '..');
 const EXTENSION = join(ROOT, 'dist', 'extension.js');
 const SANDBOX_MAIN = join(ROOT, 'out', 'test', 'sandbox', 'main.js');
 const ACTIVATE_CHILD = join(__dirname, 'activate-child.js');
+const FLOOR_CLIENT = join(__dirname, 'floor-client.js');
 const BROWSER_SH = join(ROOT, 'test', 'sandbox', 'browser.sh');
 const APP = 'ssh.sandbox.test';
 const CIPHER = 'aes128-gcm@openssh.com';
@@ -204,6 +205,14 @@ async function makeClient(sb: Sandbox, node: string): Promise<Client> {
   const key = join(home, '.cloudflared', `${APP}-cf_key`);
   if (!existsSync(`${key}-cert.pub`)) throw new Error(`no certificate at ${key}-cert.pub`);
   return { home, env, key };
+}
+
+/** The stored app token of the benchmark's client (for the floor client). */
+function appTokenFile(client: Client): string {
+  const dir = join(client.home, '.cloudflared');
+  const f = readdirSync(dir).find((n) => n.startsWith(`${APP}-`) && n.endsWith('-token'));
+  if (!f) throw new Error(`no app token for ${APP} in ${dir}`);
+  return join(dir, f);
 }
 
 type PathName = 'helper' | 'relay' | 'direct';
@@ -456,19 +465,23 @@ function timeToExit(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
   });
 }
 
-/** Spawn of the helper as ProxyCommand to the first byte it forwards to stdout (sshd's banner). */
-function timeToFirstByte(node: string, env: NodeJS.ProcessEnv): Promise<number> {
+/**
+ * Spawn of the helper as ProxyCommand (or of another client, `args`) to the first byte it
+ * forwards to stdout (sshd's banner); also the CPU time its threads had used by then.
+ */
+function timeToFirstByte(node: string, env: NodeJS.ProcessEnv, args: string[] = [HELPER, 'ssh', '--hostname', APP]): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((res, rej) => {
     const t0 = now();
-    const child = spawn(node, [HELPER, 'ssh', '--hostname', APP], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const prof = profileDir && args[0] === HELPER ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const child = spawn(node, [...prof, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let err = '';
-    let t: number | undefined;
+    let t: { ms: number; cpuMs: number } | undefined;
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout.once('data', () => {
-      t = now() - t0;
+      t = { ms: now() - t0, cpuMs: procThreads(child.pid!).cpuNs / 1e6 };
       child.stdin.end();
     });
-    child.once('exit', (code) => (t !== undefined ? res(t) : rej(new Error(`the helper exited with ${code} before forwarding a byte: ${err}`))));
+    child.once('exit', (code) => (t !== undefined ? res(t) : rej(new Error(`${args[0]} exited with ${code} before forwarding a byte: ${err}`))));
   });
 }
 
@@ -665,23 +678,39 @@ async function main(): Promise<void> {
 
       if (want('startup')) {
         const first: number[] = [];
+        const firstCpu: number[] = [];
+        const floor: number[] = [];
+        const floorCpu: number[] = [];
         const gen: number[] = [];
         const ver: number[] = [];
         const bare: number[] = [];
         const envNoOpts = { ...client.env };
+        const floorArgs = [FLOOR_CLIENT, String(sb.port), APP, appTokenFile(client)];
+        // A runtime that writes a byte at once and ends with its stdin: the CPU of a bare start.
+        const bareArgs = ['-e', 'process.stdout.write("x"); process.stdin.resume()'];
+        const bareCpu: number[] = [];
         await timeToFirstByte(node, envNoOpts); // warm the page cache
+        await timeToFirstByte(node, envNoOpts, floorArgs);
         for (let i = 0; i < startupRuns; i++) {
           bare.push(await timeToExit(node, ['-e', ''], envNoOpts));
-          first.push(await timeToFirstByte(node, envNoOpts));
+          const h = await timeToFirstByte(node, envNoOpts);
+          first.push(h.ms);
+          firstCpu.push(h.cpuMs);
+          const f = await timeToFirstByte(node, envNoOpts, floorArgs);
+          floor.push(f.ms);
+          floorCpu.push(f.cpuMs);
           gen.push(await timeToExit(node, [HELPER, 'ssh-gen', '--hostname', APP], envNoOpts));
           ver.push(await timeToExit(node, [HELPER, '--version'], envNoOpts));
+          bareCpu.push((await timeToFirstByte(node, envNoOpts, bareArgs)).cpuMs);
         }
         const fb = ratios(first, bare);
+        const ff = ratios(first, floor);
         const sg = ratios(gen, bare);
-        row({ figure: 'helper start → first byte forwarded (ms)', value: span(summarize(first)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(fb)}`, target: '≤ 2×', met: fb.median <= 2 });
+        row({ figure: 'helper start → first byte forwarded (ms)', value: span(summarize(first)), baseline: `node -e '' ${span(summarize(bare))}; TLS + upgrade floor ${span(summarize(floor))}`, comparison: `×${span(fb)} of node -e ''; ×${span(ff)} of the floor (the floor: ×${span(ratios(floor, bare))} of node -e '')`, target: '≤ 2× node -e \'\'', met: fb.median <= 2 });
+        row({ figure: 'CPU to the first byte (ms), for information', value: `helper ${span(summarize(firstCpu))}`, baseline: `TLS + upgrade floor ${span(summarize(floorCpu))}; bare runtime ${span(summarize(bareCpu))}`, comparison: `+${span(differences(firstCpu, floorCpu))} over the floor; ×${span(ratios(firstCpu, bareCpu))} of the bare runtime`, target: '—', met: undefined });
         row({ figure: 'ssh-gen, valid cached certificate (ms)', value: span(summarize(gen)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(sg)}`, target: '≤ 1.5×', met: sg.median <= 1.5 });
         row({ figure: 'helper --version (ms), for information', value: span(summarize(ver)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(ratios(ver, bare))}`, target: '—', met: undefined });
-        results['startup'] = { firstByteMs: first, sshGenCachedMs: gen, versionMs: ver, nodeEmptyMs: bare, firstByteRatio: fb, sshGenRatio: sg };
+        results['startup'] = { firstByteMs: first, firstByteCpuMs: firstCpu, floorMs: floor, floorCpuMs: floorCpu, bareCpuMs: bareCpu, sshGenCachedMs: gen, versionMs: ver, nodeEmptyMs: bare, firstByteRatio: fb, firstByteToFloor: ff, sshGenRatio: sg };
       }
 
       if (want('memory')) {
