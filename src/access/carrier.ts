@@ -6,7 +6,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
-import { AccessError, describeError } from './errors.js';
+import { AccessError, describeError, isAccessError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { redact } from './redact.js';
 import { appTokens, type AccessContext, type LoginOptions } from './token-flow.js';
@@ -145,6 +145,11 @@ function handshake(http: HttpClient, url: URL, headers: Record<string, string>, 
     ws.on('error', (err) => {
       if (settled) return;
       settled = true;
+      // A proxy that refused or cannot be reached: its error names the proxy, not the edge.
+      if (isAccessError(err, 'proxy')) {
+        reject(err);
+        return;
+      }
       reject(new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(describeError(err))}`, {
         hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
         cause: err,

@@ -18,7 +18,8 @@ export type AccessErrorCode =
   | 'lock'
   | 'config'
   | 'carrier'
-  | 'store';
+  | 'store'
+  | 'proxy';
 
 export interface AccessErrorOptions {
   readonly hint?: string | undefined;

@@ -1,15 +1,18 @@
 // The one HTTPS client of the Access layer. Every request and the websocket go
-// through it, so that connect-to routing and an extra CA apply everywhere the
-// same way. It never follows redirects: the Access flows read each hop.
+// through it, so that connect-to routing, the proxy (proxy.ts) and an extra CA
+// apply everywhere the same way. It never follows redirects: the Access flows
+// read each hop.
 
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { ClientOptions } from 'ws';
 import { AccessError, describeError } from './errors.js';
 import { parseConnectTo, resolveConnectTo, unbracket, type ConnectToRule } from './connect-to.js';
+import { bypassesProxy, openTunnel, proxyFromEnv, type ProxyServer, type ProxySettings } from './proxy.js';
 import { silentLogger, type Logger } from './types.js';
 
 export interface Cookie {
@@ -47,7 +50,10 @@ export interface HttpClientOptions {
   readonly extraCaPem?: string;
   /** Whole-request timeout (connect to last body byte). Default 10 s. */
   readonly timeoutMs?: number;
+  /** `access-ssh/<version>`; sent with every request and the websocket handshake. */
   readonly userAgent?: string;
+  /** The HTTP(S) proxy and its NO_PROXY rules (proxy.ts); none: direct connections. */
+  readonly proxy?: ProxySettings;
   readonly log?: Logger;
   /** Refuse bodies larger than this. Default 8 MiB. */
   readonly maxBodyBytes?: number;
@@ -68,19 +74,34 @@ const CA_FILE_NODE_LOADED: string | undefined = process.versions['electron'] ? u
 /** Never opened: see connectionOptions. */
 const ROUTED_SOCKET_MARKER = 'access-ssh:connect-to';
 
+/** Where one connection goes: its TCP destination (connect-to applied) and the proxy, if any. */
+export interface Route {
+  readonly host: string;
+  readonly port: number;
+  /** Set when the connection is a CONNECT tunnel to host:port through this proxy. */
+  readonly proxy?: ProxyServer;
+}
+
+/**
+ * Node's ClientRequest (under https.request and ws) calls it with its options
+ * and a callback; a socket is either returned at once or passed to the callback
+ * later (the proxy tunnel).
+ */
+type Connector = (opts: unknown, oncreate: (err: Error | null, socket?: Duplex) => void) => Duplex | undefined;
+
 /** What a request and the websocket share: the trust store and, when routed, our socket. */
 interface ConnectionOptions {
   ca?: tls.ConnectionOptions['ca'];
   secureContext?: tls.SecureContext;
   socketPath?: string;
-  /** Takes no arguments, so it fits both https's and ws's (differently typed) option. */
-  createConnection?: () => tls.TLSSocket;
+  createConnection?: Connector;
 }
 
 export class HttpClient {
   readonly connectTo: readonly ConnectToRule[];
   readonly timeoutMs: number;
   readonly userAgent: string;
+  readonly proxy?: ProxySettings;
   private readonly log: Logger;
   private readonly maxBodyBytes: number;
   /** Undefined: the default trust store (with NODE_EXTRA_CA_CERTS when Node read it). Otherwise the system's roots plus the extra CA. */
@@ -92,6 +113,7 @@ export class HttpClient {
     this.connectTo = options.connectTo ?? [];
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+    if (options.proxy) this.proxy = options.proxy;
     this.log = options.log ?? silentLogger;
     this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
     const extra: string[] = [];
@@ -124,39 +146,67 @@ export class HttpClient {
     }
   }
 
-  /** `ACCESS_SSH_CONNECT_TO` and `NODE_EXTRA_CA_CERTS` from the environment. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env, log?: Logger): HttpClient {
+  /**
+   * `ACCESS_SSH_CONNECT_TO`, `NODE_EXTRA_CA_CERTS`, the proxy variables
+   * (HTTPS_PROXY, https_proxy, ALL_PROXY, all_proxy, NO_PROXY, no_proxy) from
+   * the environment; `extra` adds what the caller knows (timeout, User-Agent).
+   */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env, log?: Logger, extra: { timeoutMs?: number; userAgent?: string } = {}): HttpClient {
     const spec = env['ACCESS_SSH_CONNECT_TO'];
     const caFile = env['NODE_EXTRA_CA_CERTS'];
-    const options: { connectTo?: ConnectToRule[]; extraCaFile?: string; log?: Logger } = {};
+    const options: { -readonly [K in keyof HttpClientOptions]: HttpClientOptions[K] } = { ...extra };
     if (spec) options.connectTo = parseConnectTo(spec);
     if (caFile) options.extraCaFile = caFile;
+    const proxy = proxyFromEnv(env);
+    if (proxy) options.proxy = proxy;
     if (log) options.log = log;
     return new HttpClient(options);
   }
 
-  /** Where a connection for `host:port` really goes (connect-to applied). */
-  route(host: string, port: number): { host: string; port: number } {
-    return resolveConnectTo(this.connectTo, host, port);
+  /**
+   * Where a connection for `host:port` really goes. Connect-to first (as curl's
+   * --connect-to with a proxy): its destination is what the CONNECT asks the
+   * proxy for. NO_PROXY is matched against the real host name.
+   */
+  route(host: string, port: number): Route {
+    const target = resolveConnectTo(this.connectTo, host, port);
+    if (this.proxy && !bypassesProxy(this.proxy.noProxy, unbracket(host), port)) return { ...target, proxy: this.proxy.proxy };
+    return target;
   }
 
   /**
    * A `createConnection` for https.request and ws: TCP to the connect-to
    * destination, TLS with the real host name as SNI and for verification.
    */
-  private connector(realHost: string, target: { host: string; port: number }): () => tls.TLSSocket {
+  private connector(realHost: string, target: Route): Connector {
     const servername = net.isIP(realHost) ? undefined : realHost;
-    return () => {
+    const tlsOptions = (): tls.ConnectionOptions => {
       const options: tls.ConnectionOptions = {
-        host: target.host,
-        port: target.port,
         ALPNProtocols: ['http/1.1'],
         // Verify the certificate for the real name, not the rerouted address.
         checkServerIdentity: (_host, cert) => tls.checkServerIdentity(realHost, cert),
       };
       if (servername !== undefined) options.servername = servername;
       this.addTrust(options);
-      return tls.connect(options);
+      return options;
+    };
+    const proxy = target.proxy;
+    if (!proxy) return () => tls.connect({ ...tlsOptions(), host: target.host, port: target.port });
+    // Through the proxy: the tunnel first (Node's ClientRequest takes the socket
+    // from the callback), then TLS to the edge inside it.
+    return (_opts, oncreate) => {
+      openTunnel(proxy, {
+        host: target.host,
+        port: target.port,
+        userAgent: this.userAgent,
+        timeoutMs: this.timeoutMs,
+        ...(this.ca ? { ca: this.ca } : {}),
+        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+      }, (err, socket) => {
+        if (err || !socket) oncreate(err ?? new Error('no tunnel'));
+        else oncreate(null, tls.connect({ ...tlsOptions(), socket }));
+      });
+      return undefined;
     };
   }
 
@@ -170,13 +220,15 @@ export class HttpClient {
    * in its own agent, drop `createConnection` and look the real name up in DNS.
    * Its patch steps aside for requests that carry a `socketPath` (sockets the
    * caller opens itself), so a routed request sets one as a marker: Node hands
-   * it to our `createConnection`, which ignores it.
+   * it to our `createConnection`, which ignores it. A proxied request is routed
+   * in the same way: our proxy settings, not the editor's, apply (the extension
+   * passes the editor's application-scoped `http.proxy` to us explicitly).
    */
   private connectionOptions(realHost: string, realPort: number): ConnectionOptions {
     const target = this.route(realHost, realPort);
     const options: ConnectionOptions = {};
     this.addTrust(options);
-    if (target.host !== realHost || target.port !== realPort) {
+    if (target.proxy || target.host !== realHost || target.port !== realPort) {
       options.socketPath = ROUTED_SOCKET_MARKER;
       options.createConnection = this.connector(realHost, target);
     }
@@ -206,8 +258,7 @@ export class HttpClient {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent, ...lowerKeys(req.headers ?? {}) };
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
-    const route = this.route(realHost, realPort);
-    const rerouted = route.host !== realHost || route.port !== realPort ? ` via ${route.host}:${route.port}` : '';
+    const rerouted = describeRoute(this.route(realHost, realPort), realHost, realPort);
     this.log.debug(`${req.method} ${where}${rerouted}`);
 
     if (req.signal?.aborted) throw cancelled(url, req.signal);
@@ -226,8 +277,8 @@ export class HttpClient {
       };
       const onAbort = (): void => finish(cancelled(url, req.signal));
       const timer = setTimeout(() => {
-        finish(new AccessError('timeout', `No answer from ${url.host} within ${formatSeconds(timeoutMs)}`, {
-          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set).',
+        finish(new AccessError('timeout', `No answer from ${url.host}${rerouted} within ${formatSeconds(timeoutMs)}`, {
+          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO or the proxy, if set); --timeout / ACCESS_SSH_TIMEOUT sets the limit.',
         }));
       }, timeoutMs);
 
@@ -239,10 +290,15 @@ export class HttpClient {
         defaultPort: 443,
         path: url.pathname + url.search,
         headers,
-        ...this.connectionOptions(realHost, realPort),
+        ...(this.connectionOptions(realHost, realPort) as https.RequestOptions),
       });
       req.signal?.addEventListener('abort', onAbort, { once: true });
       request.on('error', (err) => {
+        // The proxy refused or could not be reached: that error names the proxy.
+        if (err instanceof AccessError) {
+          finish(err);
+          return;
+        }
         finish(new AccessError('network', `Cannot reach ${url.host}${rerouted}: ${describeError(err)}`, {
           hint: tlsHint(err),
           cause: err,
@@ -288,7 +344,9 @@ export class HttpClient {
       headers: { 'user-agent': this.userAgent },
       handshakeTimeout: this.timeoutMs,
       followRedirects: false,
-      ...this.connectionOptions(realHost, realPort),
+      // ws types createConnection as net's; at run time ws hands it to
+      // https.request, whose ClientRequest also takes the callback form.
+      ...(this.connectionOptions(realHost, realPort) as unknown as ClientOptions),
     };
   }
 }
@@ -326,6 +384,13 @@ function lowerKeys(headers: Readonly<Record<string, string>>): Record<string, st
 
 function cancelled(url: URL, signal: AbortSignal | undefined): AccessError {
   return new AccessError('network', `Request to ${url.host} was cancelled`, { cause: signal?.reason });
+}
+
+/** ` via proxy http://p:3128` / ` via 127.0.0.1:8443` for logs and errors (never credentials). */
+function describeRoute(route: Route, realHost: string, realPort: number): string {
+  const moved = route.host !== realHost || route.port !== realPort;
+  if (route.proxy) return ` via proxy ${route.proxy.display}${moved ? ` (CONNECT ${route.host}:${route.port})` : ''}`;
+  return moved ? ` via ${route.host}:${route.port}` : '';
 }
 
 function formatSeconds(ms: number): string {

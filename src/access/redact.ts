@@ -6,6 +6,8 @@ const MASK = '[redacted]';
 const RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string[]) => string]> = [
   // PEM private keys (any kind: RSA, EC, OPENSSH, ENCRYPTED ...), whole block.
   [/-----BEGIN ([A-Z0-9 ]*)PRIVATE KEY-----[\s\S]*?(?:-----END \1PRIVATE KEY-----|$)/g, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY----- ${MASK} -----END ${kind}PRIVATE KEY-----`],
+  // Credentials in URLs (a proxy URL's user:password@).
+  [/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"']+@/gi, (_m, scheme: string) => `${scheme}${MASK}@`],
   // Cookie values that are credentials.
   [/\b(CF_Authorization|CF_AppSession|CF_Session|CF_Binding)=([^;,\s"']+)/gi, (_m, name: string) => `${name}=${MASK}`],
   // Secret header values, in "Name: value" or JSON "name":"value" form.

@@ -79,6 +79,7 @@ export const GLOBAL_FLAGS: readonly FlagSpec[] = [
   { name: 'output', type: 'string', hidden: true, description: '', unsupported: 'the log is plain text lines only (no JSON); leave --output out' },
   { name: 'transport-loglevel', aliases: ['proto-loglevel'], type: 'string', hidden: true, description: '', unsupported: 'it sets the level of cloudflared tunnel\'s transport log, which access-ssh does not have; use --loglevel' },
   { name: 'config', type: 'string', hidden: true, description: '', unsupported: 'access-ssh reads no configuration file; give the flags on the command line (the environment variables TUNNEL_SERVICE_HOSTNAME, TUNNEL_SERVICE_TOKEN_ID/_SECRET, TUNNEL_SERVICE_URL, TUNNEL_SERVICE_DESTINATION work too)' },
+  { name: 'timeout', type: 'string', env: ['ACCESS_SSH_TIMEOUT'], valueName: 'duration', description: 'limit for each HTTPS request and websocket handshake: 30s, 2m, 1500ms, or seconds (default 10s; env ACCESS_SSH_TIMEOUT)' },
   { name: 'help', aliases: ['h'], type: 'boolean', description: 'show help' },
 ];
 
@@ -259,6 +260,8 @@ export function helpText(program: string, commands: readonly CommandSpec[], comm
     'Environment:',
     '  ACCESS_SSH_CONNECT_TO       HOST:PORT:TO_HOST:TO_PORT[,…] like curl --connect-to (TLS name and Host stay)',
     '  NODE_EXTRA_CA_CERTS         a PEM file of CAs to trust besides the system\'s',
+    '  HTTPS_PROXY, ALL_PROXY      the HTTP proxy to reach Access through: http://[user:password@]host:port',
+    '  NO_PROXY                    hosts reached directly: name, .domain, IP, CIDR, :port; * for all',
     '  ACCESS_SSH_RENEW_MARGIN     ssh-gen renews certificates valid for less than this many seconds (60)',
     '  BROWSER                     the command that opens the login page',
     '',

@@ -63,6 +63,31 @@ export function version(): string {
   return 'dev';
 }
 
+/** The User-Agent of every request and websocket handshake: `access-ssh/<version>`. */
+export function userAgent(): string {
+  return `${PROGRAM}/${version()}`;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A duration as Go writes them (`30s`, `1m30s`, `1500ms`), or a bare number of
+ * seconds; undefined when malformed or outside 1 s to 1 h.
+ */
+export function parseTimeout(text: string): number | undefined {
+  const t = text.trim();
+  let ms: number;
+  if (/^[0-9]+(\.[0-9]+)?$/.test(t)) {
+    ms = Number(t) * 1000;
+  } else {
+    if (!/^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$/.test(t)) return undefined;
+    ms = 0;
+    for (const m of t.matchAll(/([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)/g)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+  }
+  ms = Math.round(ms);
+  return ms >= 1000 && ms <= 3_600_000 ? ms : undefined;
+}
+
 function usageFailure(io: CliIo, err: UsageError): number {
   const more = err.command ? `${PROGRAM} help ${err.command}` : `${PROGRAM} --help`;
   io.stderr.write(`${PROGRAM}: ${redact(err.message)}\nRun "${more}" for usage.\n`);
@@ -92,6 +117,14 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     } else if (quietByDefault(inv)) {
       level = 'warn';
     }
+    const timeoutFlag = stringFlag(inv, 'timeout');
+    let timeoutMs: number | undefined;
+    if (timeoutFlag !== undefined) {
+      timeoutMs = parseTimeout(timeoutFlag);
+      if (timeoutMs === undefined) {
+        throw new UsageError(`--timeout (or ACCESS_SSH_TIMEOUT) must be a duration from 1s to 1h such as 30s, 2m or 1500ms, not "${timeoutFlag}".`, inv.command.name);
+      }
+    }
     logFile = openLogFile({ logfile: stringFlag(inv, 'logfile'), logDirectory: stringFlag(inv, 'log-directory') }, fileLevel, inv.command.name);
     const stderrLog = createLogger(level, (text) => io.stderr.write(text));
     const rt: Runtime = {
@@ -103,6 +136,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       platform: io.platform ?? process.platform,
       self: io.self ?? [PROGRAM],
       ...(io.openUrl ? { openUrl: io.openUrl } : {}),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      userAgent: userAgent(),
       ...(io.shutdown ? { shutdown: io.shutdown } : {}),
     };
     logFile?.logger.debug(`${PROGRAM} ${version()} ${inv.command.name} (pid ${process.pid})`);

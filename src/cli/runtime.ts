@@ -18,6 +18,10 @@ export interface Runtime {
   readonly self: readonly string[];
   /** Opens a URL in the browser; default `openBrowser` of open-browser.ts. */
   readonly openUrl?: (url: string) => Promise<void>;
+  /** Per-request limit from --timeout / ACCESS_SSH_TIMEOUT; default the client's (10 s). */
+  readonly timeoutMs?: number;
+  /** `access-ssh/<version>`. */
+  readonly userAgent?: string;
   /** Stops a long-running command (the --url listener); when absent, SIGINT/SIGTERM do. */
   readonly shutdown?: AbortSignal;
 }
@@ -28,7 +32,11 @@ export async function createContext(rt: Runtime): Promise<AccessContext> {
     import('../access/http.js'),
     import('../access/token-store.js'),
   ]);
-  return { http: HttpClient.fromEnv(rt.env, rt.log), store: new TokenStore(), log: rt.log };
+  const extra = {
+    ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
+    ...(rt.userAgent !== undefined ? { userAgent: rt.userAgent } : {}),
+  };
+  return { http: HttpClient.fromEnv(rt.env, rt.log, extra), store: new TokenStore(), log: rt.log };
 }
 
 /**

@@ -9,12 +9,13 @@ import type { AccessContext, LoginOptions, LoginResult } from '../access/token-f
 import type { AppInfo } from '../access/types.js';
 import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
-import { helperEnv, readSettings, type Settings } from './settings.js';
+import { inProcessEnv, readSettings, type Settings } from './settings.js';
 
 export class AccessService {
   private cached: { key: string; ctx: AccessContext } | undefined;
 
-  constructor(private readonly log: ExtensionLog) {}
+  /** `version`: the extension's, for the User-Agent (`access-ssh/<version> vscode`). */
+  constructor(private readonly log: ExtensionLog, private readonly version = 'dev') {}
 
   settings(): Settings {
     return readSettings();
@@ -23,10 +24,10 @@ export class AccessService {
   /** The context for the current settings (a bad extra CA file throws an AccessError with a hint). */
   async context(): Promise<AccessContext> {
     const { HttpClient } = await accessModules();
-    const env = helperEnv(this.settings());
+    const env = inProcessEnv(this.settings());
     const key = JSON.stringify(env);
     if (this.cached?.key !== key) {
-      const http = HttpClient.fromEnv({ ...env }, this.log);
+      const http = HttpClient.fromEnv({ ...env }, this.log, { userAgent: `access-ssh/${this.version} vscode` });
       this.cached = { key, ctx: { http, store: new TokenStore(), log: this.log } };
     }
     return this.cached.ctx;

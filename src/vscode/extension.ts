@@ -36,7 +36,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   const { version } = context.extension.packageJSON as { version?: unknown };
   log.info(`Activating Access SSH ${typeof version === 'string' ? version : ''} in ${env.appName} (${env.remoteName ?? 'local'})`);
 
-  const access = new AccessService(log);
+  const access = new AccessService(log, typeof version === 'string' ? version : 'dev');
   const state = new AccessState(log, context.globalState);
   const registry = new HostRegistry(log);
   const sync = new SshConfigSync(context, log, state);
@@ -64,7 +64,10 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
         e.affectsConfiguration(`${SECTION}.useCloudflared`) ||
         e.affectsConfiguration(`${SECTION}.cloudflaredPath`) ||
         e.affectsConfiguration(`${SECTION}.sshConfigFile`) ||
-        e.affectsConfiguration('remote.SSH.configFile')
+        e.affectsConfiguration('remote.SSH.configFile') ||
+        e.affectsConfiguration('http.proxy') ||
+        e.affectsConfiguration('http.noProxy') ||
+        e.affectsConfiguration('http.proxySupport')
       ) {
         try {
           await sync.writeLauncher();

@@ -45,6 +45,9 @@ export interface Settings {
   readonly cloudflaredPath: string;
   /** The ssh config Remote-SSH reads (ours gets an Include at its top). */
   readonly sshConfigFile: string;
+  /** VS Code's `http.proxy` / `http.noProxy` from user settings (proxySupport "off": none). */
+  readonly proxy: string;
+  readonly noProxy: readonly string[];
 }
 
 export function readSettings(): Settings {
@@ -58,7 +61,44 @@ export function readSettings(): Settings {
     useCloudflared: globalValue<boolean>('useCloudflared', false) === true,
     cloudflaredPath: expandHome(String(globalValue('cloudflaredPath', 'cloudflared')).trim() || 'cloudflared'),
     sshConfigFile: sshConfigFile(),
+    ...editorProxy(),
   };
+}
+
+/**
+ * The editor's proxy, from user settings only: `http.proxy` and `http.noProxy`
+ * (a workspace could otherwise send the user's tokens through a proxy of its
+ * choosing). `http.proxySupport: "off"` (no proxy for extensions) leaves both
+ * out. `http.proxyStrictSSL` is not used: the Access edge's certificate is
+ * always verified (a TLS-inspecting proxy's CA goes in accessSsh.extraCaFile).
+ */
+export function editorProxy(): { proxy: string; noProxy: string[] } {
+  const http = vscodeWorkspace.getConfiguration('http');
+  const support = http.inspect<string>('proxySupport')?.globalValue;
+  if (support === 'off') return { proxy: '', noProxy: [] };
+  const proxy = http.inspect<string>('proxy')?.globalValue;
+  const noProxy = http.inspect<unknown>('noProxy')?.globalValue;
+  return {
+    proxy: typeof proxy === 'string' ? proxy.trim() : '',
+    noProxy: Array.isArray(noProxy) ? noProxy.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim()) : [],
+  };
+}
+
+/** The proxy variables of the editor's own environment (what ssh, started by the editor, passes on to the helper). */
+const PROXY_ENV = ['HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy'] as const;
+
+/**
+ * The environment of the in-process client: the proxy variables the helper
+ * would inherit, overlaid with what the launcher sets. Same rule in and out of
+ * process.
+ */
+export function inProcessEnv(s: Settings, processEnv: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of PROXY_ENV) {
+    const v = processEnv[name];
+    if (v) env[name] = v;
+  }
+  return { ...env, ...helperEnv(s) };
 }
 
 /** `accessSsh.sshConfigFile`, else `remote.SSH.configFile`, else `~/.ssh/config`. */
@@ -77,6 +117,9 @@ export function helperEnv(s: Settings): Record<string, string> {
   const env: Record<string, string> = {};
   if (s.connectTo) env['ACCESS_SSH_CONNECT_TO'] = s.connectTo;
   if (s.extraCaFile) env['NODE_EXTRA_CA_CERTS'] = s.extraCaFile;
+  // In the launcher (mode 0700), never on a command line: the URL may hold credentials.
+  if (s.proxy) env['HTTPS_PROXY'] = s.proxy;
+  if (s.noProxy.length > 0) env['NO_PROXY'] = s.noProxy.join(',');
   return env;
 }
 

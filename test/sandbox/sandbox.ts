@@ -28,8 +28,10 @@ import { createTeamKeys } from './team-keys';
 export * from './state';
 
 export interface StartSandboxOptions extends Partial<SandboxOptions> {
-  /** HTTPS port on 127.0.0.1 (default: a free one). */
+  /** HTTPS port (default: a free one). */
   port?: number;
+  /** The loopback address the edge listens on (default 127.0.0.1). */
+  host?: string;
   /** Start a real sshd trusting the SSH user CA (default true). */
   sshd?: boolean;
   /** Unix users the sshd lets in (default ['jdoe']). */
@@ -88,7 +90,7 @@ export interface Sandbox {
 }
 
 export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sandbox> {
-  const { port: wantPort, sshd: wantSshd = true, users, origins, tcpService = false, keepDir, log: logOpt, ...options } = opts;
+  const { port: wantPort, host: listenHost = '127.0.0.1', sshd: wantSshd = true, users, origins, tcpService = false, keepDir, log: logOpt, ...options } = opts;
   const log = logOpt ?? (process.env.ACCESS_SSH_SANDBOX_DEBUG ? (l: string) => process.stderr.write(`[sandbox] ${l}\n`) : undefined);
   const dir = mkdtempSync(join(tmpdir(), 'access-ssh-sandbox-'));
   let sshd: Sshd | undefined;
@@ -159,8 +161,8 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
       }
     };
     edge = new Edge({ state, keys, sshCa, tls, origin, admin, dir, log });
-    const port = await edge.listen(wantPort ?? 0);
-    env = { ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${port}`, NODE_EXTRA_CA_CERTS: tls.caFile };
+    const port = await edge.listen(wantPort ?? 0, listenHost);
+    env = { ACCESS_SSH_CONNECT_TO: `::${listenHost}:${port}`, NODE_EXTRA_CA_CERTS: tls.caFile };
     writeFileSync(join(dir, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
     const e = edge;
     const s = sshd;
