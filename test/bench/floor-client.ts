@@ -6,12 +6,15 @@
 // edge's token check and its connection to sshd) and none of the helper's own work
 // (its bundle, ws, argument parsing, the token store's checks).
 //
-//   node floor-client.js <edge port> <app host> <token file>
+//   node floor-client.js <edge port> <app host> <token file> [--stay]
+//
+// With --stay it stays connected after that byte (reading and dropping what comes) until
+// its stdin ends: the memory of a runtime holding one TLS connection to the edge.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:tls';
 
-const [port, host, tokenFile] = process.argv.slice(2);
+const [port, host, tokenFile, stay] = process.argv.slice(2);
 if (!port || !host || !tokenFile) {
   process.stderr.write('usage: floor-client.js <edge port> <app host> <token file>\n');
   process.exit(2);
@@ -34,8 +37,14 @@ socket.on('data', (d: Buffer) => {
   const frame = head.subarray(end + 4);
   if (frame.length < 3) return; // the 101 alone so far; the banner's frame comes next
   // One unmasked server frame: 2 header bytes (payload < 126) and the payload.
-  process.stdout.write(frame.subarray(2, 3), () => process.exit(0));
   socket.removeAllListeners('data');
+  if (stay === '--stay') {
+    process.stdout.write(frame.subarray(2, 3));
+    socket.on('data', () => {});
+    process.stdin.on('end', () => process.exit(0)).resume();
+  } else {
+    process.stdout.write(frame.subarray(2, 3), () => process.exit(0));
+  }
 });
 socket.on('error', (err) => {
   process.stderr.write(`floor-client: ${err.message}\n`);

@@ -399,6 +399,24 @@ async function sessionMemory(paths: Paths, path: 'helper' | 'relay', client: Cli
   }
 }
 
+/** The floor client (floor-client.ts --stay): a runtime holding one TLS connection to the edge, idle. */
+async function floorMem(node: string, sb: Sandbox, client: Client): Promise<ProcMem> {
+  const child = spawn(node, [FLOOR_CLIENT, String(sb.port), APP, appTokenFile(client), '--stay'], { env: client.env, stdio: ['pipe', 'pipe', 'inherit'] });
+  try {
+    await new Promise<void>((res, rej) => {
+      child.stdout!.once('data', () => res());
+      child.once('exit', (code) => rej(new Error(`floor-client exited with ${code}`)));
+    });
+    await sleep(SETTLE_MS);
+    return procMem(child.pid!);
+  } finally {
+    child.removeAllListeners('exit');
+    const exited = once(child, 'exit');
+    child.stdin!.end();
+    await exited;
+  }
+}
+
 interface ManySessions {
   /** Per ProxyCommand process: resident memory at the end of the idle window. */
   mem: ProcMem[];
@@ -719,23 +737,26 @@ async function main(): Promise<void> {
         const socat = need('socat', 'socat');
         const bytes = sizeMiB * MiB;
         const bare: ProcMem[] = [];
+        const floorIdle: ProcMem[] = [];
         const helper: { idle: ProcMem; bulk: ProcMem }[] = [];
         const relayMem: { idle: ProcMem; bulk: ProcMem }[] = [];
         for (let i = 0; i < runs; i++) {
           bare.push(await bareRuntimeMem(node));
+          floorIdle.push(await floorMem(node, sb, client));
           helper.push(await sessionMemory(paths, 'helper', client, node, bytes));
           relayMem.push(await sessionMemory(paths, 'relay', client, socat, bytes));
           const h = helper[i]!;
-          log(`memory run ${i + 1}/${runs}: bare runtime ${mb(bare[i]!.rss)} MB; helper idle ${mb(h.idle.rss)} MB, peak under ${sizeMiB} MiB ${mb(h.bulk.hwm)} MB; socat idle ${mb(relayMem[i]!.idle.rss)} MB, peak ${mb(relayMem[i]!.bulk.hwm)} MB`);
+          log(`memory run ${i + 1}/${runs}: bare runtime ${mb(bare[i]!.rss)} MB; TLS floor ${mb(floorIdle[i]!.rss)} MB; helper idle ${mb(h.idle.rss)} MB, peak under ${sizeMiB} MiB ${mb(h.bulk.hwm)} MB; socat idle ${mb(relayMem[i]!.idle.rss)} MB, peak ${mb(relayMem[i]!.bulk.hwm)} MB`);
         }
         const bareRss = bare.map((m) => m.rss / 1024);
         const idleRss = helper.map((m) => m.idle.rss / 1024);
         const peak = helper.map((m) => m.bulk.hwm / 1024);
+        const floorRss = floorIdle.map((m) => m.rss / 1024);
         const idleRatio = ratios(idleRss, bareRss);
         const added = differences(peak, idleRss);
-        row({ figure: 'helper memory, idle session (RSS, MB)', value: `helper ${span(summarize(idleRss))}`, baseline: `bare runtime ${span(summarize(bareRss))}; socat ${span(summarize(relayMem.map((m) => m.idle.rss / 1024)))}`, comparison: `×${span(idleRatio)} of the bare runtime`, target: '≤ 1.2× bare', met: idleRatio.median <= 1.2 });
+        row({ figure: 'helper memory, idle session (RSS, MB)', value: `helper ${span(summarize(idleRss))}`, baseline: `bare runtime ${span(summarize(bareRss))}; runtime + one TLS connection to the edge (floor) ${span(summarize(floorRss))}; socat ${span(summarize(relayMem.map((m) => m.idle.rss / 1024)))}`, comparison: `×${span(idleRatio)} of the bare runtime; ×${span(ratios(idleRss, floorRss))} of the floor (the floor: ×${span(ratios(floorRss, bareRss))} of bare)`, target: '≤ 1.2× bare', met: idleRatio.median <= 1.2 });
         row({ figure: `helper memory, peak under ${sizeMiB} MiB up (RSS, MB)`, value: `helper ${span(summarize(peak))}`, baseline: `the same helper idle ${span(summarize(idleRss))}; socat ${span(summarize(relayMem.map((m) => m.bulk.hwm / 1024)))}`, comparison: `+${span(added)} over idle`, target: '≤ idle + 16 MB', met: added.median <= 16 });
-        results['memory'] = { unit: 'KiB', bare, helper, relay: relayMem, idleRatio, addedUnderBulkMB: added };
+        results['memory'] = { unit: 'KiB', bare, tlsFloor: floorIdle, helper, relay: relayMem, idleRatio, addedUnderBulkMB: added };
       }
 
       if (want('sessions')) {
