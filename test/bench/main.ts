@@ -17,7 +17,7 @@ import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { README_START, recordRefusal, toolVersions, writeRecord } from './record';
 import { findDescendant, procMem, procThreads, type ProcMem } from './proc';
@@ -215,13 +215,13 @@ function appTokenFile(client: Client): string {
   return join(dir, f);
 }
 
-type PathName = 'helper' | 'relay' | 'direct';
+type PathName = 'helper' | 'relay' | 'tls' | 'direct';
 
 interface Paths {
   sshArgs(path: PathName, cpuFile?: string): string[];
 }
 
-function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number): Paths {
+function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number, tlsRelayPort: number): Paths {
   const base = [
     '-F', 'none',
     '-T',
@@ -241,6 +241,9 @@ function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number)
   const prof = profileDir ? ` --cpu-prof --cpu-prof-dir=${plainPath(profileDir)}` : '';
   const helperCmd = `${plainPath(node)}${prof}${helperNodeOptions.map((o) => ` ${plainOption(o)}`).join('')} ${plainPath(HELPER)} ssh --hostname %h`;
   const socatCmd = `socat - TCP:127.0.0.1:${relayPort}`;
+  // The same relay with TLS on its leg (the sandbox's own CA and certificate, verified):
+  // pays the TLS the helper pays, but no websocket framing and no JavaScript.
+  const tlsCmd = `socat - OPENSSL:127.0.0.1:${tlsRelayPort},cafile=${plainPath(sb.env['NODE_EXTRA_CA_CERTS'] ?? '')},commonname=${APP}`;
   // ssh ends its ProxyCommand with SIGHUP; the wrapper ignores it, waits for the
   // command to end (it does at EOF) and writes the command's CPU time (bash `times`).
   const wrap = (cmd: string, cpuFile?: string): string => (cpuFile ? `bash -c 'trap "" HUP; ${cmd}; times > ${plainPath(cpuFile)}'` : cmd);
@@ -251,6 +254,8 @@ function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number)
           return [...base, '-o', `ProxyCommand=${wrap(helperCmd, cpuFile)}`, APP];
         case 'relay':
           return [...base, '-o', `ProxyCommand=${wrap(socatCmd, cpuFile)}`, APP];
+        case 'tls':
+          return [...base, '-o', `ProxyCommand=${wrap(tlsCmd, cpuFile)}`, APP];
         case 'direct':
           return [...base, '-p', String(sb.sshdPort), '127.0.0.1'];
       }
@@ -623,6 +628,7 @@ async function main(): Promise<void> {
   const needSandbox = ['throughput', 'latency', 'startup', 'memory', 'sessions', 'renewal'].some(want);
   let sb: Sandbox | undefined;
   let relay: ChildProcess | undefined;
+  let tlsRelay: ChildProcess | undefined;
   try {
     if (needSandbox) {
       need('ssh', 'openssh-client');
@@ -636,18 +642,24 @@ async function main(): Promise<void> {
       const relayPort = await freePort();
       relay = spawn('socat', [`TCP-LISTEN:${relayPort},bind=127.0.0.1,fork,reuseaddr`, `TCP:127.0.0.1:${sb.sshdPort}`], { stdio: 'ignore' });
       await waitConnectable(relayPort);
-      const paths = makePaths(sb, client, node, relayPort);
+      // The TLS relay: socat with the sandbox edge's certificate (beside its CA file).
+      const pki = dirname(sb.env['NODE_EXTRA_CA_CERTS'] ?? '');
+      const tlsRelayPort = await freePort();
+      tlsRelay = spawn('socat', [`OPENSSL-LISTEN:${tlsRelayPort},bind=127.0.0.1,fork,reuseaddr,cert=${join(pki, 'leaf.pem')},key=${join(pki, 'leaf-key.pem')},verify=0`, `TCP:127.0.0.1:${sb.sshdPort}`], { stdio: 'ignore' });
+      await waitConnectable(tlsRelayPort);
+      const paths = makePaths(sb, client, node, relayPort, tlsRelayPort);
       const cpuFile = join(client.home, 'proxy-cpu.txt');
       const order: PathName[] = ['helper', 'relay', 'direct'];
       const rotate = (i: number): PathName[] => order.map((_, k) => order[(k + i) % order.length]!);
 
       if (want('throughput')) {
         const bytes = sizeMiB * MiB;
-        const t: Record<PathName, TransferResult[]> = { helper: [], relay: [], direct: [] };
+        const t: Record<PathName, TransferResult[]> = { helper: [], relay: [], tls: [], direct: [] };
         const idle: Record<'helper' | 'relay', number[]> = { helper: [], relay: [] };
+        const withTls: PathName[] = ['helper', 'relay', 'tls', 'direct'];
         for (let i = 0; i < runs; i++) {
-          for (const p of rotate(i)) {
-            const middle = p === 'helper' ? sb.child.pid : p === 'relay' ? relay.pid : undefined;
+          for (const p of withTls.map((_, k) => withTls[(k + i) % withTls.length]!)) {
+            const middle = p === 'helper' ? sb.child.pid : p === 'relay' ? relay.pid : p === 'tls' ? tlsRelay.pid : undefined;
             const r = await transfer(paths, p, client, bytes, middle, cpuFile);
             t[p].push(r);
             log(`throughput run ${i + 1}/${runs} ${p}: ${r.mibPerSecond.toFixed(0)} MiB/s${r.proxyCpu !== undefined ? `, proxy CPU ${r.proxyCpu.toFixed(2)} s` : ''}${r.middleCpu !== undefined ? `, middle CPU ${r.middleCpu.toFixed(2)} s` : ''}`);
@@ -663,7 +675,8 @@ async function main(): Promise<void> {
         const d = summarize(mbps('direct'));
         const toRelay = ratios(mbps('helper'), mbps('relay'));
         const toDirect = ratios(mbps('helper'), mbps('direct'));
-        row({ figure: `throughput, ${sizeMiB} MiB (MiB/s)`, value: `helper ${span(h)}`, baseline: `relay ${span(rl)}; direct ${span(d)}`, comparison: `×${span(toRelay)} of relay; ×${span(toDirect)} of direct`, target: '≥ 0.90× relay', met: toRelay.median >= 0.9 });
+        const toTls = ratios(mbps('helper'), mbps('tls'));
+        row({ figure: `throughput, ${sizeMiB} MiB (MiB/s)`, value: `helper ${span(h)}`, baseline: `relay ${span(rl)}; TLS relay ${span(summarize(mbps('tls')))}; direct ${span(d)}`, comparison: `×${span(toRelay)} of relay; ×${span(toTls)} of the TLS relay; ×${span(toDirect)} of direct`, target: '≥ 0.90× relay', met: toRelay.median >= 0.9 });
         // CPU per GiB carried, net of a session that carries nothing.
         const perGiB = (p: 'helper' | 'relay'): number[] => {
           const idleMedian = summarize(idle[p]).median || 0;
@@ -676,11 +689,11 @@ async function main(): Promise<void> {
         const middle = (p: 'helper' | 'relay'): number[] => t[p].map((r) => (r.middleCpu ?? NaN) / (bytes / GiB));
         row({ figure: 'edge CPU per GiB (s), for information', value: `sandbox edge ${span(summarize(middle('helper')))}`, baseline: `socat relay ${span(summarize(middle('relay')))}`, comparison: `×${span(ratios(middle('helper'), middle('relay')))}`, target: '—', met: undefined });
         row({ figure: 'ProxyCommand CPU of an empty session (s)', value: `helper ${span(summarize(idle.helper))}`, baseline: `socat ${span(summarize(idle.relay))}`, comparison: '', target: '—', met: undefined });
-        results['throughput'] = { bytes, runs: t, idleSessionCpu: idle, helper: h, relay: rl, direct: d, ratioToRelay: toRelay, ratioToDirect: toDirect, cpuPerGiB: { helper: ch, relay: cr, ratio: cpuRatio } };
+        results['throughput'] = { bytes, runs: t, idleSessionCpu: idle, helper: h, relay: rl, direct: d, ratioToRelay: toRelay, ratioToTlsRelay: toTls, ratioToDirect: toDirect, cpuPerGiB: { helper: ch, relay: cr, ratio: cpuRatio } };
       }
 
       if (want('latency')) {
-        const l: Record<PathName, number[]> = { helper: [], relay: [], direct: [] };
+        const l: Record<PathName, number[]> = { helper: [], relay: [], tls: [], direct: [] };
         for (let i = 0; i < runs; i++) {
           for (const p of rotate(i)) {
             const ms = await latency(paths, p, client, roundTrips);
@@ -824,6 +837,7 @@ async function main(): Promise<void> {
     }
   } finally {
     relay?.kill('SIGTERM');
+    tlsRelay?.kill('SIGTERM');
     if (sb) {
       sb.child.kill('SIGTERM');
       await Promise.race([once(sb.child, 'exit'), sleep(5000)]);
