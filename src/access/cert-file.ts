@@ -39,6 +39,10 @@ export interface CertificateInfo {
   readonly keyFingerprint: string;
   /** `SHA256:…` of the signing CA key. */
   readonly caFingerprint: string;
+  /** Extension names (`permit-port-forwarding`, `permit-pty`, …), as listed. */
+  readonly extensions: readonly string[];
+  /** Critical option names (`force-command`, `source-address`, …). */
+  readonly criticalOptions: readonly string[];
 }
 
 /** A parsed certificate line: the fields and the wire blobs of the two keys. */
@@ -53,6 +57,10 @@ export interface OpenSshCertificate {
   readonly subjectKey: Buffer;
   /** The CA key in SSH wire format. */
   readonly caKey: Buffer;
+  /** Extension names, in the certificate's order. */
+  readonly extensions: string[];
+  /** Critical option names, in the certificate's order. */
+  readonly criticalOptions: string[];
 }
 
 /** Certificate type name → plain key type and the number of key fields in the certificate. */
@@ -126,23 +134,30 @@ export function parseOpenSshCertificate(line: string): OpenSshCertificate {
   if (typeNum !== 1 && typeNum !== 2) throw bad(`unknown certificate type ${typeNum}`);
   const keyId = str().toString('utf8');
   const pbuf = str();
-  const principals: string[] = [];
-  for (let p = 0; p < pbuf.length; ) {
-    if (p + 4 > pbuf.length) throw bad('truncated principal list');
-    const n = pbuf.readUInt32BE(p);
-    if (p + 4 + n > pbuf.length) throw bad('truncated principal list');
-    principals.push(pbuf.subarray(p + 4, p + 4 + n).toString('utf8'));
-    p += 4 + n;
-  }
+  const principals = stringList(pbuf, 'principal list', bad);
   const validAfter = secondsToDate(u64());
   const validBefore = secondsToDate(u64());
-  str(); // critical options
-  str(); // extensions
+  // Critical options and extensions: (name, data) pairs; only the names are kept.
+  const criticalOptions = stringList(str(), 'critical options', bad).filter((_, i) => i % 2 === 0);
+  const extensions = stringList(str(), 'extensions', bad).filter((_, i) => i % 2 === 0);
   str(); // reserved
   const caKey = Buffer.from(str());
   if (caKey.length === 0) throw bad('no signing key');
   str(); // signature
-  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore, subjectKey, caKey };
+  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore, subjectKey, caKey, extensions, criticalOptions };
+}
+
+/** A buffer of consecutive SSH strings, decoded as UTF-8. */
+function stringList(buf: Buffer, what: string, bad: (why: string) => AccessError): string[] {
+  const out: string[] = [];
+  for (let p = 0; p < buf.length; ) {
+    if (p + 4 > buf.length) throw bad(`truncated ${what}`);
+    const n = buf.readUInt32BE(p);
+    if (p + 4 + n > buf.length) throw bad(`truncated ${what}`);
+    out.push(buf.subarray(p + 4, p + 4 + n).toString('utf8'));
+    p += 4 + n;
+  }
+  return out;
 }
 
 /** `SHA256:<base64, unpadded>` of a key in SSH wire format, as ssh-keygen -l prints it. */
@@ -163,6 +178,8 @@ export function certificateInfo(cert: OpenSshCertificate, crtPath: string, keyPa
     validBefore: cert.validBefore,
     keyFingerprint: keyFingerprint(cert.subjectKey),
     caFingerprint: keyFingerprint(cert.caKey),
+    extensions: cert.extensions,
+    criticalOptions: cert.criticalOptions,
   };
 }
 

@@ -333,6 +333,97 @@ export class HttpClient {
   }
 
   /**
+   * The TLS handshake alone, to `realHost:realPort` by the same route and with the
+   * same trust as every request, for `access-ssh doctor`: whether the chain is
+   * trusted (and if not, why), and who the certificate names. The chain is read
+   * even when it is not trusted (so that a TLS-inspecting proxy can be named), and
+   * the connection is closed before a byte of HTTP is sent.
+   */
+  async inspectTls(realHost: string, realPort = 443, timeoutMs = this.timeoutMs): Promise<TlsInspection> {
+    const target = this.route(realHost, realPort);
+    const options: tls.ConnectionOptions = {
+      host: target.host,
+      port: target.port,
+      ALPNProtocols: ['http/1.1'],
+      rejectUnauthorized: false,
+    };
+    if (!net.isIP(realHost)) options.servername = realHost;
+    this.addTrust(options);
+    // Through the proxy when one applies: the tunnel first, as for every request.
+    const tunnel = target.proxy ? await this.tunnel(target) : undefined;
+    return await new Promise<TlsInspection>((resolve, reject) => {
+      const socket = tls.connect(tunnel ? { ...options, socket: tunnel } : options);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new AccessError('timeout', `No TLS handshake with ${realHost}:${realPort} within ${formatSeconds(timeoutMs)}`, {
+          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set).',
+        }));
+      }, timeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new AccessError('network', `Cannot reach ${realHost}:${realPort}: ${describeError(err)}`, { hint: tlsHint(err), cause: err }));
+      });
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        const peer = socket.getPeerCertificate(true);
+        const nameError = peer && Object.keys(peer).length > 0 ? tls.checkServerIdentity(realHost, peer) : undefined;
+        const chain: string[] = [];
+        let c: tls.DetailedPeerCertificate | undefined = peer && Object.keys(peer).length > 0 ? peer : undefined;
+        const seen = new Set<string>();
+        while (c && !seen.has(c.fingerprint256)) {
+          seen.add(c.fingerprint256);
+          chain.push(certName(c.subject));
+          c = c.issuerCertificate;
+        }
+        const authError = socket.authorizationError ? String((socket.authorizationError as unknown as { code?: string }).code ?? socket.authorizationError) : undefined;
+        const result: TlsInspection = {
+          trusted: socket.authorized && nameError === undefined,
+          ...(authError !== undefined ? { error: authError } : nameError ? { error: nameError.message } : {}),
+          protocol: socket.getProtocol() ?? 'unknown',
+          subject: peer ? certName(peer.subject) : '',
+          issuer: peer ? certName(peer.issuer) : '',
+          validTo: peer?.valid_to ? new Date(peer.valid_to) : undefined,
+          chain,
+          ...(target.host !== realHost || target.port !== realPort ? { via: `${target.host}:${target.port}` } : {}),
+          ...(target.proxy ? { proxy: target.proxy.display } : {}),
+        };
+        socket.destroy();
+        resolve(result);
+      });
+    });
+  }
+
+  /**
+   * The CONNECT tunnel alone through the proxy that applies to `realHost:realPort`
+   * (closed at once), for `access-ssh doctor`; undefined when the host is reached
+   * directly. A refusal is the AccessError('proxy') every request would meet.
+   */
+  async probeProxy(realHost: string, realPort = 443): Promise<{ proxy: string; source: string; target: string } | undefined> {
+    const target = this.route(realHost, realPort);
+    if (!target.proxy) return undefined;
+    const socket = await this.tunnel(target);
+    socket.destroy();
+    return { proxy: target.proxy.display, source: target.proxy.source, target: `${target.host}:${target.port}` };
+  }
+
+  private tunnel(target: Route): Promise<Duplex> {
+    const proxy = target.proxy!;
+    return new Promise((resolve, reject) => {
+      openTunnel(proxy, {
+        host: target.host,
+        port: target.port,
+        userAgent: this.userAgent,
+        timeoutMs: this.timeoutMs,
+        ...(this.ca ? { ca: this.ca } : {}),
+        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+      }, (err, socket) => {
+        if (err || !socket) reject(err ?? new Error('no tunnel'));
+        else resolve(socket);
+      });
+    });
+  }
+
+  /**
    * What the `ws` client needs to take the same route with the same trust (ws
    * hands these options on to https.request; the Host header stays the URL's).
    */
@@ -349,6 +440,31 @@ export class HttpClient {
       ...(this.connectionOptions(realHost, realPort) as unknown as ClientOptions),
     };
   }
+}
+
+/** What `HttpClient.inspectTls` saw. */
+export interface TlsInspection {
+  /** The chain verifies against the trust store in use and names the host. */
+  readonly trusted: boolean;
+  /** Why not (OpenSSL's code, e.g. SELF_SIGNED_CERT_IN_CHAIN, or a name mismatch). */
+  readonly error?: string;
+  readonly protocol: string;
+  /** The leaf certificate's subject and issuer (CN, else O). */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly validTo: Date | undefined;
+  /** Subjects from the leaf up, as the server sent them. */
+  readonly chain: readonly string[];
+  /** The connect-to destination, when rerouted. */
+  readonly via?: string;
+  /** The proxy the handshake went through (no credentials). */
+  readonly proxy?: string;
+}
+
+function certName(name: tls.Certificate | undefined): string {
+  if (!name) return '';
+  const pick = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+  return pick(name.CN) ?? pick(name.O) ?? '';
 }
 
 /** The pause before the one retry of `requestRetryOnce`. */

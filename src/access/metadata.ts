@@ -47,7 +47,17 @@ export async function discoverApp(http: HttpClient, appUrl: URL, opts: { now?: D
   if (!raw) {
     throw new AccessError('metadata', `No Access application at ${where} (the answer, HTTP ${res.status}, has no ${METADATA_RESPONSE_HEADER} header)`, { hint: NO_APP_HINT });
   }
+  return await verifyAppMetadata(http, appUrl, raw, { now });
+}
 
+/**
+ * The checks of discoverApp on a `cf-access-metadata` value already fetched: the
+ * JWT verified against its team's JWKS, then its claims. (`access-ssh doctor`
+ * fetches the header itself, to report the answer's status and `Date`.)
+ */
+export async function verifyAppMetadata(http: HttpClient, appUrl: URL, raw: string, opts: { now?: Date } = {}): Promise<AppInfo> {
+  const now = opts.now ?? new Date();
+  const where = `${appUrl.origin}/`;
   // Unverified read, only to learn where the keys are.
   let unverifiedDomain: unknown;
   try {

@@ -37,6 +37,7 @@ async function loadCommand(name: string): Promise<CommandModule> {
     case 'ssh-config': return await import('./commands/ssh-config.js');
     case 'config': return await import('./commands/config.js');
     case 'server-config': return await import('./commands/server-config.js');
+    case 'doctor': return await import('./commands/doctor.js');
     default: throw new UsageError(`Unknown command "${name}".`);
   }
 }

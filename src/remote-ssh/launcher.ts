@@ -6,6 +6,8 @@
 // launcher, not the versioned extension folder) survive extension updates.
 // With `useCloudflared`, the launcher runs `cloudflared access` instead.
 
+import { shellQuote } from '../ssh/quote.js';
+
 export interface LauncherOptions {
   readonly platform: NodeJS.Platform;
   /** The runtime: VS Code's `process.execPath` (Electron, or Node in code-server). */
@@ -26,10 +28,6 @@ export interface Launcher {
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
-/** POSIX shell single quoting. */
-export function shQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
 
 function checkValue(what: string, value: string, windows: boolean): void {
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${what} contains a control character`);
@@ -62,14 +60,14 @@ export function renderLauncher(opts: LauncherOptions): Launcher {
   }
 
   const lines = ['#!/bin/sh', '# Written by the Access SSH extension on every start; edits are overwritten.'];
-  for (const [name, value] of env) lines.push(`${name}=${shQuote(value)}`, `export ${name}`);
+  for (const [name, value] of env) lines.push(`${name}=${shellQuote(value)}`, `export ${name}`);
   if (opts.cloudflared !== undefined) {
     // cloudflared has no --non-interactive: drop it (it never waits for a browser in ssh-gen anyway).
     lines.push('for a do shift; [ "$a" = --non-interactive ] || set -- "$@" "$a"; done');
-    lines.push(`exec ${shQuote(opts.cloudflared)} access "$@"`);
+    lines.push(`exec ${shellQuote(opts.cloudflared)} access "$@"`);
   } else {
     lines.push('ELECTRON_RUN_AS_NODE=1', 'export ELECTRON_RUN_AS_NODE');
-    lines.push(`exec ${shQuote(opts.execPath)} ${shQuote(opts.script)} "$@"`);
+    lines.push(`exec ${shellQuote(opts.execPath)} ${shellQuote(opts.script)} "$@"`);
   }
   return { fileName: 'access-ssh', content: lines.join('\n') + '\n' };
 }

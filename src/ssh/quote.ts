@@ -113,6 +113,16 @@ export function quoteIncludePath(path: string, platform: NodeJS.Platform): strin
 
 /** Characters a POSIX shell word may hold unquoted, and that every tokenizer keeps as they are. */
 const SHELL_SAFE_RE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/** POSIX shell single quoting: any value, one word, nothing expanded. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A POSIX shell word: as it is when it needs no quoting, else single-quoted. */
+export function shellWord(value: string): string {
+  return SHELL_SAFE_RE.test(value) ? value : shellQuote(value);
+}
 /** Arguments on Windows (CreateProcess and cmd.exe alike) may only use these. */
 const WIN_ARG_SAFE_RE = /^[A-Za-z0-9_@%+=:,./-]+$/;
 

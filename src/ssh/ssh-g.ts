@@ -109,6 +109,24 @@ export function normalizePath(value: string, home: string): string {
   return v;
 }
 
+/** `ssh -G [-F configFile] alias`, parsed (keyword → values in order). Also evaluates `Match exec`. */
+export async function sshG(opts: { alias: string; configFile?: string; sshPath?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Map<string, string[]>> {
+  const alias = validateHostname(opts.alias);
+  const args = ['-G', ...(opts.configFile ? ['-F', opts.configFile] : []), alias];
+  return parseSshG(await runSshG(opts.sshPath ?? 'ssh', args, opts.env ?? process.env, opts.timeoutMs ?? 15_000));
+}
+
+/**
+ * The line that probably set `option` to `actual` for `alias` (as ssh -G printed
+ * it), following Includes and Host patterns as checkSshConfig does; undefined
+ * when none is found (a default, or the command line).
+ */
+export async function locateOption(opts: { alias: string; configFile?: string; homeDir?: string }, option: string, actual: string): Promise<OptionSource | undefined> {
+  const home = opts.homeDir ?? homedir();
+  const files = opts.configFile ? [opts.configFile] : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
+  return findSource(await collectLines(files, opts.alias, home), option.toLowerCase(), actual, home);
+}
+
 export async function checkSshConfig(opts: CheckSshConfigOptions): Promise<CheckResult> {
   const alias = validateHostname(opts.alias);
   const home = opts.homeDir ?? homedir();

@@ -8,6 +8,7 @@ import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, ty
 import { pickHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import { commandLine, connect, openTerminal, prepare, refreshCertificate, type Services, type WindowChoice } from './connect.js';
+import { copyReport, diagnose } from './doctor.js';
 import { isProblem } from './hosts-view.js';
 import { importHosts } from './import-hosts.js';
 import { setUpServer } from './server-setup.js';
@@ -192,6 +193,12 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       }
       await vscodeWindow.showTextDocument(Uri.file(pick.file));
     }),
+    reg('accessSsh.diagnose', async (arg) => {
+      const host = await resolveHost(svc, arg, 'Diagnose the connection to which host?');
+      if (host) return await diagnose(svc, host);
+      return undefined;
+    }),
+    reg('accessSsh.copyDiagnosis', () => copyReport()),
     reg('accessSsh.importHosts', () => importHosts(svc)),
     reg('accessSsh.setUpServer', () => setUpServer(svc)),
     reg('accessSsh.showLog', () => svc.log.show()),

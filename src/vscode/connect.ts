@@ -5,7 +5,7 @@
 import { ProgressLocation, ThemeIcon, Uri, commands, env, extensions, window as vscodeWindow, workspace } from 'vscode';
 import { detectRemoteSsh, missingRemoteSshOffer, type RemoteSshFlavor } from '../remote-ssh/detect.js';
 import { remoteTarget } from '../remote-ssh/authority.js';
-import { shQuote } from '../remote-ssh/launcher.js';
+import { shellWord } from '../ssh/quote.js';
 import type { HostEntry } from '../hosts/hosts.js';
 import type { AccessService } from './access.js';
 import type { AccessState } from './access-state.js';
@@ -131,6 +131,6 @@ export async function openTerminal(svc: Services, host: string): Promise<void> {
 /** The command as a shell line: arguments with anything but safe characters quoted. */
 export function commandLine(argv: readonly string[]): string {
   return argv
-    .map((a) => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : process.platform === 'win32' ? `"${a}"` : shQuote(a)))
+    .map((a) => (process.platform === 'win32' ? (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : `"${a}"`) : shellWord(a)))
     .join(' ');
 }

@@ -4,7 +4,7 @@
 // median with min and max, and the same goes to a JSON file.
 //
 //   node out/test/bench/main.js [--quick] [--size MiB] [--runs N] [--json FILE]
-//       [--vsix FILE] [--only throughput,latency,startup,memory,sessions,renewal,activation,hosts,sizes]
+//       [--vsix FILE] [--only throughput,latency,startup,memory,sessions,renewal,connect,activation,hosts,sizes]
 //       [--profile DIR] [--helper FILE] [--sessions N] [--idle-window S]
 //
 // Paths of the ssh transfers (one cipher everywhere, compression off, no
@@ -22,6 +22,7 @@ import { gzipSync } from 'node:zlib';
 import { README_START, recordRefusal, toolVersions, writeRecord } from './record';
 import { findDescendant, procMem, procThreads, type ProcMem } from './proc';
 import { differences, ratios, summarize, type Summary } from './stats';
+import { SQUID, startSquid } from '../sandbox/squid';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -358,6 +359,47 @@ async function latency(paths: Paths, path: PathName, client: Client, n: number):
   return ms;
 }
 
+// ------------------------------------------------------------------ proxy path
+
+/**
+ * The helper through a real HTTP CONNECT proxy (squid on loopback) beside the helper
+ * straight to the edge, same sandbox, same run: what a corporate proxy's extra hop
+ * costs. Connect-to still names the sandbox's port: it becomes the CONNECT target.
+ */
+async function proxyPath(sb: Sandbox, paths: Paths, client: Client): Promise<void> {
+  if (!existsSync(SQUID)) {
+    log(`proxy: ${SQUID} is missing (node scripts/setup.mjs e2e installs squid); proxy rows left out`);
+    return;
+  }
+  const squid = await startSquid({ hosts: {}, allowPorts: [sb.port] });
+  try {
+    const viaProxy: Client = { ...client, env: { ...client.env, HTTPS_PROXY: squid.url } };
+    const bytes = sizeMiB * MiB;
+    const tp: Record<'direct' | 'proxy', number[]> = { direct: [], proxy: [] };
+    const rt: Record<'direct' | 'proxy', number[]> = { direct: [], proxy: [] };
+    const cpuFile = join(client.home, 'proxy-path-cpu.txt');
+    for (let i = 0; i < runs; i++) {
+      const order: ('direct' | 'proxy')[] = i % 2 === 0 ? ['proxy', 'direct'] : ['direct', 'proxy'];
+      for (const which of order) {
+        const c = which === 'proxy' ? viaProxy : client;
+        const r = await transfer(paths, 'helper', c, bytes, undefined, cpuFile);
+        tp[which].push(r.mibPerSecond);
+        const us = (await latency(paths, 'helper', c, roundTrips)) * 1000;
+        rt[which].push(us);
+        log(`proxy path run ${i + 1}/${runs} helper ${which === 'proxy' ? 'via squid' : 'direct'}: ${r.mibPerSecond.toFixed(0)} MiB/s, ${us.toFixed(0)} µs per round trip`);
+      }
+    }
+    if (!squid.accessLog().includes(`CONNECT 127.0.0.1:${sb.port}`)) throw new Error(`proxy path: squid logged no tunnel to 127.0.0.1:${sb.port}`);
+    const ratio = ratios(tp.proxy, tp.direct);
+    row({ figure: `throughput via an HTTP proxy (squid), ${sizeMiB} MiB (MiB/s)`, value: `helper via proxy ${span(summarize(tp.proxy))}`, baseline: `helper direct ${span(summarize(tp.direct))}`, comparison: `×${span(ratio)} of direct`, target: '—', met: undefined });
+    const added = differences(rt.proxy, rt.direct);
+    row({ figure: `round trip via an HTTP proxy, ${roundTrips} × 64 B (µs)`, value: `helper via proxy ${span(summarize(rt.proxy))}`, baseline: `helper direct ${span(summarize(rt.direct))}`, comparison: `+${span(added)} over direct (×${span(ratios(rt.proxy, rt.direct))})`, target: '—', met: undefined });
+    results['proxy'] = { bytes, mibPerSecond: tp, roundTripMicroseconds: rt, throughputRatio: ratio, addedRoundTrip: added };
+  } finally {
+    await squid.stop();
+  }
+}
+
 // ------------------------------------------------------------------ memory
 
 /** A bare runtime that stays alive: what any helper on this runtime pays before its first line. */
@@ -606,6 +648,57 @@ function printTable(): void {
   process.stdout.write(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${body.map(line).join('\n')}\n`);
 }
 
+// ------------------------------------------------------------------ connect / reconnect through the entries
+
+/**
+ * Connect and reconnect the way Remote-SSH does (`ssh -T … <alias> bash`, a command on
+ * stdin), through the entries the product writes (`access-ssh config add`: Match exec
+ * ssh-gen, then the ProxyCommand carrier), timed from ssh's start to the remote shell's
+ * first answer; beside plain ssh to the same sshd with the same certificate. "Reconnect"
+ * is a connection whose certificate must be renewed first (ACCESS_SSH_RENEW_MARGIN above
+ * the certificate's life makes every ssh-gen renew: new key, cert_sign), as after a
+ * certificate expired while Remote-SSH was disconnected.
+ */
+async function connectThroughEntries(sb: Sandbox, client: Client, node: string, n: number): Promise<{ entries: number[]; renewing: number[]; plain: number[] }> {
+  const config = join(client.home, '.ssh', 'bench-entries-config');
+  writeFileSync(config, 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n', { mode: 0o600 });
+  const add = spawnSync(node, [HELPER, 'config', 'add', '--hostname', APP, '--config', config, '--user', 'jdoe', '--no-check'], { env: client.env, encoding: 'utf8' });
+  if (add.status !== 0) throw new Error(`access-ssh config add failed: ${add.stderr}`);
+  const firstAnswer = (args: string[], env: NodeJS.ProcessEnv): Promise<number> => new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint();
+    const child = spawn('ssh', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('ready')) {
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        child.stdin.end();
+        child.once('exit', () => res(ms));
+      }
+    });
+    child.once('exit', (code) => {
+      if (!out.includes('ready')) rej(new Error(`ssh exited with ${code} before the shell answered: ${err.trim()}`));
+    });
+    child.stdin.write('echo ready\n');
+  });
+  const entriesArgs = ['-T', '-o', 'ConnectTimeout=15', '-F', config, `cfpipe-${APP}`, 'bash'];
+  const plainArgs = ['-T', '-o', 'ConnectTimeout=15', '-F', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
+    '-o', `IdentityFile=${client.key}`, '-o', `CertificateFile=${client.key}-cert.pub`, '-o', 'IdentitiesOnly=yes', '-p', String(sb.sshdPort), '-l', 'jdoe', '127.0.0.1', 'bash'];
+  const renewEnv = { ...client.env, ACCESS_SSH_RENEW_MARGIN: String(10 * 86400) };
+  await firstAnswer(entriesArgs, client.env); // warm
+  const entries: number[] = [];
+  const renewing: number[] = [];
+  const plain: number[] = [];
+  for (let i = 0; i < n; i++) {
+    plain.push(await firstAnswer(plainArgs, client.env));
+    entries.push(await firstAnswer(entriesArgs, client.env));
+    renewing.push(await firstAnswer(entriesArgs, renewEnv));
+  }
+  return { entries, renewing, plain };
+}
+
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
@@ -625,7 +718,7 @@ async function main(): Promise<void> {
   results['settings'] = { sizeMiB, runs, startupRuns, roundTrips, cipher: CIPHER, quick };
   log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs; ${sizeMiB} MiB × ${runs} runs, cipher ${CIPHER}`);
 
-  const needSandbox = ['throughput', 'latency', 'startup', 'memory', 'sessions', 'renewal'].some(want);
+  const needSandbox = ['throughput', 'latency', 'proxy', 'startup', 'memory', 'sessions', 'renewal', 'connect'].some(want);
   let sb: Sandbox | undefined;
   let relay: ChildProcess | undefined;
   let tlsRelay: ChildProcess | undefined;
@@ -706,6 +799,8 @@ async function main(): Promise<void> {
         row({ figure: `round trip, ${roundTrips} × 64 B (µs)`, value: `helper ${span(summarize(us('helper')))}`, baseline: `relay ${span(summarize(us('relay')))}; direct ${span(summarize(us('direct')))}`, comparison: `+${span(added)} over relay; +${span(differences(us('helper'), us('direct')))} over direct`, target: '≤ +300 µs over relay', met: added.median <= 300 });
         results['latency'] = { roundTrips, microseconds: { helper: us('helper'), relay: us('relay'), direct: us('direct') }, addedOverRelay: added };
       }
+
+      if (want('proxy')) await proxyPath(sb, paths, client);
 
       if (want('startup')) {
         const first: number[] = [];
@@ -797,6 +892,14 @@ async function main(): Promise<void> {
         row({ figure: 'full renewal: discovery, key, cert_sign, files (ms)', value: span(summarize(r.renew)), baseline: `one HTTPS round trip, new connection ${span(summarize(r.https))}`, comparison: `+${span(diff)}`, target: '≤ +10 ms', met: diff.median <= 10 });
         results['renewal'] = { renewMs: r.renew, httpsMs: r.https, addedMs: diff, requestsPerRenewal: r.requests };
         log(`requests per renewal: ${JSON.stringify(r.requests)}`);
+      }
+      if (want('connect')) {
+        const c = await connectThroughEntries(sb, client, node, startupRuns);
+        const added = differences(c.entries, c.plain);
+        row({ figure: 'connect through the entries: ssh start → remote shell\'s first answer (ms)', value: `entries ${span(summarize(c.entries))}`, baseline: `plain ssh to the same sshd ${span(summarize(c.plain))}`, comparison: `+${span(added)}; ×${span(ratios(c.entries, c.plain))}`, target: '—', met: undefined });
+        const addedRenew = differences(c.renewing, c.plain);
+        row({ figure: 'reconnect with a certificate to renew, through the entries (ms)', value: `entries ${span(summarize(c.renewing))}`, baseline: `plain ssh to the same sshd ${span(summarize(c.plain))}`, comparison: `+${span(addedRenew)}; ×${span(ratios(c.renewing, c.plain))}`, target: '—', met: undefined });
+        results['connect'] = { runs: startupRuns, entriesMs: c.entries, renewingMs: c.renewing, plainMs: c.plain, addedMs: added, addedRenewingMs: addedRenew };
       }
       rmSync(client.home, { recursive: true, force: true });
     }

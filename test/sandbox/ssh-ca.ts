@@ -22,6 +22,8 @@ export interface SignRequest {
   validAfter: Date;
   validBefore: Date;
   serial: number;
+  /** Extensions to grant (default: ssh-keygen's, USER_EXTENSIONS). */
+  extensions?: readonly string[];
 }
 
 export interface SshCa {
@@ -44,7 +46,7 @@ const CERT_TYPES: Readonly<Record<string, readonly [string, number]>> = {
 };
 
 /** ssh-keygen's default extensions for a user certificate, in its (sorted) order. */
-const USER_EXTENSIONS = ['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc'];
+export const USER_EXTENSIONS = ['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc'];
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -119,7 +121,7 @@ function seconds(d: Date): bigint {
 export function signUserCertificate(caKey: KeyObject, caBlob: Buffer, req: SignRequest): string {
   const { type, fields } = parseKeyLine(req.publicKey);
   const certType = CERT_TYPES[type]![0];
-  const extensions = Buffer.concat(USER_EXTENSIONS.map((e) => Buffer.concat([str(e), str('')])));
+  const extensions = Buffer.concat((req.extensions ?? USER_EXTENSIONS).map((e) => Buffer.concat([str(e), str('')])));
   const body = Buffer.concat([
     str(certType),
     str(randomBytes(32)), // nonce

@@ -163,7 +163,7 @@ class Ring {
 }
 
 /** Node 24 and code-server, at paths the workbench's Unix user can reach. */
-interface Runtime {
+export interface Runtime {
   node: string;
   entry: string;
 }
@@ -183,7 +183,7 @@ function reachableByOthers(p: string): boolean {
  * file system), else a copy. The extension's launcher runs the same Node, so it
  * must be reachable too, not only at start.
  */
-function runtimeFor(asOtherUser: boolean, dir: string): Runtime {
+export function runtimeFor(asOtherUser: boolean, dir: string): Runtime {
   if (!asOtherUser || reachableByOthers(CODE_SERVER_ENTRY)) return { node: NODE24_BIN, entry: CODE_SERVER_ENTRY };
   const cache = join(ROOT, '.cache');
   const staged = join(dir, 'runtime');

@@ -2,19 +2,14 @@
 // to paste, as cloudflared does (the VS Code extension writes its own entries).
 
 import * as os from 'node:os';
+import { shellWord } from '../../ssh/quote.js';
 import { boolFlag, stringFlag, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import type { Runtime } from '../runtime.js';
 
-/** Quote one word for ssh_config / the shell `Match exec` runs, when it needs it. */
-function quoteWord(word: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(word)) return word;
-  return `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The command line that runs this helper again: this runtime and this script. */
 export function helperCommand(self: readonly string[]): string {
-  return self.length > 0 ? self.map(quoteWord).join(' ') : 'access-ssh';
+  return self.length > 0 ? self.map(shellWord).join(' ') : 'access-ssh';
 }
 
 export function renderSshConfig(hostname: string | undefined, shortLived: boolean, helper: string, home: string): string {
@@ -39,6 +34,8 @@ export function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const raw = stringFlag(p, 'hostname');
   const host = raw === undefined ? undefined : parseTarget(raw, 'ssh-config').host;
   const home = rt.env['HOME'] ?? rt.env['USERPROFILE'] ?? os.homedir();
-  rt.stdout.write(renderSshConfig(host, boolFlag(p, 'short-lived-cert'), helperCommand(rt.self), home));
+  // --fedramp goes before the subcommand, where cloudflared access takes it too.
+  const helper = helperCommand(rt.self) + (boolFlag(p, 'fedramp') ? ' --fedramp' : '');
+  rt.stdout.write(renderSshConfig(host, boolFlag(p, 'short-lived-cert'), helper, home));
   return Promise.resolve(0);
 }

@@ -1,0 +1,61 @@
+// "Access: Diagnose Connection…": the doctor of src/doctor/ run in process on the
+// host's entries (the same ssh config, alias and settings a connection uses), its
+// report opened as a Markdown document, with "Copy Report".
+
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ProgressLocation, env, window as vscodeWindow, workspace } from 'vscode';
+import type { DoctorReport } from '../doctor/doctor.js';
+import type { Services } from './connect.js';
+import { accessModules } from './lazy.js';
+import { helperEnv, readSettings } from './settings.js';
+
+let lastReport: string | undefined;
+
+/** Runs the doctor for `host` and shows its report; resolves with it. */
+export async function diagnose(svc: Services, host: string): Promise<DoctorReport> {
+  const settings = readSettings();
+  // The entries must be there to be tested: write them as a connection would.
+  await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`ssh config before the diagnosis: ${String(err)}`));
+  const { runDoctor, renderMarkdown } = await accessModules();
+  const ctx = await svc.access.context();
+  const defaultConfig = join(homedir(), '.ssh', 'config');
+  const report = await vscodeWindow.withProgress(
+    { location: ProgressLocation.Notification, title: `Diagnosing ${host}`, cancellable: false },
+    async (progress) => {
+      const total = 12;
+      return await runDoctor({
+        host,
+        ctx,
+        // Never a browser: a missing login is the step that fails, naming "Access: Sign In".
+        login: { interactive: false },
+        env: { ...process.env, ...helperEnv(settings) },
+        alias: `cfpipe-${host}`,
+        ...(resolve(settings.sshConfigFile) !== defaultConfig ? { sshConfigFile: settings.sshConfigFile } : {}),
+        onStep: (s) => progress.report({ message: `${s.title}: ${s.status}`, increment: 100 / total }),
+      });
+    },
+  );
+  const markdown = renderMarkdown(report);
+  lastReport = markdown;
+  svc.log.info(`Diagnosis of ${host}: ${report.ok ? 'the whole chain works' : `failed at ${report.failed ?? '?'}`}`);
+  const doc = await workspace.openTextDocument({ language: 'markdown', content: markdown });
+  await vscodeWindow.showTextDocument(doc, { preview: false });
+  const failed = report.steps.find((s) => s.id === report.failed);
+  const summary = report.ok ? `${host}: the whole chain works.` : `${host}: ${failed?.title ?? 'a step'} failed. ${failed?.next ?? ''}`;
+  void (report.ok ? vscodeWindow.showInformationMessage(summary, 'Copy Report') : vscodeWindow.showWarningMessage(summary, 'Copy Report')).then(async (choice) => {
+    if (choice === 'Copy Report') await copyReport();
+  });
+  return report;
+}
+
+/** "Access: Copy Diagnosis Report": the last report's Markdown to the clipboard. */
+export async function copyReport(): Promise<boolean> {
+  if (lastReport === undefined) {
+    void vscodeWindow.showInformationMessage('No diagnosis yet: run "Access: Diagnose Connection…" on a host first.');
+    return false;
+  }
+  await env.clipboard.writeText(lastReport);
+  void vscodeWindow.showInformationMessage('Copied the diagnosis report (it holds no token, key or proxy secret).');
+  return true;
+}
