@@ -6,7 +6,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationTarget, Uri, type WorkspaceConfiguration, workspace as vscodeWorkspace } from 'vscode';
-import { collectHosts, parseHostList, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
+import { collectHosts, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
 
 export const SECTION = 'accessSsh';
 
@@ -122,10 +122,6 @@ export function helperEnv(s: Settings): Record<string, string> {
   if (s.proxy) env['HTTPS_PROXY'] = s.proxy;
   if (s.noProxy.length > 0) env['NO_PROXY'] = s.noProxy.join(',');
   return env;
-}
-
-export function settingsHostList(): HostList {
-  return parseHostList(globalValue<unknown>('hosts', []), 'settings');
 }
 
 /** The repository's hosts, each entry validated (collectHosts calls this only in a trusted workspace). */
