@@ -146,12 +146,13 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     md.supportHtml = false;
     md.isTrusted = false;
     md.appendMarkdown(`**$(server) ${escapeMd(node.label ?? node.hostname)}**\n\n`);
-    for (const f of tooltipFields({ ...input, hostname: node.hostname, source: node.source, ...(node.label ? { label: node.label } : {}) })) {
+    // The account chosen for this host (its `user` field), else the certificate's principal.
+    for (const f of tooltipFields({ ...input, hostname: node.hostname, source: node.source, ...(node.label ? { label: node.label } : {}), ...(node.user ? { user: node.user } : {}) })) {
       md.appendMarkdown(`${escapeMd(f.label)}: ${escapeMd(f.value)}  \n`);
     }
     if (input.error) md.appendMarkdown(`\nNext step: **${ACTION_LABELS[input.error.action]}**`);
     item.tooltip = md;
-    item.accessibilityInformation = { label: `${node.label ?? node.hostname}, ${s.description}` };
+    item.accessibilityInformation = { label: `${node.label ?? node.hostname}${node.user ? ` as ${node.user}` : ''}, ${s.description}` };
     return item;
   }
 
