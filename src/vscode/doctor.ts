@@ -39,6 +39,9 @@ export async function diagnose(svc: Services, host: string): Promise<DoctorRepor
   const markdown = renderMarkdown(report);
   lastReport = markdown;
   svc.log.info(`Diagnosis of ${host}: ${report.ok ? 'the whole chain works' : `failed at ${report.failed ?? '?'}`}`);
+  for (const s of report.steps) {
+    if (s.status === 'failed') svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${s.next ?? ''}`].join(' | ')}`);
+  }
   const doc = await workspace.openTextDocument({ language: 'markdown', content: markdown });
   await vscodeWindow.showTextDocument(doc, { preview: false });
   const failed = report.steps.find((s) => s.id === report.failed);
