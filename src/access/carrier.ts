@@ -1,8 +1,10 @@
 // The websocket carrier (cloudflared carrier/websocket.go): the SSH byte stream
 // in binary frames over `wss://<app host>/`, authenticated by the app token in
-// `Cf-Access-Token` (or a service token). A handshake answered by a 302 to
-// `/cdn-cgi/access/login` is Access refusing the token: drop it, get a new one,
-// retry once. Any other non-101 answer is a plain error.
+// `Cf-Access-Token` (or a service token). Without a stored token the first
+// handshake carries none (Bypass applications and WARP users get in as is). A
+// handshake answered by a 302 to `/cdn-cgi/access/login` is Access asking for
+// (or refusing) the token: get one (drop a refused one first), retry once. Any
+// other non-101 answer is a plain error.
 
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
@@ -79,24 +81,43 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
     throw statusError(url, r.status);
   }
 
-  // Discovery only without a live stored token, or after it was refused (appTokens).
+  // A live stored token goes out with the first handshake. Without one, the first
+  // handshake goes out bare, as cloudflared's does (carrier/websocket.go): an
+  // application under a Bypass policy, or a user admitted through WARP, is let in
+  // with no token, no discovery and no browser. Only a 302 to the login path
+  // starts discovery and the token flow (appTokens).
   const tokens = appTokens(ctx, appUrl, opts.login);
-  let token = await tokens.get();
-  let r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
-  if (r.ok) return r.ws;
+  let token = await tokens.stored();
+  let r = await carrierHandshake(ctx.http, url, token === undefined ? { ...opts.headers } : { ...opts.headers, ...tokenHeader(token) }, log);
+  if (r.ok) {
+    if (token === undefined) log.info(`The carrier to ${url.host} was accepted without an Access token (a Bypass policy or WARP)`);
+    return r.ws;
+  }
   if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
 
-  log.info(`Access refused the stored token for ${url.host}; getting a new one`);
-  await tokens.forget();
-  token = await tokens.get();
-  r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
-  if (r.ok) return r.ws;
-  if (isAccessLoginRedirect(r.status, r.location, url)) {
-    throw new AccessError('token-refused', `Access refused a fresh token for ${url.host}`, {
-      hint: 'Your identity may not be allowed by the application\'s policy; check with your Access administrator.',
-    });
+  let retried = false;
+  if (token !== undefined) {
+    log.info(`Access refused the stored token for ${url.host}; getting a new one`);
+    await tokens.forget();
+    retried = true;
+  } else {
+    log.debug(`Access asks for a token for ${url.host}; discovering the application`);
   }
-  throw statusError(url, r.status);
+  for (;;) {
+    token = await tokens.get();
+    r = await carrierHandshake(ctx.http, url, { ...opts.headers, ...tokenHeader(token) }, log);
+    if (r.ok) return r.ws;
+    if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
+    if (retried) {
+      throw new AccessError('token-refused', `Access refused a fresh token for ${url.host}`, {
+        hint: 'Your identity may not be allowed by the application\'s policy; check with your Access administrator.',
+      });
+    }
+    // cloudflared's createAccessAuthenticatedStream: drop the refused token, get a new one, once.
+    log.info(`Access refused the token for ${url.host}; getting a new one`);
+    await tokens.forget();
+    retried = true;
+  }
 }
 
 function tokenHeader(token: AppToken): Record<string, string> {

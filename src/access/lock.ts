@@ -202,28 +202,81 @@ export function processStartTime(pid: number): number | undefined {
 }
 
 let clockTicks: number | undefined;
-let bootTime: number | undefined;
 
+/**
+ * What cloudflared's gopsutil (v4, process_linux.go) computes for a process:
+ * `starttime * 1000 / CLK_TCK + bootTime * 1000`, in integer milliseconds,
+ * where starttime is field 22 of /proc/<pid>/stat (clock ticks since boot).
+ * Boot time (common_linux.go BootTimeWithContext, not cached by the process
+ * package) is `btime` of /proc/stat, except inside a Docker or LXC guest,
+ * where it is whole seconds of `now - /proc/uptime`.
+ */
 function linuxStartTime(pid: number): number | undefined {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  if (stat === '') return undefined;
   // The command name may hold spaces and parentheses: fields follow the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const startTicks = Number(fields[19]); // field 22 of proc(5); fields here start at field 3
-  if (!Number.isFinite(startTicks)) return undefined;
-  if (bootTime === undefined) {
-    const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
-    if (!m) return undefined;
-    bootTime = Number(m[1]);
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const raw = fields[19]; // field 22 of proc(5); fields here start at field 3
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  const startTicks = BigInt(raw);
+  const boot = gopsutilBootTime();
+  if (boot === undefined) return undefined;
+  clockTicks ??= readClockTicks();
+  return Number((startTicks * 1000n) / BigInt(clockTicks)) + boot * 1000;
+}
+
+function readClockTicks(): number {
+  try {
+    const n = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim());
+    return Number.isInteger(n) && n > 0 ? n : 100;
+  } catch {
+    return 100; // gopsutil's default too
   }
-  if (clockTicks === undefined) {
+}
+
+let containerGuest: boolean | undefined;
+
+/** Boot time in whole seconds, as gopsutil reads it. */
+export function gopsutilBootTime(): number | undefined {
+  containerGuest ??= isDockerOrLxcGuest();
+  if (!containerGuest) {
+    const m = /^btime\s+(\d+)\s*$/m.exec(fs.readFileSync('/proc/stat', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  }
+  const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').trim().split(/\s+/)[0]);
+  if (!Number.isFinite(uptime)) return undefined;
+  return Math.floor(Date.now() / 1000 - uptime);
+}
+
+/**
+ * gopsutil's VirtualizationWithContext reduced to the one answer that changes
+ * the boot time: is the system (last rule that matches wins) an LXC or Docker
+ * guest?
+ */
+function isDockerOrLxcGuest(): boolean {
+  const read = (file: string): string | undefined => {
     try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8', timeout: 2000 }).trim()) || 100;
+      return fs.readFileSync(file, 'utf8');
     } catch {
-      clockTicks = 100;
+      return undefined;
     }
+  };
+  let system = '';
+  let role = '';
+  if (read('/proc/1/environ')?.includes('container=lxc')) {
+    system = 'lxc';
+    role = 'guest';
   }
-  // gopsutil: whole seconds since boot, plus boot time, times 1000.
-  return (Math.floor(startTicks / clockTicks) + bootTime) * 1000;
+  const cgroup = read('/proc/self/cgroup');
+  if (cgroup !== undefined) {
+    if (cgroup.includes('lxc')) [system, role] = ['lxc', 'guest'];
+    else if (cgroup.includes('docker')) [system, role] = ['docker', 'guest'];
+    else if (cgroup.includes('machine-rkt')) [system, role] = ['rkt', 'guest'];
+    else if (fs.existsSync('/usr/bin/lxc-version')) [system, role] = ['lxc', 'host'];
+  }
+  if (/^ID="?coreos"?$/m.test(read('/etc/os-release') ?? '')) [system, role] = ['rkt', 'host'];
+  if (fs.existsSync('/.dockerenv')) [system, role] = ['docker', 'guest'];
+  return role === 'guest' && (system === 'lxc' || system === 'docker');
 }
 
 function psStartTime(pid: number): number | undefined {

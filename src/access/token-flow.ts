@@ -11,7 +11,7 @@ import { decodeClaims } from './jwt.js';
 import { withFileLock, type LockHolder } from './lock.js';
 import { discoverApp, parseAuthDomain } from './metadata.js';
 import type { TokenStore } from './token-store.js';
-import { runBrowserLogin, type BrowserLoginResult } from './transfer.js';
+import { runBrowserLogin, transferServiceFor, type BrowserLoginResult } from './transfer.js';
 import type { AccessClaims, AppInfo, AppToken, Logger, OrgToken } from './types.js';
 
 export interface AccessContext {
@@ -27,8 +27,13 @@ export interface LoginOptions {
   /** Shown the login URL (ours, or the one of another process we wait on). */
   onLoginUrl?(url: string): void;
   readonly signal?: AbortSignal;
-  /** Browser login timeout (default 5 min). */
+  /** Browser login timeout (default 10 min, as long as cloudflared waits). */
   readonly timeoutMs?: number;
+  /**
+   * `--fedramp`: the browser login's tokens come from the FedRAMP transfer
+   * service. A team under `.fed.cloudflareaccess.com` uses it in any case.
+   */
+  readonly fedramp?: boolean;
   /** Lock polling interval (default 250 ms; cloudflared uses 2 s). */
   readonly lockRetryMs?: number;
   /** How long to wait for another process's login (default 10 min). */
@@ -42,7 +47,8 @@ export interface LoginOptions {
 export interface LoginResult {
   readonly appInfo: AppInfo;
   readonly appToken: AppToken;
-  readonly orgToken: OrgToken;
+  /** Absent when the login gave an app token alone (no team session stored). */
+  readonly orgToken?: OrgToken;
   readonly claims: AccessClaims;
 }
 
@@ -107,14 +113,16 @@ async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, o
     },
     ...(opts.onLoginUrl ? { onLoginUrl: (url: string) => opts.onLoginUrl?.(url) } : {}),
     urlFile: `${appPath}.url`,
+    transferService: transferServiceFor(appInfo.authDomain, opts.fedramp),
     log: ctx.log,
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.pollDelayMs !== undefined ? { pollDelayMs: opts.pollDelayMs } : {}),
   });
   // A fresh browser login is the best org session there is: keep it even if
-  // an older one was on disk (cloudflared only writes it when none was).
-  await ctx.store.writeOrgToken(appInfo.authDomain, result.orgToken);
+  // an older one was on disk (cloudflared only writes it when none was). A
+  // login that gave no org token leaves the stored one (if any) alone.
+  if (result.orgToken !== undefined) await ctx.store.writeOrgToken(appInfo.authDomain, result.orgToken);
   await ctx.store.writeAppToken(appInfo, result.appToken);
   return result;
 }
@@ -138,7 +146,12 @@ export async function login(ctx: AccessContext, appUrl: URL, opts: LoginOptions)
   const appPath = ctx.store.appTokenPath(appInfo);
   return await withFileLock(appPath, async () => {
     const result = await browserLogin(ctx, appUrl, appInfo, opts, appPath);
-    return { appInfo, appToken: result.appToken, orgToken: result.orgToken, claims: result.appClaims };
+    return {
+      appInfo,
+      appToken: result.appToken,
+      ...(result.orgToken !== undefined ? { orgToken: result.orgToken } : {}),
+      claims: result.appClaims,
+    };
   }, lockOptions(ctx, opts));
 }
 
@@ -155,6 +168,8 @@ export async function renewAppToken(ctx: AccessContext, appUrl: URL, appInfo: Ap
 
 /** App tokens for one connection or renewal; see appTokens. */
 export interface AppTokens {
+  /** A live stored app token for the host, if any: no discovery, no login, no network. */
+  stored(): Promise<AppToken | undefined>;
   get(): Promise<AppToken>;
   /** Drop the token `get` returned (the edge refused it); the next `get` discovers the app for real. */
   forget(): Promise<void>;
@@ -178,6 +193,13 @@ export function appTokens(ctx: AccessContext, appUrl: URL, opts: LoginOptions): 
   let discovered = false;
   let refused = false;
   return {
+    async stored() {
+      if (refused) return undefined;
+      const stored = await storedApp(ctx, appUrl);
+      if (!stored) return undefined;
+      info = stored.appInfo;
+      return stored.token;
+    },
     async get() {
       if (!refused) {
         const stored = await storedApp(ctx, appUrl);

@@ -13,7 +13,26 @@ import { redact } from './redact.js';
 import { silentLogger, type AccessClaims, type AppInfo, type AppToken, type Logger, type OrgToken } from './types.js';
 
 export const TRANSFER_SERVICE = 'https://login.cloudflareaccess.org/';
-export const DEFAULT_LOGIN_TIMEOUT_MS = 5 * 60 * 1000;
+/** cloudflared's `--fedramp` transfer service (token/transfer.go fedStoreURL). */
+export const FEDRAMP_TRANSFER_SERVICE = 'https://login.fed.cloudflareaccess.org/';
+/** FedRAMP teams' auth domains end with this. */
+export const FEDRAMP_DOMAIN_SUFFIX = '.fed.cloudflareaccess.com';
+/**
+ * How long a browser login may take: cloudflared polls 10 times with a 60 s
+ * client timeout each (token/transfer.go), so it waits up to 10 minutes.
+ */
+export const DEFAULT_LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
+
+/**
+ * The transfer service for a login: the FedRAMP one when asked (`--fedramp`)
+ * or when the app's team is a FedRAMP team (its auth domain is under
+ * `.fed.cloudflareaccess.com`: its logins are only ever handed to that service).
+ */
+export function transferServiceFor(authDomain: string | undefined, fedramp: boolean | undefined): string {
+  if (fedramp === true) return FEDRAMP_TRANSFER_SERVICE;
+  if (authDomain !== undefined && authDomain.toLowerCase().replace(/\.$/, '').endsWith(FEDRAMP_DOMAIN_SUFFIX)) return FEDRAMP_TRANSFER_SERVICE;
+  return TRANSFER_SERVICE;
+}
 const DEFAULT_POLL_DELAY_MS = 1000;
 /** The service holds a poll open while it waits; cloudflared allows 60 s. */
 const POLL_REQUEST_TIMEOUT_MS = 60_000;
@@ -108,8 +127,12 @@ export function openTransferPayload(body: string, servicePublicKeyB64: string | 
   return opened;
 }
 
-/** The opened payload: JSON `{"app_token", "org_token"}`. */
-export function parseTransferTokens(plain: Uint8Array): { appToken: AppToken; orgToken: OrgToken } {
+/**
+ * The opened payload: JSON `{"app_token", "org_token"}`. The org token may be
+ * missing or empty (cloudflared's transferServiceResponse takes what is there):
+ * the login then gives an app token alone.
+ */
+export function parseTransferTokens(plain: Uint8Array): { appToken: AppToken; orgToken?: OrgToken } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(plain).toString('utf8'));
@@ -120,8 +143,8 @@ export function parseTransferTokens(plain: Uint8Array): { appToken: AppToken; or
   const app = obj['app_token'];
   const org = obj['org_token'];
   if (typeof app !== 'string' || app === '') throw new AccessError('transfer', 'The login service answer has no app_token');
-  if (typeof org !== 'string' || org === '') throw new AccessError('transfer', 'The login service answer has no org_token');
-  return { appToken: app as AppToken, orgToken: org as OrgToken };
+  if (org !== undefined && org !== null && typeof org !== 'string') throw new AccessError('transfer', 'The login service answer has an org_token that is not a string');
+  return typeof org === 'string' && org !== '' ? { appToken: app as AppToken, orgToken: org as OrgToken } : { appToken: app as AppToken };
 }
 
 export interface PollOptions {
@@ -181,11 +204,12 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
         hint: 'Try signing in again in a moment.',
       });
     }
-    if (res.status === 200) {
+    // cloudflared's transferRequest: a 200 with an empty body is "not yet" too.
+    if (res.status === 200 && res.body.toString('utf8').trim() !== '') {
       const key = res.headers['service-public-key'];
       return openTransferPayload(res.body.toString('utf8'), Array.isArray(key) ? key[0] : key, keyPair);
     }
-    log.debug(`waiting for the browser login (HTTP ${res.status})`);
+    log.debug(`waiting for the browser login (HTTP ${res.status}${res.status === 200 ? ', empty' : ''})`);
     await sleep(delayMs, opts.signal);
   }
 }
@@ -219,9 +243,10 @@ export interface BrowserLoginOptions {
 
 export interface BrowserLoginResult {
   readonly appToken: AppToken;
-  readonly orgToken: OrgToken;
+  /** Absent when the login service handed over an app token alone. */
+  readonly orgToken?: OrgToken;
   readonly appClaims: AccessClaims;
-  readonly orgClaims: AccessClaims;
+  readonly orgClaims?: AccessClaims;
 }
 
 export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOptions): Promise<BrowserLoginResult> {
@@ -253,11 +278,14 @@ export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOption
     const plain = await pollTransfer(http, keyPair, pollOpts);
     const tokens = parseTransferTokens(plain);
     const appClaims = claimsOf(tokens.appToken, 'app');
-    const orgClaims = claimsOf(tokens.orgToken, 'org');
     if (!appClaims.aud.includes(opts.appInfo.appAud)) {
       throw new AccessError('transfer', `The app token from the login is not for ${opts.appInfo.appHostname} (audience mismatch)`);
     }
-    return { ...tokens, appClaims, orgClaims };
+    if (tokens.orgToken === undefined) {
+      log.info('The login service handed over an app token without an org token; other apps of the team will need their own login');
+      return { appToken: tokens.appToken, appClaims };
+    }
+    return { appToken: tokens.appToken, orgToken: tokens.orgToken, appClaims, orgClaims: claimsOf(tokens.orgToken, 'org') };
   } finally {
     if (opts.urlFile) await fs.rm(opts.urlFile, { force: true }).catch(() => undefined);
   }

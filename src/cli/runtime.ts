@@ -44,7 +44,7 @@ export async function createContext(rt: Runtime): Promise<AccessContext> {
  * URL, also when another process holds the login and we wait for it), and
  * the browser opened unless `interactive` is false.
  */
-export function loginOptions(rt: Runtime, interactive: boolean): LoginOptions {
+export function loginOptions(rt: Runtime, interactive: boolean, fedramp = false): LoginOptions {
   const printed = new Set<string>();
   const print = (url: string): void => {
     if (printed.has(url)) return;
@@ -55,6 +55,7 @@ export function loginOptions(rt: Runtime, interactive: boolean): LoginOptions {
   let waitingSaid = false;
   return {
     interactive,
+    ...(fedramp ? { fedramp: true } : {}),
     onLoginUrl: print,
     onWaiting: (holder) => {
       if (holder.url) {

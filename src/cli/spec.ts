@@ -14,6 +14,10 @@ const nonInteractive: FlagSpec = {
   name: 'non-interactive', type: 'boolean',
   description: 'never open a browser: fail at once when a login would be needed (for Remote-SSH)',
 };
+const fedramp: FlagSpec = {
+  name: 'fedramp', type: 'boolean',
+  description: 'a FedRAMP account: log in through login.fed.cloudflareaccess.org (also before the command, as cloudflared access --fedramp)',
+};
 const app: FlagSpec = { name: 'app', type: 'string', valueName: 'url', description: 'the URL of the Access application (instead of the argument)' };
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -29,7 +33,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'quiet', aliases: ['q'], type: 'boolean', description: 'print nothing on success' },
       { name: 'no-verbose', type: 'boolean', description: 'print only the token on stdout (as cloudflared does with --app)' },
       { name: 'auto-close', type: 'boolean', description: 'accepted for cloudflared compatibility', hidden: true },
-      { name: 'fedramp', type: 'boolean', description: 'not supported', hidden: true },
+      fedramp,
     ],
   },
   {
@@ -37,7 +41,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: 'token <url>',
     summary: 'print the stored token of an Access application',
     maxPositionals: 1,
-    flags: [app],
+    flags: [app, fedramp],
   },
   {
     name: 'ssh',
@@ -59,6 +63,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'service-token-secret', aliases: ['secret'], type: 'string', valueName: 'secret', env: ['TUNNEL_SERVICE_TOKEN_SECRET'], description: 'an Access service token secret' },
       { name: 'max-connections', type: 'string', valueName: 'n', description: 'with --url: connections carried at once; more are refused (default 256)' },
       nonInteractive,
+      fedramp,
       { name: 'connect-to', type: 'string', hidden: true, description: '', unsupported: 'use ACCESS_SSH_CONNECT_TO=HOST:PORT:TO_HOST:TO_PORT (curl\'s --connect-to form; TLS is still verified)' },
       { name: 'debug-stream', type: 'string', hidden: true, description: '', unsupported: 'it writes the session\'s bytes to the log; use --loglevel debug for the connection\'s events' },
     ],
@@ -70,7 +75,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'Does nothing when the cached certificate is valid for more than ACCESS_SSH_RENEW_MARGIN seconds (60);\n'
       + 'otherwise makes a new key and has Access sign it: ~/.cloudflared/<host>-cf_key, -cf_key.pub, -cf_key-cert.pub.',
     maxPositionals: 0,
-    flags: [hostname, nonInteractive],
+    flags: [hostname, nonInteractive, fedramp],
   },
   {
     name: 'ssh-config',
@@ -80,6 +85,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: [
       { ...hostname, env: [] },
       { name: 'short-lived-cert', type: 'boolean', description: 'use short-lived certificates (adds the Match exec ssh-gen entry)' },
+      { ...fedramp, description: 'a FedRAMP account: the printed commands carry --fedramp' },
     ],
   },
   CONFIG_COMMAND,

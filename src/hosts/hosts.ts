@@ -3,7 +3,7 @@
 // it is used, because a host name ends up in ssh_config and on a command line;
 // an entry that fails is reported (shown to the user as an error), never used.
 
-import { escapeUnsafeForDisplay, validateHostname } from '../ssh/validate.js';
+import { escapeUnsafeForDisplay, validateHostname, validateUser } from '../ssh/validate.js';
 
 export type HostSource = 'settings' | 'repo';
 
@@ -14,6 +14,13 @@ export interface HostEntry {
   readonly label?: string;
   /** The remote folder Remote-SSH opens (absolute path). */
   readonly path?: string;
+  /**
+   * The account to log in as (`User` of the entries), for servers that map the
+   * certificate's principal to other accounts. Default: the certificate's principal.
+   */
+  readonly user?: string;
+  /** A FedRAMP team: logins through `login.fed.cloudflareaccess.org` (cloudflared `--fedramp`). */
+  readonly fedramp?: boolean;
   readonly source: HostSource;
 }
 
@@ -35,6 +42,7 @@ export interface HostList {
 export const REPO_HOSTS_FILE = '.vscode/access-hosts.json';
 
 const MAX_ENTRIES = 5000;
+const ENTRY_FIELDS = new Set(['hostname', 'label', 'path', 'user', 'fedramp']);
 const MAX_LABEL = 100;
 const MAX_PATH = 1024;
 
@@ -109,7 +117,16 @@ function checkLabel(value: unknown): string {
   return label.length > MAX_LABEL ? label.slice(0, MAX_LABEL - 1) + '…' : label;
 }
 
-/** One entry: a host name string or `{hostname, label?, path?}`. Throws with a message when invalid. */
+function checkUser(value: unknown): string {
+  if (typeof value !== 'string') throw new Error('"user" must be a string');
+  try {
+    return validateUser(value.trim());
+  } catch (err) {
+    throw new Error(`"user": ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** One entry: a host name string or `{hostname, label?, path?, user?, fedramp?}`. Throws with a message when invalid. */
 export function parseHostEntry(raw: unknown, source: HostSource): HostEntry {
   if (typeof raw === 'string') return { hostname: normaliseHostname(raw), source };
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -117,17 +134,22 @@ export function parseHostEntry(raw: unknown, source: HostSource): HostEntry {
   }
   const obj = raw as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (key !== 'hostname' && key !== 'label' && key !== 'path') throw new Error(`unknown field ${displayValue(key)}`);
+    if (!ENTRY_FIELDS.has(key)) throw new Error(`unknown field ${displayValue(key)}`);
   }
   if (!Object.prototype.hasOwnProperty.call(obj, 'hostname') || typeof obj['hostname'] !== 'string') {
     throw new Error('"hostname" must be a string');
   }
-  const entry: { hostname: string; label?: string; path?: string; source: HostSource } = {
+  const entry: { hostname: string; label?: string; path?: string; user?: string; fedramp?: boolean; source: HostSource } = {
     hostname: normaliseHostname(obj['hostname']),
     source,
   };
   if (obj['label'] !== undefined) entry.label = checkLabel(obj['label']);
   if (obj['path'] !== undefined) entry.path = checkPath(obj['path']);
+  if (obj['user'] !== undefined) entry.user = checkUser(obj['user']);
+  if (obj['fedramp'] !== undefined) {
+    if (typeof obj['fedramp'] !== 'boolean') throw new Error('"fedramp" must be true or false');
+    if (obj['fedramp']) entry.fedramp = true;
+  }
   return entry;
 }
 
@@ -261,4 +283,41 @@ export function removeFromSetting(current: unknown, hostname: string): unknown[]
 export function describeProblem(p: HostProblem): string {
   const where = p.source === 'repo' ? REPO_HOSTS_FILE : 'setting accessSsh.hosts';
   return p.index >= 0 ? `${where}, entry ${p.index + 1} ${p.value}: ${p.message}` : `${where}: ${p.message}`;
+}
+
+/** Which account the entries log in as, and why. */
+export interface SshUser {
+  /** The `User` written for the host; undefined: none (ssh's own default applies). */
+  readonly user?: string;
+  readonly source: 'configured' | 'certificate' | 'email' | 'none';
+  /** The e-mail's local part, when it is not the account used (the user is told once). */
+  readonly differsFromEmail?: string;
+}
+
+/**
+ * The `User` of a host's entries. The edge decides the principal (DESIGN §3):
+ * the host's own `user` when the user chose one; else the certificate's first
+ * principal that is a valid login name; else, before any certificate, the local
+ * part of the login's e-mail. Only values src/ssh accepts as user names count.
+ */
+export function sshUserFor(input: { readonly configured?: string; readonly principals?: readonly string[]; readonly email?: string }): SshUser {
+  const valid = (v: string | undefined): string | undefined => {
+    if (v === undefined) return undefined;
+    try {
+      return validateUser(v);
+    } catch {
+      return undefined;
+    }
+  };
+  const at = input.email?.lastIndexOf('@') ?? -1;
+  const local = input.email !== undefined && at > 0 ? valid(input.email.slice(0, at)) : undefined;
+  const differs = (user: string): { differsFromEmail?: string } => (local !== undefined && local !== user ? { differsFromEmail: local } : {});
+  const configured = valid(input.configured);
+  if (configured !== undefined) return { user: configured, source: 'configured' };
+  for (const p of input.principals ?? []) {
+    const user = valid(p);
+    if (user !== undefined) return { user, source: 'certificate', ...differs(user) };
+  }
+  if (local !== undefined) return { user: local, source: 'email' };
+  return { source: 'none' };
 }

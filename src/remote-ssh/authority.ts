@@ -62,12 +62,6 @@ export function remoteTarget(hostname: string, folder?: string, prefix = 'ssh-re
   return { authority, path };
 }
 
-/** `vscode-remote://ssh-remote+cfpipe-host/path` (path segments percent-encoded) for display and tests. */
-export function remoteFolderUri(target: RemoteTarget): string {
-  const path = (target.path ?? '/').split('/').map((s) => encodeURIComponent(s)).join('/');
-  return `vscode-remote://${target.authority}${path}`;
-}
-
 export interface DeepLink {
   readonly action: 'connect';
   readonly hostname: string;
@@ -110,11 +104,4 @@ export function parseDeepLink(uriPath: string, query: string): DeepLink {
     link.window = win;
   }
   return link;
-}
-
-/** The deep link for a host, e.g. for "Copy link" and the README. */
-export function deepLink(extensionId: string, hostname: string, path?: string, scheme = 'vscode'): string {
-  const q = new URLSearchParams({ host: hostname });
-  if (path) q.set('path', path);
-  return `${scheme}://${extensionId}/connect?${q.toString()}`;
 }

@@ -27,8 +27,13 @@ import { aliasFor, validateHostname, validateUser, SshConfigError, showValue } f
 
 export interface HostEntry {
   hostname: string;
-  /** The Unix user (the e-mail's local part), when known. */
+  /** The account ssh logs in as (the certificate's principal, or the user's choice), when known. */
   user?: string;
+  /**
+   * A FedRAMP team: `--fedramp` goes before the subcommand of every helper call,
+   * where `cloudflared access --fedramp <subcommand>` takes it too.
+   */
+  fedramp?: boolean;
 }
 
 export interface RenderOptions {
@@ -82,7 +87,8 @@ export function hostOptions(entry: HostEntry, opts: RenderOptions): HostOptions 
   const hostname = validateHostname(entry.hostname);
   const user = entry.user === undefined ? undefined : validateUser(entry.user);
   const tail: CommandArg[] = [...(opts.nonInteractive ? ['--non-interactive'] : []), ...(opts.extraArgs ?? [])];
-  const head: CommandArg[] = [...(opts.helperArgs ?? [])];
+  // --fedramp goes before the subcommand (after the helper's own leading words).
+  const head: CommandArg[] = [...(opts.helperArgs ?? []), ...(entry.fedramp === true ? ['--fedramp'] : [])];
   const keys = keyPaths(hostname, opts.keyDir ?? DEFAULT_KEY_DIR, opts.platform);
   return {
     alias: aliasFor(hostname),
@@ -105,9 +111,11 @@ export function renderEntries(hosts: readonly HostEntry[], opts: RenderOptions):
   for (const h of hosts) {
     const name = validateHostname(h.hostname);
     const seen = byName.get(name);
-    if (seen && seen.user !== h.user) {
+    if (seen && (seen.user !== h.user || (seen.fedramp === true) !== (h.fedramp === true))) {
       throw new SshConfigError(
-        `The host ${showValue(name)} is listed twice with different users (${showValue(seen.user ?? '')} and ${showValue(h.user ?? '')}).`,
+        seen.user !== h.user
+          ? `The host ${showValue(name)} is listed twice with different users (${showValue(seen.user ?? '')} and ${showValue(h.user ?? '')}).`
+          : `The host ${showValue(name)} is listed twice, once with fedramp and once without.`,
         'Keep one entry per host.',
       );
     }

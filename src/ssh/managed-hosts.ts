@@ -37,6 +37,8 @@ export interface ManagedHost {
   readonly hostname: string;
   /** The `User` written for the host, if any. */
   readonly user?: string;
+  /** A FedRAMP account: the helper calls carry `--fedramp` (list field `fedramp=true`). */
+  readonly fedramp?: boolean;
   /** Who lists the host (never empty, sorted). */
   readonly from: readonly HostOrigin[];
 }
@@ -47,7 +49,7 @@ const LIST_PREFIX = '# access-ssh-host ';
 function listError(file: string, lineNo: number, text: string, why: string): SshConfigError {
   return new SshConfigError(
     `${file}, line ${lineNo}: the host list line ${showValue(text)} ${why}. The file was not changed.`,
-    `Fix or delete that line (the format is "# access-ssh-host <host> from=cli|vscode[,…] [user=<name>]"), or run "access-ssh config add --hostname <host>" again after deleting it.`,
+    `Fix or delete that line (the format is "# access-ssh-host <host> from=cli|vscode[,…] [user=<name>] [fedramp=true]"), or run "access-ssh config add --hostname <host>" again after deleting it.`,
     'invalid-value',
   );
 }
@@ -70,6 +72,7 @@ export function parseManagedHosts(content: string | undefined, file = 'the manag
       throw listError(file, i + 1, text, `names no valid host (${(err as Error).message})`);
     }
     let user: string | undefined;
+    let fedramp = false;
     let from: HostOrigin[] = [];
     for (const f of fields) {
       const eq = f.indexOf('=');
@@ -82,6 +85,9 @@ export function parseManagedHosts(content: string | undefined, file = 'the manag
         } catch (err) {
           throw listError(file, i + 1, text, `has an invalid user (${(err as Error).message})`);
         }
+      } else if (key === 'fedramp') {
+        if (value !== 'true') throw listError(file, i + 1, text, `has fedramp=${showValue(value)}; only fedramp=true is written`);
+        fedramp = true;
       } else if (key === 'from') {
         const names = value.split(',');
         if (!names.every((n): n is HostOrigin => (ORIGINS as readonly string[]).includes(n))) {
@@ -94,7 +100,7 @@ export function parseManagedHosts(content: string | undefined, file = 'the manag
     }
     if (from.length === 0) throw listError(file, i + 1, text, 'says nothing about who added it (from=…)');
     if (hosts.has(hostname)) throw listError(file, i + 1, text, 'names a host listed on an earlier line');
-    hosts.set(hostname, normalise({ hostname, from, ...(user === undefined ? {} : { user }) }));
+    hosts.set(hostname, normalise({ hostname, from, ...(user === undefined ? {} : { user }), ...(fedramp ? { fedramp } : {}) }));
   });
   if (!sawList) {
     // A file from before the list: its `Host cfpipe-…` entries, written by the extension.
@@ -109,7 +115,7 @@ export function parseManagedHosts(content: string | undefined, file = 'the manag
 
 function normalise(h: ManagedHost): ManagedHost {
   const from = ORIGINS.filter((o) => h.from.includes(o));
-  return { hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }), from };
+  return { hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }), ...(h.fedramp === true ? { fedramp: true } : {}), from };
 }
 
 function sortHosts(hosts: ManagedHost[]): ManagedHost[] {
@@ -119,10 +125,10 @@ function sortHosts(hosts: ManagedHost[]): ManagedHost[] {
 /** The whole managed file for `hosts`: header, host list, entries (pure, deterministic). */
 export function renderManagedFile(hosts: readonly ManagedHost[], opts: RenderOptions): string {
   const list = sortHosts(hosts.filter((h) => h.from.length > 0).map(normalise));
-  const entries = renderEntries(list.map((h) => ({ hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }) })), opts);
+  const entries = renderEntries(list.map((h) => ({ hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }), ...(h.fedramp === true ? { fedramp: true } : {}) })), opts);
   const listLines = [
     LIST_INTRO,
-    ...list.map((h) => `${LIST_PREFIX}${h.hostname} from=${h.from.join(',')}${h.user === undefined ? '' : ` user=${h.user}`}`),
+    ...list.map((h) => `${LIST_PREFIX}${h.hostname} from=${h.from.join(',')}${h.user === undefined ? '' : ` user=${h.user}`}${h.fedramp === true ? ' fedramp=true' : ''}`),
   ];
   const nl = entries.indexOf('\n');
   const first = entries.slice(0, nl);
@@ -160,9 +166,13 @@ export function removeCliHost(hosts: readonly ManagedHost[], hostname: string): 
  * the extension derives); hosts of the CLI stay, and a host the CLI added with an
  * explicit user keeps that user.
  */
-export function syncExtensionHosts(hosts: readonly ManagedHost[], mine: readonly { hostname: string; user?: string }[]): ManagedHost[] {
+export function syncExtensionHosts(hosts: readonly ManagedHost[], mine: readonly { hostname: string; user?: string; fedramp?: boolean }[]): ManagedHost[] {
   const wanted = new Map<string, string | undefined>();
-  for (const m of mine) wanted.set(validateHostname(m.hostname), m.user === undefined ? undefined : validateUser(m.user));
+  const fed = new Set<string>();
+  for (const m of mine) {
+    wanted.set(validateHostname(m.hostname), m.user === undefined ? undefined : validateUser(m.user));
+    if (m.fedramp === true) fed.add(validateHostname(m.hostname));
+  }
   const out = new Map<string, ManagedHost>();
   for (const h of hosts) {
     const from = h.from.filter((o) => o !== 'vscode');
@@ -172,7 +182,9 @@ export function syncExtensionHosts(hosts: readonly ManagedHost[], mine: readonly
     const seen = out.get(hostname);
     const cliUser = seen?.from.includes('cli') ? seen.user : undefined;
     const u = cliUser ?? user ?? seen?.user;
-    out.set(hostname, normalise({ hostname, from: [...(seen?.from ?? []), 'vscode'], ...(u === undefined ? {} : { user: u }) }));
+    // The extension's host entry says whether it is FedRAMP; a CLI mark keeps what the CLI wrote.
+    const fedramp = fed.has(hostname) || (seen?.from.includes('cli') === true && seen.fedramp === true);
+    out.set(hostname, normalise({ hostname, from: [...(seen?.from ?? []), 'vscode'], ...(u === undefined ? {} : { user: u }), ...(fedramp ? { fedramp } : {}) }));
   }
   return sortHosts([...out.values()]);
 }

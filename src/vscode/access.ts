@@ -33,6 +33,7 @@ export class AccessService {
     return this.cached.ctx;
   }
 
+  /** A browser login through `host`; `opts.fedramp` for a host of a FedRAMP account (its `fedramp` entry field). */
   async login(host: string, opts: Omit<LoginOptions, 'interactive'>): Promise<LoginResult> {
     const s = this.settings();
     const { login } = await accessModules();
@@ -49,12 +50,12 @@ export class AccessService {
   }
 
   /** A certificate valid beyond the renewal margin, without ever opening a browser. */
-  async ensureCertificate(host: string, signal?: AbortSignal): Promise<EnsureResult> {
+  async ensureCertificate(host: string, signal?: AbortSignal, fedramp = false): Promise<EnsureResult> {
     const s = this.settings();
     const { ensureCertificate } = await accessModules();
     return await ensureCertificate(await this.context(), host, {
       marginSeconds: s.renewalMarginSeconds,
-      login: { interactive: false, ...(signal ? { signal } : {}) },
+      login: { interactive: false, ...(fedramp ? { fedramp } : {}), ...(signal ? { signal } : {}) },
     });
   }
 

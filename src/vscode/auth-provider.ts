@@ -157,6 +157,8 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
         token.onCancellationRequested(() => abort.abort());
         return await this.access.login(host, {
           signal: abort.signal,
+          // A host of a FedRAMP account (its `fedramp` field): the FedRAMP transfer service.
+          ...(this.hosts().find((h) => h.hostname === host)?.fedramp === true ? { fedramp: true } : {}),
           openBrowser: async (url) => {
             offerUrl(url);
             const opened = await openLoginPage(url);

@@ -77,6 +77,12 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
         }
       }
     }),
+    state.onDidChange(() => {
+      // A certificate for another principal (renewed here, by the helper or by cloudflared): its User follows.
+      if (registry.hosts.length > 0 && sync.usersChanged(registry.hosts)) {
+        sync.sync(registry.hosts).catch((err) => log.warn(`ssh config: ${describe(err).message}`));
+      }
+    }),
     registry.onDidChange(() => {
       // Keep the entries in step with the list (only once the user has hosts, or a file: no file for nobody).
       if (registry.hosts.length > 0 || existsSync(sync.ourConfigFile)) sync.sync(registry.hosts).catch((err) => log.warn(`ssh config: ${describe(err).message}`));

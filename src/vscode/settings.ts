@@ -6,7 +6,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationTarget, Uri, type WorkspaceConfiguration, workspace as vscodeWorkspace } from 'vscode';
-import { collectHosts, parseHostList, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
+import { collectHosts, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
 
 export const SECTION = 'accessSsh';
 
@@ -52,10 +52,11 @@ export interface Settings {
 
 export function readSettings(): Settings {
   const margin = Number(globalValue('renewalMarginSeconds', 60));
-  const timeout = Number(globalValue('loginTimeoutSeconds', 300));
+  // 600 s: as long as cloudflared waits for a browser login (10 polls of up to 60 s).
+  const timeout = Number(globalValue('loginTimeoutSeconds', 600));
   return {
     renewalMarginSeconds: Number.isFinite(margin) ? Math.min(Math.max(margin, 0), 3600) : 60,
-    loginTimeoutSeconds: Number.isFinite(timeout) ? Math.min(Math.max(timeout, 10), 3600) : 300,
+    loginTimeoutSeconds: Number.isFinite(timeout) ? Math.min(Math.max(timeout, 10), 3600) : 600,
     connectTo: String(globalValue('connectTo', '')).trim(),
     extraCaFile: expandHome(String(globalValue('extraCaFile', '')).trim()),
     useCloudflared: globalValue<boolean>('useCloudflared', false) === true,
@@ -121,10 +122,6 @@ export function helperEnv(s: Settings): Record<string, string> {
   if (s.proxy) env['HTTPS_PROXY'] = s.proxy;
   if (s.noProxy.length > 0) env['NO_PROXY'] = s.noProxy.join(',');
   return env;
-}
-
-export function settingsHostList(): HostList {
-  return parseHostList(globalValue<unknown>('hosts', []), 'settings');
 }
 
 /** The repository's hosts, each entry validated (collectHosts calls this only in a trusted workspace). */

@@ -7,16 +7,15 @@
 import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type ExtensionContext, Range, Uri, window, workspace } from 'vscode';
-import { emailLocalPart } from '../access/jwt.js';
+import { type ExtensionContext, Range, Uri, commands, window, workspace } from 'vscode';
 import { renderLauncher } from '../remote-ssh/launcher.js';
 import { atomicWrite } from '../ssh/atomic-write.js';
 import { hostOptions, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
 import { ensureInclude } from '../ssh/include.js';
 import { keyDirFor, managedConfigPath, syncExtensionHosts, updateManagedHosts } from '../ssh/managed-hosts.js';
 import { checkSshConfig, describeMismatch } from '../ssh/ssh-g.js';
-import { aliasFor, validateUser } from '../ssh/validate.js';
-import type { HostEntry } from '../hosts/hosts.js';
+import { aliasFor } from '../ssh/validate.js';
+import { sshUserFor, type HostEntry, type SshUser } from '../hosts/hosts.js';
 import type { AccessState } from './access-state.js';
 import type { ExtensionLog } from './log.js';
 import { helperEnv, readSettings, type Settings } from './settings.js';
@@ -27,6 +26,8 @@ export const OUR_CONFIG = managedConfigPath(homedir());
 export class SshConfigSync {
   private launcher: string | undefined;
   private writing: Promise<unknown> = Promise.resolve();
+  /** The User written per host by the last sync. */
+  private writtenUsers = new Map<string, string | undefined>();
 
   constructor(
     private readonly context: ExtensionContext,
@@ -83,17 +84,38 @@ export class SshConfigSync {
     };
   }
 
-  /** The Unix user for a host: the local part of the e-mail of its login, when known and valid. */
-  userFor(host: string): string | undefined {
+  /**
+   * The account the entries log in as for `entry` (src/hosts sshUserFor): the
+   * host's own `user`, else the principal of its certificate (the edge decides),
+   * else the local part of the login's e-mail. The `User` of other hosts, in the
+   * user's own ssh config, is never touched: our entries name only our hosts.
+   */
+  userFor(entry: HostEntry): SshUser {
+    const host = entry.hostname;
     const email = this.state.appToken(host, true)?.email ?? this.state.orgToken(this.state.teamOf(host))?.email;
-    if (!email) return undefined;
-    const user = emailLocalPart(email);
-    try {
-      return validateUser(user);
-    } catch {
-      this.log.warn(`The e-mail ${email} gives no valid Unix user name; the entry for ${host} has no User line`);
-      return undefined;
-    }
+    return sshUserFor({
+      ...(entry.user !== undefined ? { configured: entry.user } : {}),
+      principals: this.state.cert(host)?.principals ?? [],
+      ...(email !== undefined ? { email } : {}),
+    });
+  }
+
+  /** Once per host and account: the certificate is for another account than the e-mail suggests. */
+  private tellPrincipal(host: string, chosen: SshUser): void {
+    if (chosen.source !== 'certificate' || chosen.differsFromEmail === undefined || chosen.user === undefined) return;
+    const key = 'principalNotices';
+    const told = this.context.globalState.get<Record<string, string>>(key, {});
+    if (told[host] === chosen.user) return;
+    void this.context.globalState.update(key, { ...told, [host]: chosen.user });
+    this.log.info(`${host}: the certificate is for ${chosen.user}, not ${chosen.differsFromEmail}; the entries log in as ${chosen.user}`);
+    void window
+      .showInformationMessage(
+        `Access issues certificates for ${host} to the account "${chosen.user}", not "${chosen.differsFromEmail}": ssh logs in as ${chosen.user}. To use another account there, set "user" for this host in accessSsh.hosts.`,
+        'Open Settings',
+      )
+      .then((choice) => {
+        if (choice === 'Open Settings') void commands.executeCommand('workbench.action.openSettingsJson');
+      });
   }
 
   /**
@@ -106,18 +128,27 @@ export class SshConfigSync {
     return run;
   }
 
+  /** Would a sync now write another User for any of `hosts` (a new certificate for another principal)? */
+  usersChanged(hosts: readonly HostEntry[]): boolean {
+    return hosts.some((h) => !this.writtenUsers.has(h.hostname) || this.writtenUsers.get(h.hostname) !== this.userFor(h).user);
+  }
+
   private async doSync(hosts: readonly HostEntry[], check?: string): Promise<void> {
+    // The certificates on disk decide the User: read what a renewal just wrote.
+    await this.state.reload();
     const settings = readSettings();
     const helper = this.launcher ?? (await this.writeLauncher(settings));
     const entries: SshHostEntry[] = hosts.map((h) => {
-      const user = this.userFor(h.hostname);
-      return { hostname: h.hostname, ...(user ? { user } : {}) };
+      const chosen = this.userFor(h);
+      this.tellPrincipal(h.hostname, chosen);
+      return { hostname: h.hostname, ...(chosen.user !== undefined ? { user: chosen.user } : {}), ...(h.fedramp === true ? { fedramp: true } : {}) };
     });
     const opts = this.renderOptions(settings, helper);
     // The file's own host list keeps the hosts of `access-ssh config add`; ours are replaced.
     const { withFileLock } = await import('../access/lock.js');
     const wrote = await updateManagedHosts(OUR_CONFIG, (current) => syncExtensionHosts(current, entries), opts,
       (file, fn) => withFileLock(file, fn, { retryMs: 50, timeoutMs: 30_000 }));
+    this.writtenUsers = new Map(entries.map((e) => [e.hostname, e.user]));
     const n = wrote.hosts.length;
     if (wrote.changed) this.log.info(`Wrote ${OUR_CONFIG} (${n} host${n === 1 ? '' : 's'}, ${n - entries.length} of them from access-ssh config)`);
     const inc = await ensureInclude(settings.sshConfigFile, OUR_CONFIG);

@@ -1,11 +1,12 @@
 // In a window connected through us (`ssh-remote+cfpipe-<host>`): a status bar
-// item counting the certificate down, and a scheduler that renews it at the
-// margin so that Remote-SSH's reconnects find a fresh one (the Match exec entry
-// renews it too; this one keeps the view honest and spares the reconnect a wait).
+// item counting the certificate down, and the renewal scheduler of src/hosts/renewal.ts
+// renewing it at the margin so that Remote-SSH's reconnects find a fresh one (the Match
+// exec entry renews it too; this one keeps the view honest and spares the reconnect a wait).
 
 import { type Disposable, MarkdownString, StatusBarAlignment, type StatusBarItem, ThemeColor, commands, env, window as vscodeWindow, workspace } from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { hostFromAuthority } from '../remote-ssh/authority.js';
+import { RenewalScheduler, realClock } from '../hosts/renewal.js';
 import { countdown } from '../hosts/state.js';
 import { refreshCertificate, type Services } from './connect.js';
 import { describe, isCancellation } from './log.js';
@@ -27,7 +28,7 @@ export function connectedHost(): string | undefined {
 export class ConnectedHost implements Disposable {
   private readonly item: StatusBarItem;
   private tickTimer: NodeJS.Timeout | undefined;
-  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly scheduler: RenewalScheduler;
   private readonly disposables: Disposable[] = [];
   private warned = false;
 
@@ -38,14 +39,21 @@ export class ConnectedHost implements Disposable {
     this.item = vscodeWindow.createStatusBarItem('accessSsh.certificate', StatusBarAlignment.Left, 100);
     this.item.name = 'Access SSH certificate';
     this.item.command = { command: 'accessSsh.refreshCertificate', title: 'Refresh Certificate', arguments: [host] };
-    this.disposables.push(this.item, svc.state.onDidChange(() => {
+    this.scheduler = new RenewalScheduler({
+      clock: realClock,
+      validBefore: () => svc.state.cert(host)?.validBefore,
+      marginSeconds: () => readSettings().renewalMarginSeconds,
+      renew: () => this.renew(),
+      onFailure: (err) => this.renewalFailed(err),
+    });
+    this.disposables.push(this.item, this.scheduler, svc.state.onDidChange(() => {
       this.render();
-      this.reschedule();
+      this.scheduler.reschedule();
     }));
     this.tickTimer = setInterval(() => this.render(), 1000);
     this.render();
     this.item.show();
-    this.reschedule();
+    this.scheduler.reschedule();
   }
 
   private render(): void {
@@ -69,40 +77,32 @@ export class ConnectedHost implements Disposable {
     this.item.tooltip = md;
   }
 
-  /** Renew at the margin: a timer to validBefore − margin, re-armed on every state change. */
-  private reschedule(minDelayMs = 1000): void {
-    if (this.renewTimer) clearTimeout(this.renewTimer);
-    const cert = this.svc.state.cert(this.host);
-    const margin = readSettings().renewalMarginSeconds;
-    const dueMs = cert ? (cert.validBefore - margin) * 1000 - Date.now() : 0;
-    this.renewTimer = setTimeout(() => void this.renew(), Math.max(dueMs, minDelayMs));
-  }
-
-  private async renew(): Promise<void> {
+  /** One renewal; false when the user cancelled it (the scheduler then waits for a state change). */
+  private async renew(): Promise<boolean> {
     try {
       await refreshCertificate(this.svc, this.host, true);
-      this.warned = false;
-      await this.svc.state.reload();
-      this.reschedule(30_000);
     } catch (err) {
-      if (isCancellation(err)) return;
-      const { message, hint } = describe(err);
-      this.svc.log.warn(`Keeping the certificate of ${this.host} fresh: ${message}`);
-      if (!this.warned) {
-        this.warned = true;
-        void vscodeWindow
-          .showWarningMessage(`The Access certificate for ${this.host} could not be renewed: ${message}${hint ? ` ${hint}` : ''} A reconnect will need it.`, 'Sign In')
-          .then((c) => (c === 'Sign In' ? commands.executeCommand('accessSsh.signIn', this.host) : undefined));
-      }
-      // Try again in a minute (a sign-in elsewhere also re-arms through the state change).
-      if (this.renewTimer) clearTimeout(this.renewTimer);
-      this.renewTimer = setTimeout(() => void this.renew(), 60_000);
+      if (isCancellation(err)) return false;
+      throw err;
     }
+    this.warned = false;
+    await this.svc.state.reload();
+    return true;
+  }
+
+  /** Logged each time, shown once until a renewal succeeds; the scheduler retries in a minute. */
+  private renewalFailed(err: unknown): void {
+    const { message, hint } = describe(err);
+    this.svc.log.warn(`Keeping the certificate of ${this.host} fresh: ${message}`);
+    if (this.warned) return;
+    this.warned = true;
+    void vscodeWindow
+      .showWarningMessage(`The Access certificate for ${this.host} could not be renewed: ${message}${hint ? ` ${hint}` : ''} A reconnect will need it.`, 'Sign In')
+      .then((c) => (c === 'Sign In' ? commands.executeCommand('accessSsh.signIn', this.host) : undefined));
   }
 
   dispose(): void {
     if (this.tickTimer) clearInterval(this.tickTimer);
-    if (this.renewTimer) clearTimeout(this.renewTimer);
     for (const d of this.disposables) d.dispose();
   }
 }

@@ -3,6 +3,8 @@
 //   *.sandbox.test                 the Access applications (metadata, login page, carrier, exchange)
 //   sandbox.cloudflareaccess.com   the team domain (JWKS, team login, cert_sign)
 //   login.cloudflareaccess.org     the transfer service
+//   sandbox.fed.cloudflareaccess.com, login.fed.cloudflareaccess.org
+//                                  the FedRAMP team and its transfer service (apps in fedrampHosts)
 //   admin.sandbox.test, localhost  the sandbox's own admin API (counters, options, revoke)
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server } from 'node:https';
@@ -19,15 +21,16 @@ import { USER_EXTENSIONS, type SshCa } from './ssh-ca';
 import {
   ADMIN_HOST,
   appAud,
-  ISSUER,
+  FED_TRANSFER_HOST,
   isAppHost,
   JUMP_DESTINATION_HEADER,
   randomId,
-  TEAM_DOMAIN,
+  teamByDomain,
   TRANSFER_HOST,
   type Endpoint,
   type Fault,
   type SandboxState,
+  type Team,
 } from './state';
 import { createTeamKeys, type TeamKeys } from './team-keys';
 import { TokenMint, type AccessClaims } from './tokens';
@@ -190,8 +193,9 @@ export class Edge {
       sendError(res, 404, `no such admin endpoint ${url.pathname}`);
       return;
     }
-    if (host === TEAM_DOMAIN) return this.team(req, res, url);
-    if (host === TRANSFER_HOST) return this.transfer(req, res, url);
+    const team = teamByDomain(host);
+    if (team) return this.team(req, res, url, team);
+    if (host === TRANSFER_HOST || host === FED_TRANSFER_HOST) return this.transfer(req, res, url, host);
     if (isAppHost(host)) return this.app(req, res, url, host);
     send(res, 404, `no Access application at ${host}\n`, { 'content-type': 'text/plain' });
   }
@@ -208,7 +212,7 @@ export class Edge {
       const jwt = await signer.sign({
         type: 'match',
         hostname: host,
-        auth_domain: bad === 'foreign-auth-domain' ? 'login.attacker.example' : TEAM_DOMAIN,
+        auth_domain: bad === 'foreign-auth-domain' ? 'login.attacker.example' : this.state.teamOf(host).domain,
         aud,
         app_hostname: host,
         iat: Math.floor(Date.now() / 1000),
@@ -223,7 +227,12 @@ export class Edge {
     if (url.pathname === CLI_PATH) return this.cli(req, res, url, host, aud);
     if (url.pathname === AUTHORIZED_PATH) return this.authorized(req, res, url, host);
 
-    // The protected application itself: valid app token (cookie or header) → the origin page.
+    // The protected application itself: valid app token (cookie or header) → the origin
+    // page; an app under a Bypass policy serves everyone.
+    if (this.state.options.bypassHosts.includes(host)) {
+      send(res, 200, `sandbox origin ${host}: Bypass policy, no login needed\n`, { 'content-type': 'text/plain' });
+      return;
+    }
     const presented = cookies(req).get('CF_Authorization') ?? (req.headers['cf-access-token'] as string | undefined);
     if (presented) {
       try {
@@ -246,7 +255,7 @@ export class Edge {
   private teamLoginUrl(host: string, aud: string, redirectUrl: string): { url: string; ref: string } {
     const ref = randomId(12);
     const q = new URLSearchParams({ kid: aud, redirect_url: redirectUrl || '/', meta: ref });
-    return { url: `https://${TEAM_DOMAIN}${LOGIN_PATH}/${host}?${q.toString()}`, ref };
+    return { url: `https://${this.state.teamOf(host).domain}${LOGIN_PATH}/${host}?${q.toString()}`, ref };
   }
 
   /** The CLI login page: plays the identity provider (a form, or auto-approval). */
@@ -281,7 +290,7 @@ export class Edge {
         .map((k) => `<input type="hidden" name="${k}" value="${escapeHtml(params.get(k) ?? '')}">`)
         .join('\n');
       const body = `<h1>Sign in to ${escapeHtml(host)}</h1>
-<p>Cloudflare Access sandbox (<code>${escapeHtml(TEAM_DOMAIN)}</code>). This page plays the identity provider: choose who you are.</p>
+<p>Cloudflare Access sandbox (<code>${escapeHtml(this.state.teamOf(host).domain)}</code>). This page plays the identity provider: choose who you are.</p>
 <form method="post" action="${CLI_PATH}">
 ${hidden}
 <label for="email">E-mail</label>
@@ -310,14 +319,17 @@ ${hidden}
   /** Mints the token pair and seals it for the transfer service. */
   private async approve(host: string, email: string, clientKey: Uint8Array): Promise<void> {
     this.state.counters.approvals += 1;
-    const [appToken, orgToken] = await Promise.all([this.mint.appToken(host, email), this.mint.orgToken(email)]);
+    const team = this.state.teamOf(host);
+    const appToken = await this.mint.appToken(host, email);
+    // sendOrgToken false: the login service hands over the app token alone.
+    const tokens = this.state.options.sendOrgToken ? { app_token: appToken, org_token: await this.mint.orgToken(email, team) } : { app_token: appToken };
     const edgeKeys = nacl.box.keyPair();
     const nonce = nacl.randomBytes(nacl.box.nonceLength);
-    const message = new TextEncoder().encode(JSON.stringify({ app_token: appToken, org_token: orgToken }));
+    const message = new TextEncoder().encode(JSON.stringify(tokens));
     const boxed = nacl.box(message, nonce, clientKey, edgeKeys.secretKey);
     const sealed = Buffer.concat([Buffer.from(nonce), Buffer.from(boxed)]);
     const key = goUrlEncoding(clientKey);
-    this.state.deliveries.set(key, { body: sealed.toString('base64'), servicePublicKey: goUrlEncoding(edgeKeys.publicKey) });
+    this.state.deliveries.set(key, { body: sealed.toString('base64'), servicePublicKey: goUrlEncoding(edgeKeys.publicKey), transferHost: team.transferHost });
     const waiters = this.state.transferWaiters.get(key);
     if (waiters) for (const w of waiters) w();
   }
@@ -351,7 +363,7 @@ ${hidden}
 
   // ---------------------------------------------------------------- team host
 
-  private async team(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async team(req: IncomingMessage, res: ServerResponse, url: URL, team: Team): Promise<void> {
     if (url.pathname === CERTS_PATH && (req.method === 'GET' || req.method === 'HEAD')) {
       this.state.counters.jwks += 1;
       if (await this.applyFault('jwks', res)) return;
@@ -366,22 +378,22 @@ ${hidden}
         sendError(res, 405, 'method not allowed');
         return;
       }
-      return this.certSign(req, res);
+      return this.certSign(req, res, team);
     }
-    if (url.pathname.startsWith(`${LOGIN_PATH}/`)) return this.teamLogin(req, res, url);
+    if (url.pathname.startsWith(`${LOGIN_PATH}/`)) return this.teamLogin(req, res, url, team);
     sendError(res, 404, `not found: ${url.pathname}`);
   }
 
   /** The team login endpoint: with a valid org token, straight back to the app; else the login page. */
-  private async teamLogin(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async teamLogin(req: IncomingMessage, res: ServerResponse, url: URL, team: Team): Promise<void> {
     this.state.counters.teamLogins += 1;
     if (await this.applyFault('teamLogin', res)) return;
     const host = decodeURIComponent(url.pathname.slice(LOGIN_PATH.length + 1)).toLowerCase();
     const orgToken = cookies(req).get('CF_Authorization');
     const session = this.state.loginRefs.get(url.searchParams.get('meta') ?? '');
-    if (orgToken && isAppHost(host) && session) {
+    if (orgToken && isAppHost(host) && session && this.state.teamOf(host) === team) {
       try {
-        const claims = await this.mint.check(orgToken, { kind: 'org' });
+        const claims = await this.mint.check(orgToken, { kind: 'org', team });
         this.state.loginRefs.delete(url.searchParams.get('meta') ?? '');
         const code = randomId(24);
         this.state.authCodes.set(code, { session, email: claims.email, host, expires: Date.now() + 60_000 });
@@ -391,13 +403,13 @@ ${hidden}
         this.log(`team login: org token refused: ${(err as Error).message}`);
       }
     }
-    const body = `<h1>Sign in to ${escapeHtml(isAppHost(host) ? host : TEAM_DOMAIN)}</h1>
-<p>Cloudflare Access sandbox (<code>${escapeHtml(TEAM_DOMAIN)}</code>): you have no valid session for this team.</p>
+    const body = `<h1>Sign in to ${escapeHtml(isAppHost(host) ? host : team.domain)}</h1>
+<p>Cloudflare Access sandbox (<code>${escapeHtml(team.domain)}</code>): you have no valid session for this team.</p>
 <p class="muted">Sign in from the command line with <code>access-ssh login https://${escapeHtml(host)}</code>.</p>`;
     send(res, 200, page('Sign in', body), { 'content-type': 'text/html; charset=utf-8' });
   }
 
-  private async certSign(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async certSign(req: IncomingMessage, res: ServerResponse, team: Team): Promise<void> {
     const fail = (status: number, message: string) => {
       this.state.counters.certSignErrors += 1;
       sendError(res, status, message);
@@ -414,15 +426,16 @@ ${hidden}
       return fail(400, 'request body is not JSON');
     }
     if (typeof body.public_key !== 'string' || typeof body.jwt !== 'string') return fail(400, 'public_key and jwt are required');
-    if (body.issuer !== undefined && body.issuer !== ISSUER) return fail(400, `issuer ${JSON.stringify(body.issuer)} is not ${ISSUER}`);
+    if (body.issuer !== undefined && body.issuer !== team.issuer) return fail(400, `issuer ${JSON.stringify(body.issuer)} is not ${team.issuer}`);
     let claims: AccessClaims;
     try {
-      claims = await this.mint.check(body.jwt, { kind: 'app' });
+      claims = await this.mint.check(body.jwt, { kind: 'app', team });
     } catch (err) {
       return fail(401, (err as Error).message);
     }
     const email = claims.email;
-    let principal = principalOf(email);
+    // The edge decides the principal: the e-mail's local part, or the account it maps to.
+    let principal = this.state.options.certPrincipal ?? principalOf(email);
     let publicKey = body.public_key;
     const now = Math.floor(Date.now() / 1000);
     let validAfter = new Date(now * 1000);
@@ -435,10 +448,11 @@ ${hidden}
     if (certificateFault === 'other-principal') principal = `${principal}-other`;
     // doctor: a CA that grants no port forwarding (Remote-SSH needs it).
     const extensions = certificateFault === 'no-port-forwarding' ? USER_EXTENSIONS.filter((e) => e !== 'permit-port-forwarding') : undefined;
+    const principals = certificateFault === 'no-principal' ? [] : [principal];
     const serial = this.state.nextSerial();
     let certificate: string;
     try {
-      certificate = await this.deps.sshCa.sign({ publicKey, keyId: email, principals: [principal], validAfter, validBefore, serial, ...(extensions ? { extensions } : {}) });
+      certificate = await this.deps.sshCa.sign({ publicKey, keyId: email, principals, validAfter, validBefore, serial, ...(extensions ? { extensions } : {}) });
     } catch (err) {
       return fail(400, `cannot sign public_key: ${(err as Error).message}`);
     }
@@ -463,12 +477,13 @@ ${hidden}
 
   // ---------------------------------------------------------------- transfer service
 
-  private async transfer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  private async transfer(req: IncomingMessage, res: ServerResponse, url: URL, transferHost: string): Promise<void> {
     if (!url.pathname.startsWith(TRANSFER_PREFIX) || req.method !== 'GET') {
       send(res, 404, 'not found\n', { 'content-type': 'text/plain' });
       return;
     }
     this.state.counters.transferPolls += 1;
+    if (transferHost === FED_TRANSFER_HOST) this.state.counters.fedTransferPolls += 1;
     if (await this.applyFault('transfer', res)) return;
     const raw = decodeURIComponent(url.pathname.slice(TRANSFER_PREFIX.length));
     const keyBytes = decodeBoxKey(raw);
@@ -477,7 +492,9 @@ ${hidden}
       return;
     }
     const key = goUrlEncoding(keyBytes);
-    if (!this.state.deliveries.has(key)) {
+    // A login's tokens are handed over only by its team's transfer service.
+    const ready = (): boolean => this.state.deliveries.get(key)?.transferHost === transferHost;
+    if (!ready()) {
       // Long-poll: wait for the approval, then answer (or 404 when the wait is over).
       await new Promise<void>((resolve) => {
         const waiters = this.state.transferWaiters.get(key) ?? new Set<() => void>();
@@ -496,8 +513,10 @@ ${hidden}
     }
     if (res.destroyed || res.writableEnded) return;
     const delivery = this.state.deliveries.get(key);
-    if (!delivery) {
-      send(res, 404, 'not found\n', { 'content-type': 'text/plain' });
+    if (!delivery || delivery.transferHost !== transferHost) {
+      // "Not yet": a 404, or (transferPending: 'empty-200') a 200 with an empty body.
+      if (this.state.options.transferPending === 'empty-200') send(res, 200, '', { 'content-type': 'text/plain' });
+      else send(res, 404, 'not found\n', { 'content-type': 'text/plain' });
       return;
     }
     // One-shot: the sealed tokens are gone once delivered.
@@ -561,6 +580,11 @@ ${hidden}
         who = st.name ?? `service token ${id}`;
         viaServiceToken = true;
       }
+    }
+    if (!who && this.state.options.bypassHosts.includes(host)) {
+      // A Bypass policy (or a WARP-admitted user): in without a token.
+      who = 'bypass';
+      this.state.counters.carrierBypass += 1;
     }
     if (!who && token) {
       try {

@@ -6,6 +6,11 @@
 //   --cert-ttl S          certificate validity in seconds (default 180)
 //   --app-token-ttl S, --org-token-ttl S
 //   --service-token ID:SECRET   accept this service token on the carrier (repeatable)
+//   --empty-200-polls     "not yet" transfer polls answer 200 with an empty body
+//   --no-org-token        logins hand over the app token alone
+//   --cert-principal U    certificates for account U (the sshd gets that user too)
+//   --bypass HOST         HOST is under a Bypass policy (repeatable)
+//   --fedramp-host HOST   HOST belongs to the FedRAMP team (repeatable)
 //   --no-sshd             edge only
 //   --env-file FILE       also write the environment (KEY=VALUE lines) to FILE
 //   --json                print one JSON line instead of the shell lines
@@ -55,6 +60,24 @@ function parseArgs(argv: string[]): { opts: StartSandboxOptions; envFile?: strin
         serviceTokens.push({ clientId: v.slice(0, i2), clientSecret: v.slice(i2 + 1) });
         break;
       }
+      case '--empty-200-polls':
+        opts.transferPending = 'empty-200';
+        break;
+      case '--no-org-token':
+        opts.sendOrgToken = false;
+        break;
+      case '--cert-principal': {
+        const u = next();
+        opts.certPrincipal = u;
+        opts.users = [...new Set([...(opts.users ?? ['jdoe']), u])];
+        break;
+      }
+      case '--bypass':
+        opts.bypassHosts = [...(opts.bypassHosts ?? []), next()];
+        break;
+      case '--fedramp-host':
+        opts.fedrampHosts = [...(opts.fedrampHosts ?? []), next()];
+        break;
       case '--no-sshd':
         opts.sshd = false;
         break;
@@ -66,7 +89,7 @@ function parseArgs(argv: string[]): { opts: StartSandboxOptions; envFile?: strin
         break;
       case '-h':
       case '--help':
-        process.stdout.write('usage: node out/test/sandbox/main.js [--port N] [--interactive] [--auto-approve EMAIL] [--cert-ttl S] [--app-token-ttl S] [--org-token-ttl S] [--service-token ID:SECRET] [--no-sshd] [--env-file FILE] [--json]\n');
+        process.stdout.write('usage: node out/test/sandbox/main.js [--port N] [--interactive] [--auto-approve EMAIL] [--cert-ttl S] [--app-token-ttl S] [--org-token-ttl S] [--service-token ID:SECRET] [--empty-200-polls] [--no-org-token] [--cert-principal U] [--bypass HOST] [--fedramp-host HOST] [--no-sshd] [--env-file FILE] [--json]\n');
         process.exit(0);
         break;
       default:

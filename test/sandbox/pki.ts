@@ -10,6 +10,8 @@ export const TLS_NAMES = [
   'sandbox.test',
   'sandbox.cloudflareaccess.com',
   'login.cloudflareaccess.org',
+  'sandbox.fed.cloudflareaccess.com',
+  'login.fed.cloudflareaccess.org',
   'localhost',
 ] as const;
 

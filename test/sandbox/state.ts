@@ -5,6 +5,10 @@ import { createHash, randomBytes } from 'node:crypto';
 export const TEAM_DOMAIN = 'sandbox.cloudflareaccess.com';
 export const ISSUER = `https://${TEAM_DOMAIN}`;
 export const TRANSFER_HOST = 'login.cloudflareaccess.org';
+/** The FedRAMP team (apps in `fedrampHosts`) and its transfer service (cloudflared --fedramp). */
+export const FED_TEAM_DOMAIN = 'sandbox.fed.cloudflareaccess.com';
+export const FED_ISSUER = `https://${FED_TEAM_DOMAIN}`;
+export const FED_TRANSFER_HOST = 'login.fed.cloudflareaccess.org';
 export const APP_SUFFIX = '.sandbox.test';
 export const DEFAULT_APP = 'ssh.sandbox.test';
 /** An app whose origin is a plain TCP service (a second sshd), for `access-ssh tcp --url`. */
@@ -48,7 +52,7 @@ export interface Fault {
   /** Destroy the connection without an answer. */
   reset?: boolean;
   /** certSign only: answer 200 with a bad certificate. */
-  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'no-port-forwarding';
+  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'no-principal' | 'no-port-forwarding';
   /**
    * metadata only: a `cf-access-metadata` JWT signed by a key the team's JWKS does not
    * hold (`foreign-key`), or naming an auth domain outside .cloudflareaccess.com
@@ -86,6 +90,25 @@ export interface SandboxOptions {
   /** How long a transfer poll waits for the approval before answering 404. */
   transferWaitMs: number;
   serviceTokens: ServiceToken[];
+  /**
+   * How the transfer service says "not yet" once a long poll's wait is over: 404 (the
+   * default) or a 200 with an empty body (cloudflared reads both as "not yet").
+   */
+  transferPending: 'status-404' | 'empty-200';
+  /** Hand the org token over with the app token after a login (false: the app token alone). */
+  sendOrgToken: boolean;
+  /**
+   * The principal cert_sign puts in certificates: null for the e-mail's local part (the
+   * default), else this account (an edge that maps identities to other accounts).
+   */
+  certPrincipal: string | null;
+  /** Apps under a Bypass policy (or reached through WARP): the carrier lets anyone in, with or without a token. */
+  bypassHosts: string[];
+  /**
+   * Apps of the FedRAMP team (`sandbox.fed.cloudflareaccess.com`); their logins are handed
+   * over only by the FedRAMP transfer service (`login.fed.cloudflareaccess.org`).
+   */
+  fedrampHosts: string[];
   faults: Faults;
 }
 
@@ -97,6 +120,11 @@ export const DEFAULT_OPTIONS: SandboxOptions = {
   certTtlSeconds: 180,
   transferWaitMs: 8000,
   serviceTokens: [],
+  transferPending: 'status-404',
+  sendOrgToken: true,
+  certPrincipal: null,
+  bypassHosts: [],
+  fedrampHosts: [],
   faults: {},
 };
 
@@ -115,6 +143,10 @@ export interface Counters {
   carrierAccepted: number;
   carrierServiceToken: number;
   carrierRefused: number;
+  /** Carrier connections let in by a Bypass policy, without a token. */
+  carrierBypass: number;
+  /** Polls of the FedRAMP transfer service (also counted in transferPolls). */
+  fedTransferPolls: number;
   /** Serial of the last certificate issued (0: none yet). */
   lastSerial: number;
   faultsApplied: number;
@@ -136,6 +168,8 @@ export function zeroCounters(): Counters {
     carrierAccepted: 0,
     carrierServiceToken: 0,
     carrierRefused: 0,
+    carrierBypass: 0,
+    fedTransferPolls: 0,
     lastSerial: 0,
     faultsApplied: 0,
   };
@@ -147,6 +181,22 @@ export function appAud(hostname: string): string {
 }
 
 export const TEAM_AUD = createHash('sha256').update(`access-org:${TEAM_DOMAIN}`).digest('hex');
+export const FED_TEAM_AUD = createHash('sha256').update(`access-org:${FED_TEAM_DOMAIN}`).digest('hex');
+
+/** One Access team: its auth domain, issuer, org audience and transfer service. */
+export interface Team {
+  readonly domain: string;
+  readonly issuer: string;
+  readonly aud: string;
+  readonly transferHost: string;
+}
+
+export const COMMERCIAL_TEAM: Team = { domain: TEAM_DOMAIN, issuer: ISSUER, aud: TEAM_AUD, transferHost: TRANSFER_HOST };
+export const FEDRAMP_TEAM: Team = { domain: FED_TEAM_DOMAIN, issuer: FED_ISSUER, aud: FED_TEAM_AUD, transferHost: FED_TRANSFER_HOST };
+
+export function teamByDomain(domain: string): Team | undefined {
+  return domain === TEAM_DOMAIN ? COMMERCIAL_TEAM : domain === FED_TEAM_DOMAIN ? FEDRAMP_TEAM : undefined;
+}
 
 export function isAppHost(host: string): boolean {
   return host.endsWith(APP_SUFFIX) && host !== ADMIN_HOST && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?\.sandbox\.test$/.test(host);
@@ -174,6 +224,8 @@ export interface CarrierRequest {
 export interface Delivery {
   body: string;
   servicePublicKey: string;
+  /** The transfer service that hands it over (the team's). */
+  transferHost: string;
 }
 
 export interface AppSession {
@@ -231,6 +283,11 @@ export class SandboxState {
 
   constructor(options: Partial<SandboxOptions> = {}) {
     this.options = mergeOptions(DEFAULT_OPTIONS, options);
+  }
+
+  /** The team an app belongs to. */
+  teamOf(host: string): Team {
+    return this.options.fedrampHosts.includes(host) ? FEDRAMP_TEAM : COMMERCIAL_TEAM;
   }
 
   nextSerial(): number {

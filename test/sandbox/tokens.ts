@@ -2,7 +2,7 @@
 // team key, app tokens with aud [<app aud>], org tokens with aud [<team aud>].
 import { createHash } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import { appAud, ISSUER, randomId, TEAM_AUD, TEAM_DOMAIN, type SandboxState } from './state';
+import { appAud, COMMERCIAL_TEAM, randomId, teamByDomain, type SandboxState, type Team } from './state';
 import type { TeamKeys } from './team-keys';
 
 export interface AccessClaims extends JWTPayload {
@@ -22,7 +22,7 @@ export class TokenMint {
     private readonly state: SandboxState,
   ) {}
 
-  private async mint(kind: 'app' | 'org', aud: string, email: string, ttlSeconds: number): Promise<string> {
+  private async mint(kind: 'app' | 'org', aud: string, email: string, ttlSeconds: number, team: Team): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     const token = await this.keys.sign({
       aud: [aud],
@@ -30,7 +30,7 @@ export class TokenMint {
       exp: now + ttlSeconds,
       iat: now,
       nbf: now,
-      iss: ISSUER,
+      iss: team.issuer,
       type: kind,
       identity_nonce: randomId(8),
       sub: subjectFor(email),
@@ -40,19 +40,21 @@ export class TokenMint {
     return token;
   }
 
+  /** An app token, issued by the app's team. */
   appToken(host: string, email: string): Promise<string> {
-    return this.mint('app', appAud(host), email, this.state.options.appTokenTtlSeconds);
+    return this.mint('app', appAud(host), email, this.state.options.appTokenTtlSeconds, this.state.teamOf(host));
   }
 
-  orgToken(email: string): Promise<string> {
-    return this.mint('org', TEAM_AUD, email, this.state.options.orgTokenTtlSeconds);
+  orgToken(email: string, team: Team = COMMERCIAL_TEAM): Promise<string> {
+    return this.mint('org', team.aud, email, this.state.options.orgTokenTtlSeconds, team);
   }
 
   /**
-   * Checks a token the way the edge does: signature, issuer, expiry, audience, kind and
-   * revocation. Resolves with the claims or rejects with a reason.
+   * Checks a token the way the edge does: signature, issuer (the app's team, or the team
+   * asked for), expiry, audience, kind and revocation. Resolves with the claims or
+   * rejects with a reason.
    */
-  async check(token: string, want: { kind: 'app'; host?: string } | { kind: 'org' }): Promise<AccessClaims> {
+  async check(token: string, want: { kind: 'app'; host?: string; team?: Team } | { kind: 'org'; team?: Team }): Promise<AccessClaims> {
     let payload: JWTPayload;
     try {
       ({ payload } = await this.keys.verify(token));
@@ -60,11 +62,12 @@ export class TokenMint {
       throw new Error(`invalid token: ${(err as Error).message}`, { cause: err });
     }
     const claims = payload as AccessClaims;
-    if (claims.iss !== ISSUER) throw new Error(`token issuer ${String(claims.iss)} is not ${ISSUER}`);
+    const team = want.team ?? (want.kind === 'app' && want.host !== undefined ? this.state.teamOf(want.host) : teamByDomain(new URL(String(claims.iss ?? 'https://x.invalid')).hostname));
+    if (!team || claims.iss !== team.issuer) throw new Error(`token issuer ${String(claims.iss)} is not ${team?.issuer ?? 'a sandbox team'}`);
     if (claims.type !== want.kind) throw new Error(`expected an ${want.kind} token, got ${String(claims.type)}`);
     const auds = Array.isArray(claims.aud) ? claims.aud : claims.aud ? [claims.aud] : [];
     if (want.kind === 'org') {
-      if (!auds.includes(TEAM_AUD)) throw new Error(`org token is not for ${TEAM_DOMAIN}`);
+      if (!auds.includes(team.aud)) throw new Error(`org token is not for ${team.domain}`);
     } else if (want.host !== undefined && !auds.includes(appAud(want.host))) {
       throw new Error(`token audience does not include the application ${want.host}`);
     }

@@ -10,11 +10,10 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const positional = p.positionals[0];
   const appFlag = stringFlag(p, 'app');
   if (positional !== undefined && appFlag !== undefined) throw new UsageError('Give the URL either as the argument or with --app, not both.', 'login');
-  if (boolFlag(p, 'fedramp')) throw new UsageError('--fedramp is not supported.', 'login');
   const { host, appUrl } = parseTarget(positional ?? appFlag, 'login', 'the application URL');
   const ctx = await createContext(rt);
   const { login } = await import('../../access/token-flow.js');
-  const { appToken: token, claims } = await login(ctx, appUrl, loginOptions(rt, true));
+  const { appToken: token, claims } = await login(ctx, appUrl, loginOptions(rt, true, boolFlag(p, 'fedramp')));
   if (boolFlag(p, 'quiet')) return 0;
   if (boolFlag(p, 'no-verbose') || appFlag !== undefined) {
     rt.stdout.write(token);

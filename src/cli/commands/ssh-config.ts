@@ -34,6 +34,8 @@ export function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const raw = stringFlag(p, 'hostname');
   const host = raw === undefined ? undefined : parseTarget(raw, 'ssh-config').host;
   const home = rt.env['HOME'] ?? rt.env['USERPROFILE'] ?? os.homedir();
-  rt.stdout.write(renderSshConfig(host, boolFlag(p, 'short-lived-cert'), helperCommand(rt.self), home));
+  // --fedramp goes before the subcommand, where cloudflared access takes it too.
+  const helper = helperCommand(rt.self) + (boolFlag(p, 'fedramp') ? ' --fedramp' : '');
+  rt.stdout.write(renderSshConfig(host, boolFlag(p, 'short-lived-cert'), helper, home));
   return Promise.resolve(0);
 }

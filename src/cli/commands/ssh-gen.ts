@@ -31,7 +31,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const { cert, renewed } = await ensureCertificate(ctx, host, {
     marginSeconds: margin,
     appUrl,
-    login: loginOptions(rt, interactive),
+    login: loginOptions(rt, interactive, boolFlag(p, 'fedramp')),
   });
   if (!renewed) rt.log.debug(`Certificate for ${host} is valid until ${cert.validBefore.toISOString()}`);
   return 0;

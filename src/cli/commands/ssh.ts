@@ -36,7 +36,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const { COLLECT_EVERY_BYTES, openCarrier, pipeCarrier } = await import('../../access/carrier.js');
   const carrierOptions = {
     appUrl,
-    login: loginOptions(rt, interactive),
+    login: loginOptions(rt, interactive, boolFlag(p, 'fedramp')),
     headers,
     ...(id !== undefined && secret !== undefined ? { serviceToken: { clientId: id, clientSecret: secret } } : {}),
   };

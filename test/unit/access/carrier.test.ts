@@ -6,6 +6,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -389,6 +390,38 @@ describe('openCarrier against the sandbox edge', () => {
     sandbox.revokeAllTokens('app');
     await assert.rejects(openCarrier(ctx, HOST, { login: { interactive: false } }), (err: unknown) => isAccessError(err, 'login-required'));
     assert.equal(await ctx.store.readAppToken(appInfo), undefined, 'the refused token was forgotten');
+  });
+
+  test('no stored token: the first handshake goes out without one; a 302 starts discovery and the exchange', async () => {
+    const store = new TokenStore(tempDir('carrier-bare-'));
+    const ctx = { http, store, log: silentLogger };
+    const { discoverApp } = await import('../../../src/access/metadata.js');
+    const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
+    await store.writeOrgToken(appInfo.authDomain, (await sandbox.mintOrgToken()) as OrgToken);
+    const before = { ...sandbox.counters };
+    const ws = await openCarrier(ctx, HOST, { login: { interactive: false } });
+    assert.equal(sandbox.counters.carrierRefused - before.carrierRefused, 1, 'the bare handshake is answered 302');
+    assert.equal(sandbox.counters.metadata - before.metadata, 1, 'then the app is discovered');
+    assert.equal(sandbox.counters.exchanges - before.exchanges, 1, 'and the org token exchanged');
+    assert.equal(sandbox.counters.carrierAccepted - before.carrierAccepted, 1);
+    assert.ok(await store.readAppToken(appInfo));
+    await roundTrip(ws, 1000);
+  });
+
+  test('a Bypass application: the bare handshake is accepted, no discovery, no token, no browser', async () => {
+    sandbox.setOptions({ bypassHosts: [HOST] });
+    try {
+      const store = new TokenStore(tempDir('carrier-bypass-'));
+      const before = { ...sandbox.counters };
+      const ws = await openCarrier({ http, store, log: silentLogger }, HOST, { login: { interactive: false, openBrowser: async () => assert.fail('no browser') } });
+      assert.equal(sandbox.counters.carrierBypass - before.carrierBypass, 1);
+      assert.equal(sandbox.counters.metadata - before.metadata, 0);
+      assert.equal(sandbox.counters.carrierRefused - before.carrierRefused, 0);
+      assert.deepEqual(fs.existsSync(store.dir) ? fs.readdirSync(store.dir) : [], [], 'nothing stored');
+      await roundTrip(ws, 1000);
+    } finally {
+      sandbox.setOptions({ bypassHosts: [] });
+    }
   });
 
   test('service token accepted by the edge', async () => {

@@ -317,7 +317,6 @@ describe('issuing a certificate', () => {
     ['another key', () => { foreignKey = true; }, /another key/],
     ['an expired certificate', () => { signArgs = { validity: '-10m:-1m' }; }, /expired/],
     ['no principal', () => { signArgs = { principals: '' }; }, /no principal/],
-    ['a principal that is not the login', () => { signArgs = { principals: 'root' }; }, /do not include "jdoe"/],
     ['a host certificate', () => { signArgs = { host: true }; }, /not a user certificate/],
   ] as const) {
     test(`refuses ${name} and writes nothing`, async () => {
@@ -333,6 +332,20 @@ describe('issuing a certificate', () => {
       assert.deepEqual(fs.readdirSync(dir), []);
     });
   }
+
+  test('the edge decides the principal: one that is not the e-mail\'s local part is kept and written', async () => {
+    signArgs = { principals: 'deploy' };
+    foreignKey = false;
+    const dir = tempDir('cert-principal-');
+    const infos: string[] = [];
+    const log = { trace() {}, debug() {}, info: (m: string) => infos.push(m), warn() {}, error() {} };
+    const cert = await issueCertificate(server.client(), dir, HOST, tokens([token()]), { log });
+    assert.deepEqual(cert.principals, ['deploy']);
+    assert.ok(fs.existsSync(certFile(dir, HOST)));
+    assert.ok(infos.some((m) => /is for deploy, not jdoe/.test(m)), infos.join('\n'));
+    // Still checked like any other: the no-principal, wrong-key... cases above are refused.
+    signArgs = {};
+  });
 
   test('a token refused by cert_sign is forgotten and replaced once', async () => {
     signArgs = {};

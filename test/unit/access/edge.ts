@@ -44,7 +44,7 @@ export interface FakeEdge {
   /** Overrides for the next metadata JWT claims. */
   metadata: Record<string, unknown>;
   /** Tokens the transfer service hands out once a login URL was "visited". */
-  transfer: { app: string; org: string };
+  transfer: { app: string; org?: string };
   /** Org token accepted by the exchange (undefined: refuse every one). */
   acceptOrg: string | undefined;
   /** The app token the exchange issues. */
@@ -83,14 +83,14 @@ export async function startEdge(): Promise<FakeEdge> {
       res.end();
       return;
     }
-    if (host === 'login.cloudflareaccess.org' && url.pathname.startsWith('/transfer/')) {
+    if ((host === 'login.cloudflareaccess.org' || host === 'login.fed.cloudflareaccess.org') && url.pathname.startsWith('/transfer/')) {
       const clientKey = decodeURIComponent(url.pathname.slice('/transfer/'.length));
       if (!edge.visited.has(clientKey)) {
         res.writeHead(404);
         res.end();
         return;
       }
-      const sealed = seal(JSON.stringify({ app_token: edge.transfer.app, org_token: edge.transfer.org }), clientKey);
+      const sealed = seal(JSON.stringify(edge.transfer.org === undefined ? { app_token: edge.transfer.app } : { app_token: edge.transfer.app, org_token: edge.transfer.org }), clientKey);
       res.writeHead(200, { 'service-public-key': sealed.serviceKey });
       res.end(sealed.body);
       return;

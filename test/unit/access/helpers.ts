@@ -34,7 +34,7 @@ export function testCert(): TestCert {
   execFileSync('/usr/bin/openssl', [
     'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
     '-keyout', keyFile, '-out', certFile, '-subj', '/CN=sandbox.test',
-    '-addext', 'subjectAltName=DNS:sandbox.test,DNS:*.sandbox.test,DNS:sandbox.cloudflareaccess.com,DNS:*.cloudflareaccess.com,DNS:login.cloudflareaccess.org,DNS:app.example.com',
+    '-addext', 'subjectAltName=DNS:sandbox.test,DNS:*.sandbox.test,DNS:sandbox.cloudflareaccess.com,DNS:*.cloudflareaccess.com,DNS:login.cloudflareaccess.org,DNS:login.fed.cloudflareaccess.org,DNS:*.fed.cloudflareaccess.com,DNS:app.example.com',
   ], { stdio: 'ignore' });
   cached = { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
   return cached;

@@ -68,6 +68,38 @@ test('interactive: browser login stores both tokens; url companion removed', asy
   assert.deepEqual(fs.readdirSync(c.store.dir).sort(), [`${APP_HOST}-${AUD}-token`, `${TEAM}-org-token`].sort());
 });
 
+test('interactive: a login without org_token stores the app token alone; a stored org token is kept', async () => {
+  const saved = edge.transfer;
+  try {
+    edge.transfer = { app: appToken() };
+    const c = ctx();
+    const got = await getAppToken(c, appUrl, appInfo, { interactive: true, openBrowser: visitor(edge), ...fastOpts });
+    assert.equal(got, edge.transfer.app);
+    assert.equal(await c.store.readAppToken(appInfo), edge.transfer.app);
+    assert.deepEqual(fs.readdirSync(c.store.dir), [`${APP_HOST}-${AUD}-token`], 'no org token file, not even an empty one');
+
+    const c2 = ctx();
+    const org = orgToken() as OrgToken;
+    await c2.store.writeOrgToken(TEAM, org); // refused by the exchange: a browser login follows
+    const r = await login(c2, appUrl, { interactive: true, openBrowser: visitor(edge), ...fastOpts });
+    assert.equal(r.orgToken, undefined);
+    assert.equal(r.appToken, edge.transfer.app);
+    assert.equal(await c2.store.readOrgToken(TEAM), org, 'the stored org token is left as it was');
+  } finally {
+    edge.transfer = saved;
+  }
+});
+
+test('login --fedramp polls the FedRAMP transfer service', async () => {
+  const c = ctx();
+  const fed = edge.count((r) => r.host.startsWith('login.fed.cloudflareaccess.org'));
+  const commercial = edge.count((r) => r.host.startsWith('login.cloudflareaccess.org'));
+  const r = await login(c, appUrl, { interactive: true, fedramp: true, openBrowser: visitor(edge), ...fastOpts });
+  assert.equal(r.appToken, edge.transfer.app);
+  assert.ok(edge.count((q) => q.host.startsWith('login.fed.cloudflareaccess.org')) > fed);
+  assert.equal(edge.count((q) => q.host.startsWith('login.cloudflareaccess.org')), commercial);
+});
+
 test('concurrent first connections share one browser login', async () => {
   const c = ctx();
   const opened: string[] = [];

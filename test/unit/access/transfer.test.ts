@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import nacl from 'tweetnacl';
 import {
   goQueryEscape, loginUrl, newTransferKeyPair, openTransferPayload, parseTransferTokens, pollTransfer, runBrowserLogin, TRANSFER_SERVICE,
+  FEDRAMP_TRANSFER_SERVICE, transferServiceFor,
 } from '../../../src/access/transfer.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken, seal, startEdge, visitor, type FakeEdge } from './edge.js';
@@ -87,7 +88,11 @@ test('parseTransferTokens: not JSON, missing or empty fields', () => {
   assert.throws(() => parseTransferTokens(enc('nope')), isTransferError(/not JSON/));
   assert.throws(() => parseTransferTokens(enc('null')), isTransferError(/app_token/));
   assert.throws(() => parseTransferTokens(enc('{"org_token":"o"}')), isTransferError(/app_token/));
-  assert.throws(() => parseTransferTokens(enc('{"app_token":"a"}')), isTransferError(/org_token/));
+  // cloudflared takes what is there: an app token alone is a result.
+  assert.deepEqual(parseTransferTokens(enc('{"app_token":"a"}')), { appToken: 'a' });
+  assert.deepEqual(parseTransferTokens(enc('{"app_token":"a","org_token":""}')), { appToken: 'a' });
+  assert.deepEqual(parseTransferTokens(enc('{"app_token":"a","org_token":null}')), { appToken: 'a' });
+  assert.throws(() => parseTransferTokens(enc('{"app_token":"a","org_token":7}')), isTransferError(/org_token/));
   assert.throws(() => parseTransferTokens(enc('{"app_token":"","org_token":"o"}')), isTransferError(/app_token/));
   assert.throws(() => parseTransferTokens(enc('{"app_token":1,"org_token":"o"}')), isTransferError(/app_token/));
 });
@@ -114,6 +119,39 @@ test('poll: "not yet" answers below 500 are retried, then 200 opens', async () =
   } finally {
     await srv.close();
   }
+});
+
+test('poll: a 200 with an empty body is "not yet" (cloudflared polls on), then the sealed 200 opens', async () => {
+  const kp = newTransferKeyPair();
+  let n = 0;
+  const srv = await startServer((_req, res) => {
+    n += 1;
+    if (n <= 2) { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(); return; }
+    const s = seal('{"app_token":"a","org_token":"o"}', kp.publicKeyB64);
+    res.writeHead(200, { 'service-public-key': s.serviceKey });
+    res.end(s.body);
+  });
+  try {
+    const plain = await pollTransfer(srv.client(), kp, { pollDelayMs: 20 });
+    assert.equal(Buffer.from(plain).toString(), '{"app_token":"a","org_token":"o"}');
+    assert.equal(n, 3);
+  } finally {
+    await srv.close();
+  }
+});
+
+test('transferServiceFor: --fedramp, or a team under .fed.cloudflareaccess.com, uses login.fed.cloudflareaccess.org', () => {
+  assert.equal(TRANSFER_SERVICE, 'https://login.cloudflareaccess.org/');
+  assert.equal(FEDRAMP_TRANSFER_SERVICE, 'https://login.fed.cloudflareaccess.org/');
+  assert.equal(transferServiceFor('team.cloudflareaccess.com', false), TRANSFER_SERVICE);
+  assert.equal(transferServiceFor('team.cloudflareaccess.com', undefined), TRANSFER_SERVICE);
+  assert.equal(transferServiceFor(undefined, undefined), TRANSFER_SERVICE);
+  assert.equal(transferServiceFor('team.cloudflareaccess.com', true), FEDRAMP_TRANSFER_SERVICE);
+  assert.equal(transferServiceFor('agency.fed.cloudflareaccess.com', false), FEDRAMP_TRANSFER_SERVICE);
+  assert.equal(transferServiceFor('Agency.FED.cloudflareaccess.com', undefined), FEDRAMP_TRANSFER_SERVICE);
+  // Only the real suffix counts.
+  assert.equal(transferServiceFor('fed.cloudflareaccess.com.attacker.example', undefined), TRANSFER_SERVICE);
+  assert.equal(transferServiceFor('notfed.cloudflareaccess.com', undefined), TRANSFER_SERVICE);
 });
 
 test('poll: 5xx aborts with a redacted excerpt', async () => {
@@ -184,6 +222,28 @@ test('runBrowserLogin: app token for another audience, or not a JWT, is refused'
   } finally {
     edge.transfer = saved;
   }
+});
+
+test('runBrowserLogin: a result without org_token gives the app token alone', async () => {
+  const saved = edge.transfer;
+  try {
+    edge.transfer = { app: appToken() };
+    const result = await runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge) });
+    assert.equal(result.appToken, edge.transfer.app);
+    assert.equal(result.orgToken, undefined);
+    assert.equal(result.orgClaims, undefined);
+  } finally {
+    edge.transfer = saved;
+  }
+});
+
+test('runBrowserLogin: the FedRAMP transfer service is polled when given', async () => {
+  const before = edge.count((r) => r.host.startsWith('login.fed.cloudflareaccess.org'));
+  const commercial = edge.count((r) => r.host.startsWith('login.cloudflareaccess.org'));
+  const result = await runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge), transferService: FEDRAMP_TRANSFER_SERVICE });
+  assert.equal(result.appToken, edge.transfer.app);
+  assert.ok(edge.count((r) => r.host.startsWith('login.fed.cloudflareaccess.org')) > before);
+  assert.equal(edge.count((r) => r.host.startsWith('login.cloudflareaccess.org')), commercial);
 });
 
 test('runBrowserLogin: a failing browser opener does not stop the login', async () => {

@@ -112,3 +112,16 @@ test('log levels and browser commands', () => {
   assert.deepEqual(browserCommand(url, { BROWSER: '/opt/b.sh' }, 'linux'), { command: '/opt/b.sh', args: [url] });
   assert.deepEqual(browserCommand(url, { BROWSER: 'firefox --new-tab %s:chromium' }, 'linux'), { command: 'firefox', args: ['--new-tab', url] });
 });
+
+test('--fedramp: on login, token, ssh, ssh-gen, ssh-config, after the command or before it as cloudflared access takes it', () => {
+  for (const cmd of [['login', 'https://h.example.com'], ['token', 'https://h.example.com'], ['ssh', '--hostname', 'h.example.com'], ['ssh-gen', '--hostname', 'h.example.com'], ['ssh-config', '--hostname', 'h.example.com']]) {
+    assert.equal(boolFlag(run([...cmd, '--fedramp']), 'fedramp'), true, `${cmd[0]} --fedramp`);
+    assert.equal(boolFlag(run(['access', '--fedramp', ...cmd]), 'fedramp'), true, `access --fedramp ${cmd[0]}`);
+    assert.equal(boolFlag(run(['--fedramp', ...cmd]), 'fedramp'), true, `--fedramp ${cmd[0]}`);
+    assert.equal(boolFlag(run(['access', '--fedramp=false', ...cmd]), 'fedramp'), false);
+    assert.equal(boolFlag(run(cmd), 'fedramp'), false, `${cmd[0]} alone`);
+  }
+  usage(['--fedramp=maybe', 'ssh', '--hostname', 'h.example.com'], /--fedramp takes true or false/);
+  // The flag given after the command wins over the one before it.
+  assert.equal(boolFlag(run(['--fedramp', 'ssh', '--hostname', 'h.example.com', '--fedramp=false']), 'fedramp'), false);
+});

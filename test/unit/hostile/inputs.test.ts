@@ -17,6 +17,7 @@ import { emailLocalPart } from '../../../src/access/jwt.js';
 import { certFile, certKeyFile } from '../../../src/access/paths.js';
 import type { AppToken } from '../../../src/access/types.js';
 import { parseTarget } from '../../../src/cli/host.js';
+import { sshUserFor } from '../../../src/hosts/hosts.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { parseHostList, parseRepoHostsFile } from '../../../src/hosts/hosts.js';
 import { parseDeepLink } from '../../../src/remote-ssh/authority.js';
@@ -271,8 +272,6 @@ test('cert_sign answers that try to smuggle lines, control characters or another
     ['a certificate followed by ssh_config lines', (pub) => ok(`${sign(pub, 'jdoe')}\nHost *\n  ProxyCommand touch /tmp/pwned`), /certificate/i],
     ['a certificate with a CR-LF and junk', (pub) => ok(`${sign(pub, 'jdoe')}\r\nX`), /certificate/i],
     ['a principal with a newline', (pub) => ok(sign(pub, 'jdoe\nProxyCommand x')), /principal/i],
-    ['a principal with a quote and $(…)', (pub) => ok(sign(pub, '"$(id)"')), /principal|jdoe/i],
-    ['only another user\'s principal (root)', (pub) => ok(sign(pub, 'root')), /do not include "jdoe"/],
     ['a key id with a newline and an escape sequence', (pub) => ok(sign(pub, 'jdoe', 'jdoe\n\u001b[2Jfake')), /key id|certificate/i],
     ['a certificate that is not one', () => ok('ssh-ed25519-cert-v01@openssh.com AAAA$(id)'), /not (one line of )?(an )?OpenSSH certificate/],
     ['base64 that is not a certificate', () => ok('ssh-ed25519-cert-v01@openssh.com AAAAQUJD'), /not an OpenSSH certificate/],
@@ -291,6 +290,17 @@ test('cert_sign answers that try to smuggle lines, control characters or another
     assert.match(err.message, rule, `${name}: ${err.message}`);
     assert.ok(!err.message.includes(TOKEN) && !err.message.includes(TOKEN.split('.')[1]!), `${name}: no token in the message`);
     assert.ok(!fs.existsSync(certFile(dir, 'ok.example.com')) && !fs.existsSync(certKeyFile(dir, 'ok.example.com')), `${name}: nothing written`);
+  }
+  // The edge decides the principal: a certificate for another account is kept, but a
+  // principal reaches a User line only when src/ssh accepts it as a user name.
+  for (const [principals, user] of [['"$(id)"', undefined], ['root', 'root'], ['"$(id)",deploy', 'deploy'], ['jdoe\u202eevil', undefined]] as const) {
+    note('cert_sign principal');
+    const dir = path.join(work, `out${seq++}`);
+    const info = await issueCertificate(fakeEdge((pub) => ok(sign(pub, principals))), dir, 'ok.example.com', { get: async () => TOKEN, forget: async () => undefined });
+    assert.deepEqual(info.principals, principals.split(','));
+    const chosen = sshUserFor({ principals: info.principals, email: 'jdoe@example.com' });
+    assert.equal(chosen.user, user ?? 'jdoe', `User for principals ${JSON.stringify(principals)}`);
+    assert.equal(chosen.source, user === undefined ? 'email' : 'certificate');
   }
   // The key id and principals of an accepted certificate are never trusted for a User line.
   note('cert_sign answer');

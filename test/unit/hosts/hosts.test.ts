@@ -11,6 +11,7 @@ import {
   parseHostList,
   parseRepoHostsFile,
   removeFromSetting,
+  sshUserFor,
 } from '../../../src/hosts/hosts.js';
 
 test('plain host names are normalised to lower case', () => {
@@ -70,7 +71,9 @@ const hostile: unknown[] = [
   { hostname: 'a.example.com', path: '' },
   { hostname: 'a.example.com', label: 7 },
   { hostname: 'a.example.com', proxyCommand: 'evil' },
-  { hostname: 'a.example.com', __proto__: { path: '/x' }, user: 'root' },
+  { hostname: 'a.example.com', __proto__: { path: '/x' }, user: 'root x' },
+  { hostname: 'a.example.com', user: '-oProxyCommand=evil' },
+  { hostname: 'a.example.com', fedramp: 'true' },
   JSON.parse('{"__proto__": {"hostname": "a.example.com"}}'),
   JSON.parse('{"hostname": "a.example.com", "constructor": 1}'),
 ];
@@ -153,4 +156,33 @@ test('hostnameProblem: the input box message, undefined for a good host', () => 
   assert.equal(hostnameProblem('https://SSH.Example.com/'), undefined);
   assert.match(hostnameProblem('ssh example.com') ?? '', /\S/);
   assert.match(hostnameProblem('https://ssh.example.com:8443/') ?? '', /host name only/);
+});
+
+test('entries: a per-host user and fedramp, validated', () => {
+  assert.deepEqual(parseHostEntry({ hostname: 'a.example.com', user: 'deploy', fedramp: true }, 'settings'), { hostname: 'a.example.com', user: 'deploy', fedramp: true, source: 'settings' });
+  assert.deepEqual(parseHostEntry({ hostname: 'a.example.com', user: ' ops.team ', fedramp: false }, 'settings'), { hostname: 'a.example.com', user: 'ops.team', source: 'settings' });
+  for (const [raw, message] of [
+    [{ hostname: 'a.example.com', user: 'root; rm -rf' }, /"user": Invalid user name/],
+    [{ hostname: 'a.example.com', user: '-oProxyCommand=x' }, /"user": Invalid user name/],
+    [{ hostname: 'a.example.com', user: 'a\nb' }, /"user": Invalid user name/],
+    [{ hostname: 'a.example.com', user: 7 }, /"user" must be a string/],
+    [{ hostname: 'a.example.com', user: '' }, /"user": Invalid user name .* empty/],
+    [{ hostname: 'a.example.com', fedramp: 'yes' }, /"fedramp" must be true or false/],
+  ] as const) {
+    assert.throws(() => parseHostEntry(raw, 'settings'), message, JSON.stringify(raw));
+  }
+  const list = parseHostList([{ hostname: 'a.example.com', user: 'x y' }, 'b.example.com'], 'settings');
+  assert.deepEqual(list.hosts.map((h) => h.hostname), ['b.example.com']);
+  assert.equal(list.problems.length, 1);
+});
+
+test('sshUserFor: the host\'s user, else the certificate\'s principal, else the e-mail\'s local part', () => {
+  assert.deepEqual(sshUserFor({ configured: 'ops', principals: ['deploy'], email: 'jdoe@example.com' }), { user: 'ops', source: 'configured' });
+  assert.deepEqual(sshUserFor({ principals: ['deploy'], email: 'jdoe@example.com' }), { user: 'deploy', source: 'certificate', differsFromEmail: 'jdoe' });
+  assert.deepEqual(sshUserFor({ principals: ['jdoe'], email: 'jdoe@example.com' }), { user: 'jdoe', source: 'certificate' });
+  assert.deepEqual(sshUserFor({ principals: ['bad name', 'jdoe2'], email: 'jdoe@example.com' }), { user: 'jdoe2', source: 'certificate', differsFromEmail: 'jdoe' });
+  assert.deepEqual(sshUserFor({ principals: [], email: 'jdoe@example.com' }), { user: 'jdoe', source: 'email' });
+  assert.deepEqual(sshUserFor({ email: 'john.doe@example.com' }), { user: 'john.doe', source: 'email' });
+  assert.deepEqual(sshUserFor({ principals: ['$(id)'], email: 'x y@example.com' }), { source: 'none' });
+  assert.deepEqual(sshUserFor({}), { source: 'none' });
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { deepLink, hostFromAuthority, parseDeepLink, remoteAuthority, remoteFolderUri, remoteTarget, sshAlias } from '../../../src/remote-ssh/authority.js';
+import { hostFromAuthority, parseDeepLink, remoteAuthority, remoteTarget, sshAlias } from '../../../src/remote-ssh/authority.js';
 
 test('alias and authority', () => {
   assert.equal(sshAlias('ssh.example.com'), 'cfpipe-ssh.example.com');
@@ -23,8 +23,7 @@ test('remote targets and folder URIs', () => {
   assert.deepEqual(remoteTarget('a.example.com'), { authority: 'ssh-remote+cfpipe-a.example.com' });
   assert.deepEqual(remoteTarget('a.example.com', '/home/jdoe/src/'), { authority: 'ssh-remote+cfpipe-a.example.com', path: '/home/jdoe/src' });
   assert.equal(remoteTarget('a.example.com', 'C:\\src').path, '/C:/src');
-  assert.equal(remoteFolderUri(remoteTarget('a.example.com', '/home/jdoe/my src')), 'vscode-remote://ssh-remote+cfpipe-a.example.com/home/jdoe/my%20src');
-  assert.equal(remoteFolderUri(remoteTarget('a.example.com')), 'vscode-remote://ssh-remote+cfpipe-a.example.com/');
+  assert.equal(remoteTarget('a.example.com', '/home/jdoe/my src').path, '/home/jdoe/my src');
 });
 
 test('deep links: connect with host, path, window', () => {
@@ -35,8 +34,8 @@ test('deep links: connect with host, path, window', () => {
     path: '/home/jdoe',
     window: 'current',
   });
-  const link = deepLink('access-ssh.access-ssh', 'a.example.com', '/srv/x');
-  const u = new URL(link);
+  // The link a README or a teammate would give: vscode://<extension id>/connect?host=…&path=…
+  const u = new URL(`vscode://access-ssh.access-ssh/connect?${new URLSearchParams({ host: 'a.example.com', path: '/srv/x' }).toString()}`);
   assert.equal(u.protocol, 'vscode:');
   assert.equal(parseDeepLink(u.pathname, u.search.slice(1)).path, '/srv/x');
 });

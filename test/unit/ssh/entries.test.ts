@@ -190,3 +190,12 @@ test('hostOptions gives the values written (for ssh -G checks)', () => {
   assert.equal(o.proxyCommand, `'/opt/access ssh/access-ssh' ssh --hostname %h --non-interactive`);
   assert.equal(o.identityFile, '"~/.cloudflared/h.example.com-cf_key"');
 });
+
+test('renderEntries: a FedRAMP host gets --fedramp before the subcommand of both helper calls (where cloudflared access takes it)', () => {
+  const text = renderEntries([{ hostname: 'fed.example.com', user: 'jdoe', fedramp: true }, { hostname: 'plain.example.com' }], LINUX);
+  assert.ok(text.includes(`exec "'/opt/access ssh/access-ssh' --fedramp ssh-gen --hostname fed.example.com --non-interactive"`), text);
+  assert.equal(text.split('\n').filter((l) => l === `  ProxyCommand '/opt/access ssh/access-ssh' --fedramp ssh --hostname %h --non-interactive`).length, 2);
+  assert.ok(text.includes(`exec "'/opt/access ssh/access-ssh' ssh-gen --hostname plain.example.com --non-interactive"`));
+  assert.equal((text.match(/--fedramp/g) ?? []).length, 3, 'only the FedRAMP host');
+  assert.throws(() => renderEntries([{ hostname: 'fed.example.com', fedramp: true }, { hostname: 'fed.example.com' }], LINUX), /once with fedramp and once without/);
+});

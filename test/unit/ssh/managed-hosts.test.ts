@@ -201,3 +201,25 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
     await fs.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedramp in its entries; ssh -G reads it', async () => {
+  const hosts = syncExtensionHosts([], [{ hostname: 'fed.example.com', user: 'deploy', fedramp: true }, { hostname: 'plain.example.com' }]);
+  assert.deepEqual(hosts, [
+    { hostname: 'fed.example.com', user: 'deploy', fedramp: true, from: ['vscode'] },
+    { hostname: 'plain.example.com', from: ['vscode'] },
+  ]);
+  const text = renderManagedFile(hosts, OPTS);
+  assert.ok(text.includes('# access-ssh-host fed.example.com from=vscode user=deploy fedramp=true\n'), text);
+  assert.deepEqual(parseManagedHosts(text), hosts, 'reads back');
+  // The extension dropping the flag drops it from the file too.
+  assert.deepEqual(syncExtensionHosts(parseManagedHosts(text), [{ hostname: 'fed.example.com', user: 'deploy' }]), [{ hostname: 'fed.example.com', user: 'deploy', from: ['vscode'] }]);
+  assert.throws(() => parseManagedHosts('# access-ssh-host fed.example.com from=vscode fedramp=yes\n'), /fedramp="yes"|fedramp=/);
+  const dir = await tempDir();
+  const file = path.join(dir, 'config');
+  await fs.writeFile(file, text, { mode: 0o600 });
+  const g = await sshG(file, 'cfpipe-fed.example.com');
+  assert.deepEqual(g.get('proxycommand'), [`'/opt/access ssh/node' '/opt/access ssh/access-ssh.js' --fedramp ssh --hostname %h --non-interactive`]);
+  assert.deepEqual(g.get('user'), ['deploy']);
+  const plain = await sshG(file, 'cfpipe-plain.example.com');
+  assert.doesNotMatch(plain.get('proxycommand')?.[0] ?? '', /--fedramp/);
+});
