@@ -4,3 +4,4 @@
 export { ensureCertificate, inspectCertificate, readCertificate } from '../access/cert.js';
 export { HttpClient } from '../access/http.js';
 export { login, logout, renewAppToken } from '../access/token-flow.js';
+export { discoverApp } from '../access/metadata.js';

@@ -13,6 +13,8 @@ export const APP_SUFFIX = '.sandbox.test';
 export const DEFAULT_APP = 'ssh.sandbox.test';
 /** An app whose origin is a plain TCP service (a second sshd), for `access-ssh tcp --url`. */
 export const TCP_APP = 'tcp.sandbox.test';
+/** An app whose origin is a real PostgreSQL server (option database). */
+export const DB_APP = 'db.sandbox.test';
 /**
  * An app behind a bastion (cloudflared's `bastion` origin mode): the origin is the
  * `Cf-Access-Jump-Destination` the client sends (`--destination`), loopback only here.

@@ -8,6 +8,7 @@ import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
 import { DEFAULT_RENEW_MARGIN_SECONDS, readCachedCertificate, unusableReason } from '../../access/cert-file.js';
 import { defaultConfigDir } from '../../access/paths.js';
+import { isAccessError } from '../../access/errors.js';
 
 export function renewMargin(rt: Runtime): number {
   const raw = rt.env['ACCESS_SSH_RENEW_MARGIN'];
@@ -28,11 +29,23 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   }
 
   const [ctx, { ensureCertificate }] = await Promise.all([createContext(rt), import('../../access/cert.js')]);
-  const { cert, renewed } = await ensureCertificate(ctx, host, {
-    marginSeconds: margin,
-    appUrl,
-    login: loginOptions(rt, interactive, boolFlag(p, 'fedramp')),
-  });
+  let result;
+  try {
+    result = await ensureCertificate(ctx, host, {
+      marginSeconds: margin,
+      appUrl,
+      login: loginOptions(rt, interactive, boolFlag(p, 'fedramp')),
+    });
+  } catch (err) {
+    // In the written entries the ProxyCommand runs next and says "not signed in" itself:
+    // one message, not the same one twice.
+    if (boolFlag(p, 'quiet-signed-out') && isAccessError(err, 'login-required')) {
+      rt.log.debug(`Not signed in for ${host}; the ProxyCommand reports it`);
+      return 1;
+    }
+    throw err;
+  }
+  const { cert, renewed } = result;
   if (!renewed) rt.log.debug(`Certificate for ${host} is valid until ${cert.validBefore.toISOString()}`);
   return 0;
 }
