@@ -5,5 +5,3 @@ export { ensureCertificate, inspectCertificate, readCertificate } from '../acces
 export { HttpClient } from '../access/http.js';
 export { login, logout, renewAppToken } from '../access/token-flow.js';
 export { discoverApp } from '../access/metadata.js';
-export { runDoctor } from '../doctor/doctor.js';
-export { renderMarkdown } from '../doctor/report.js';

@@ -432,6 +432,28 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     await ui.typeInTerminal('exit');
   });
 
+  step('Diagnose Connection... on the host row opens the doctor\'s report as Markdown, with Copy Report', async () => {
+    assert.ok(sb);
+    await ui.clearNotifications();
+    const items = await ui.contextMenuItems(ui.treeRow(HOST));
+    assert.ok(items.includes('Diagnose Connection...'), `context menu: ${JSON.stringify(items)}`);
+    await ui.contextMenu(ui.treeRow(HOST), 'Diagnose Connection...');
+    const done = new RegExp(`${HOST.replace(/\./g, '\\.')}: the whole chain works\\.`);
+    const ended = await ui.waitNotification(new RegExp(`${HOST.replace(/\./g, '\\.')}: (the whole chain works|.* failed)`), 180_000);
+    assert.match(ended.message, done, `the diagnosis: ${ended.message}`);
+    const report = await waitFor('the report in an editor', async () => {
+      const t = (await ui.page.locator('.editor-instance .monaco-editor .view-lines').first().innerText().catch(() => '')).replace(/\u00a0/g, ' ');
+      return /Access SSH doctor/.test(t) ? t : undefined;
+    }, 30_000);
+    assert.match(report, new RegExp(`# Access SSH doctor: ${HOST.replace(/\./g, '\\.')}`));
+    assert.match(report, /\| carrier \(websocket\) \| .* passed/);
+    assert.doesNotMatch(report, /eyJ[\w-]{10,}\.eyJ/, 'no token in the report');
+    await ui.shot('11-doctor-report');
+    await ui.clickNotificationButton(done, 'Copy Report');
+    await ui.waitNotification(/Copied the diagnosis report/, 30_000);
+    await ui.runCommand('View: Revert and Close Editor');
+  });
+
   // No Remote-SSH can be installed here (no marketplace): the hand-off's own answer to
   // that is what a user without it sees.
   const NO_REMOTE_SSH = new RegExp(`No Remote-SSH that can use Access certificates is installed to open ${HOST.replace(/\./g, '\\.')}`);
