@@ -9,10 +9,16 @@ import { exchangeOrgToken } from './exchange.js';
 import type { HttpClient } from './http.js';
 import { decodeClaims } from './jwt.js';
 import { withFileLock, type LockHolder } from './lock.js';
-import { discoverApp, parseAuthDomain } from './metadata.js';
+import { parseAuthDomain } from './auth-domain.js';
 import type { TokenStore } from './token-store.js';
-import { runBrowserLogin, transferServiceFor, type BrowserLoginResult } from './transfer.js';
+import type { BrowserLoginResult } from './transfer.js';
 import type { AccessClaims, AppInfo, AppToken, Logger, OrgToken } from './types.js';
+
+// Discovery (metadata.ts: jose) and the browser login (transfer.ts: tweetnacl) are loaded
+// when first needed: a carrier with a live stored token needs neither (docs/BENCHMARKS.md).
+async function discoverApp(http: HttpClient, appUrl: URL): Promise<AppInfo> {
+  return (await import('./metadata.js')).discoverApp(http, appUrl);
+}
 
 export interface AccessContext {
   readonly http: HttpClient;
@@ -106,6 +112,7 @@ async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, or
 
 async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, opts: LoginOptions, appPath: string): Promise<BrowserLoginResult> {
   if (!opts.interactive) throw loginRequired(appUrl.host);
+  const { runBrowserLogin, transferServiceFor } = await import('./transfer.js');
   const result = await runBrowserLogin(ctx.http, {
     appUrl,
     appInfo,

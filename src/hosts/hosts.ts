@@ -323,3 +323,28 @@ export function sshUserFor(input: { readonly configured?: string; readonly princ
   if (local !== undefined) return { user: local, source: 'email' };
   return { source: 'none' };
 }
+
+/**
+ * The setting's new value with `from` renamed to `to`, in place: an object entry
+ * keeps its label and path. When `to` is already listed, `from` is only removed.
+ */
+export function renameInSetting(current: unknown, from: string, to: string): unknown[] {
+  const list = Array.isArray(current) ? (current as unknown[]) : [];
+  const names = (item: unknown): string | undefined => {
+    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
+    if (typeof name !== 'string') return undefined;
+    try {
+      return normaliseHostname(name);
+    } catch {
+      return undefined;
+    }
+  };
+  if (from !== to && list.some((item) => names(item) === to)) return removeFromSetting(list, from);
+  let renamed = false;
+  return list.flatMap((item) => {
+    if (names(item) !== from) return [item];
+    if (renamed) return [];
+    renamed = true;
+    return [typeof item === 'string' ? to : { ...(item as Record<string, unknown>), hostname: to }];
+  });
+}

@@ -48,6 +48,12 @@ export class AccessService {
     });
   }
 
+  /** Is `host` an Access application, and of which team? (HEAD with the metadata header; no token, no browser.) */
+  async discover(host: string): Promise<AppInfo> {
+    const { discoverApp } = await accessModules();
+    return await discoverApp((await this.context()).http, new URL(`https://${host}/`));
+  }
+
   async logout(authDomain: string): Promise<string[]> {
     const { logout } = await accessModules();
     return await logout(await this.context(), authDomain);

@@ -8,6 +8,7 @@ import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
 import { DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, readCachedCertificate, unusableReason } from '../../access/cert-file.js';
 import { defaultConfigDir } from '../../access/paths.js';
+import { isAccessError } from '../../access/errors.js';
 
 export function renewMargin(rt: Runtime): number {
   const raw = rt.env['ACCESS_SSH_RENEW_MARGIN'];
@@ -66,7 +67,14 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
       login: { ...loginOptions(rt, interactive, boolFlag(p, 'fedramp')), ...(interactive ? {} : { signal: budget.signal }) },
     }), deadline]);
   } catch (err) {
-    throw budget.signal.aborted ? outOfTime : err;
+    if (budget.signal.aborted) throw outOfTime;
+    // In the written entries the ProxyCommand runs next and says "not signed in" itself:
+    // one message, not the same one twice.
+    if (boolFlag(p, 'quiet-signed-out') && isAccessError(err, 'login-required')) {
+      rt.log.debug(`Not signed in for ${host}; the ProxyCommand reports it`);
+      return 1;
+    }
+    throw err;
   } finally {
     if (timer) clearTimeout(timer);
   }
