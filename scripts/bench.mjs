@@ -4,7 +4,7 @@
 //   npm run bench                      256 MiB transfers, 5 runs of each (a few minutes)
 //   npm run bench -- --quick           64 MiB, 3 runs
 //   npm run bench -- --size 128 --runs 7
-//   npm run bench -- --only throughput,latency   (throughput, latency, startup, memory,
+//   npm run bench -- --only throughput,latency   (throughput, latency, proxy, startup, memory,
 //                                                 sessions, renewal, activation, hosts, sizes)
 //   npm run bench -- --record          also write the table and the run's conditions to
 //                                      docs/bench-latest.md and README.md (a whole run only;

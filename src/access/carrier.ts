@@ -8,6 +8,7 @@
 
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
+import { displayText } from '../base/display.js';
 import { AccessError, describeError, isAccessError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { redact } from './redact.js';
@@ -132,9 +133,16 @@ function statusError(url: URL, status: number): AccessError {
   });
 }
 
-/** One websocket handshake: the open socket, or the status (and Location) it was answered with (also `access-ssh doctor`'s probe). */
+/**
+ * One websocket handshake: the open socket, or the status (and Location) it was
+ * answered with (also `access-ssh doctor`'s probe). It has its own deadline (the
+ * HTTP client's timeout, 10 s by default), whatever route the socket takes: ws's
+ * handshakeTimeout does not reach a socket our connect-to connector opens, and a
+ * stalled edge must not hang the ProxyCommand forever.
+ */
 export function carrierHandshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
   const base = http.wsOptions(url);
+  const timeoutMs = http.timeoutMs;
   log.debug(`Opening the carrier websocket ${url.origin}${url.pathname}`);
   return new Promise<Handshake>((resolve, reject) => {
     let settled = false;
@@ -144,6 +152,18 @@ export function carrierHandshake(http: HttpClient, url: URL, headers: Record<str
       perMessageDeflate: false,
       followRedirects: false,
     });
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settled = true;
+      ws.on('error', () => {});
+      ws.terminate();
+      reject(new AccessError('timeout', `No answer to the carrier websocket handshake from ${url.host} within ${timeoutMs / 1000}s`, {
+        hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set); the Access edge or the tunnel behind the application may be down.',
+      }));
+    }, timeoutMs);
+    ws.once('open', () => clearTimeout(timer));
+    ws.once('unexpected-response', () => clearTimeout(timer));
+    ws.once('error', () => clearTimeout(timer));
     ws.once('open', () => {
       if (settled) return;
       settled = true;
@@ -156,7 +176,7 @@ export function carrierHandshake(http: HttpClient, url: URL, headers: Record<str
       settled = true;
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
-      log.debug(`Carrier handshake to ${url.host} answered ${status}${location ? ` -> ${redact(location)}` : ''}`);
+      log.debug(`Carrier handshake to ${url.host} answered ${status}${location ? ` -> ${displayText(redact(location), 200)}` : ''}`);
       res.resume();
       req.destroy();
       // Errors of the aborted request are of no interest any more.
@@ -304,7 +324,7 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       });
     };
     const onWsClose = (code: number, reason: Buffer): void => {
-      log?.debug(`Carrier closed (${code}${reason.length ? ` ${redact(reason.toString('utf8'))}` : ''})`);
+      log?.debug(`Carrier closed (${code}${reason.length ? ` ${displayText(redact(reason.toString('utf8')), 123)}` : ''})`);
       if (keepalive) clearInterval(keepalive);
       input.off('data', onData);
       input.off('end', onInputEnd);

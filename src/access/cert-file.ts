@@ -12,14 +12,23 @@
 // an unknown key type) is "not usable" and the caller takes the slow path.
 
 import { createHash } from 'node:crypto';
-import { type Stats, promises as fsp } from 'node:fs';
-import { AccessError } from './errors.js';
+import type { Stats } from 'node:fs';
+import { showValue } from '../base/display.js';
+import { readPrivateFile, statPrivateFile } from '../base/private-files.js';
+import { AccessError, fromFileError } from './errors.js';
 import { certFile, certKeyFile, certPubFile } from './paths.js';
 
 /** How far in the future a certificate's `valid_after` may be (clock skew between us and the CA). */
 export const CLOCK_SKEW_SECONDS = 120;
 /** Default renewal margin: a certificate valid for less than this is renewed. */
 export const DEFAULT_RENEW_MARGIN_SECONDS = 60;
+/**
+ * The longest validity window we accept (valid_before - valid_after), by default.
+ * Access issues minutes (3 in cloudflared's sample); a certificate valid for
+ * days or "forever" would never be renewed, so Access would never be asked again
+ * for that host. `ACCESS_SSH_MAX_CERT_HOURS` changes it.
+ */
+export const DEFAULT_MAX_VALIDITY_SECONDS = 24 * 3600;
 
 export interface CertificateInfo {
   /** The `-cert.pub` file. */
@@ -98,7 +107,7 @@ export function parseOpenSshCertificate(line: string): OpenSshCertificate {
   const bad = (why: string): AccessError => new AccessError('cert-invalid', `not an OpenSSH certificate: ${why}`);
   const fields = line.trim().split(/\s+/);
   const known = KEY_TYPES[fields[0] ?? ''];
-  if (!known) throw bad(`unknown type ${JSON.stringify((fields[0] ?? '').slice(0, 60))}`);
+  if (!known) throw bad(`unknown type ${showValue(fields[0] ?? '', 60)}`);
   const [plainType, keyParts] = known;
   const blob = Buffer.from(fields[1] ?? '', 'base64');
   let off = 0;
@@ -195,7 +204,7 @@ export function checkPrivateKeyFile(keyPath: string, st: Stats): void {
     });
   }
   const uid = process.getuid?.();
-  if (uid !== undefined && st.uid !== uid && uid !== 0) {
+  if (uid !== undefined && st.uid !== uid) {
     throw new AccessError('cert-invalid', `${keyPath} belongs to another user (uid ${st.uid})`, {
       hint: `Remove it or give it to your user, then run: chmod 600 "${keyPath}"`,
     });
@@ -211,20 +220,27 @@ export function checkPrivateKeyFile(keyPath: string, st: Stats): void {
 export async function readCachedCertificate(dir: string, host: string): Promise<{ cert?: CertificateInfo; reason?: string }> {
   const keyPath = certKeyFile(dir, host);
   const crtPath = certFile(dir, host);
-  let st: Stats;
-  let certText: string;
-  let pubText: string;
+  // Through the private file layer: no symlink followed, regular files of ours,
+  // the key 0600 (a key others can read, a link, a file of another user: refused).
+  const pubPath = certPubFile(dir, host);
+  let found: [Stats | undefined, Buffer | undefined, Buffer | undefined];
   try {
-    [st, certText, pubText] = await Promise.all([
-      fsp.stat(keyPath),
-      fsp.readFile(crtPath, 'utf8'),
-      fsp.readFile(certPubFile(dir, host), 'utf8'),
+    found = await Promise.all([
+      statPrivateFile(keyPath, { sensitivity: 'secret' }),
+      readPrivateFile(crtPath, { sensitivity: 'public', maxBytes: 64 * 1024 }),
+      readPrivateFile(pubPath, { sensitivity: 'public', maxBytes: 64 * 1024 }),
     ]);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return { reason: e.code === 'ENOENT' ? `${e.path ?? crtPath} does not exist` : `cannot read the files of ${host}: ${e.message}` };
+    const e = fromFileError(err);
+    if (e instanceof AccessError) throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
+    throw e;
   }
+  const [st, certBuf, pubBuf] = found;
+  const missing = !st ? keyPath : !certBuf ? crtPath : !pubBuf ? pubPath : undefined;
+  if (missing !== undefined || !st || !certBuf || !pubBuf) return { reason: `${missing ?? crtPath} does not exist` };
   checkPrivateKeyFile(keyPath, st);
+  const certText = certBuf.toString('utf8');
+  const pubText = pubBuf.toString('utf8');
   let cert: OpenSshCertificate;
   try {
     cert = parseOpenSshCertificate(certText);
@@ -237,12 +253,40 @@ export async function readCachedCertificate(dir: string, host: string): Promise<
 }
 
 /**
- * Why the certificate is not usable for a connection at `now` with `marginSeconds`
- * of validity left, or undefined when it is.
+ * What we would not issue ourselves, whether it comes from cert_sign (refused,
+ * nothing written) or is found cached (not used, renewed): critical options
+ * (Access sets none; `force-command` or `source-address` would change what the
+ * session is), or a validity window longer than `maxValiditySeconds` (a
+ * certificate for years or "forever" would never meet the renewal rule).
  */
-export function unusableReason(cert: CertificateInfo, now: Date, marginSeconds: number): string | undefined {
+export function policyProblem(cert: Pick<CertificateInfo, 'criticalOptions' | 'validAfter' | 'validBefore'>, maxValiditySeconds: number = DEFAULT_MAX_VALIDITY_SECONDS): string | undefined {
+  if (cert.criticalOptions.length > 0) {
+    return `it carries critical options (${cert.criticalOptions.slice(0, 4).map((o) => showValue(o, 40)).join(', ')}) that Access does not set`;
+  }
+  const window = (cert.validBefore.getTime() - cert.validAfter.getTime()) / 1000;
+  if (window > maxValiditySeconds) {
+    const forever = cert.validBefore.getTime() >= 8.64e15 - 1000;
+    return `it is valid for ${forever ? 'ever' : formatSpan(window)}, more than the ${formatSpan(maxValiditySeconds)} accepted (ACCESS_SSH_MAX_CERT_HOURS)`;
+  }
+  return undefined;
+}
+
+function formatSpan(seconds: number): string {
+  if (seconds >= 2 * 86400) return `${Math.round(seconds / 86400)} days`;
+  if (seconds >= 3600) return `${Math.round(seconds / 360) / 10} h`;
+  return `${Math.round(seconds)} s`;
+}
+
+/**
+ * Why the certificate is not usable for a connection at `now` with `marginSeconds`
+ * of validity left, or undefined when it is. A certificate that fails the policy
+ * (policyProblem) is never usable: it is renewed like an expired one.
+ */
+export function unusableReason(cert: CertificateInfo, now: Date, marginSeconds: number, maxValiditySeconds: number = DEFAULT_MAX_VALIDITY_SECONDS): string | undefined {
   if (cert.type !== 'user') return 'it is not a user certificate';
   if (cert.principals.length === 0) return 'it names no principal';
+  const policy = policyProblem(cert, maxValiditySeconds);
+  if (policy !== undefined) return policy;
   const t = now.getTime();
   if (cert.validAfter.getTime() > t + CLOCK_SKEW_SECONDS * 1000) return `it is not valid before ${cert.validAfter.toISOString()}`;
   if (cert.validBefore.getTime() <= t) return `it expired at ${cert.validBefore.toISOString()}`;

@@ -9,13 +9,15 @@
 // sshpk (against the private key) and renew; the modules that pull in jose or
 // ws are imported lazily there.
 
-import { randomBytes } from 'node:crypto';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as sshpk from 'sshpk';
-import { AccessError, describeError, isAccessError } from './errors.js';
+import { writeFilesAtomically } from '../base/atomic-write.js';
+import { displayText, hasControlOrLineBreak, showValue } from '../base/display.js';
+import { onAbnormalExit } from '../base/cleanup.js';
+import { isFileError } from '../base/file-error.js';
+import { checkPrivateDir, readPrivateFile, removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
+import { AccessError, describeError, fromFileError, isAccessError } from './errors.js';
 import type { HttpClient } from './http.js';
-import { certificateInfo, checkPrivateKeyFile, CLOCK_SKEW_SECONDS, parseOpenSshCertificate, readCachedCertificate, unusableReason, type CertificateInfo, type OpenSshCertificate } from './cert-file.js';
+import { certificateInfo, CLOCK_SKEW_SECONDS, DEFAULT_MAX_VALIDITY_SECONDS, parseOpenSshCertificate, policyProblem, readCachedCertificate, unusableReason, type CertificateInfo, type OpenSshCertificate } from './cert-file.js';
 import { certFile, certKeyFile, certPubFile, defaultConfigDir } from './paths.js';
 import { redact } from './redact.js';
 import type { AppToken, Logger } from './types.js';
@@ -23,7 +25,7 @@ import type { AccessContext, LoginOptions } from './token-flow.js';
 import type { LockHolder } from './lock.js';
 
 export const CERT_SIGN_PATH = '/cdn-cgi/access/cert_sign';
-export { CLOCK_SKEW_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, unusableReason, type CertificateInfo } from './cert-file.js';
+export { CLOCK_SKEW_SECONDS, DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, policyProblem, unusableReason, type CertificateInfo } from './cert-file.js';
 
 export type CertificateState =
   | { readonly status: 'ok'; readonly cert: CertificateInfo }
@@ -42,17 +44,20 @@ export type CertificateState =
 export async function inspectCertificate(dir: string, host: string): Promise<CertificateState> {
   const keyPath = certKeyFile(dir, host);
   const crtPath = certFile(dir, host);
-  let keyText: Buffer;
-  let certText: Buffer;
+  let keyText: Buffer | undefined;
+  let certText: Buffer | undefined;
   try {
-    [keyText, certText] = await Promise.all([readSecureKey(keyPath), fs.promises.readFile(crtPath)]);
+    [keyText, certText] = await Promise.all([readSecureKey(keyPath), readPrivateFile(crtPath, { sensitivity: 'public', maxBytes: 64 * 1024 })]);
   } catch (err) {
     if (isAccessError(err)) throw err;
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { status: 'missing', reason: `${(err as NodeJS.ErrnoException).path ?? crtPath} does not exist` };
+    const e = fromFileError(err);
+    if (isAccessError(e) && isFileError(e.cause) && e.cause.code !== 'io') {
+      throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
     }
-    return { status: 'invalid', reason: `cannot read ${crtPath}: ${describeError(err)}` };
+    return { status: 'invalid', reason: `cannot read ${crtPath}: ${describeError(e)}` };
   }
+  if (!keyText) return { status: 'missing', reason: `${keyPath} does not exist` };
+  if (!certText) return { status: 'missing', reason: `${crtPath} does not exist` };
   let parsed: ParsedCertificate;
   try {
     parsed = parseCertificateText(certText, crtPath, keyPath);
@@ -117,14 +122,17 @@ function sameKey(a: sshpk.Key, b: sshpk.Key): boolean {
   return a.fingerprint('sha256').matches(b);
 }
 
-/** Read a private key file, refusing one that group or others may read (as ssh does). */
-async function readSecureKey(keyPath: string): Promise<Buffer> {
-  const handle = await fs.promises.open(keyPath, 'r');
+/**
+ * Read a private key file through the private file layer: refused when it is a
+ * symlink, not ours, or readable by group or others (as ssh refuses it).
+ */
+async function readSecureKey(keyPath: string): Promise<Buffer | undefined> {
   try {
-    checkPrivateKeyFile(keyPath, await handle.stat());
-    return await handle.readFile();
-  } finally {
-    await handle.close();
+    return await readPrivateFile(keyPath, { sensitivity: 'secret', maxBytes: 64 * 1024 });
+  } catch (err) {
+    const e = fromFileError(err);
+    if (isAccessError(e)) throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
+    throw e;
   }
 }
 
@@ -200,7 +208,7 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
   if (isRecord(json) && (typeof json['message'] === 'string' || typeof json['status'] === 'number')) {
     const msg = typeof json['message'] === 'string' ? json['message'] : '';
     // The edge's words reach a terminal and the editor: no line breaks, no escape sequences.
-    detail = msg ? clip(redact(msg).replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ').trim(), 200) : `status ${String(json['status'])}`;
+    detail = msg ? displayText(redact(msg).trim(), 200) : `status ${String(json['status'])}`;
   } else {
     // cloudflared #1271: an HTML error page made it print "invalid character '<'".
     detail = `the body is not JSON: ${excerpt(text)}`;
@@ -224,7 +232,7 @@ export function certSignUrl(iss: string): URL {
     throw new AccessError('cert-sign', 'The app token\'s issuer ("iss") is not a URL', { hint: 'Sign in again to get a fresh token.' });
   }
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new AccessError('cert-sign', `Refusing to send the app token to its issuer ${clip(redact(iss), 100)}: not a plain https URL`, {
+    throw new AccessError('cert-sign', `Refusing to send the app token to its issuer ${showValue(redact(iss), 100)}: not a plain https URL`, {
       hint: 'Sign in again to get a fresh token.',
     });
   }
@@ -244,15 +252,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function clip(s: string, max: number): string {
-  return s.length > max ? `${s.slice(0, max)}…` : s;
-}
-
 /** A short, printable, redacted quote of a response body. */
 function excerpt(text: string): string {
   if (text.trim() === '') return '(empty body)';
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
-  return JSON.stringify(clip(redact(flat), 120));
+  return showValue(redact(text.replace(/\s+/g, ' ').trim()), 120);
 }
 
 // ---------------------------------------------------------------------------
@@ -269,6 +272,8 @@ export interface TokenSource {
 
 export interface IssueOptions {
   readonly now?: () => Date;
+  /** The longest validity window accepted; default DEFAULT_MAX_VALIDITY_SECONDS (24 h). */
+  readonly maxValiditySeconds?: number;
   readonly log?: Logger;
   readonly authDomain?: string;
   readonly timeoutMs?: number;
@@ -311,7 +316,7 @@ export async function issueCertificate(http: HttpClient, dir: string, host: stri
   const keyPath = certKeyFile(dir, host);
   const crtPath = certFile(dir, host);
   const parsed = parseCertificateText(signed.certificate, crtPath, keyPath);
-  verifyIssued(parsed, pub, now());
+  verifyIssued(parsed, pub, now(), opts.maxValiditySeconds ?? DEFAULT_MAX_VALIDITY_SECONDS);
   // The edge decides the principal (cloudflared writes whatever cert_sign returns):
   // one that is not the e-mail's local part is kept; ssh then logs in as it.
   const { decodeClaims, emailLocalPart } = await import('./jwt.js');
@@ -320,19 +325,19 @@ export async function issueCertificate(http: HttpClient, dir: string, host: stri
     log?.info(`The certificate for ${host} is for ${parsed.info.principals.join(', ')}, not ${emailLocalPart(email)} (the local part of ${email}): Access maps this login to that account`);
   }
 
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
-  // Everything is staged before the first rename so that the key and its
-  // certificate replace the old pair within microseconds of each other.
-  const staged = await Promise.all([
-    stage(certPubFile(dir, host), pubLine + '\n', 0o644),
-    stage(keyPath, key.toString('pem'), 0o600),
-    stage(crtPath, signed.certificate + '\n', 0o600),
-  ]);
+  // The one atomic write: everything is staged (fsynced, unpredictable temp names,
+  // no symlink followed) before the first rename, so that the key and its
+  // certificate replace the old pair within microseconds of each other; a failure
+  // (ENOSPC) leaves no temp file, the new private key's included, and names the file.
   try {
-    for (const s of staged) await fs.promises.rename(s.temp, s.target);
+    await checkPrivateDir(dir);
+    await writeFilesAtomically([
+      { target: certPubFile(dir, host), data: pubLine + '\n', mode: 0o644 },
+      { target: keyPath, data: key.toString('pem'), mode: 0o600 },
+      { target: crtPath, data: signed.certificate + '\n', mode: 0o600 },
+    ]);
   } catch (err) {
-    await Promise.all(staged.map((s) => fs.promises.rm(s.temp, { force: true })));
-    throw new AccessError('store', `Cannot write the certificate files in ${dir}: ${describeError(err)}`, { cause: err });
+    throw fromFileError(err);
   }
   log?.info(`New certificate for ${host}: ${parsed.info.principals.join(',')} valid until ${parsed.info.validBefore.toISOString()}`);
   return parsed.info;
@@ -341,9 +346,11 @@ export async function issueCertificate(http: HttpClient, dir: string, host: stri
 /**
  * What a certificate from cert_sign must be before it is written: for our key,
  * signed by the key it names, a user certificate, at least one principal (any:
- * the edge decides which account this login maps to), a live validity window.
+ * the edge decides which account this login maps to), a live validity window,
+ * and nothing we would not issue ourselves (policyProblem: no critical option,
+ * a validity window within `maxValiditySeconds`).
  */
-function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date): void {
+function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, maxValiditySeconds: number): void {
   const bad = (why: string): AccessError => new AccessError('cert-invalid', `The certificate from Access was refused: ${why}`, {
     hint: 'Nothing was written. Try again; if it persists, check the Access application\'s short-lived certificate settings.',
   });
@@ -353,8 +360,10 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date): 
   if (info.type !== 'user') throw bad('it is not a user certificate');
   if (info.principals.length === 0) throw bad('it names no principal');
   // Principals and key id are shown in the editor and the log: no line breaks or controls.
-  const unsafe = [...info.principals, info.keyId].find((v) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(v));
-  if (unsafe !== undefined) throw bad(`its principals or key id hold a line break or control character (${clip(JSON.stringify(unsafe).replace(/[\u007f-\u009f\u2028\u2029]/g, '?'), 80)})`);
+  const unsafe = [...info.principals, info.keyId].find((v) => hasControlOrLineBreak(v));
+  if (unsafe !== undefined) throw bad(`its principals or key id hold a line break or control character (${showValue(unsafe)})`);
+  const policy = policyProblem(info, maxValiditySeconds);
+  if (policy !== undefined) throw bad(policy);
   const t = now.getTime();
   if (info.validBefore.getTime() <= info.validAfter.getTime()) throw bad('its validity window is empty');
   if (info.validBefore.getTime() <= t) throw bad(`it already expired at ${info.validBefore.toISOString()}`);
@@ -363,23 +372,6 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date): 
   }
 }
 
-interface Staged {
-  readonly temp: string;
-  readonly target: string;
-}
-
-async function stage(target: string, content: string, mode: number): Promise<Staged> {
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await fs.promises.open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(content);
-    // The umask may have narrowed the mode, never widened it; make it exact.
-    await handle.chmod(mode);
-  } finally {
-    await handle.close();
-  }
-  return { temp, target };
-}
 
 // ---------------------------------------------------------------------------
 // The whole flow
@@ -393,6 +385,8 @@ export interface EnsureOptions {
   readonly now?: () => Date;
   /** Where the key and certificate live; default the token store's directory, else `~/.cloudflared`. */
   readonly dir?: string;
+  /** The longest validity window accepted, new or cached; default 24 h (DEFAULT_MAX_VALIDITY_SECONDS). */
+  readonly maxValiditySeconds?: number;
 }
 
 export interface EnsureResult {
@@ -411,24 +405,29 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   const log = ctx.log;
 
   const cached = await readCachedCertificate(dir, host);
-  const why = cached.cert ? unusableReason(cached.cert, now(), opts.marginSeconds) : cached.reason;
+  const maxValidity = opts.maxValiditySeconds ?? DEFAULT_MAX_VALIDITY_SECONDS;
+  const why = cached.cert ? unusableReason(cached.cert, now(), opts.marginSeconds, maxValidity) : cached.reason;
   if (cached.cert && why === undefined) return { cert: cached.cert, renewed: false };
   log.debug(`No usable certificate for ${host} (${why ?? 'unknown'}); checking under the lock`);
 
   const keyPath = certKeyFile(dir, host);
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await checkPrivateDir(dir);
+  } catch (err) {
+    throw fromFileError(err);
+  }
   const { withFileLock } = await import('./lock.js');
   const loginBudget = opts.login.timeoutMs ?? 10 * 60_000; // transfer.ts DEFAULT_LOGIN_TIMEOUT_MS
   let saidWaiting = false;
   // Processes waiting on this lock read the login URL of the holder from here (as
   // cloudflared's `<token>.url`), so that they can show it instead of a bare "waiting".
   const urlFile = `${keyPath}.url`;
+  let publishing: Promise<void> = Promise.resolve();
   const publishUrl = (url: string): void => {
-    try {
-      fs.writeFileSync(urlFile, url, { mode: 0o600 });
-    } catch (err) {
+    // Through the file layer: a symlink planted at the path is replaced, never written through.
+    publishing = publishing.then(() => writePrivateFile(urlFile, url, 0o600)).catch((err: unknown) => {
       log.debug(`could not write ${urlFile}: ${describeError(err)}`);
-    }
+    });
   };
   const login: LoginOptions = {
     ...opts.login,
@@ -444,14 +443,18 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
     },
   };
   return await withFileLock(keyPath, async () => {
+    const unregister = onAbnormalExit(() => removePrivateFileSync(urlFile));
     try {
       return await renewLocked();
     } finally {
-      await fs.promises.rm(urlFile, { force: true }).catch(() => undefined);
+      await publishing;
+      await removePrivateFile(urlFile).catch(() => undefined);
+      unregister();
     }
   }, {
     timeoutMs: loginBudget + 60_000,
     retryMs: 200,
+    ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
     onWaiting: (holder) => {
       if (holder.url) {
         // The holder is in a browser login: show its URL, as cloudflared does.
@@ -468,7 +471,7 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
 
   async function renewLocked(): Promise<EnsureResult> {
     // Another process may have renewed while we waited.
-    const again = await usableCertificate(dir, host, now(), opts.marginSeconds, undefined);
+    const again = await usableCertificate(dir, host, now(), opts.marginSeconds, maxValidity, undefined);
     if (again) {
       log.debug(`Certificate for ${host} was renewed by another process`);
       return { cert: again, renewed: false };
@@ -485,19 +488,20 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
     }, {
       now,
       log,
+      maxValiditySeconds: maxValidity,
       ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
     });
     return { cert, renewed: true };
   }
 }
 
-async function usableCertificate(dir: string, host: string, now: Date, marginSeconds: number, log: Logger | undefined): Promise<CertificateInfo | undefined> {
+async function usableCertificate(dir: string, host: string, now: Date, marginSeconds: number, maxValiditySeconds: number, log: Logger | undefined): Promise<CertificateInfo | undefined> {
   const state = await inspectCertificate(dir, host);
   if (state.status !== 'ok') {
     log?.debug(`No usable certificate for ${host}: ${state.reason}`);
     return undefined;
   }
-  const why = unusableReason(state.cert, now, marginSeconds);
+  const why = unusableReason(state.cert, now, marginSeconds, maxValiditySeconds);
   if (why !== undefined) {
     log?.debug(`Renewing the certificate for ${host}: ${why}`);
     return undefined;

@@ -2,6 +2,7 @@
 // name used for TLS or the Host header. This is how tests and the sandbox
 // reach a local Access edge under the real host names.
 
+import { showValue } from '../base/display.js';
 import { AccessError } from './errors.js';
 
 export interface ConnectToRule {
@@ -31,7 +32,7 @@ export function parseConnectTo(spec: string): ConnectToRule[] {
 function parseEntry(entry: string): ConnectToRule {
   const fields = splitFields(entry);
   if (fields.length !== 4) {
-    throw new AccessError('config', `Invalid connect-to entry "${entry}": expected 4 fields HOST1:PORT1:HOST2:PORT2, got ${fields.length}.`, { hint: HINT });
+    throw new AccessError('config', `Invalid connect-to entry ${showValue(entry)}: expected 4 fields HOST1:PORT1:HOST2:PORT2, got ${fields.length}.`, { hint: HINT });
   }
   const [h1, p1, h2, p2] = fields as [string, string, string, string];
   const rule: { fromHost?: string; fromPort?: number; toHost?: string; toPort?: number } = {};
@@ -76,23 +77,23 @@ function parseHost(field: string, entry: string): string {
   if (field.startsWith('[')) {
     const inner = field.slice(1, -1);
     if (!field.endsWith(']') || inner === '' || !inner.includes(':') || !IPV6.test(inner)) {
-      throw bad(entry, `"${field}" is not a bracketed IPv6 address`);
+      throw bad(entry, `${showValue(field, 40)} is not a bracketed IPv6 address`);
     }
     return inner;
   }
-  if (!HOST_NAME.test(field)) throw bad(entry, `"${field}" is not a host name or IPv4 address`);
+  if (!HOST_NAME.test(field)) throw bad(entry, `${showValue(field, 40)} is not a host name or IPv4 address`);
   return field;
 }
 
 function parsePort(field: string, entry: string): number {
-  if (!/^[0-9]{1,5}$/.test(field)) throw bad(entry, `port "${field}" is not a number`);
+  if (!/^[0-9]{1,5}$/.test(field)) throw bad(entry, `port ${showValue(field, 40)} is not a number`);
   const port = Number(field);
   if (port < 1 || port > 65535) throw bad(entry, `port ${port} is out of range 1-65535`);
   return port;
 }
 
 function bad(entry: string, why: string): AccessError {
-  return new AccessError('config', `Invalid connect-to entry "${entry}": ${why}.`, { hint: HINT });
+  return new AccessError('config', `Invalid connect-to entry ${showValue(entry)}: ${why}.`, { hint: HINT });
 }
 
 /**

@@ -3,6 +3,8 @@
 // without parsing strings. Messages never carry secrets: callers pass host
 // names and statuses, never tokens.
 
+import { FileError } from '../base/file-error.js';
+
 export type AccessErrorCode =
   | 'network'
   | 'timeout'
@@ -49,4 +51,13 @@ export function describeError(err: unknown): string {
     return code && !err.message.includes(code) ? `${code}: ${err.message}` : err.message;
   }
   return String(err);
+}
+
+/**
+ * A failure of the file layer (src/base) as an AccessError('store') with the
+ * same message and next step; anything else unchanged.
+ */
+export function fromFileError(err: unknown): unknown {
+  if (err instanceof FileError) return new AccessError('store', err.message, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
+  return err;
 }

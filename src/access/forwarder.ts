@@ -90,11 +90,37 @@ export async function runForwarder(opts: ForwarderOptions): Promise<ForwarderSta
     });
   });
 
+  // Until one carrier has opened, connections open theirs one at a time: the first one
+  // discovers the app and signs in (maybe in the browser), the others then find the
+  // token stored instead of each discovering the app and queueing on the login lock.
+  let warm = false;
+  let gate: Promise<void> = Promise.resolve();
+  const openCarrier = async (): Promise<WebSocket> => {
+    if (warm) return opts.open();
+    const previous = gate;
+    let release!: () => void;
+    gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      await previous;
+      if (warm) {
+        release();
+        return await opts.open();
+      }
+      const ws = await opts.open();
+      warm = true;
+      return ws;
+    } finally {
+      release();
+    }
+  };
+
   const serve = async (conn: Connection): Promise<void> => {
     const { socket } = conn;
     let ws: WebSocket;
     try {
-      ws = await opts.open();
+      ws = await openCarrier();
     } catch (err) {
       stats.failed += 1;
       const e = err instanceof AccessError ? err : undefined;

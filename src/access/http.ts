@@ -277,7 +277,7 @@ export class HttpClient {
       };
       const onAbort = (): void => finish(cancelled(url, req.signal));
       const timer = setTimeout(() => {
-        finish(new AccessError('timeout', `No answer from ${url.host}${rerouted} within ${formatSeconds(timeoutMs)}`, {
+        finish(new AccessError('timeout', `No answer from ${url.host} within ${formatSeconds(timeoutMs)}${rerouted}`, {
           hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO or the proxy, if set); --timeout / ACCESS_SSH_TIMEOUT sets the limit.',
         }));
       }, timeoutMs);

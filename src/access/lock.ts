@@ -7,6 +7,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
+import { discardStaged, stageFile } from '../base/atomic-write.js';
+import { onAbnormalExit } from '../base/cleanup.js';
+import { checkPrivateDir, openPrivateFile, readPrivateFile } from '../base/private-files.js';
+import { isFileError } from '../base/file-error.js';
 import { AccessError, describeError } from './errors.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
@@ -24,6 +28,8 @@ export interface LockHolder {
 export interface LockOptions {
   readonly timeoutMs?: number;
   readonly retryMs?: number;
+  /** Stop waiting when aborted (the caller's overall deadline); its reason is thrown. */
+  readonly signal?: AbortSignal;
   onWaiting?(holder: LockHolder): void;
 }
 
@@ -36,9 +42,13 @@ interface LockContent {
 export async function withFileLock<T>(targetPath: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const lockPath = `${targetPath}.lock`;
   const mine = await acquire(lockPath, targetPath, opts);
+  // SIGTERM, SIGINT, SIGHUP: the CLI removes the lock on its way out.
+  const unregister = onAbnormalExit(() => releaseSync(lockPath, mine));
   try {
+    await sweepDebris(targetPath);
     return await fn();
   } finally {
+    unregister();
     await release(lockPath, mine);
   }
 }
@@ -51,7 +61,13 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
   let lastUrl = '';
   let holderPid: number | undefined;
   let announced: number | undefined;
+  try {
+    await checkPrivateDir(path.dirname(lockPath));
+  } catch (err) {
+    throw lockFileError(err);
+  }
   for (;;) {
+    if (opts.signal?.aborted) throw abortReason(opts.signal, lockPath);
     if (Date.now() > deadline) {
       throw new AccessError('lock', `Timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${lockPath}${holderPid ? ` (held by pid ${holderPid})` : ''}`, {
         hint: `Another sign-in seems stuck. Finish or close it, or delete ${lockPath}.`,
@@ -62,11 +78,8 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
       return content;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        await fsp.mkdir(path.dirname(lockPath), { recursive: true, mode: 0o700 });
-        continue;
-      }
       if (code !== 'EEXIST') {
+        if (isFileError(err)) throw lockFileError(err);
         throw new AccessError('lock', `Cannot create ${lockPath}: ${describeError(err)}`, { cause: err });
       }
     }
@@ -80,7 +93,7 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
     }
     if (state.kind === 'held') {
       holderPid = state.pid;
-      const url = readAuthUrl(targetPath);
+      const url = await readAuthUrl(targetPath);
       if (url && url !== lastUrl) {
         lastUrl = url;
         announced = state.pid;
@@ -91,8 +104,13 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
         opts.onWaiting?.({ pid: state.pid });
       }
     }
-    await delay(Math.min(retryMs, Math.max(0, deadline - Date.now()) + 1));
+    await delay(Math.min(retryMs, Math.max(0, deadline - Date.now()) + 1), opts.signal);
   }
+}
+
+function abortReason(signal: AbortSignal, lockPath: string): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new AccessError('lock', `Stopped waiting for ${lockPath}`);
 }
 
 /**
@@ -102,20 +120,20 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
  * are not supported.
  */
 async function createExclusive(lockPath: string, content: string): Promise<void> {
-  const tmp = `${lockPath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  // The file layer's temp file: unpredictable name, O_EXCL|O_NOFOLLOW, checked, fsynced.
+  const staged = await stageFile(lockPath, content, 0o600);
   try {
-    await fsp.writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
     try {
-      await fsp.link(tmp, lockPath);
+      await fsp.link(staged.temp, lockPath);
       return;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw err;
     }
   } finally {
-    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    await discardStaged([staged]);
   }
-  const fh = await fsp.open(lockPath, 'wx', 0o600);
+  const fh = await fsp.open(lockPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
   try {
     await fh.writeFile(content);
   } finally {
@@ -126,11 +144,66 @@ async function createExclusive(lockPath: string, content: string): Promise<void>
 async function release(lockPath: string, mine: string): Promise<void> {
   try {
     // Only remove our own lock: after a timeout another process may have reclaimed it.
-    const current = await fsp.readFile(lockPath, 'utf8');
+    const current = (await readPrivateFile(lockPath, { sensitivity: 'public', maxBytes: MAX_LOCK_BYTES }))?.toString('utf8');
     if (current === mine) await fsp.rm(lockPath, { force: true });
   } catch {
-    // Already gone.
+    // Already gone, or not ours any more.
   }
+}
+
+/**
+ * What a holder killed with -9 left behind: temp files of the files this lock
+ * guards (`.<target>[.pub|-cert.pub|.url].<32 hex>.tmp`) and its `<target>.url`.
+ * Only the lock holder writes them, and we hold the lock now, so they are debris;
+ * a temp file is taken as debris once it is DEBRIS_AGE_MS old (a live one lives
+ * milliseconds; the age spares a token written under a neighbouring lock).
+ */
+async function sweepDebris(targetPath: string): Promise<void> {
+  const dir = path.dirname(targetPath);
+  const base = path.basename(targetPath).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const temp = new RegExp(`^\\.${base}(?:\\.pub|-cert\\.pub|\\.url|\\.lock)?\\.[0-9a-f]{32}\\.tmp$`);
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch {
+    return;
+  }
+  const now = Date.now();
+  const debris: string[] = [];
+  for (const n of names.filter((x) => temp.test(x))) {
+    const st = await fsp.lstat(path.join(dir, n)).catch(() => undefined);
+    if (st && now - st.mtimeMs > DEBRIS_AGE_MS) debris.push(path.join(dir, n));
+  }
+  if (names.includes(`${path.basename(targetPath)}.url`)) debris.push(`${targetPath}.url`);
+  await Promise.all(debris.map((f) => fsp.rm(f, { force: true }).catch(() => undefined)));
+}
+
+/** release() for a process on its way out (signal handler): synchronous, no-follow. */
+function releaseSync(lockPath: string, mine: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(lockPath, fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0));
+    const st = fs.fstatSync(fd);
+    if (st.isFile() && st.size < MAX_LOCK_BYTES && fs.readFileSync(fd, 'utf8') === mine) fs.rmSync(lockPath, { force: true });
+  } catch {
+    // gone
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** A temp file this old beside a lock we hold is debris of a killed holder. */
+export const DEBRIS_AGE_MS = 5000;
+
+/** A lock file is a line of JSON; cloudflared's too. */
+const MAX_LOCK_BYTES = 4096;
+
+/** A lock path that is not a regular lock file we can read: an error naming it, at once (never "gone"). */
+function lockFileError(err: unknown): AccessError {
+  if (isFileError(err)) {
+    return new AccessError('lock', `Cannot use the lock ${err.path}: ${err.message}`, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
+  }
+  return new AccessError('lock', describeError(err), { cause: err });
 }
 
 type LockState = { kind: 'gone' } | { kind: 'stale'; why: string } | { kind: 'held'; pid: number } | { kind: 'settling' };
@@ -139,11 +212,22 @@ type LockState = { kind: 'gone' } | { kind: 'stale'; why: string } | { kind: 'he
 export async function inspectLock(lockPath: string, timeoutMs: number = DEFAULT_LOCK_TIMEOUT_MS): Promise<LockState> {
   let data: string;
   let mtimeMs: number;
+  // No symlink, no directory, no FIFO (it would hang a blocking open), no other
+  // owner: anything but a regular lock file we can read is an error naming the
+  // path, at once. Only a missing file is "gone" (released meanwhile).
+  let handle: fsp.FileHandle | undefined;
   try {
-    data = await fsp.readFile(lockPath, 'utf8');
-    mtimeMs = (await fsp.stat(lockPath)).mtimeMs;
-  } catch {
-    return { kind: 'gone' };
+    handle = await openLock(lockPath);
+    if (!handle) return { kind: 'gone' };
+    const st = await handle.stat();
+    if (st.size > MAX_LOCK_BYTES) throw new AccessError('lock', `${lockPath} is ${st.size} bytes long: not a lock file`, { hint: `Remove it: rm "${lockPath}"` });
+    mtimeMs = st.mtimeMs;
+    data = await handle.readFile('utf8');
+  } catch (err) {
+    if (err instanceof AccessError) throw err;
+    throw lockFileError(err);
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
   const content = parseLockContent(data);
   if (!content) {
@@ -157,6 +241,10 @@ export async function inspectLock(lockPath: string, timeoutMs: number = DEFAULT_
   }
   if (Date.now() - mtimeMs > timeoutMs) return { kind: 'stale', why: 'too old' };
   return { kind: 'held', pid: content.pid };
+}
+
+async function openLock(lockPath: string): Promise<fsp.FileHandle | undefined> {
+  return await openPrivateFile(lockPath, { sensitivity: 'public' });
 }
 
 function parseLockContent(data: string): LockContent | undefined {
@@ -285,15 +373,25 @@ function psStartTime(pid: number): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-/** The login URL a lock holder published in `<target>.url`, if any. */
-export function readAuthUrl(targetPath: string): string {
+/** The login URL a lock holder published in `<target>.url`, if any (no symlink followed; at most 8 KiB). */
+export async function readAuthUrl(targetPath: string): Promise<string> {
   try {
-    return fs.readFileSync(`${targetPath}.url`, 'utf8').trim();
+    const text = (await readPrivateFile(`${targetPath}.url`, { sensitivity: 'public', maxBytes: 8192 }))?.toString('utf8').trim() ?? '';
+    // Shown on a terminal: a URL, one line, printable ASCII only.
+    return /^https:\/\/[\x21-\x7e]+$/.test(text) ? text : '';
   } catch {
     return '';
   }
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

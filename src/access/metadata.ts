@@ -3,12 +3,14 @@
 // audience. It is verified against the team's JWKS so that a server that is
 // not the Access edge cannot send us to a login page of its choosing.
 
+import { showValue } from '../base/display.js';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { AccessError, describeError } from './errors.js';
 import { requestRetryOnce, type HttpClient } from './http.js';
+import { parseAuthDomain } from './auth-domain.js';
 import { ACCESS_DOMAIN_SUFFIX, type AppInfo } from './types.js';
 
-export { ACCESS_DOMAIN_SUFFIX };
+export { ACCESS_DOMAIN_SUFFIX, parseAuthDomain };
 export const METADATA_REQUEST_HEADER = 'cf-access-metadata-request';
 export const METADATA_RESPONSE_HEADER = 'cf-access-metadata';
 export const JWKS_PATH = '/cdn-cgi/access/certs';
@@ -72,10 +74,10 @@ export async function verifyAppMetadata(http: HttpClient, appUrl: URL, raw: stri
 
   const hostname = claims['hostname'];
   if (typeof hostname !== 'string' || hostname.toLowerCase() !== appUrl.hostname.toLowerCase()) {
-    throw new AccessError('metadata', `The Access metadata is for host ${JSON.stringify(hostname)}, not ${appUrl.hostname}`);
+    throw new AccessError('metadata', `The Access metadata is for host ${showValue(String(hostname))}, not ${appUrl.hostname}`);
   }
   if (claims['type'] !== 'match') {
-    throw new AccessError('metadata', `The Access metadata type is ${JSON.stringify(claims['type'])}, not "match"`);
+    throw new AccessError('metadata', `The Access metadata type is ${showValue(String(claims['type']))}, not "match"`);
   }
   const aud = claims['aud'];
   if (typeof aud !== 'string' || aud === '') {
@@ -87,26 +89,6 @@ export async function verifyAppMetadata(http: HttpClient, appUrl: URL, raw: stri
   return { authDomain, appAud: aud, appHostname };
 }
 
-/**
- * The auth_domain claim must be a bare host name under .cloudflareaccess.com:
- * no scheme, port, path, user info or other oddity. Returned lower-cased.
- */
-export function parseAuthDomain(value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new AccessError('metadata', 'The Access metadata has no auth_domain');
-  }
-  const host = value.toLowerCase();
-  const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
-  if (host.length > 253 || !new RegExp(`^${label}(?:\\.${label})*$`).test(host)) {
-    throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} is not a host name`);
-  }
-  if (!host.endsWith(ACCESS_DOMAIN_SUFFIX) || host.length === ACCESS_DOMAIN_SUFFIX.length) {
-    throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} does not end with ${ACCESS_DOMAIN_SUFFIX}`, {
-      hint: 'The server answering for this host is not the Cloudflare Access edge.',
-    });
-  }
-  return host;
-}
 
 async function verifyMetadata(http: HttpClient, raw: string, authDomain: string, now: Date, where: string): Promise<Record<string, unknown>> {
   let keys = jwksCache.get(authDomain);

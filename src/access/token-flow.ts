@@ -9,10 +9,16 @@ import { exchangeOrgToken } from './exchange.js';
 import type { HttpClient } from './http.js';
 import { decodeClaims } from './jwt.js';
 import { withFileLock, type LockHolder } from './lock.js';
-import { discoverApp, parseAuthDomain } from './metadata.js';
+import { parseAuthDomain } from './auth-domain.js';
 import type { TokenStore } from './token-store.js';
-import { runBrowserLogin, transferServiceFor, type BrowserLoginResult } from './transfer.js';
+import type { BrowserLoginResult } from './transfer.js';
 import type { AccessClaims, AppInfo, AppToken, Logger, OrgToken } from './types.js';
+
+// Discovery (metadata.ts: jose) and the browser login (transfer.ts: tweetnacl) are loaded
+// when first needed: a carrier with a live stored token needs neither (docs/BENCHMARKS.md).
+async function discoverApp(http: HttpClient, appUrl: URL): Promise<AppInfo> {
+  return (await import('./metadata.js')).discoverApp(http, appUrl);
+}
 
 export interface AccessContext {
   readonly http: HttpClient;
@@ -72,14 +78,14 @@ export async function getAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppI
 
     const org = await ctx.store.readOrgToken(appInfo.authDomain);
     if (org) {
-      const exchanged = await tryExchange(ctx, appUrl, appInfo, org);
+      const exchanged = await tryExchange(ctx, appUrl, appInfo, org, opts.signal);
       if (exchanged) return exchanged;
       return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
     }
     return await withFileLock(ctx.store.orgTokenPath(appInfo.authDomain), async () => {
       const orgNow = await ctx.store.readOrgToken(appInfo.authDomain);
       if (orgNow) {
-        const exchanged = await tryExchange(ctx, appUrl, appInfo, orgNow);
+        const exchanged = await tryExchange(ctx, appUrl, appInfo, orgNow, opts.signal);
         if (exchanged) return exchanged;
       }
       return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
@@ -87,9 +93,9 @@ export async function getAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppI
   }, lockOptions(ctx, opts));
 }
 
-async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, org: OrgToken): Promise<AppToken | undefined> {
+async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, org: OrgToken, signal?: AbortSignal): Promise<AppToken | undefined> {
   try {
-    const token = await exchangeOrgToken(ctx.http, appUrl, org);
+    const token = await exchangeOrgToken(ctx.http, appUrl, org, appInfo.authDomain, signal ? { signal } : {});
     const claims = decodeClaims(token);
     if (!claims.aud.includes(appInfo.appAud)) {
       throw new AccessError('token-refused', `the exchanged token is not for ${appInfo.appHostname}`);
@@ -98,6 +104,7 @@ async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, or
     ctx.log.debug(`exchanged the org token for an app token for ${appUrl.host}`);
     return token;
   } catch (err) {
+    if (signal?.aborted) throw err;
     ctx.log.debug(`failed to exchange the org token for an app token for ${appUrl.host}: ${describeError(err)}`);
     return undefined;
   }
@@ -105,6 +112,7 @@ async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, or
 
 async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, opts: LoginOptions, appPath: string): Promise<BrowserLoginResult> {
   if (!opts.interactive) throw loginRequired(appUrl.host);
+  const { runBrowserLogin, transferServiceFor } = await import('./transfer.js');
   const result = await runBrowserLogin(ctx.http, {
     appUrl,
     appInfo,
@@ -127,9 +135,10 @@ async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, o
   return result;
 }
 
-function lockOptions(ctx: AccessContext, opts: LoginOptions): { retryMs: number; timeoutMs?: number; onWaiting(holder: LockHolder): void } {
+function lockOptions(ctx: AccessContext, opts: LoginOptions): { retryMs: number; timeoutMs?: number; signal?: AbortSignal; onWaiting(holder: LockHolder): void } {
   return {
     retryMs: opts.lockRetryMs ?? DEFAULT_LOCK_RETRY_MS,
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     ...(opts.lockTimeoutMs !== undefined ? { timeoutMs: opts.lockTimeoutMs } : {}),
     onWaiting: (holder) => {
       ctx.log.info(`another process (pid ${holder.pid}) is signing in to Cloudflare Access; waiting for it`);

@@ -2,9 +2,11 @@
 // exp passed, whose audience lacks the app's, or that cannot be read is
 // deleted on read, so that it is never sent and never shown as valid.
 
-import { chmod, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { AccessError, describeError } from './errors.js';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isFileError } from '../base/file-error.js';
+import { checkPrivateDir, readPrivateFile, removePrivateFile, writePrivateFile } from '../base/private-files.js';
+import { AccessError, describeError, fromFileError } from './errors.js';
 import { decodeClaims, isExpired } from './jwt.js';
 import { appTokenFile, appTokenFileName, defaultConfigDir, orgTokenFile } from './paths.js';
 import type { AccessClaims, AppInfo, AppToken, OrgToken } from './types.js';
@@ -28,8 +30,24 @@ export interface StoredAppToken {
   readonly file: string;
 }
 
+/** A token file is a JWT of a few KiB; anything much larger is not ours. */
+const MAX_TOKEN_BYTES = 64 * 1024;
+
 export class TokenStore {
-  constructor(readonly dir: string = defaultConfigDir()) {}
+  /**
+   * `onRepaired`: told when a token file that group or others could read was
+   * made 0600 (the rule: repair and say so; the CLI and the extension warn).
+   */
+  constructor(readonly dir: string = defaultConfigDir(), private readonly onRepaired?: (file: string, oldMode: number) => void) {}
+
+  /** Throws AccessError('store') when the folder is not ours alone (see checkPrivateDir). */
+  async checkDir(): Promise<void> {
+    try {
+      await checkPrivateDir(this.dir);
+    } catch (err) {
+      throw fromFileError(err);
+    }
+  }
 
   appTokenPath(app: AppInfo): string {
     return appTokenFile(this.dir, app.appHostname, app.appAud);
@@ -137,31 +155,48 @@ export class TokenStore {
 
   private async names(): Promise<string[]> {
     try {
+      await checkPrivateDir(this.dir, { create: false });
       const entries = await readdir(this.dir, { withFileTypes: true });
       return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT')) return [];
+      if (isFileError(err)) throw fromFileError(err);
       throw new AccessError('store', `Cannot list ${this.dir}: ${describeError(err)}`, { cause: err });
     }
   }
 
   /** Claims of a token file without judging it; undefined for non-token files. */
   private async peek(file: string): Promise<AccessClaims | undefined> {
+    let text: string | undefined;
     try {
-      return decodeClaims(await readFile(file, 'utf8'));
+      text = await this.readToken(file);
+    } catch {
+      return undefined; // listing shows what is usable; reading reports the rest
+    }
+    try {
+      return text === undefined ? undefined : decodeClaims(text);
     } catch {
       return undefined;
     }
   }
 
-  private async readValid(file: string, nowSeconds?: number): Promise<{ token: string; claims: AccessClaims } | undefined> {
-    let token: string;
+  /** A token file through the private file layer: no symlink, ours, 0600 (repaired). */
+  private async readToken(file: string): Promise<string | undefined> {
     try {
-      token = (await readFile(file, 'utf8')).trim();
+      const buf = await readPrivateFile(file, {
+        sensitivity: 'repair',
+        maxBytes: MAX_TOKEN_BYTES,
+        ...(this.onRepaired ? { onRepaired: this.onRepaired } : {}),
+      });
+      return buf?.toString('utf8').trim();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new AccessError('store', `Cannot read ${file}: ${describeError(err)}`, { cause: err });
+      throw fromFileError(err);
     }
+  }
+
+  private async readValid(file: string, nowSeconds?: number): Promise<{ token: string; claims: AccessClaims } | undefined> {
+    const token = await this.readToken(file);
+    if (token === undefined) return undefined;
     let claims: AccessClaims;
     try {
       claims = decodeClaims(token);
@@ -177,23 +212,18 @@ export class TokenStore {
   }
 
   private async writeAtomic(file: string, content: string): Promise<void> {
-    const tmp = join(this.dir, `.${basename(file)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
     try {
-      await mkdir(this.dir, { recursive: true, mode: 0o700 });
-      await writeFile(tmp, content, { mode: 0o600, flag: 'wx' });
-      await chmod(tmp, 0o600); // umask cannot loosen it, but be explicit
-      await rename(tmp, file);
+      await writePrivateFile(file, content, 0o600);
     } catch (err) {
-      await rm(tmp, { force: true }).catch(() => undefined);
-      throw new AccessError('store', `Cannot write ${file}: ${describeError(err)}`, { cause: err });
+      throw fromFileError(err);
     }
   }
 
   private async remove(file: string): Promise<void> {
     try {
-      await rm(file, { force: true });
+      await removePrivateFile(file);
     } catch (err) {
-      throw new AccessError('store', `Cannot delete ${file}: ${describeError(err)}`, { cause: err });
+      throw fromFileError(err);
     }
   }
 }

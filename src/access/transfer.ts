@@ -4,8 +4,10 @@
 // we long-poll the service for them. The public key is the only handle on
 // the sealed tokens, so a fresh key pair is made for every login.
 
-import * as fs from 'node:fs/promises';
 import nacl from 'tweetnacl';
+import { onAbnormalExit } from '../base/cleanup.js';
+import { displayText } from '../base/display.js';
+import { removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
 import { AccessError, describeError } from './errors.js';
 import type { HttpClient } from './http.js';
 import { decodeClaims } from './jwt.js';
@@ -189,8 +191,16 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
     } catch (err) {
       const stop = stopped();
       if (stop) throw stop;
+      // An answer over the size cap (or anything but a broken connection) is not
+      // "not yet": asking again gets the same answer until the login times out.
+      if (!(err instanceof AccessError) || (err.code !== 'timeout' && err.code !== 'network')) {
+        throw new AccessError('transfer', `The login service answered something unusable: ${err instanceof Error ? err.message : String(err)}`, {
+          hint: 'Try signing in again; if it persists, check ACCESS_SSH_CONNECT_TO and any proxy between you and Cloudflare.',
+          cause: err,
+        });
+      }
       // A long poll that runs out of time just means "not yet".
-      if (!(err instanceof AccessError && err.code === 'timeout')) {
+      if (err.code !== 'timeout') {
         failures += 1;
         if (failures >= MAX_NETWORK_FAILURES) throw err;
         log.debug(`login poll failed (${describeError(err)}), retrying`);
@@ -199,7 +209,7 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
       continue;
     }
     if (res.status >= 500) {
-      const excerpt = redact(res.body.toString('utf8').slice(0, 4096)).slice(0, 200).replace(/\s+/g, ' ').trim();
+      const excerpt = displayText(redact(res.body.toString('utf8').slice(0, 4096)).replace(/\s+/g, ' ').trim(), 200);
       throw new AccessError('transfer', `The login service failed with HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, {
         hint: 'Try signing in again in a moment.',
       });
@@ -253,10 +263,13 @@ export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOption
   const log = opts.log ?? silentLogger;
   const keyPair = newTransferKeyPair();
   const url = loginUrl(opts.appUrl, opts.appInfo.appAud, keyPair.publicKeyB64);
-  if (opts.urlFile) {
+  const urlFile = opts.urlFile;
+  // SIGTERM/SIGINT/SIGHUP: the CLI removes it on its way out.
+  const unregister = urlFile ? onAbnormalExit(() => removePrivateFileSync(urlFile)) : () => undefined;
+  if (urlFile) {
     try {
-      await fs.writeFile(opts.urlFile, url, { mode: 0o600 });
-      await fs.chmod(opts.urlFile, 0o600);
+      // The file layer: never written through a symlink planted at the path.
+      await writePrivateFile(urlFile, url, 0o600);
     } catch (err) {
       log.debug(`could not write the login URL file: ${describeError(err)}`);
     }
@@ -287,7 +300,8 @@ export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOption
     }
     return { appToken: tokens.appToken, orgToken: tokens.orgToken, appClaims, orgClaims: claimsOf(tokens.orgToken, 'org') };
   } finally {
-    if (opts.urlFile) await fs.rm(opts.urlFile, { force: true }).catch(() => undefined);
+    if (urlFile) await removePrivateFile(urlFile).catch(() => undefined);
+    unregister();
   }
 }
 

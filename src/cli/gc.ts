@@ -9,6 +9,23 @@ import { runInNewContext } from 'node:vm';
 
 type GcFunction = (options?: { type?: 'minor' | 'major'; execution?: 'sync' | 'async' }) => void;
 
+/**
+ * A minor collection obtained on its first call: getting it creates a V8 context (a few ms
+ * and some memory), which a session that never carries 2 MiB should not pay, nor the
+ * first byte of any session. A no-op where the runtime refuses.
+ */
+export function lazyMinorCollector(): () => void {
+  let gc: (() => void) | undefined;
+  let tried = false;
+  return () => {
+    if (!tried) {
+      tried = true;
+      gc = minorCollector();
+    }
+    gc?.();
+  };
+}
+
 /** A function that runs a minor (scavenge) collection, or undefined where the runtime refuses. */
 export function minorCollector(): (() => void) | undefined {
   try {

@@ -1,6 +1,7 @@
 // The application a command is about: `--hostname H` or `login <url>`.
 // Like cloudflared's parseURL: a bare host means https://host/; only https.
 
+import { showValue } from '../base/display.js';
 import { UsageError } from './args.js';
 
 export interface Target {
@@ -12,11 +13,7 @@ export interface Target {
 
 const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
-/** A value quoted for a message: control characters, line separators and bidi overrides escaped, cut short. */
-function shown(value: string): string {
-  const cut = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return JSON.stringify(cut).replace(/[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
+const shown = (value: string): string => showValue(value);
 
 export function parseTarget(value: string | undefined, command: string, what = '--hostname'): Target {
   if (value === undefined || value.trim() === '') throw new UsageError(`${what} is required.`, command);
@@ -31,8 +28,10 @@ export function parseTarget(value: string | undefined, command: string, what = '
   if (url.protocol === 'http:') url.protocol = 'https:';
   if (url.protocol !== 'https:') throw new UsageError(`${what}: only https applications are supported, not ${url.protocol}`, command);
   if (url.username || url.password) throw new UsageError(`${what}: a URL with credentials is not accepted.`, command);
-  const host = url.hostname.replace(/\.$/, '');
+  const host = url.hostname.replace(/\.$/, '').toLowerCase();
   if (!HOST_RE.test(host)) throw new UsageError(`${what}: ${shown(url.hostname)} is not a valid host name.`, command);
+  // Normalised once: the file names, the Host header, SNI and the token's files all use this name.
+  url.hostname = host;
   url.hash = '';
-  return { host: host.toLowerCase(), appUrl: url };
+  return { host, appUrl: url };
 }

@@ -1,6 +1,7 @@
 // The helper's logger: stderr only (stdout of `ssh` carries the SSH stream),
 // every line through redact().
 
+import { displayText } from '../base/display.js';
 import { redact } from '../access/redact.js';
 import type { Logger } from '../access/types.js';
 
@@ -37,7 +38,9 @@ export interface CliLogger extends Logger {
 export function createLogger(level: LogLevel, write: (text: string) => void): CliLogger {
   const emit = (at: LogLevel, prefix: string) => (message: string): void => {
     if (ORDER[at] < ORDER[level]) return;
-    const text = redact(message).replace(/\r?\n(?!$)/g, '\n  ');
+    // Secrets masked; every line through the one safe display (no escape sequence,
+    // CR, bidi override or line separator from a value reaches the terminal).
+    const text = redact(message).replace(/\r?\n$/, '').split(/\r?\n/).map((l) => displayText(l, 2000)).join('\n  ');
     write(`access-ssh: ${prefix}${text}\n`);
   };
   return {

@@ -1,6 +1,17 @@
 // Entry of the access-ssh bundle (dist/access-ssh.js): the process around runCli.
 
+import { runExitCleanups } from '../base/cleanup.js';
 import { runCli } from './run.js';
+
+// A login or renewal stopped by a signal removes the lock and login URL files it
+// holds (kill -9 cannot be caught: the next process reclaims a dead pid's lock).
+const SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]];
+for (const [signal, number] of SIGNALS) {
+  process.once(signal, () => {
+    runExitCleanups();
+    process.exit(128 + number);
+  });
+}
 
 async function main(): Promise<void> {
   const code = await runCli(process.argv.slice(2), {
@@ -16,6 +27,8 @@ async function main(): Promise<void> {
     else s.write('', () => resolve());
   });
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
+  // A step cut short by a deadline may still hold a lock or a .url file: not past our exit.
+  runExitCleanups();
   process.exit(code);
 }
 

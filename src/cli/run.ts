@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { displayText } from '../base/display.js';
 import { isAccessError } from '../access/errors.js';
 import { redact } from '../access/redact.js';
 import { helpText, parseArgs, stringFlag, UsageError, type ParsedCommand } from './args.js';
@@ -89,10 +90,30 @@ export function parseTimeout(text: string): number | undefined {
   return ms >= 1000 && ms <= 3_600_000 ? ms : undefined;
 }
 
+/** A message line for the terminal: secrets masked, nothing that could move the cursor or forge a line. */
+function line(text: string): string {
+  return displayText(redact(text), 2000);
+}
+
 function usageFailure(io: CliIo, err: UsageError): number {
   const more = err.command ? `${PROGRAM} help ${err.command}` : `${PROGRAM} --help`;
-  io.stderr.write(`${PROGRAM}: ${redact(err.message)}\nRun "${more}" for usage.\n`);
+  io.stderr.write(`${PROGRAM}: ${line(err.message)}\nRun "${more}" for usage.\n`);
   return 2;
+}
+
+/**
+ * The next step when signed out, as a command the user can run: the launcher the
+ * extension wrote (ACCESS_SSH_LAUNCHER, set by it), else this very program,
+ * rather than an `access-ssh` that is usually not on the PATH.
+ */
+export function signInHint(hint: string | undefined, io: Pick<CliIo, 'env' | 'self' | 'platform'>): string | undefined {
+  const url = /https:\/\/[A-Za-z0-9.-]+/.exec(hint ?? '')?.[0];
+  if (!url) return hint;
+  const launcher = io.env['ACCESS_SSH_LAUNCHER'];
+  const windows = (io.platform ?? process.platform) === 'win32';
+  const quote = (a: string): string => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : windows ? `"${a}"` : `'${a.replace(/'/g, `'\\''`)}'`);
+  const self = launcher ? [launcher] : io.self && io.self.length > 0 ? [...io.self] : [PROGRAM];
+  return `Sign in with "Access: Sign In" in VS Code, or run: ${self.map(quote).join(' ')} login ${url}`;
 }
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
@@ -151,10 +172,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     logFile?.logger.error(err instanceof Error ? err.message : String(err));
     if (isAccessError(err)) {
-      io.stderr.write(`${PROGRAM}: ${redact(err.message)}\n${err.hint ? `  ${redact(err.hint)}\n` : ''}`);
+      const hint = err.code === 'login-required' ? signInHint(err.hint, io) : err.hint;
+      io.stderr.write(`${PROGRAM}: ${line(err.message)}\n${hint ? `  ${line(hint)}\n` : ''}`);
     } else {
       const message = err instanceof Error ? err.message : String(err);
-      io.stderr.write(`${PROGRAM}: error: ${redact(message)}\n`);
+      io.stderr.write(`${PROGRAM}: error: ${line(message)}\n`);
     }
     if (level === 'debug' && err instanceof Error && err.stack) io.stderr.write(`${redact(err.stack)}\n`);
     return 1;

@@ -36,7 +36,11 @@ export async function createContext(rt: Runtime): Promise<AccessContext> {
     ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
     ...(rt.userAgent !== undefined ? { userAgent: rt.userAgent } : {}),
   };
-  return { http: HttpClient.fromEnv(rt.env, rt.log, extra), store: new TokenStore(), log: rt.log };
+  // A token file others could read is made 0600 and the user told (tokens: repair; keys: refuse).
+  const store = new TokenStore(undefined, (file, mode) => {
+    rt.log.warn(`${file} could be read by others (mode ${mode.toString(8).padStart(4, '0')}); it was made 0600. If others may have read it, sign in again.`);
+  });
+  return { http: HttpClient.fromEnv(rt.env, rt.log, extra), store, log: rt.log };
 }
 
 /**

@@ -75,7 +75,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     description: 'Does nothing when the cached certificate is valid for more than ACCESS_SSH_RENEW_MARGIN seconds (60);\n'
       + 'otherwise makes a new key and has Access sign it: ~/.cloudflared/<host>-cf_key, -cf_key.pub, -cf_key-cert.pub.',
     maxPositionals: 0,
-    flags: [hostname, nonInteractive, fedramp],
+    flags: [
+      hostname,
+      nonInteractive,
+      fedramp,
+      {
+        name: 'quiet-signed-out', type: 'boolean', hidden: true,
+        description: 'when signed out, exit 1 without a message (ssh_config Match exec: the ProxyCommand says it, once)',
+      },
+    ],
   },
   {
     name: 'ssh-config',

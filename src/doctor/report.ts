@@ -28,9 +28,13 @@ export function renderText(report: DoctorReport): string {
   return out.join('\n') + '\n';
 }
 
-/** Markdown text with nothing the renderer could take as markup from a value. */
+/**
+ * Markdown text with nothing the renderer could take as markup from a value. `_` and
+ * `#` inside a line make none (intraword `_` is no emphasis; `#` only starts a line), and
+ * the document is read raw as often as previewed: they stay as they are.
+ */
 function md(text: string): string {
-  return text.replace(/([\\`*_[\]<>|#])/g, '\\$1');
+  return text.replace(/([\\`*[\]<>|])/g, '\\$1');
 }
 
 export function renderMarkdown(report: DoctorReport): string {

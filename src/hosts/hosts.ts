@@ -3,7 +3,8 @@
 // it is used, because a host name ends up in ssh_config and on a command line;
 // an entry that fails is reported (shown to the user as an error), never used.
 
-import { escapeUnsafeForDisplay, validateHostname, validateUser } from '../ssh/validate.js';
+import { escapeUnsafeForDisplay, replaceUnsafeForDisplay } from '../base/display.js';
+import { validateHostname, validateUser } from '../ssh/validate.js';
 
 export type HostSource = 'settings' | 'repo';
 
@@ -112,7 +113,8 @@ function checkPath(value: unknown): string {
 
 function checkLabel(value: unknown): string {
   if (typeof value !== 'string') throw new Error('"label" must be a string');
-  const label = value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').trim();
+  // A label is shown as it is: what could not be shown safely becomes a space.
+  const label = replaceUnsafeForDisplay(value, ' ').trim();
   if (label.length === 0) throw new Error('"label" is empty');
   return label.length > MAX_LABEL ? label.slice(0, MAX_LABEL - 1) + '…' : label;
 }
@@ -320,4 +322,29 @@ export function sshUserFor(input: { readonly configured?: string; readonly princ
   }
   if (local !== undefined) return { user: local, source: 'email' };
   return { source: 'none' };
+}
+
+/**
+ * The setting's new value with `from` renamed to `to`, in place: an object entry
+ * keeps its label and path. When `to` is already listed, `from` is only removed.
+ */
+export function renameInSetting(current: unknown, from: string, to: string): unknown[] {
+  const list = Array.isArray(current) ? (current as unknown[]) : [];
+  const names = (item: unknown): string | undefined => {
+    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
+    if (typeof name !== 'string') return undefined;
+    try {
+      return normaliseHostname(name);
+    } catch {
+      return undefined;
+    }
+  };
+  if (from !== to && list.some((item) => names(item) === to)) return removeFromSetting(list, from);
+  let renamed = false;
+  return list.flatMap((item) => {
+    if (names(item) !== from) return [item];
+    if (renamed) return [];
+    renamed = true;
+    return [typeof item === 'string' ? to : { ...(item as Record<string, unknown>), hostname: to }];
+  });
 }

@@ -2,6 +2,8 @@
 // disk (tokens, certificate) and the clock. Pure: the view caches the inputs
 // and recomputes this every second while visible, with no file I/O per tick.
 
+import type { NextAction } from './failure.js';
+
 /** What the view needs from a stored Access token (app or org). */
 export interface TokenInfo {
   /** Expiry, seconds since the epoch. */
@@ -21,7 +23,14 @@ export interface CertInfo {
   readonly path?: string;
 }
 
-export type HostStateKind = 'valid' | 'expiring' | 'expired' | 'signedIn' | 'signedOut' | 'error';
+export type HostStateKind = 'valid' | 'signedIn' | 'signedOut' | 'signingIn' | 'error';
+
+/** The last failure of an operation on a host (see failure.ts). */
+export interface HostError {
+  readonly reason: string;
+  readonly detail: string;
+  readonly action: NextAction;
+}
 
 export interface HostStateInput {
   readonly now: number;
@@ -31,24 +40,24 @@ export interface HostStateInput {
   /** The org token of this host's team, when known, stored and not expired. */
   readonly orgToken?: TokenInfo;
   /** The last error of an operation on this host (cleared by the next success). */
-  readonly error?: string;
-  /** Renewal margin: a certificate with less left is shown as expiring. */
+  readonly error?: HostError;
+  /** A browser sign-in through this host is under way. */
+  readonly signingIn?: boolean;
+  /** Renewal margin (the certificate is renewed with less left; shown in the tooltip). */
   readonly marginSeconds: number;
-  /** Local clock formatter for "signed in until …"; HH:MM by default. */
-  readonly formatTime?: (epochSeconds: number) => string;
 }
 
 export interface HostState {
   readonly kind: HostStateKind;
-  /** Short text beside the label. */
+  /** Short text beside the label (fits the default sidebar width). */
   readonly description: string;
   /** Codicon id and theme color id (mapped to ThemeIcon/ThemeColor by the view). */
   readonly icon: { readonly id: string; readonly color?: string };
-  /** `contextValue` of the tree item: `host.<kind>`. */
+  /** `contextValue` of the tree item: `host.<kind>`, `host.error<Action>` for a failure. */
   readonly contextValue: string;
   /** Seconds left on the certificate (negative when expired); undefined without one. */
   readonly certSecondsLeft?: number;
-  /** Seconds until the login (app or org token) runs out, when signed in. */
+  /** Seconds since the epoch when the login (app or org token) runs out, when signed in. */
   readonly signedInUntil?: number;
   readonly email?: string;
   readonly authDomain?: string;
@@ -77,11 +86,6 @@ export function expiredText(secondsSinceExpiry: number): string {
   return `expired ${ago(secondsSinceExpiry)}`;
 }
 
-export function defaultFormatTime(epochSeconds: number): string {
-  const d = new Date(epochSeconds * 1000);
-  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
-}
-
 /** The later-expiring usable token: the app token lets ssh connect; the org token renews it without a browser. */
 function bestToken(input: HostStateInput): TokenInfo | undefined {
   const tokens = [input.appToken, input.orgToken].filter((t): t is TokenInfo => t !== undefined && t.exp > input.now);
@@ -91,7 +95,6 @@ function bestToken(input: HostStateInput): TokenInfo | undefined {
 
 export function hostState(input: HostStateInput): HostState {
   const { now, cert } = input;
-  const fmt = input.formatTime ?? defaultFormatTime;
   const token = bestToken(input);
   const email = input.appToken?.email ?? input.orgToken?.email;
   const authDomain = input.appToken?.authDomain ?? input.orgToken?.authDomain;
@@ -102,49 +105,51 @@ export function hostState(input: HostStateInput): HostState {
     ...(cert ? { certSecondsLeft: cert.validBefore - now } : {}),
   };
 
+  if (input.signingIn) {
+    return { ...base, kind: 'signingIn', description: 'signing in…', icon: { id: 'loading~spin' }, contextValue: 'host.signingIn' };
+  }
   if (input.error !== undefined) {
+    const action = input.error.action;
     return {
       ...base,
       kind: 'error',
-      description: `error: ${oneLine(input.error)}`,
+      description: oneLine(input.error.reason),
       icon: { id: 'error', color: 'errorForeground' },
-      contextValue: 'host.error',
+      contextValue: `host.error${action.charAt(0).toUpperCase()}${action.slice(1)}`,
     };
   }
+  // A certificate is renewed at every connect and before it runs out in a connected
+  // window: the last minute of a normal cycle is not a warning.
   if (cert && cert.validAfter <= now + 60 && cert.validBefore > now) {
-    const left = cert.validBefore - now;
-    const expiring = left <= input.marginSeconds;
     return {
       ...base,
-      kind: expiring ? 'expiring' : 'valid',
-      description: `certificate valid for ${countdown(left)}`,
-      icon: expiring ? { id: 'warning', color: 'list.warningForeground' } : { id: 'pass-filled', color: 'testing.iconPassed' },
-      contextValue: expiring ? 'host.expiring' : 'host.valid',
+      kind: 'valid',
+      description: `valid for ${countdown(cert.validBefore - now)}`,
+      icon: { id: 'pass-filled', color: 'testing.iconPassed' },
+      contextValue: 'host.valid',
     };
   }
-  const certPart = cert ? `certificate ${expiredText(now - cert.validBefore)}` : undefined;
   if (token) {
-    const signedIn = `signed in until ${fmt(token.exp)}`;
-    return {
-      ...base,
-      kind: cert ? 'expired' : 'signedIn',
-      description: certPart ? `${certPart} · ${signedIn}` : signedIn,
-      icon: cert ? { id: 'history', color: 'list.warningForeground' } : { id: 'account', color: 'charts.blue' },
-      contextValue: cert ? 'host.expired' : 'host.signedIn',
-    };
+    // Signed in; no live certificate: the next connect (or Refresh) gets one without a browser.
+    return { ...base, kind: 'signedIn', description: 'signed in', icon: { id: 'account', color: 'charts.blue' }, contextValue: 'host.signedIn' };
   }
-  return {
-    ...base,
-    kind: 'signedOut',
-    description: certPart ? `${certPart} · signed out` : 'signed out',
-    icon: { id: 'circle-slash', color: 'disabledForeground' },
-    contextValue: 'host.signedOut',
-  };
+  return { ...base, kind: 'signedOut', description: 'signed out', icon: { id: 'circle-slash', color: 'disabledForeground' }, contextValue: 'host.signedOut' };
 }
 
-function oneLine(text: string): string {
+/** The short name of a team: `sandbox` for `sandbox.cloudflareaccess.com`. */
+export function teamName(authDomain: string): string {
+  const m = /^(.+?)\.(fed\.)?cloudflareaccess\.com$/i.exec(authDomain);
+  return m ? m[1]! : authDomain;
+}
+
+/** `23h 59m left`, `4:59 left`, `ended`. */
+export function timeLeft(seconds: number): string {
+  return seconds > 0 ? `${countdown(seconds)} left` : 'ended';
+}
+
+function oneLine(text: string, max = 60): string {
   const line = text.split(/\r?\n/, 1)[0]!.trim();
-  return line.length > 80 ? line.slice(0, 79) + '…' : line;
+  return line.length > max ? line.slice(0, max - 1) + '…' : line;
 }
 
 export interface TooltipField {
@@ -155,38 +160,76 @@ export interface TooltipField {
 export interface TooltipInput extends HostStateInput {
   readonly hostname: string;
   readonly label?: string;
+  /** The account to log in as, when one is chosen for this host. */
+  readonly user?: string;
   readonly source: 'settings' | 'repo';
-  readonly formatDateTime?: (epochSeconds: number) => string;
+  /** Local clock time for the certificate window; HH:MM:SS by default. */
+  readonly formatTime?: (epochSeconds: number) => string;
 }
 
-export function defaultFormatDateTime(epochSeconds: number): string {
+export function defaultFormatTime(epochSeconds: number): string {
   const d = new Date(epochSeconds * 1000);
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 /** The rows of the host's tooltip, in order; absent facts are left out. */
 export function tooltipFields(input: TooltipInput): TooltipField[] {
   const state = hostState(input);
-  const fmt = input.formatDateTime ?? defaultFormatDateTime;
+  const fmt = input.formatTime ?? defaultFormatTime;
+  const now = input.now;
   const rows: TooltipField[] = [{ label: 'Host', value: input.hostname }];
   rows.push({ label: 'State', value: state.description });
+  if (input.error) {
+    rows.push({ label: 'Error', value: oneLine(input.error.detail.replace(/\s*\n\s*/g, ' '), 300) });
+  }
+  if (state.email) rows.push({ label: 'Account', value: state.email });
   if (state.authDomain) rows.push({ label: 'Team', value: state.authDomain });
-  if (state.email) rows.push({ label: 'E-mail', value: state.email });
-  if (state.signedInUntil !== undefined) rows.push({ label: 'Signed in until', value: fmt(state.signedInUntil) });
+  const user = input.user ?? input.cert?.principals[0];
+  if (user) rows.push({ label: 'Logs in as', value: input.user ? user : `${user} (the certificate's principal)` });
+  if (input.appToken && input.appToken.exp > now) rows.push({ label: 'App session', value: timeLeft(input.appToken.exp - now) });
+  if (input.orgToken && input.orgToken.exp > now) rows.push({ label: 'Team session', value: timeLeft(input.orgToken.exp - now) });
   const cert = input.cert;
   if (cert) {
+    const left = cert.validBefore - now;
+    rows.push({
+      label: 'Certificate',
+      value: left > 0
+        ? `valid for ${countdown(left)} (${fmt(cert.validAfter)}–${fmt(cert.validBefore)}), renewed with less than ${countdown(input.marginSeconds)} left`
+        : `${expiredText(-left)}; a new one is issued at the next connect`,
+    });
     rows.push({ label: cert.principals.length === 1 ? 'Principal' : 'Principals', value: cert.principals.join(', ') || '(none)' });
     rows.push({ label: 'Key ID', value: cert.keyId });
-    rows.push({ label: 'Valid', value: `${fmt(cert.validAfter)} – ${fmt(cert.validBefore)}` });
     if (cert.serial !== undefined) rows.push({ label: 'Serial', value: cert.serial });
+  } else if (state.kind === 'signedIn') {
+    rows.push({ label: 'Certificate', value: 'none yet; one is issued at the next connect' });
   }
-  rows.push({ label: 'ssh alias', value: `cfpipe-${input.hostname}` });
+  rows.push({ label: 'SSH alias', value: `cfpipe-${input.hostname}` });
   rows.push({ label: 'From', value: input.source === 'repo' ? '.vscode/access-hosts.json (this workspace)' : 'user settings' });
   return rows;
 }
 
-/** Seconds until the next moment the displayed text can change (for timers outside the view). */
-export function nextRenewalAt(cert: CertInfo | undefined, marginSeconds: number): number | undefined {
-  return cert ? cert.validBefore - marginSeconds : undefined;
+/** The view's description: who is signed in (`jdoe@example.com · sandbox`), or undefined. */
+export function sessionSummary(teams: readonly { authDomain: string; email?: string }[]): string | undefined {
+  if (teams.length === 0) return undefined;
+  const email = teams.find((t) => t.email)?.email;
+  const where = teams.length === 1 ? teamName(teams[0]!.authDomain) : `${teams.length} teams`;
+  return email ? `${email} · ${where}` : where;
+}
+
+/**
+ * Teams whose session (the last token of the team) ends within `warnSeconds`
+ * and has not been warned about yet (keyed by team and end time, so a renewed
+ * session can be warned about again).
+ */
+export function sessionsEndingSoon(
+  teams: readonly { authDomain: string; exp: number }[],
+  now: number,
+  warnSeconds: number,
+  warned: ReadonlySet<string>,
+): { authDomain: string; exp: number; key: string }[] {
+  return teams
+    .filter((t) => t.exp > now && t.exp - now <= warnSeconds)
+    .map((t) => ({ authDomain: t.authDomain, exp: t.exp, key: `${t.authDomain}@${Math.floor(t.exp)}` }))
+    .filter((t) => !warned.has(t.key));
 }

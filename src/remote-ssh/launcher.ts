@@ -49,6 +49,8 @@ export function renderLauncher(opts: LauncherOptions): Launcher {
   if (windows) {
     const lines = ['@echo off', 'setlocal'];
     for (const [name, value] of env) lines.push(`set "${name}=${value}"`);
+    // How to run the helper again, for the "sign in" hint it prints.
+    lines.push('set "ACCESS_SSH_LAUNCHER=%~f0"');
     if (opts.cloudflared !== undefined) {
       lines.push(`"${opts.cloudflared}" access %*`);
     } else {
@@ -61,9 +63,11 @@ export function renderLauncher(opts: LauncherOptions): Launcher {
 
   const lines = ['#!/bin/sh', '# Written by the Access SSH extension on every start; edits are overwritten.'];
   for (const [name, value] of env) lines.push(`${name}=${shellQuote(value)}`, `export ${name}`);
+  // How to run the helper again, for the "sign in" hint it prints.
+  lines.push('ACCESS_SSH_LAUNCHER=$0', 'export ACCESS_SSH_LAUNCHER');
   if (opts.cloudflared !== undefined) {
     // cloudflared has no --non-interactive: drop it (it never waits for a browser in ssh-gen anyway).
-    lines.push('for a do shift; [ "$a" = --non-interactive ] || set -- "$@" "$a"; done');
+    lines.push('for a do shift; case "$a" in --non-interactive|--quiet-signed-out) ;; *) set -- "$@" "$a";; esac; done');
     lines.push(`exec ${shellQuote(opts.cloudflared)} access "$@"`);
   } else {
     lines.push('ELECTRON_RUN_AS_NODE=1', 'export ELECTRON_RUN_AS_NODE');

@@ -23,7 +23,8 @@
  * certificate is tried ("Too many authentication failures").
  */
 import { proxyCommandValue, matchExecValue, quoteConfigPath, type CommandArg } from './quote.js';
-import { aliasFor, validateHostname, validateUser, SshConfigError, showValue } from './validate.js';
+import { showValue } from '../base/display.js';
+import { aliasFor, validateHostname, validateUser, SshConfigError } from './validate.js';
 
 export interface HostEntry {
   hostname: string;
@@ -94,7 +95,8 @@ export function hostOptions(entry: HostEntry, opts: RenderOptions): HostOptions 
     alias: aliasFor(hostname),
     hostname,
     ...(user === undefined ? {} : { user }),
-    matchExec: matchExecValue(opts.helper, [...head, 'ssh-gen', '--hostname', hostname, ...tail], opts.platform),
+    // Our helper stays quiet in the Match when signed out: the ProxyCommand says it, once.
+    matchExec: matchExecValue(opts.helper, [...head, 'ssh-gen', '--hostname', hostname, ...tail, ...(opts.nonInteractive ? ['--quiet-signed-out'] : [])], opts.platform),
     proxyCommand: proxyCommandValue(opts.helper, [...head, 'ssh', '--hostname', { sshToken: 'h' }, ...tail], opts.platform),
     identityFile: quoteConfigPath(keys.key, opts.platform),
     certificateFile: quoteConfigPath(keys.certificate, opts.platform),
@@ -136,7 +138,14 @@ export function renderEntries(hosts: readonly HostEntry[], opts: RenderOptions):
     lines.push(
       '',
       `# ${o.hostname}: renew the certificate before ssh loads it`,
-      `Match originalhost ${o.alias},${o.hostname} exec ${o.matchExec}`,
+      ...(opts.nonInteractive
+        ? [
+          // When the renewal fails, the helper's message is the one the user reads: ssh's
+          // own "kex_exchange_identification: Connection closed" after it says nothing more.
+          `Match originalhost ${o.alias},${o.hostname} !exec ${o.matchExec}`,
+          '  LogLevel FATAL',
+        ]
+        : [`Match originalhost ${o.alias},${o.hostname} exec ${o.matchExec}`]),
       '',
       `Host ${o.alias}`,
       `  HostName ${o.hostname}`,

@@ -38,6 +38,8 @@ export interface ImportCandidate {
   readonly hostname: string;
   /** `User` of the block that named it, if any. */
   readonly user?: string;
+  /** Set up with `cloudflared access --fedramp …` (a FedRAMP account). */
+  readonly fedramp?: boolean;
   /** Every place that names it, in reading order. */
   readonly found: readonly Found[];
 }
@@ -155,6 +157,8 @@ interface CloudflaredCall {
   /** `--hostname` value, as written (`%h` kept). */
   hostname?: string;
   serviceToken: boolean;
+  /** `access --fedramp` (or `--fedramp` after the subcommand). */
+  fedramp?: boolean;
 }
 
 /** `cloudflared access ssh|tcp|ssh-gen …` in a command, if it runs one (`exec`, `env`, full paths, `.exe` allowed). */
@@ -172,6 +176,12 @@ export function cloudflaredCall(cmd: string, depth = 0): CloudflaredCall | undef
     let j = i + 1;
     while (j < words.length && j < i + 8 && words[j] !== 'access' && !/^[;&|]$/.test(words[j]!)) j++;
     if (words[j] !== 'access') continue;
+    // `access --fedramp ssh …`: cloudflared's access-level flag comes before the subcommand.
+    let fedramp = false;
+    while (/^--?fedramp(=true)?$/i.test(words[j + 1] ?? '')) {
+      fedramp = true;
+      j++;
+    }
     const sub = words[j + 1];
     if (sub !== 'ssh' && sub !== 'tcp' && sub !== 'ssh-gen') continue;
     let hostname: string | undefined;
@@ -181,8 +191,9 @@ export function cloudflaredCall(cmd: string, depth = 0): CloudflaredCall | undef
       const m = /^--?(hostname|tunnel-host|T)(?:=(.*))?$/.exec(w);
       if (m) hostname = m[2] ?? words[++k];
       if (/^--?(service-token-id|id)(=|$)/.test(w)) serviceToken = true;
+      if (/^--?fedramp(=true)?$/i.test(w)) fedramp = true;
     }
-    return { sub: sub === 'ssh-gen' ? 'ssh-gen' : 'ssh', ...(hostname === undefined ? {} : { hostname }), serviceToken };
+    return { sub: sub === 'ssh-gen' ? 'ssh-gen' : 'ssh', ...(hostname === undefined ? {} : { hostname }), serviceToken, ...(fedramp ? { fedramp } : {}) };
   }
   return undefined;
 }
@@ -212,16 +223,17 @@ interface Block {
 
 /** Scans `configFile` (and what it includes) for hosts set up for cloudflared. */
 export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = nodeScanIo()): Promise<ImportScan> {
-  const found = new Map<string, { hostname: string; user?: string; found: Found[] }>();
+  const found = new Map<string, { hostname: string; user?: string; fedramp?: boolean; found: Found[] }>();
   const skipped: { file: string; line: number; text: string; reason: string }[] = [];
   const files: string[] = [];
   const errors: { file: string; line: number; message: string }[] = [];
   const seenFiles = new Set<string>();
   const sshDir = join(io.home, '.ssh');
 
-  const add = (hostname: string, f: Found, user?: string): void => {
+  const add = (hostname: string, f: Found, user?: string, fedramp = false): void => {
     const h = found.get(hostname) ?? { hostname, found: [] };
     if (h.user === undefined && user !== undefined) h.user = user;
+    if (fedramp) h.fedramp = true;
     h.found.push(f);
     found.set(hostname, h);
   };
@@ -277,7 +289,7 @@ export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = n
       }
       for (const t of targets) {
         const h = asHost(t);
-        if (h) add(h, { file, line, by: 'proxycommand', ...(literal.length === 1 && literal[0]!.toLowerCase() !== h ? { alias: literal[0]! } : {}) }, b.user);
+        if (h) add(h, { file, line, by: 'proxycommand', ...(literal.length === 1 && literal[0]!.toLowerCase() !== h ? { alias: literal[0]! } : {}) }, b.user, call.fedramp === true);
         else skipped.push({ file, line, text, reason: `${JSON.stringify(t)} is not a host name` });
       }
     }
@@ -326,7 +338,7 @@ export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = n
               if (targets.length === 0) skipped.push({ file, line: i + 1, text: trimmed, reason: 'a wildcard pattern names no host to import' });
               for (const t of targets) {
                 const h = asHost(t);
-                if (h) add(h, { file, line: i + 1, by: 'match-exec' });
+                if (h) add(h, { file, line: i + 1, by: 'match-exec' }, undefined, call.fedramp === true);
               }
             }
           } else if (a === 'all' || a === 'canonical' || a === 'final') {
@@ -355,6 +367,7 @@ export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = n
   const hosts = [...found.values()].map((h) => ({
     hostname: h.hostname,
     ...(h.user !== undefined && /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(h.user) ? { user: h.user } : {}),
+    ...(h.fedramp === true ? { fedramp: true } : {}),
     found: h.found,
   }));
   return { hosts, skipped, files, errors };

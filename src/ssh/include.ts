@@ -22,7 +22,8 @@
  * is an `SshConfigError` and the file is left untouched.
  */
 import { promises as fs } from 'node:fs';
-import { atomicWrite, ChangedMeanwhileError } from './atomic-write.js';
+import { atomicWrite, ChangedMeanwhileError } from '../base/atomic-write.js';
+import { FileError, ioError } from '../base/file-error.js';
 import { quoteIncludePath } from './quote.js';
 import { SshConfigError } from './validate.js';
 
@@ -127,7 +128,7 @@ async function readBytes(p: string): Promise<string | undefined> {
     return (await fs.readFile(p)).toString('latin1');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    throw configFileError(ioError('read', p, e));
   }
 }
 
@@ -136,8 +137,14 @@ async function readIfExists(p: string): Promise<string | undefined> {
     return await fs.readFile(p, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
+    throw configFileError(ioError('read', p, e));
   }
+}
+
+/** A failure of the file layer as the SshConfigError the editor shows: it names the file and the next step. */
+function configFileError(err: unknown): unknown {
+  if (!(err instanceof FileError)) return err;
+  return new SshConfigError(err.message, err.hint ?? `Check ${err.path} and try again.`, err.code === 'read-only' ? 'read-only' : 'file-error');
 }
 
 /** The text of the Include line we write for `ourFile`. */
@@ -224,7 +231,7 @@ async function editBytes(configPath: string, compute: (before: string | undefine
       await atomicWrite(configPath, Buffer.from(after, 'latin1'), { expect: before === undefined ? null : Buffer.from(before, 'latin1') });
       return { changed: true };
     } catch (e) {
-      if (!(e instanceof ChangedMeanwhileError)) throw e;
+      if (!(e instanceof ChangedMeanwhileError)) throw configFileError(e);
       if (attempt >= EDIT_ATTEMPTS) {
         throw new SshConfigError(
           `${configPath} changed while Access SSH was editing it, ${EDIT_ATTEMPTS} times in a row; it was left as it is.`,
@@ -244,6 +251,10 @@ export async function writeManagedFile(filePath: string, content: string): Promi
     const st = await fs.stat(filePath);
     if ((st.mode & 0o777) === 0o600 || process.platform === 'win32') return { changed: false };
   }
-  await atomicWrite(filePath, content, { mode: 0o600 });
+  try {
+    await atomicWrite(filePath, content, { mode: 0o600 });
+  } catch (e) {
+    throw configFileError(e);
+  }
   return { changed: true };
 }

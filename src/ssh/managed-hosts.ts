@@ -26,9 +26,10 @@
  */
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { atomicWrite, ChangedMeanwhileError } from './atomic-write.js';
+import { atomicWrite, ChangedMeanwhileError } from '../base/atomic-write.js';
 import { MANAGED_HEADER, renderEntries, type RenderOptions } from './entries.js';
-import { hostFromAlias, showValue, SshConfigError, validateHostname, validateUser } from './validate.js';
+import { showValue } from '../base/display.js';
+import { hostFromAlias, SshConfigError, validateHostname, validateUser } from './validate.js';
 
 export type HostOrigin = 'cli' | 'vscode';
 export const ORIGINS: readonly HostOrigin[] = ['cli', 'vscode'];

@@ -46,7 +46,8 @@
  *   be quoted there: a path with a space, or any cmd.exe metacharacter, is refused
  *   with a hint to use a path without spaces (for example the 8.3 short name).
  */
-import { SshConfigError, showValue } from './validate.js';
+import { showValue } from '../base/display.js';
+import { SshConfigError } from './validate.js';
 
 /** An argument ssh replaces itself, written unescaped (e.g. `%h`). */
 export interface SshToken {

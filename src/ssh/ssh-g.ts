@@ -13,7 +13,8 @@ import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { unquoteConfigToken } from './quote.js';
-import { SshConfigError, validateHostname, showValue } from './validate.js';
+import { showValue } from '../base/display.js';
+import { SshConfigError, validateHostname } from './validate.js';
 
 export interface ExpectedOptions {
   /** As written in the config (see `hostOptions()`), or as ssh -G prints it. */

@@ -27,26 +27,14 @@ export type SshConfigErrorCode =
   | 'invalid-value' // a host, user, path or argument we refuse to write
   | 'broken-marker' // the managed block in the user's ssh config is damaged
   | 'changed-meanwhile' // the user's ssh config kept changing while we edited it
-  | 'ssh-failed'; // `ssh -G` could not read the configuration
+  | 'ssh-failed' // `ssh -G` could not read the configuration
+  | 'read-only' // the user made the file read-only: we do not replace it
+  | 'file-error'; // the file could not be read or written (the message names it: ENOSPC, a folder, ...)
 
-/**
- * Characters JSON.stringify leaves as they are but that must not reach a message raw:
- * DEL and C1 controls, the Unicode line and paragraph separators (a new line in an
- * editor, a forged line in a log) and the bidirectional overrides (text that reads
- * differently from what it is).
- */
-const UNSAFE_FOR_DISPLAY_RE = /[\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+import { showValue } from '../base/display.js';
 
-/** Escapes what JSON.stringify leaves raw (DEL, C1, line separators, bidi) as `\\uXXXX`. */
-export function escapeUnsafeForDisplay(text: string): string {
-  return text.replace(UNSAFE_FOR_DISPLAY_RE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** JSON-quoted, and cut short, so that the value can be shown safely. */
-export function showValue(value: string): string {
-  const cut = value.length > 80 ? value.slice(0, 80) + '…' : value;
-  return escapeUnsafeForDisplay(JSON.stringify(cut));
-}
+/** The one safe display lives in src/base/display.ts; re-exported for src/ssh's callers. */
+export { escapeUnsafeForDisplay, showValue } from '../base/display.js';
 
 /** A one-line description of the first hazardous character in `value`, if any. */
 export function describeHazard(value: string): string | undefined {

@@ -4,5 +4,4 @@
 export { ensureCertificate, inspectCertificate, readCertificate } from '../access/cert.js';
 export { HttpClient } from '../access/http.js';
 export { login, logout, renewAppToken } from '../access/token-flow.js';
-export { runDoctor } from '../doctor/doctor.js';
-export { renderMarkdown } from '../doctor/report.js';
+export { discoverApp } from '../access/metadata.js';

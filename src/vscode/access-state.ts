@@ -8,10 +8,11 @@
 import { type FSWatcher, type Stats, existsSync, promises as fsp, watch as fsWatch } from 'node:fs';
 import { join } from 'node:path';
 import { type Disposable, EventEmitter, type Memento } from 'vscode';
+import { readPrivateFile } from '../base/private-files.js';
 import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
 import { defaultConfigDir } from '../access/paths.js';
-import type { CertInfo, TokenInfo } from '../hosts/state.js';
+import type { CertInfo, HostError, TokenInfo } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
 
@@ -50,7 +51,8 @@ function authDomainOf(iss: string): string | undefined {
 export class AccessState implements Disposable {
   readonly dir: string;
   private readonly files = new Map<string, Cached<StoredToken | CertInfo>>();
-  private readonly errors = new Map<string, string>();
+  private readonly errors = new Map<string, HostError>();
+  private readonly signingIn = new Set<string>();
   private readonly changed = new EventEmitter<void>();
   readonly onDidChange = this.changed.event;
   private watcher: FSWatcher | undefined;
@@ -191,7 +193,9 @@ export class AccessState implements Disposable {
           path: cert.path,
         };
       }
-      const text = await fsp.readFile(file, 'utf8');
+      // Through the private file layer: no symlink followed, a regular file of ours.
+      const text = (await readPrivateFile(file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8');
+      if (text === undefined) return undefined;
       const claims = decodeClaims(text);
       const authDomain = authDomainOf(claims.iss);
       const base = {
@@ -231,6 +235,8 @@ export class AccessState implements Disposable {
     if (remembered[host] === authDomain) return;
     remembered[host] = authDomain;
     await this.memento.update('hostTeams', remembered);
+    // The host's team decides whether its row is signed in.
+    if (!this.disposed) this.changed.fire();
   }
 
   /** The host's app token (the latest-expiring), live unless `includeExpired`. */
@@ -257,7 +263,7 @@ export class AccessState implements Disposable {
   }
 
   /** Everything hostState() needs for `host`, from the cache. */
-  input(host: string): { appToken?: TokenInfo; orgToken?: TokenInfo; cert?: CertInfo; error?: string } {
+  input(host: string): { appToken?: TokenInfo; orgToken?: TokenInfo; cert?: CertInfo; error?: HostError; signingIn?: boolean } {
     const appToken = this.appToken(host);
     const orgToken = this.orgToken(appToken?.authDomain ?? this.teamOf(host));
     const cert = this.cert(host);
@@ -267,6 +273,7 @@ export class AccessState implements Disposable {
       ...(orgToken ? { orgToken } : {}),
       ...(cert ? { cert } : {}),
       ...(error !== undefined ? { error } : {}),
+      ...(this.signingIn.has(host) ? { signingIn: true } : {}),
     };
   }
 
@@ -296,7 +303,8 @@ export class AccessState implements Disposable {
       .sort((a, b) => (a.kind === b.kind ? b.exp - a.exp : a.kind === 'org' ? -1 : 1));
     for (const t of candidates) {
       try {
-        return (await fsp.readFile(t.file, 'utf8')).trim();
+        const text = (await readPrivateFile(t.file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8').trim();
+        if (text) return text;
       } catch {
         /* gone meanwhile */
       }
@@ -309,13 +317,27 @@ export class AccessState implements Disposable {
     return this.tokens().filter((t) => t.kind === 'app' && t.authDomain === authDomain);
   }
 
-  setError(host: string, message: string | undefined): void {
-    if (message === undefined) {
+  setError(host: string, error: HostError | undefined): void {
+    if (error === undefined) {
       if (this.errors.delete(host)) this.changed.fire();
-    } else if (this.errors.get(host) !== message) {
-      this.errors.set(host, message);
+    } else {
+      const prev = this.errors.get(host);
+      if (prev && prev.reason === error.reason && prev.detail === error.detail && prev.action === error.action) return;
+      this.errors.set(host, error);
       this.changed.fire();
     }
+  }
+
+  error(host: string): HostError | undefined {
+    return this.errors.get(host);
+  }
+
+  /** Marks a browser sign-in through `host` as under way (the row says so). */
+  setSigningIn(host: string, on: boolean): void {
+    if (on ? this.signingIn.has(host) : !this.signingIn.has(host)) return;
+    if (on) this.signingIn.add(host);
+    else this.signingIn.delete(host);
+    this.changed.fire();
   }
 
   dispose(): void {

@@ -28,7 +28,11 @@ export class AccessService {
     const key = JSON.stringify(env);
     if (this.cached?.key !== key) {
       const http = HttpClient.fromEnv({ ...env }, this.log, { userAgent: `access-ssh/${this.version} vscode` });
-      this.cached = { key, ctx: { http, store: new TokenStore(), log: this.log } };
+      // A token others could read is made 0600 (the rule: repair and say so).
+      const store = new TokenStore(undefined, (file, mode) => {
+        this.log.warn(`${file} could be read by others (mode ${mode.toString(8).padStart(4, '0')}); it was made 0600. If others may have read it, sign in again.`);
+      });
+      this.cached = { key, ctx: { http, store, log: this.log } };
     }
     return this.cached.ctx;
   }
@@ -42,6 +46,12 @@ export class AccessService {
       timeoutMs: s.loginTimeoutSeconds * 1000,
       ...opts,
     });
+  }
+
+  /** Is `host` an Access application, and of which team? (HEAD with the metadata header; no token, no browser.) */
+  async discover(host: string): Promise<AppInfo> {
+    const { discoverApp } = await accessModules();
+    return await discoverApp((await this.context()).http, new URL(`https://${host}/`));
   }
 
   async logout(authDomain: string): Promise<string[]> {

@@ -7,9 +7,12 @@
 
 import { promises as fsp } from 'node:fs';
 import { type AuthenticationProvider, type AuthenticationProviderAuthenticationSessionsChangeEvent, type AuthenticationSession, CancellationError, type Disposable, EventEmitter, ProgressLocation, type Uri, authentication as vscodeAuthentication, env, window } from 'vscode';
+import { AccessError } from '../access/errors.js';
+import { setContext } from './context.js';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
+import { teamName } from '../hosts/state.js';
 import type { AccessService } from './access.js';
 import type { AccessState, Team } from './access-state.js';
 import { describe, isCancellation, type ExtensionLog } from './log.js';
@@ -70,7 +73,10 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
       id: team.authDomain,
       accessToken: await this.state.sessionToken(team.authDomain),
       account: { id: `${team.authDomain}/${team.email ?? ''}`, label: team.email ?? team.authDomain },
-      scopes: [team.authDomain],
+      // No scopes: a session is a team's, whatever was asked. With [] it also answers the
+      // Accounts menu's "Sign in with Cloudflare Access to use Access SSH" request (made
+      // with no scopes), which VS Code clears when a session with the same scopes appears.
+      scopes: [],
     };
   }
 
@@ -102,7 +108,8 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   async createSession(scopes: readonly string[]): Promise<AuthenticationSession> {
     const host = await this.hostForScopes(scopes);
     if (!host) throw new CancellationError();
-    const team = await this.signIn(host);
+    const team = this.signInFlow ? await this.signInFlow(host) : await this.signIn(host);
+    if (!team) throw new CancellationError();
     const session = (await this.getSessions([team]))[0];
     if (!session) throw new Error(`Signed in to ${team}, but no token was stored`);
     return session;
@@ -123,56 +130,76 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
         /* not a host */
       }
     }
-    return await pickHost(hosts, 'Sign in to Cloudflare Access through which host?');
+    return await pickSignInHost(hosts, this.state);
+  }
+
+  /** The browser sign-in under way: its host and login page, for "Copy Login Link". */
+  private pending: { host: string; url?: string } | undefined;
+  /** The whole sign-in as the user meets it (login, certificate, one notification); set by activation. */
+  signInFlow: ((host: string) => Promise<string | undefined>) | undefined;
+
+  /** The login page of the sign-in under way, if any. */
+  pendingLogin(): { host: string; url?: string } | undefined {
+    return this.pending;
   }
 
   /**
-   * The browser login for `host`, in a cancellable progress notification with a
-   * "Copy URL" fallback. Resolves to the team's auth domain.
+   * The browser login for `host`, in one cancellable progress notification
+   * (nothing else stays on screen). The login page's link is offered by
+   * "Copy Login Link" while it runs, and dropped with it: after a cancel,
+   * nothing that could still complete a login is left open. Resolves to the
+   * team's auth domain.
    */
   async signIn(host: string): Promise<string> {
+    if (this.pending) throw new AccessError('login-cancelled', `A sign-in through ${this.pending.host} is already under way`);
     const abort = new AbortController();
-    let loginUrl: string | undefined;
-    let offered = false;
-    const offerUrl = (url: string): void => {
-      loginUrl = url;
-      if (offered) return;
-      offered = true;
-      void window
-        .showInformationMessage(`Complete the Cloudflare Access login for ${host} in your browser. If no browser opened, copy the login URL.`, 'Copy URL', 'Open Again')
-        .then(async (choice) => {
-          if (!loginUrl) return;
-          if (choice === 'Copy URL') await env.clipboard.writeText(loginUrl);
-          if (choice === 'Open Again') await openLoginPage(loginUrl);
-        });
-    };
-    this.log.info(`Signing in to Cloudflare Access through ${host}`);
-    const result = await window.withProgress(
-      {
-        location: ProgressLocation.Notification,
-        title: `Signing in to Cloudflare Access (${host})… complete the login in your browser`,
-        cancellable: true,
-      },
-      async (_progress, token) => {
-        token.onCancellationRequested(() => abort.abort());
-        return await this.access.login(host, {
-          signal: abort.signal,
-          // A host of a FedRAMP account (its `fedramp` field): the FedRAMP transfer service.
-          ...(this.hosts().find((h) => h.hostname === host)?.fedramp === true ? { fedramp: true } : {}),
-          openBrowser: async (url) => {
-            offerUrl(url);
-            const opened = await openLoginPage(url);
-            if (!opened) this.log.warn('The browser could not be opened; use "Copy URL"');
-          },
-          onLoginUrl: (url) => offerUrl(url),
-        });
-      },
-    );
-    await this.state.rememberTeam(host, result.appInfo.authDomain);
+    const pending: { host: string; url?: string } = { host };
+    this.pending = pending;
     this.state.setError(host, undefined);
-    await this.state.reload();
-    this.log.info(`Signed in to ${result.appInfo.authDomain} as ${result.claims.email ?? '(no e-mail)'}`);
-    return result.appInfo.authDomain;
+    this.state.setSigningIn(host, true);
+    void setContext('accessSsh.signingIn', true);
+    this.log.info(`Signing in to Cloudflare Access through ${host}`);
+    try {
+      const result = await window.withProgress(
+        {
+          location: ProgressLocation.Notification,
+          title: 'Signing in to Cloudflare Access: complete the login in your browser.',
+          cancellable: true,
+        },
+        async (progress, token) => {
+          token.onCancellationRequested(() => abort.abort());
+          return await this.access.login(host, {
+            signal: abort.signal,
+            // A host of a FedRAMP account (its `fedramp` field): the FedRAMP transfer service.
+            ...(this.hosts().find((h) => h.hostname === host)?.fedramp === true ? { fedramp: true } : {}),
+            openBrowser: async (url) => {
+              pending.url = url;
+              const opened = await openLoginPage(url);
+              if (opened) {
+                this.log.info('Opened the login page in the browser');
+              } else {
+                this.log.warn('The login page was not opened: the prompt to open it was declined. "Access: Copy Login Link" gives its address.');
+                progress.report({ message: 'The browser was not opened: use "Copy Login Link" in the Access view.' });
+              }
+            },
+            onLoginUrl: (url) => {
+              pending.url = url;
+            },
+          });
+        },
+      );
+      await this.state.rememberTeam(host, result.appInfo.authDomain);
+      await this.state.reload();
+      this.log.info(`Signed in to ${result.appInfo.authDomain} as ${result.claims.email ?? '(no e-mail)'}`);
+      return result.appInfo.authDomain;
+    } catch (err) {
+      if (isCancellation(err)) this.log.info(`Sign-in through ${host} cancelled; its login page no longer signs anything in`);
+      throw err;
+    } finally {
+      this.pending = undefined;
+      this.state.setSigningIn(host, false);
+      void setContext('accessSsh.signingIn', false);
+    }
   }
 
   /**
@@ -240,7 +267,24 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 }
 
 function emptySession(domain: string, email: string): AuthenticationSession {
-  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [domain] };
+  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [] };
+}
+
+/**
+ * The host to sign in through: the login is per team, and any application of
+ * the team will do. Hosts are shown with their team when it is known.
+ */
+export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessState): Promise<string | undefined> {
+  if (hosts.length <= 1) return await pickHost(hosts, '');
+  const pick = await window.showQuickPick(
+    hosts.map((h) => {
+      const team = state.teamOf(h.hostname);
+      const description = [h.label ? h.hostname : undefined, team ? `team ${teamName(team)}` : undefined].filter(Boolean).join(' · ');
+      return { label: h.label ?? h.hostname, ...(description ? { description } : {}), host: h.hostname };
+    }),
+    { title: 'Sign In to Cloudflare Access', placeHolder: 'Choose a host: you sign in to its team in the browser', matchOnDescription: true },
+  );
+  return pick?.host;
 }
 
 /** Quick pick of configured hosts; undefined when cancelled or none. */

@@ -1,9 +1,9 @@
 // "Show Certificate": a read-only document (`access-ssh-cert:` scheme) with the
 // parsed certificate of a host, rendered from the files on disk.
 
-import { promises as fsp } from 'node:fs';
 import { type Disposable, EventEmitter, type TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
 import { certFile } from '../access/paths.js';
+import { readPrivateFile } from '../base/private-files.js';
 import { countdown, expiredText } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { AccessState } from './access-state.js';
@@ -62,7 +62,8 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
       '',
     );
     try {
-      lines.push('# The certificate (public; safe to share)', (await fsp.readFile(certFile(dir, host), 'utf8')).trim());
+      const text = (await readPrivateFile(certFile(dir, host), { sensitivity: 'public', maxBytes: 64 * 1024 }))?.toString('utf8');
+      if (text !== undefined) lines.push('# The certificate (public; safe to share)', text.trim());
     } catch {
       /* raced with a renewal */
     }

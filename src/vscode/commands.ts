@@ -3,16 +3,19 @@
 
 import { existsSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Disposable, type QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
-import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, type HostEntry } from '../hosts/hosts.js';
-import { pickHost } from './auth-provider.js';
+import { type Disposable, ProgressLocation, type QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
+import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
+import type { AppInfo } from '../access/types.js';
+import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, renameInSetting, type HostEntry } from '../hosts/hosts.js';
+import { countdown, teamName, timeLeft } from '../hosts/state.js';
+import { pickHost, pickSignInHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
-import { commandLine, connect, openTerminal, prepare, refreshCertificate, type Services, type WindowChoice } from './connect.js';
+import { commandLine, connect, ensureSignedIn, openTerminal, refreshCertificate, reportFailure, type Services, type WindowChoice } from './connect.js';
 import { copyReport, diagnose } from './doctor.js';
 import { isProblem } from './hosts-view.js';
 import { importHosts } from './import-hosts.js';
 import { setUpServer } from './server-setup.js';
-import { showError } from './log.js';
+import { failureOf, isCancellation, showError, showFailure } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
 
 function hostOf(arg: unknown): string | undefined {
@@ -31,18 +34,49 @@ async function resolveHost(svc: Services, arg: unknown, placeHolder: string): Pr
   return hostOf(arg) ?? (await pickHost(svc.registry.hosts, placeHolder));
 }
 
-/** Input box for a new host; adds it to the user setting. */
-export async function addHost(svc: Services, initial?: string): Promise<string | undefined> {
+/** Input box for a host name; undefined when cancelled. */
+async function askHostname(title: string, initial?: string): Promise<string | undefined> {
   const value = await vscodeWindow.showInputBox({
-    title: 'Add Access Host',
+    title,
     prompt: 'The host name of a Cloudflare Access SSH application',
     placeHolder: 'ssh.example.com',
     ...(initial ? { value: initial } : {}),
     ignoreFocusOut: true,
     validateInput: hostnameProblem,
   });
-  if (value === undefined) return undefined;
-  const host = normaliseHostname(value);
+  return value === undefined ? undefined : normaliseHostname(value);
+}
+
+/**
+ * Is `host` an Access application, and of which team? Asked of the edge before a
+ * host is added (no token, no browser). The team is remembered, so a second host
+ * of a signed-in team shows as signed in at once.
+ */
+export async function checkHost(svc: Services, host: string): Promise<AppInfo> {
+  const info = await vscodeWindow.withProgress(
+    { location: ProgressLocation.Notification, title: `Checking ${host} with Cloudflare Access…` },
+    () => svc.access.discover(host),
+  );
+  await svc.state.rememberTeam(host, info.authDomain);
+  svc.log.info(`${host} is an Access application of team ${info.authDomain}`);
+  return info;
+}
+
+/**
+ * Add Host: the name, then the check; a host that is not an Access application
+ * is not added (the notification says what was found and offers the next step).
+ */
+export async function addHost(svc: Services, initial?: string): Promise<string | undefined> {
+  const host = await askHostname('Add Access Host', initial);
+  if (!host) return undefined;
+  try {
+    await checkHost(svc, host);
+  } catch (err) {
+    const action = await showFailure(svc.log, `Cannot add ${host}`, host, err);
+    if (action === 'editHost') return await addHost(svc, host);
+    if (action === 'retry') return await addHost(svc, host);
+    return undefined;
+  }
   await addHostToSettings(svc, host);
   return host;
 }
@@ -54,8 +88,72 @@ export async function addHostToSettings(svc: Services, host: string): Promise<vo
   try {
     await svc.sync.sync(svc.registry.hosts);
   } catch (err) {
-    await showError(svc.log, 'Cannot write the ssh config', err);
+    await showError(svc.log, 'Cannot write the SSH config', err);
   }
+}
+
+/** Who is signed in for `host`'s team, as a sentence; undefined when nobody is. */
+export function signedInAs(svc: Services, host: string | undefined): string | undefined {
+  const teams = svc.state.teams();
+  const domain = host ? svc.state.teamOf(host) : undefined;
+  const team = domain ? teams.find((t) => t.authDomain === domain) : teams.length === 1 && !host ? teams[0] : undefined;
+  if (!team) return undefined;
+  return `You are signed in to Cloudflare Access as ${team.email ?? 'an unknown account'} (team ${teamName(team.authDomain)}, ${timeLeft(team.exp - Date.now() / 1000)}).`;
+}
+
+/**
+ * The sign-in as the user meets it, from every entry point (command, row,
+ * Accounts menu): the browser login, then a certificate and the entries, then
+ * one notification. A failure stays on the host's row and is shown with the
+ * one next step. Resolves to the team, undefined when cancelled or failed.
+ */
+export async function signInFlow(svc: Services, host: string): Promise<string | undefined> {
+  let team: string;
+  try {
+    team = await svc.auth.signIn(host);
+  } catch (err) {
+    if (isCancellation(err)) return undefined;
+    svc.state.setError(host, failureOf(host, err));
+    await reportFailure(svc, 'Sign-in failed', host, err);
+    return undefined;
+  }
+  // A certificate right away (no browser: the login just stored the tokens), and the entries with the User.
+  await refreshCertificate(svc, host, true).catch((err) => svc.log.warn(`Certificate for ${host} after sign-in: ${failureOf(host, err).detail}`));
+  await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`SSH config: ${String(err)}`));
+  const email = svc.state.teams().find((t) => t.authDomain === team)?.email;
+  void vscodeWindow.showInformationMessage(`Signed in to Cloudflare Access as ${email ?? 'an unknown account'} (team ${teamName(team)}).`);
+  return team;
+}
+
+/** Edit Host: the name again (label and folder kept); the new name is checked like a new host. */
+export async function editHost(svc: Services, host: string): Promise<void> {
+  const entry = svc.registry.find(host);
+  if (entry?.source === 'repo') {
+    void vscodeWindow.showInformationMessage(`${host} comes from this workspace's .vscode/access-hosts.json; edit it there.`);
+    return;
+  }
+  const next = await askHostname('Edit Access Host', host);
+  if (!next) return;
+  try {
+    await checkHost(svc, next);
+  } catch (err) {
+    const action = await showFailure(svc.log, `Cannot use ${next}`, next, err);
+    if (action === 'editHost' || action === 'retry') await editHost(svc, host);
+    return;
+  }
+  if (entry) await updateHostsSetting(renameInSetting(rawHostsSetting(), host, next));
+  else await updateHostsSetting(addToSetting(rawHostsSetting(), next));
+  svc.state.setError(host, undefined);
+  await svc.registry.reload();
+  await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`SSH config: ${String(err)}`));
+  svc.log.info(next === host ? `Checked host ${host}` : `Renamed host ${host} to ${next}`);
+  void vscodeWindow.showInformationMessage(next === host ? `${host} is an Access application.` : `${host} is now ${next}.`);
+}
+
+/** `accessSsh.removeHost` → `Remove host`, for an error's first words. */
+function commandTitle(id: string): string {
+  const words = id.replace('accessSsh.', '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 export function registerCommands(svc: Services, certDocs: CertificateDocuments): Disposable[] {
@@ -64,7 +162,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       try {
         return await fn(...args);
       } catch (err) {
-        await showError(svc.log, `${id.replace('accessSsh.', '')} failed`, err);
+        await showError(svc.log, `${commandTitle(id)} failed`, err);
         return undefined;
       }
     });
@@ -92,10 +190,16 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     reg('accessSsh.addHost', async () => {
       const host = await addHost(svc);
       if (!host) return;
+      const team = svc.state.teamOf(host);
       const signedIn = svc.state.input(host).appToken || svc.state.input(host).orgToken;
-      const next = await vscodeWindow.showInformationMessage(`Added ${host}.`, ...(signedIn ? ['Connect'] : ['Sign In', 'Connect']));
+      const found = `Added ${host}, an Access application of team ${team ? teamName(team) : 'unknown'}.`;
+      const next = await vscodeWindow.showInformationMessage(signedIn ? found : `${found} Sign in to connect.`, signedIn ? 'Connect' : 'Sign In');
       if (next === 'Sign In') await vscodeCommands.executeCommand('accessSsh.signIn', host);
       if (next === 'Connect') await vscodeCommands.executeCommand('accessSsh.connect', host);
+    }),
+    reg('accessSsh.editHost', async (arg) => {
+      const host = await resolveHost(svc, arg, 'Edit which host?');
+      if (host) await editHost(svc, host);
     }),
     reg('accessSsh.removeHost', async (arg) => {
       const host = await resolveHost(svc, arg, 'Remove which host?');
@@ -105,31 +209,56 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
         void vscodeWindow.showInformationMessage(`${host} comes from this workspace's .vscode/access-hosts.json; remove it there.`);
         return;
       }
+      const choice = await vscodeWindow.showWarningMessage(
+        `Remove ${host} from your Access hosts?`,
+        { modal: true, detail: `Its SSH entries and its key and certificate in ~/.cloudflared are deleted. You stay signed in to its team.` },
+        'Remove',
+      );
+      if (choice !== 'Remove') return;
       await updateHostsSetting(removeFromSetting(rawHostsSetting(), host));
+      let files = 0;
+      for (const file of [certFile(svc.state.dir, host), certKeyFile(svc.state.dir, host), certPubFile(svc.state.dir, host)]) {
+        try {
+          await fsp.rm(file);
+          files++;
+        } catch {
+          /* not there */
+        }
+      }
+      svc.state.setError(host, undefined);
       await svc.registry.reload();
       await svc.sync.sync(svc.registry.hosts);
-      svc.log.info(`Removed host ${host}`);
+      svc.log.info(`Removed host ${host} and ${files} key/certificate file${files === 1 ? '' : 's'}`);
     }),
     reg('accessSsh.signIn', async (arg) => {
       let host = hostOf(arg);
       if (!host) {
-        if (svc.registry.hosts.length === 0) {
-          host = await addHost(svc);
-        } else {
-          host = await pickHost(svc.registry.hosts, 'Sign in to Cloudflare Access through which host?');
+        const who = signedInAs(svc, undefined);
+        if (who && svc.registry.hosts.every((h) => svc.state.teamOf(h.hostname) !== undefined && signedInAs(svc, h.hostname))) {
+          // Everyone of every host's team is signed in: say who, offer a fresh login.
+          const again = await vscodeWindow.showInformationMessage(who, 'Sign In Again');
+          if (again !== 'Sign In Again') return;
+        }
+        host = svc.registry.hosts.length === 0 ? await addHost(svc) : await pickSignInHost(svc.registry.hosts, svc.state);
+      } else {
+        const who = signedInAs(svc, host);
+        if (who) {
+          const again = await vscodeWindow.showInformationMessage(who, 'Sign In Again');
+          if (again !== 'Sign In Again') return;
         }
       }
       if (!host) return;
-      try {
-        const team = await svc.auth.signIn(host);
-        // A certificate right away (no browser: the login just stored the tokens), and the entries with the User.
-        await refreshCertificate(svc, host, true).catch((err) => svc.log.warn(`Certificate for ${host} after sign-in: ${String(err)}`));
-        await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`ssh config: ${String(err)}`));
-        void vscodeWindow.showInformationMessage(`Signed in to Cloudflare Access (${team}).`);
-      } catch (err) {
-        svc.state.setError(host, undefined);
-        await showError(svc.log, `Sign-in through ${host} failed`, err);
+      await signInFlow(svc, host);
+    }),
+    reg('accessSsh.copyLoginLink', async () => {
+      const pending = svc.auth.pendingLogin();
+      if (!pending?.url) {
+        void vscodeWindow.showInformationMessage('No sign-in is waiting for the browser.');
+        return;
       }
+      await env.clipboard.writeText(pending.url);
+      svc.log.info(`Copied the login link of the sign-in through ${pending.host}`);
+      void vscodeWindow.setStatusBarMessage('$(check) Login link copied: open it in the browser where you sign in.', 5000);
     }),
     reg('accessSsh.signOut', async () => {
       const teams = svc.state.teams();
@@ -151,25 +280,33 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     reg('accessSsh.refreshCertificate', async (arg) => {
       const host = await resolveHost(svc, arg, 'Refresh the certificate of which host?');
       if (!host) return;
-      try {
-        await prepare(svc, host);
-        const cert = svc.state.cert(host);
-        svc.log.info(`Certificate for ${host} is fresh${cert ? ` (valid until ${new Date(cert.validBefore * 1000).toLocaleTimeString()})` : ''}`);
-      } catch (err) {
-        const c = await showError(svc.log, `Cannot refresh the certificate for ${host}`, err, 'Sign In');
-        if (c === 'Sign In') await vscodeCommands.executeCommand('accessSsh.signIn', host);
-      }
+      const refresh = async (): Promise<void> => {
+        try {
+          await ensureSignedIn(svc, host);
+          const { cert, renewed } = await refreshCertificate(svc, host);
+          await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`SSH config: ${String(err)}`));
+          const left = countdown(cert.validBefore.getTime() / 1000 - Date.now() / 1000);
+          void vscodeWindow.showInformationMessage(
+            renewed
+              ? `New certificate for ${host}, valid for ${left}.`
+              : `The certificate for ${host} is still valid for ${left}; it is renewed when less than ${countdown(readSettings().renewalMarginSeconds)} is left.`,
+          );
+        } catch (err) {
+          await reportFailure(svc, `Cannot refresh the certificate for ${host}`, host, err, refresh);
+        }
+      };
+      await refresh();
     }),
     reg('accessSsh.copySshCommand', async (arg) => {
-      const host = await resolveHost(svc, arg, 'Copy the ssh command of which host?');
+      const host = await resolveHost(svc, arg, 'Copy the SSH command of which host?');
       if (!host) return;
       await svc.sync.sync(svc.registry.hosts);
       const line = commandLine(svc.sync.sshCommand(host));
       await env.clipboard.writeText(line);
-      void vscodeWindow.showInformationMessage(`Copied: ${line}`);
+      void vscodeWindow.showInformationMessage(`Copied the SSH command: ${line}`);
     }),
     reg('accessSsh.openTerminal', async (arg) => {
-      const host = await resolveHost(svc, arg, 'Open ssh to which host?');
+      const host = await resolveHost(svc, arg, 'Open SSH to which host?');
       if (host) await openTerminal(svc, host);
     }),
     reg('accessSsh.showCertificate', async (arg) => {
@@ -179,10 +316,10 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     reg('accessSsh.openSshConfig', async () => {
       const settings = readSettings();
       const items = [
-        { label: '$(gear) Your ssh config', description: settings.sshConfigFile, file: settings.sshConfigFile },
+        { label: '$(gear) Your SSH config', description: settings.sshConfigFile, file: settings.sshConfigFile },
         { label: '$(lock) Access SSH entries (managed)', description: svc.sync.ourConfigFile, file: svc.sync.ourConfigFile },
       ];
-      const pick = await vscodeWindow.showQuickPick(items, { placeHolder: 'Open which ssh config file?' });
+      const pick = await vscodeWindow.showQuickPick(items, { placeHolder: 'Open which SSH config file?' });
       if (!pick) return;
       if (!existsSync(pick.file)) {
         await svc.sync.sync(svc.registry.hosts);

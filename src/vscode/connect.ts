@@ -11,7 +11,10 @@ import type { AccessService } from './access.js';
 import type { AccessState } from './access-state.js';
 import type { AccessAuthProvider } from './auth-provider.js';
 import type { HostRegistry } from './host-registry.js';
-import { describe, isCancellation, showError, type ExtensionLog } from './log.js';
+import type { EnsureResult } from '../access/cert.js';
+import type { NextAction } from '../hosts/failure.js';
+import { defaultFormatTime } from '../hosts/state.js';
+import { failureOf, isCancellation, showFailure, type ExtensionLog } from './log.js';
 import type { SshConfigSync } from './ssh-config-sync.js';
 
 export type WindowChoice = 'new' | 'current' | 'default';
@@ -34,29 +37,41 @@ export async function ensureSignedIn(svc: Services, host: string): Promise<void>
   await svc.state.reload();
   const input = svc.state.input(host);
   if (input.appToken || input.orgToken) return;
-  await svc.auth.signIn(host);
+  try {
+    await svc.auth.signIn(host);
+  } catch (err) {
+    if (!isCancellation(err)) svc.state.setError(host, failureOf(host, err));
+    throw err;
+  }
 }
 
-/** A certificate valid beyond the margin, under a progress notification. */
-export async function refreshCertificate(svc: Services, host: string, quiet = false): Promise<void> {
-  const run = async (signal?: AbortSignal): Promise<void> => {
+/**
+ * A certificate valid beyond the margin, under a progress notification. A
+ * failure stays on the host's row (reason, detail, next step) until the next success.
+ * One log line per renewal.
+ */
+export async function refreshCertificate(svc: Services, host: string, quiet = false): Promise<EnsureResult> {
+  const run = async (signal?: AbortSignal): Promise<EnsureResult> => {
     try {
       const result = await svc.access.ensureCertificate(host, signal);
       svc.state.setError(host, undefined);
-      if (result.renewed) svc.log.info(`Certificate for ${host} renewed, valid until ${result.cert.validBefore.toISOString()}`);
+      if (result.renewed) {
+        svc.log.info(`Renewed the certificate for ${host}: valid until ${defaultFormatTime(result.cert.validBefore.getTime() / 1000)} for ${result.cert.principals.join(', ')}`);
+      }
       svc.state.schedule(0);
+      return result;
     } catch (err) {
-      if (!isCancellation(err)) svc.state.setError(host, describe(err).message);
+      if (!isCancellation(err)) svc.state.setError(host, failureOf(host, err));
       throw err;
     }
   };
   if (quiet) return await run();
-  await vscodeWindow.withProgress(
+  return await vscodeWindow.withProgress(
     { location: ProgressLocation.Notification, title: `Getting an SSH certificate for ${host}…`, cancellable: true },
     async (_p, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      await run(abort.signal);
+      return await run(abort.signal);
     },
   );
 }
@@ -85,6 +100,14 @@ async function offerRemoteSsh(svc: Services, host: string): Promise<void> {
 export async function connect(svc: Services, entry: HostEntry | string, window: WindowChoice): Promise<void> {
   const host = typeof entry === 'string' ? entry : entry.hostname;
   const hostEntry = typeof entry === 'string' ? svc.registry.find(host) : entry;
+  // The host first (sign-in, certificate, entries): a host that cannot work says
+  // so before anything is said about Remote-SSH.
+  try {
+    await prepare(svc, host);
+  } catch (err) {
+    await reportFailure(svc, `Cannot connect to ${host}`, host, err, () => connect(svc, entry, window));
+    return;
+  }
   const flavor = installedRemoteSsh();
   if (!flavor) {
     svc.log.warn(`No Remote-SSH extension is installed (looked for ${env.appName}'s)`);
@@ -95,13 +118,6 @@ export async function connect(svc: Services, entry: HostEntry | string, window: 
     const choice = await vscodeWindow.showWarningMessage(flavor.note ?? `${flavor.name} cannot use Access certificates.`, { modal: true }, 'Connect Anyway', 'Open in Terminal');
     if (choice === 'Open in Terminal') return await openTerminal(svc, host);
     if (choice !== 'Connect Anyway') return;
-  }
-  try {
-    await prepare(svc, host);
-  } catch (err) {
-    const choice = await showError(svc.log, `Cannot connect to ${host}`, err, 'Sign In');
-    if (choice === 'Sign In') await commands.executeCommand('accessSsh.signIn', host);
-    return;
   }
   const target = remoteTarget(host, hostEntry?.path, flavor.authorityPrefix);
   // Default: this window when it is empty and local, else a new one.
@@ -115,12 +131,42 @@ export async function connect(svc: Services, entry: HostEntry | string, window: 
   }
 }
 
+/**
+ * A failure of an operation on `host`: on its row (set by the flow that failed),
+ * in the log, and as one notification whose one button is the next step that
+ * fits the cause. Retry runs `retry`.
+ */
+export async function reportFailure(svc: Services, what: string, host: string, err: unknown, retry?: () => Promise<unknown>): Promise<void> {
+  const action = await showFailure(svc.log, what, host, err);
+  await runAction(svc, host, action, retry);
+}
+
+export async function runAction(svc: Services, host: string, action: NextAction | undefined, retry?: () => Promise<unknown>): Promise<void> {
+  switch (action) {
+    case 'retry':
+      if (retry) await retry();
+      else await commands.executeCommand('accessSsh.refreshCertificate', host);
+      return;
+    case 'signIn':
+      await commands.executeCommand('accessSsh.signIn', host);
+      return;
+    case 'editHost':
+      await commands.executeCommand('accessSsh.editHost', host);
+      return;
+    case 'showLog':
+      svc.log.show();
+      return;
+    default:
+      return;
+  }
+}
+
 /** A terminal running `ssh cfpipe-<host>` through the written config. */
 export async function openTerminal(svc: Services, host: string): Promise<void> {
   try {
     await prepare(svc, host);
   } catch (err) {
-    await showError(svc.log, `Cannot open ssh to ${host}`, err);
+    await reportFailure(svc, `Cannot open SSH to ${host}`, host, err, () => openTerminal(svc, host));
     return;
   }
   const terminal = vscodeWindow.createTerminal({ name: `ssh ${host}`, iconPath: new ThemeIcon('key') });

@@ -3,7 +3,7 @@
 import { commands } from 'vscode';
 
 /** Every context key the extension sets; package.json's `when` clauses read them. */
-export type ContextKey = 'accessSsh.ready' | 'accessSsh.signedIn' | 'accessSsh.hasHosts';
+export type ContextKey = 'accessSsh.ready' | 'accessSsh.signedIn' | 'accessSsh.hasHosts' | 'accessSsh.signingIn';
 
 export async function setContext(key: ContextKey, value: boolean | string | number): Promise<void> {
   await commands.executeCommand('setContext', key, value);

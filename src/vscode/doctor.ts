@@ -1,5 +1,5 @@
-// "Access: Diagnose Connection…": the doctor of src/doctor/ run in process on the
-// host's entries (the same ssh config, alias and settings a connection uses), its
+// "Access: Diagnose Connection…": the doctor of src/doctor/, run by the helper launcher
+// on the host's entries (the same ssh config, alias and settings a connection uses), its
 // report opened as a Markdown document, with "Copy Report".
 
 import { homedir } from 'node:os';
@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { ProgressLocation, env, window as vscodeWindow, workspace } from 'vscode';
 import type { DoctorReport } from '../doctor/doctor.js';
 import type { Services } from './connect.js';
-import { accessModules } from './lazy.js';
-import { helperEnv, readSettings } from './settings.js';
+import { renderMarkdown } from '../doctor/report.js';
+import { readSettings } from './settings.js';
 
 let lastReport: string | undefined;
 
@@ -17,28 +17,24 @@ export async function diagnose(svc: Services, host: string): Promise<DoctorRepor
   const settings = readSettings();
   // The entries must be there to be tested: write them as a connection would.
   await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`ssh config before the diagnosis: ${String(err)}`));
-  const { runDoctor, renderMarkdown } = await accessModules();
-  const ctx = await svc.access.context();
   const defaultConfig = join(homedir(), '.ssh', 'config');
+  // Through the helper (the launcher the entries run, with the settings' routing, CA and
+  // proxy in it): the same runDoctor, in the process and environment ssh itself uses.
+  // (In process, the websocket probe met the editor's patched networking: code-server's
+  // extension host failed the handshake that the helper makes.)
+  const launcher = await svc.sync.writeLauncher(settings);
+  const args = ['doctor', '--hostname', host, '--json', '--non-interactive', '--alias', `cfpipe-${host}`,
+    ...(resolve(settings.sshConfigFile) !== defaultConfig ? ['--config', settings.sshConfigFile] : [])];
   const report = await vscodeWindow.withProgress(
-    { location: ProgressLocation.Notification, title: `Diagnosing ${host}`, cancellable: false },
-    async (progress) => {
-      const total = 12;
-      return await runDoctor({
-        host,
-        ctx,
-        // Never a browser: a missing login is the step that fails, naming "Access: Sign In".
-        login: { interactive: false },
-        env: { ...process.env, ...helperEnv(settings) },
-        alias: `cfpipe-${host}`,
-        ...(resolve(settings.sshConfigFile) !== defaultConfig ? { sshConfigFile: settings.sshConfigFile } : {}),
-        onStep: (s) => progress.report({ message: `${s.title}: ${s.status}`, increment: 100 / total }),
-      });
-    },
+    { location: ProgressLocation.Notification, title: `Diagnosing ${host}…`, cancellable: false },
+    () => runHelper(launcher, args),
   );
   const markdown = renderMarkdown(report);
   lastReport = markdown;
   svc.log.info(`Diagnosis of ${host}: ${report.ok ? 'the whole chain works' : `failed at ${report.failed ?? '?'}`}`);
+  for (const s of report.steps) {
+    if (s.status === 'failed') svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${s.next ?? ''}`].join(' | ')}`);
+  }
   const doc = await workspace.openTextDocument({ language: 'markdown', content: markdown });
   await vscodeWindow.showTextDocument(doc, { preview: false });
   const failed = report.steps.find((s) => s.id === report.failed);
@@ -58,4 +54,18 @@ export async function copyReport(): Promise<boolean> {
   await env.clipboard.writeText(lastReport);
   void vscodeWindow.showInformationMessage('Copied the diagnosis report (it holds no token, key or proxy secret).');
   return true;
+}
+
+/** Runs `<launcher> doctor … --json`; exit 0 and 1 both carry a report on stdout. */
+async function runHelper(launcher: string, args: string[]): Promise<DoctorReport> {
+  const { execFile } = await import('node:child_process');
+  return await new Promise<DoctorReport>((resolvePromise, reject) => {
+    execFile(launcher, args, { env: process.env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
+      try {
+        resolvePromise(JSON.parse(stdout) as DoctorReport);
+      } catch {
+        reject(new Error(`The diagnosis did not finish: ${(stderr || (err ? err.message : '')).trim().split('\n').slice(-3).join(' ')}`));
+      }
+    });
+  });
 }

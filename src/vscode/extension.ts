@@ -5,13 +5,14 @@
 // ssh config keeps pointing at this extension version's helper.
 
 import { existsSync } from 'node:fs';
-import { type ExtensionContext, type Uri, env, window as vscodeWindow, workspace } from 'vscode';
+import { type ExtensionContext, type Uri, authentication, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
 import { AccessService } from './access.js';
 import { AccessState } from './access-state.js';
-import { AccessAuthProvider } from './auth-provider.js';
+import { AccessAuthProvider, PROVIDER_ID } from './auth-provider.js';
+import { SessionWatch } from './session-watch.js';
 import { CertificateDocuments } from './cert-document.js';
-import { addHostToSettings, registerCommands } from './commands.js';
+import { addHostToSettings, registerCommands, signInFlow } from './commands.js';
 import { setContext } from './context.js';
 import { connect, refreshCertificate, type Services } from './connect.js';
 import { HostRegistry } from './host-registry.js';
@@ -44,10 +45,20 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   const svc: Services = { access, state, auth, registry, sync, log };
   context.subscriptions.push(state, registry, auth);
 
+  auth.signInFlow = (host) => signInFlow(svc, host);
+  let wasSignedIn: boolean | undefined;
   const updateSignedIn = (): void => {
-    void setContext('accessSsh.signedIn', state.teams().length > 0);
+    const signedIn = state.teams().length > 0;
+    void setContext('accessSsh.signedIn', signedIn);
+    // Signed out: the Accounts menu offers "Sign in with Cloudflare Access to use Access SSH".
+    if (!signedIn && wasSignedIn !== false) {
+      void authentication.getSession(PROVIDER_ID, [], { createIfNone: false }).then(undefined, (err) => log.debug(`Accounts menu sign-in request: ${describe(err).message}`));
+    }
+    wasSignedIn = signedIn;
   };
   context.subscriptions.push(state.onDidChange(updateSignedIn));
+  const sessions = new SessionWatch(svc);
+  context.subscriptions.push(sessions);
 
   const view = new HostsView(registry, state);
   const certDocs = new CertificateDocuments(state);
@@ -85,7 +96,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     }),
     registry.onDidChange(() => {
       // Keep the entries in step with the list (only once the user has hosts, or a file: no file for nobody).
-      if (registry.hosts.length > 0 || existsSync(sync.ourConfigFile)) sync.sync(registry.hosts).catch((err) => log.warn(`ssh config: ${describe(err).message}`));
+      if (registry.hosts.length > 0 || existsSync(sync.ourConfigFile)) sync.sync(registry.hosts).catch((err) => log.warn(`SSH config: ${describe(err).message}`));
+      sessions.checkUnknownHostsSoon();
     }),
   );
 
@@ -97,6 +109,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     log.error(`Cannot write the helper launcher: ${describe(err).message}`);
   }
   await setContext('accessSsh.ready', true);
+  sessions.checkUnknownHostsSoon();
   // First run: hosts already set up for cloudflared are offered for import (once).
   setTimeout(() => void offerImportOnFirstRun(svc, context).catch((err) => log.warn(`Import offer: ${describe(err).message}`)), 0);
 

@@ -5,14 +5,24 @@
 
 import { type Disposable, EventEmitter, MarkdownString, ThemeColor, ThemeIcon, type TreeDataProvider, TreeItem, TreeItemCollapsibleState, type TreeView, window, workspace } from 'vscode';
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
-import { hostState, tooltipFields } from '../hosts/state.js';
-import type { AccessState } from './access-state.js';
+import { ACTION_LABELS } from '../hosts/failure.js';
+import { hostState, sessionSummary, teamName, timeLeft, tooltipFields } from '../hosts/state.js';
+import type { AccessState, Team } from './access-state.js';
 import type { HostRegistry } from './host-registry.js';
 import { readSettings } from './settings.js';
 
 export const VIEW_ID = 'accessSsh.hosts';
 
-export type ViewNode = HostEntry | ProblemNode;
+export type ViewNode = HostEntry | ProblemNode | AccountNode;
+
+/** The signed-in account of a team: the first rows, so the session is always in sight. */
+export interface AccountNode {
+  readonly account: Team;
+}
+
+export function isAccount(node: unknown): node is AccountNode {
+  return typeof node === 'object' && node !== null && 'account' in node;
+}
 
 export interface ProblemNode {
   readonly problem: HostProblem;
@@ -50,6 +60,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       }),
     );
     this.setTicking(this.view.visible);
+    this.view.description = sessionSummary(state.teams()) ?? '';
   }
 
   private setTicking(on: boolean): void {
@@ -77,6 +88,8 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     this.rendered.clear();
     this.changed.fire(undefined);
     this.updateBadge();
+    // Who is signed in, as the view's description: `jdoe@example.com · sandbox`.
+    this.view.description = sessionSummary(this.state.teams()) ?? '';
   }
 
   private updateBadge(): void {
@@ -86,7 +99,8 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
 
   getChildren(element?: ViewNode): ViewNode[] {
     if (element) return [];
-    return [...this.registry.hosts, ...this.registry.problems.map((problem) => ({ problem }))];
+    const accounts = this.registry.hosts.length > 0 ? this.state.teams().map((account) => ({ account })) : [];
+    return [...accounts, ...this.registry.hosts, ...this.registry.problems.map((problem) => ({ problem }))];
   }
 
   getParent(): undefined {
@@ -94,6 +108,22 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   }
 
   getTreeItem(node: ViewNode): TreeItem {
+    if (isAccount(node)) {
+      const t = node.account;
+      const left = timeLeft(t.exp - Date.now() / 1000);
+      const item = new TreeItem(t.email ?? teamName(t.authDomain), TreeItemCollapsibleState.None);
+      item.id = `account:${t.authDomain}`;
+      item.description = teamName(t.authDomain);
+      item.iconPath = new ThemeIcon('account');
+      item.contextValue = 'account';
+      const md = new MarkdownString(undefined, true);
+      md.isTrusted = false;
+      md.appendMarkdown(`**$(account) ${escapeMd(t.email ?? '(no e-mail)')}**\n\n`);
+      md.appendMarkdown(`Team: ${escapeMd(t.authDomain)}  \nSession: ${escapeMd(left)}`);
+      item.tooltip = md;
+      item.accessibilityInformation = { label: `Signed in as ${t.email ?? 'unknown'}, team ${teamName(t.authDomain)}, ${left}` };
+      return item;
+    }
     if (isProblem(node)) {
       const item = new TreeItem(`Invalid host entry ${node.problem.value}`, TreeItemCollapsibleState.None);
       item.id = `problem:${node.problem.source}:${node.problem.index}`;
@@ -116,11 +146,13 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     md.supportHtml = false;
     md.isTrusted = false;
     md.appendMarkdown(`**$(server) ${escapeMd(node.label ?? node.hostname)}**\n\n`);
-    for (const f of tooltipFields({ ...input, hostname: node.hostname, source: node.source, ...(node.label ? { label: node.label } : {}) })) {
-      md.appendMarkdown(`${escapeMd(f.label)}: \`${f.value.replace(/`/g, "'")}\`  \n`);
+    // The account chosen for this host (its `user` field), else the certificate's principal.
+    for (const f of tooltipFields({ ...input, hostname: node.hostname, source: node.source, ...(node.label ? { label: node.label } : {}), ...(node.user ? { user: node.user } : {}) })) {
+      md.appendMarkdown(`${escapeMd(f.label)}: ${escapeMd(f.value)}  \n`);
     }
+    if (input.error) md.appendMarkdown(`\nNext step: **${ACTION_LABELS[input.error.action]}**`);
     item.tooltip = md;
-    item.accessibilityInformation = { label: `${node.label ?? node.hostname}, ${s.description}` };
+    item.accessibilityInformation = { label: `${node.label ?? node.hostname}${node.user ? ` as ${node.user}` : ''}, ${s.description}` };
     return item;
   }
 

@@ -73,12 +73,13 @@ export async function importHosts(svc: Services): Promise<number> {
     );
     return 0;
   }
-  const items: Array<QuickPickItem & { host: string }> = found.hosts.map((h) => ({
+  const items: Array<QuickPickItem & { host: string; fedramp?: boolean }> = found.hosts.map((h) => ({
     label: `$(server) ${h.hostname}`,
-    description: h.user ? `user ${h.user}` : '',
+    description: [h.user ? `user ${h.user}` : '', h.fedramp ? 'FedRAMP' : ''].filter(Boolean).join(' · '),
     detail: where(h),
     picked: true,
     host: h.hostname,
+    ...(h.fedramp === true ? { fedramp: true } : {}),
   }));
   const picked = await vscodeWindow.showQuickPick(items, {
     title: 'Import Hosts from SSH Config',
@@ -89,7 +90,12 @@ export async function importHosts(svc: Services): Promise<number> {
   });
   if (!picked || picked.length === 0) return 0;
   let value: unknown[] = Array.isArray(rawHostsSetting()) ? [...(rawHostsSetting() as unknown[])] : [];
-  for (const p of picked) value = addToSetting(value, p.host);
+  for (const p of picked) {
+    const before = value.length;
+    value = addToSetting(value, p.host);
+    // A host set up with `cloudflared access --fedramp`: keep it a FedRAMP host.
+    if (p.fedramp === true && value.length > before) value[value.length - 1] = { hostname: p.host, fedramp: true };
+  }
   await updateHostsSetting(value);
   await svc.registry.reload();
   await svc.sync.sync(svc.registry.hosts);

@@ -6,6 +6,7 @@ import { CancellationError, type LogOutputChannel, window } from 'vscode';
 import { redact } from '../access/redact.js';
 import type { Logger } from '../access/types.js';
 import { isAccessError } from '../access/errors.js';
+import { ACTION_LABELS, classifyFailure, firstLine, type Failure, type NextAction } from '../hosts/failure.js';
 
 export interface ExtensionLog extends Logger {
   readonly channel: LogOutputChannel;
@@ -58,4 +59,37 @@ export async function showError(log: ExtensionLog, what: string, err: unknown, .
   const choice = await window.showErrorMessage(`${what}: ${message}${hint ? ` ${hint}` : ''}`, ...actions, 'Show Log');
   if (choice === 'Show Log') log.show();
   return choice;
+}
+
+/** The failure model's view of any thrown value: its code, message, hint and the system code of its cause. */
+export function failureOf(host: string, err: unknown): Failure {
+  const { message, hint } = describe(err);
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  const cause = err instanceof Error ? (err.cause as { code?: unknown } | undefined) : undefined;
+  return classifyFailure(host, {
+    message,
+    ...(hint !== undefined ? { hint } : {}),
+    ...(typeof code === 'string' ? { code } : {}),
+    ...(cause && typeof cause.code === 'string' ? { causeCode: cause.code } : {}),
+  });
+}
+
+/**
+ * A failure on a host: logged in full, shown as one short notification with
+ * the one button that fits its cause. Resolves to that action when chosen
+ * ("Show Log" is handled here), undefined for a cancellation.
+ */
+export async function showFailure(log: ExtensionLog, what: string, host: string, err: unknown): Promise<NextAction | undefined> {
+  if (isCancellation(err)) {
+    log.info(`${what}: cancelled`);
+    return undefined;
+  }
+  const failure = failureOf(host, err);
+  log.error(`${what}: ${failure.detail.replace(/\s*\n\s*/g, ' ')}`);
+  if (err instanceof Error && err.stack) log.debug(err.stack);
+  const label = ACTION_LABELS[failure.action];
+  const choice = await window.showErrorMessage(`${what}: ${firstLine(failure.summary, 200)}`, label);
+  if (choice !== label) return undefined;
+  if (failure.action === 'showLog') log.show();
+  return failure.action;
 }

@@ -7,7 +7,7 @@ import { type Disposable, MarkdownString, StatusBarAlignment, type StatusBarItem
 import { emailLocalPart } from '../access/jwt.js';
 import { hostFromAuthority } from '../remote-ssh/authority.js';
 import { RenewalScheduler, realClock } from '../hosts/renewal.js';
-import { countdown } from '../hosts/state.js';
+import { countdown, defaultFormatTime } from '../hosts/state.js';
 import { refreshCertificate, type Services } from './connect.js';
 import { describe, isCancellation } from './log.js';
 import { readSettings } from './settings.js';
@@ -58,7 +58,6 @@ export class ConnectedHost implements Disposable {
 
   private render(): void {
     const { cert, appToken, orgToken, error } = this.svc.state.input(this.host);
-    const margin = readSettings().renewalMarginSeconds;
     const email = appToken?.email ?? orgToken?.email;
     const user = cert?.principals[0] ?? (email ? emailLocalPart(email) : undefined);
     const left = cert ? cert.validBefore - Date.now() / 1000 : undefined;
@@ -68,11 +67,11 @@ export class ConnectedHost implements Disposable {
       this.item.backgroundColor = new ThemeColor('statusBarItem.errorBackground');
     } else {
       this.item.text = `$(key) ${who}${countdown(left)}`;
-      this.item.backgroundColor = left <= margin ? new ThemeColor('statusBarItem.warningBackground') : undefined;
+      this.item.backgroundColor = undefined;
     }
     const md = new MarkdownString(`**Cloudflare Access** — ${this.host}\n\n`);
-    if (cert) md.appendMarkdown(`Certificate for \`${cert.principals.join(', ')}\` valid until ${new Date(cert.validBefore * 1000).toLocaleTimeString()}\n\n`);
-    if (error) md.appendMarkdown(`Last error: ${error}\n\n`);
+    if (cert) md.appendMarkdown(`Certificate for \`${cert.principals.join(', ')}\` valid until ${defaultFormatTime(cert.validBefore)}\n\n`);
+    if (error) md.appendMarkdown(`Last error: ${error.reason}\n\n`);
     md.appendMarkdown('Click to refresh the certificate.');
     this.item.tooltip = md;
   }

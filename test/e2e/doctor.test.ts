@@ -173,7 +173,8 @@ describe('access-ssh doctor', { skip: missing }, () => {
     ['a JWKS of another key', { jwks: { jwks: 'other-key' } }, 'metadata', /failed verification/, /may not be the Cloudflare Access edge/],
     ['the clock 10 minutes off', { metadata: { dateOffsetSeconds: -600 } }, 'clock', /clock is 600 s ahead of the edge/, /NTP/],
     ['cert_sign 503 (twice)', { certSign: { status: 503, body: '<html>down</html>', times: 2 } }, 'cert_sign', /failed \(HTTP 503\)/, /try again in a moment/i],
-    ['cert_sign answering another principal', { certSign: { certificate: 'other-principal', times: 2 } }, 'cert_sign', /do not include "jdoe"/, /Nothing was written/],
+    // Another principal is the edge's choice (kept; ssh logs in as it); none at all is refused.
+    ['cert_sign answering a certificate with no principal', { certSign: { certificate: 'no-principal', times: 2 } }, 'cert_sign', /names no principal/, /Nothing was written/],
     ['a certificate without port forwarding', { certSign: { certificate: 'no-port-forwarding' } }, 'certificate', /lacks permit-port-forwarding: sshd will refuse the port forward Remote-SSH/, /Access administrator/],
   ];
   for (const [name, f, id, cause, next] of edgeFaults) {

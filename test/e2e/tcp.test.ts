@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startSandbox, TCP_APP, BASTION_APP, type Sandbox } from '../sandbox/sandbox';
+import { startSandbox, TCP_APP, BASTION_APP, DB_APP, type Sandbox } from '../sandbox/sandbox';
 import { delta, HELPER, helperMissing, makeClient, runProcess, sleep, snapshot, type Client, type RunResult } from './harness';
 
 const missing = helperMissing();
@@ -95,7 +95,7 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
   let knownHosts: string;
 
   before(async () => {
-    sb = await startSandbox({ tcpService: true });
+    sb = await startSandbox({ tcpService: true, database: true });
     c = makeClient(sb, 'tcp');
     // One login and a certificate for each app (the sshds trust the same user CA).
     for (const app of [TCP_APP, BASTION_APP]) {
@@ -141,6 +141,34 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     assert.ok(handshakes.length >= 40, `${handshakes.length} accepted carrier handshakes for ${TCP_APP}`);
     assert.ok(sb.tcpSshd!.log().includes('Accepted publickey for jdoe'), 'the second sshd authenticated the sessions');
     assert.match(l.stderr(), /Connection 40 from 127\.0\.0\.1:\d+: opening a carrier/);
+  });
+
+  it('a real PostgreSQL behind Access: 20 psql clients at once through one listener, each its own session and data', { timeout: 600_000 }, async () => {
+    const l = await listen(['tcp', '--hostname', DB_APP, '--url', '127.0.0.1:0']);
+    const b = snapshot(sb);
+    const words = Array.from({ length: 20 }, () => randomBytes(12).toString('hex'));
+    // Each client sends its own word and gets back its hash and ~330 KB derived from it.
+    const runs = await Promise.all(words.map((w) => runProcess('psql', [
+      `host=127.0.0.1 port=${l.port} user=${sb.database!.user} dbname=postgres sslmode=disable connect_timeout=120`,
+      '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+      '-c', `select md5('${w}') || ' ' || pg_backend_pid() || ' ' || length(repeat(md5('${w}'), 10000)) || ' ' || md5(repeat(md5('${w}'), 10000))`,
+    ], { ...c.env, PGCONNECT_TIMEOUT: '120' }, 300_000)));
+    const pids = new Set<string>();
+    for (const [i, r] of runs.entries()) {
+      assert.equal(r.code, 0, `psql ${i}: ${r.stderr}\n--- listener ---\n${l.stderr().slice(-4000)}`);
+      const [hash, pid, len, big] = r.stdout.trim().split(' ');
+      const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
+      assert.equal(hash, md5(words[i]!), `client ${i} got the answer to its own query`);
+      assert.equal(len, '320000');
+      assert.equal(big, md5(md5(words[i]!).repeat(10000)));
+      pids.add(pid!);
+    }
+    assert.equal(pids.size, 20, 'twenty server sessions');
+    const d = delta(sb, b);
+    assert.equal(d.carrierAccepted, 20, 'one websocket per connection');
+    assert.ok(sb.database!.log().includes('connection authorized: user=postgres database=postgres'), 'the server logged the connections');
+    l.child.kill('SIGTERM');
+    assert.equal((await l.exit).code, 0);
   });
 
   it('a refused carrier ends only that connection; --max-connections bounds the rest; SIGTERM closes them and exits 0', { timeout: 300_000 }, async () => {
@@ -236,10 +264,10 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     assert.equal(sb.carrierRequests().filter((q) => q.host === BASTION_APP).at(-1)!.outcome, '502');
   });
 
-  it('--logfile (given before the command): the listener\'s log in a 0600 file, without the token', { timeout: 300_000 }, async () => {
+  it('rdp --logfile (given before the command): the listener\'s log in a 0600 file, without the token', { timeout: 300_000 }, async () => {
     const logFile = join(c.home, 'logs', 'tcp.log');
     mkdirSync(join(c.home, 'logs'), { recursive: true });
-    const l = await listen(['--logfile', logFile, '--loglevel', 'debug', 'access', 'tcp', '-T', TCP_APP, '-L', '127.0.0.1:0', '-H', 'X-Note: hello']);
+    const l = await listen(['--logfile', logFile, '--loglevel', 'debug', 'access', 'rdp', '-T', TCP_APP, '-L', '127.0.0.1:0', '-H', 'X-Note: hello']);
     const first = await firstBytes(l.port);
     assert.match(first.banner, /^SSH-2\.0-OpenSSH/);
     first.socket.destroy();

@@ -224,6 +224,13 @@ export class Edge {
       });
       return;
     }
+    if (url.pathname.startsWith(LOGIN_PATH) && cookies(req).has('CF_Authorization')) {
+      // A login page on an app host: whoever runs it now holds the cookie (the
+      // `redirectTo: 'foreign-login'` fault's collector). Counted, then refused.
+      this.state.counters.orgTokenLeaks += 1;
+      sendError(res, 403, 'this is not the team domain');
+      return;
+    }
     if (url.pathname === CLI_PATH) return this.cli(req, res, url, host, aud);
     if (url.pathname === AUTHORIZED_PATH) return this.authorized(req, res, url, host);
 
@@ -246,7 +253,11 @@ export class Edge {
     this.state.counters.appRedirects += 1;
     if (await this.applyFault('appRedirect', res)) return;
     const session = randomId(16);
-    const { url: location, ref } = this.teamLoginUrl(host, aud, url.pathname + url.search);
+    const teamLogin = this.teamLoginUrl(host, aud, url.pathname + url.search);
+    const { ref } = teamLogin;
+    const location = (res as unknown as { contentFault?: Fault }).contentFault?.redirectTo === 'foreign-login'
+      ? teamLogin.url.replace(`https://${this.state.teamOf(host).domain}/`, 'https://collector.sandbox.test/')
+      : teamLogin.url;
     this.state.appSessions.set(session, { host, aud, redirectUrl: url.pathname + url.search, expires: Date.now() + 5 * 60_000 });
     this.state.loginRefs.set(ref, session);
     redirect(res, location, { 'set-cookie': `CF_AppSession=${session}; Path=/; Secure; HttpOnly; SameSite=None` });
@@ -306,6 +317,8 @@ ${hidden}
       return;
     }
     if (await this.applyFault('approve', res)) return;
+    const hostileEmail = (res as unknown as { contentFault?: Fault }).contentFault?.email;
+    if (hostileEmail !== undefined) approveAs = hostileEmail;
     await this.approve(host, approveAs, clientKey);
     const close = params.get('close_interstitial') === 'true' ? '<script>window.close()</script>' : '';
     send(
@@ -446,13 +459,21 @@ ${hidden}
       validBefore = new Date((now - 300) * 1000);
     }
     if (certificateFault === 'other-principal') principal = `${principal}-other`;
+    if (certificateFault === 'years') validBefore = new Date((now + 5 * 365 * 86400) * 1000);
+    const criticalOptions = certificateFault === 'force-command' ? { 'force-command': '/bin/true' }
+      : certificateFault === 'source-address' ? { 'source-address': '203.0.113.7/32' } : undefined;
     // doctor: a CA that grants no port forwarding (Remote-SSH needs it).
     const extensions = certificateFault === 'no-port-forwarding' ? USER_EXTENSIONS.filter((e) => e !== 'permit-port-forwarding') : undefined;
     const principals = certificateFault === 'no-principal' ? [] : [principal];
     const serial = this.state.nextSerial();
     let certificate: string;
     try {
-      certificate = await this.deps.sshCa.sign({ publicKey, keyId: email, principals, validAfter, validBefore, serial, ...(extensions ? { extensions } : {}) });
+      certificate = await this.deps.sshCa.sign({
+        publicKey, keyId: email, principals, validAfter, validBefore, serial,
+        ...(extensions ? { extensions } : {}),
+        ...(criticalOptions ? { criticalOptions } : {}),
+        ...(certificateFault === 'forever' ? { forever: true } : {}),
+      });
     } catch (err) {
       return fail(400, `cannot sign public_key: ${(err as Error).message}`);
     }

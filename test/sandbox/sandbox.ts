@@ -8,11 +8,13 @@ import { Edge, type Origin } from './edge';
 import { readBody, sendError, sendJson } from './http-util';
 import { createTlsPki } from './pki';
 import { createSshCa } from './ssh-ca';
+import { startPostgres, type Postgres } from './postgres';
 import { startSshd, type Sshd } from './sshd';
 import {
   ADMIN_HOST,
   appAud,
   BASTION_APP,
+  DB_APP,
   DEFAULT_APP,
   TCP_APP,
   SandboxState,
@@ -43,6 +45,8 @@ export interface StartSandboxOptions extends Partial<SandboxOptions> {
    * tcp.sandbox.test: a plain TCP service for `access-ssh tcp --url` (default false).
    */
   tcpService?: boolean;
+  /** Start a real PostgreSQL server (Debian's postgresql) as the origin of db.sandbox.test (default false). */
+  database?: boolean;
   /** Keep the temp directory on stop (for debugging). */
   keepDir?: boolean;
   /** Log lines from the edge (default: silent unless ACCESS_SSH_SANDBOX_DEBUG is set). */
@@ -70,6 +74,8 @@ export interface Sandbox {
   sshd?: Sshd | undefined;
   /** The origin of tcp.sandbox.test (option tcpService). */
   tcpSshd?: Sshd | undefined;
+  /** The origin of db.sandbox.test (option database). */
+  database?: Postgres | undefined;
   /** The carrier handshakes the edge saw, oldest first (credential headers left out). */
   carrierRequests(): CarrierRequest[];
   /** A known_hosts line for the sandbox sshd under the default app name. */
@@ -90,11 +96,12 @@ export interface Sandbox {
 }
 
 export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sandbox> {
-  const { port: wantPort, host: listenHost = '127.0.0.1', sshd: wantSshd = true, users, origins, tcpService = false, keepDir, log: logOpt, ...options } = opts;
+  const { port: wantPort, host: listenHost = '127.0.0.1', sshd: wantSshd = true, users, origins, tcpService = false, database: wantDatabase = false, keepDir, log: logOpt, ...options } = opts;
   const log = logOpt ?? (process.env.ACCESS_SSH_SANDBOX_DEBUG ? (l: string) => process.stderr.write(`[sandbox] ${l}\n`) : undefined);
   const dir = mkdtempSync(join(tmpdir(), 'access-ssh-sandbox-'));
   let sshd: Sshd | undefined;
   let tcpSshd: Sshd | undefined;
+  let database: Postgres | undefined;
   let edge: Edge | undefined;
   try {
     const [tls, keys, sshCa] = await Promise.all([createTlsPki(dir), createTeamKeys(dir), createSshCa(dir)]);
@@ -105,8 +112,10 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
     if (tcpService) {
       tcpSshd = await startSshd({ dir: mkdtempSync(join(dir, 'tcp-sshd-')), trustedUserCaKeysFile: sshCa.publicKeyFile, users });
     }
+    if (wantDatabase) database = await startPostgres();
     const origin = (host: string, jump: string | undefined): Origin | string | undefined => {
       if (origins?.[host]) return origins[host];
+      if (host === DB_APP && database) return { host: database.host, port: database.port };
       if (host === BASTION_APP) return bastionOrigin(jump);
       if (host === TCP_APP && tcpSshd) return { host: tcpSshd.host, port: tcpSshd.port };
       return sshd ? { host: sshd.host, port: sshd.port } : undefined;
@@ -167,6 +176,7 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
     const e = edge;
     const s = sshd;
     const t = tcpSshd;
+    const db = database;
     let stopped = false;
     return {
       port,
@@ -177,6 +187,7 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
       dir,
       sshd: s,
       ...(t ? { tcpSshd: t } : {}),
+      ...(db ? { database: db } : {}),
       carrierRequests: () => state.carrierRequests.map((r) => ({ ...r, headers: { ...r.headers } })),
       knownHostsLine: s?.knownHostsLine(DEFAULT_APP),
       appHost: DEFAULT_APP,
@@ -192,12 +203,12 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
       async stop() {
         if (stopped) return;
         stopped = true;
-        await Promise.allSettled([e.close(), s?.stop(), t?.stop()]);
+        await Promise.allSettled([e.close(), s?.stop(), t?.stop(), db?.stop()]);
         if (!keepDir) rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (err) {
-    await Promise.allSettled([edge?.close(), sshd?.stop(), tcpSshd?.stop()]);
+    await Promise.allSettled([edge?.close(), sshd?.stop(), tcpSshd?.stop(), database?.stop()]);
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
     throw err;
   }

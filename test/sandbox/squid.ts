@@ -4,7 +4,7 @@
 // Basic credentials (squid's basic_ncsa_auth helper with an MD5-crypt password
 // file), allows CONNECT to port 443 only, and denies the hosts in `deny`.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +20,8 @@ export interface SquidOptions {
   auth?: { user: string; password: string };
   /** Host names whose CONNECT squid denies (403). */
   deny?: string[];
+  /** Ports CONNECT may reach besides 443 (the bench's sandbox on a free port). */
+  allowPorts?: number[];
 }
 
 export interface Squid {
@@ -31,6 +33,7 @@ export interface Squid {
   accessLog(): string;
   /** squid's cache.log (its own messages). */
   cacheLog(): string;
+  /** Stops squid and removes its directory. */
   stop(): Promise<void>;
 }
 
@@ -72,7 +75,7 @@ export async function startSquid(opts: SquidOptions): Promise<Squid> {
     'dns_timeout 2 seconds',
     'shutdown_lifetime 0 seconds',
     'visible_hostname access-ssh-sandbox-proxy',
-    'acl SSL_ports port 443',
+    `acl SSL_ports port 443${(opts.allowPorts ?? []).map((p) => ` ${p}`).join('')}`,
     'acl CONNECT method CONNECT',
     'http_access deny !CONNECT',
     'http_access deny CONNECT !SSL_ports',
@@ -128,6 +131,7 @@ export async function startSquid(opts: SquidOptions): Promise<Squid> {
             await exited;
             clearTimeout(killer);
           }
+          rmSync(dir, { recursive: true, force: true });
         },
       };
       return squid;
@@ -136,6 +140,7 @@ export async function startSquid(opts: SquidOptions): Promise<Squid> {
     await exited;
     lastError = `${stderr}\n${read(join(dir, 'cache.log')).split('\n').slice(-15).join('\n')}`;
   }
+  rmSync(dir, { recursive: true, force: true });
   throw new Error(`squid did not start:\n${lastError}`);
 }
 

@@ -22,6 +22,10 @@ export interface SignRequest {
   validAfter: Date;
   validBefore: Date;
   serial: number;
+  /** Critical options (name → value), e.g. force-command; Access sets none. */
+  criticalOptions?: Record<string, string>;
+  /** valid_before = 2^64-1 ("forever", ssh-keygen -V always:forever). */
+  forever?: boolean;
   /** Extensions to grant (default: ssh-keygen's, USER_EXTENSIONS). */
   extensions?: readonly string[];
 }
@@ -131,8 +135,8 @@ export function signUserCertificate(caKey: KeyObject, caBlob: Buffer, req: SignR
     str(req.keyId),
     str(Buffer.concat(req.principals.map((p) => str(p)))),
     u64(seconds(req.validAfter)),
-    u64(seconds(req.validBefore)),
-    str(''), // critical options
+    u64(req.forever ? 0xffffffffffffffffn : seconds(req.validBefore)),
+    str(Buffer.concat(Object.entries(req.criticalOptions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => Buffer.concat([str(k), str(str(v))])))), // critical options
     str(extensions),
     str(''), // reserved
     str(caBlob),

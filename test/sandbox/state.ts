@@ -13,6 +13,8 @@ export const APP_SUFFIX = '.sandbox.test';
 export const DEFAULT_APP = 'ssh.sandbox.test';
 /** An app whose origin is a plain TCP service (a second sshd), for `access-ssh tcp --url`. */
 export const TCP_APP = 'tcp.sandbox.test';
+/** An app whose origin is a real PostgreSQL server (option database). */
+export const DB_APP = 'db.sandbox.test';
 /**
  * An app behind a bastion (cloudflared's `bastion` origin mode): the origin is the
  * `Cf-Access-Jump-Destination` the client sends (`--destination`), loopback only here.
@@ -51,8 +53,21 @@ export interface Fault {
   hang?: boolean;
   /** Destroy the connection without an answer. */
   reset?: boolean;
-  /** certSign only: answer 200 with a bad certificate. */
-  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'no-principal' | 'no-port-forwarding';
+  /**
+   * certSign only: answer 200 with a certificate we must not accept: for another key,
+   * expired, for another principal, with a critical option (force-command,
+   * source-address), or valid for years or "forever" (never renewed); or one that grants
+   * no port forwarding (`no-port-forwarding`, for doctor).
+   */
+  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'no-principal' | 'no-port-forwarding' | 'force-command' | 'source-address' | 'years' | 'forever';
+  /**
+   * appRedirect only: send the unauthenticated app request to a login page on another
+   * host (`https://collector.sandbox.test/cdn-cgi/access/login/…`), as a hostile or
+   * misconfigured app would; the edge counts org tokens that reach it (`orgTokenLeaks`).
+   */
+  redirectTo?: 'foreign-login';
+  /** approve only: mint the tokens for this e-mail, unchecked (escape sequences, bidi, line breaks). */
+  email?: string;
   /**
    * metadata only: a `cf-access-metadata` JWT signed by a key the team's JWKS does not
    * hold (`foreign-key`), or naming an auth domain outside .cloudflareaccess.com
@@ -143,6 +158,8 @@ export interface Counters {
   carrierAccepted: number;
   carrierServiceToken: number;
   carrierRefused: number;
+  /** Org tokens (CF_Authorization) that reached a login path on a host other than the team domain. */
+  orgTokenLeaks: number;
   /** Carrier connections let in by a Bypass policy, without a token. */
   carrierBypass: number;
   /** Polls of the FedRAMP transfer service (also counted in transferPolls). */
@@ -168,6 +185,7 @@ export function zeroCounters(): Counters {
     carrierAccepted: 0,
     carrierServiceToken: 0,
     carrierRefused: 0,
+    orgTokenLeaks: 0,
     carrierBypass: 0,
     fedTransferPolls: 0,
     lastSerial: 0,

@@ -193,13 +193,36 @@ export class VsCodeUi {
     const out: TreeRow[] = [];
     for (let i = 0; i < n; i++) {
       const row = rows.nth(i);
+      // Short timeouts: a row that goes away meanwhile (the view refreshed) is skipped, not waited for.
+      const label = await row.locator('.label-name').first().textContent({ timeout: 2_000 }).catch(() => undefined);
+      if (label === undefined) continue;
       out.push({
-        label: ((await row.locator('.label-name').first().textContent().catch(() => '')) ?? '').trim(),
-        description: ((await row.locator('.label-description').first().textContent().catch(() => '')) ?? '').trim(),
-        ariaLabel: (await row.getAttribute('aria-label')) ?? '',
+        label: (label ?? '').trim(),
+        description: ((await row.locator('.label-description').first().textContent({ timeout: 2_000 }).catch(() => '')) ?? '').trim(),
+        ariaLabel: (await row.getAttribute('aria-label', { timeout: 2_000 }).catch(() => null)) ?? '',
       });
     }
     return out;
+  }
+
+  /**
+   * Whether a row's label and description are shown whole (not cut with "…") at the
+   * sidebar's current width: the label container's content fits its box.
+   */
+  async rowFits(label: string): Promise<{ fits: boolean; scrollWidth: number; clientWidth: number }> {
+    const container = this.treeRow(label).locator('.monaco-icon-label-container').first();
+    return await container.evaluate((el: { scrollWidth: number; clientWidth: number }) => ({ fits: el.scrollWidth <= el.clientWidth + 1, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+  }
+
+  /** The title and description of the sidebar's (single) view header, e.g. "ACCESS SSH: HOSTS". */
+  async sidebarTitle(): Promise<string> {
+    const t = this.page.locator('.part.sidebar .composite.title .title-label, .part.sidebar .title .title-label').first();
+    return ((await t.innerText().catch(() => '')) ?? '').trim();
+  }
+
+  /** The buttons of the modal dialog shown now. */
+  async dialogButtons(): Promise<string[]> {
+    return (await this.page.locator('.monaco-dialog-box:visible .dialog-buttons .monaco-button').allTextContents()).map((b) => b.trim());
   }
 
   /** The tree row whose label is `label`. */
@@ -306,7 +329,8 @@ export class VsCodeUi {
   async openAccountsMenu(): Promise<string[]> {
     await this.page.keyboard.press('Escape');
     const item = this.page.locator('.part.activitybar .action-item a.action-label[aria-label^="Accounts"]').first();
-    await item.click();
+    // A "sign in requested" badge sits over the icon and takes the click itself.
+    await item.click({ force: true });
     const labels = this.page.locator('.monaco-menu .action-item .action-label');
     await labels.first().waitFor({ state: 'visible', timeout: 10_000 });
     return (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);

@@ -2,6 +2,7 @@
 // cloudflared prints the token by default; we print who signed in (stderr)
 // and print the token only when asked (--no-verbose, or --app as cloudflared).
 
+import { displayText } from '../../base/display.js';
 import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
@@ -19,7 +20,8 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     rt.stdout.write(token);
     return 0;
   }
-  const who = claims.email ? ` as ${claims.email}` : '';
+  // The e-mail is the edge's word: escaped and capped before it reaches the terminal.
+  const who = claims.email ? ` as ${displayText(claims.email, 120)}` : '';
   rt.stderr.write(`Signed in to ${host}${who}; the token is valid until ${new Date(claims.exp * 1000).toISOString()}.\n`);
   return 0;
 }

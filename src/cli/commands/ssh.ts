@@ -45,10 +45,10 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   if (!listen) {
     const ws = await openCarrier(ctx, host, carrierOptions);
     // Bounded memory under bulk transfers: a young-generation collection every few MiB
-    // carried (carrier.ts `collect`; where the runtime refuses, V8's own schedule).
-    const { minorCollector } = await import('../gc.js');
-    const gc = minorCollector();
-    await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log, ...(gc ? { collect: { everyBytes: COLLECT_EVERY_BYTES, run: gc } } : {}) });
+    // carried (carrier.ts `collect`; where the runtime refuses, V8's own schedule). Obtained
+    // on the first collection, so that neither the first byte nor a small session pays for it.
+    const { lazyMinorCollector } = await import('../gc.js');
+    await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log, collect: { everyBytes: COLLECT_EVERY_BYTES, run: lazyMinorCollector() } });
     return 0;
   }
 

@@ -139,7 +139,8 @@ describe('reading cached certificates', () => {
     assert.match(unusableReason(none, new Date(), 0) ?? '', /no principal/);
     const forever = await read(keygenSign(ca, pub, { validity: 'always:forever' }));
     assert.ok(forever.validBefore.getTime() > Date.now() + 100 * 365 * 86400_000);
-    assert.equal(unusableReason(forever, new Date(), 60), undefined);
+    // Never renewed, Access never asked again: not usable (issue 11, item 5).
+    assert.match(unusableReason(forever, new Date(), 60) ?? '', /valid for ever, more than the 24 h/);
   });
 
   test('a private key others can read is refused, naming the file and chmod 600', { skip: process.platform === 'win32' }, async () => {

@@ -272,3 +272,37 @@ test('shutdown: open carriers get a close frame (1001), their sockets end, runFo
   await assert.rejects(tcp(fw.port), /ECONNREFUSED/);
   await edge.close();
 });
+
+test('until one carrier has opened, connections open theirs one at a time; then all at once', async () => {
+  const edge = await startEdge((ws) => ws.on('message', (d) => ws.send(d as Buffer)));
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const waiting: Array<() => void> = [];
+  const fw = await startForwarder(async () => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await new Promise<void>((r) => waiting.push(r));
+    const ws = await edge.open();
+    inFlight -= 1;
+    return ws;
+  });
+  try {
+    const socks = await Promise.all(Array.from({ length: 5 }, () => tcp(fw.port)));
+    await until('the first open', () => waiting.length === 1);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(waiting.length, 1, 'the others wait for the first carrier');
+    waiting.shift()!();
+    // Once one carrier is open, the four others open together.
+    await until('the four others at once', () => waiting.length === 4);
+    assert.equal(maxInFlight, 4);
+    for (const w of waiting.splice(0)) w();
+    for (const s of socks) s.write('k');
+    const back = await Promise.all(socks.map((s) => read(s, 1)));
+    assert.deepEqual(back.map((b) => b.toString()), ['k', 'k', 'k', 'k', 'k']);
+    for (const s of socks) s.destroy();
+  } finally {
+    fw.abort();
+    await fw.done;
+    await edge.close();
+  }
+});

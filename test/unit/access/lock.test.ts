@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectLock, processStartTime, selfLockContent, withFileLock, type LockHolder } from '../../../src/access/lock.js';
@@ -162,3 +162,31 @@ test('release leaves a lock that is no longer ours', async () => {
   }, fast);
   assert.equal(fs.readFileSync(`${target}.lock`, 'utf8'), '{"pid":1,"start_time":0}');
 });
+
+// Issue 11, item 3: a lock that is not a regular lock file we can read is an error
+// naming the path, at once: no busy loop (a directory, a dangling symlink read as
+// "gone"), no hang (a FIFO), and the function under the lock never runs.
+for (const [what, make] of [
+  ['a directory', (p: string) => fs.mkdirSync(p)],
+  ['a dangling symlink', (p: string) => fs.symlinkSync(path.join(path.dirname(p), 'nowhere'), p)],
+  ['a symlink to a real lock', (p: string) => {
+    fs.writeFileSync(`${p}.real`, JSON.stringify({ pid: process.pid, start_time: Date.now() }));
+    fs.symlinkSync(`${p}.real`, p);
+  }],
+  ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
+] as const) {
+  test(`a lock that is ${what}: an error naming the path, at once`, { skip: process.platform === 'win32', timeout: 30_000 }, async () => {
+    const target = path.join(tempDir(), 'tok');
+    make(`${target}.lock`);
+    let ran = false;
+    const cpuBefore = process.cpuUsage();
+    await assert.rejects(withFileLock(target, async () => {
+      ran = true;
+    }, { retryMs: 25, timeoutMs: 20_000 }), (err: unknown) => err instanceof AccessError && err.code === 'lock'
+      && err.message.includes(`${target}.lock`) && /rm /.test(err.hint ?? ''));
+    assert.equal(ran, false);
+    // Refused before any retry: far less CPU than one retry interval of spinning.
+    const cpu = process.cpuUsage(cpuBefore);
+    assert.ok(cpu.user + cpu.system < 2_000_000, `no busy loop (${cpu.user + cpu.system} µs of CPU)`);
+  });
+}

@@ -113,6 +113,14 @@ test('log levels and browser commands', () => {
   assert.deepEqual(browserCommand(url, { BROWSER: 'firefox --new-tab %s:chromium' }, 'linux'), { command: 'firefox', args: ['--new-tab', url] });
 });
 
+test('a trailing dot is normalised once: the same name for files, Host and SNI (issue 11, item 8)', () => {
+  const t = parseTarget('VM.example.test.', 'ssh-gen');
+  assert.equal(t.host, 'vm.example.test');
+  assert.equal(t.appUrl.hostname, 'vm.example.test');
+  assert.equal(t.appUrl.href, 'https://vm.example.test/');
+  assert.equal(parseTarget('https://vm.example.test./app', 'login').appUrl.href, 'https://vm.example.test/app');
+});
+
 test('--fedramp: on login, token, ssh, ssh-gen, ssh-config, after the command or before it as cloudflared access takes it', () => {
   for (const cmd of [['login', 'https://h.example.com'], ['token', 'https://h.example.com'], ['ssh', '--hostname', 'h.example.com'], ['ssh-gen', '--hostname', 'h.example.com'], ['ssh-config', '--hostname', 'h.example.com']]) {
     assert.equal(boolFlag(run([...cmd, '--fedramp']), 'fedramp'), true, `${cmd[0]} --fedramp`);

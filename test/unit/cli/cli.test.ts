@@ -128,18 +128,22 @@ describe('the helper process against the sandbox', () => {
       assert.ok(lines.length <= 2, r.stderr);
       assert.match(r.stderr, /^access-ssh: Not signed in to Cloudflare Access for ssh\.sandbox\.test\n/);
       assert.match(r.stderr, /"Access: Sign In"/);
-      assert.match(r.stderr, /access-ssh login https:\/\/ssh\.sandbox\.test/);
+      // A command the user can run: this very helper (no `access-ssh` on the PATH needed).
+      assert.ok(r.stderr.includes(`run: ${process.execPath} `) && / login https:\/\/ssh\.sandbox\.test\n$/.test(r.stderr), r.stderr);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
       assert.ok(Date.now() - started < 20_000);
     }
     assert.equal(fs.existsSync(path.join(home, 'browser.log')), false, 'no browser opened');
   });
 
-  test('token without a login: exit 1, "access-ssh login"', async () => {
+  test('token without a login: exit 1, a sign-in command that runs', async () => {
     const r = await runMain(['token', `https://${HOST}`], env);
     assert.equal(r.code, 1);
     assert.equal(r.stdout.length, 0);
-    assert.match(r.stderr, /access-ssh login https:\/\/ssh\.sandbox\.test/);
+    assert.ok(r.stderr.includes(`run: ${process.execPath} `) && / login https:\/\/ssh\.sandbox\.test\n$/.test(r.stderr), r.stderr);
+    // Run through the extension's launcher, the hint names the launcher, quoted.
+    const viaLauncher = await runMain(['token', `https://${HOST}`], { ...env, ACCESS_SSH_LAUNCHER: '/home/j d/.vscode/access-ssh' });
+    assert.match(viaLauncher.stderr, /run: '\/home\/j d\/\.vscode\/access-ssh' login https:\/\/ssh\.sandbox\.test\n$/);
   });
 
   test('login opens $BROWSER, prints the URL on stderr, stores the token; token prints it', async () => {

@@ -225,7 +225,7 @@ test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quot
       assert.deepEqual(expanded(g.get('certificatefile')), [path.join(base, 'keys', 'ok.example.com-cf_key-cert.pub')], d);
       assert.deepEqual(g.get('user'), ['jdoe']);
       // ssh -G ran the Match exec: our helper, at that path, with exactly these arguments.
-      assert.deepEqual(await readEvidence(evidence), ['ssh-gen|--hostname|ok.example.com|--non-interactive'], d);
+      assert.deepEqual(await readEvidence(evidence), ['ssh-gen|--hostname|ok.example.com|--non-interactive|--quiet-signed-out'], d);
       // The ProxyCommand, run by a real connection attempt.
       await run(SSH, ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 'cfpipe-ok.example.com', 'true'], 20_000);
       assert.ok((await readEvidence(evidence)).includes('ssh|--hostname|ok.example.com|--non-interactive'), `${d}: ${JSON.stringify(await readEvidence(evidence))}`);

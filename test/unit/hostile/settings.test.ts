@@ -31,6 +31,9 @@ function unsafeSettings(manifest: Manifest, read: readonly string[]): string[] {
   });
 }
 
+/** The one setting read but not declared: test-only routing, hidden from ordinary users. */
+const HIDDEN = 'accessSsh.connectTo';
+
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest;
 
 test('every setting the code reads (hosts, paths, connect-to, CA, cloudflared) is application or machine scoped', () => {
@@ -38,13 +41,16 @@ test('every setting the code reads (hosts, paths, connect-to, CA, cloudflared) i
   for (const key of ['accessSsh.hosts', 'accessSsh.sshConfigFile', 'accessSsh.connectTo', 'accessSsh.extraCaFile', 'accessSsh.useCloudflared', 'accessSsh.cloudflaredPath']) {
     assert.ok(read.includes(key), `${key} is read through globalValue (which also refuses workspace values)`);
   }
-  assert.deepEqual(unsafeSettings(manifest, read), []);
+  // accessSsh.connectTo (test-only routing) is not declared, so that the Settings editor
+  // does not show it to every user; globalValue still refuses a workspace's value of it.
+  assert.deepEqual(unsafeSettings(manifest, read), [HIDDEN]);
+  assert.equal(manifest.contributes.configuration.properties[HIDDEN], undefined, `${HIDDEN} stays out of the Settings editor`);
   // The check can fail: a window-scoped or undeclared setting is caught.
   const loose = structuredClone(manifest);
   loose.contributes.configuration.properties['accessSsh.cloudflaredPath']!.scope = 'window';
-  assert.deepEqual(unsafeSettings(loose, read), ['accessSsh.cloudflaredPath']);
-  delete loose.contributes.configuration.properties['accessSsh.connectTo'];
-  assert.deepEqual(unsafeSettings(loose, read), ['accessSsh.cloudflaredPath', 'accessSsh.connectTo']);
+  assert.deepEqual(unsafeSettings(loose, read), ['accessSsh.cloudflaredPath', HIDDEN]);
+  delete loose.contributes.configuration.properties['accessSsh.extraCaFile'];
+  assert.deepEqual(unsafeSettings(loose, read), ['accessSsh.cloudflaredPath', HIDDEN, 'accessSsh.extraCaFile']);
 });
 
 test('no setting is read around globalValue, and Remote-SSH\'s configFile (a path) refuses workspace values', () => {

@@ -11,6 +11,7 @@ import {
   parseHostList,
   parseRepoHostsFile,
   removeFromSetting,
+  renameInSetting,
   sshUserFor,
 } from '../../../src/hosts/hosts.js';
 
@@ -156,6 +157,17 @@ test('hostnameProblem: the input box message, undefined for a good host', () => 
   assert.equal(hostnameProblem('https://SSH.Example.com/'), undefined);
   assert.match(hostnameProblem('ssh example.com') ?? '', /\S/);
   assert.match(hostnameProblem('https://ssh.example.com:8443/') ?? '', /host name only/);
+});
+
+test('renameInSetting: renames in place, keeps label and path, never duplicates', () => {
+  assert.deepEqual(renameInSetting(['a.example.com', 'b.example.com'], 'a.example.com', 'c.example.com'), ['c.example.com', 'b.example.com']);
+  assert.deepEqual(
+    renameInSetting([{ hostname: 'A.example.com', label: 'Box', path: '/src' }], 'a.example.com', 'c.example.com'),
+    [{ hostname: 'c.example.com', label: 'Box', path: '/src' }],
+  );
+  assert.deepEqual(renameInSetting(['a.example.com', 'c.example.com'], 'a.example.com', 'c.example.com'), ['c.example.com']);
+  assert.deepEqual(renameInSetting('not a list', 'a.example.com', 'c.example.com'), []);
+  assert.deepEqual(renameInSetting([42, 'a.example.com'], 'a.example.com', 'a.example.com'), [42, 'a.example.com']);
 });
 
 test('entries: a per-host user and fedramp, validated', () => {

@@ -38,15 +38,17 @@ const c = pkg.contributes;
 
 test('every setting is application or machine scoped (a repository must not inject a ProxyCommand)', () => {
   const props = Object.entries(c.configuration.properties);
-  assert.ok(props.length >= 8);
+  assert.ok(props.length >= 7);
   for (const [key, prop] of props) {
     assert.ok(key.startsWith('accessSsh.'), key);
     assert.ok(prop.scope === 'application' || prop.scope === 'machine', `${key} has scope ${String(prop.scope)}`);
   }
   // The ones that reach a command line or a path are machine or application, by name.
-  for (const key of ['hosts', 'sshConfigFile', 'connectTo', 'extraCaFile', 'useCloudflared', 'cloudflaredPath']) {
+  for (const key of ['hosts', 'sshConfigFile', 'extraCaFile', 'useCloudflared', 'cloudflaredPath']) {
     assert.ok(c.configuration.properties[`accessSsh.${key}`], `accessSsh.${key} declared`);
   }
+  // Test-only routing: read from user settings only (settings.ts), never shown in the Settings editor.
+  assert.equal(c.configuration.properties['accessSsh.connectTo'], undefined);
 });
 
 test('stable ids: view container, view, auth provider, commands under "Access"', () => {
@@ -54,7 +56,8 @@ test('stable ids: view container, view, auth provider, commands under "Access"',
   assert.equal(c.viewsContainers.activitybar[0]!.id, 'accessSsh');
   assert.ok(existsSync(join(ROOT, c.viewsContainers.activitybar[0]!.icon)));
   assert.equal(c.views['accessSsh']![0]!.id, 'accessSsh.hosts');
-  assert.equal(c.views['accessSsh']![0]!.name, 'Access hosts');
+  // The container is "Access SSH" and its one view "Hosts": the header reads "ACCESS SSH: HOSTS".
+  assert.equal(c.views['accessSsh']![0]!.name, 'Hosts');
   assert.deepEqual(c.authentication, [{ id: 'cloudflare-access', label: 'Cloudflare Access' }]);
   const titles = new Map(c.commands.map((x) => [x.command, x.title]));
   for (const [id, title] of [
@@ -63,6 +66,10 @@ test('stable ids: view container, view, auth provider, commands under "Access"',
     ['accessSsh.signOut', 'Sign Out'],
     ['accessSsh.connect', 'Connect via Access'],
     ['accessSsh.openTerminal', 'Open in Terminal'],
+    ['accessSsh.copySshCommand', 'Copy SSH Command'],
+    ['accessSsh.openSshConfig', 'Open SSH Config'],
+    ['accessSsh.editHost', 'Edit Host...'],
+    ['accessSsh.copyLoginLink', 'Copy Login Link'],
   ]) assert.equal(titles.get(id!), title);
   for (const cmd of c.commands) {
     assert.equal(cmd.category, 'Access', cmd.command);

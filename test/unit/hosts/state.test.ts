@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ago, countdown, expiredText, hostState, tooltipFields, type CertInfo } from '../../../src/hosts/state.js';
+import { ago, countdown, expiredText, hostState, sessionsEndingSoon, sessionSummary, teamName, timeLeft, tooltipFields, type CertInfo } from '../../../src/hosts/state.js';
 
 const now = 1_800_000_000;
 const cert = (validBefore: number, validAfter = validBefore - 180): CertInfo => ({
@@ -32,49 +32,49 @@ test('ago and expired text', () => {
   assert.equal(expiredText(3 * 86400), 'expired 3d ago');
 });
 
-test('a valid certificate shows its countdown, green', () => {
-  const s = hostState({ now, cert: cert(now + 161), marginSeconds: 60 });
+test('a valid certificate shows its countdown, green, short enough for the default sidebar', () => {
+  const s = hostState({ now, cert: cert(now + 161), appToken: { exp: now + 3600 }, marginSeconds: 60 });
   assert.equal(s.kind, 'valid');
-  assert.equal(s.description, 'certificate valid for 2:41');
+  assert.equal(s.description, 'valid for 2:41');
   assert.equal(s.contextValue, 'host.valid');
   assert.equal(s.icon.id, 'pass-filled');
   assert.equal(s.certSecondsLeft, 161);
 });
 
-test('within the renewal margin the certificate is expiring (warning)', () => {
-  const s = hostState({ now, cert: cert(now + 30), marginSeconds: 60 });
-  assert.equal(s.kind, 'expiring');
-  assert.equal(s.description, 'certificate valid for 0:30');
-  assert.equal(s.icon.color, 'list.warningForeground');
+test('the last minute of a normal certificate cycle is no warning', () => {
+  const s = hostState({ now, cert: cert(now + 30), appToken: { exp: now + 3600 }, marginSeconds: 60 });
+  assert.equal(s.kind, 'valid');
+  assert.equal(s.description, 'valid for 0:30');
+  assert.equal(s.icon.id, 'pass-filled');
 });
 
-test('expired certificate with a live login: expired, signed in until', () => {
-  const s = hostState({ now, cert: cert(now - 180), appToken: { exp: now + 3600, email: 'jdoe@example.com' }, marginSeconds: 60, formatTime: fmt });
-  assert.equal(s.kind, 'expired');
-  assert.equal(s.description, 'certificate expired 3m ago · signed in until T3600');
-  assert.equal(s.contextValue, 'host.expired');
+test('expired certificate with a live login: signed in (the next connect renews it), no Sign In', () => {
+  const s = hostState({ now, cert: cert(now - 180), appToken: { exp: now + 3600, email: 'jdoe@example.com' }, marginSeconds: 60 });
+  assert.equal(s.kind, 'signedIn');
+  assert.equal(s.description, 'signed in');
+  assert.equal(s.contextValue, 'host.signedIn');
   assert.equal(s.email, 'jdoe@example.com');
 });
 
-test('no certificate, org token only: signed in (renewal needs no browser)', () => {
-  const s = hostState({ now, orgToken: { exp: now + 7200, authDomain: 'team.cloudflareaccess.com' }, marginSeconds: 60, formatTime: fmt });
+test('no certificate, org token only (a second host of a signed-in team): signed in', () => {
+  const s = hostState({ now, orgToken: { exp: now + 7200, authDomain: 'team.cloudflareaccess.com' }, marginSeconds: 60 });
   assert.equal(s.kind, 'signedIn');
-  assert.equal(s.description, 'signed in until T7200');
+  assert.equal(s.description, 'signed in');
   assert.equal(s.authDomain, 'team.cloudflareaccess.com');
 });
 
 test('the later of app and org token is the sign-in horizon', () => {
-  const s = hostState({ now, appToken: { exp: now + 100 }, orgToken: { exp: now + 5000 }, marginSeconds: 60, formatTime: fmt });
+  const s = hostState({ now, appToken: { exp: now + 100 }, orgToken: { exp: now + 5000 }, marginSeconds: 60 });
   assert.equal(s.signedInUntil, now + 5000);
 });
 
-test('expired tokens and no certificate: signed out', () => {
+test('expired tokens: signed out, with or without an old certificate', () => {
   const s = hostState({ now, appToken: { exp: now - 1 }, orgToken: { exp: now - 100 }, marginSeconds: 60 });
   assert.equal(s.kind, 'signedOut');
   assert.equal(s.description, 'signed out');
   assert.equal(s.contextValue, 'host.signedOut');
   const t = hostState({ now, cert: cert(now - 60), marginSeconds: 60 });
-  assert.equal(t.description, 'certificate expired 1m ago · signed out');
+  assert.equal(t.description, 'signed out');
 });
 
 test('a certificate not yet valid (beyond skew) is not shown as valid', () => {
@@ -82,37 +82,95 @@ test('a certificate not yet valid (beyond skew) is not shown as valid', () => {
   assert.notEqual(s.kind, 'valid');
 });
 
-test('an error wins and is one line', () => {
-  const s = hostState({ now, cert: cert(now + 100), error: 'cert_sign failed: 500\nstack...', marginSeconds: 60 });
+test('a failure wins: its one-line reason, the error icon, the context value naming its next step', () => {
+  const error = { reason: 'not an Access app', detail: 'No Access application at https://x/\nCheck the host name', action: 'editHost' as const };
+  const s = hostState({ now, cert: cert(now + 100), error, marginSeconds: 60 });
   assert.equal(s.kind, 'error');
-  assert.equal(s.description, 'error: cert_sign failed: 500');
-  assert.equal(s.contextValue, 'host.error');
+  assert.equal(s.description, 'not an Access app');
+  assert.equal(s.icon.id, 'error');
+  assert.equal(s.contextValue, 'host.errorEditHost');
+  for (const [action, value] of [['retry', 'host.errorRetry'], ['signIn', 'host.errorSignIn'], ['showLog', 'host.errorShowLog']] as const) {
+    assert.equal(hostState({ now, error: { ...error, action }, marginSeconds: 60 }).contextValue, value);
+  }
+  const long = hostState({ now, error: { ...error, reason: 'x'.repeat(200) + '\nmore' }, marginSeconds: 60 });
+  assert.ok(long.description.length <= 60 && !long.description.includes('\n'));
 });
 
-test('tooltip fields: principal, key id, validity window, team, e-mail', () => {
+test('a sign-in under way says so, and wins over an old error', () => {
+  const s = hostState({ now, signingIn: true, error: { reason: 'signed out', detail: 'd', action: 'signIn' }, marginSeconds: 60 });
+  assert.equal(s.kind, 'signingIn');
+  assert.equal(s.description, 'signing in…');
+  assert.equal(s.contextValue, 'host.signingIn');
+});
+
+test('tooltip fields: account, team, sessions left, certificate window, principal', () => {
   const rows = tooltipFields({
     hostname: 'ssh.example.com',
     source: 'settings',
     now,
     cert: cert(now + 100),
     appToken: { exp: now + 3600, email: 'jdoe@example.com', authDomain: 'team.cloudflareaccess.com' },
+    orgToken: { exp: now + 86400 - 60, authDomain: 'team.cloudflareaccess.com' },
     marginSeconds: 60,
-    formatDateTime: fmt,
     formatTime: fmt,
   });
   const get = (label: string) => rows.find((r) => r.label === label)?.value;
   assert.equal(get('Host'), 'ssh.example.com');
+  assert.equal(get('State'), 'valid for 1:40');
+  assert.equal(get('Account'), 'jdoe@example.com');
+  assert.equal(get('Team'), 'team.cloudflareaccess.com');
+  assert.equal(get('Logs in as'), "jdoe (the certificate's principal)");
+  assert.equal(get('App session'), '1h 00m left');
+  assert.equal(get('Team session'), '23h 59m left');
+  assert.equal(get('Certificate'), 'valid for 1:40 (T-80–T100), renewed with less than 1:00 left');
   assert.equal(get('Principal'), 'jdoe');
   assert.equal(get('Key ID'), 'jdoe@example.com');
-  assert.equal(get('Valid'), 'T-80 – T100');
-  assert.equal(get('Team'), 'team.cloudflareaccess.com');
-  assert.equal(get('E-mail'), 'jdoe@example.com');
-  assert.equal(get('Signed in until'), 'T3600');
-  assert.equal(get('ssh alias'), 'cfpipe-ssh.example.com');
+  assert.equal(get('SSH alias'), 'cfpipe-ssh.example.com');
   assert.equal(get('Serial'), '42');
+});
+
+test('tooltip: a chosen user, an expired certificate, an error with its detail on one line', () => {
+  const rows = tooltipFields({
+    hostname: 'ssh.example.com',
+    source: 'settings',
+    user: 'deploy',
+    now,
+    cert: cert(now - 120),
+    error: { reason: 'no certificate', detail: 'Certificate signing failed (HTTP 500)\nTry again', action: 'retry' },
+    marginSeconds: 60,
+  });
+  const get = (label: string) => rows.find((r) => r.label === label)?.value;
+  assert.equal(get('Logs in as'), 'deploy');
+  assert.equal(get('Certificate'), 'expired 2m ago; a new one is issued at the next connect');
+  assert.equal(get('Error'), 'Certificate signing failed (HTTP 500) Try again');
 });
 
 test('tooltip of a signed-out host without certificate has no certificate rows', () => {
   const rows = tooltipFields({ hostname: 'a.example.com', source: 'repo', now, marginSeconds: 60 });
-  assert.deepEqual(rows.map((r) => r.label), ['Host', 'State', 'ssh alias', 'From']);
+  assert.deepEqual(rows.map((r) => r.label), ['Host', 'State', 'SSH alias', 'From']);
+});
+
+test('the view description says who is signed in; team names are short', () => {
+  assert.equal(teamName('sandbox.cloudflareaccess.com'), 'sandbox');
+  assert.equal(teamName('agency.fed.cloudflareaccess.com'), 'agency');
+  assert.equal(teamName('odd.example.com'), 'odd.example.com');
+  assert.equal(sessionSummary([]), undefined);
+  assert.equal(sessionSummary([{ authDomain: 'sandbox.cloudflareaccess.com', email: 'jdoe@example.com' }]), 'jdoe@example.com · sandbox');
+  assert.equal(sessionSummary([{ authDomain: 'a.cloudflareaccess.com' }, { authDomain: 'b.cloudflareaccess.com', email: 'j@x.com' }]), 'j@x.com · 2 teams');
+  assert.equal(timeLeft(3600 * 5 + 60), '5h 01m left');
+  assert.equal(timeLeft(0), 'ended');
+});
+
+test('a team session ending soon is warned about once per session', () => {
+  const teams = [
+    { authDomain: 'a.cloudflareaccess.com', exp: now + 300 },
+    { authDomain: 'b.cloudflareaccess.com', exp: now + 7200 },
+    { authDomain: 'c.cloudflareaccess.com', exp: now - 5 },
+  ];
+  const first = sessionsEndingSoon(teams, now, 600, new Set());
+  assert.deepEqual(first.map((t) => t.authDomain), ['a.cloudflareaccess.com']);
+  assert.deepEqual(sessionsEndingSoon(teams, now, 600, new Set(first.map((t) => t.key))), []);
+  // Renewed (a new end time): warned again when that one comes near.
+  const renewed = [{ authDomain: 'a.cloudflareaccess.com', exp: now + 500 }];
+  assert.equal(sessionsEndingSoon(renewed, now, 600, new Set(first.map((t) => t.key))).length, 1);
 });

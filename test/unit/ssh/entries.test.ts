@@ -14,7 +14,8 @@ test('renderEntries: exact text of one host', () => {
     '# managed by Access SSH; edits are overwritten',
     '',
     '# ssh.example.com: renew the certificate before ssh loads it',
-    `Match originalhost cfpipe-ssh.example.com,ssh.example.com exec "'/opt/access ssh/access-ssh' ssh-gen --hostname ssh.example.com --non-interactive"`,
+    `Match originalhost cfpipe-ssh.example.com,ssh.example.com !exec "'/opt/access ssh/access-ssh' ssh-gen --hostname ssh.example.com --non-interactive --quiet-signed-out"`,
+    '  LogLevel FATAL',
     '',
     'Host cfpipe-ssh.example.com',
     '  HostName ssh.example.com',
@@ -130,9 +131,9 @@ test('real ssh -G: helper and key dir with spaces and % read back exactly, and w
 test('real ssh: Match exec runs the helper (ssh-gen, literal host, --non-interactive) only for our hosts', async () => {
   const s = await setup(HOSTILE_USER_CONFIG);
   await sshG(s.userConfig, 'cfpipe-ssh.example.com');
-  assert.deepEqual(await readEvidence(s.evidence), ['ssh-gen|--hostname|ssh.example.com|--non-interactive']);
+  assert.deepEqual(await readEvidence(s.evidence), ['ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out']);
   await sshG(s.userConfig, 'other.example.com');
-  assert.deepEqual((await readEvidence(s.evidence)).slice(1), ['ssh-gen|--hostname|other.example.com|--non-interactive']);
+  assert.deepEqual((await readEvidence(s.evidence)).slice(1), ['ssh-gen|--hostname|other.example.com|--non-interactive|--quiet-signed-out']);
   await sshG(s.userConfig, 'unrelated.example.org');
   await sshG(s.userConfig, 'cfpipe-unrelated.example.org');
   assert.equal((await readEvidence(s.evidence)).length, 2, 'no exec for other hosts');
@@ -142,7 +143,7 @@ test('real ssh: a connection renews first, then runs the ProxyCommand, and loads
   const s = await setup(HOSTILE_USER_CONFIG);
   const r = await run(SSH, ['-v', '-F', s.userConfig, '-o', 'BatchMode=yes', '-o', 'UserKnownHostsFile=/dev/null', 'cfpipe-ssh.example.com', 'true']);
   assert.deepEqual(await readEvidence(s.evidence), [
-    'ssh-gen|--hostname|ssh.example.com|--non-interactive',
+    'ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out',
     'ssh|--hostname|ssh.example.com|--non-interactive',
   ]);
   const ids = [...r.stderr.matchAll(/identity file (.*) type /g)].map((m) => m[1]);
@@ -156,7 +157,7 @@ test('real ssh: why "Match originalhost" and not "Match host"', async () => {
   // final CanonicalizeHostname pass); `originalhost` is always what was typed.
   const s = await setup('');
   await sshG(s.userConfig, 'cfpipe-ssh.example.com', ['-o', 'HostName=10.0.0.1']);
-  assert.deepEqual(await readEvidence(s.evidence), ['ssh-gen|--hostname|ssh.example.com|--non-interactive']);
+  assert.deepEqual(await readEvidence(s.evidence), ['ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out']);
 
   const hostVariant = path.join(s.dir, 'host-variant');
   const text = (await fs.readFile(s.ours, 'utf8')).replace(/^Match originalhost /gm, 'Match host ');
@@ -193,9 +194,9 @@ test('hostOptions gives the values written (for ssh -G checks)', () => {
 
 test('renderEntries: a FedRAMP host gets --fedramp before the subcommand of both helper calls (where cloudflared access takes it)', () => {
   const text = renderEntries([{ hostname: 'fed.example.com', user: 'jdoe', fedramp: true }, { hostname: 'plain.example.com' }], LINUX);
-  assert.ok(text.includes(`exec "'/opt/access ssh/access-ssh' --fedramp ssh-gen --hostname fed.example.com --non-interactive"`), text);
+  assert.ok(text.includes(`!exec "'/opt/access ssh/access-ssh' --fedramp ssh-gen --hostname fed.example.com --non-interactive --quiet-signed-out"`), text);
   assert.equal(text.split('\n').filter((l) => l === `  ProxyCommand '/opt/access ssh/access-ssh' --fedramp ssh --hostname %h --non-interactive`).length, 2);
-  assert.ok(text.includes(`exec "'/opt/access ssh/access-ssh' ssh-gen --hostname plain.example.com --non-interactive"`));
+  assert.ok(text.includes(`exec "'/opt/access ssh/access-ssh' ssh-gen --hostname plain.example.com --non-interactive --quiet-signed-out"`));
   assert.equal((text.match(/--fedramp/g) ?? []).length, 3, 'only the FedRAMP host');
   assert.throws(() => renderEntries([{ hostname: 'fed.example.com', fedramp: true }, { hostname: 'fed.example.com' }], LINUX), /once with fedramp and once without/);
 });

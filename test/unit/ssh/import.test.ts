@@ -4,7 +4,7 @@
 // the user's files only read. Each shape is also a config the real ssh accepts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs, readdirSync, readFileSync } from 'node:fs';
+import { promises as fs, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cloudflaredCall, nodeScanIo, scanForCloudflaredHosts } from '../../../src/ssh/import.js';
@@ -95,4 +95,29 @@ test('cloudflaredCall reads the command lines people write', () => {
   assert.equal(cloudflaredCall('access-ssh ssh --hostname %h'), undefined, 'our own helper is not an import');
   assert.deepEqual(cloudflaredCall('cloudflared --loglevel debug --edge x access ssh --hostname %h'), { sub: 'ssh', hostname: '%h', serviceToken: false });
   assert.equal(cloudflaredCall('cloudflared update; access ssh --hostname x'), undefined, 'access of another command');
+});
+
+test('cloudflared access --fedramp: recognised, and the host is imported as a FedRAMP host', async () => {
+  assert.deepEqual(cloudflaredCall('cloudflared access --fedramp ssh --hostname %h'), { sub: 'ssh', hostname: '%h', serviceToken: false, fedramp: true });
+  assert.deepEqual(cloudflaredCall('cloudflared access --fedramp ssh-gen --hostname fed.example.gov'), { sub: 'ssh-gen', hostname: 'fed.example.gov', serviceToken: false, fedramp: true });
+  assert.deepEqual(cloudflaredCall('cloudflared access ssh --hostname %h --fedramp'), { sub: 'ssh', hostname: '%h', serviceToken: false, fedramp: true });
+  const dir = mkdtempSync(path.join(tmpdir(), 'import-fed-'));
+  try {
+    const file = path.join(dir, 'config');
+    writeFileSync(file, [
+      'Host fed.example.gov',
+      '  ProxyCommand /usr/local/bin/cloudflared access --fedramp ssh --hostname %h',
+      '  User jdoe',
+      '',
+      'Host plain.example.com',
+      '  ProxyCommand cloudflared access ssh --hostname %h',
+      '',
+    ].join('\n'));
+    const scan = await scanForCloudflaredHosts(file, nodeScanIo('/nonexistent-home'));
+    assert.deepEqual(scan.hosts.map((h) => [h.hostname, h.fedramp ?? false]), [['fed.example.gov', true], ['plain.example.com', false]]);
+    const g = await run(SSH, ['-G', '-F', file, 'fed.example.gov']);
+    assert.equal(g.code, 0, g.stderr);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

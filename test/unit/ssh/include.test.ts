@@ -210,3 +210,39 @@ test('property: withInclude/withoutInclude keep every other byte of arbitrary co
     assert.equal(withoutInclude(moved), config);
   }), { numRuns: Number(process.env['ACCESS_SSH_PROPERTY_RUNS'] ?? 300) });
 });
+
+// Issue 11, item 7: a config that cannot be written names the file and says what to do.
+test('a config that is a folder: SshConfigError naming it (EISDIR), nothing created beside it', async () => {
+  const dir = await tempDir();
+  const config = path.join(dir, 'config');
+  await fs.mkdir(config);
+  await assert.rejects(ensureInclude(config, '/x/ours'), (e: unknown) => e instanceof SshConfigError && e.code === 'file-error'
+    && e.message.includes(config) && /EISDIR/.test(e.message) && /is a folder/.test(e.hint));
+  assert.deepEqual(await fs.readdir(dir), ['config']);
+});
+
+test('ENOSPC while adding the Include (a full tmpfs): SshConfigError naming the file, the config untouched, no temp file', { skip: process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false }, async () => {
+  const { execFileSync, spawnSync } = await import('node:child_process');
+  const dir = await tempDir();
+  const mnt = path.join(dir, 'ssh');
+  await fs.mkdir(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+  try {
+    const config = path.join(mnt, 'config');
+    await fs.writeFile(config, 'Host *\n  User me\n', { mode: 0o600 });
+    const filler = await fs.open(path.join(mnt, 'filler'), 'w');
+    try {
+      for (;;) await filler.write(Buffer.alloc(4096, 1));
+    } catch {
+      // ENOSPC: full
+    } finally {
+      await filler.close();
+    }
+    await assert.rejects(ensureInclude(config, '/x/ours'), (e: unknown) => e instanceof SshConfigError && e.code === 'file-error'
+      && e.message.includes(`Cannot write ${config}`) && /ENOSPC/.test(e.message) && /Free some space/.test(e.hint));
+    assert.equal(await fs.readFile(config, 'utf8'), 'Host *\n  User me\n');
+    assert.deepEqual((await fs.readdir(mnt)).sort(), ['config', 'filler']);
+  } finally {
+    spawnSync('umount', [mnt]);
+  }
+});

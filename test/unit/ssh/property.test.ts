@@ -218,7 +218,7 @@ test(`file system: bytes, modes, symlinks, missing files and directories (${runs
   const root = await tempDir('access-ssh-prop-');
   let n = 0;
   try {
-    await fc.assert(fc.asyncProperty(rawUser, whereArb, fc.constantFrom(0o600, 0o640, 0o644, 0o400, 0o664), fc.array(opArb, { minLength: 1, maxLength: 6 }),
+    await fc.assert(fc.asyncProperty(rawUser, whereArb, fc.constantFrom(0o600, 0o640, 0o644, 0o400, 0o444, 0o664), fc.array(opArb, { minLength: 1, maxLength: 6 }),
       async (user, where, mode, ops) => {
         count('fs');
         const dir = path.join(root, String(n++));
@@ -247,7 +247,19 @@ test(`file system: bytes, modes, symlinks, missing files and directories (${runs
         for (const op of ops) {
           const before = await fs.readFile(target).catch(() => undefined);
           const inoBefore = before ? (await fs.stat(target)).ino : undefined;
-          const r = op.kind === 'add' ? await ensureInclude(config, op.path, { platform: 'linux' }) : await removeInclude(config);
+          let r: { changed: boolean };
+          try {
+            r = op.kind === 'add' ? await ensureInclude(config, op.path, { platform: 'linux' }) : await removeInclude(config);
+          } catch (e) {
+            // A file its owner made read-only is refused with the reason, never replaced.
+            assert.ok(exists && (mode & 0o200) === 0, `only a read-only file is refused: ${String(e)}`);
+            assert.ok(e instanceof SshConfigError && e.code === 'read-only', String(e));
+            assert.ok(e.message.includes(target) && /read-only/.test(e.message) && /chmod u\+w/.test(e.hint), e.message);
+            assert.deepEqual(await fs.readFile(target), before, 'a refused edit changes nothing');
+            assert.equal((await fs.stat(target)).mode & 0o777, mode, 'nor the mode');
+            assert.deepEqual(await leftovers(path.dirname(target)), [], 'no temp file left');
+            continue;
+          }
           const after = await fs.readFile(target).catch(() => undefined);
           if (op.kind === 'add') {
             assert.ok(after, 'the file exists after an add');

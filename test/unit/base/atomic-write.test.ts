@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { atomicWrite, resolveWriteTarget } from '../../../src/ssh/atomic-write.js';
-import { tempDir } from './helpers.js';
+import { atomicWrite, resolveWriteTarget } from '../../../src/base/atomic-write.js';
+import { tempDir } from '../ssh/helpers.js';
 
 const mode = async (p: string): Promise<number> => (await fs.stat(p)).mode & 0o777;
 
