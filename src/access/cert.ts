@@ -339,7 +339,7 @@ export async function issueCertificate(http: HttpClient, dir: string, host: stri
   } catch (err) {
     throw fromFileError(err);
   }
-  log?.info(`New certificate for ${host}: ${parsed.info.principals.join(',')} valid until ${parsed.info.validBefore.toISOString()}`);
+  log?.debug(`New certificate for ${host}: ${parsed.info.principals.join(',')} valid until ${parsed.info.validBefore.toISOString()}`);
   return parsed.info;
 }
 

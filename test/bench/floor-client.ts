@@ -46,7 +46,7 @@ socket.on('data', (d: Buffer) => {
     process.stdout.write(frame.subarray(2, 3), () => process.exit(0));
   }
 });
-socket.on('error', (err) => {
+socket.on('error', (err: Error) => {
   process.stderr.write(`floor-client: ${err.message}\n`);
   process.exit(1);
 });

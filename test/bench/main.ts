@@ -451,7 +451,7 @@ async function floorMem(node: string, sb: Sandbox, client: Client): Promise<Proc
   const child = spawn(node, [FLOOR_CLIENT, String(sb.port), APP, appTokenFile(client), '--stay'], { env: client.env, stdio: ['pipe', 'pipe', 'inherit'] });
   try {
     await new Promise<void>((res, rej) => {
-      child.stdout!.once('data', () => res());
+      child.stdout.once('data', () => res());
       child.once('exit', (code) => rej(new Error(`floor-client exited with ${code}`)));
     });
     await sleep(SETTLE_MS);
@@ -459,7 +459,7 @@ async function floorMem(node: string, sb: Sandbox, client: Client): Promise<Proc
   } finally {
     child.removeAllListeners('exit');
     const exited = once(child, 'exit');
-    child.stdin!.end();
+    child.stdin.end();
     await exited;
   }
 }
