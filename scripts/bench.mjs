@@ -68,4 +68,8 @@ if (!noBuild) {
 }
 
 step('Benchmark');
-run(process.execPath, [join(ROOT, 'out/test/bench/main.js'), ...(vsix && !passOn.includes('--vsix') ? ['--vsix', vsix] : []), ...passOn], 'the benchmark');
+run(
+  process.execPath,
+  [join(ROOT, 'out/test/bench/main.js'), ...(vsix && !passOn.includes('--vsix') ? ['--vsix', vsix] : []), ...passOn],
+  'the benchmark',
+);

@@ -55,12 +55,19 @@ await Promise.all([
     plugins: [fromVendor()],
   }),
   // One file per package; one package's use of another (sshpk's of tweetnacl) goes to its file.
-  ...VENDOR.map((pkg) => build({
-    ...common,
-    stdin: { contents: `module.exports = require(${JSON.stringify(pkg)});`, resolveDir: '.', sourcefile: `vendor-${pkg}.js`, loader: 'js' },
-    outfile: `dist/vendor-${pkg}.js`,
-    plugins: [fromVendor(VENDOR.filter((p) => p !== pkg))],
-  })),
+  ...VENDOR.map((pkg) =>
+    build({
+      ...common,
+      stdin: {
+        contents: `module.exports = require(${JSON.stringify(pkg)});`,
+        resolveDir: '.',
+        sourcefile: `vendor-${pkg}.js`,
+        loader: 'js',
+      },
+      outfile: `dist/vendor-${pkg}.js`,
+      plugins: [fromVendor(VENDOR.filter((p) => p !== pkg))],
+    }),
+  ),
 ]);
 chmodSync('dist/access-ssh.js', 0o755);
 // The single vendor file of earlier builds: nothing loads it any more.

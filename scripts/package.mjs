@@ -50,7 +50,11 @@ async function main() {
     if (r.status !== 0) fail(`build failed (exit ${r.status ?? r.signal})`);
   }
   const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
-  for (const file of [manifest.main, ...Object.values(manifest.bin ?? {}), ...['sshpk', 'jose', 'ws', 'tweetnacl'].map((p) => `dist/vendor-${p}.js`)]) {
+  for (const file of [
+    manifest.main,
+    ...Object.values(manifest.bin ?? {}),
+    ...['sshpk', 'jose', 'ws', 'tweetnacl'].map((p) => `dist/vendor-${p}.js`),
+  ]) {
     if (file && !existsSync(join(ROOT, file))) fail(`${file} (from package.json) does not exist; build first`);
   }
 
@@ -87,7 +91,10 @@ async function main() {
     const missing = images.filter((src) => !/^[a-z]+:/i.test(src) && !existsSync(join(ROOT, src)));
     if (missing.length) fail(`${USER_README} shows pictures that do not exist: ${missing.join(', ')}`);
     const unshipped = images.filter((src) => !/^[a-z]+:/i.test(src) && !files.includes(src.replace(/^\.\//, '')));
-    if (!manifest.repository && unshipped.length) console.warn(`[package] note: without "repository" these pictures stay relative and are broken in the installed copy: ${unshipped.join(', ')}`);
+    if (!manifest.repository && unshipped.length)
+      console.warn(
+        `[package] note: without "repository" these pictures stay relative and are broken in the installed copy: ${unshipped.join(', ')}`,
+      );
   }
   if (stray.length) fail(`files that do not belong in the .vsix (fix .vscodeignore):\n  ${stray.join('\n  ')}`);
 

@@ -204,7 +204,11 @@ function ensureCodeServer() {
     env: { ...env, XDG_CONFIG_HOME: join(xdg, 'config'), XDG_DATA_HOME: join(xdg, 'data') },
   });
   if (r.status !== 0) fail(`code-server --version failed: ${r.stderr || r.error?.message}`);
-  const version = r.stdout.trim().split('\n').filter((l) => /^\d+\.\d+/.test(l))[0] ?? r.stdout.trim();
+  const version =
+    r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => /^\d+\.\d+/.test(l))[0] ?? r.stdout.trim();
   log(`code-server ${version} installed in ${Math.round((Date.now() - started) / 1000)} s`);
   writeFileSync(CODE_SERVER_STAMP, JSON.stringify({ codeServer: CODE_SERVER_VERSION, node: NODE24_VERSION }, null, 2) + '\n');
 }

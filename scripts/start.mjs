@@ -170,7 +170,13 @@ async function main() {
   const envFile = join(demo, 'env.sh');
   writeFileSync(
     envFile,
-    [`export HOME=${home}`, `export ACCESS_SSH_CONNECT_TO=${sb.env.ACCESS_SSH_CONNECT_TO}`, `export NODE_EXTRA_CA_CERTS=${sb.env.NODE_EXTRA_CA_CERTS}`, `export BROWSER=${env.BROWSER}`, ''].join('\n'),
+    [
+      `export HOME=${home}`,
+      `export ACCESS_SSH_CONNECT_TO=${sb.env.ACCESS_SSH_CONNECT_TO}`,
+      `export NODE_EXTRA_CA_CERTS=${sb.env.NODE_EXTRA_CA_CERTS}`,
+      `export BROWSER=${env.BROWSER}`,
+      '',
+    ].join('\n'),
   );
 
   if (interactive) {
@@ -178,11 +184,15 @@ async function main() {
     let spki = '';
     try {
       const cert = new X509Certificate(readFileSync(leaf));
-      spki = createHash('sha256').update(cert.publicKey.export({ type: 'spki', format: 'der' })).digest('base64');
+      spki = createHash('sha256')
+        .update(cert.publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('base64');
     } catch {
       // printed without the pin
     }
-    const rules = ['*.sandbox.test', 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'].map((h) => `MAP ${h} 127.0.0.1:${sb.port}`).join(', ');
+    const rules = ['*.sandbox.test', 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org']
+      .map((h) => `MAP ${h} 127.0.0.1:${sb.port}`)
+      .join(', ');
     step('Interactive login');
     process.stdout.write(
       `    ssh will print a login URL (https://${APP}/cdn-cgi/access/cli?...). Open it in a browser that\n` +
@@ -285,7 +295,12 @@ function pidsWithArg(arg) {
   for (const e of entries) {
     if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${e}/cmdline`, 'utf8').split('\0').some((a) => a === arg || a.endsWith(`=${arg}`))) out.push(Number(e));
+      if (
+        readFileSync(`/proc/${e}/cmdline`, 'utf8')
+          .split('\0')
+          .some((a) => a === arg || a.endsWith(`=${arg}`))
+      )
+        out.push(Number(e));
     } catch {
       // gone or not ours
     }
@@ -330,7 +345,12 @@ async function vscodeMain() {
     }
   }
   const vsix = join(ROOT, 'access-ssh.vsix');
-  for (const f of [devMode ? join(ROOT, 'dist/extension.js') : vsix, join(ROOT, 'out/test/sandbox/sandbox.js'), join(ROOT, 'out/test/ui/workbench.js'), join(ROOT, 'out/test/ui/browser.js')]) {
+  for (const f of [
+    devMode ? join(ROOT, 'dist/extension.js') : vsix,
+    join(ROOT, 'out/test/sandbox/sandbox.js'),
+    join(ROOT, 'out/test/ui/workbench.js'),
+    join(ROOT, 'out/test/ui/browser.js'),
+  ]) {
     if (!existsSync(f)) fail(`${f} is missing: run npm start -- --vscode without --no-build (or npm run package && npx tsc -p .)`);
   }
 
@@ -388,8 +408,14 @@ async function openCodeServer(require, sb, settings, chromiumBase) {
   cleanups.push(() => wb.stop());
   const url = wb.url;
   const profile = join(wb.dir, 'chromium-profile');
-  const routing = chromiumBase.filter((f) => f.startsWith('--host-resolver-rules=') || f.startsWith('--ignore-certificate-errors-spki-list='));
-  const argv = [['chromium', `--user-data-dir=$(mktemp -d)`, ...chromiumBase.filter((f) => !routing.includes(f))], ...routing.map((f) => [f]), [url]];
+  const routing = chromiumBase.filter(
+    (f) => f.startsWith('--host-resolver-rules=') || f.startsWith('--ignore-certificate-errors-spki-list='),
+  );
+  const argv = [
+    ['chromium', `--user-data-dir=$(mktemp -d)`, ...chromiumBase.filter((f) => !routing.includes(f))],
+    ...routing.map((f) => [f]),
+    [url],
+  ];
   process.stdout.write(
     `    workbench   ${bold(url)}\n` +
       `    runs as     Unix user ${wb.user}, HOME ${wb.home} (its passwd home, so ssh's ~ is the demo's too)\n` +
@@ -497,7 +523,10 @@ async function openDesktop(code, sb, settings, chromiumBase, vsixFile) {
   const base = ['--user-data-dir', userData, '--extensions-dir', extensions, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])];
   step(`${code} --install-extension access-ssh.vsix (profile in ${vdir})`);
   const inst = spawnSync(code, [...base, '--install-extension', vsixFile, '--force'], { cwd: ROOT, env, stdio: 'inherit' });
-  if (inst.error || inst.status !== 0) fail(`${code} --install-extension exited with ${inst.error?.message ?? inst.status ?? inst.signal} (if it is not a desktop VS Code, use --code-server)`);
+  if (inst.error || inst.status !== 0)
+    fail(
+      `${code} --install-extension exited with ${inst.error?.message ?? inst.status ?? inst.signal} (if it is not a desktop VS Code, use --code-server)`,
+    );
 
   step('Opening VS Code on the sandbox');
   process.stdout.write(
@@ -510,7 +539,11 @@ async function openDesktop(code, sb, settings, chromiumBase, vsixFile) {
           `                sandbox.cloudflareaccess.com and login.cloudflareaccess.org to 127.0.0.1:${sb.port} and trusts ${ca}\n`) +
       `    In the Access view, ${APP} is listed, signed out: Sign In, approve as jdoe@example.com.\n`,
   );
-  const child = spawn(code, [...base, '--new-window', '--wait', '--password-store=basic', workspace], { cwd: workspace, env, stdio: 'inherit' });
+  const child = spawn(code, [...base, '--new-window', '--wait', '--password-store=basic', workspace], {
+    cwd: workspace,
+    env,
+    stdio: 'inherit',
+  });
   const closed = new Promise((res) => {
     child.once('exit', res);
     child.once('error', (err) => {
@@ -535,7 +568,10 @@ async function openDesktop(code, sb, settings, chromiumBase, vsixFile) {
 }
 
 const stop = async () => {
-  while (cleanups.length) await Promise.resolve().then(cleanups.pop()).catch((err) => process.stderr.write(`cleanup: ${err?.message ?? err}\n`));
+  while (cleanups.length)
+    await Promise.resolve()
+      .then(cleanups.pop())
+      .catch((err) => process.stderr.write(`cleanup: ${err?.message ?? err}\n`));
   const s = sandbox;
   sandbox = undefined;
   if (s) await s.stop().catch(() => {});

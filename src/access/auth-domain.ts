@@ -19,9 +19,13 @@ export function parseAuthDomain(value: unknown): string {
     throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} is not a host name`);
   }
   if (!host.endsWith(ACCESS_DOMAIN_SUFFIX) || host.length === ACCESS_DOMAIN_SUFFIX.length) {
-    throw new AccessError('metadata', `The Access metadata auth_domain ${JSON.stringify(value)} does not end with ${ACCESS_DOMAIN_SUFFIX}`, {
-      hint: 'The server answering for this host is not the Cloudflare Access edge.',
-    });
+    throw new AccessError(
+      'metadata',
+      `The Access metadata auth_domain ${JSON.stringify(value)} does not end with ${ACCESS_DOMAIN_SUFFIX}`,
+      {
+        hint: 'The server answering for this host is not the Cloudflare Access edge.',
+      },
+    );
   }
   return host;
 }

@@ -40,8 +40,7 @@ export interface CarrierOptions {
 }
 
 export type Handshake =
-  | { readonly ok: true; readonly ws: WebSocket }
-  | { readonly ok: false; readonly status: number; readonly location?: string };
+  { readonly ok: true; readonly ws: WebSocket } | { readonly ok: false; readonly status: number; readonly location?: string };
 
 /** The `wss://` URL of the carrier for an app URL. */
 export function carrierUrl(appUrl: URL): URL {
@@ -68,15 +67,20 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   const log = ctx.log;
 
   if (opts.serviceToken) {
-    const r = await carrierHandshake(ctx.http, url, {
-      ...opts.headers,
-      'Cf-Access-Client-Id': opts.serviceToken.clientId,
-      'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
-    }, log);
+    const r = await carrierHandshake(
+      ctx.http,
+      url,
+      {
+        ...opts.headers,
+        'Cf-Access-Client-Id': opts.serviceToken.clientId,
+        'Cf-Access-Client-Secret': opts.serviceToken.clientSecret,
+      },
+      log,
+    );
     if (r.ok) return r.ws;
     if (isAccessLoginRedirect(r.status, r.location, url)) {
       throw new AccessError('token-refused', `Access refused the service token for ${url.host}`, {
-        hint: 'Check --service-token-id / --service-token-secret (TUNNEL_SERVICE_TOKEN_ID / _SECRET) and the application\'s service-auth policy.',
+        hint: "Check --service-token-id / --service-token-secret (TUNNEL_SERVICE_TOKEN_ID / _SECRET) and the application's service-auth policy.",
       });
     }
     throw statusError(url, r.status);
@@ -89,7 +93,12 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
   // starts discovery and the token flow (appTokens).
   const tokens = appTokens(ctx, appUrl, opts.login);
   let token = await tokens.stored();
-  let r = await carrierHandshake(ctx.http, url, token === undefined ? { ...opts.headers } : { ...opts.headers, ...tokenHeader(token) }, log);
+  let r = await carrierHandshake(
+    ctx.http,
+    url,
+    token === undefined ? { ...opts.headers } : { ...opts.headers, ...tokenHeader(token) },
+    log,
+  );
   if (r.ok) {
     if (token === undefined) log.info(`The carrier to ${url.host} was accepted without an Access token (a Bypass policy or WARP)`);
     return r.ws;
@@ -111,7 +120,7 @@ export async function openCarrier(ctx: AccessContext, host: string, opts: Carrie
     if (!isAccessLoginRedirect(r.status, r.location, url)) throw statusError(url, r.status);
     if (retried) {
       throw new AccessError('token-refused', `Access refused a fresh token for ${url.host}`, {
-        hint: 'Your identity may not be allowed by the application\'s policy; check with your Access administrator.',
+        hint: "Your identity may not be allowed by the application's policy; check with your Access administrator.",
       });
     }
     // cloudflared's createAccessAuthenticatedStream: drop the refused token, get a new one, once.
@@ -127,9 +136,12 @@ function tokenHeader(token: AppToken): Record<string, string> {
 
 function statusError(url: URL, status: number): AccessError {
   return new AccessError('carrier', `The carrier websocket to ${url.host} was answered with HTTP ${status}`, {
-    hint: status === 404 || status === 400
-      ? 'Check that the host is an Access SSH application served by a tunnel.'
-      : status >= 500 ? 'The edge or the tunnel behind it has a problem; try again in a moment.' : undefined,
+    hint:
+      status === 404 || status === 400
+        ? 'Check that the host is an Access SSH application served by a tunnel.'
+        : status >= 500
+          ? 'The edge or the tunnel behind it has a problem; try again in a moment.'
+          : undefined,
   });
 }
 
@@ -157,9 +169,11 @@ export function carrierHandshake(http: HttpClient, url: URL, headers: Record<str
       settled = true;
       ws.on('error', () => {});
       ws.terminate();
-      reject(new AccessError('timeout', `No answer to the carrier websocket handshake from ${url.host} within ${timeoutMs / 1000}s`, {
-        hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set); the Access edge or the tunnel behind the application may be down.',
-      }));
+      reject(
+        new AccessError('timeout', `No answer to the carrier websocket handshake from ${url.host} within ${timeoutMs / 1000}s`, {
+          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set); the Access edge or the tunnel behind the application may be down.',
+        }),
+      );
     }, timeoutMs);
     ws.once('open', () => clearTimeout(timer));
     ws.once('unexpected-response', () => clearTimeout(timer));
@@ -191,10 +205,12 @@ export function carrierHandshake(http: HttpClient, url: URL, headers: Record<str
         reject(err);
         return;
       }
-      reject(new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(describeError(err))}`, {
-        hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
-        cause: err,
-      }));
+      reject(
+        new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(describeError(err))}`, {
+          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
+          cause: err,
+        }),
+      );
     });
   });
 }
@@ -246,11 +262,12 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       inputEnded = true;
     });
 
-    const keepalive = keepaliveMs > 0
-      ? setInterval(() => {
-        if (ws.readyState === WebSocket.OPEN) ws.ping();
-      }, keepaliveMs)
-      : undefined;
+    const keepalive =
+      keepaliveMs > 0
+        ? setInterval(() => {
+            if (ws.readyState === WebSocket.OPEN) ws.ping();
+          }, keepaliveMs)
+        : undefined;
     keepalive?.unref();
 
     // websocket → output
@@ -332,9 +349,13 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       input.pause();
       ws.off('message', onMessage);
       if (code === 1006 && !failure && !inputEnded) {
-        failure = new AccessError('carrier', 'The carrier websocket was closed abnormally (no close frame): the connection to the Access edge dropped', {
-          hint: 'Reconnect (Remote-SSH reconnects by itself); if it keeps happening, check the network and the tunnel of the application.',
-        });
+        failure = new AccessError(
+          'carrier',
+          'The carrier websocket was closed abnormally (no close frame): the connection to the Access edge dropped',
+          {
+            hint: 'Reconnect (Remote-SSH reconnects by itself); if it keeps happening, check the network and the tunnel of the application.',
+          },
+        );
       }
       const settle = (): void => {
         if (done) return;

@@ -153,13 +153,24 @@ export function parseOpenSshCertificate(line: string): OpenSshCertificate {
   const caKey = Buffer.from(str());
   if (caKey.length === 0) throw bad('no signing key');
   str(); // signature
-  return { serial, type: typeNum === 1 ? 'user' : 'host', keyId, principals, validAfter, validBefore, subjectKey, caKey, extensions, criticalOptions };
+  return {
+    serial,
+    type: typeNum === 1 ? 'user' : 'host',
+    keyId,
+    principals,
+    validAfter,
+    validBefore,
+    subjectKey,
+    caKey,
+    extensions,
+    criticalOptions,
+  };
 }
 
 /** A buffer of consecutive SSH strings, decoded as UTF-8. */
 function stringList(buf: Buffer, what: string, bad: (why: string) => AccessError): string[] {
   const out: string[] = [];
-  for (let p = 0; p < buf.length; ) {
+  for (let p = 0; p < buf.length;) {
     if (p + 4 > buf.length) throw bad(`truncated ${what}`);
     const n = buf.readUInt32BE(p);
     if (p + 4 + n > buf.length) throw bad(`truncated ${what}`);
@@ -199,9 +210,13 @@ export function certificateInfo(cert: OpenSshCertificate, crtPath: string, keyPa
 export function checkPrivateKeyFile(keyPath: string, st: Stats): void {
   if (process.platform === 'win32') return;
   if ((st.mode & 0o077) !== 0) {
-    throw new AccessError('cert-invalid', `Permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')} for ${keyPath} are too open: ssh refuses a private key others can read`, {
-      hint: `Run: chmod 600 "${keyPath}"`,
-    });
+    throw new AccessError(
+      'cert-invalid',
+      `Permissions ${(st.mode & 0o777).toString(8).padStart(4, '0')} for ${keyPath} are too open: ssh refuses a private key others can read`,
+      {
+        hint: `Run: chmod 600 "${keyPath}"`,
+      },
+    );
   }
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) {
@@ -232,7 +247,8 @@ export async function readCachedCertificate(dir: string, host: string): Promise<
     ]);
   } catch (err) {
     const e = fromFileError(err);
-    if (e instanceof AccessError) throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
+    if (e instanceof AccessError)
+      throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
     throw e;
   }
   const [st, certBuf, pubBuf] = found;
@@ -259,9 +275,15 @@ export async function readCachedCertificate(dir: string, host: string): Promise<
  * session is), or a validity window longer than `maxValiditySeconds` (a
  * certificate for years or "forever" would never meet the renewal rule).
  */
-export function policyProblem(cert: Pick<CertificateInfo, 'criticalOptions' | 'validAfter' | 'validBefore'>, maxValiditySeconds: number = DEFAULT_MAX_VALIDITY_SECONDS): string | undefined {
+export function policyProblem(
+  cert: Pick<CertificateInfo, 'criticalOptions' | 'validAfter' | 'validBefore'>,
+  maxValiditySeconds: number = DEFAULT_MAX_VALIDITY_SECONDS,
+): string | undefined {
   if (cert.criticalOptions.length > 0) {
-    return `it carries critical options (${cert.criticalOptions.slice(0, 4).map((o) => showValue(o, 40)).join(', ')}) that Access does not set`;
+    return `it carries critical options (${cert.criticalOptions
+      .slice(0, 4)
+      .map((o) => showValue(o, 40))
+      .join(', ')}) that Access does not set`;
   }
   const window = (cert.validBefore.getTime() - cert.validAfter.getTime()) / 1000;
   if (window > maxValiditySeconds) {
@@ -282,7 +304,12 @@ function formatSpan(seconds: number): string {
  * of validity left, or undefined when it is. A certificate that fails the policy
  * (policyProblem) is never usable: it is renewed like an expired one.
  */
-export function unusableReason(cert: CertificateInfo, now: Date, marginSeconds: number, maxValiditySeconds: number = DEFAULT_MAX_VALIDITY_SECONDS): string | undefined {
+export function unusableReason(
+  cert: CertificateInfo,
+  now: Date,
+  marginSeconds: number,
+  maxValiditySeconds: number = DEFAULT_MAX_VALIDITY_SECONDS,
+): string | undefined {
   if (cert.type !== 'user') return 'it is not a user certificate';
   if (cert.principals.length === 0) return 'it names no principal';
   const policy = policyProblem(cert, maxValiditySeconds);

@@ -17,7 +17,17 @@ import { isFileError } from '../base/file-error.js';
 import { checkPrivateDir, readPrivateFile, removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
 import { AccessError, describeError, fromFileError, isAccessError } from './errors.js';
 import type { HttpClient } from './http.js';
-import { certificateInfo, CLOCK_SKEW_SECONDS, DEFAULT_MAX_VALIDITY_SECONDS, parseOpenSshCertificate, policyProblem, readCachedCertificate, unusableReason, type CertificateInfo, type OpenSshCertificate } from './cert-file.js';
+import {
+  certificateInfo,
+  CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_VALIDITY_SECONDS,
+  parseOpenSshCertificate,
+  policyProblem,
+  readCachedCertificate,
+  unusableReason,
+  type CertificateInfo,
+  type OpenSshCertificate,
+} from './cert-file.js';
 import { certFile, certKeyFile, certPubFile, defaultConfigDir } from './paths.js';
 import { redact } from './redact.js';
 import type { AppToken, Logger } from './types.js';
@@ -25,7 +35,14 @@ import type { AccessContext, LoginOptions } from './token-flow.js';
 import type { LockHolder } from './lock.js';
 
 export const CERT_SIGN_PATH = '/cdn-cgi/access/cert_sign';
-export { CLOCK_SKEW_SECONDS, DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, policyProblem, unusableReason, type CertificateInfo } from './cert-file.js';
+export {
+  CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_VALIDITY_SECONDS,
+  DEFAULT_RENEW_MARGIN_SECONDS,
+  policyProblem,
+  unusableReason,
+  type CertificateInfo,
+} from './cert-file.js';
 
 export type CertificateState =
   | { readonly status: 'ok'; readonly cert: CertificateInfo }
@@ -47,7 +64,10 @@ export async function inspectCertificate(dir: string, host: string): Promise<Cer
   let keyText: Buffer | undefined;
   let certText: Buffer | undefined;
   try {
-    [keyText, certText] = await Promise.all([readSecureKey(keyPath), readPrivateFile(crtPath, { sensitivity: 'public', maxBytes: 64 * 1024 })]);
+    [keyText, certText] = await Promise.all([
+      readSecureKey(keyPath),
+      readPrivateFile(crtPath, { sensitivity: 'public', maxBytes: 64 * 1024 }),
+    ]);
   } catch (err) {
     if (isAccessError(err)) throw err;
     const e = fromFileError(err);
@@ -131,7 +151,8 @@ async function readSecureKey(keyPath: string): Promise<Buffer | undefined> {
     return await readPrivateFile(keyPath, { sensitivity: 'secret', maxBytes: 64 * 1024 });
   } catch (err) {
     const e = fromFileError(err);
-    if (isAccessError(e)) throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
+    if (isAccessError(e))
+      throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
     throw e;
   }
 }
@@ -159,7 +180,12 @@ export interface SignOptions {
  * Throws AccessError('token-refused') on 401/403 (the token is no good; get a
  * new one), AccessError('cert-sign') for anything else that is not a certificate.
  */
-export async function signCertificate(http: HttpClient, token: AppToken, publicKeyLine: string, opts: SignOptions = {}): Promise<SignedCertificate> {
+export async function signCertificate(
+  http: HttpClient,
+  token: AppToken,
+  publicKeyLine: string,
+  opts: SignOptions = {},
+): Promise<SignedCertificate> {
   const { decodeClaims } = await import('./jwt.js');
   const claims = decodeClaims(token);
   const endpoint = certSignUrl(claims.iss);
@@ -192,9 +218,13 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
     // One line, `<type> <base64> [comment]`, nothing else: it is written to a file
     // ssh reads, and what is written must be exactly what was verified.
     if (!/^[a-z0-9@.-]+ [A-Za-z0-9+/]+={0,2}(?: [^\u0000-\u001f\u007f]*)?$/.test(certificate.trim()) || certificate.length > 64 * 1024) {
-      throw new AccessError('cert-sign', `Certificate signing at ${where} answered HTTP 200 with a certificate that is not one line of OpenSSH certificate text: ${excerpt(certificate)}`, {
-        hint: 'The Access edge answered something unexpected; nothing was written. Try again, and check ACCESS_SSH_CONNECT_TO / proxies if it persists.',
-      });
+      throw new AccessError(
+        'cert-sign',
+        `Certificate signing at ${where} answered HTTP 200 with a certificate that is not one line of OpenSSH certificate text: ${excerpt(certificate)}`,
+        {
+          hint: 'The Access edge answered something unexpected; nothing was written. Try again, and check ACCESS_SSH_CONNECT_TO / proxies if it persists.',
+        },
+      );
     }
     const id = typeof json['id'] === 'string' ? json['id'] : '';
     const out: { -readonly [K in keyof SignedCertificate]: SignedCertificate[K] } = { id, certificate: certificate.trim() };
@@ -219,7 +249,10 @@ export async function signCertificate(http: HttpClient, token: AppToken, publicK
     });
   }
   throw new AccessError('cert-sign', `Certificate signing at ${where} failed (HTTP ${res.status}): ${detail}`, {
-    hint: res.status >= 500 ? 'The Access edge had a problem; try again in a moment.' : 'Check that the application has short-lived certificates enabled in Cloudflare Zero Trust.',
+    hint:
+      res.status >= 500
+        ? 'The Access edge had a problem; try again in a moment.'
+        : 'Check that the application has short-lived certificates enabled in Cloudflare Zero Trust.',
   });
 }
 
@@ -232,9 +265,13 @@ export function certSignUrl(iss: string): URL {
     throw new AccessError('cert-sign', 'The app token\'s issuer ("iss") is not a URL', { hint: 'Sign in again to get a fresh token.' });
   }
   if (url.protocol !== 'https:' || url.username !== '' || url.password !== '' || url.search !== '' || url.hash !== '') {
-    throw new AccessError('cert-sign', `Refusing to send the app token to its issuer ${showValue(redact(iss), 100)}: not a plain https URL`, {
-      hint: 'Sign in again to get a fresh token.',
-    });
+    throw new AccessError(
+      'cert-sign',
+      `Refusing to send the app token to its issuer ${showValue(redact(iss), 100)}: not a plain https URL`,
+      {
+        hint: 'Sign in again to get a fresh token.',
+      },
+    );
   }
   const base = url.href.replace(/\/+$/, '');
   return new URL(base + CERT_SIGN_PATH);
@@ -285,7 +322,13 @@ export interface IssueOptions {
  * `<host>-cf_key` (PEM, 0600), `.pub` and `-cert.pub` (0600). A token refused by
  * cert_sign (401/403) is forgotten and replaced once.
  */
-export async function issueCertificate(http: HttpClient, dir: string, host: string, tokens: TokenSource, opts: IssueOptions = {}): Promise<CertificateInfo> {
+export async function issueCertificate(
+  http: HttpClient,
+  dir: string,
+  host: string,
+  tokens: TokenSource,
+  opts: IssueOptions = {},
+): Promise<CertificateInfo> {
   const now = opts.now ?? (() => new Date());
   const log = opts.log;
   const key = sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' });
@@ -322,7 +365,9 @@ export async function issueCertificate(http: HttpClient, dir: string, host: stri
   const { decodeClaims, emailLocalPart } = await import('./jwt.js');
   const email = decodeClaims(token).email;
   if (email !== undefined && !parsed.info.principals.includes(emailLocalPart(email))) {
-    log?.info(`The certificate for ${host} is for ${parsed.info.principals.join(', ')}, not ${emailLocalPart(email)} (the local part of ${email}): Access maps this login to that account`);
+    log?.info(
+      `The certificate for ${host} is for ${parsed.info.principals.join(', ')}, not ${emailLocalPart(email)} (the local part of ${email}): Access maps this login to that account`,
+    );
   }
 
   // The one atomic write: everything is staged (fsynced, unpredictable temp names,
@@ -351,9 +396,10 @@ export async function issueCertificate(http: HttpClient, dir: string, host: stri
  * a validity window within `maxValiditySeconds`).
  */
 function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, maxValiditySeconds: number): void {
-  const bad = (why: string): AccessError => new AccessError('cert-invalid', `The certificate from Access was refused: ${why}`, {
-    hint: 'Nothing was written. Try again; if it persists, check the Access application\'s short-lived certificate settings.',
-  });
+  const bad = (why: string): AccessError =>
+    new AccessError('cert-invalid', `The certificate from Access was refused: ${why}`, {
+      hint: "Nothing was written. Try again; if it persists, check the Access application's short-lived certificate settings.",
+    });
   const info = parsed.info;
   if (!sameKey(parsed.subjectKey, ourKey)) throw bad(`it certifies another key (${info.keyFingerprint})`);
   if (!parsed.signedByOwnIssuer) throw bad('its signature does not verify');
@@ -371,7 +417,6 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, m
     throw bad(`it only becomes valid at ${info.validAfter.toISOString()} (check the system clock)`);
   }
 }
-
 
 // ---------------------------------------------------------------------------
 // The whole flow
@@ -425,9 +470,11 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   let publishing: Promise<void> = Promise.resolve();
   const publishUrl = (url: string): void => {
     // Through the file layer: a symlink planted at the path is replaced, never written through.
-    publishing = publishing.then(() => writePrivateFile(urlFile, url, 0o600)).catch((err: unknown) => {
-      log.debug(`could not write ${urlFile}: ${describeError(err)}`);
-    });
+    publishing = publishing
+      .then(() => writePrivateFile(urlFile, url, 0o600))
+      .catch((err: unknown) => {
+        log.debug(`could not write ${urlFile}: ${describeError(err)}`);
+      });
   };
   const login: LoginOptions = {
     ...opts.login,
@@ -442,32 +489,36 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
       else if (holder.url) opts.login.onLoginUrl?.(holder.url);
     },
   };
-  return await withFileLock(keyPath, async () => {
-    const unregister = onAbnormalExit(() => removePrivateFileSync(urlFile));
-    try {
-      return await renewLocked();
-    } finally {
-      await publishing;
-      await removePrivateFile(urlFile).catch(() => undefined);
-      unregister();
-    }
-  }, {
-    timeoutMs: loginBudget + 60_000,
-    retryMs: 200,
-    ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
-    onWaiting: (holder) => {
-      if (holder.url) {
-        // The holder is in a browser login: show its URL, as cloudflared does.
-        if (opts.login.onWaiting) opts.login.onWaiting(holder);
-        else opts.login.onLoginUrl?.(holder.url);
-        return;
+  return await withFileLock(
+    keyPath,
+    async () => {
+      const unregister = onAbnormalExit(() => removePrivateFileSync(urlFile));
+      try {
+        return await renewLocked();
+      } finally {
+        await publishing;
+        await removePrivateFile(urlFile).catch(() => undefined);
+        unregister();
       }
-      // Waiters take the lock in turn to re-check: say it once, whoever holds it.
-      if (saidWaiting) return;
-      saidWaiting = true;
-      log.info(`Waiting for another access-ssh process that is renewing the certificate for ${host}`);
     },
-  });
+    {
+      timeoutMs: loginBudget + 60_000,
+      retryMs: 200,
+      ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
+      onWaiting: (holder) => {
+        if (holder.url) {
+          // The holder is in a browser login: show its URL, as cloudflared does.
+          if (opts.login.onWaiting) opts.login.onWaiting(holder);
+          else opts.login.onLoginUrl?.(holder.url);
+          return;
+        }
+        // Waiters take the lock in turn to re-check: say it once, whoever holds it.
+        if (saidWaiting) return;
+        saidWaiting = true;
+        log.info(`Waiting for another access-ssh process that is renewing the certificate for ${host}`);
+      },
+    },
+  );
 
   async function renewLocked(): Promise<EnsureResult> {
     // Another process may have renewed while we waited.
@@ -481,21 +532,34 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
     // The app is discovered only when no live app token for the host is stored,
     // or the stored one is refused (token-flow.ts, appTokens).
     const tokens = appTokens(ctx, appUrl, login);
-    const cert = await issueCertificate(ctx.http, dir, host, {
-      get: () => tokens.get(),
-      forget: () => tokens.forget(),
-      authDomain: () => tokens.appInfo()?.authDomain,
-    }, {
-      now,
-      log,
-      maxValiditySeconds: maxValidity,
-      ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
-    });
+    const cert = await issueCertificate(
+      ctx.http,
+      dir,
+      host,
+      {
+        get: () => tokens.get(),
+        forget: () => tokens.forget(),
+        authDomain: () => tokens.appInfo()?.authDomain,
+      },
+      {
+        now,
+        log,
+        maxValiditySeconds: maxValidity,
+        ...(opts.login.signal !== undefined ? { signal: opts.login.signal } : {}),
+      },
+    );
     return { cert, renewed: true };
   }
 }
 
-async function usableCertificate(dir: string, host: string, now: Date, marginSeconds: number, maxValiditySeconds: number, log: Logger | undefined): Promise<CertificateInfo | undefined> {
+async function usableCertificate(
+  dir: string,
+  host: string,
+  now: Date,
+  marginSeconds: number,
+  maxValiditySeconds: number,
+  log: Logger | undefined,
+): Promise<CertificateInfo | undefined> {
   const state = await inspectCertificate(dir, host);
   if (state.status !== 'ok') {
     log?.debug(`No usable certificate for ${host}: ${state.reason}`);

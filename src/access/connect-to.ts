@@ -32,7 +32,11 @@ export function parseConnectTo(spec: string): ConnectToRule[] {
 function parseEntry(entry: string): ConnectToRule {
   const fields = splitFields(entry);
   if (fields.length !== 4) {
-    throw new AccessError('config', `Invalid connect-to entry ${showValue(entry)}: expected 4 fields HOST1:PORT1:HOST2:PORT2, got ${fields.length}.`, { hint: HINT });
+    throw new AccessError(
+      'config',
+      `Invalid connect-to entry ${showValue(entry)}: expected 4 fields HOST1:PORT1:HOST2:PORT2, got ${fields.length}.`,
+      { hint: HINT },
+    );
   }
   const [h1, p1, h2, p2] = fields as [string, string, string, string];
   const rule: { fromHost?: string; fromPort?: number; toHost?: string; toPort?: number } = {};

@@ -58,6 +58,7 @@ export function describeError(err: unknown): string {
  * same message and next step; anything else unchanged.
  */
 export function fromFileError(err: unknown): unknown {
-  if (err instanceof FileError) return new AccessError('store', err.message, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
+  if (err instanceof FileError)
+    return new AccessError('store', err.message, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
   return err;
 }

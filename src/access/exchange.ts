@@ -36,15 +36,22 @@ export interface ExchangeOptions {
  * Exchange `orgToken` for an app token of `appUrl`. `authDomain` is the team
  * domain the org token belongs to: the only host it is ever sent to.
  */
-export async function exchangeOrgToken(http: HttpClient, appUrl: URL, orgToken: OrgToken, authDomain: string, opts: ExchangeOptions = {}): Promise<AppToken> {
+export async function exchangeOrgToken(
+  http: HttpClient,
+  appUrl: URL,
+  orgToken: OrgToken,
+  authDomain: string,
+  opts: ExchangeOptions = {},
+): Promise<AppToken> {
   const seen: Cookie[] = [];
   const team = authDomain.toLowerCase();
   const appHost = appUrl.host.toLowerCase();
   const budget = opts.timeoutMs ?? EXCHANGE_TIMEOUT_MS;
   const deadline = Date.now() + budget;
-  const outOfTime = (): AccessError => new AccessError('timeout', `Exchanging the Access login for ${appUrl.host} took longer than ${budget / 1000}s`, {
-    hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set), or sign in again.',
-  });
+  const outOfTime = (): AccessError =>
+    new AccessError('timeout', `Exchanging the Access login for ${appUrl.host} took longer than ${budget / 1000}s`, {
+      hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set), or sign in again.',
+    });
   let url = new URL(appUrl.href);
   let res: HttpResponse | undefined;
   for (let hop = 0; ; hop++) {
@@ -52,7 +59,8 @@ export async function exchangeOrgToken(http: HttpClient, appUrl: URL, orgToken: 
     const host = url.host.toLowerCase();
     if (hop > 0) {
       // The org token is the whole team's session: only its own auth domain gets it.
-      if (url.pathname.includes(LOGIN_PATH) && url.hostname.toLowerCase() === team && url.port === '') cookies.push(`${TOKEN_COOKIE}=${orgToken}`);
+      if (url.pathname.includes(LOGIN_PATH) && url.hostname.toLowerCase() === team && url.port === '')
+        cookies.push(`${TOKEN_COOKIE}=${orgToken}`);
       if (url.pathname.includes(AUTHORIZED_PATH) && host === appHost) {
         const session = seen.find((c) => c.name === APP_SESSION_COOKIE);
         if (session) cookies.push(`${APP_SESSION_COOKIE}=${session.value}`);
@@ -62,7 +70,13 @@ export async function exchangeOrgToken(http: HttpClient, appUrl: URL, orgToken: 
     const left = deadline - Date.now();
     if (left <= 0) throw outOfTime();
     try {
-      res = await http.request({ method: 'HEAD', url, headers, timeoutMs: Math.min(left, http.timeoutMs), ...(opts.signal ? { signal: opts.signal } : {}) });
+      res = await http.request({
+        method: 'HEAD',
+        url,
+        headers,
+        timeoutMs: Math.min(left, http.timeoutMs),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     } catch (err) {
       if (err instanceof AccessError && err.code === 'timeout' && Date.now() >= deadline - 5) throw outOfTime();
       throw err;
@@ -87,9 +101,13 @@ export async function exchangeOrgToken(http: HttpClient, appUrl: URL, orgToken: 
     }
     const nextHost = next.host.toLowerCase();
     if (nextHost !== appHost && !(next.hostname.toLowerCase() === team && next.port === '')) {
-      throw new AccessError('token-refused', `Exchanging the Access login for ${appUrl.host} stopped: ${url.host} redirected to ${next.host}, which is neither the application nor its team domain ${team}; the team login was not sent there`, {
-        hint: `Sign in with the browser: "Access: Sign In" in VS Code, or \`access-ssh login https://${appUrl.host}\`; if this persists, check the application's settings in Cloudflare Zero Trust.`,
-      });
+      throw new AccessError(
+        'token-refused',
+        `Exchanging the Access login for ${appUrl.host} stopped: ${url.host} redirected to ${next.host}, which is neither the application nor its team domain ${team}; the team login was not sent there`,
+        {
+          hint: `Sign in with the browser: "Access: Sign In" in VS Code, or \`access-ssh login https://${appUrl.host}\`; if this persists, check the application's settings in Cloudflare Zero Trust.`,
+        },
+      );
     }
     url = next;
   }
@@ -104,7 +122,11 @@ export async function exchangeOrgToken(http: HttpClient, appUrl: URL, orgToken: 
   if (res.status >= 500) {
     throw new AccessError('http', `Exchanging the Access login for ${appUrl.host} failed: ${where} answered HTTP ${res.status}`);
   }
-  throw new AccessError('token-refused', `The stored Access login was not accepted for ${appUrl.host} (${where} answered HTTP ${res.status} without an app token)`, {
-    hint: `Sign in again: "Access: Sign In" in VS Code, or \`access-ssh login https://${appUrl.host}\`.`,
-  });
+  throw new AccessError(
+    'token-refused',
+    `The stored Access login was not accepted for ${appUrl.host} (${where} answered HTTP ${res.status} without an app token)`,
+    {
+      hint: `Sign in again: "Access: Sign In" in VS Code, or \`access-ssh login https://${appUrl.host}\`.`,
+    },
+  );
 }

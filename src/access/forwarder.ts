@@ -67,7 +67,9 @@ export async function runForwarder(opts: ForwarderOptions): Promise<ForwarderSta
 
   server.on('drop', (data?: { remoteAddress?: string; remotePort?: number }) => {
     stats.refused += 1;
-    log.warn(`Refused a connection from ${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}: ${server.maxConnections} connections are open (--max-connections)`);
+    log.warn(
+      `Refused a connection from ${data?.remoteAddress ?? '?'}:${data?.remotePort ?? '?'}: ${server.maxConnections} connections are open (--max-connections)`,
+    );
   });
 
   server.on('connection', (socket: Socket) => {
@@ -154,12 +156,15 @@ export async function runForwarder(opts: ForwarderOptions): Promise<ForwarderSta
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const why = err.code === 'EADDRINUSE' ? 'the port is in use (EADDRINUSE)' : describeError(err);
-      reject(new AccessError('config', `Cannot listen on ${where}: ${why}`, {
-        hint: err.code === 'EADDRINUSE'
-          ? 'Another program uses that port: choose another one in --url.'
-          : 'Check the address given to --url (a local host:port).',
-        cause: err,
-      }));
+      reject(
+        new AccessError('config', `Cannot listen on ${where}: ${why}`, {
+          hint:
+            err.code === 'EADDRINUSE'
+              ? 'Another program uses that port: choose another one in --url.'
+              : 'Check the address given to --url (a local host:port).',
+          cause: err,
+        }),
+      );
     };
     server.once('error', onError);
     server.listen(opts.listen.port, opts.listen.host, () => {

@@ -195,17 +195,21 @@ export class HttpClient {
     // Through the proxy: the tunnel first (Node's ClientRequest takes the socket
     // from the callback), then TLS to the edge inside it.
     return (_opts, oncreate) => {
-      openTunnel(proxy, {
-        host: target.host,
-        port: target.port,
-        userAgent: this.userAgent,
-        timeoutMs: this.timeoutMs,
-        ...(this.ca ? { ca: this.ca } : {}),
-        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
-      }, (err, socket) => {
-        if (err || !socket) oncreate(err ?? new Error('no tunnel'));
-        else oncreate(null, tls.connect({ ...tlsOptions(), socket }));
-      });
+      openTunnel(
+        proxy,
+        {
+          host: target.host,
+          port: target.port,
+          userAgent: this.userAgent,
+          timeoutMs: this.timeoutMs,
+          ...(this.ca ? { ca: this.ca } : {}),
+          ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+        },
+        (err, socket) => {
+          if (err || !socket) oncreate(err ?? new Error('no tunnel'));
+          else oncreate(null, tls.connect({ ...tlsOptions(), socket }));
+        },
+      );
       return undefined;
     };
   }
@@ -277,9 +281,11 @@ export class HttpClient {
       };
       const onAbort = (): void => finish(cancelled(url, req.signal));
       const timer = setTimeout(() => {
-        finish(new AccessError('timeout', `No answer from ${url.host} within ${formatSeconds(timeoutMs)}${rerouted}`, {
-          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO or the proxy, if set); --timeout / ACCESS_SSH_TIMEOUT sets the limit.',
-        }));
+        finish(
+          new AccessError('timeout', `No answer from ${url.host} within ${formatSeconds(timeoutMs)}${rerouted}`, {
+            hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO or the proxy, if set); --timeout / ACCESS_SSH_TIMEOUT sets the limit.',
+          }),
+        );
       }, timeoutMs);
 
       const request = https.request({
@@ -299,10 +305,12 @@ export class HttpClient {
           finish(err);
           return;
         }
-        finish(new AccessError('network', `Cannot reach ${url.host}${rerouted}: ${describeError(err)}`, {
-          hint: tlsHint(err),
-          cause: err,
-        }));
+        finish(
+          new AccessError('network', `Cannot reach ${url.host}${rerouted}: ${describeError(err)}`, {
+            hint: tlsHint(err),
+            cause: err,
+          }),
+        );
       });
       request.on('response', (res) => {
         const chunks: Buffer[] = [];
@@ -315,7 +323,9 @@ export class HttpClient {
           }
           chunks.push(chunk);
         });
-        res.on('error', (err) => finish(new AccessError('network', `Connection to ${url.host} broke: ${describeError(err)}`, { cause: err })));
+        res.on('error', (err) =>
+          finish(new AccessError('network', `Connection to ${url.host} broke: ${describeError(err)}`, { cause: err })),
+        );
         res.on('end', () => {
           const status = res.statusCode ?? 0;
           this.log.debug(`${req.method} ${where} -> ${status}`);
@@ -355,13 +365,17 @@ export class HttpClient {
       const socket = tls.connect(tunnel ? { ...options, socket: tunnel } : options);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new AccessError('timeout', `No TLS handshake with ${realHost}:${realPort} within ${formatSeconds(timeoutMs)}`, {
-          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set).',
-        }));
+        reject(
+          new AccessError('timeout', `No TLS handshake with ${realHost}:${realPort} within ${formatSeconds(timeoutMs)}`, {
+            hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set).',
+          }),
+        );
       }, timeoutMs);
       socket.once('error', (err) => {
         clearTimeout(timer);
-        reject(new AccessError('network', `Cannot reach ${realHost}:${realPort}: ${describeError(err)}`, { hint: tlsHint(err), cause: err }));
+        reject(
+          new AccessError('network', `Cannot reach ${realHost}:${realPort}: ${describeError(err)}`, { hint: tlsHint(err), cause: err }),
+        );
       });
       socket.once('secureConnect', () => {
         clearTimeout(timer);
@@ -375,7 +389,9 @@ export class HttpClient {
           chain.push(certName(c.subject));
           c = c.issuerCertificate;
         }
-        const authError = socket.authorizationError ? String((socket.authorizationError as unknown as { code?: string }).code ?? socket.authorizationError) : undefined;
+        const authError = socket.authorizationError
+          ? String((socket.authorizationError as unknown as { code?: string }).code ?? socket.authorizationError)
+          : undefined;
         const result: TlsInspection = {
           trusted: socket.authorized && nameError === undefined,
           ...(authError !== undefined ? { error: authError } : nameError ? { error: nameError.message } : {}),
@@ -409,17 +425,21 @@ export class HttpClient {
   private tunnel(target: Route): Promise<Duplex> {
     const proxy = target.proxy!;
     return new Promise((resolve, reject) => {
-      openTunnel(proxy, {
-        host: target.host,
-        port: target.port,
-        userAgent: this.userAgent,
-        timeoutMs: this.timeoutMs,
-        ...(this.ca ? { ca: this.ca } : {}),
-        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
-      }, (err, socket) => {
-        if (err || !socket) reject(err ?? new Error('no tunnel'));
-        else resolve(socket);
-      });
+      openTunnel(
+        proxy,
+        {
+          host: target.host,
+          port: target.port,
+          userAgent: this.userAgent,
+          timeoutMs: this.timeoutMs,
+          ...(this.ca ? { ca: this.ca } : {}),
+          ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+        },
+        (err, socket) => {
+          if (err || !socket) reject(err ?? new Error('no tunnel'));
+          else resolve(socket);
+        },
+      );
     });
   }
 

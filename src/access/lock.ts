@@ -69,9 +69,13 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
   for (;;) {
     if (opts.signal?.aborted) throw abortReason(opts.signal, lockPath);
     if (Date.now() > deadline) {
-      throw new AccessError('lock', `Timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${lockPath}${holderPid ? ` (held by pid ${holderPid})` : ''}`, {
-        hint: `Another sign-in seems stuck. Finish or close it, or delete ${lockPath}.`,
-      });
+      throw new AccessError(
+        'lock',
+        `Timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${lockPath}${holderPid ? ` (held by pid ${holderPid})` : ''}`,
+        {
+          hint: `Another sign-in seems stuck. Finish or close it, or delete ${lockPath}.`,
+        },
+      );
     }
     try {
       await createExclusive(lockPath, content);
@@ -133,7 +137,11 @@ async function createExclusive(lockPath: string, content: string): Promise<void>
   } finally {
     await discardStaged([staged]);
   }
-  const fh = await fsp.open(lockPath, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0), 0o600);
+  const fh = await fsp.open(
+    lockPath,
+    fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW ?? 0),
+    0o600,
+  );
   try {
     await fh.writeFile(content);
   } finally {
@@ -201,7 +209,10 @@ const MAX_LOCK_BYTES = 4096;
 /** A lock path that is not a regular lock file we can read: an error naming it, at once (never "gone"). */
 function lockFileError(err: unknown): AccessError {
   if (isFileError(err)) {
-    return new AccessError('lock', `Cannot use the lock ${err.path}: ${err.message}`, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
+    return new AccessError('lock', `Cannot use the lock ${err.path}: ${err.message}`, {
+      ...(err.hint !== undefined ? { hint: err.hint } : {}),
+      cause: err,
+    });
   }
   return new AccessError('lock', describeError(err), { cause: err });
 }
@@ -220,7 +231,8 @@ export async function inspectLock(lockPath: string, timeoutMs: number = DEFAULT_
     handle = await openLock(lockPath);
     if (!handle) return { kind: 'gone' };
     const st = await handle.stat();
-    if (st.size > MAX_LOCK_BYTES) throw new AccessError('lock', `${lockPath} is ${st.size} bytes long: not a lock file`, { hint: `Remove it: rm "${lockPath}"` });
+    if (st.size > MAX_LOCK_BYTES)
+      throw new AccessError('lock', `${lockPath} is ${st.size} bytes long: not a lock file`, { hint: `Remove it: rm "${lockPath}"` });
     mtimeMs = st.mtimeMs;
     data = await handle.readFile('utf8');
   } catch (err) {
@@ -303,7 +315,10 @@ function linuxStartTime(pid: number): number | undefined {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   if (stat === '') return undefined;
   // The command name may hold spaces and parentheses: fields follow the last ')'.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .trim()
+    .split(/\s+/);
   const raw = fields[19]; // field 22 of proc(5); fields here start at field 3
   if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
   const startTicks = BigInt(raw);
@@ -368,7 +383,11 @@ function isDockerOrLxcGuest(): boolean {
 }
 
 function psStartTime(pid: number): number | undefined {
-  const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8', timeout: 2000, env: { ...process.env, LC_ALL: 'C' } }).trim();
+  const out = execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], {
+    encoding: 'utf8',
+    timeout: 2000,
+    env: { ...process.env, LC_ALL: 'C' },
+  }).trim();
   const t = Date.parse(out);
   return Number.isNaN(t) ? undefined : t;
 }

@@ -43,10 +43,16 @@ export async function discoverApp(http: HttpClient, appUrl: URL, opts: { now?: D
   const res = await requestRetryOnce(http, { method: 'HEAD', url: appUrl, headers: { [METADATA_REQUEST_HEADER]: 'true' } });
   const raw = headerValue(res.headers[METADATA_RESPONSE_HEADER]);
   if (!raw && res.status >= 500) {
-    throw new AccessError('metadata', `The Access edge failed to answer for ${where} (HTTP ${res.status}, twice)`, { hint: EDGE_FAILED_HINT });
+    throw new AccessError('metadata', `The Access edge failed to answer for ${where} (HTTP ${res.status}, twice)`, {
+      hint: EDGE_FAILED_HINT,
+    });
   }
   if (!raw) {
-    throw new AccessError('metadata', `No Access application at ${where} (the answer, HTTP ${res.status}, has no ${METADATA_RESPONSE_HEADER} header)`, { hint: NO_APP_HINT });
+    throw new AccessError(
+      'metadata',
+      `No Access application at ${where} (the answer, HTTP ${res.status}, has no ${METADATA_RESPONSE_HEADER} header)`,
+      { hint: NO_APP_HINT },
+    );
   }
   return await verifyAppMetadata(http, appUrl, raw, { now });
 }
@@ -89,8 +95,13 @@ export async function verifyAppMetadata(http: HttpClient, appUrl: URL, raw: stri
   return { authDomain, appAud: aud, appHostname };
 }
 
-
-async function verifyMetadata(http: HttpClient, raw: string, authDomain: string, now: Date, where: string): Promise<Record<string, unknown>> {
+async function verifyMetadata(
+  http: HttpClient,
+  raw: string,
+  authDomain: string,
+  now: Date,
+  where: string,
+): Promise<Record<string, unknown>> {
   let keys = jwksCache.get(authDomain);
   let fresh = false;
   if (!keys || Date.now() - keys.fetchedAt > JWKS_TTL_MS) {
@@ -119,10 +130,14 @@ async function verifyWith(keys: CachedKeys, raw: string, now: Date): Promise<Rec
 }
 
 function verifyError(err: unknown, where: string, authDomain: string): AccessError {
-  return new AccessError('metadata', `The Access metadata from ${where} failed verification against the keys of ${authDomain}: ${describeError(err)}`, {
-    hint: 'The server answering for this host may not be the Cloudflare Access edge (a proxy or a wrong ACCESS_SSH_CONNECT_TO?).',
-    cause: err,
-  });
+  return new AccessError(
+    'metadata',
+    `The Access metadata from ${where} failed verification against the keys of ${authDomain}: ${describeError(err)}`,
+    {
+      hint: 'The server answering for this host may not be the Cloudflare Access edge (a proxy or a wrong ACCESS_SSH_CONNECT_TO?).',
+      cause: err,
+    },
+  );
 }
 
 async function fetchKeys(http: HttpClient, authDomain: string): Promise<CachedKeys> {
@@ -130,7 +145,10 @@ async function fetchKeys(http: HttpClient, authDomain: string): Promise<CachedKe
   const res = await requestRetryOnce(http, { method: 'GET', url });
   if (res.status !== 200) {
     throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} answered HTTP ${res.status}`, {
-      hint: res.status >= 500 ? EDGE_FAILED_HINT : 'The server answering for the team domain may not be the Cloudflare Access edge (a proxy or a wrong ACCESS_SSH_CONNECT_TO?).',
+      hint:
+        res.status >= 500
+          ? EDGE_FAILED_HINT
+          : 'The server answering for the team domain may not be the Cloudflare Access edge (a proxy or a wrong ACCESS_SSH_CONNECT_TO?).',
     });
   }
   if (res.body.length > MAX_JWKS_BYTES) {
@@ -141,7 +159,9 @@ async function fetchKeys(http: HttpClient, authDomain: string): Promise<CachedKe
     const jwks = JSON.parse(res.body.toString('utf8')) as JSONWebKeySet;
     verify = createLocalJWKSet(jwks);
   } catch (err) {
-    throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} are not a JWKS: ${describeError(err)}`, { cause: err });
+    throw new AccessError('metadata', `The team keys at https://${authDomain}${JWKS_PATH} are not a JWKS: ${describeError(err)}`, {
+      cause: err,
+    });
   }
   const entry = { verify, fetchedAt: Date.now() };
   jwksCache.set(authDomain, entry);

@@ -88,7 +88,9 @@ export function parseProxyUrl(value: string, source: string): ProxyServer {
   if (protocol !== 'http:' && protocol !== 'https:') {
     const scheme = protocol.replace(/:$/, '');
     throw new AccessError('config', `${source} names a ${scheme} proxy; access-ssh supports http:// and https:// proxies (HTTP CONNECT)`, {
-      hint: /^socks/.test(scheme) ? 'Use the HTTP proxy of your network instead (most corporate proxies offer one), or unset the variable.' : HINT_URL,
+      hint: /^socks/.test(scheme)
+        ? 'Use the HTTP proxy of your network instead (most corporate proxies offer one), or unset the variable.'
+        : HINT_URL,
     });
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
@@ -96,7 +98,13 @@ export function parseProxyUrl(value: string, source: string): ProxyServer {
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
-  const out: { -readonly [K in keyof ProxyServer]: ProxyServer[K] } = { protocol, host, port, source, display: `${protocol}//${authority(host, port)}` };
+  const out: { -readonly [K in keyof ProxyServer]: ProxyServer[K] } = {
+    protocol,
+    host,
+    port,
+    source,
+    display: `${protocol}//${authority(host, port)}`,
+  };
   try {
     if (url.username !== '') out.username = decodeURIComponent(url.username);
     if (url.password !== '') out.password = decodeURIComponent(url.password);
@@ -168,7 +176,10 @@ function isLoopback(host: string): boolean {
 
 /** True when `host:port` is reached directly (NO_PROXY, or loopback), false when through the proxy. */
 export function bypassesProxy(rules: readonly NoProxyRule[], host: string, port: number): boolean {
-  const name = host.toLowerCase().replace(/^\[|\]$/g, '').replace(/\.$/, '');
+  const name = host
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '');
   if (isLoopback(name)) return true;
   const family = net.isIP(name);
   for (const rule of rules) {
@@ -188,8 +199,12 @@ export function bypassesProxy(rules: readonly NoProxyRule[], host: string, port:
         break;
       }
       case 'domain':
-        if (family === 0 && (name.endsWith(rule.value) || (rule.matchSelf === true && name === rule.value.slice(1)))
-          && (rule.port === undefined || rule.port === port)) return true;
+        if (
+          family === 0 &&
+          (name.endsWith(rule.value) || (rule.matchSelf === true && name === rule.value.slice(1))) &&
+          (rule.port === undefined || rule.port === port)
+        )
+          return true;
         break;
     }
   }
@@ -276,7 +291,14 @@ export function openTunnel(proxy: ProxyServer, opts: TunnelOptions, done: (err: 
     const lines = head.subarray(0, end).toString('latin1').split('\r\n');
     const status = /^HTTP\/1\.[01] ([0-9]{3})(?: |$)/.exec(lines[0] ?? '');
     if (!status) {
-      finish(proxyError(proxy, target, 'answered the CONNECT with something that is not HTTP', `Check that ${proxy.source} names an HTTP proxy (and http:// vs https://).`));
+      finish(
+        proxyError(
+          proxy,
+          target,
+          'answered the CONNECT with something that is not HTTP',
+          `Check that ${proxy.source} names an HTTP proxy (and http:// vs https://).`,
+        ),
+      );
       return;
     }
     const code = Number(status[1]);
@@ -290,11 +312,7 @@ export function openTunnel(proxy: ProxyServer, opts: TunnelOptions, done: (err: 
   };
 
   const sendConnect = (): void => {
-    const lines = [
-      `CONNECT ${target} HTTP/1.1`,
-      `Host: ${target}`,
-      `User-Agent: ${opts.userAgent}`,
-    ];
+    const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`, `User-Agent: ${opts.userAgent}`];
     if (proxy.username !== undefined) {
       const basic = Buffer.from(`${proxy.username}:${proxy.password ?? ''}`, 'utf8').toString('base64');
       lines.push(`Proxy-Authorization: Basic ${basic}`);
@@ -328,13 +346,27 @@ function refusal(proxy: ProxyServer, target: string, code: number, headerLines: 
       return proxyError(proxy, target, what, `The proxy needs credentials: put them in ${proxy.source} as http://user:password@host:port.`);
     }
     if (offered.length > 0 && !offered.includes('basic')) {
-      return proxyError(proxy, target, `${what}; it accepts only ${[...new Set(offered)].join(', ')} authentication`,
-        'access-ssh (like cloudflared) authenticates to proxies with Basic credentials only; ask for a Basic-auth proxy or an exception for the Access hosts.');
+      return proxyError(
+        proxy,
+        target,
+        `${what}; it accepts only ${[...new Set(offered)].join(', ')} authentication`,
+        'access-ssh (like cloudflared) authenticates to proxies with Basic credentials only; ask for a Basic-auth proxy or an exception for the Access hosts.',
+      );
     }
     return proxyError(proxy, target, `${what}: it did not accept the user name and password`, `Check the credentials in ${proxy.source}.`);
   }
   if (code === 403) {
-    return proxyError(proxy, target, what, 'The proxy\'s policy does not allow this host; ask your network administrators to allow CONNECT to it on port 443 (see the README, Proxies).');
+    return proxyError(
+      proxy,
+      target,
+      what,
+      "The proxy's policy does not allow this host; ask your network administrators to allow CONNECT to it on port 443 (see the README, Proxies).",
+    );
   }
-  return proxyError(proxy, target, what, 'The proxy could not open the tunnel; check the proxy, or list the host in NO_PROXY if it is reached directly.');
+  return proxyError(
+    proxy,
+    target,
+    what,
+    'The proxy could not open the tunnel; check the proxy, or list the host in NO_PROXY if it is reached directly.',
+  );
 }

@@ -71,29 +71,43 @@ export async function getAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppI
   if (stored) return stored;
 
   const appPath = ctx.store.appTokenPath(appInfo);
-  return await withFileLock(appPath, async () => {
-    // Another process may have signed in while we waited for the lock.
-    const again = await ctx.store.readAppToken(appInfo);
-    if (again) return again;
+  return await withFileLock(
+    appPath,
+    async () => {
+      // Another process may have signed in while we waited for the lock.
+      const again = await ctx.store.readAppToken(appInfo);
+      if (again) return again;
 
-    const org = await ctx.store.readOrgToken(appInfo.authDomain);
-    if (org) {
-      const exchanged = await tryExchange(ctx, appUrl, appInfo, org, opts.signal);
-      if (exchanged) return exchanged;
-      return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
-    }
-    return await withFileLock(ctx.store.orgTokenPath(appInfo.authDomain), async () => {
-      const orgNow = await ctx.store.readOrgToken(appInfo.authDomain);
-      if (orgNow) {
-        const exchanged = await tryExchange(ctx, appUrl, appInfo, orgNow, opts.signal);
+      const org = await ctx.store.readOrgToken(appInfo.authDomain);
+      if (org) {
+        const exchanged = await tryExchange(ctx, appUrl, appInfo, org, opts.signal);
         if (exchanged) return exchanged;
+        return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
       }
-      return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
-    }, lockOptions(ctx, opts));
-  }, lockOptions(ctx, opts));
+      return await withFileLock(
+        ctx.store.orgTokenPath(appInfo.authDomain),
+        async () => {
+          const orgNow = await ctx.store.readOrgToken(appInfo.authDomain);
+          if (orgNow) {
+            const exchanged = await tryExchange(ctx, appUrl, appInfo, orgNow, opts.signal);
+            if (exchanged) return exchanged;
+          }
+          return (await browserLogin(ctx, appUrl, appInfo, opts, appPath)).appToken;
+        },
+        lockOptions(ctx, opts),
+      );
+    },
+    lockOptions(ctx, opts),
+  );
 }
 
-async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, org: OrgToken, signal?: AbortSignal): Promise<AppToken | undefined> {
+async function tryExchange(
+  ctx: AccessContext,
+  appUrl: URL,
+  appInfo: AppInfo,
+  org: OrgToken,
+  signal?: AbortSignal,
+): Promise<AppToken | undefined> {
   try {
     const token = await exchangeOrgToken(ctx.http, appUrl, org, appInfo.authDomain, signal ? { signal } : {});
     const claims = decodeClaims(token);
@@ -110,7 +124,13 @@ async function tryExchange(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, or
   }
 }
 
-async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, opts: LoginOptions, appPath: string): Promise<BrowserLoginResult> {
+async function browserLogin(
+  ctx: AccessContext,
+  appUrl: URL,
+  appInfo: AppInfo,
+  opts: LoginOptions,
+  appPath: string,
+): Promise<BrowserLoginResult> {
   if (!opts.interactive) throw loginRequired(appUrl.host);
   const { runBrowserLogin, transferServiceFor } = await import('./transfer.js');
   const result = await runBrowserLogin(ctx.http, {
@@ -135,7 +155,10 @@ async function browserLogin(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, o
   return result;
 }
 
-function lockOptions(ctx: AccessContext, opts: LoginOptions): { retryMs: number; timeoutMs?: number; signal?: AbortSignal; onWaiting(holder: LockHolder): void } {
+function lockOptions(
+  ctx: AccessContext,
+  opts: LoginOptions,
+): { retryMs: number; timeoutMs?: number; signal?: AbortSignal; onWaiting(holder: LockHolder): void } {
   return {
     retryMs: opts.lockRetryMs ?? DEFAULT_LOCK_RETRY_MS,
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
@@ -153,15 +176,19 @@ export async function login(ctx: AccessContext, appUrl: URL, opts: LoginOptions)
   const appInfo = await discoverApp(ctx.http, appUrl);
   if (!opts.interactive) throw loginRequired(appUrl.host);
   const appPath = ctx.store.appTokenPath(appInfo);
-  return await withFileLock(appPath, async () => {
-    const result = await browserLogin(ctx, appUrl, appInfo, opts, appPath);
-    return {
-      appInfo,
-      appToken: result.appToken,
-      ...(result.orgToken !== undefined ? { orgToken: result.orgToken } : {}),
-      claims: result.appClaims,
-    };
-  }, lockOptions(ctx, opts));
+  return await withFileLock(
+    appPath,
+    async () => {
+      const result = await browserLogin(ctx, appUrl, appInfo, opts, appPath);
+      return {
+        appInfo,
+        appToken: result.appToken,
+        ...(result.orgToken !== undefined ? { orgToken: result.orgToken } : {}),
+        claims: result.appClaims,
+      };
+    },
+    lockOptions(ctx, opts),
+  );
 }
 
 /**

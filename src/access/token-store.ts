@@ -38,7 +38,10 @@ export class TokenStore {
    * `onRepaired`: told when a token file that group or others could read was
    * made 0600 (the rule: repair and say so; the CLI and the extension warn).
    */
-  constructor(readonly dir: string = defaultConfigDir(), private readonly onRepaired?: (file: string, oldMode: number) => void) {}
+  constructor(
+    readonly dir: string = defaultConfigDir(),
+    private readonly onRepaired?: (file: string, oldMode: number) => void,
+  ) {}
 
   /** Throws AccessError('store') when the folder is not ours alone (see checkPrivateDir). */
   async checkDir(): Promise<void> {
@@ -74,7 +77,10 @@ export class TokenStore {
    * audience its file is named for (the latest-expiring when there are several).
    * Files that fail the read rules are deleted as by readAppToken.
    */
-  async findAppToken(appHostname: string, nowSeconds?: number): Promise<{ token: AppToken; aud: string; claims: AccessClaims } | undefined> {
+  async findAppToken(
+    appHostname: string,
+    nowSeconds?: number,
+  ): Promise<{ token: AppToken; aud: string; claims: AccessClaims } | undefined> {
     const prefix = appTokenFileName(appHostname, '').slice(0, -APP_SUFFIX.length);
     let best: { token: AppToken; aud: string; claims: AccessClaims } | undefined;
     for (const name of await this.names()) {
@@ -137,8 +143,9 @@ export class TokenStore {
       if (!claims) continue;
       // Audience tags have no '-', host names may: match against the token's own aud first.
       const escaped = (s: string): string => s.replace(/[/*]/g, '-');
-      const aud = claims.aud.find((a) => a !== '' && stem.endsWith(`-${escaped(a)}`) && stem.length > escaped(a).length + 1)
-        ?? stem.slice(stem.lastIndexOf('-') + 1);
+      const aud =
+        claims.aud.find((a) => a !== '' && stem.endsWith(`-${escaped(a)}`) && stem.length > escaped(a).length + 1) ??
+        stem.slice(stem.lastIndexOf('-') + 1);
       const appHostname = stem.slice(0, stem.length - escaped(aud).length - 1);
       if (appHostname === '' || aud === '') continue;
       out.push({
@@ -157,9 +164,13 @@ export class TokenStore {
     try {
       await checkPrivateDir(this.dir, { create: false });
       const entries = await readdir(this.dir, { withFileTypes: true });
-      return entries.filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name).sort();
+      return entries
+        .filter((e) => e.isFile() && !e.name.startsWith('.'))
+        .map((e) => e.name)
+        .sort();
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || ((err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT')) return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as { cause?: NodeJS.ErrnoException }).cause?.code === 'ENOENT')
+        return [];
       if (isFileError(err)) throw fromFileError(err);
       throw new AccessError('store', `Cannot list ${this.dir}: ${describeError(err)}`, { cause: err });
     }

@@ -32,7 +32,8 @@ export const DEFAULT_LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
  */
 export function transferServiceFor(authDomain: string | undefined, fedramp: boolean | undefined): string {
   if (fedramp === true) return FEDRAMP_TRANSFER_SERVICE;
-  if (authDomain !== undefined && authDomain.toLowerCase().replace(/\.$/, '').endsWith(FEDRAMP_DOMAIN_SUFFIX)) return FEDRAMP_TRANSFER_SERVICE;
+  if (authDomain !== undefined && authDomain.toLowerCase().replace(/\.$/, '').endsWith(FEDRAMP_DOMAIN_SUFFIX))
+    return FEDRAMP_TRANSFER_SERVICE;
   return TRANSFER_SERVICE;
 }
 const DEFAULT_POLL_DELAY_MS = 1000;
@@ -125,7 +126,7 @@ export function openTransferPayload(body: string, servicePublicKeyB64: string | 
     throw new AccessError('transfer', `The login service answer is too short (${data.length} bytes) to hold a sealed message`);
   }
   const opened = nacl.box.open(data.subarray(NONCE_LENGTH), data.subarray(0, NONCE_LENGTH), peer, keyPair.secretKey);
-  if (!opened) throw new AccessError('transfer', 'The login service answer could not be decrypted with this login\'s key');
+  if (!opened) throw new AccessError('transfer', "The login service answer could not be decrypted with this login's key");
   return opened;
 }
 
@@ -145,7 +146,8 @@ export function parseTransferTokens(plain: Uint8Array): { appToken: AppToken; or
   const app = obj['app_token'];
   const org = obj['org_token'];
   if (typeof app !== 'string' || app === '') throw new AccessError('transfer', 'The login service answer has no app_token');
-  if (org !== undefined && org !== null && typeof org !== 'string') throw new AccessError('transfer', 'The login service answer has an org_token that is not a string');
+  if (org !== undefined && org !== null && typeof org !== 'string')
+    throw new AccessError('transfer', 'The login service answer has an org_token that is not a string');
   return typeof org === 'string' && org !== '' ? { appToken: app as AppToken, orgToken: org as OrgToken } : { appToken: app as AppToken };
 }
 
@@ -194,10 +196,14 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
       // An answer over the size cap (or anything but a broken connection) is not
       // "not yet": asking again gets the same answer until the login times out.
       if (!(err instanceof AccessError) || (err.code !== 'timeout' && err.code !== 'network')) {
-        throw new AccessError('transfer', `The login service answered something unusable: ${err instanceof Error ? err.message : String(err)}`, {
-          hint: 'Try signing in again; if it persists, check ACCESS_SSH_CONNECT_TO and any proxy between you and Cloudflare.',
-          cause: err,
-        });
+        throw new AccessError(
+          'transfer',
+          `The login service answered something unusable: ${err instanceof Error ? err.message : String(err)}`,
+          {
+            hint: 'Try signing in again; if it persists, check ACCESS_SSH_CONNECT_TO and any proxy between you and Cloudflare.',
+            cause: err,
+          },
+        );
       }
       // A long poll that runs out of time just means "not yet".
       if (err.code !== 'timeout') {

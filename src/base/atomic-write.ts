@@ -128,7 +128,12 @@ export async function stageFile(target: string, data: string | Uint8Array, mode:
     const st = await handle.stat();
     const uid = process.getuid?.();
     if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.nlink !== 1) {
-      throw new FileError('unsafe-file', temp, `${temp} is not the file just created for ${target}`, `Check who else writes in ${dirname(target)}.`);
+      throw new FileError(
+        'unsafe-file',
+        temp,
+        `${temp} is not the file just created for ${target}`,
+        `Check who else writes in ${dirname(target)}.`,
+      );
     }
     await handle.writeFile(data);
     await handle.chmod(mode);
@@ -152,7 +157,9 @@ export async function discardStaged(files: readonly StagedFile[]): Promise<void>
  * Stage every file, then rename them all; on any failure nothing staged is left
  * behind (files already renamed stay: each of them is complete).
  */
-export async function writeFilesAtomically(files: ReadonlyArray<{ target: string; data: string | Uint8Array; mode: number }>): Promise<void> {
+export async function writeFilesAtomically(
+  files: ReadonlyArray<{ target: string; data: string | Uint8Array; mode: number }>,
+): Promise<void> {
   const staged: StagedFile[] = [];
   try {
     for (const f of files) staged.push(await stageFile(f.target, f.data, f.mode));
@@ -190,7 +197,12 @@ export async function atomicWrite(target: string, data: string | Uint8Array, opt
   if (opts.mode === undefined && was && (was.mode & 0o200) === 0 && process.platform !== 'win32') {
     // The user took away their own write permission: that is a "do not touch", and
     // a rename would go around it. Say so instead.
-    throw new FileError('read-only', file, `${file} is read-only (mode ${was.mode.toString(8).padStart(4, '0')}); it was not changed`, `Make it writable (chmod u+w "${file}") and try again, or make the change yourself.`);
+    throw new FileError(
+      'read-only',
+      file,
+      `${file} is read-only (mode ${was.mode.toString(8).padStart(4, '0')}); it was not changed`,
+      `Make it writable (chmod u+w "${file}") and try again, or make the change yourself.`,
+    );
   }
   const mode = opts.mode ?? was?.mode ?? 0o600;
   const staged = await stageFile(file, data, mode);

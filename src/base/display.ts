@@ -18,10 +18,14 @@ export const DISPLAY_MAX = 80;
 
 function escapeChar(c: string): string {
   switch (c) {
-    case '\n': return '\\n';
-    case '\r': return '\\r';
-    case '\t': return '\\t';
-    default: return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
+    case '\n':
+      return '\\n';
+    case '\r':
+      return '\\r';
+    case '\t':
+      return '\\t';
+    default:
+      return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
   }
 }
 

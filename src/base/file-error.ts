@@ -31,7 +31,9 @@ export function isFileError(value: unknown, code?: FileErrorCode): value is File
 export function errnoText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e && typeof e === 'object' && typeof e.code === 'string') {
-    const plain = String(e.message ?? '').replace(/^[A-Z0-9_]+:\s*/, '').replace(/,\s*\w+(?:\s+'[^']*'(?:\s*->\s*'[^']*')?)?$/, '');
+    const plain = String(e.message ?? '')
+      .replace(/^[A-Z0-9_]+:\s*/, '')
+      .replace(/,\s*\w+(?:\s+'[^']*'(?:\s*->\s*'[^']*')?)?$/, '');
     return `${e.code}: ${plain || e.code}`;
   }
   return err instanceof Error ? err.message : String(err);

@@ -62,14 +62,29 @@ export async function checkPrivateDir(dir: string, opts: { create?: boolean } = 
     }
   }
   if (!st.isDirectory()) {
-    throw new FileError('unsafe-dir', abs, `${abs} is not a folder`, `Move it away; Access SSH keeps its tokens and keys in the folder ${abs}.`);
+    throw new FileError(
+      'unsafe-dir',
+      abs,
+      `${abs} is not a folder`,
+      `Move it away; Access SSH keeps its tokens and keys in the folder ${abs}.`,
+    );
   }
   const uid = myUid();
   if (uid !== undefined && st.uid !== uid) {
-    throw new FileError('unsafe-dir', abs, `${abs} belongs to another user (uid ${st.uid}); its tokens and keys cannot be trusted`, `Move it away (it will be created again), or give it to your user: chown -R ${uid} "${abs}" && chmod 700 "${abs}".`);
+    throw new FileError(
+      'unsafe-dir',
+      abs,
+      `${abs} belongs to another user (uid ${st.uid}); its tokens and keys cannot be trusted`,
+      `Move it away (it will be created again), or give it to your user: chown -R ${uid} "${abs}" && chmod 700 "${abs}".`,
+    );
   }
   if ((st.mode & 0o022) !== 0) {
-    throw new FileError('unsafe-dir', abs, `${abs} can be written by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${octal(st.mode)}): others could plant or swap its tokens, keys and locks, so it is not used`, `Run: chmod 700 "${abs}" (then check that its files are yours).`);
+    throw new FileError(
+      'unsafe-dir',
+      abs,
+      `${abs} can be written by ${(st.mode & 0o002) !== 0 ? 'every user' : 'its group'} (mode ${octal(st.mode)}): others could plant or swap its tokens, keys and locks, so it is not used`,
+      `Run: chmod 700 "${abs}" (then check that its files are yours).`,
+    );
   }
   checkedDirs.add(abs);
 }
@@ -106,7 +121,12 @@ export async function openPrivateFile(path: string, opts: OpenPrivateOptions): P
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP' || code === 'EMLINK') {
-      throw new FileError('unsafe-file', path, `${path} is a symbolic link; Access SSH does not follow links in its private folder`, `Remove the link (rm "${path}"); it will be created again as a file.`);
+      throw new FileError(
+        'unsafe-file',
+        path,
+        `${path} is a symbolic link; Access SSH does not follow links in its private folder`,
+        `Remove the link (rm "${path}"); it will be created again as a file.`,
+      );
     }
     throw ioError('read', path, err);
   }
@@ -127,14 +147,29 @@ export async function openPrivateFile(path: string, opts: OpenPrivateOptions): P
 function checkOpened(path: string, st: Stats, opts: OpenPrivateOptions): void {
   if (!st.isFile()) {
     const what = st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a named pipe' : st.isSocket() ? 'a socket' : 'not a regular file';
-    throw new FileError('unsafe-file', path, `${path} is ${what}, not a file`, `Remove it (rm -r "${path}"); it will be created again as a file.`);
+    throw new FileError(
+      'unsafe-file',
+      path,
+      `${path} is ${what}, not a file`,
+      `Remove it (rm -r "${path}"); it will be created again as a file.`,
+    );
   }
   const uid = myUid();
   if (uid !== undefined && st.uid !== uid) {
-    throw new FileError('unsafe-file', path, `${path} belongs to another user (uid ${st.uid}); it is not used`, `Remove it (rm "${path}"); chmod cannot help. It will be created again.`);
+    throw new FileError(
+      'unsafe-file',
+      path,
+      `${path} belongs to another user (uid ${st.uid}); it is not used`,
+      `Remove it (rm "${path}"); chmod cannot help. It will be created again.`,
+    );
   }
   if (opts.sensitivity === 'secret' && !isWindows && (st.mode & 0o077) !== 0) {
-    throw new FileError('unsafe-file', path, `Permissions ${octal(st.mode)} for ${path} are too open: ssh refuses a private key others can read`, `Run: chmod 600 "${path}"`);
+    throw new FileError(
+      'unsafe-file',
+      path,
+      `Permissions ${octal(st.mode)} for ${path} are too open: ssh refuses a private key others can read`,
+      `Run: chmod 600 "${path}"`,
+    );
   }
 }
 
@@ -150,7 +185,13 @@ export async function readPrivateFile(path: string, opts: OpenPrivateOptions & {
       const { bytesRead } = await handle.read(buf, n, buf.length - n, null);
       if (bytesRead === 0) break;
       n += bytesRead;
-      if (n > max) throw new FileError('unsafe-file', path, `${path} is larger than ${max} bytes; it is not what Access SSH writes there`, `Remove it (rm "${path}").`);
+      if (n > max)
+        throw new FileError(
+          'unsafe-file',
+          path,
+          `${path} is larger than ${max} bytes; it is not what Access SSH writes there`,
+          `Remove it (rm "${path}").`,
+        );
     }
     return buf.subarray(0, n);
   } catch (err) {

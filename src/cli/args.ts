@@ -62,24 +62,59 @@ export interface ParsedCommand {
   readonly positionals: readonly string[];
 }
 
-export type Invocation =
-  | ParsedCommand
-  | { readonly kind: 'help'; readonly command?: CommandSpec }
-  | { readonly kind: 'version' };
+export type Invocation = ParsedCommand | { readonly kind: 'help'; readonly command?: CommandSpec } | { readonly kind: 'version' };
 
 /**
  * Flags every command accepts, after the command or (as cloudflared's global
  * flags) before it: `access-ssh --loglevel debug access ssh --hostname H`.
  */
 export const GLOBAL_FLAGS: readonly FlagSpec[] = [
-  { name: 'loglevel', aliases: ['log-level-ssh', 'log-level'], type: 'string', env: ['ACCESS_SSH_LOGLEVEL'], valueName: 'level', description: 'log level: debug, info, warn, error (env ACCESS_SSH_LOGLEVEL)' },
+  {
+    name: 'loglevel',
+    aliases: ['log-level-ssh', 'log-level'],
+    type: 'string',
+    env: ['ACCESS_SSH_LOGLEVEL'],
+    valueName: 'level',
+    description: 'log level: debug, info, warn, error (env ACCESS_SSH_LOGLEVEL)',
+  },
   { name: 'logfile', type: 'string', valueName: 'file', description: 'also append the log to this file (created 0600; secrets redacted)' },
-  { name: 'log-directory', type: 'string', valueName: 'dir', description: 'also append the log to <dir>/access-ssh.log (directory 0700, file 0600)' },
+  {
+    name: 'log-directory',
+    type: 'string',
+    valueName: 'dir',
+    description: 'also append the log to <dir>/access-ssh.log (directory 0700, file 0600)',
+  },
   { name: 'no-autoupdate', type: 'boolean', hidden: true, description: 'accepted: access-ssh never updates itself' },
-  { name: 'output', type: 'string', hidden: true, description: '', unsupported: 'the log is plain text lines only (no JSON); leave --output out' },
-  { name: 'transport-loglevel', aliases: ['proto-loglevel'], type: 'string', hidden: true, description: '', unsupported: 'it sets the level of cloudflared tunnel\'s transport log, which access-ssh does not have; use --loglevel' },
-  { name: 'config', type: 'string', hidden: true, description: '', unsupported: 'access-ssh reads no configuration file; give the flags on the command line (the environment variables TUNNEL_SERVICE_HOSTNAME, TUNNEL_SERVICE_TOKEN_ID/_SECRET, TUNNEL_SERVICE_URL, TUNNEL_SERVICE_DESTINATION work too)' },
-  { name: 'timeout', type: 'string', env: ['ACCESS_SSH_TIMEOUT'], valueName: 'duration', description: 'limit for each HTTPS request and websocket handshake: 30s, 2m, 1500ms, or seconds (default 10s; env ACCESS_SSH_TIMEOUT)' },
+  {
+    name: 'output',
+    type: 'string',
+    hidden: true,
+    description: '',
+    unsupported: 'the log is plain text lines only (no JSON); leave --output out',
+  },
+  {
+    name: 'transport-loglevel',
+    aliases: ['proto-loglevel'],
+    type: 'string',
+    hidden: true,
+    description: '',
+    unsupported: "it sets the level of cloudflared tunnel's transport log, which access-ssh does not have; use --loglevel",
+  },
+  {
+    name: 'config',
+    type: 'string',
+    hidden: true,
+    description: '',
+    unsupported:
+      'access-ssh reads no configuration file; give the flags on the command line (the environment variables TUNNEL_SERVICE_HOSTNAME, TUNNEL_SERVICE_TOKEN_ID/_SECRET, TUNNEL_SERVICE_URL, TUNNEL_SERVICE_DESTINATION work too)',
+  },
+  {
+    name: 'timeout',
+    type: 'string',
+    env: ['ACCESS_SSH_TIMEOUT'],
+    valueName: 'duration',
+    description: 'limit for each HTTPS request and websocket handshake: 30s, 2m, 1500ms, or seconds (default 10s; env ACCESS_SSH_TIMEOUT)',
+  },
   { name: 'help', aliases: ['h'], type: 'boolean', description: 'show help' },
 ];
 
@@ -98,7 +133,11 @@ function findFlag(flags: readonly FlagSpec[], name: string): FlagSpec | undefine
  * Parse `argv` (without node and the script). Throws UsageError for anything
  * that is not a valid invocation.
  */
-export function parseArgs(argv: readonly string[], commands: readonly CommandSpec[], env: Readonly<Record<string, string | undefined>> = {}): Invocation {
+export function parseArgs(
+  argv: readonly string[],
+  commands: readonly CommandSpec[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): Invocation {
   const args = [...argv];
   // Before the command: `access`/`forward`, --version, --help, and flags (cloudflared's
   // global flags, and `access --fedramp`), which are parsed with the command's own.
@@ -229,12 +268,13 @@ export function helpText(program: string, commands: readonly CommandSpec[], comm
     const value = f.type === 'string' ? ` <${f.valueName ?? 'value'}>` : '';
     return `${names}${value}${f.repeatable ? ' …' : ''}`;
   };
-  const flagLines = (flags: readonly FlagSpec[], width: number): string[] => flags
-    .filter((f) => !f.hidden)
-    .map((f) => {
-      const env = f.env && f.env.length > 0 && !f.description.includes('env ') ? ` [env ${f.env.join(', ')}]` : '';
-      return `  ${flagLeft(f).padEnd(width)}  ${f.description}${env}`;
-    });
+  const flagLines = (flags: readonly FlagSpec[], width: number): string[] =>
+    flags
+      .filter((f) => !f.hidden)
+      .map((f) => {
+        const env = f.env && f.env.length > 0 && !f.description.includes('env ') ? ` [env ${f.env.join(', ')}]` : '';
+        return `  ${flagLeft(f).padEnd(width)}  ${f.description}${env}`;
+      });
   if (command) {
     const lines = [`Usage: ${program} ${command.usage}`, '', command.summary];
     if (command.description) lines.push('', command.description);
@@ -242,29 +282,34 @@ export function helpText(program: string, commands: readonly CommandSpec[], comm
     lines.push('', 'Options:', ...flagLines(all, Math.max(...all.map((f) => flagLeft(f).length))));
     return lines.join('\n') + '\n';
   }
-  const width = Math.max(...commands.filter((c) => !c.unsupported).map((c) => c.usage.length), ...GLOBAL_FLAGS.filter((f) => !f.hidden).map((f) => flagLeft(f).length));
-  return [
-    `Usage: ${program} <command> [options]`,
-    '',
-    'SSH to servers behind Cloudflare Access with short-lived certificates.',
-    `Commands and flags match "cloudflared access"; "${program} access <command>" works too.`,
-    '',
-    'Commands:',
-    ...commands.filter((c) => !c.unsupported).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
-    `  ${'help [command]'.padEnd(width)}  show help`,
-    '',
-    'Options (before or after the command):',
-    `  ${'--version'.padEnd(width)}  print the version`,
-    ...flagLines(GLOBAL_FLAGS, width),
-    '',
-    'Environment:',
-    '  ACCESS_SSH_CONNECT_TO       HOST:PORT:TO_HOST:TO_PORT[,…] like curl --connect-to (TLS name and Host stay)',
-    '  NODE_EXTRA_CA_CERTS         a PEM file of CAs to trust besides the system\'s',
-    '  HTTPS_PROXY, ALL_PROXY      the HTTP proxy to reach Access through: http://[user:password@]host:port',
-    '  NO_PROXY                    hosts reached directly: name, .domain, IP, CIDR, :port; * for all',
-    '  ACCESS_SSH_RENEW_MARGIN     ssh-gen renews certificates valid for less than this many seconds (60)',
-    '  BROWSER                     the command that opens the login page',
-    '',
-    'Exit status: 0 success, 1 error, 2 usage error.',
-  ].join('\n') + '\n';
+  const width = Math.max(
+    ...commands.filter((c) => !c.unsupported).map((c) => c.usage.length),
+    ...GLOBAL_FLAGS.filter((f) => !f.hidden).map((f) => flagLeft(f).length),
+  );
+  return (
+    [
+      `Usage: ${program} <command> [options]`,
+      '',
+      'SSH to servers behind Cloudflare Access with short-lived certificates.',
+      `Commands and flags match "cloudflared access"; "${program} access <command>" works too.`,
+      '',
+      'Commands:',
+      ...commands.filter((c) => !c.unsupported).map((c) => `  ${c.usage.padEnd(width)}  ${c.summary}`),
+      `  ${'help [command]'.padEnd(width)}  show help`,
+      '',
+      'Options (before or after the command):',
+      `  ${'--version'.padEnd(width)}  print the version`,
+      ...flagLines(GLOBAL_FLAGS, width),
+      '',
+      'Environment:',
+      '  ACCESS_SSH_CONNECT_TO       HOST:PORT:TO_HOST:TO_PORT[,…] like curl --connect-to (TLS name and Host stay)',
+      "  NODE_EXTRA_CA_CERTS         a PEM file of CAs to trust besides the system's",
+      '  HTTPS_PROXY, ALL_PROXY      the HTTP proxy to reach Access through: http://[user:password@]host:port',
+      '  NO_PROXY                    hosts reached directly: name, .domain, IP, CIDR, :port; * for all',
+      '  ACCESS_SSH_RENEW_MARGIN     ssh-gen renews certificates valid for less than this many seconds (60)',
+      '  BROWSER                     the command that opens the login page',
+      '',
+      'Exit status: 0 success, 1 error, 2 usage error.',
+    ].join('\n') + '\n'
+  );
 }

@@ -16,19 +16,33 @@ const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
 /** Lower-case name → why -H may not set it, and what to use instead. */
 const RESERVED: ReadonlyMap<string, string> = new Map([
-  ['cf-access-token', 'access-ssh sends the stored app token itself (access-ssh login <url>); a token in a command line is readable by every local user'],
+  [
+    'cf-access-token',
+    'access-ssh sends the stored app token itself (access-ssh login <url>); a token in a command line is readable by every local user',
+  ],
   ['cf-access-client-id', 'use --service-token-id (or TUNNEL_SERVICE_TOKEN_ID)'],
   ['cf-access-client-secret', 'use --service-token-secret (or TUNNEL_SERVICE_TOKEN_SECRET)'],
   ['cookie', 'Access credentials travel in Cf-Access-Token, which access-ssh sets itself (access-ssh login <url>)'],
   [JUMP_DESTINATION_HEADER.toLowerCase(), 'use --destination'],
   ['user-agent', 'access-ssh sends its own User-Agent (as cloudflared replaces a -H User-Agent with its own)'],
-  ['host', 'the Host is the application\'s host name (--hostname); to reach the edge elsewhere, use ACCESS_SSH_CONNECT_TO'],
+  ['host', "the Host is the application's host name (--hostname); to reach the edge elsewhere, use ACCESS_SSH_CONNECT_TO"],
   ['proxy-authorization', 'proxy credentials go in the proxy URL (HTTPS_PROXY=http://user:password@proxy:port)'],
 ]);
 /** Headers of the websocket handshake and HTTP framing: the websocket library sets them. */
 const FRAMING = new Set([
-  'connection', 'upgrade', 'content-length', 'transfer-encoding', 'te', 'trailer', 'keep-alive', 'proxy-connection',
-  'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol', 'sec-websocket-accept',
+  'connection',
+  'upgrade',
+  'content-length',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'keep-alive',
+  'proxy-connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-extensions',
+  'sec-websocket-protocol',
+  'sec-websocket-accept',
 ]);
 
 /** A value quoted for a message: JSON string, cut short. */
@@ -70,7 +84,8 @@ export function checkDestination(value: string | undefined, command: string): st
   if (value === undefined) return undefined;
   const v = value.trim();
   if (v === '') throw new UsageError('--destination is empty.', command);
-  if (CONTROL_RE.test(v) || /\s/.test(v)) throw new UsageError(`--destination ${shown(v)} has a space, a line break or another control character.`, command);
+  if (CONTROL_RE.test(v) || /\s/.test(v))
+    throw new UsageError(`--destination ${shown(v)} has a space, a line break or another control character.`, command);
   if (v.length > 1024) throw new UsageError('--destination is longer than 1024 characters.', command);
   return v;
 }

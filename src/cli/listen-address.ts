@@ -32,7 +32,10 @@ export function parseListenAddress(value: string, command: string): ListenTarget
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(rest);
   if (scheme) {
     if (!SCHEMES.has(scheme[1]!.toLowerCase())) {
-      throw new UsageError(`--url: the ${scheme[1]} scheme is not one cloudflared accepts (tcp, ssh, rdp, smb, http, https); give host:port.`, command);
+      throw new UsageError(
+        `--url: the ${scheme[1]} scheme is not one cloudflared accepts (tcp, ssh, rdp, smb, http, https); give host:port.`,
+        command,
+      );
     }
     rest = rest.slice(scheme[0].length);
   }
@@ -54,9 +57,12 @@ export function parseListenAddress(value: string, command: string): ListenTarget
       port = rest.slice(colon + 1);
     }
   }
-  if (port === undefined || port === '') throw new UsageError(`--url: ${shown(raw)} has no port; give host:port, such as 127.0.0.1:5432.`, command);
-  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) throw new UsageError(`--url: ${shown(port)} is not a port number (0-65535).`, command);
-  if (host === '') throw new UsageError(`--url: ${shown(raw)} has no host; give the local address to listen on, such as 127.0.0.1:${port}.`, command);
+  if (port === undefined || port === '')
+    throw new UsageError(`--url: ${shown(raw)} has no port; give host:port, such as 127.0.0.1:5432.`, command);
+  if (!/^\d{1,5}$/.test(port) || Number(port) > 65535)
+    throw new UsageError(`--url: ${shown(port)} is not a port number (0-65535).`, command);
+  if (host === '')
+    throw new UsageError(`--url: ${shown(raw)} has no host; give the local address to listen on, such as 127.0.0.1:${port}.`, command);
   const ipv6 = v6 !== null;
   if (ipv6 ? isIP(host) !== 6 : isIP(host) !== 4 && (!HOST_RE.test(host) || /^[\d.]+$/.test(host))) {
     throw new UsageError(`--url: ${shown(host)} is not a host name or IP address.`, command);

@@ -73,7 +73,11 @@ export function openLogFile(flags: LogFileFlags, level: LogLevel, command?: stri
     if (!open) return;
     // createLogger has redacted the message; the prefix is "access-ssh: [level: ]".
     const stamp = new Date().toISOString();
-    const lines = redact(text).replace(/\n$/, '').split('\n').map((l) => `${stamp} [${pid}] ${l}\n`).join('');
+    const lines = redact(text)
+      .replace(/\n$/, '')
+      .split('\n')
+      .map((l) => `${stamp} [${pid}] ${l}\n`)
+      .join('');
     try {
       fs.writeSync(fd, lines);
     } catch {

@@ -36,13 +36,19 @@ export interface CliLogger extends Logger {
 }
 
 export function createLogger(level: LogLevel, write: (text: string) => void): CliLogger {
-  const emit = (at: LogLevel, prefix: string) => (message: string): void => {
-    if (ORDER[at] < ORDER[level]) return;
-    // Secrets masked; every line through the one safe display (no escape sequence,
-    // CR, bidi override or line separator from a value reaches the terminal).
-    const text = redact(message).replace(/\r?\n$/, '').split(/\r?\n/).map((l) => displayText(l, 2000)).join('\n  ');
-    write(`access-ssh: ${prefix}${text}\n`);
-  };
+  const emit =
+    (at: LogLevel, prefix: string) =>
+    (message: string): void => {
+      if (ORDER[at] < ORDER[level]) return;
+      // Secrets masked; every line through the one safe display (no escape sequence,
+      // CR, bidi override or line separator from a value reaches the terminal).
+      const text = redact(message)
+        .replace(/\r?\n$/, '')
+        .split(/\r?\n/)
+        .map((l) => displayText(l, 2000))
+        .join('\n  ');
+      write(`access-ssh: ${prefix}${text}\n`);
+    };
   return {
     level,
     enabled: (at) => ORDER[at] >= ORDER[level],
@@ -56,10 +62,12 @@ export function createLogger(level: LogLevel, write: (text: string) => void): Cl
 
 /** One logger that writes to both (each at its own level). */
 export function teeLogger(a: CliLogger, b: CliLogger): CliLogger {
-  const both = (m: 'trace' | 'debug' | 'info' | 'warn' | 'error') => (message: string): void => {
-    a[m](message);
-    b[m](message);
-  };
+  const both =
+    (m: 'trace' | 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string): void => {
+      a[m](message);
+      b[m](message);
+    };
   const level = ORDER[a.level] <= ORDER[b.level] ? a.level : b.level;
   return {
     level,

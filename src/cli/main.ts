@@ -5,7 +5,11 @@ import { runCli } from './run.js';
 
 // A login or renewal stopped by a signal removes the lock and login URL files it
 // holds (kill -9 cannot be caught: the next process reclaims a dead pid's lock).
-const SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [['SIGTERM', 15], ['SIGINT', 2], ['SIGHUP', 1]];
+const SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
+  ['SIGTERM', 15],
+  ['SIGINT', 2],
+  ['SIGHUP', 1],
+];
 for (const [signal, number] of SIGNALS) {
   process.once(signal, () => {
     runExitCleanups();
@@ -22,10 +26,11 @@ async function main(): Promise<void> {
     self: [process.execPath, ...(process.argv[1] ? [process.argv[1]] : [])],
   });
   // Exit once what we wrote is flushed; stdin would otherwise keep us alive.
-  const flush = (s: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => {
-    if (s.writableLength === 0 || s.destroyed) resolve();
-    else s.write('', () => resolve());
-  });
+  const flush = (s: NodeJS.WriteStream): Promise<void> =>
+    new Promise((resolve) => {
+      if (s.writableLength === 0 || s.destroyed) resolve();
+      else s.write('', () => resolve());
+    });
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
   // A step cut short by a deadline may still hold a lock or a .url file: not past our exit.
   runExitCleanups();

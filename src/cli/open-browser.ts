@@ -34,7 +34,10 @@ export function browserCommand(url: string, env: Readonly<Record<string, string 
 }
 
 /** Start the browser on `url`; resolves once it started (or failed to), never rejects. */
-export function openBrowser(url: string, opts: { env?: Readonly<Record<string, string | undefined>>; platform?: NodeJS.Platform; log?: Logger } = {}): Promise<void> {
+export function openBrowser(
+  url: string,
+  opts: { env?: Readonly<Record<string, string | undefined>>; platform?: NodeJS.Platform; log?: Logger } = {},
+): Promise<void> {
   const { command, args } = browserCommand(url, opts.env ?? process.env, opts.platform ?? process.platform);
   const log = opts.log;
   return new Promise<void>((resolve) => {

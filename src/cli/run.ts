@@ -31,15 +31,24 @@ type CommandModule = { run(rt: Runtime, p: ParsedCommand): Promise<number> };
 /** Each command is its own module, loaded only when it runs (start-up stays light). */
 async function loadCommand(name: string): Promise<CommandModule> {
   switch (name) {
-    case 'login': return await import('./commands/login.js');
-    case 'token': return await import('./commands/token.js');
-    case 'ssh': return await import('./commands/ssh.js');
-    case 'ssh-gen': return await import('./commands/ssh-gen.js');
-    case 'ssh-config': return await import('./commands/ssh-config.js');
-    case 'config': return await import('./commands/config.js');
-    case 'server-config': return await import('./commands/server-config.js');
-    case 'doctor': return await import('./commands/doctor.js');
-    default: throw new UsageError(`Unknown command "${name}".`);
+    case 'login':
+      return await import('./commands/login.js');
+    case 'token':
+      return await import('./commands/token.js');
+    case 'ssh':
+      return await import('./commands/ssh.js');
+    case 'ssh-gen':
+      return await import('./commands/ssh-gen.js');
+    case 'ssh-config':
+      return await import('./commands/ssh-config.js');
+    case 'config':
+      return await import('./commands/config.js');
+    case 'server-config':
+      return await import('./commands/server-config.js');
+    case 'doctor':
+      return await import('./commands/doctor.js');
+    default:
+      throw new UsageError(`Unknown command "${name}".`);
   }
 }
 
@@ -144,10 +153,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (timeoutFlag !== undefined) {
       timeoutMs = parseTimeout(timeoutFlag);
       if (timeoutMs === undefined) {
-        throw new UsageError(`--timeout (or ACCESS_SSH_TIMEOUT) must be a duration from 1s to 1h such as 30s, 2m or 1500ms, not "${timeoutFlag}".`, inv.command.name);
+        throw new UsageError(
+          `--timeout (or ACCESS_SSH_TIMEOUT) must be a duration from 1s to 1h such as 30s, 2m or 1500ms, not "${timeoutFlag}".`,
+          inv.command.name,
+        );
       }
     }
-    logFile = openLogFile({ logfile: stringFlag(inv, 'logfile'), logDirectory: stringFlag(inv, 'log-directory') }, fileLevel, inv.command.name);
+    logFile = openLogFile(
+      { logfile: stringFlag(inv, 'logfile'), logDirectory: stringFlag(inv, 'log-directory') },
+      fileLevel,
+      inv.command.name,
+    );
     const stderrLog = createLogger(level, (text) => io.stderr.write(text));
     const rt: Runtime = {
       env: io.env,

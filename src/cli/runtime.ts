@@ -28,17 +28,16 @@ export interface Runtime {
 
 /** The Access context: HTTPS client from the environment, token store in ~/.cloudflared. */
 export async function createContext(rt: Runtime): Promise<AccessContext> {
-  const [{ HttpClient }, { TokenStore }] = await Promise.all([
-    import('../access/http.js'),
-    import('../access/token-store.js'),
-  ]);
+  const [{ HttpClient }, { TokenStore }] = await Promise.all([import('../access/http.js'), import('../access/token-store.js')]);
   const extra = {
     ...(rt.timeoutMs !== undefined ? { timeoutMs: rt.timeoutMs } : {}),
     ...(rt.userAgent !== undefined ? { userAgent: rt.userAgent } : {}),
   };
   // A token file others could read is made 0600 and the user told (tokens: repair; keys: refuse).
   const store = new TokenStore(undefined, (file, mode) => {
-    rt.log.warn(`${file} could be read by others (mode ${mode.toString(8).padStart(4, '0')}); it was made 0600. If others may have read it, sign in again.`);
+    rt.log.warn(
+      `${file} could be read by others (mode ${mode.toString(8).padStart(4, '0')}); it was made 0600. If others may have read it, sign in again.`,
+    );
   });
   return { http: HttpClient.fromEnv(rt.env, rt.log, extra), store, log: rt.log };
 }
@@ -53,8 +52,10 @@ export function loginOptions(rt: Runtime, interactive: boolean, fedramp = false)
   const print = (url: string): void => {
     if (printed.has(url)) return;
     printed.add(url);
-    rt.stderr.write(`A browser window should have opened at the following URL:\n\n${url}\n\n`
-      + 'If the browser failed to open, please visit the URL above directly in your browser.\n');
+    rt.stderr.write(
+      `A browser window should have opened at the following URL:\n\n${url}\n\n` +
+        'If the browser failed to open, please visit the URL above directly in your browser.\n',
+    );
   };
   let waitingSaid = false;
   return {
@@ -65,7 +66,9 @@ export function loginOptions(rt: Runtime, interactive: boolean, fedramp = false)
       if (holder.url) {
         if (printed.has(holder.url)) return;
         printed.add(holder.url);
-        rt.stderr.write(`Another process (pid ${holder.pid}) is signing in to Cloudflare Access; finish the login at:\n\n${holder.url}\n\n`);
+        rt.stderr.write(
+          `Another process (pid ${holder.pid}) is signing in to Cloudflare Access; finish the login at:\n\n${holder.url}\n\n`,
+        );
       } else if (!waitingSaid) {
         waitingSaid = true;
         rt.stderr.write(`Waiting for another process (pid ${holder.pid}) that is signing in to Cloudflare Access…\n`);

@@ -26,18 +26,7 @@ import { locateOption, normalizePath, sshG, type OptionSource } from '../ssh/ssh
 export type StepStatus = 'passed' | 'failed' | 'skipped';
 
 export type StepId =
-  | 'dns'
-  | 'proxy'
-  | 'tls'
-  | 'discovery'
-  | 'metadata'
-  | 'clock'
-  | 'tokens'
-  | 'cert_sign'
-  | 'certificate'
-  | 'carrier'
-  | 'ssh_config'
-  | 'ssh';
+  'dns' | 'proxy' | 'tls' | 'discovery' | 'metadata' | 'clock' | 'tokens' | 'cert_sign' | 'certificate' | 'carrier' | 'ssh_config' | 'ssh';
 
 export const STEP_TITLES: Readonly<Record<StepId, string>> = {
   dns: 'name resolution',
@@ -100,13 +89,20 @@ export interface DoctorOptions {
 
 /** A step's own verdict: it failed for `cause`, and the user should do `next`. */
 class StepFailure extends Error {
-  constructor(override readonly cause: string, readonly next: string, readonly details: readonly string[] = []) {
+  constructor(
+    override readonly cause: string,
+    readonly next: string,
+    readonly details: readonly string[] = [],
+  ) {
     super(cause);
   }
 }
 
 class StepSkip extends Error {
-  constructor(readonly why: string, readonly details: readonly string[] = []) {
+  constructor(
+    readonly why: string,
+    readonly details: readonly string[] = [],
+  ) {
     super(why);
   }
 }
@@ -118,7 +114,8 @@ export const REQUIRED_EXTENSIONS = ['permit-port-forwarding'] as const;
 const SSH_TIMEOUT_MS = 45_000;
 const BANNER_TIMEOUT_MS = 10_000;
 
-const SIGN_IN_NEXT = (host: string): string => `Sign in: "Access: Sign In" in VS Code, or \`access-ssh login https://${host}\` in a terminal.`;
+const SIGN_IN_NEXT = (host: string): string =>
+  `Sign in: "Access: Sign In" in VS Code, or \`access-ssh login https://${host}\` in a terminal.`;
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const { host, ctx } = opts;
@@ -134,7 +131,14 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const blocked = needs.find((n) => status(n) !== 'passed');
     let result: StepResult;
     if (blocked !== undefined) {
-      result = { id, title: STEP_TITLES[id], status: 'skipped', ms: 0, details: [], cause: `needs "${STEP_TITLES[blocked]}", which ${status(blocked) === 'failed' ? 'failed' : 'did not run'}` };
+      result = {
+        id,
+        title: STEP_TITLES[id],
+        status: 'skipped',
+        ms: 0,
+        details: [],
+        cause: `needs "${STEP_TITLES[blocked]}", which ${status(blocked) === 'failed' ? 'failed' : 'did not run'}`,
+      };
     } else {
       const t0 = performance.now();
       try {
@@ -145,10 +149,26 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         if (err instanceof StepSkip) {
           result = { id, title: STEP_TITLES[id], status: 'skipped', ms, details: err.details.map(clean), cause: clean(err.why) };
         } else if (err instanceof StepFailure) {
-          result = { id, title: STEP_TITLES[id], status: 'failed', ms, details: err.details.map(clean), cause: clean(err.cause), next: clean(err.next) };
+          result = {
+            id,
+            title: STEP_TITLES[id],
+            status: 'failed',
+            ms,
+            details: err.details.map(clean),
+            cause: clean(err.cause),
+            next: clean(err.next),
+          };
         } else {
           const e = describe(err);
-          result = { id, title: STEP_TITLES[id], status: 'failed', ms, details: [], cause: clean(e.cause), next: clean(e.next ?? 'Run again with --loglevel debug and report the output.') };
+          result = {
+            id,
+            title: STEP_TITLES[id],
+            status: 'failed',
+            ms,
+            details: [],
+            cause: clean(e.cause),
+            next: clean(e.next ?? 'Run again with --loglevel debug and report the output.'),
+          };
         }
       }
     }
@@ -160,7 +180,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const route = ctx.http.route(host, 443);
   await step('dns', [], async () => {
     const rerouted = route.host !== host || route.port !== 443;
-    const details = rerouted ? [`ACCESS_SSH_CONNECT_TO sends ${host}:443 to ${route.host}:${route.port} (TLS name and Host stay ${host})`] : [];
+    const details = rerouted
+      ? [`ACCESS_SSH_CONNECT_TO sends ${host}:443 to ${route.host}:${route.port} (TLS name and Host stay ${host})`]
+      : [];
     if (route.proxy) throw new StepSkip(`the proxy ${route.proxy.display} (${route.proxy.source}) resolves ${route.host}`, details);
     const name = rerouted ? route.host : host;
     if (isIP(name)) return [...details, `${name} is an address: nothing to resolve`];
@@ -184,7 +206,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (!route.proxy) throw new StepSkip('no proxy applies (HTTPS_PROXY / ALL_PROXY unset, or NO_PROXY matches the host)');
     try {
       const p = await ctx.http.probeProxy(host, 443);
-      return [`${p?.proxy ?? route.proxy.display} (${p?.source ?? route.proxy.source}) opened a tunnel to ${p?.target ?? `${route.host}:${route.port}`} (CONNECT answered 2xx)`];
+      return [
+        `${p?.proxy ?? route.proxy.display} (${p?.source ?? route.proxy.source}) opened a tunnel to ${p?.target ?? `${route.host}:${route.port}`} (CONNECT answered 2xx)`,
+      ];
     } catch (err) {
       const e = describe(err);
       throw new StepFailure(e.cause, e.next ?? `Check the proxy in ${route.proxy.source}.`);
@@ -209,9 +233,9 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       const chainError = /CERT|SELF_SIGNED|UNABLE_TO|ISSUER/.test(t.error ?? '');
       if (chainError) {
         throw new StepFailure(
-          `The certificate chain of ${host} is not trusted (${t.error}): it was issued by "${t.issuer}" (chain: ${t.chain.join(' ← ')}). `
-            + 'This is what a TLS-inspecting proxy or firewall looks like: it re-signs traffic with its own CA.',
-          'If your network inspects TLS, point NODE_EXTRA_CA_CERTS (VS Code: the accessSsh.extraCaFile setting) at that CA\'s certificate (PEM); otherwise do not go on: something is intercepting the connection.',
+          `The certificate chain of ${host} is not trusted (${t.error}): it was issued by "${t.issuer}" (chain: ${t.chain.join(' ← ')}). ` +
+            'This is what a TLS-inspecting proxy or firewall looks like: it re-signs traffic with its own CA.',
+          "If your network inspects TLS, point NODE_EXTRA_CA_CERTS (VS Code: the accessSsh.extraCaFile setting) at that CA's certificate (PEM); otherwise do not go on: something is intercepting the connection.",
           facts,
         );
       }
@@ -242,12 +266,16 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (res.status === 403) {
       throw new StepFailure(
         `${host} answered 403 Forbidden without Access metadata: a WAF or firewall rule of the zone, or a country / IP block, stops the request before Access.`,
-        'Ask the zone\'s administrator which rule blocks this machine (Security → Events in the Cloudflare dashboard show it).',
+        "Ask the zone's administrator which rule blocks this machine (Security → Events in the Cloudflare dashboard show it).",
         [answer],
       );
     }
     if (res.status >= 500) {
-      throw new StepFailure(`The Access edge failed (HTTP ${res.status}) for ${host}.`, 'Try again in a moment; if it persists, check Cloudflare\'s status page.', [answer]);
+      throw new StepFailure(
+        `The Access edge failed (HTTP ${res.status}) for ${host}.`,
+        "Try again in a moment; if it persists, check Cloudflare's status page.",
+        [answer],
+      );
     }
     if (res.status >= 300 && res.status < 400) {
       throw new StepFailure(
@@ -278,7 +306,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   await step('clock', ['discovery'], () => {
     const date = header(discovery?.headers['date']);
     const edge = date ? Date.parse(date) : NaN;
-    if (Number.isNaN(edge)) throw new StepSkip('the edge\'s answer has no Date header');
+    if (Number.isNaN(edge)) throw new StepSkip("the edge's answer has no Date header");
     // Date has a resolution of one second, and was taken before the answer travelled.
     const skew = Math.round((receivedAt - edge) / 1000);
     const says = skew === 0 ? 'in step with the edge (±1 s)' : `${Math.abs(skew)} s ${skew > 0 ? 'ahead of' : 'behind'} the edge`;
@@ -306,7 +334,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     }
     const orgs = (await ctx.store.listOrgTokens()).filter((t) => t.authDomain.toLowerCase() === info.authDomain.toLowerCase());
     const liveOrg = orgs.find((t) => t.expiresAt.getTime() / 1000 >= nowS);
-    details.push(orgs.length === 0 ? `team token (${info.authDomain}): none stored` : `team token (${info.authDomain}): ${lifetime(orgs[0]!.expiresAt, nowS)}${orgs[0]!.email ? `, ${orgs[0]!.email}` : ''}`);
+    details.push(
+      orgs.length === 0
+        ? `team token (${info.authDomain}): none stored`
+        : `team token (${info.authDomain}): ${lifetime(orgs[0]!.expiresAt, nowS)}${orgs[0]!.email ? `, ${orgs[0]!.email}` : ''}`,
+    );
     const { getAppToken } = await import('../access/token-flow.js');
     try {
       token = await getAppToken(ctx, appUrl, info, opts.login);
@@ -323,10 +355,23 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     }
     const claims = decodeClaims(token);
     if (!claims.aud.includes(info.appAud)) {
-      throw new StepFailure(`The app token's audience does not include the application's (${info.appAud.slice(0, 12)}…).`, SIGN_IN_NEXT(host), details);
+      throw new StepFailure(
+        `The app token's audience does not include the application's (${info.appAud.slice(0, 12)}…).`,
+        SIGN_IN_NEXT(host),
+        details,
+      );
     }
-    details.push(liveApp ? 'using the stored app token' : liveOrg ? 'got a new app token from the team session (no browser)' : 'signed in in the browser');
-    if (!liveApp) details.push(`app token: ${lifetime(new Date(claims.exp * 1000), nowS)}, audience matches the app${claims.email ? `, ${claims.email}` : ''}`);
+    details.push(
+      liveApp
+        ? 'using the stored app token'
+        : liveOrg
+          ? 'got a new app token from the team session (no browser)'
+          : 'signed in in the browser',
+    );
+    if (!liveApp)
+      details.push(
+        `app token: ${lifetime(new Date(claims.exp * 1000), nowS)}, audience matches the app${claims.email ? `, ${claims.email}` : ''}`,
+      );
     return details;
   });
 
@@ -338,9 +383,16 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     const { ensureCertificate } = await import('../access/cert.js');
     // A margin beyond any certificate's life: always a new key and a new certificate,
     // under the lock ssh-gen takes, with every check a renewal makes.
-    const { cert } = await ensureCertificate(ctx, host, { marginSeconds: 10 * 365 * 86400, appUrl, login: { ...opts.login, interactive: false } });
+    const { cert } = await ensureCertificate(ctx, host, {
+      marginSeconds: 10 * 365 * 86400,
+      appUrl,
+      login: { ...opts.login, interactive: false },
+    });
     const iss = token ? decodeClaims(token).iss : '';
-    return [`a new certificate (serial ${cert.serial}) from ${iss.replace(/\/+$/, '')}/cdn-cgi/access/cert_sign`, `written to ${cert.path}`];
+    return [
+      `a new certificate (serial ${cert.serial}) from ${iss.replace(/\/+$/, '')}/cdn-cgi/access/cert_sign`,
+      `written to ${cert.path}`,
+    ];
   });
 
   // ---------------------------------------------------------------- the ssh config, read once (ssh -G)
@@ -359,7 +411,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const first = (k: string): string | undefined => sshOptions?.get(k)?.[0];
   const where = async (option: string, value: string): Promise<OptionSource | undefined> => {
     try {
-      return await locateOption({ alias, ...(opts.sshConfigFile ? { configFile: opts.sshConfigFile } : {}), ...(opts.homeDir ? { homeDir: opts.homeDir } : {}) }, option, value);
+      return await locateOption(
+        { alias, ...(opts.sshConfigFile ? { configFile: opts.sshConfigFile } : {}), ...(opts.homeDir ? { homeDir: opts.homeDir } : {}) },
+        option,
+        value,
+      );
     } catch {
       return undefined;
     }
@@ -371,7 +427,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   await step('certificate', ['cert_sign'], async () => {
     const { inspectCertificate } = await import('../access/cert.js');
     const state = await inspectCertificate(dir, host);
-    if (state.status !== 'ok') throw new StepFailure(`No usable certificate: ${state.reason}`, 'Run `access-ssh ssh-gen --hostname ' + host + '` (VS Code: Access: Refresh Certificate) and diagnose again.');
+    if (state.status !== 'ok')
+      throw new StepFailure(
+        `No usable certificate: ${state.reason}`,
+        'Run `access-ssh ssh-gen --hostname ' + host + '` (VS Code: Access: Refresh Certificate) and diagnose again.',
+      );
     const c = state.cert;
     const t = now().getTime();
     const details = [
@@ -379,19 +439,31 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       `valid ${c.validAfter.toISOString()} → ${c.validBefore.toISOString()} (${Math.round((c.validBefore.getTime() - t) / 1000)} s left)`,
       `extensions: ${c.extensions.join(', ') || '(none)'}${c.criticalOptions.length ? `; critical options: ${c.criticalOptions.join(', ')}` : ''}`,
     ];
-    if (c.type !== 'user') throw new StepFailure('It is a host certificate, not a user certificate.', 'Check the Access application: it must be an SSH application with short-lived certificates.', details);
-    if (c.validBefore.getTime() <= t) throw new StepFailure(`It expired at ${c.validBefore.toISOString()}.`, 'Check the system clock, then diagnose again.', details);
-    if (c.validAfter.getTime() > t + 60_000) throw new StepFailure(`It is not valid before ${c.validAfter.toISOString()}: this machine's clock is behind the edge's.`, 'Set the system clock right (enable NTP time synchronisation).', details);
+    if (c.type !== 'user')
+      throw new StepFailure(
+        'It is a host certificate, not a user certificate.',
+        'Check the Access application: it must be an SSH application with short-lived certificates.',
+        details,
+      );
+    if (c.validBefore.getTime() <= t)
+      throw new StepFailure(`It expired at ${c.validBefore.toISOString()}.`, 'Check the system clock, then diagnose again.', details);
+    if (c.validAfter.getTime() > t + 60_000)
+      throw new StepFailure(
+        `It is not valid before ${c.validAfter.toISOString()}: this machine's clock is behind the edge's.`,
+        'Set the system clock right (enable NTP time synchronisation).',
+        details,
+      );
     const missing = REQUIRED_EXTENSIONS.filter((e) => !c.extensions.includes(e));
     if (missing.length > 0) {
       throw new StepFailure(
         `It lacks ${missing.join(', ')}: sshd will refuse the port forward Remote-SSH opens to reach its server (a plain ssh shell still works).`,
-        'Ask your Access administrator: the certificates of this application must allow port forwarding (Cloudflare\'s do by default; a custom CA or a force-command setup may not).',
+        "Ask your Access administrator: the certificates of this application must allow port forwarding (Cloudflare's do by default; a custom CA or a force-command setup may not).",
         details,
       );
     }
     if (!c.extensions.includes('permit-pty')) details.push('no permit-pty: terminals in Remote-SSH get no pseudo-terminal');
-    if (c.criticalOptions.includes('force-command')) details.push('force-command is set: the server runs its own command, which may stop Remote-SSH from starting its server');
+    if (c.criticalOptions.includes('force-command'))
+      details.push('force-command is set: the server runs its own command, which may stop Remote-SSH from starting its server');
     if (sshOptions) {
       const user = first('user') ?? '';
       const src = await where('user', user);
@@ -407,7 +479,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     } else {
       details.push('the User ssh will use is unknown (ssh -G failed; see "ssh config")');
     }
-    if (principalWanted !== undefined && !c.principals.includes(principalWanted)) details.push(`note: the e-mail's local part "${principalWanted}" is not a principal; the edge decided "${c.principals.join(', ')}"`);
+    if (principalWanted !== undefined && !c.principals.includes(principalWanted))
+      details.push(`note: the e-mail's local part "${principalWanted}" is not a principal; the edge decided "${c.principals.join(', ')}"`);
     return details;
   });
 
@@ -433,7 +506,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (banner === undefined) {
       throw new StepFailure(
         'The websocket opened, but the origin sent no SSH banner and the connection closed: the tunnel reached nothing that speaks SSH.',
-        'On the server: check that sshd runs and that the tunnel\'s ingress rule for this host is ssh://localhost:22 (or where sshd listens).',
+        "On the server: check that sshd runs and that the tunnel's ingress rule for this host is ssh://localhost:22 (or where sshd listens).",
         [`${url.origin}/ upgraded (101)`],
       );
     }
@@ -444,7 +517,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   await step('ssh_config', [], async () => {
     if (!sshOptions) {
       const e = describe(sshGError);
-      throw new StepFailure(e.cause, e.next ?? 'Check that OpenSSH\'s ssh is installed and on the PATH.');
+      throw new StepFailure(e.cause, e.next ?? "Check that OpenSSH's ssh is installed and on the PATH.");
     }
     const details: string[] = [];
     const proxyCommand = first('proxycommand');
@@ -463,25 +536,33 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
     if (!/\b(?:access )?ssh\s+--hostname\b/.test(proxyCommand)) {
       throw new StepFailure(
         `The ProxyCommand in force for ${alias} is not access-ssh's (nor cloudflared's)${pcSrc ? `: it is set by ${pcSrc.file}:${pcSrc.line}` : ''}.`,
-        pcSrc ? `Remove or move ${pcSrc.file}:${pcSrc.line}: ssh takes the first value it meets, and it comes before the Access entries.` : 'Check your ssh config: an earlier line sets another ProxyCommand.',
+        pcSrc
+          ? `Remove or move ${pcSrc.file}:${pcSrc.line}: ssh takes the first value it meets, and it comes before the Access entries.`
+          : 'Check your ssh config: an earlier line sets another ProxyCommand.',
         details,
       );
     }
     const home = opts.homeDir ?? process.env['HOME'] ?? '';
-    for (const [option, want] of [['identityfile', certKeyFile(dir, host)], ['certificatefile', certFile(dir, host)]] as const) {
+    for (const [option, want] of [
+      ['identityfile', certKeyFile(dir, host)],
+      ['certificatefile', certFile(dir, host)],
+    ] as const) {
       const got = first(option);
       const src = got ? await where(option, got) : undefined;
       if (got === undefined || normalizePath(got, home) !== want) {
         throw new StepFailure(
           `ssh offers ${option === 'identityfile' ? 'the key' : 'the certificate'} ${got ?? '(none)'} first${at(src)}, not ${want}.`,
-          src ? `Remove or move ${src.file}:${src.line}: ssh takes the first value it meets.` : `Add the Access entries for ${host} again (VS Code: Access: Add Host…).`,
+          src
+            ? `Remove or move ${src.file}:${src.line}: ssh takes the first value it meets.`
+            : `Add the Access entries for ${host} again (VS Code: Access: Add Host…).`,
           details,
         );
       }
       details.push(`${option === 'identityfile' ? 'IdentityFile' : 'CertificateFile'} ${got}${at(src)}`);
     }
     details.push(`User ${first('user') ?? ''}${at(await where('user', first('user') ?? ''))}`);
-    if (first('identitiesonly') !== 'yes') details.push('IdentitiesOnly is off: agent keys are offered first and may use up the server\'s MaxAuthTries');
+    if (first('identitiesonly') !== 'yes')
+      details.push("IdentitiesOnly is off: agent keys are offered first and may use up the server's MaxAuthTries");
     return details;
   });
 
@@ -497,7 +578,11 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       details.push(`the host key ${seen.hostKey ?? ''} is not in your known_hosts yet (Remote-SSH asks you once to accept it)`);
       const tmp = await mkdtemp(join(tmpdir(), 'access-ssh-doctor-'));
       try {
-        run = await runSsh(opts.sshPath ?? 'ssh', [...base, '-o', `UserKnownHostsFile=${join(tmp, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=accept-new', alias, 'id -un'], opts.env);
+        run = await runSsh(
+          opts.sshPath ?? 'ssh',
+          [...base, '-o', `UserKnownHostsFile=${join(tmp, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=accept-new', alias, 'id -un'],
+          opts.env,
+        );
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
@@ -523,7 +608,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       title: c.title,
       status: 'passed',
       ms: c.ms,
-      details: [...c.details, `the server accepted it for "${principalMismatch}": it maps the certificate's principal to that account (AuthorizedPrincipalsFile)`],
+      details: [
+        ...c.details,
+        `the server accepted it for "${principalMismatch}": it maps the certificate's principal to that account (AuthorizedPrincipalsFile)`,
+      ],
     };
   }
 
@@ -536,7 +624,7 @@ export function carrierStatus(status: number, host: string): { cause: string; ne
   switch (status) {
     case 403:
       return {
-        cause: 'Access denied the connection (403): your identity is not allowed by the application\'s policy, or a WAF rule blocks it.',
+        cause: "Access denied the connection (403): your identity is not allowed by the application's policy, or a WAF rule blocks it.",
         next: `Ask your Access administrator to allow your identity in the policy of ${host}'s application (or the rule that blocks it).`,
       };
     case 400:
@@ -547,13 +635,14 @@ export function carrierStatus(status: number, host: string): { cause: string; ne
       };
     case 502:
       return {
-        cause: 'The edge reached the tunnel, but the tunnel could not reach the origin (502): sshd is down, or the tunnel\'s ingress points elsewhere.',
-        next: 'On the server: start sshd (systemctl status ssh) and check the tunnel\'s ingress rule for this host (ssh://localhost:22).',
+        cause:
+          "The edge reached the tunnel, but the tunnel could not reach the origin (502): sshd is down, or the tunnel's ingress points elsewhere.",
+        next: "On the server: start sshd (systemctl status ssh) and check the tunnel's ingress rule for this host (ssh://localhost:22).",
       };
     case 521:
       return {
         cause: 'The origin refused the connection (521): nothing listens where the edge sends this host.',
-        next: 'On the server: start sshd and check the address the host\'s DNS record or tunnel points at.',
+        next: "On the server: start sshd and check the address the host's DNS record or tunnel points at.",
       };
     case 530:
       return {
@@ -564,8 +653,14 @@ export function carrierStatus(status: number, host: string): { cause: string; ne
       return { cause: 'Nothing serves this host (404).', next: 'Check that the host is an Access SSH application served by a tunnel.' };
     default:
       return status >= 500
-        ? { cause: `The edge or the tunnel failed (HTTP ${status}).`, next: 'Try again in a moment; if it persists, check the tunnel on the server and Cloudflare\'s status page.' }
-        : { cause: `The websocket upgrade was answered HTTP ${status}.`, next: 'Check the application and the zone\'s settings in the Cloudflare dashboard.' };
+        ? {
+            cause: `The edge or the tunnel failed (HTTP ${status}).`,
+            next: "Try again in a moment; if it persists, check the tunnel on the server and Cloudflare's status page.",
+          }
+        : {
+            cause: `The websocket upgrade was answered HTTP ${status}.`,
+            next: "Check the application and the zone's settings in the Cloudflare dashboard.",
+          };
   }
 }
 
@@ -588,7 +683,18 @@ interface SshLog {
 /** What `ssh -v` said about the host key, the keys offered and the server's answers. */
 export function readSshLog(stderr: string): SshLog {
   const lines = stderr.split(/\r?\n/);
-  const log: SshLog = { hostKeyKnown: false, hostKeyUnknown: false, hostKeyChanged: false, offered: [], accepted: false, authenticated: false, refused: false, closedEarly: false, timedOut: false, helperLines: [] };
+  const log: SshLog = {
+    hostKeyKnown: false,
+    hostKeyUnknown: false,
+    hostKeyChanged: false,
+    offered: [],
+    accepted: false,
+    authenticated: false,
+    refused: false,
+    closedEarly: false,
+    timedOut: false,
+    helperLines: [],
+  };
   let offeredSinceContinue = false;
   let verificationFailed = false;
   for (const line of lines) {
@@ -606,11 +712,18 @@ export function readSshLog(stderr: string): SshLog {
       if (offeredSinceContinue) log.refused = true;
       offeredSinceContinue = false;
     } else if ((m = /(Permission denied \(.*\))/.exec(line))) log.permissionDenied = m[1]!;
-    else if (/kex_exchange_identification|Connection closed by .*port|ssh_exchange_identification|Connection reset by/.test(line)) log.closedEarly = true;
+    else if (/kex_exchange_identification|Connection closed by .*port|ssh_exchange_identification|Connection reset by/.test(line))
+      log.closedEarly = true;
     else if (/Connection timed out|timed out during banner exchange/.test(line)) log.timedOut = true;
     else if (/^access-ssh: |^ {2}\S/.test(line) && !line.startsWith('debug')) log.helperLines.push(line.trim());
     if (/^Host key verification failed/.test(line)) verificationFailed = true;
-    if (line && !line.startsWith('debug') && !line.startsWith('OpenSSH_') && !/^(Warning: Permanently|Authenticated to|Transferred:|Bytes per second)/.test(line)) log.lastError = line.trim();
+    if (
+      line &&
+      !line.startsWith('debug') &&
+      !line.startsWith('OpenSSH_') &&
+      !/^(Warning: Permanently|Authenticated to|Transferred:|Bytes per second)/.test(line)
+    )
+      log.lastError = line.trim();
   }
   log.helperLines = log.helperLines.slice(0, 6);
   // In BatchMode an unknown key says only "Host key verification failed.".
@@ -628,16 +741,19 @@ function sshFailure(seen: SshLog, run: { code: number; stderr: string }, alias: 
   if (seen.refused || seen.permissionDenied) {
     return [
       `The server refused the certificate${seen.offered.length ? ` (${seen.offered[0]})` : ''}: ${seen.permissionDenied ?? 'public key authentication failed'}.`,
-      'On the server: TrustedUserCAKeys must hold this Access application\'s CA public key, and the account must exist and accept the certificate\'s principal (the e-mail\'s local part, or an AuthorizedPrincipalsFile mapping).',
+      "On the server: TrustedUserCAKeys must hold this Access application's CA public key, and the account must exist and accept the certificate's principal (the e-mail's local part, or an AuthorizedPrincipalsFile mapping).",
     ];
   }
   if (seen.helperLines.length > 0) {
-    return [`The ProxyCommand (access-ssh) failed: ${seen.helperLines[0]}`, seen.helperLines[1] ?? 'See the steps above for the layer that is broken.'];
+    return [
+      `The ProxyCommand (access-ssh) failed: ${seen.helperLines[0]}`,
+      seen.helperLines[1] ?? 'See the steps above for the layer that is broken.',
+    ];
   }
   if (seen.closedEarly) {
     return [
       'The connection closed before the SSH handshake (no banner from the server): the carrier or the origin dropped it.',
-      'On the server: check that sshd runs and that the tunnel\'s ingress points at it.',
+      "On the server: check that sshd runs and that the tunnel's ingress points at it.",
     ];
   }
   if (seen.timedOut) return ['ssh timed out.', 'Check the network and the tunnel on the server.'];
@@ -678,7 +794,13 @@ function firstBytes(ws: import('ws').WebSocket, timeoutMs: number): Promise<stri
     const timer = setTimeout(() => done(undefined), timeoutMs);
     ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
-      done(buf.toString('latin1').split(/\r?\n/)[0]!.replace(/[\u0000-\u001f\u007f-\u00ff]/g, '?').slice(0, 120));
+      done(
+        buf
+          .toString('latin1')
+          .split(/\r?\n/)[0]!
+          .replace(/[\u0000-\u001f\u007f-\u00ff]/g, '?')
+          .slice(0, 120),
+      );
     });
     ws.on('close', () => done(undefined));
     ws.on('error', () => done(undefined));
@@ -720,7 +842,9 @@ function describe(err: unknown): { cause: string; next?: string } {
 
 /** Every line of the report: redacted, printable, one line. */
 function clean(text: string): string {
-  return redact(text).replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\n/g, ' ');
+  return redact(text)
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, ' ')
+    .replace(/\n/g, ' ');
 }
 
 function elapsed(t0: number): number {

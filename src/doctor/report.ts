@@ -24,7 +24,11 @@ export function renderText(report: DoctorReport): string {
     }
   }
   out.push('');
-  out.push(report.ok ? 'The whole chain works.' : `Failed at "${report.steps.find((s) => s.id === report.failed)?.title ?? report.failed}". Fix that first: later steps depend on it.`);
+  out.push(
+    report.ok
+      ? 'The whole chain works.'
+      : `Failed at "${report.steps.find((s) => s.id === report.failed)?.title ?? report.failed}". Fix that first: later steps depend on it.`,
+  );
   return out.join('\n') + '\n';
 }
 

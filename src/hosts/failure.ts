@@ -67,7 +67,8 @@ export function classifyFailure(host: string, input: FailureInput): Failure {
       if (/^No Access application/i.test(message)) {
         return make('not an Access app', `${host} is not an application protected by Cloudflare Access.`, 'editHost');
       }
-      if (/failed to answer/i.test(message)) return make('Access edge error', `The Cloudflare Access edge failed to answer for ${host}.`, 'retry');
+      if (/failed to answer/i.test(message))
+        return make('Access edge error', `The Cloudflare Access edge failed to answer for ${host}.`, 'retry');
       if (/clock|older than|in the future/i.test(message + (input.hint ?? ''))) {
         return make('clock out of sync', `The Access answer for ${host} does not match this computer's clock.`, 'showLog');
       }
@@ -75,7 +76,11 @@ export function classifyFailure(host: string, input: FailureInput): Failure {
     case 'network':
       if (DNS.has(cause)) return make('host not found', `The host name ${host} does not resolve.`, 'editHost');
       if (cause === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-        return make('not served by Access', `The server at ${host} presents a TLS certificate for other names: it is not an Access application.`, 'editHost');
+        return make(
+          'not served by Access',
+          `The server at ${host} presents a TLS certificate for other names: it is not an Access application.`,
+          'editHost',
+        );
       }
       if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(cause)) {
         return make('untrusted TLS', `The TLS certificate of ${host} is not trusted.`, 'showLog');

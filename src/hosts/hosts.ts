@@ -189,11 +189,21 @@ export function parseRepoHostsFile(text: string): HostList {
   } catch (err) {
     return {
       hosts: [],
-      problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: `not valid JSON (${err instanceof Error ? err.message : String(err)})` }],
+      problems: [
+        {
+          source: 'repo',
+          index: -1,
+          value: REPO_HOSTS_FILE,
+          message: `not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+        },
+      ],
     };
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    return { hosts: [], problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: 'expected an object { "hosts": [...] }' }] };
+    return {
+      hosts: [],
+      problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: 'expected an object { "hosts": [...] }' }],
+    };
   }
   return parseHostList((json as Record<string, unknown>)['hosts'], 'repo');
 }
@@ -254,14 +264,20 @@ export async function collectHosts(src: HostSources): Promise<HostList> {
   const settings = parseHostList(src.settings, 'settings');
   if (src.trusted !== true) return settings;
   const repo = await src.readRepoLists();
-  return repo.length === 0 ? settings : mergeHosts(settings, repo.reduce((a, b) => mergeHosts(a, b)));
+  return repo.length === 0
+    ? settings
+    : mergeHosts(
+        settings,
+        repo.reduce((a, b) => mergeHosts(a, b)),
+      );
 }
 
 /** The setting's new value with one host added (as a plain string unless it has a label or path). */
 export function addToSetting(current: unknown, hostname: string): unknown[] {
   const list = Array.isArray(current) ? [...(current as unknown[])] : [];
   const exists = list.some((item) => {
-    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
+    const name =
+      typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
     return typeof name === 'string' && name.trim().toLowerCase() === hostname;
   });
   if (!exists) list.push(hostname);
@@ -272,7 +288,8 @@ export function addToSetting(current: unknown, hostname: string): unknown[] {
 export function removeFromSetting(current: unknown, hostname: string): unknown[] {
   const list = Array.isArray(current) ? (current as unknown[]) : [];
   return list.filter((item) => {
-    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
+    const name =
+      typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
     if (typeof name !== 'string') return true;
     try {
       return normaliseHostname(name) !== hostname;
@@ -302,7 +319,11 @@ export interface SshUser {
  * principal that is a valid login name; else, before any certificate, the local
  * part of the login's e-mail. Only values src/ssh accepts as user names count.
  */
-export function sshUserFor(input: { readonly configured?: string; readonly principals?: readonly string[]; readonly email?: string }): SshUser {
+export function sshUserFor(input: {
+  readonly configured?: string;
+  readonly principals?: readonly string[];
+  readonly email?: string;
+}): SshUser {
   const valid = (v: string | undefined): string | undefined => {
     if (v === undefined) return undefined;
     try {
@@ -313,7 +334,8 @@ export function sshUserFor(input: { readonly configured?: string; readonly princ
   };
   const at = input.email?.lastIndexOf('@') ?? -1;
   const local = input.email !== undefined && at > 0 ? valid(input.email.slice(0, at)) : undefined;
-  const differs = (user: string): { differsFromEmail?: string } => (local !== undefined && local !== user ? { differsFromEmail: local } : {});
+  const differs = (user: string): { differsFromEmail?: string } =>
+    local !== undefined && local !== user ? { differsFromEmail: local } : {};
   const configured = valid(input.configured);
   if (configured !== undefined) return { user: configured, source: 'configured' };
   for (const p of input.principals ?? []) {
@@ -331,7 +353,8 @@ export function sshUserFor(input: { readonly configured?: string; readonly princ
 export function renameInSetting(current: unknown, from: string, to: string): unknown[] {
   const list = Array.isArray(current) ? (current as unknown[]) : [];
   const names = (item: unknown): string | undefined => {
-    const name = typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
+    const name =
+      typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
     if (typeof name !== 'string') return undefined;
     try {
       return normaliseHostname(name);

@@ -131,9 +131,21 @@ export function hostState(input: HostStateInput): HostState {
   }
   if (token) {
     // Signed in; no live certificate: the next connect (or Refresh) gets one without a browser.
-    return { ...base, kind: 'signedIn', description: 'signed in', icon: { id: 'account', color: 'charts.blue' }, contextValue: 'host.signedIn' };
+    return {
+      ...base,
+      kind: 'signedIn',
+      description: 'signed in',
+      icon: { id: 'account', color: 'charts.blue' },
+      contextValue: 'host.signedIn',
+    };
   }
-  return { ...base, kind: 'signedOut', description: 'signed out', icon: { id: 'circle-slash', color: 'disabledForeground' }, contextValue: 'host.signedOut' };
+  return {
+    ...base,
+    kind: 'signedOut',
+    description: 'signed out',
+    icon: { id: 'circle-slash', color: 'disabledForeground' },
+    contextValue: 'host.signedOut',
+  };
 }
 
 /** The short name of a team: `sandbox` for `sandbox.cloudflareaccess.com`. */
@@ -194,9 +206,10 @@ export function tooltipFields(input: TooltipInput): TooltipField[] {
     const left = cert.validBefore - now;
     rows.push({
       label: 'Certificate',
-      value: left > 0
-        ? `valid for ${countdown(left)} (${fmt(cert.validAfter)}–${fmt(cert.validBefore)}), renewed with less than ${countdown(input.marginSeconds)} left`
-        : `${expiredText(-left)}; a new one is issued at the next connect`,
+      value:
+        left > 0
+          ? `valid for ${countdown(left)} (${fmt(cert.validAfter)}–${fmt(cert.validBefore)}), renewed with less than ${countdown(input.marginSeconds)} left`
+          : `${expiredText(-left)}; a new one is issued at the next connect`,
     });
     rows.push({ label: cert.principals.length === 1 ? 'Principal' : 'Principals', value: cert.principals.join(', ') || '(none)' });
     rows.push({ label: 'Key ID', value: cert.keyId });

@@ -90,12 +90,16 @@ export function parseDeepLink(uriPath: string, query: string): DeepLink {
   } catch (err) {
     throw new Error(`the link's host is not valid: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
-  const link: { action: 'connect'; hostname: string; path?: string; window: 'new' | 'current' } = { action: 'connect', hostname, window: 'new' };
+  const link: { action: 'connect'; hostname: string; path?: string; window: 'new' | 'current' } = {
+    action: 'connect',
+    hostname,
+    window: 'new',
+  };
   const path = params.get('path');
   if (path !== null && path !== '') {
-    if (/[\u0000-\u001f\u007f]/.test(path)) throw new Error('the link\'s path contains a control character');
-    if (!path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path)) throw new Error('the link\'s path must be absolute');
-    if (path.length > 1024) throw new Error('the link\'s path is too long');
+    if (/[\u0000-\u001f\u007f]/.test(path)) throw new Error("the link's path contains a control character");
+    if (!path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path)) throw new Error("the link's path must be absolute");
+    if (path.length > 1024) throw new Error("the link's path is too long");
     link.path = path;
   }
   const win = params.get('window');

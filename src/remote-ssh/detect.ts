@@ -49,8 +49,7 @@ export const REMOTE_SSH_FLAVORS: readonly RemoteSshFlavor[] = [
     // It connects with the ssh2 JavaScript client, which neither offers OpenSSH
     // user certificates nor runs `Match exec`: a certificate-only sshd refuses it.
     supportsCertificates: false,
-    note:
-      'Open Remote - SSH connects with its own SSH client, which does not use OpenSSH certificates (CertificateFile) or run "Match exec"; a server that accepts only Access certificates will refuse it. Use "Access: Open in Terminal" (OpenSSH), or install Remote - SSH where your editor allows.',
+    note: 'Open Remote - SSH connects with its own SSH client, which does not use OpenSSH certificates (CertificateFile) or run "Match exec"; a server that accepts only Access certificates will refuse it. Use "Access: Open in Terminal" (OpenSSH), or install Remote - SSH where your editor allows.',
     preferredIn: ['vscodium', 'code-server', 'code - oss'],
   },
 ];

@@ -28,7 +28,6 @@ export interface Launcher {
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
-
 function checkValue(what: string, value: string, windows: boolean): void {
   if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${what} contains a control character`);
   // cmd.exe has no quoting that survives `"` or `%` inside a value.

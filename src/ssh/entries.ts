@@ -96,7 +96,11 @@ export function hostOptions(entry: HostEntry, opts: RenderOptions): HostOptions 
     hostname,
     ...(user === undefined ? {} : { user }),
     // Our helper stays quiet in the Match when signed out: the ProxyCommand says it, once.
-    matchExec: matchExecValue(opts.helper, [...head, 'ssh-gen', '--hostname', hostname, ...tail, ...(opts.nonInteractive ? ['--quiet-signed-out'] : [])], opts.platform),
+    matchExec: matchExecValue(
+      opts.helper,
+      [...head, 'ssh-gen', '--hostname', hostname, ...tail, ...(opts.nonInteractive ? ['--quiet-signed-out'] : [])],
+      opts.platform,
+    ),
     proxyCommand: proxyCommandValue(opts.helper, [...head, 'ssh', '--hostname', { sshToken: 'h' }, ...tail], opts.platform),
     identityFile: quoteConfigPath(keys.key, opts.platform),
     certificateFile: quoteConfigPath(keys.certificate, opts.platform),
@@ -140,11 +144,11 @@ export function renderEntries(hosts: readonly HostEntry[], opts: RenderOptions):
       `# ${o.hostname}: renew the certificate before ssh loads it`,
       ...(opts.nonInteractive
         ? [
-          // When the renewal fails, the helper's message is the one the user reads: ssh's
-          // own "kex_exchange_identification: Connection closed" after it says nothing more.
-          `Match originalhost ${o.alias},${o.hostname} !exec ${o.matchExec}`,
-          '  LogLevel FATAL',
-        ]
+            // When the renewal fails, the helper's message is the one the user reads: ssh's
+            // own "kex_exchange_identification: Connection closed" after it says nothing more.
+            `Match originalhost ${o.alias},${o.hostname} !exec ${o.matchExec}`,
+            '  LogLevel FATAL',
+          ]
         : [`Match originalhost ${o.alias},${o.hostname} exec ${o.matchExec}`]),
       '',
       `Host ${o.alias}`,

@@ -193,7 +193,12 @@ export function cloudflaredCall(cmd: string, depth = 0): CloudflaredCall | undef
       if (/^--?(service-token-id|id)(=|$)/.test(w)) serviceToken = true;
       if (/^--?fedramp(=true)?$/i.test(w)) fedramp = true;
     }
-    return { sub: sub === 'ssh-gen' ? 'ssh-gen' : 'ssh', ...(hostname === undefined ? {} : { hostname }), serviceToken, ...(fedramp ? { fedramp } : {}) };
+    return {
+      sub: sub === 'ssh-gen' ? 'ssh-gen' : 'ssh',
+      ...(hostname === undefined ? {} : { hostname }),
+      serviceToken,
+      ...(fedramp ? { fedramp } : {}),
+    };
   }
   return undefined;
 }
@@ -256,7 +261,12 @@ export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = n
         bases = bases.map((b) => join(b, part));
         continue;
       }
-      const re = new RegExp(`^${part.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+      const re = new RegExp(
+        `^${part
+          .replace(/[.+^${}()|\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]')}$`,
+      );
       const next: string[] = [];
       for (const b of bases) for (const n of (await io.readdir(b)).sort()) if (re.test(n) && !n.startsWith('.')) next.push(join(b, n));
       bases = next;
@@ -282,14 +292,26 @@ export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = n
       }
       let targets: string[] = [];
       if (call.hostname !== undefined && !call.hostname.includes('%')) targets = [call.hostname];
-      else if (call.hostname === '%h' || call.hostname === undefined) targets = b.hostName && !b.hostName.includes('%') ? [b.hostName] : literal.filter((n) => !n.toLowerCase().startsWith(ALIAS_PREFIX));
+      else if (call.hostname === '%h' || call.hostname === undefined)
+        targets = b.hostName && !b.hostName.includes('%') ? [b.hostName] : literal.filter((n) => !n.toLowerCase().startsWith(ALIAS_PREFIX));
       if (targets.length === 0) {
-        skipped.push({ file, line: b.line, text: b.text, reason: b.names.some(isPattern) ? 'a wildcard pattern names no host to import' : 'names no host' });
+        skipped.push({
+          file,
+          line: b.line,
+          text: b.text,
+          reason: b.names.some(isPattern) ? 'a wildcard pattern names no host to import' : 'names no host',
+        });
         return;
       }
       for (const t of targets) {
         const h = asHost(t);
-        if (h) add(h, { file, line, by: 'proxycommand', ...(literal.length === 1 && literal[0]!.toLowerCase() !== h ? { alias: literal[0]! } : {}) }, b.user, call.fedramp === true);
+        if (h)
+          add(
+            h,
+            { file, line, by: 'proxycommand', ...(literal.length === 1 && literal[0]!.toLowerCase() !== h ? { alias: literal[0]! } : {}) },
+            b.user,
+            call.fedramp === true,
+          );
         else skipped.push({ file, line, text, reason: `${JSON.stringify(t)} is not a host name` });
       }
     }
@@ -330,12 +352,14 @@ export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = n
         block = { kind: 'match', line: i + 1, names: [], text: trimmed };
         for (let k = 0; k < args.length; k++) {
           const a = args[k]!.toLowerCase();
-          if ((a === 'host' || a === 'originalhost') && args[k + 1] !== undefined) block.names.push(...args[++k]!.split(',').filter((n) => !n.startsWith('!')));
+          if ((a === 'host' || a === 'originalhost') && args[k + 1] !== undefined)
+            block.names.push(...args[++k]!.split(',').filter((n) => !n.startsWith('!')));
           else if (a === 'exec' && args[k + 1] !== undefined) {
             const call = cloudflaredCall(args[++k]!);
             if (call?.sub === 'ssh-gen') {
               const targets = call.hostname && !call.hostname.includes('%') ? [call.hostname] : block.names.filter((n) => !isPattern(n));
-              if (targets.length === 0) skipped.push({ file, line: i + 1, text: trimmed, reason: 'a wildcard pattern names no host to import' });
+              if (targets.length === 0)
+                skipped.push({ file, line: i + 1, text: trimmed, reason: 'a wildcard pattern names no host to import' });
               for (const t of targets) {
                 const h = asHost(t);
                 if (h) add(h, { file, line: i + 1, by: 'match-exec' }, undefined, call.fedramp === true);

@@ -101,11 +101,18 @@ function parse(content: string, configPath: string): Parsed {
     const t = l.text.trim();
     if (t === BEGIN_MARKER) begins.push(i);
     else if (t === END_MARKER) ends.push(i);
-    else if (MARKER_LIKE_RE.test(l.text)) throw brokenMarker(configPath, `line ${l.no} looks like an altered marker: ${JSON.stringify(l.text)}`);
+    else if (MARKER_LIKE_RE.test(l.text))
+      throw brokenMarker(configPath, `line ${l.no} looks like an altered marker: ${JSON.stringify(l.text)}`);
   });
   if (begins.length === 0 && ends.length === 0) return { bom, lines };
   if (begins.length > 1 || ends.length > 1) {
-    throw brokenMarker(configPath, `there are ${begins.length} begin and ${ends.length} end markers (lines ${[...begins, ...ends].sort((a, b) => a - b).map((i) => i + 1).join(', ')}); there must be one block`);
+    throw brokenMarker(
+      configPath,
+      `there are ${begins.length} begin and ${ends.length} end markers (lines ${[...begins, ...ends]
+        .sort((a, b) => a - b)
+        .map((i) => i + 1)
+        .join(', ')}); there must be one block`,
+    );
   }
   if (begins.length === 0) throw brokenMarker(configPath, `line ${ends[0]! + 1} ends a block that never begins`);
   if (ends.length === 0) throw brokenMarker(configPath, `the block begun on line ${begins[0]! + 1} never ends`);
@@ -144,7 +151,11 @@ async function readIfExists(p: string): Promise<string | undefined> {
 /** A failure of the file layer as the SshConfigError the editor shows: it names the file and the next step. */
 function configFileError(err: unknown): unknown {
   if (!(err instanceof FileError)) return err;
-  return new SshConfigError(err.message, err.hint ?? `Check ${err.path} and try again.`, err.code === 'read-only' ? 'read-only' : 'file-error');
+  return new SshConfigError(
+    err.message,
+    err.hint ?? `Check ${err.path} and try again.`,
+    err.code === 'read-only' ? 'read-only' : 'file-error',
+  );
 }
 
 /** The text of the Include line we write for `ourFile`. */
@@ -156,7 +167,12 @@ export function includeLine(ourFile: string, platform: NodeJS.Platform): string 
  * The new content of a config with our block for `ourFile` (pure; `content` is
  * undefined for a missing file). Throws `SshConfigError` on a damaged block.
  */
-export function withInclude(content: string | undefined, ourFile: string, platform: NodeJS.Platform, configPath = 'the ssh config'): string {
+export function withInclude(
+  content: string | undefined,
+  ourFile: string,
+  platform: NodeJS.Platform,
+  configPath = 'the ssh config',
+): string {
   return withIncludeLine(content, includeLine(ourFile, platform), configPath);
 }
 

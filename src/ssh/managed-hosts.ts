@@ -116,7 +116,12 @@ export function parseManagedHosts(content: string | undefined, file = 'the manag
 
 function normalise(h: ManagedHost): ManagedHost {
   const from = ORIGINS.filter((o) => h.from.includes(o));
-  return { hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }), ...(h.fedramp === true ? { fedramp: true } : {}), from };
+  return {
+    hostname: h.hostname,
+    ...(h.user === undefined ? {} : { user: h.user }),
+    ...(h.fedramp === true ? { fedramp: true } : {}),
+    from,
+  };
 }
 
 function sortHosts(hosts: ManagedHost[]): ManagedHost[] {
@@ -126,10 +131,20 @@ function sortHosts(hosts: ManagedHost[]): ManagedHost[] {
 /** The whole managed file for `hosts`: header, host list, entries (pure, deterministic). */
 export function renderManagedFile(hosts: readonly ManagedHost[], opts: RenderOptions): string {
   const list = sortHosts(hosts.filter((h) => h.from.length > 0).map(normalise));
-  const entries = renderEntries(list.map((h) => ({ hostname: h.hostname, ...(h.user === undefined ? {} : { user: h.user }), ...(h.fedramp === true ? { fedramp: true } : {}) })), opts);
+  const entries = renderEntries(
+    list.map((h) => ({
+      hostname: h.hostname,
+      ...(h.user === undefined ? {} : { user: h.user }),
+      ...(h.fedramp === true ? { fedramp: true } : {}),
+    })),
+    opts,
+  );
   const listLines = [
     LIST_INTRO,
-    ...list.map((h) => `${LIST_PREFIX}${h.hostname} from=${h.from.join(',')}${h.user === undefined ? '' : ` user=${h.user}`}${h.fedramp === true ? ' fedramp=true' : ''}`),
+    ...list.map(
+      (h) =>
+        `${LIST_PREFIX}${h.hostname} from=${h.from.join(',')}${h.user === undefined ? '' : ` user=${h.user}`}${h.fedramp === true ? ' fedramp=true' : ''}`,
+    ),
   ];
   const nl = entries.indexOf('\n');
   const first = entries.slice(0, nl);
@@ -167,7 +182,10 @@ export function removeCliHost(hosts: readonly ManagedHost[], hostname: string): 
  * the extension derives); hosts of the CLI stay, and a host the CLI added with an
  * explicit user keeps that user.
  */
-export function syncExtensionHosts(hosts: readonly ManagedHost[], mine: readonly { hostname: string; user?: string; fedramp?: boolean }[]): ManagedHost[] {
+export function syncExtensionHosts(
+  hosts: readonly ManagedHost[],
+  mine: readonly { hostname: string; user?: string; fedramp?: boolean }[],
+): ManagedHost[] {
   const wanted = new Map<string, string | undefined>();
   const fed = new Set<string>();
   for (const m of mine) {
@@ -185,7 +203,15 @@ export function syncExtensionHosts(hosts: readonly ManagedHost[], mine: readonly
     const u = cliUser ?? user ?? seen?.user;
     // The extension's host entry says whether it is FedRAMP; a CLI mark keeps what the CLI wrote.
     const fedramp = fed.has(hostname) || (seen?.from.includes('cli') === true && seen.fedramp === true);
-    out.set(hostname, normalise({ hostname, from: [...(seen?.from ?? []), 'vscode'], ...(u === undefined ? {} : { user: u }), ...(fedramp ? { fedramp } : {}) }));
+    out.set(
+      hostname,
+      normalise({
+        hostname,
+        from: [...(seen?.from ?? []), 'vscode'],
+        ...(u === undefined ? {} : { user: u }),
+        ...(fedramp ? { fedramp } : {}),
+      }),
+    );
   }
   return sortHosts([...out.values()]);
 }

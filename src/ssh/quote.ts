@@ -72,10 +72,14 @@ export function escapePercent(value: string): string {
 function checkBackslashes(what: string, value: string): void {
   const bad = /\\(?=[\\'"]|$)/.exec(value);
   if (bad) {
-    refuse(what, value, bad.index === value.length - 1
-      ? 'it ends with a backslash, which would escape the closing quote'
-      : 'a backslash followed by a backslash or quote is read differently by different OpenSSH versions',
-    MOVE_HINT);
+    refuse(
+      what,
+      value,
+      bad.index === value.length - 1
+        ? 'it ends with a backslash, which would escape the closing quote'
+        : 'a backslash followed by a backslash or quote is read differently by different OpenSSH versions',
+      MOVE_HINT,
+    );
   }
 }
 
@@ -95,7 +99,8 @@ function checkCommon(what: string, value: string): void {
 export function quoteConfigPath(path: string, _platform: NodeJS.Platform): string {
   void _platform; // the rules are the same on every platform; kept for symmetry with the command quoting
   checkCommon('the path', path);
-  if (path.includes('${')) refuse('the path', path, '"${" would be expanded by ssh as an environment variable and cannot be escaped', MOVE_HINT);
+  if (path.includes('${'))
+    refuse('the path', path, '"${" would be expanded by ssh as an environment variable and cannot be escaped', MOVE_HINT);
   return `"${escapePercent(path)}"`;
 }
 
@@ -147,14 +152,24 @@ function posixProgram(program: string): string {
     return rest.length === 0 ? '~/' : `~/${posixWord('the helper path', rest)}`;
   }
   if (!program.startsWith('/')) {
-    refuse('the helper path', program, 'it is not an absolute path', 'Give the full path of the launcher, for example "/home/me/.vscode/…/access-ssh".');
+    refuse(
+      'the helper path',
+      program,
+      'it is not an absolute path',
+      'Give the full path of the launcher, for example "/home/me/.vscode/…/access-ssh".',
+    );
   }
   return posixWord('the helper path', program);
 }
 
 function winArg(value: string): string {
   if (!WIN_ARG_SAFE_RE.test(value)) {
-    refuse('the argument', value, 'on Windows a helper argument may only hold letters, digits and _@%+=:,./-', 'Remove the unusual characters from the argument.');
+    refuse(
+      'the argument',
+      value,
+      'on Windows a helper argument may only hold letters, digits and _@%+=:,./-',
+      'Remove the unusual characters from the argument.',
+    );
   }
   return escapePercent(value);
 }
@@ -167,7 +182,12 @@ function argText(arg: CommandArg, platform: NodeJS.Platform): string {
 function checkWinProgram(program: string): void {
   checkCommon('the helper path', program);
   if (!isAbsoluteWin(program)) {
-    refuse('the helper path', program, 'it is not an absolute path (like C:\\Users\\…\\access-ssh.cmd)', 'Give the full path of the launcher.');
+    refuse(
+      'the helper path',
+      program,
+      'it is not an absolute path (like C:\\Users\\…\\access-ssh.cmd)',
+      'Give the full path of the launcher.',
+    );
   }
   if (program.includes('%')) {
     // cmd.exe expands %VAR% after ssh has turned %% back into %, in Match exec and in a .cmd launcher.
@@ -200,9 +220,12 @@ export function matchExecValue(program: string, args: readonly CommandArg[], pla
     checkWinProgram(program);
     const m = /[ \t&|<>^()!,;=]/.exec(program);
     if (m) {
-      refuse('the helper path', program,
+      refuse(
+        'the helper path',
+        program,
         `OpenSSH for Windows runs "Match exec" with cmd.exe and cannot quote a path there, so it may not contain ${m[0] === ' ' ? 'a space' : JSON.stringify(m[0])}`,
-        'Put the launcher in a folder whose path has no spaces, or use its 8.3 short path (dir /x).');
+        'Put the launcher in a folder whose path has no spaces, or use its 8.3 short path (dir /x).',
+      );
     }
     return `"${[program, ...args.map((a) => argText(a, platform))].join(' ')}"`;
   }

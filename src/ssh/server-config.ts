@@ -62,8 +62,13 @@ export const DEFAULT_DROP_IN = '/etc/ssh/sshd_config.d/50-cloudflare-access.conf
 export const DEFAULT_SSHD_CONFIG = '/etc/ssh/sshd_config';
 
 const KEY_TYPES = new Set([
-  'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'ssh-ed25519', 'ssh-rsa',
-  'sk-ecdsa-sha2-nistp256@openssh.com', 'sk-ssh-ed25519@openssh.com',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'ssh-ed25519',
+  'ssh-rsa',
+  'sk-ecdsa-sha2-nistp256@openssh.com',
+  'sk-ssh-ed25519@openssh.com',
 ]);
 
 function refuse(message: string, hint: string): never {
@@ -76,19 +81,26 @@ function refuse(message: string, hint: string): never {
  * secret).
  */
 export function parseCaPublicKey(text: string): string {
-  const hint = 'Give the SSH CA public key of your Access account (Zero Trust > Access > Service credentials > SSH, or the API\'s short_lived_cert ca): one line "ecdsa-sha2-nistp256 AAAA…".';
+  const hint =
+    'Give the SSH CA public key of your Access account (Zero Trust > Access > Service credentials > SSH, or the API\'s short_lived_cert ca): one line "ecdsa-sha2-nistp256 AAAA…".';
   if (/PRIVATE KEY/.test(text)) refuse('That is a private key, not the CA public key; it was not used or shown.', hint);
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
   if (lines.length !== 1) refuse(`Expected one public key line, found ${lines.length} lines.`, hint);
   const [type, blob] = lines[0]!.split(/\s+/);
   if (type === undefined || !KEY_TYPES.has(type)) {
-    refuse(/-cert-v01@openssh\.com$/.test(type ?? '') ? 'That is a certificate, not the CA public key.' : 'That is not an SSH public key line.', hint);
+    refuse(
+      /-cert-v01@openssh\.com$/.test(type ?? '') ? 'That is a certificate, not the CA public key.' : 'That is not an SSH public key line.',
+      hint,
+    );
   }
-  if (blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) refuse('The key\'s base64 part is missing or damaged.', hint);
+  if (blob === undefined || !/^[A-Za-z0-9+/]+={0,2}$/.test(blob)) refuse("The key's base64 part is missing or damaged.", hint);
   const bytes = Buffer.from(blob, 'base64');
   const len = bytes.length >= 4 ? bytes.readUInt32BE(0) : -1;
   if (len <= 0 || 4 + len > bytes.length || bytes.subarray(4, 4 + len).toString('latin1') !== type) {
-    refuse('The key\'s base64 part does not hold a key of the type it names.', hint);
+    refuse("The key's base64 part does not hold a key of the type it names.", hint);
   }
   return `${type} ${blob}`;
 }
@@ -103,7 +115,8 @@ export function parseMap(spec: string): PrincipalMap {
   if (eq < 0) refuse(`${showValue(spec)} is not principal=account.`, hint);
   const principal = spec.slice(0, eq).trim();
   const account = spec.slice(eq + 1).trim();
-  if (!PRINCIPAL_RE.test(principal)) refuse(`The principal ${showValue(principal)} is not an e-mail prefix (letters, digits, . _ + -).`, hint);
+  if (!PRINCIPAL_RE.test(principal))
+    refuse(`The principal ${showValue(principal)} is not an e-mail prefix (letters, digits, . _ + -).`, hint);
   if (!ACCOUNT_RE.test(account)) refuse(`The account ${showValue(account)} is not a Unix user name.`, hint);
   return { principal, account };
 }
@@ -111,7 +124,10 @@ export function parseMap(spec: string): PrincipalMap {
 function checkPath(what: string, p: string): string {
   if (!p.startsWith('/')) refuse(`The ${what} ${showValue(p)} is not an absolute path.`, 'Give an absolute path on the server.');
   if (!/^[A-Za-z0-9_./@+-]+$/.test(p)) {
-    refuse(`The ${what} ${showValue(p)} has a character sshd_config or the shell would read specially (space, quote, %, $ …).`, 'Use a path of letters, digits and . _ / @ + -.');
+    refuse(
+      `The ${what} ${showValue(p)} has a character sshd_config or the shell would read specially (space, quote, %, $ …).`,
+      'Use a path of letters, digits and . _ / @ + -.',
+    );
   }
   return p;
 }
@@ -127,7 +143,11 @@ export function renderServerConfig(opts: ServerConfigOptions): ServerConfig {
   const principalsDir = checkPath('principals folder', opts.principalsDir ?? DEFAULT_PRINCIPALS_DIR).replace(/\/+$/, '');
   const dropInPath = checkPath('drop-in path', opts.dropInPath ?? DEFAULT_DROP_IN);
   const sshdConfig = checkPath('sshd_config path', opts.sshdConfig ?? DEFAULT_SSHD_CONFIG);
-  if (!dropInPath.endsWith('.conf')) refuse(`The drop-in ${showValue(dropInPath)} must end in .conf (sshd_config includes sshd_config.d/*.conf).`, 'Name it …/sshd_config.d/50-cloudflare-access.conf.');
+  if (!dropInPath.endsWith('.conf'))
+    refuse(
+      `The drop-in ${showValue(dropInPath)} must end in .conf (sshd_config includes sshd_config.d/*.conf).`,
+      'Name it …/sshd_config.d/50-cloudflare-access.conf.',
+    );
 
   // account -> principals, in the order given.
   const byAccount = new Map<string, string[]>();
@@ -141,7 +161,7 @@ export function renderServerConfig(opts: ServerConfigOptions): ServerConfig {
 
   const dropInLines = [
     '# Cloudflare Access short-lived SSH certificates (written by access-ssh server-config).',
-    '# Users log in with a certificate signed by the Access CA; the certificate\'s principal is',
+    "# Users log in with a certificate signed by the Access CA; the certificate's principal is",
     '# the e-mail prefix (jdoe@example.com -> jdoe) and must equal the Unix account name,',
     '# except for the accounts mapped below.',
     'PubkeyAuthentication yes',

@@ -72,13 +72,15 @@ async function runSshG(sshPath: string, args: string[], env: NodeJS.ProcessEnv, 
       if (err) {
         const why = stderr.trim() || err.message;
         const bom = why.includes('\\357\\273\\277');
-        reject(new SshConfigError(
-          `ssh could not read the configuration (${sshPath} ${args.join(' ')}): ${why}`,
-          bom
-            ? 'The file starts with a UTF-8 byte order mark, which OpenSSH does not accept: save it as UTF-8 without BOM.'
-            : 'Check the file and line named in the message; a line with unbalanced quotes makes ssh reject the whole file.',
-          'ssh-failed',
-        ));
+        reject(
+          new SshConfigError(
+            `ssh could not read the configuration (${sshPath} ${args.join(' ')}): ${why}`,
+            bom
+              ? 'The file starts with a UTF-8 byte order mark, which OpenSSH does not accept: save it as UTF-8 without BOM.'
+              : 'Check the file and line named in the message; a line with unbalanced quotes makes ssh reject the whole file.',
+            'ssh-failed',
+          ),
+        );
         return;
       }
       resolve(stdout);
@@ -111,7 +113,13 @@ export function normalizePath(value: string, home: string): string {
 }
 
 /** `ssh -G [-F configFile] alias`, parsed (keyword → values in order). Also evaluates `Match exec`. */
-export async function sshG(opts: { alias: string; configFile?: string; sshPath?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Map<string, string[]>> {
+export async function sshG(opts: {
+  alias: string;
+  configFile?: string;
+  sshPath?: string;
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}): Promise<Map<string, string[]>> {
   const alias = validateHostname(opts.alias);
   const args = ['-G', ...(opts.configFile ? ['-F', opts.configFile] : []), alias];
   return parseSshG(await runSshG(opts.sshPath ?? 'ssh', args, opts.env ?? process.env, opts.timeoutMs ?? 15_000));
@@ -122,7 +130,11 @@ export async function sshG(opts: { alias: string; configFile?: string; sshPath?:
  * it), following Includes and Host patterns as checkSshConfig does; undefined
  * when none is found (a default, or the command line).
  */
-export async function locateOption(opts: { alias: string; configFile?: string; homeDir?: string }, option: string, actual: string): Promise<OptionSource | undefined> {
+export async function locateOption(
+  opts: { alias: string; configFile?: string; homeDir?: string },
+  option: string,
+  actual: string,
+): Promise<OptionSource | undefined> {
   const home = opts.homeDir ?? homedir();
   const files = opts.configFile ? [opts.configFile] : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
   return findSource(await collectLines(files, opts.alias, home), option.toLowerCase(), actual, home);
@@ -148,7 +160,10 @@ export async function checkSshConfig(opts: CheckSshConfigOptions): Promise<Check
       actual: actualProxy ?? (jump ? `(none: ProxyJump ${jump} is set)` : '(none)'),
     });
   }
-  for (const [option, want] of [['identityfile', exp.identityFile], ['certificatefile', exp.certificateFile]] as const) {
+  for (const [option, want] of [
+    ['identityfile', exp.identityFile],
+    ['certificatefile', exp.certificateFile],
+  ] as const) {
     const got = first(option);
     if (got === undefined || normalizePath(got, home) !== normalizePath(want, home)) {
       mismatches.push({ option, expected: unquoteConfigToken(want), actual: got ?? '(none)' });
@@ -159,9 +174,7 @@ export async function checkSshConfig(opts: CheckSshConfigOptions): Promise<Check
   }
 
   if (mismatches.length > 0) {
-    const files = opts.configFile
-      ? [opts.configFile]
-      : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
+    const files = opts.configFile ? [opts.configFile] : [join(home, '.ssh', 'config'), '/etc/ssh/ssh_config'];
     const lines = await collectLines(files, alias, home);
     for (const m of mismatches) {
       if (m.actual.startsWith('(none')) {
@@ -206,7 +219,15 @@ function splitKeyword(text: string): { keyword: string; rest: string } | undefin
 
 /** ssh's match_pattern: `*` and `?`, case-insensitive. */
 function globMatch(pattern: string, value: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+    'i',
+  );
   return re.test(value);
 }
 
@@ -267,7 +288,12 @@ async function collectLines(files: readonly string[], alias: string, home: strin
       const kw = splitKeyword(raw);
       if (!kw) continue;
       if (kw.keyword === 'host') {
-        active = inherited && hostPatternsMatch(tokens(kw.rest).flatMap((t) => t.split(',')), alias);
+        active =
+          inherited &&
+          hostPatternsMatch(
+            tokens(kw.rest).flatMap((t) => t.split(',')),
+            alias,
+          );
         continue;
       }
       if (kw.keyword === 'match') {

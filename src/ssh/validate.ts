@@ -44,16 +44,36 @@ export function describeHazard(value: string): string | undefined {
     if (cp < 0x20 || cp === 0x7f) return `a control character (U+${cp.toString(16).padStart(4, '0').toUpperCase()})`;
     if (cp > 0x7e) return `a non-ASCII character (${showValue(ch)})`;
     switch (ch) {
-      case ' ': return 'a space';
-      case '"': case "'": return 'a quote';
-      case '`': return 'a backtick';
-      case '$': return 'a "$"';
-      case '%': return 'a "%" (ssh expands %-tokens)';
-      case '#': return 'a "#" (starts a comment in ssh_config)';
-      case '*': case '?': case '!': return `a pattern character (${JSON.stringify(ch)})`;
-      case '\\': return 'a backslash';
-      case ',': return 'a comma (separates patterns in ssh_config)';
-      case ';': case '&': case '|': case '<': case '>': case '(': case ')': case '{': case '}':
+      case ' ':
+        return 'a space';
+      case '"':
+      case "'":
+        return 'a quote';
+      case '`':
+        return 'a backtick';
+      case '$':
+        return 'a "$"';
+      case '%':
+        return 'a "%" (ssh expands %-tokens)';
+      case '#':
+        return 'a "#" (starts a comment in ssh_config)';
+      case '*':
+      case '?':
+      case '!':
+        return `a pattern character (${JSON.stringify(ch)})`;
+      case '\\':
+        return 'a backslash';
+      case ',':
+        return 'a comma (separates patterns in ssh_config)';
+      case ';':
+      case '&':
+      case '|':
+      case '<':
+      case '>':
+      case '(':
+      case ')':
+      case '{':
+      case '}':
         return `a shell metacharacter (${JSON.stringify(ch)})`;
       default:
     }
@@ -83,13 +103,16 @@ export function validateHostname(host: string): string {
   if (hazard) refuse(`it contains ${hazard}; only letters, digits, "-" and "." are allowed`);
   if (host.length > HOSTNAME_MAX) refuse(`it is ${host.length} characters long, the limit is ${HOSTNAME_MAX}`);
   if (host.startsWith('-')) refuse('it starts with "-"');
-  if (host.includes('..') || host.startsWith('.') || host.endsWith('.')) refuse('it has an empty label (a leading, trailing or doubled ".")');
+  if (host.includes('..') || host.startsWith('.') || host.endsWith('.'))
+    refuse('it has an empty label (a leading, trailing or doubled ".")');
   for (const label of host.split('.')) {
     if (label.length > LABEL_MAX) refuse(`the label ${showValue(label)} is ${label.length} characters long, the limit is ${LABEL_MAX}`);
     if (!LABEL_RE.test(label)) {
-      refuse(/^[A-Za-z0-9-]*$/.test(label)
-        ? `the label ${showValue(label)} starts or ends with "-"`
-        : `the label ${showValue(label)} has a character other than letters, digits and "-"`);
+      refuse(
+        /^[A-Za-z0-9-]*$/.test(label)
+          ? `the label ${showValue(label)} starts or ends with "-"`
+          : `the label ${showValue(label)} has a character other than letters, digits and "-"`,
+      );
     }
   }
   return host;

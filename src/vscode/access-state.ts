@@ -181,8 +181,7 @@ export class AccessState implements Disposable {
         const host = name.slice(0, -CERT_SUFFIX.length);
         // The light reader (no sshpk); only for a pair it cannot vouch for (no
         // .pub beside the key, say) the full check, loaded on demand.
-        const cert = (await readCachedCertificate(this.dir, host)).cert
-          ?? (await (await accessModules()).readCertificate(this.dir, host));
+        const cert = (await readCachedCertificate(this.dir, host)).cert ?? (await (await accessModules()).readCertificate(this.dir, host));
         if (!cert) return undefined;
         return {
           validAfter: cert.validAfter.getTime() / 1000,

@@ -15,7 +15,10 @@ export class AccessService {
   private cached: { key: string; ctx: AccessContext } | undefined;
 
   /** `version`: the extension's, for the User-Agent (`access-ssh/<version> vscode`). */
-  constructor(private readonly log: ExtensionLog, private readonly version = 'dev') {}
+  constructor(
+    private readonly log: ExtensionLog,
+    private readonly version = 'dev',
+  ) {}
 
   settings(): Settings {
     return readSettings();
@@ -30,7 +33,9 @@ export class AccessService {
       const http = HttpClient.fromEnv({ ...env }, this.log, { userAgent: `access-ssh/${this.version} vscode` });
       // A token others could read is made 0600 (the rule: repair and say so).
       const store = new TokenStore(undefined, (file, mode) => {
-        this.log.warn(`${file} could be read by others (mode ${mode.toString(8).padStart(4, '0')}); it was made 0600. If others may have read it, sign in again.`);
+        this.log.warn(
+          `${file} could be read by others (mode ${mode.toString(8).padStart(4, '0')}); it was made 0600. If others may have read it, sign in again.`,
+        );
       });
       this.cached = { key, ctx: { http, store, log: this.log } };
     }

@@ -6,7 +6,19 @@
 // background through the org token, before they expire, without a browser.
 
 import { promises as fsp } from 'node:fs';
-import { type AuthenticationProvider, type AuthenticationProviderAuthenticationSessionsChangeEvent, type AuthenticationSession, CancellationError, type Disposable, EventEmitter, ProgressLocation, type Uri, authentication as vscodeAuthentication, env, window } from 'vscode';
+import {
+  type AuthenticationProvider,
+  type AuthenticationProviderAuthenticationSessionsChangeEvent,
+  type AuthenticationSession,
+  CancellationError,
+  type Disposable,
+  EventEmitter,
+  ProgressLocation,
+  type Uri,
+  authentication as vscodeAuthentication,
+  env,
+  window,
+} from 'vscode';
 import { AccessError } from '../access/errors.js';
 import { setContext } from './context.js';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
@@ -38,7 +50,9 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   ) {
     this.known = this.snapshot();
     this.disposables.push(state.onDidChange(() => this.onStateChange()));
-    this.disposables.push(vscodeAuthentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, this, { supportsMultipleAccounts: true }));
+    this.disposables.push(
+      vscodeAuthentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, this, { supportsMultipleAccounts: true }),
+    );
     this.renewTimer = setInterval(() => void this.renewAppTokens(), 60_000);
     this.renewTimer.unref?.();
   }
@@ -178,7 +192,9 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
               if (opened) {
                 this.log.info('Opened the login page in the browser');
               } else {
-                this.log.warn('The login page was not opened: the prompt to open it was declined. "Access: Copy Login Link" gives its address.');
+                this.log.warn(
+                  'The login page was not opened: the prompt to open it was declined. "Access: Copy Login Link" gives its address.',
+                );
                 progress.report({ message: 'The browser was not opened: use "Copy Login Link" in the Access view.' });
               }
             },
@@ -208,7 +224,11 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
    */
   async removeSession(sessionId: string): Promise<void> {
     await this.state.reload();
-    const hosts = new Set(this.hosts().map((h) => h.hostname).filter((h) => this.state.teamOf(h) === sessionId));
+    const hosts = new Set(
+      this.hosts()
+        .map((h) => h.hostname)
+        .filter((h) => this.state.teamOf(h) === sessionId),
+    );
     for (const t of this.state.appTokensOf(sessionId)) if (t.appHostname) hosts.add(t.appHostname);
     const removed = await this.access.logout(sessionId);
     let certs = 0;
@@ -223,7 +243,9 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
       }
       this.state.setError(host, undefined);
     }
-    this.log.info(`Signed out of ${sessionId}: removed ${removed.length} token file${removed.length === 1 ? '' : 's'} and ${certs} key/certificate file${certs === 1 ? '' : 's'}`);
+    this.log.info(
+      `Signed out of ${sessionId}: removed ${removed.length} token file${removed.length === 1 ? '' : 's'} and ${certs} key/certificate file${certs === 1 ? '' : 's'}`,
+    );
     await this.state.reload();
   }
 
@@ -247,7 +269,11 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
         if (!this.state.orgToken(authDomain)) continue;
         try {
           const ok = await this.access.renewAppToken({ authDomain, appAud: t.aud, appHostname: t.appHostname });
-          this.log.info(ok ? `Renewed the app token for ${t.appHostname}` : `Could not renew the app token for ${t.appHostname}; a sign-in will be needed`);
+          this.log.info(
+            ok
+              ? `Renewed the app token for ${t.appHostname}`
+              : `Could not renew the app token for ${t.appHostname}; a sign-in will be needed`,
+          );
         } catch (err) {
           if (!isCancellation(err)) this.log.warn(`Renewing the app token for ${t.appHostname}: ${describe(err).message}`);
         }
@@ -282,7 +308,11 @@ export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessS
       const description = [h.label ? h.hostname : undefined, team ? `team ${teamName(team)}` : undefined].filter(Boolean).join(' · ');
       return { label: h.label ?? h.hostname, ...(description ? { description } : {}), host: h.hostname };
     }),
-    { title: 'Sign In to Cloudflare Access', placeHolder: 'Choose a host: you sign in to its team in the browser', matchOnDescription: true },
+    {
+      title: 'Sign In to Cloudflare Access',
+      placeHolder: 'Choose a host: you sign in to its team in the browser',
+      matchOnDescription: true,
+    },
   );
   return pick?.host;
 }

@@ -3,14 +3,31 @@
 
 import { existsSync, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { type Disposable, ProgressLocation, type QuickPickItem, Uri, commands as vscodeCommands, env, window as vscodeWindow } from 'vscode';
+import {
+  type Disposable,
+  ProgressLocation,
+  type QuickPickItem,
+  Uri,
+  commands as vscodeCommands,
+  env,
+  window as vscodeWindow,
+} from 'vscode';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import type { AppInfo } from '../access/types.js';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, renameInSetting, type HostEntry } from '../hosts/hosts.js';
 import { countdown, teamName, timeLeft } from '../hosts/state.js';
 import { pickHost, pickSignInHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
-import { commandLine, connect, ensureSignedIn, openTerminal, refreshCertificate, reportFailure, type Services, type WindowChoice } from './connect.js';
+import {
+  commandLine,
+  connect,
+  ensureSignedIn,
+  openTerminal,
+  refreshCertificate,
+  reportFailure,
+  type Services,
+  type WindowChoice,
+} from './connect.js';
 import { copyReport, diagnose } from './doctor.js';
 import { isProblem } from './hosts-view.js';
 import { importHosts } from './import-hosts.js';
@@ -26,7 +43,8 @@ function hostOf(arg: unknown): string | undefined {
       return undefined;
     }
   }
-  if (arg && typeof arg === 'object' && !isProblem(arg) && typeof (arg as HostEntry).hostname === 'string') return (arg as HostEntry).hostname;
+  if (arg && typeof arg === 'object' && !isProblem(arg) && typeof (arg as HostEntry).hostname === 'string')
+    return (arg as HostEntry).hostname;
   return undefined;
 }
 
@@ -118,7 +136,9 @@ export async function signInFlow(svc: Services, host: string): Promise<string | 
     return undefined;
   }
   // A certificate right away (no browser: the login just stored the tokens), and the entries with the User.
-  await refreshCertificate(svc, host, true).catch((err) => svc.log.warn(`Certificate for ${host} after sign-in: ${failureOf(host, err).detail}`));
+  await refreshCertificate(svc, host, true).catch((err) =>
+    svc.log.warn(`Certificate for ${host} after sign-in: ${failureOf(host, err).detail}`),
+  );
   await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`SSH config: ${String(err)}`));
   const email = svc.state.teams().find((t) => t.authDomain === team)?.email;
   void vscodeWindow.showInformationMessage(`Signed in to Cloudflare Access as ${email ?? 'an unknown account'} (team ${teamName(team)}).`);
@@ -152,7 +172,10 @@ export async function editHost(svc: Services, host: string): Promise<void> {
 
 /** `accessSsh.removeHost` → `Remove host`, for an error's first words. */
 function commandTitle(id: string): string {
-  const words = id.replace('accessSsh.', '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  const words = id
+    .replace('accessSsh.', '')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -193,7 +216,10 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       const team = svc.state.teamOf(host);
       const signedIn = svc.state.input(host).appToken || svc.state.input(host).orgToken;
       const found = `Added ${host}, an Access application of team ${team ? teamName(team) : 'unknown'}.`;
-      const next = await vscodeWindow.showInformationMessage(signedIn ? found : `${found} Sign in to connect.`, signedIn ? 'Connect' : 'Sign In');
+      const next = await vscodeWindow.showInformationMessage(
+        signedIn ? found : `${found} Sign in to connect.`,
+        signedIn ? 'Connect' : 'Sign In',
+      );
       if (next === 'Sign In') await vscodeCommands.executeCommand('accessSsh.signIn', host);
       if (next === 'Connect') await vscodeCommands.executeCommand('accessSsh.connect', host);
     }),
@@ -211,7 +237,10 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       }
       const choice = await vscodeWindow.showWarningMessage(
         `Remove ${host} from your Access hosts?`,
-        { modal: true, detail: `Its SSH entries and its key and certificate in ~/.cloudflared are deleted. You stay signed in to its team.` },
+        {
+          modal: true,
+          detail: `Its SSH entries and its key and certificate in ~/.cloudflared are deleted. You stay signed in to its team.`,
+        },
         'Remove',
       );
       if (choice !== 'Remove') return;
@@ -269,7 +298,12 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       const pick =
         teams.length === 1
           ? teams[0]
-          : (await vscodeWindow.showQuickPick(teams.map((t) => ({ label: t.authDomain, ...(t.email !== undefined ? { description: t.email } : {}), team: t })), { placeHolder: 'Sign out of which Access team?' }))?.team;
+          : (
+              await vscodeWindow.showQuickPick(
+                teams.map((t) => ({ label: t.authDomain, ...(t.email !== undefined ? { description: t.email } : {}), team: t })),
+                { placeHolder: 'Sign out of which Access team?' },
+              )
+            )?.team;
       if (!pick) return;
       await svc.auth.removeSession(pick.authDomain);
       void vscodeWindow.showInformationMessage(`Signed out of ${pick.authDomain}.`);

@@ -29,7 +29,10 @@ export interface Services {
 }
 
 export function installedRemoteSsh(): RemoteSshFlavor | undefined {
-  return detectRemoteSsh(extensions.all.map((e) => ({ id: e.id })), env.appName);
+  return detectRemoteSsh(
+    extensions.all.map((e) => ({ id: e.id })),
+    env.appName,
+  );
 }
 
 /** Signed in for `host` (a live app token, or an org token of its team); if not, the browser login. */
@@ -56,7 +59,9 @@ export async function refreshCertificate(svc: Services, host: string, quiet = fa
       const result = await svc.access.ensureCertificate(host, signal);
       svc.state.setError(host, undefined);
       if (result.renewed) {
-        svc.log.info(`Renewed the certificate for ${host}: valid until ${defaultFormatTime(result.cert.validBefore.getTime() / 1000)} for ${result.cert.principals.join(', ')}`);
+        svc.log.info(
+          `Renewed the certificate for ${host}: valid until ${defaultFormatTime(result.cert.validBefore.getTime() / 1000)} for ${result.cert.principals.join(', ')}`,
+        );
       }
       svc.state.schedule(0);
       return result;
@@ -80,7 +85,12 @@ export async function refreshCertificate(svc: Services, host: string, quiet = fa
 export async function prepare(svc: Services, host: string): Promise<void> {
   await ensureSignedIn(svc, host);
   await refreshCertificate(svc, host);
-  await svc.sync.sync(svc.registry.hosts.some((h) => h.hostname === host) ? svc.registry.hosts : [...svc.registry.hosts, { hostname: host, source: 'settings' }], host);
+  await svc.sync.sync(
+    svc.registry.hosts.some((h) => h.hostname === host)
+      ? svc.registry.hosts
+      : [...svc.registry.hosts, { hostname: host, source: 'settings' }],
+    host,
+  );
 }
 
 /** Remote-SSH missing: offer to install one that can use certificates, or ssh in a terminal. */
@@ -115,14 +125,21 @@ export async function connect(svc: Services, entry: HostEntry | string, window: 
     return;
   }
   if (!flavor.supportsCertificates) {
-    const choice = await vscodeWindow.showWarningMessage(flavor.note ?? `${flavor.name} cannot use Access certificates.`, { modal: true }, 'Connect Anyway', 'Open in Terminal');
+    const choice = await vscodeWindow.showWarningMessage(
+      flavor.note ?? `${flavor.name} cannot use Access certificates.`,
+      { modal: true },
+      'Connect Anyway',
+      'Open in Terminal',
+    );
     if (choice === 'Open in Terminal') return await openTerminal(svc, host);
     if (choice !== 'Connect Anyway') return;
   }
   const target = remoteTarget(host, hostEntry?.path, flavor.authorityPrefix);
   // Default: this window when it is empty and local, else a new one.
   const reuseWindow = window === 'current' || (window === 'default' && !workspace.workspaceFolders?.length && !env.remoteName);
-  svc.log.info(`Handing ${host} to ${flavor.name}: ${target.authority}${target.path ?? ''} (${reuseWindow ? 'this window' : 'new window'})`);
+  svc.log.info(
+    `Handing ${host} to ${flavor.name}: ${target.authority}${target.path ?? ''} (${reuseWindow ? 'this window' : 'new window'})`,
+  );
   if (target.path !== undefined) {
     const uri = Uri.from({ scheme: 'vscode-remote', authority: target.authority, path: target.path });
     await commands.executeCommand('vscode.openFolder', uri, { forceNewWindow: !reuseWindow });
@@ -136,12 +153,23 @@ export async function connect(svc: Services, entry: HostEntry | string, window: 
  * in the log, and as one notification whose one button is the next step that
  * fits the cause. Retry runs `retry`.
  */
-export async function reportFailure(svc: Services, what: string, host: string, err: unknown, retry?: () => Promise<unknown>): Promise<void> {
+export async function reportFailure(
+  svc: Services,
+  what: string,
+  host: string,
+  err: unknown,
+  retry?: () => Promise<unknown>,
+): Promise<void> {
   const action = await showFailure(svc.log, what, host, err);
   await runAction(svc, host, action, retry);
 }
 
-export async function runAction(svc: Services, host: string, action: NextAction | undefined, retry?: () => Promise<unknown>): Promise<void> {
+export async function runAction(
+  svc: Services,
+  host: string,
+  action: NextAction | undefined,
+  retry?: () => Promise<unknown>,
+): Promise<void> {
   switch (action) {
     case 'retry':
       if (retry) await retry();
@@ -176,7 +204,5 @@ export async function openTerminal(svc: Services, host: string): Promise<void> {
 
 /** The command as a shell line: arguments with anything but safe characters quoted. */
 export function commandLine(argv: readonly string[]): string {
-  return argv
-    .map((a) => (process.platform === 'win32' ? (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : `"${a}"`) : shellWord(a)))
-    .join(' ');
+  return argv.map((a) => (process.platform === 'win32' ? (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : `"${a}"`) : shellWord(a))).join(' ');
 }

@@ -23,8 +23,16 @@ export async function diagnose(svc: Services, host: string): Promise<DoctorRepor
   // (In process, the websocket probe met the editor's patched networking: code-server's
   // extension host failed the handshake that the helper makes.)
   const launcher = await svc.sync.writeLauncher(settings);
-  const args = ['doctor', '--hostname', host, '--json', '--non-interactive', '--alias', `cfpipe-${host}`,
-    ...(resolve(settings.sshConfigFile) !== defaultConfig ? ['--config', settings.sshConfigFile] : [])];
+  const args = [
+    'doctor',
+    '--hostname',
+    host,
+    '--json',
+    '--non-interactive',
+    '--alias',
+    `cfpipe-${host}`,
+    ...(resolve(settings.sshConfigFile) !== defaultConfig ? ['--config', settings.sshConfigFile] : []),
+  ];
   const report = await vscodeWindow.withProgress(
     { location: ProgressLocation.Notification, title: `Diagnosing ${host}…`, cancellable: false },
     () => runHelper(launcher, args),
@@ -33,13 +41,16 @@ export async function diagnose(svc: Services, host: string): Promise<DoctorRepor
   lastReport = markdown;
   svc.log.info(`Diagnosis of ${host}: ${report.ok ? 'the whole chain works' : `failed at ${report.failed ?? '?'}`}`);
   for (const s of report.steps) {
-    if (s.status === 'failed') svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${s.next ?? ''}`].join(' | ')}`);
+    if (s.status === 'failed')
+      svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${s.next ?? ''}`].join(' | ')}`);
   }
   const doc = await workspace.openTextDocument({ language: 'markdown', content: markdown });
   await vscodeWindow.showTextDocument(doc, { preview: false });
   const failed = report.steps.find((s) => s.id === report.failed);
   const summary = report.ok ? `${host}: the whole chain works.` : `${host}: ${failed?.title ?? 'a step'} failed. ${failed?.next ?? ''}`;
-  void (report.ok ? vscodeWindow.showInformationMessage(summary, 'Copy Report') : vscodeWindow.showWarningMessage(summary, 'Copy Report')).then(async (choice) => {
+  void (
+    report.ok ? vscodeWindow.showInformationMessage(summary, 'Copy Report') : vscodeWindow.showWarningMessage(summary, 'Copy Report')
+  ).then(async (choice) => {
     if (choice === 'Copy Report') await copyReport();
   });
   return report;
@@ -60,12 +71,17 @@ export async function copyReport(): Promise<boolean> {
 async function runHelper(launcher: string, args: string[]): Promise<DoctorReport> {
   const { execFile } = await import('node:child_process');
   return await new Promise<DoctorReport>((resolvePromise, reject) => {
-    execFile(launcher, args, { env: process.env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' }, (err, stdout, stderr) => {
-      try {
-        resolvePromise(JSON.parse(stdout) as DoctorReport);
-      } catch {
-        reject(new Error(`The diagnosis did not finish: ${(stderr || (err ? err.message : '')).trim().split('\n').slice(-3).join(' ')}`));
-      }
-    });
+    execFile(
+      launcher,
+      args,
+      { env: process.env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' },
+      (err, stdout, stderr) => {
+        try {
+          resolvePromise(JSON.parse(stdout) as DoctorReport);
+        } catch {
+          reject(new Error(`The diagnosis did not finish: ${(stderr || (err ? err.message : '')).trim().split('\n').slice(-3).join(' ')}`));
+        }
+      },
+    );
   });
 }

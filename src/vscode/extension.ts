@@ -52,7 +52,9 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     void setContext('accessSsh.signedIn', signedIn);
     // Signed out: the Accounts menu offers "Sign in with Cloudflare Access to use Access SSH".
     if (!signedIn && wasSignedIn !== false) {
-      void authentication.getSession(PROVIDER_ID, [], { createIfNone: false }).then(undefined, (err) => log.debug(`Accounts menu sign-in request: ${describe(err).message}`));
+      void authentication
+        .getSession(PROVIDER_ID, [], { createIfNone: false })
+        .then(undefined, (err) => log.debug(`Accounts menu sign-in request: ${describe(err).message}`));
     }
     wasSignedIn = signedIn;
   };
@@ -96,7 +98,8 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     }),
     registry.onDidChange(() => {
       // Keep the entries in step with the list (only once the user has hosts, or a file: no file for nobody).
-      if (registry.hosts.length > 0 || existsSync(sync.ourConfigFile)) sync.sync(registry.hosts).catch((err) => log.warn(`SSH config: ${describe(err).message}`));
+      if (registry.hosts.length > 0 || existsSync(sync.ourConfigFile))
+        sync.sync(registry.hosts).catch((err) => log.warn(`SSH config: ${describe(err).message}`));
       sessions.checkUnknownHostsSoon();
     }),
   );
@@ -121,7 +124,9 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     // Activation runs before Remote-SSH resolves the authority: get a fresh
     // certificate first, within a budget (the Match exec entry is the fallback).
     await Promise.race([
-      refreshCertificate(svc, host, true).catch((err) => log.warn(`Refreshing the certificate of ${host} before connecting: ${describe(err).message}`)),
+      refreshCertificate(svc, host, true).catch((err) =>
+        log.warn(`Refreshing the certificate of ${host} before connecting: ${describe(err).message}`),
+      ),
       new Promise((resolve) => setTimeout(resolve, RESOLVE_REFRESH_BUDGET_MS).unref?.()),
     ]);
   }
@@ -148,8 +153,12 @@ async function handleUri(svc: Services, uri: Uri): Promise<void> {
     await addHostToSettings(svc, link.hostname);
   }
   const entry = svc.registry.find(link.hostname);
-  const target = entry && link.path ? { ...entry, path: link.path } : entry ?? link.hostname;
-  await connect(svc, link.path && typeof target === 'string' ? { hostname: target, path: link.path, source: 'settings' } : target, link.window);
+  const target = entry && link.path ? { ...entry, path: link.path } : (entry ?? link.hostname);
+  await connect(
+    svc,
+    link.path && typeof target === 'string' ? { hostname: target, path: link.path, source: 'settings' } : target,
+    link.window,
+  );
 }
 
 export function deactivate(): void {

@@ -3,7 +3,19 @@
 // changes); while the view is visible a 1 s timer recomputes the countdowns and
 // refreshes only the items whose text changed. Nothing ticks while hidden.
 
-import { type Disposable, EventEmitter, MarkdownString, ThemeColor, ThemeIcon, type TreeDataProvider, TreeItem, TreeItemCollapsibleState, type TreeView, window, workspace } from 'vscode';
+import {
+  type Disposable,
+  EventEmitter,
+  MarkdownString,
+  ThemeColor,
+  ThemeIcon,
+  type TreeDataProvider,
+  TreeItem,
+  TreeItemCollapsibleState,
+  type TreeView,
+  window,
+  workspace,
+} from 'vscode';
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import { ACTION_LABELS } from '../hosts/failure.js';
 import { hostState, sessionSummary, teamName, timeLeft, tooltipFields } from '../hosts/state.js';
@@ -147,7 +159,13 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     md.isTrusted = false;
     md.appendMarkdown(`**$(server) ${escapeMd(node.label ?? node.hostname)}**\n\n`);
     // The account chosen for this host (its `user` field), else the certificate's principal.
-    for (const f of tooltipFields({ ...input, hostname: node.hostname, source: node.source, ...(node.label ? { label: node.label } : {}), ...(node.user ? { user: node.user } : {}) })) {
+    for (const f of tooltipFields({
+      ...input,
+      hostname: node.hostname,
+      source: node.source,
+      ...(node.label ? { label: node.label } : {}),
+      ...(node.user ? { user: node.user } : {}),
+    })) {
       md.appendMarkdown(`${escapeMd(f.label)}: ${escapeMd(f.value)}  \n`);
     }
     if (input.error) md.appendMarkdown(`\nNext step: **${ACTION_LABELS[input.error.action]}**`);

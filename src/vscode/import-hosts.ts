@@ -68,8 +68,8 @@ export async function importHosts(svc: Services): Promise<number> {
   const found = await findImportable(svc);
   if (found.hosts.length === 0) {
     void vscodeWindow.showInformationMessage(
-      `No hosts set up for cloudflared were found in ${found.files.length > 0 ? found.files.join(', ') : 'your ssh config'} that are not Access hosts already.`
-      + (found.skipped > 0 ? ` ${found.skipped} line(s) use cloudflared for a wildcard pattern or a service token; see the log.` : ''),
+      `No hosts set up for cloudflared were found in ${found.files.length > 0 ? found.files.join(', ') : 'your ssh config'} that are not Access hosts already.` +
+        (found.skipped > 0 ? ` ${found.skipped} line(s) use cloudflared for a wildcard pattern or a service token; see the log.` : ''),
     );
     return 0;
   }

@@ -17,7 +17,10 @@ function problem(fn: () => unknown): string | undefined {
 }
 
 function parseMaps(text: string): PrincipalMap[] {
-  return text.split(/[,\s]+/).filter(Boolean).map(parseMap);
+  return text
+    .split(/[,\s]+/)
+    .filter(Boolean)
+    .map(parseMap);
 }
 
 export async function setUpServer(svc: Services): Promise<void> {
@@ -26,12 +29,19 @@ export async function setUpServer(svc: Services): Promise<void> {
       { label: '$(file) Choose the CA public key file...', id: 'file' },
       { label: '$(clippy) Paste the CA public key...', id: 'paste' },
     ],
-    { title: 'Set Up a Server (1/2): the Access SSH CA', placeHolder: 'The SSH CA public key of your Access account (Zero Trust > Access > Service credentials > SSH)' },
+    {
+      title: 'Set Up a Server (1/2): the Access SSH CA',
+      placeHolder: 'The SSH CA public key of your Access account (Zero Trust > Access > Service credentials > SSH)',
+    },
   );
   if (!how) return;
   let caText: string | undefined;
   if (how.id === 'file') {
-    const picked = await vscodeWindow.showOpenDialog({ canSelectMany: false, openLabel: 'Use this CA key', filters: { 'Public keys': ['pub'], 'All files': ['*'] } });
+    const picked = await vscodeWindow.showOpenDialog({
+      canSelectMany: false,
+      openLabel: 'Use this CA key',
+      filters: { 'Public keys': ['pub'], 'All files': ['*'] },
+    });
     if (!picked?.[0]) return;
     const stat = await fsp.stat(picked[0].fsPath);
     if (stat.size > 64 * 1024) {
@@ -55,7 +65,8 @@ export async function setUpServer(svc: Services): Promise<void> {
   }
   const mapText = await vscodeWindow.showInputBox({
     title: 'Set Up a Server (2/2): accounts whose name differs from the e-mail prefix',
-    prompt: 'principal=account pairs, e.g. "jdoe=deploy, alice=deploy" (jdoe@example.com may log in as deploy). Leave empty when every account is named after its e-mail prefix.',
+    prompt:
+      'principal=account pairs, e.g. "jdoe=deploy, alice=deploy" (jdoe@example.com may log in as deploy). Leave empty when every account is named after its e-mail prefix.',
     ignoreFocusOut: true,
     validateInput: (v) => problem(() => parseMaps(v)),
   });

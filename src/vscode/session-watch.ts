@@ -31,7 +31,10 @@ export class SessionWatch implements Disposable {
       const host = this.svc.registry.hosts.find((h) => this.svc.state.teamOf(h.hostname) === t.authDomain)?.hostname;
       this.svc.log.info(`The Access session of team ${t.authDomain} ends in ${minutes} min`);
       void vscodeWindow
-        .showWarningMessage(`Your Cloudflare Access session (team ${teamName(t.authDomain)}) ends in ${minutes} min. Renew it to keep connecting without interruption.`, ...(host ? ['Renew Session'] : []))
+        .showWarningMessage(
+          `Your Cloudflare Access session (team ${teamName(t.authDomain)}) ends in ${minutes} min. Renew it to keep connecting without interruption.`,
+          ...(host ? ['Renew Session'] : []),
+        )
         .then((c) => (c === 'Renew Session' && host ? this.svc.auth.signInFlow?.(host) : undefined));
     }
   }

@@ -81,7 +81,9 @@ export function editorProxy(): { proxy: string; noProxy: string[] } {
   const noProxy = http.inspect<unknown>('noProxy')?.globalValue;
   return {
     proxy: typeof proxy === 'string' ? proxy.trim() : '',
-    noProxy: Array.isArray(noProxy) ? noProxy.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim()) : [],
+    noProxy: Array.isArray(noProxy)
+      ? noProxy.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim())
+      : [],
   };
 }
 
@@ -108,7 +110,11 @@ export function sshConfigFile(): string {
   if (ours) return expandHome(ours);
   const remote = vscodeWorkspace.getConfiguration('remote.SSH');
   const inspected = remote.inspect<string>('configFile');
-  const theirs = String((inspected?.workspaceValue ?? inspected?.workspaceFolderValue) !== undefined ? (inspected?.globalValue ?? '') : (remote.get<string>('configFile') ?? '')).trim();
+  const theirs = String(
+    (inspected?.workspaceValue ?? inspected?.workspaceFolderValue) !== undefined
+      ? (inspected?.globalValue ?? '')
+      : (remote.get<string>('configFile') ?? ''),
+  ).trim();
   if (theirs) return expandHome(theirs);
   return join(homedir(), '.ssh', 'config');
 }
@@ -138,7 +144,10 @@ async function repoHostLists(): Promise<HostList[]> {
       continue;
     }
     if (bytes.byteLength > 256 * 1024) {
-      lists.push({ hosts: [], problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: 'file larger than 256 KiB, ignored' }] });
+      lists.push({
+        hosts: [],
+        problems: [{ source: 'repo', index: -1, value: REPO_HOSTS_FILE, message: 'file larger than 256 KiB, ignored' }],
+      });
       continue;
     }
     lists.push(parseRepoHostsFile(new TextDecoder().decode(bytes)));

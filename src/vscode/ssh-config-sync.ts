@@ -141,16 +141,25 @@ export class SshConfigSync {
     const entries: SshHostEntry[] = hosts.map((h) => {
       const chosen = this.userFor(h);
       this.tellPrincipal(h.hostname, chosen);
-      return { hostname: h.hostname, ...(chosen.user !== undefined ? { user: chosen.user } : {}), ...(h.fedramp === true ? { fedramp: true } : {}) };
+      return {
+        hostname: h.hostname,
+        ...(chosen.user !== undefined ? { user: chosen.user } : {}),
+        ...(h.fedramp === true ? { fedramp: true } : {}),
+      };
     });
     const opts = this.renderOptions(settings, helper);
     // The file's own host list keeps the hosts of `access-ssh config add`; ours are replaced.
     const { withFileLock } = await import('../access/lock.js');
-    const wrote = await updateManagedHosts(OUR_CONFIG, (current) => syncExtensionHosts(current, entries), opts,
-      (file, fn) => withFileLock(file, fn, { retryMs: 50, timeoutMs: 30_000 }));
+    const wrote = await updateManagedHosts(
+      OUR_CONFIG,
+      (current) => syncExtensionHosts(current, entries),
+      opts,
+      (file, fn) => withFileLock(file, fn, { retryMs: 50, timeoutMs: 30_000 }),
+    );
     this.writtenUsers = new Map(entries.map((e) => [e.hostname, e.user]));
     const n = wrote.hosts.length;
-    if (wrote.changed) this.log.info(`Wrote ${OUR_CONFIG} (${n} host${n === 1 ? '' : 's'}, ${n - entries.length} of them from access-ssh config)`);
+    if (wrote.changed)
+      this.log.info(`Wrote ${OUR_CONFIG} (${n} host${n === 1 ? '' : 's'}, ${n - entries.length} of them from access-ssh config)`);
     const inc = await ensureInclude(settings.sshConfigFile, OUR_CONFIG);
     if (inc.changed) this.log.info(`Added the Include of ${OUR_CONFIG} at the top of ${settings.sshConfigFile}`);
     if (check !== undefined) {

@@ -3,7 +3,17 @@
 // renewing it at the margin so that Remote-SSH's reconnects find a fresh one (the Match
 // exec entry renews it too; this one keeps the view honest and spares the reconnect a wait).
 
-import { type Disposable, MarkdownString, StatusBarAlignment, type StatusBarItem, ThemeColor, commands, env, window as vscodeWindow, workspace } from 'vscode';
+import {
+  type Disposable,
+  MarkdownString,
+  StatusBarAlignment,
+  type StatusBarItem,
+  ThemeColor,
+  commands,
+  env,
+  window as vscodeWindow,
+  workspace,
+} from 'vscode';
 import { emailLocalPart } from '../access/jwt.js';
 import { hostFromAuthority } from '../remote-ssh/authority.js';
 import { RenewalScheduler, realClock } from '../hosts/renewal.js';
@@ -46,10 +56,14 @@ export class ConnectedHost implements Disposable {
       renew: () => this.renew(),
       onFailure: (err) => this.renewalFailed(err),
     });
-    this.disposables.push(this.item, this.scheduler, svc.state.onDidChange(() => {
-      this.render();
-      this.scheduler.reschedule();
-    }));
+    this.disposables.push(
+      this.item,
+      this.scheduler,
+      svc.state.onDidChange(() => {
+        this.render();
+        this.scheduler.reschedule();
+      }),
+    );
     this.tickTimer = setInterval(() => this.render(), 1000);
     this.render();
     this.item.show();
@@ -96,7 +110,10 @@ export class ConnectedHost implements Disposable {
     if (this.warned) return;
     this.warned = true;
     void vscodeWindow
-      .showWarningMessage(`The Access certificate for ${this.host} could not be renewed: ${message}${hint ? ` ${hint}` : ''} A reconnect will need it.`, 'Sign In')
+      .showWarningMessage(
+        `The Access certificate for ${this.host} could not be renewed: ${message}${hint ? ` ${hint}` : ''} A reconnect will need it.`,
+        'Sign In',
+      )
       .then((c) => (c === 'Sign In' ? commands.executeCommand('accessSsh.signIn', this.host) : undefined));
   }
 

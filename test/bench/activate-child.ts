@@ -58,7 +58,13 @@ const noopEvent = (): { dispose(): void } => ({ dispose() {} });
 const disposable = (): { dispose(): void } => ({ dispose() {} });
 
 class Uri {
-  constructor(readonly scheme: string, readonly authority: string, readonly path: string, readonly query = '', readonly fragment = '') {}
+  constructor(
+    readonly scheme: string,
+    readonly authority: string,
+    readonly path: string,
+    readonly query = '',
+    readonly fragment = '',
+  ) {}
   get fsPath(): string {
     return this.path;
   }
@@ -82,10 +88,16 @@ class Uri {
 
 class TreeItem {
   [k: string]: unknown;
-  constructor(readonly label: unknown, readonly collapsibleState?: number) {}
+  constructor(
+    readonly label: unknown,
+    readonly collapsibleState?: number,
+  ) {}
 }
 class ThemeIcon {
-  constructor(readonly id: string, readonly color?: unknown) {}
+  constructor(
+    readonly id: string,
+    readonly color?: unknown,
+  ) {}
 }
 class ThemeColor {
   constructor(readonly id: string) {}
@@ -94,7 +106,10 @@ class MarkdownString {
   value: string;
   supportHtml = false;
   isTrusted = false;
-  constructor(value?: string, readonly supportThemeIcons?: boolean) {
+  constructor(
+    value?: string,
+    readonly supportThemeIcons?: boolean,
+  ) {
     this.value = value ?? '';
   }
   appendMarkdown(s: string): this {
@@ -107,7 +122,12 @@ class MarkdownString {
   }
 }
 class Range {
-  constructor(readonly a: unknown, readonly b: unknown, readonly c?: unknown, readonly d?: unknown) {}
+  constructor(
+    readonly a: unknown,
+    readonly b: unknown,
+    readonly c?: unknown,
+    readonly d?: unknown,
+  ) {}
 }
 class CancellationError extends Error {}
 
@@ -119,7 +139,23 @@ const settings: Record<string, unknown> = {
 
 const logChannel = (): Record<string, unknown> => {
   const f = (): void => {};
-  return { name: 'Access SSH', logLevel: 2, onDidChangeLogLevel: noopEvent, trace: f, debug: f, info: f, warn: f, error: f, append: f, appendLine: f, replace: f, clear: f, show: f, hide: f, dispose: f };
+  return {
+    name: 'Access SSH',
+    logLevel: 2,
+    onDidChangeLogLevel: noopEvent,
+    trace: f,
+    debug: f,
+    info: f,
+    warn: f,
+    error: f,
+    append: f,
+    appendLine: f,
+    replace: f,
+    clear: f,
+    show: f,
+    hide: f,
+    dispose: f,
+  };
 };
 
 const vscodeShim = {
@@ -151,7 +187,14 @@ const vscodeShim = {
     createOutputChannel: logChannel,
     createTreeView: (_id: string, opts: { treeDataProvider: typeof treeProvider }) => {
       treeProvider = opts.treeDataProvider;
-      return { visible: false, badge: undefined, onDidChangeVisibility: noopEvent, onDidChangeSelection: noopEvent, reveal: async () => {}, dispose() {} };
+      return {
+        visible: false,
+        badge: undefined,
+        onDidChangeVisibility: noopEvent,
+        onDidChangeSelection: noopEvent,
+        reveal: async () => {},
+        dispose() {},
+      };
     },
     registerTreeDataProvider: disposable,
     registerUriHandler: disposable,
@@ -163,7 +206,8 @@ const vscodeShim = {
     showInputBox: async () => undefined,
     showQuickPick: async () => undefined,
     showTextDocument: async () => undefined,
-    withProgress: async (_o: unknown, task: (p: unknown, t: unknown) => unknown) => task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: noopEvent }),
+    withProgress: async (_o: unknown, task: (p: unknown, t: unknown) => unknown) =>
+      task({ report() {} }, { isCancellationRequested: false, onCancellationRequested: noopEvent }),
     onDidChangeWindowState: noopEvent,
     onDidChangeActiveTextEditor: noopEvent,
     state: { focused: true },
@@ -248,7 +292,9 @@ async function main(): Promise<void> {
 
   const t0 = performance.now();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ext = require(extensionFile!) as { activate(ctx: unknown): Promise<{ services: { registry: { hosts: unknown[] }; sync: { sync(h: unknown[]): Promise<void> } } }> };
+  const ext = require(extensionFile!) as {
+    activate(ctx: unknown): Promise<{ services: { registry: { hosts: unknown[] }; sync: { sync(h: unknown[]): Promise<void> } } }>;
+  };
   const t1 = performance.now();
   const api = await ext.activate(context);
   const t2 = performance.now();

@@ -21,9 +21,11 @@ if (!port || !host || !tokenFile) {
 }
 const token = readFileSync(tokenFile, 'utf8').trim();
 const socket = connect({ host: '127.0.0.1', port: Number(port), servername: host, ALPNProtocols: ['http/1.1'] }, () => {
-  socket.write(`GET / HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
-    + `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n`
-    + `Cf-Access-Token: ${token}\r\n\r\n`);
+  socket.write(
+    `GET / HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Version: 13\r\n` +
+      `Cf-Access-Token: ${token}\r\n\r\n`,
+  );
 });
 let head = Buffer.alloc(0);
 socket.on('data', (d: Buffer) => {

@@ -90,7 +90,8 @@ function plainPath(p: string): string {
 }
 
 function plainOption(o: string): string {
-  if (!/^--[A-Za-z0-9_./+=-]+$/.test(o)) throw new Error(`--helper-node-options takes --name[=value] options without spaces or shell characters: ${o}`);
+  if (!/^--[A-Za-z0-9_./+=-]+$/.test(o))
+    throw new Error(`--helper-node-options takes --name[=value] options without spaces or shell characters: ${o}`);
   return o;
 }
 
@@ -224,20 +225,33 @@ interface Paths {
 
 function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number, tlsRelayPort: number): Paths {
   const base = [
-    '-F', 'none',
+    '-F',
+    'none',
     '-T',
-    '-o', 'BatchMode=yes',
-    '-o', 'StrictHostKeyChecking=no',
-    '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR',
-    '-o', `IdentityFile=${client.key}`,
-    '-o', `CertificateFile=${client.key}-cert.pub`,
-    '-o', 'IdentitiesOnly=yes',
-    '-o', 'Compression=no',
-    '-o', 'ControlMaster=no',
-    '-o', 'ControlPath=none',
-    '-c', CIPHER,
-    '-l', 'jdoe',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    `IdentityFile=${client.key}`,
+    '-o',
+    `CertificateFile=${client.key}-cert.pub`,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-o',
+    'Compression=no',
+    '-o',
+    'ControlMaster=no',
+    '-o',
+    'ControlPath=none',
+    '-c',
+    CIPHER,
+    '-l',
+    'jdoe',
   ];
   const prof = profileDir ? ` --cpu-prof --cpu-prof-dir=${plainPath(profileDir)}` : '';
   const helperCmd = `${plainPath(node)}${prof}${helperNodeOptions.map((o) => ` ${plainOption(o)}`).join('')} ${plainPath(HELPER)} ssh --hostname %h`;
@@ -297,7 +311,14 @@ interface TransferResult {
   middleCpu?: number;
 }
 
-async function transfer(paths: Paths, path: PathName, client: Client, bytes: number, middlePid: number | undefined, cpuFile: string): Promise<TransferResult> {
+async function transfer(
+  paths: Paths,
+  path: PathName,
+  client: Client,
+  bytes: number,
+  middlePid: number | undefined,
+  cpuFile: string,
+): Promise<TransferResult> {
   const args = paths.sshArgs(path, path === 'direct' ? undefined : cpuFile);
   const child = await openSession(args, client.env, 'exec cat > /dev/null');
   const before = middlePid ? procCpu(middlePid) : undefined;
@@ -386,14 +407,31 @@ async function proxyPath(sb: Sandbox, paths: Paths, client: Client): Promise<voi
         tp[which].push(r.mibPerSecond);
         const us = (await latency(paths, 'helper', c, roundTrips)) * 1000;
         rt[which].push(us);
-        log(`proxy path run ${i + 1}/${runs} helper ${which === 'proxy' ? 'via squid' : 'direct'}: ${r.mibPerSecond.toFixed(0)} MiB/s, ${us.toFixed(0)} µs per round trip`);
+        log(
+          `proxy path run ${i + 1}/${runs} helper ${which === 'proxy' ? 'via squid' : 'direct'}: ${r.mibPerSecond.toFixed(0)} MiB/s, ${us.toFixed(0)} µs per round trip`,
+        );
       }
     }
-    if (!squid.accessLog().includes(`CONNECT 127.0.0.1:${sb.port}`)) throw new Error(`proxy path: squid logged no tunnel to 127.0.0.1:${sb.port}`);
+    if (!squid.accessLog().includes(`CONNECT 127.0.0.1:${sb.port}`))
+      throw new Error(`proxy path: squid logged no tunnel to 127.0.0.1:${sb.port}`);
     const ratio = ratios(tp.proxy, tp.direct);
-    row({ figure: `throughput via an HTTP proxy (squid), ${sizeMiB} MiB (MiB/s)`, value: `helper via proxy ${span(summarize(tp.proxy))}`, baseline: `helper direct ${span(summarize(tp.direct))}`, comparison: `×${span(ratio)} of direct`, target: '—', met: undefined });
+    row({
+      figure: `throughput via an HTTP proxy (squid), ${sizeMiB} MiB (MiB/s)`,
+      value: `helper via proxy ${span(summarize(tp.proxy))}`,
+      baseline: `helper direct ${span(summarize(tp.direct))}`,
+      comparison: `×${span(ratio)} of direct`,
+      target: '—',
+      met: undefined,
+    });
     const added = differences(rt.proxy, rt.direct);
-    row({ figure: `round trip via an HTTP proxy, ${roundTrips} × 64 B (µs)`, value: `helper via proxy ${span(summarize(rt.proxy))}`, baseline: `helper direct ${span(summarize(rt.direct))}`, comparison: `+${span(added)} over direct (×${span(ratios(rt.proxy, rt.direct))})`, target: '—', met: undefined });
+    row({
+      figure: `round trip via an HTTP proxy, ${roundTrips} × 64 B (µs)`,
+      value: `helper via proxy ${span(summarize(rt.proxy))}`,
+      baseline: `helper direct ${span(summarize(rt.direct))}`,
+      comparison: `+${span(added)} over direct (×${span(ratios(rt.proxy, rt.direct))})`,
+      target: '—',
+      met: undefined,
+    });
     results['proxy'] = { bytes, mibPerSecond: tp, roundTripMicroseconds: rt, throughputRatio: ratio, addedRoundTrip: added };
   } finally {
     await squid.stop();
@@ -419,7 +457,13 @@ async function bareRuntimeMem(node: string): Promise<ProcMem> {
  * carried, after SETTLE_MS) and its peak while `bytes` go up through it (VmHWM, read once
  * the remote has received them all, before the session ends).
  */
-async function sessionMemory(paths: Paths, path: 'helper' | 'relay', client: Client, exe: string, bytes: number): Promise<{ idle: ProcMem; bulk: ProcMem }> {
+async function sessionMemory(
+  paths: Paths,
+  path: 'helper' | 'relay',
+  client: Client,
+  exe: string,
+  bytes: number,
+): Promise<{ idle: ProcMem; bulk: ProcMem }> {
   const child = await openSession(paths.sshArgs(path), client.env, `head -c ${bytes} > /dev/null; echo done; exec cat > /dev/null`);
   const exited = once(child, 'exit');
   try {
@@ -448,7 +492,10 @@ async function sessionMemory(paths: Paths, path: 'helper' | 'relay', client: Cli
 
 /** The floor client (floor-client.ts --stay): a runtime holding one TLS connection to the edge, idle. */
 async function floorMem(node: string, sb: Sandbox, client: Client): Promise<ProcMem> {
-  const child = spawn(node, [FLOOR_CLIENT, String(sb.port), APP, appTokenFile(client), '--stay'], { env: client.env, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(node, [FLOOR_CLIENT, String(sb.port), APP, appTokenFile(client), '--stay'], {
+    env: client.env,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   try {
     await new Promise<void>((res, rej) => {
       child.stdout.once('data', () => res());
@@ -477,19 +524,28 @@ interface ManySessions {
  * and idle for `windowMs`: what each costs in memory and in CPU (keepalives, timers).
  * Both sets are measured over the same window.
  */
-async function manySessions(paths: Paths, client: Client, node: string, socat: string, n: number, windowMs: number): Promise<Record<'helper' | 'relay', ManySessions> & { edgeCpuNs: number }> {
+async function manySessions(
+  paths: Paths,
+  client: Client,
+  node: string,
+  socat: string,
+  n: number,
+  windowMs: number,
+): Promise<Record<'helper' | 'relay', ManySessions> & { edgeCpuNs: number }> {
   const open: { path: 'helper' | 'relay'; child: ChildProcess; pid: number }[] = [];
   try {
     // A few at a time: sshd drops unauthenticated connections beyond MaxStartups (10).
     const wanted: ('helper' | 'relay')[] = [];
     for (let i = 0; i < n; i++) wanted.push('helper', 'relay');
     for (let i = 0; i < wanted.length; i += 4) {
-      await Promise.all(wanted.slice(i, i + 4).map(async (path) => {
-        const child = await openSession(paths.sshArgs(path), client.env, 'exec cat > /dev/null');
-        const item = { path, child, pid: 0 };
-        open.push(item);
-        item.pid = await findDescendant(child.pid!, path === 'helper' ? node : socat);
-      }));
+      await Promise.all(
+        wanted.slice(i, i + 4).map(async (path) => {
+          const child = await openSession(paths.sshArgs(path), client.env, 'exec cat > /dev/null');
+          const item = { path, child, pid: 0 };
+          open.push(item);
+          item.pid = await findDescendant(child.pid!, path === 'helper' ? node : socat);
+        }),
+      );
     }
     await sleep(SETTLE_MS);
     const edgePid = sandboxPid!;
@@ -508,11 +564,13 @@ async function manySessions(paths: Paths, client: Client, node: string, socat: s
     };
     return { helper: pick('helper'), relay: pick('relay'), edgeCpuNs: edgeAfter.cpuNs - edgeBefore.cpuNs };
   } finally {
-    await Promise.all(open.map(async (o) => {
-      const exited = once(o.child, 'exit');
-      o.child.stdin!.end();
-      await exited;
-    }));
+    await Promise.all(
+      open.map(async (o) => {
+        const exited = once(o.child, 'exit');
+        o.child.stdin!.end();
+        await exited;
+      }),
+    );
   }
 }
 
@@ -534,7 +592,11 @@ function timeToExit(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promis
  * Spawn of the helper as ProxyCommand (or of another client, `args`) to the first byte it
  * forwards to stdout (sshd's banner); also the CPU time its threads had used by then.
  */
-function timeToFirstByte(node: string, env: NodeJS.ProcessEnv, args: string[] = [HELPER, 'ssh', '--hostname', APP]): Promise<{ ms: number; cpuMs: number }> {
+function timeToFirstByte(
+  node: string,
+  env: NodeJS.ProcessEnv,
+  args: string[] = [HELPER, 'ssh', '--hostname', APP],
+): Promise<{ ms: number; cpuMs: number }> {
   return new Promise((res, rej) => {
     const t0 = now();
     const prof = profileDir && args[0] === HELPER ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
@@ -546,7 +608,9 @@ function timeToFirstByte(node: string, env: NodeJS.ProcessEnv, args: string[] = 
       t = { ms: now() - t0, cpuMs: procThreads(child.pid!).cpuNs / 1e6 };
       child.stdin.end();
     });
-    child.once('exit', (code) => (t !== undefined ? res(t) : rej(new Error(`${args[0]} exited with ${code} before forwarding a byte: ${err}`))));
+    child.once('exit', (code) =>
+      t !== undefined ? res(t) : rej(new Error(`${args[0]} exited with ${code} before forwarding a byte: ${err}`)),
+    );
   });
 }
 
@@ -642,7 +706,14 @@ function row(r: Row): void {
 
 function printTable(): void {
   const header = ['figure', 'measured (median [min–max])', 'compared with, same run', 'ratio / difference', 'target', ''];
-  const body = rows.map((r) => [r.figure, r.value, r.baseline, r.comparison, r.target, r.met === undefined ? '' : r.met ? 'met' : 'MISSED']);
+  const body = rows.map((r) => [
+    r.figure,
+    r.value,
+    r.baseline,
+    r.comparison,
+    r.target,
+    r.met === undefined ? '' : r.met ? 'met' : 'MISSED',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   process.stdout.write(`\n${line(header)}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${body.map(line).join('\n')}\n`);
@@ -659,33 +730,67 @@ function printTable(): void {
  * the certificate's life makes every ssh-gen renew: new key, cert_sign), as after a
  * certificate expired while Remote-SSH was disconnected.
  */
-async function connectThroughEntries(sb: Sandbox, client: Client, node: string, n: number): Promise<{ entries: number[]; renewing: number[]; plain: number[] }> {
+async function connectThroughEntries(
+  sb: Sandbox,
+  client: Client,
+  node: string,
+  n: number,
+): Promise<{ entries: number[]; renewing: number[]; plain: number[] }> {
   const config = join(client.home, '.ssh', 'bench-entries-config');
   writeFileSync(config, 'Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n', { mode: 0o600 });
-  const add = spawnSync(node, [HELPER, 'config', 'add', '--hostname', APP, '--config', config, '--user', 'jdoe', '--no-check'], { env: client.env, encoding: 'utf8' });
-  if (add.status !== 0) throw new Error(`access-ssh config add failed: ${add.stderr}`);
-  const firstAnswer = (args: string[], env: NodeJS.ProcessEnv): Promise<number> => new Promise((res, rej) => {
-    const t0 = process.hrtime.bigint();
-    const child = spawn('ssh', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('ready')) {
-        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-        child.stdin.end();
-        child.once('exit', () => res(ms));
-      }
-    });
-    child.once('exit', (code) => {
-      if (!out.includes('ready')) rej(new Error(`ssh exited with ${code} before the shell answered: ${err.trim()}`));
-    });
-    child.stdin.write('echo ready\n');
+  const add = spawnSync(node, [HELPER, 'config', 'add', '--hostname', APP, '--config', config, '--user', 'jdoe', '--no-check'], {
+    env: client.env,
+    encoding: 'utf8',
   });
+  if (add.status !== 0) throw new Error(`access-ssh config add failed: ${add.stderr}`);
+  const firstAnswer = (args: string[], env: NodeJS.ProcessEnv): Promise<number> =>
+    new Promise((res, rej) => {
+      const t0 = process.hrtime.bigint();
+      const child = spawn('ssh', args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('ready')) {
+          const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+          child.stdin.end();
+          child.once('exit', () => res(ms));
+        }
+      });
+      child.once('exit', (code) => {
+        if (!out.includes('ready')) rej(new Error(`ssh exited with ${code} before the shell answered: ${err.trim()}`));
+      });
+      child.stdin.write('echo ready\n');
+    });
   const entriesArgs = ['-T', '-o', 'ConnectTimeout=15', '-F', config, `cfpipe-${APP}`, 'bash'];
-  const plainArgs = ['-T', '-o', 'ConnectTimeout=15', '-F', 'none', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR',
-    '-o', `IdentityFile=${client.key}`, '-o', `CertificateFile=${client.key}-cert.pub`, '-o', 'IdentitiesOnly=yes', '-p', String(sb.sshdPort), '-l', 'jdoe', '127.0.0.1', 'bash'];
+  const plainArgs = [
+    '-T',
+    '-o',
+    'ConnectTimeout=15',
+    '-F',
+    'none',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    '-o',
+    `IdentityFile=${client.key}`,
+    '-o',
+    `CertificateFile=${client.key}-cert.pub`,
+    '-o',
+    'IdentitiesOnly=yes',
+    '-p',
+    String(sb.sshdPort),
+    '-l',
+    'jdoe',
+    '127.0.0.1',
+    'bash',
+  ];
   const renewEnv = { ...client.env, ACCESS_SSH_RENEW_MARGIN: String(10 * 86400) };
   await firstAnswer(entriesArgs, client.env); // warm
   const entries: number[] = [];
@@ -703,11 +808,13 @@ async function connectThroughEntries(sb: Sandbox, client: Client, node: string, 
 
 async function main(): Promise<void> {
   const node = process.execPath;
-  for (const f of [HELPER, EXTENSION, SANDBOX_MAIN, ACTIVATE_CHILD]) if (!existsSync(f)) throw new Error(`${f} is missing: build (node scripts/build.mjs) and compile (tsc -p .) first`);
+  for (const f of [HELPER, EXTENSION, SANDBOX_MAIN, ACTIVATE_CHILD])
+    if (!existsSync(f)) throw new Error(`${f} is missing: build (node scripts/build.mjs) and compile (tsc -p .) first`);
   if (record) {
     const why = recordRefusal(argv);
     if (why) throw new Error(why);
-    if (!readFileSync(join(ROOT, 'README.md'), 'utf8').includes(README_START)) throw new Error('--record: README.md has no bench-latest block');
+    if (!readFileSync(join(ROOT, 'README.md'), 'utf8').includes(README_START))
+      throw new Error('--record: README.md has no bench-latest block');
   }
   const startedAt = new Date().toISOString();
   const loadStart = loadavg()[0]!;
@@ -716,7 +823,11 @@ async function main(): Promise<void> {
   loadTimer.unref();
   results['machine'] = { cpus: cpus().length, model: cpus()[0]?.model, loadavgAtStart: loadavg(), node: process.version, date: startedAt };
   results['settings'] = { sizeMiB, runs, startupRuns, roundTrips, cipher: CIPHER, quick };
-  log(`load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} CPUs; ${sizeMiB} MiB × ${runs} runs, cipher ${CIPHER}`);
+  log(
+    `load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} CPUs; ${sizeMiB} MiB × ${runs} runs, cipher ${CIPHER}`,
+  );
 
   const needSandbox = ['throughput', 'latency', 'proxy', 'startup', 'memory', 'sessions', 'renewal', 'connect'].some(want);
   let sb: Sandbox | undefined;
@@ -733,12 +844,21 @@ async function main(): Promise<void> {
       sandboxPid = sb.child.pid;
       const client = await makeClient(sb, node);
       const relayPort = await freePort();
-      relay = spawn('socat', [`TCP-LISTEN:${relayPort},bind=127.0.0.1,fork,reuseaddr`, `TCP:127.0.0.1:${sb.sshdPort}`], { stdio: 'ignore' });
+      relay = spawn('socat', [`TCP-LISTEN:${relayPort},bind=127.0.0.1,fork,reuseaddr`, `TCP:127.0.0.1:${sb.sshdPort}`], {
+        stdio: 'ignore',
+      });
       await waitConnectable(relayPort);
       // The TLS relay: socat with the sandbox edge's certificate (beside its CA file).
       const pki = dirname(sb.env['NODE_EXTRA_CA_CERTS'] ?? '');
       const tlsRelayPort = await freePort();
-      tlsRelay = spawn('socat', [`OPENSSL-LISTEN:${tlsRelayPort},bind=127.0.0.1,fork,reuseaddr,cert=${join(pki, 'leaf.pem')},key=${join(pki, 'leaf-key.pem')},verify=0`, `TCP:127.0.0.1:${sb.sshdPort}`], { stdio: 'ignore' });
+      tlsRelay = spawn(
+        'socat',
+        [
+          `OPENSSL-LISTEN:${tlsRelayPort},bind=127.0.0.1,fork,reuseaddr,cert=${join(pki, 'leaf.pem')},key=${join(pki, 'leaf-key.pem')},verify=0`,
+          `TCP:127.0.0.1:${sb.sshdPort}`,
+        ],
+        { stdio: 'ignore' },
+      );
       await waitConnectable(tlsRelayPort);
       const paths = makePaths(sb, client, node, relayPort, tlsRelayPort);
       const cpuFile = join(client.home, 'proxy-cpu.txt');
@@ -755,7 +875,9 @@ async function main(): Promise<void> {
             const middle = p === 'helper' ? sb.child.pid : p === 'relay' ? relay.pid : p === 'tls' ? tlsRelay.pid : undefined;
             const r = await transfer(paths, p, client, bytes, middle, cpuFile);
             t[p].push(r);
-            log(`throughput run ${i + 1}/${runs} ${p}: ${r.mibPerSecond.toFixed(0)} MiB/s${r.proxyCpu !== undefined ? `, proxy CPU ${r.proxyCpu.toFixed(2)} s` : ''}${r.middleCpu !== undefined ? `, middle CPU ${r.middleCpu.toFixed(2)} s` : ''}`);
+            log(
+              `throughput run ${i + 1}/${runs} ${p}: ${r.mibPerSecond.toFixed(0)} MiB/s${r.proxyCpu !== undefined ? `, proxy CPU ${r.proxyCpu.toFixed(2)} s` : ''}${r.middleCpu !== undefined ? `, middle CPU ${r.middleCpu.toFixed(2)} s` : ''}`,
+            );
           }
           for (const p of ['helper', 'relay'] as const) {
             const c = await idleSessionCpu(paths, p, client, cpuFile);
@@ -769,7 +891,14 @@ async function main(): Promise<void> {
         const toRelay = ratios(mbps('helper'), mbps('relay'));
         const toDirect = ratios(mbps('helper'), mbps('direct'));
         const toTls = ratios(mbps('helper'), mbps('tls'));
-        row({ figure: `throughput, ${sizeMiB} MiB (MiB/s)`, value: `helper ${span(h)}`, baseline: `relay ${span(rl)}; TLS relay ${span(summarize(mbps('tls')))}; direct ${span(d)}`, comparison: `×${span(toRelay)} of relay; ×${span(toTls)} of the TLS relay; ×${span(toDirect)} of direct`, target: '≥ 0.90× relay', met: toRelay.median >= 0.9 });
+        row({
+          figure: `throughput, ${sizeMiB} MiB (MiB/s)`,
+          value: `helper ${span(h)}`,
+          baseline: `relay ${span(rl)}; TLS relay ${span(summarize(mbps('tls')))}; direct ${span(d)}`,
+          comparison: `×${span(toRelay)} of relay; ×${span(toTls)} of the TLS relay; ×${span(toDirect)} of direct`,
+          target: '≥ 0.90× relay',
+          met: toRelay.median >= 0.9,
+        });
         // CPU per GiB carried, net of a session that carries nothing.
         const perGiB = (p: 'helper' | 'relay'): number[] => {
           const idleMedian = summarize(idle[p]).median || 0;
@@ -778,11 +907,43 @@ async function main(): Promise<void> {
         const ch = summarize(perGiB('helper'));
         const cr = summarize(perGiB('relay'));
         const cpuRatio = ratios(perGiB('helper'), perGiB('relay'));
-        row({ figure: 'ProxyCommand CPU per GiB (s)', value: `helper ${span(ch)}`, baseline: `socat ${span(cr)}`, comparison: `×${span(cpuRatio)}`, target: '≤ 2×', met: cpuRatio.median <= 2 });
+        row({
+          figure: 'ProxyCommand CPU per GiB (s)',
+          value: `helper ${span(ch)}`,
+          baseline: `socat ${span(cr)}`,
+          comparison: `×${span(cpuRatio)}`,
+          target: '≤ 2×',
+          met: cpuRatio.median <= 2,
+        });
         const middle = (p: 'helper' | 'relay'): number[] => t[p].map((r) => (r.middleCpu ?? NaN) / (bytes / GiB));
-        row({ figure: 'edge CPU per GiB (s), for information', value: `sandbox edge ${span(summarize(middle('helper')))}`, baseline: `socat relay ${span(summarize(middle('relay')))}`, comparison: `×${span(ratios(middle('helper'), middle('relay')))}`, target: '—', met: undefined });
-        row({ figure: 'ProxyCommand CPU of an empty session (s)', value: `helper ${span(summarize(idle.helper))}`, baseline: `socat ${span(summarize(idle.relay))}`, comparison: '', target: '—', met: undefined });
-        results['throughput'] = { bytes, runs: t, idleSessionCpu: idle, helper: h, relay: rl, direct: d, ratioToRelay: toRelay, ratioToTlsRelay: toTls, ratioToDirect: toDirect, cpuPerGiB: { helper: ch, relay: cr, ratio: cpuRatio } };
+        row({
+          figure: 'edge CPU per GiB (s), for information',
+          value: `sandbox edge ${span(summarize(middle('helper')))}`,
+          baseline: `socat relay ${span(summarize(middle('relay')))}`,
+          comparison: `×${span(ratios(middle('helper'), middle('relay')))}`,
+          target: '—',
+          met: undefined,
+        });
+        row({
+          figure: 'ProxyCommand CPU of an empty session (s)',
+          value: `helper ${span(summarize(idle.helper))}`,
+          baseline: `socat ${span(summarize(idle.relay))}`,
+          comparison: '',
+          target: '—',
+          met: undefined,
+        });
+        results['throughput'] = {
+          bytes,
+          runs: t,
+          idleSessionCpu: idle,
+          helper: h,
+          relay: rl,
+          direct: d,
+          ratioToRelay: toRelay,
+          ratioToTlsRelay: toTls,
+          ratioToDirect: toDirect,
+          cpuPerGiB: { helper: ch, relay: cr, ratio: cpuRatio },
+        };
       }
 
       if (want('latency')) {
@@ -796,8 +957,19 @@ async function main(): Promise<void> {
         }
         const us = (p: PathName): number[] => l[p].map((x) => x * 1000);
         const added = differences(us('helper'), us('relay'));
-        row({ figure: `round trip, ${roundTrips} × 64 B (µs)`, value: `helper ${span(summarize(us('helper')))}`, baseline: `relay ${span(summarize(us('relay')))}; direct ${span(summarize(us('direct')))}`, comparison: `+${span(added)} over relay; +${span(differences(us('helper'), us('direct')))} over direct`, target: '≤ +300 µs over relay', met: added.median <= 300 });
-        results['latency'] = { roundTrips, microseconds: { helper: us('helper'), relay: us('relay'), direct: us('direct') }, addedOverRelay: added };
+        row({
+          figure: `round trip, ${roundTrips} × 64 B (µs)`,
+          value: `helper ${span(summarize(us('helper')))}`,
+          baseline: `relay ${span(summarize(us('relay')))}; direct ${span(summarize(us('direct')))}`,
+          comparison: `+${span(added)} over relay; +${span(differences(us('helper'), us('direct')))} over direct`,
+          target: '≤ +300 µs over relay',
+          met: added.median <= 300,
+        });
+        results['latency'] = {
+          roundTrips,
+          microseconds: { helper: us('helper'), relay: us('relay'), direct: us('direct') },
+          addedOverRelay: added,
+        };
       }
 
       if (want('proxy')) await proxyPath(sb, paths, client);
@@ -832,11 +1004,51 @@ async function main(): Promise<void> {
         const fb = ratios(first, bare);
         const ff = ratios(first, floor);
         const sg = ratios(gen, bare);
-        row({ figure: 'helper start → first byte forwarded (ms)', value: span(summarize(first)), baseline: `node -e '' ${span(summarize(bare))}; TLS + upgrade floor ${span(summarize(floor))}`, comparison: `×${span(fb)} of node -e ''; ×${span(ff)} of the floor (the floor: ×${span(ratios(floor, bare))} of node -e '')`, target: '≤ 2× node -e \'\'', met: fb.median <= 2 });
-        row({ figure: 'CPU to the first byte (ms), for information', value: `helper ${span(summarize(firstCpu))}`, baseline: `TLS + upgrade floor ${span(summarize(floorCpu))}; bare runtime ${span(summarize(bareCpu))}`, comparison: `+${span(differences(firstCpu, floorCpu))} over the floor; ×${span(ratios(firstCpu, bareCpu))} of the bare runtime`, target: '—', met: undefined });
-        row({ figure: 'ssh-gen, valid cached certificate (ms)', value: span(summarize(gen)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(sg)}`, target: '≤ 1.5×', met: sg.median <= 1.5 });
-        row({ figure: 'helper --version (ms), for information', value: span(summarize(ver)), baseline: `node -e '' ${span(summarize(bare))}`, comparison: `×${span(ratios(ver, bare))}`, target: '—', met: undefined });
-        results['startup'] = { firstByteMs: first, firstByteCpuMs: firstCpu, floorMs: floor, floorCpuMs: floorCpu, bareCpuMs: bareCpu, sshGenCachedMs: gen, versionMs: ver, nodeEmptyMs: bare, firstByteRatio: fb, firstByteToFloor: ff, sshGenRatio: sg };
+        row({
+          figure: 'helper start → first byte forwarded (ms)',
+          value: span(summarize(first)),
+          baseline: `node -e '' ${span(summarize(bare))}; TLS + upgrade floor ${span(summarize(floor))}`,
+          comparison: `×${span(fb)} of node -e ''; ×${span(ff)} of the floor (the floor: ×${span(ratios(floor, bare))} of node -e '')`,
+          target: "≤ 2× node -e ''",
+          met: fb.median <= 2,
+        });
+        row({
+          figure: 'CPU to the first byte (ms), for information',
+          value: `helper ${span(summarize(firstCpu))}`,
+          baseline: `TLS + upgrade floor ${span(summarize(floorCpu))}; bare runtime ${span(summarize(bareCpu))}`,
+          comparison: `+${span(differences(firstCpu, floorCpu))} over the floor; ×${span(ratios(firstCpu, bareCpu))} of the bare runtime`,
+          target: '—',
+          met: undefined,
+        });
+        row({
+          figure: 'ssh-gen, valid cached certificate (ms)',
+          value: span(summarize(gen)),
+          baseline: `node -e '' ${span(summarize(bare))}`,
+          comparison: `×${span(sg)}`,
+          target: '≤ 1.5×',
+          met: sg.median <= 1.5,
+        });
+        row({
+          figure: 'helper --version (ms), for information',
+          value: span(summarize(ver)),
+          baseline: `node -e '' ${span(summarize(bare))}`,
+          comparison: `×${span(ratios(ver, bare))}`,
+          target: '—',
+          met: undefined,
+        });
+        results['startup'] = {
+          firstByteMs: first,
+          firstByteCpuMs: firstCpu,
+          floorMs: floor,
+          floorCpuMs: floorCpu,
+          bareCpuMs: bareCpu,
+          sshGenCachedMs: gen,
+          versionMs: ver,
+          nodeEmptyMs: bare,
+          firstByteRatio: fb,
+          firstByteToFloor: ff,
+          sshGenRatio: sg,
+        };
       }
 
       if (want('memory')) {
@@ -854,7 +1066,9 @@ async function main(): Promise<void> {
           helper.push(await sessionMemory(paths, 'helper', client, node, bytes));
           relayMem.push(await sessionMemory(paths, 'relay', client, socat, bytes));
           const h = helper[i]!;
-          log(`memory run ${i + 1}/${runs}: bare runtime ${mb(bare[i]!.rss)} MB; TLS floor ${mb(floorIdle[i]!.rss)} MB; helper idle ${mb(h.idle.rss)} MB, peak under ${sizeMiB} MiB ${mb(h.bulk.hwm)} MB; socat idle ${mb(relayMem[i]!.idle.rss)} MB, peak ${mb(relayMem[i]!.bulk.hwm)} MB`);
+          log(
+            `memory run ${i + 1}/${runs}: bare runtime ${mb(bare[i]!.rss)} MB; TLS floor ${mb(floorIdle[i]!.rss)} MB; helper idle ${mb(h.idle.rss)} MB, peak under ${sizeMiB} MiB ${mb(h.bulk.hwm)} MB; socat idle ${mb(relayMem[i]!.idle.rss)} MB, peak ${mb(relayMem[i]!.bulk.hwm)} MB`,
+          );
         }
         const bareRss = bare.map((m) => m.rss / 1024);
         const idleRss = helper.map((m) => m.idle.rss / 1024);
@@ -862,8 +1076,22 @@ async function main(): Promise<void> {
         const floorRss = floorIdle.map((m) => m.rss / 1024);
         const idleRatio = ratios(idleRss, bareRss);
         const added = differences(peak, idleRss);
-        row({ figure: 'helper memory, idle session (RSS, MB)', value: `helper ${span(summarize(idleRss))}`, baseline: `bare runtime ${span(summarize(bareRss))}; runtime + one TLS connection to the edge (floor) ${span(summarize(floorRss))}; socat ${span(summarize(relayMem.map((m) => m.idle.rss / 1024)))}`, comparison: `×${span(idleRatio)} of the bare runtime; ×${span(ratios(idleRss, floorRss))} of the floor (the floor: ×${span(ratios(floorRss, bareRss))} of bare)`, target: '≤ 1.2× bare', met: idleRatio.median <= 1.2 });
-        row({ figure: `helper memory, peak under ${sizeMiB} MiB up (RSS, MB)`, value: `helper ${span(summarize(peak))}`, baseline: `the same helper idle ${span(summarize(idleRss))}; socat ${span(summarize(relayMem.map((m) => m.bulk.hwm / 1024)))}`, comparison: `+${span(added)} over idle`, target: '≤ idle + 16 MB', met: added.median <= 16 });
+        row({
+          figure: 'helper memory, idle session (RSS, MB)',
+          value: `helper ${span(summarize(idleRss))}`,
+          baseline: `bare runtime ${span(summarize(bareRss))}; runtime + one TLS connection to the edge (floor) ${span(summarize(floorRss))}; socat ${span(summarize(relayMem.map((m) => m.idle.rss / 1024)))}`,
+          comparison: `×${span(idleRatio)} of the bare runtime; ×${span(ratios(idleRss, floorRss))} of the floor (the floor: ×${span(ratios(floorRss, bareRss))} of bare)`,
+          target: '≤ 1.2× bare',
+          met: idleRatio.median <= 1.2,
+        });
+        row({
+          figure: `helper memory, peak under ${sizeMiB} MiB up (RSS, MB)`,
+          value: `helper ${span(summarize(peak))}`,
+          baseline: `the same helper idle ${span(summarize(idleRss))}; socat ${span(summarize(relayMem.map((m) => m.bulk.hwm / 1024)))}`,
+          comparison: `+${span(added)} over idle`,
+          target: '≤ idle + 16 MB',
+          met: added.median <= 16,
+        });
         results['memory'] = { unit: 'KiB', bare, tlsFloor: floorIdle, helper, relay: relayMem, idleRatio, addedUnderBulkMB: added };
       }
 
@@ -880,26 +1108,76 @@ async function main(): Promise<void> {
         const rCpu = perMinute(sum(m.relay.cpuNs));
         const wake = (s: ManySessions): number => sum(s.switches) / (idleWindowMs / 1000);
         const bareTotal = (manyN * bare.rss) / 1024;
-        row({ figure: `${manyN} idle sessions at once: memory of all helpers (MB)`, value: `RSS ${f1(totalRss(m.helper))}; PSS ${f1(totalPss(m.helper))}`, baseline: `${manyN} × bare runtime RSS ${f1(bareTotal)}; ${manyN} socat RSS ${f1(totalRss(m.relay))}`, comparison: `RSS ×${f1(totalRss(m.helper) / bareTotal)} of ${manyN} bare runtimes; ${f1(totalRss(m.helper) / manyN)} MB per session (PSS ${f1(totalPss(m.helper) / manyN)})`, target: '≤ 1.2× bare', met: totalRss(m.helper) / bareTotal <= 1.2 });
-        row({ figure: `${manyN} idle sessions at once: CPU of all helpers (ms per minute)`, value: `helpers ${f1(hCpu)} (${f1(wake(m.helper))} wake-ups/s)`, baseline: `${manyN} socat ${f1(rCpu)} (${f1(wake(m.relay))} wake-ups/s)`, comparison: `${f1(hCpu / manyN)} ms per helper per minute; sandbox edge ${f1(perMinute(m.edgeCpuNs))}`, target: '—', met: undefined });
-        results['sessions'] = { n: manyN, idleWindowMs, bareRuntimeKiB: bare, helper: m.helper, relay: m.relay, edgeCpuNs: m.edgeCpuNs, cpuMsPerMinute: { helpers: hCpu, socat: rCpu } };
+        row({
+          figure: `${manyN} idle sessions at once: memory of all helpers (MB)`,
+          value: `RSS ${f1(totalRss(m.helper))}; PSS ${f1(totalPss(m.helper))}`,
+          baseline: `${manyN} × bare runtime RSS ${f1(bareTotal)}; ${manyN} socat RSS ${f1(totalRss(m.relay))}`,
+          comparison: `RSS ×${f1(totalRss(m.helper) / bareTotal)} of ${manyN} bare runtimes; ${f1(totalRss(m.helper) / manyN)} MB per session (PSS ${f1(totalPss(m.helper) / manyN)})`,
+          target: '≤ 1.2× bare',
+          met: totalRss(m.helper) / bareTotal <= 1.2,
+        });
+        row({
+          figure: `${manyN} idle sessions at once: CPU of all helpers (ms per minute)`,
+          value: `helpers ${f1(hCpu)} (${f1(wake(m.helper))} wake-ups/s)`,
+          baseline: `${manyN} socat ${f1(rCpu)} (${f1(wake(m.relay))} wake-ups/s)`,
+          comparison: `${f1(hCpu / manyN)} ms per helper per minute; sandbox edge ${f1(perMinute(m.edgeCpuNs))}`,
+          target: '—',
+          met: undefined,
+        });
+        results['sessions'] = {
+          n: manyN,
+          idleWindowMs,
+          bareRuntimeKiB: bare,
+          helper: m.helper,
+          relay: m.relay,
+          edgeCpuNs: m.edgeCpuNs,
+          cpuMsPerMinute: { helpers: hCpu, socat: rCpu },
+        };
       }
 
       if (want('renewal')) {
         const n = quick ? 7 : 15;
         const r = await renewal(client, n);
         const diff = differences(r.renew, r.https);
-        row({ figure: 'full renewal: discovery, key, cert_sign, files (ms)', value: span(summarize(r.renew)), baseline: `one HTTPS round trip, new connection ${span(summarize(r.https))}`, comparison: `+${span(diff)}`, target: '≤ +10 ms', met: diff.median <= 10 });
+        row({
+          figure: 'full renewal: discovery, key, cert_sign, files (ms)',
+          value: span(summarize(r.renew)),
+          baseline: `one HTTPS round trip, new connection ${span(summarize(r.https))}`,
+          comparison: `+${span(diff)}`,
+          target: '≤ +10 ms',
+          met: diff.median <= 10,
+        });
         results['renewal'] = { renewMs: r.renew, httpsMs: r.https, addedMs: diff, requestsPerRenewal: r.requests };
         log(`requests per renewal: ${JSON.stringify(r.requests)}`);
       }
       if (want('connect')) {
         const c = await connectThroughEntries(sb, client, node, startupRuns);
         const added = differences(c.entries, c.plain);
-        row({ figure: 'connect through the entries: ssh start → remote shell\'s first answer (ms)', value: `entries ${span(summarize(c.entries))}`, baseline: `plain ssh to the same sshd ${span(summarize(c.plain))}`, comparison: `+${span(added)}; ×${span(ratios(c.entries, c.plain))}`, target: '—', met: undefined });
+        row({
+          figure: "connect through the entries: ssh start → remote shell's first answer (ms)",
+          value: `entries ${span(summarize(c.entries))}`,
+          baseline: `plain ssh to the same sshd ${span(summarize(c.plain))}`,
+          comparison: `+${span(added)}; ×${span(ratios(c.entries, c.plain))}`,
+          target: '—',
+          met: undefined,
+        });
         const addedRenew = differences(c.renewing, c.plain);
-        row({ figure: 'reconnect with a certificate to renew, through the entries (ms)', value: `entries ${span(summarize(c.renewing))}`, baseline: `plain ssh to the same sshd ${span(summarize(c.plain))}`, comparison: `+${span(addedRenew)}; ×${span(ratios(c.renewing, c.plain))}`, target: '—', met: undefined });
-        results['connect'] = { runs: startupRuns, entriesMs: c.entries, renewingMs: c.renewing, plainMs: c.plain, addedMs: added, addedRenewingMs: addedRenew };
+        row({
+          figure: 'reconnect with a certificate to renew, through the entries (ms)',
+          value: `entries ${span(summarize(c.renewing))}`,
+          baseline: `plain ssh to the same sshd ${span(summarize(c.plain))}`,
+          comparison: `+${span(addedRenew)}; ×${span(ratios(c.renewing, c.plain))}`,
+          target: '—',
+          met: undefined,
+        });
+        results['connect'] = {
+          runs: startupRuns,
+          entriesMs: c.entries,
+          renewingMs: c.renewing,
+          plainMs: c.plain,
+          addedMs: added,
+          addedRenewingMs: addedRenew,
+        };
       }
       rmSync(client.home, { recursive: true, force: true });
     }
@@ -916,14 +1194,28 @@ async function main(): Promise<void> {
         const total = summarize(act.map((a) => a['totalMs']!));
         const req = summarize(act.map((a) => a['requireMs']!));
         const acto = summarize(act.map((a) => a['activateMs']!));
-        row({ figure: 'extension activation, Node + vscode shim (ms)', value: `load + activate() ${span(total)}`, baseline: '—', comparison: `load ${span(req)}, activate() ${span(acto)}`, target: '≤ 30 ms', met: total.median <= 30 });
+        row({
+          figure: 'extension activation, Node + vscode shim (ms)',
+          value: `load + activate() ${span(total)}`,
+          baseline: '—',
+          comparison: `load ${span(req)}, activate() ${span(acto)}`,
+          target: '≤ 30 ms',
+          met: total.median <= 30,
+        });
         results['activation'] = { runs: act, total, require: req, activate: acto };
       }
       if (hosts.length) {
         const view = summarize(hosts.map((a) => a['viewMs']!));
         const cfg = summarize(hosts.map((a) => a['sshConfigMs']!));
         const tot = summarize(hosts.map((a) => a['hostsTotalMs']!));
-        row({ figure: '1,000 hosts: view items + ssh config written (ms)', value: span(tot), baseline: '—', comparison: `view ${span(view)}, ssh config ${span(cfg)}`, target: '≤ 100 ms', met: tot.median <= 100 });
+        row({
+          figure: '1,000 hosts: view items + ssh config written (ms)',
+          value: span(tot),
+          baseline: '—',
+          comparison: `view ${span(view)}, ssh config ${span(cfg)}`,
+          target: '≤ 100 ms',
+          met: tot.median <= 100,
+        });
         results['hosts1000'] = { runs: hosts, total: tot, view, sshConfig: cfg };
       }
     }
@@ -934,8 +1226,22 @@ async function main(): Promise<void> {
       const gz = (f: string): number => gzipSync(readFileSync(f), { level: 9 }).length;
       const vsix = vsixFile && existsSync(vsixFile) ? statSync(vsixFile).size : undefined;
       const kb = (b: number): string => `${(b / 1024).toFixed(0)} KB`;
-      row({ figure: '.vsix size', value: vsix === undefined ? 'not packaged' : kb(vsix), baseline: '—', comparison: '', target: '≤ 500 KB', met: vsix === undefined ? undefined : vsix <= 500 * 1024 });
-      row({ figure: 'bundles: helper, extension', value: `${kb(helperSize)}, ${kb(extSize)}`, baseline: '—', comparison: `gzip ${kb(gz(HELPER))}, ${kb(gz(EXTENSION))}`, target: '—', met: undefined });
+      row({
+        figure: '.vsix size',
+        value: vsix === undefined ? 'not packaged' : kb(vsix),
+        baseline: '—',
+        comparison: '',
+        target: '≤ 500 KB',
+        met: vsix === undefined ? undefined : vsix <= 500 * 1024,
+      });
+      row({
+        figure: 'bundles: helper, extension',
+        value: `${kb(helperSize)}, ${kb(extSize)}`,
+        baseline: '—',
+        comparison: `gzip ${kb(gz(HELPER))}, ${kb(gz(EXTENSION))}`,
+        target: '—',
+        met: undefined,
+      });
       results['sizes'] = { vsix, helper: helperSize, extension: extSize, helperGzip: gz(HELPER), extensionGzip: gz(EXTENSION) };
     }
   } finally {
@@ -952,7 +1258,9 @@ async function main(): Promise<void> {
   results['machine'] = { ...(results['machine'] as object), loadavgAtEnd: loadavg(), load1mSamples: loadSamples };
   results['table'] = rows;
   printTable();
-  log(`load average (1 min): ${load.start.toFixed(1)} at the start, ${load.min.toFixed(1)}–${load.max.toFixed(1)} (median ${load.median.toFixed(1)}) during the run`);
+  log(
+    `load average (1 min): ${load.start.toFixed(1)} at the start, ${load.min.toFixed(1)}–${load.max.toFixed(1)} (median ${load.median.toFixed(1)}) during the run`,
+  );
   writeFileSync(jsonFile, JSON.stringify(results, null, 2) + '\n');
   log(`wrote ${jsonFile}`);
   if (record) {

@@ -28,7 +28,9 @@ if (!target) {
   process.exit(2);
 }
 const files = statSync(target).isDirectory()
-  ? readdirSync(target).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(target, f))
+  ? readdirSync(target)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(target, f))
   : [target];
 
 const self = new Map<string, number>();
@@ -49,4 +51,5 @@ for (const file of files) {
 }
 const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, top);
 process.stdout.write(`${files.length} profile(s), ${(total / 1000).toFixed(0)} ms sampled\n`);
-for (const [k, us] of rows) process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(1).padStart(8)} ms  ${k}\n`);
+for (const [k, us] of rows)
+  process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(1).padStart(8)} ms  ${k}\n`);

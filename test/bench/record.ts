@@ -43,8 +43,16 @@ export function recordRefusal(argv: readonly string[]): string | undefined {
 
 function commit(root: string): string {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const head = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .split('\n')
       .filter((l) => l.trim() && !/\s(README\.md|docs\/bench-latest\.md)$/.test(l));
     return dirty.length ? `${head} with uncommitted changes (${dirty.length} files)` : head;
@@ -56,17 +64,24 @@ function commit(root: string): string {
 /** The run's table in Markdown, as the benchmark prints it. */
 export function markdownTable(rows: readonly TableRow[]): string {
   const esc = (s: string): string => s.replace(/\|/g, '\\|');
-  const lines = ['| figure | measured (median [min–max]) | compared with, same run | ratio / difference | target | |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '| figure | measured (median [min–max]) | compared with, same run | ratio / difference | target | |',
+    '|---|---|---|---|---|---|',
+  ];
   for (const r of rows) {
-    lines.push(`| ${[r.figure, r.value, r.baseline, r.comparison, r.target, r.met === undefined ? '' : r.met ? 'met' : 'MISSED'].map(esc).join(' | ')} |`);
+    lines.push(
+      `| ${[r.figure, r.value, r.baseline, r.comparison, r.target, r.met === undefined ? '' : r.met ? 'met' : 'MISSED'].map(esc).join(' | ')} |`,
+    );
   }
   return lines.join('\n');
 }
 
 export function conditionsLine(c: Conditions, rev: string): string {
-  return `${c.date.slice(0, 16).replace('T', ' ')} UTC, commit ${rev}; ${c.cpus} × ${c.cpuModel}; `
-    + `load average (1 min) ${c.load.start.toFixed(1)} at the start, ${c.load.min.toFixed(1)}–${c.load.max.toFixed(1)} `
-    + `(median ${c.load.median.toFixed(1)}) during the run; Node ${c.node}, ${c.ssh}, ${c.socat}; ${c.settings}.`;
+  return (
+    `${c.date.slice(0, 16).replace('T', ' ')} UTC, commit ${rev}; ${c.cpus} × ${c.cpuModel}; ` +
+    `load average (1 min) ${c.load.start.toFixed(1)} at the start, ${c.load.min.toFixed(1)}–${c.load.max.toFixed(1)} ` +
+    `(median ${c.load.median.toFixed(1)}) during the run; Node ${c.node}, ${c.ssh}, ${c.socat}; ${c.settings}.`
+  );
 }
 
 /** Writes docs/bench-latest.md and the README block. Returns the files written. */
@@ -75,23 +90,26 @@ export function writeRecord(root: string, rows: readonly TableRow[], c: Conditio
   const table = markdownTable(rows);
   const line = conditionsLine(c, rev);
   const latest = join(root, 'docs', 'bench-latest.md');
-  writeFileSync(latest, [
-    '# The latest recorded benchmark run',
-    '',
-    'Written by `npm run bench -- --record` (`test/bench/record.ts`), a whole run as it was printed;',
-    'do not edit by hand. What each figure measures and against what: [BENCHMARKS.md](BENCHMARKS.md).',
-    '',
-    `- Date: ${c.date}`,
-    `- Commit: ${rev}`,
-    `- Machine: ${c.cpus} × ${c.cpuModel}`,
-    `- Load average (1 min): ${c.load.start.toFixed(2)} at the start; during the run min ${c.load.min.toFixed(2)}, median ${c.load.median.toFixed(2)}, max ${c.load.max.toFixed(2)}`,
-    `- Versions: Node ${c.node}; ${c.ssh}; ${c.socat}`,
-    `- Settings: ${c.settings}`,
-    `- Command: \`${c.command}\``,
-    '',
-    table,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    latest,
+    [
+      '# The latest recorded benchmark run',
+      '',
+      'Written by `npm run bench -- --record` (`test/bench/record.ts`), a whole run as it was printed;',
+      'do not edit by hand. What each figure measures and against what: [BENCHMARKS.md](BENCHMARKS.md).',
+      '',
+      `- Date: ${c.date}`,
+      `- Commit: ${rev}`,
+      `- Machine: ${c.cpus} × ${c.cpuModel}`,
+      `- Load average (1 min): ${c.load.start.toFixed(2)} at the start; during the run min ${c.load.min.toFixed(2)}, median ${c.load.median.toFixed(2)}, max ${c.load.max.toFixed(2)}`,
+      `- Versions: Node ${c.node}; ${c.ssh}; ${c.socat}`,
+      `- Settings: ${c.settings}`,
+      `- Command: \`${c.command}\``,
+      '',
+      table,
+      '',
+    ].join('\n'),
+  );
   const readmePath = join(root, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
   const a = readme.indexOf(README_START);

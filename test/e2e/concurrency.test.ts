@@ -67,55 +67,63 @@ describe('helper processes at once', { skip: missing }, () => {
     for (const h of homes) rmSync(h, { recursive: true, force: true });
   });
 
-  it('a lock left by a killed helper (kill -9 in the middle of a login) is reclaimed: the next ssh logs in and connects', { timeout: 300_000 }, async () => {
-    const c = client('stale');
-    const a = start(c, ['ssh-gen', '--hostname', APP], { BROWSER: lazyBrowser(c) });
-    running.push(a);
-    await until('the login URL of the first helper', () => a.stderr().includes('/cdn-cgi/access/cli?'));
-    const held = locks(c);
-    assert.ok(held.length >= 2, `the key and token locks are held: ${held.join(', ')}`);
-    assert.ok(a.child.kill('SIGKILL'));
-    await a.done;
-    assert.deepEqual(locks(c), held, 'the killed process left its locks behind');
-
-    const b = snapshot(sb);
-    const r = await c.ssh(['whoami'], { timeoutMs: 240_000 });
-    assert.equal(r.code, 0, explain(r, sb));
-    assert.equal(r.stdout.trim(), 'jdoe');
-    const d = delta(sb, b);
-    assert.equal(d.approvals, 1, 'one login');
-    assert.equal(d.certSigns, 1, 'one certificate');
-    assert.doesNotMatch(r.stderr, /Another process|Waiting for another/, 'a dead holder is not waited on');
-    assert.deepEqual(locks(c), [], 'no lock left');
-  });
-
-  it('a live helper\'s login is waited on: the waiter shows that login\'s URL, opens no browser, and both finish with one login', { timeout: 300_000 }, async () => {
-    for (const cmd of ['ssh-gen', 'ssh']) {
-      const c = client(`live-${cmd}`);
-      const b = snapshot(sb);
+  it(
+    'a lock left by a killed helper (kill -9 in the middle of a login) is reclaimed: the next ssh logs in and connects',
+    { timeout: 300_000 },
+    async () => {
+      const c = client('stale');
       const a = start(c, ['ssh-gen', '--hostname', APP], { BROWSER: lazyBrowser(c) });
       running.push(a);
       await until('the login URL of the first helper', () => a.stderr().includes('/cdn-cgi/access/cli?'));
-      const url = /(https:\/\/\S+\/cdn-cgi\/access\/cli\?\S+)/.exec(a.stderr())![1]!;
+      const held = locks(c);
+      assert.ok(held.length >= 2, `the key and token locks are held: ${held.join(', ')}`);
+      assert.ok(a.child.kill('SIGKILL'));
+      await a.done;
+      assert.deepEqual(locks(c), held, 'the killed process left its locks behind');
 
-      // The second one, with a browser that would approve at once if it were opened.
-      const w = start(c, cmd === 'ssh' ? ['ssh', '--hostname', APP] : ['ssh-gen', '--hostname', APP]);
-      running.push(w);
-      await until(`the waiting ${cmd} to show the URL`, () => w.stderr().includes(url), 120_000);
-      assert.match(w.stderr(), /Another process \(pid \d+\) is signing in to Cloudflare Access; finish the login at:/);
-      assert.equal(c.browserOpens(), 0, 'the waiter opened no browser');
-
-      await openLikeBrowser(url, undefined, sb.env); // the user finishes the first login
-      assert.equal(await a.done, 0, a.stderr());
-      // (The ProxyCommand's stdin is empty: it opens the carrier and ends.)
-      assert.equal(await w.done, 0, w.stderr());
-      if (cmd === 'ssh') assert.equal(delta(sb, b).carrierAccepted, 1, 'the waiting ProxyCommand connected');
+      const b = snapshot(sb);
+      const r = await c.ssh(['whoami'], { timeoutMs: 240_000 });
+      assert.equal(r.code, 0, explain(r, sb));
+      assert.equal(r.stdout.trim(), 'jdoe');
       const d = delta(sb, b);
-      assert.equal(d.approvals, 1, 'exactly one login');
+      assert.equal(d.approvals, 1, 'one login');
       assert.equal(d.certSigns, 1, 'one certificate');
-      assert.equal(c.browserOpens(), 0);
-      assert.equal(readFileSync(join(c.home, 'lazy.log'), 'utf8').trim().split('\n').length, 1, 'one browser opened in all');
+      assert.doesNotMatch(r.stderr, /Another process|Waiting for another/, 'a dead holder is not waited on');
       assert.deepEqual(locks(c), [], 'no lock left');
-    }
-  });
+    },
+  );
+
+  it(
+    "a live helper's login is waited on: the waiter shows that login's URL, opens no browser, and both finish with one login",
+    { timeout: 300_000 },
+    async () => {
+      for (const cmd of ['ssh-gen', 'ssh']) {
+        const c = client(`live-${cmd}`);
+        const b = snapshot(sb);
+        const a = start(c, ['ssh-gen', '--hostname', APP], { BROWSER: lazyBrowser(c) });
+        running.push(a);
+        await until('the login URL of the first helper', () => a.stderr().includes('/cdn-cgi/access/cli?'));
+        const url = /(https:\/\/\S+\/cdn-cgi\/access\/cli\?\S+)/.exec(a.stderr())![1]!;
+
+        // The second one, with a browser that would approve at once if it were opened.
+        const w = start(c, cmd === 'ssh' ? ['ssh', '--hostname', APP] : ['ssh-gen', '--hostname', APP]);
+        running.push(w);
+        await until(`the waiting ${cmd} to show the URL`, () => w.stderr().includes(url), 120_000);
+        assert.match(w.stderr(), /Another process \(pid \d+\) is signing in to Cloudflare Access; finish the login at:/);
+        assert.equal(c.browserOpens(), 0, 'the waiter opened no browser');
+
+        await openLikeBrowser(url, undefined, sb.env); // the user finishes the first login
+        assert.equal(await a.done, 0, a.stderr());
+        // (The ProxyCommand's stdin is empty: it opens the carrier and ends.)
+        assert.equal(await w.done, 0, w.stderr());
+        if (cmd === 'ssh') assert.equal(delta(sb, b).carrierAccepted, 1, 'the waiting ProxyCommand connected');
+        const d = delta(sb, b);
+        assert.equal(d.approvals, 1, 'exactly one login');
+        assert.equal(d.certSigns, 1, 'one certificate');
+        assert.equal(c.browserOpens(), 0);
+        assert.equal(readFileSync(join(c.home, 'lazy.log'), 'utf8').trim().split('\n').length, 1, 'one browser opened in all');
+        assert.deepEqual(locks(c), [], 'no lock left');
+      }
+    },
+  );
 });

@@ -16,7 +16,7 @@ describe('access-ssh config: a terminal ssh through the written entries', { skip
   let sshConfig: string;
   before(async () => {
     sb = await startSandbox();
-    c = makeClient(sb, 'config', { configText: '# the user\'s own config\nHost *\n  ServerAliveInterval 15\n' });
+    c = makeClient(sb, 'config', { configText: "# the user's own config\nHost *\n  ServerAliveInterval 15\n" });
     sshConfig = c.config;
     writeFileSync(c.knownHosts, `${sb.knownHostsLine}\ncfpipe-${APP} ${sb.sshd!.hostKey}\n`);
   });
@@ -24,16 +24,35 @@ describe('access-ssh config: a terminal ssh through the written entries', { skip
     await sb?.stop();
   });
 
-  const ssh = (extra: string[] = []) => runProcess('ssh', [
-    '-F', sshConfig, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${c.knownHosts}`, '-o', 'ConnectTimeout=15', ...extra, `cfpipe-${APP}`, 'whoami',
-  ], c.env, 60_000);
+  const ssh = (extra: string[] = []) =>
+    runProcess(
+      'ssh',
+      [
+        '-F',
+        sshConfig,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${c.knownHosts}`,
+        '-o',
+        'ConnectTimeout=15',
+        ...extra,
+        `cfpipe-${APP}`,
+        'whoami',
+      ],
+      c.env,
+      60_000,
+    );
 
   it('config add writes absolute paths ($HOME is not the passwd home), and ssh -G checks them', async () => {
-    assert.notEqual(userInfo().homedir, c.home, 'the test needs a HOME other than the passwd entry\'s');
+    assert.notEqual(userInfo().homedir, c.home, "the test needs a HOME other than the passwd entry's");
     const r = await c.helper(['config', 'add', '--hostname', APP, '--config', sshConfig]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /ssh -G cfpipe-ssh\.sandbox\.test: the Access entries are in force/);
-    assert.match(r.stderr, /No User line for ssh\.sandbox\.test yet.*\n.*access-ssh login https:\/\/ssh\.sandbox\.test\) and run this again/);
+    assert.match(
+      r.stderr,
+      /No User line for ssh\.sandbox\.test yet.*\n.*access-ssh login https:\/\/ssh\.sandbox\.test\) and run this again/,
+    );
     const managed = readFileSync(join(c.home, '.ssh', 'access-ssh', 'config'), 'utf8');
     assert.ok(managed.includes(`IdentityFile "${c.home}/.cloudflared/${APP}-cf_key"`), managed);
   });
@@ -45,7 +64,7 @@ describe('access-ssh config: a terminal ssh through the written entries', { skip
     assert.equal(c.browserOpens(), 0, 'no browser inside ssh');
   });
 
-  it('after access-ssh login, ssh cfpipe-H logs in as the certificate\'s principal', async () => {
+  it("after access-ssh login, ssh cfpipe-H logs in as the certificate's principal", async () => {
     const login = await c.helper(['login', `https://${APP}`]);
     assert.equal(login.code, 0, login.stderr);
     // config add again: the User now comes from the login (the e-mail's local part).

@@ -104,8 +104,18 @@ describe('access-ssh doctor', { skip: missing }, () => {
     assert.equal(d.run.code, 0, JSON.stringify(d.report, null, 1) + d.run.stderr);
     assert.equal(d.report.ok, true);
     assert.deepEqual(status(d.report), {
-      dns: 'passed', proxy: 'skipped', tls: 'passed', discovery: 'passed', metadata: 'passed', clock: 'passed', tokens: 'passed',
-      cert_sign: 'passed', certificate: 'passed', carrier: 'passed', ssh_config: 'passed', ssh: 'passed',
+      dns: 'passed',
+      proxy: 'skipped',
+      tls: 'passed',
+      discovery: 'passed',
+      metadata: 'passed',
+      clock: 'passed',
+      tokens: 'passed',
+      cert_sign: 'passed',
+      certificate: 'passed',
+      carrier: 'passed',
+      ssh_config: 'passed',
+      ssh: 'passed',
     });
     const text = JSON.stringify(d.report);
     assert.match(text, /ACCESS_SSH_CONNECT_TO sends ssh\.sandbox\.test:443 to 127\.0\.0\.1/);
@@ -130,7 +140,12 @@ describe('access-ssh doctor', { skip: missing }, () => {
   it('signed out, --non-interactive: "tokens" fails naming the sign-in, no browser, exit 1', async () => {
     const c = fresh();
     const d = await doctor(c, ['--non-interactive']);
-    assertFailsAt(d, 'tokens', /Signed out: no live app token .* and no team session/, /Access: Sign In.*access-ssh login https:\/\/ssh\.sandbox\.test/);
+    assertFailsAt(
+      d,
+      'tokens',
+      /Signed out: no live app token .* and no team session/,
+      /Access: Sign In.*access-ssh login https:\/\/ssh\.sandbox\.test/,
+    );
     assert.equal(c.browserOpens(), 0, 'no browser');
     assert.equal(status(d.report)['cert_sign'], 'skipped');
     assert.equal(status(d.report)['ssh_config'], 'passed', 'independent steps still run');
@@ -146,7 +161,8 @@ describe('access-ssh doctor', { skip: missing }, () => {
 
   it('only a team session: the app token comes from the exchange (no browser)', async () => {
     const c = await signedIn();
-    for (const f of readdirSync(join(c.home, '.cloudflared'))) if (/-token$/.test(f) && !/-org-token$/.test(f)) rmSync(join(c.home, '.cloudflared', f));
+    for (const f of readdirSync(join(c.home, '.cloudflared')))
+      if (/-token$/.test(f) && !/-org-token$/.test(f)) rmSync(join(c.home, '.cloudflared', f));
     const d = await doctor(c, ['--non-interactive']);
     assert.equal(d.run.code, 0, JSON.stringify(d.report, null, 1));
     assert.match(JSON.stringify(d.report), /got a new app token from the team session/);
@@ -155,27 +171,79 @@ describe('access-ssh doctor', { skip: missing }, () => {
   it('untrusted TLS (no sandbox CA): "TLS" names TLS inspection and the CA setting', async () => {
     const c = await signedIn();
     const d = await doctor(c, ['--non-interactive'], { NODE_EXTRA_CA_CERTS: '' });
-    assertFailsAt(d, 'tls', /not trusted .*issued by "Access SSH sandbox.*TLS-inspecting proxy/, /NODE_EXTRA_CA_CERTS .*accessSsh\.extraCaFile/);
+    assertFailsAt(
+      d,
+      'tls',
+      /not trusted .*issued by "Access SSH sandbox.*TLS-inspecting proxy/,
+      /NODE_EXTRA_CA_CERTS .*accessSsh\.extraCaFile/,
+    );
   });
 
   it('no Access application at the host (a name the edge serves, not an app): "app discovery" fails', async () => {
     const c = await signedIn();
     const r = await c.helper(['doctor', '--hostname', 'admin.sandbox.test', '--config', c.config, '--json', '--non-interactive']);
     const d = { run: r, report: JSON.parse(r.stdout) as DoctorReport };
-    assertFailsAt(d, 'discovery', /No Access application at admin\.sandbox\.test: HTTP 404 without a cf-access-metadata header/, /must be an application protected by Cloudflare Access/);
+    assertFailsAt(
+      d,
+      'discovery',
+      /No Access application at admin\.sandbox\.test: HTTP 404 without a cf-access-metadata header/,
+      /must be an application protected by Cloudflare Access/,
+    );
   });
 
   const edgeFaults: Array<[string, Faults, StepId, RegExp, RegExp]> = [
-    ['metadata 500 (twice)', { metadata: { status: 500, body: '<html>oops</html>', times: 2 } }, 'discovery', /edge failed \(HTTP 500\)/, /Try again/],
-    ['metadata 403 (a WAF rule)', { metadata: { status: 403, body: 'forbidden' } }, 'discovery', /403 Forbidden without Access metadata: a WAF/, /Security → Events/],
-    ['metadata signed by a foreign key', { metadata: { metadataJwt: 'foreign-key' } }, 'metadata', /failed verification against the keys of sandbox\.cloudflareaccess\.com/, /may not be the Cloudflare Access edge/],
-    ['metadata naming a foreign auth_domain', { metadata: { metadataJwt: 'foreign-auth-domain' } }, 'metadata', /does not end with \.cloudflareaccess\.com/, /not the Cloudflare Access edge/],
+    [
+      'metadata 500 (twice)',
+      { metadata: { status: 500, body: '<html>oops</html>', times: 2 } },
+      'discovery',
+      /edge failed \(HTTP 500\)/,
+      /Try again/,
+    ],
+    [
+      'metadata 403 (a WAF rule)',
+      { metadata: { status: 403, body: 'forbidden' } },
+      'discovery',
+      /403 Forbidden without Access metadata: a WAF/,
+      /Security → Events/,
+    ],
+    [
+      'metadata signed by a foreign key',
+      { metadata: { metadataJwt: 'foreign-key' } },
+      'metadata',
+      /failed verification against the keys of sandbox\.cloudflareaccess\.com/,
+      /may not be the Cloudflare Access edge/,
+    ],
+    [
+      'metadata naming a foreign auth_domain',
+      { metadata: { metadataJwt: 'foreign-auth-domain' } },
+      'metadata',
+      /does not end with \.cloudflareaccess\.com/,
+      /not the Cloudflare Access edge/,
+    ],
     ['a JWKS of another key', { jwks: { jwks: 'other-key' } }, 'metadata', /failed verification/, /may not be the Cloudflare Access edge/],
     ['the clock 10 minutes off', { metadata: { dateOffsetSeconds: -600 } }, 'clock', /clock is 600 s ahead of the edge/, /NTP/],
-    ['cert_sign 503 (twice)', { certSign: { status: 503, body: '<html>down</html>', times: 2 } }, 'cert_sign', /failed \(HTTP 503\)/, /try again in a moment/i],
+    [
+      'cert_sign 503 (twice)',
+      { certSign: { status: 503, body: '<html>down</html>', times: 2 } },
+      'cert_sign',
+      /failed \(HTTP 503\)/,
+      /try again in a moment/i,
+    ],
     // Another principal is the edge's choice (kept; ssh logs in as it); none at all is refused.
-    ['cert_sign answering a certificate with no principal', { certSign: { certificate: 'no-principal', times: 2 } }, 'cert_sign', /names no principal/, /Nothing was written/],
-    ['a certificate without port forwarding', { certSign: { certificate: 'no-port-forwarding' } }, 'certificate', /lacks permit-port-forwarding: sshd will refuse the port forward Remote-SSH/, /Access administrator/],
+    [
+      'cert_sign answering a certificate with no principal',
+      { certSign: { certificate: 'no-principal', times: 2 } },
+      'cert_sign',
+      /names no principal/,
+      /Nothing was written/,
+    ],
+    [
+      'a certificate without port forwarding',
+      { certSign: { certificate: 'no-port-forwarding' } },
+      'certificate',
+      /lacks permit-port-forwarding: sshd will refuse the port forward Remote-SSH/,
+      /Access administrator/,
+    ],
   ];
   for (const [name, f, id, cause, next] of edgeFaults) {
     it(`edge fault, ${name}: "${id}" fails`, async () => {
@@ -210,7 +278,12 @@ describe('access-ssh doctor', { skip: missing }, () => {
   it('wrong principal: a User line ssh takes first; "certificate" names its file and line, the real ssh is refused', async () => {
     const c = await signedIn(`Host ${ALIAS}\n  User root\n\n`);
     const d = await doctor(c, ['--non-interactive']);
-    assertFailsAt(d, 'certificate', new RegExp(`for "jdoe", but ssh logs in to ${ALIAS} as "root", set by ${c.config.replace(/[.]/g, '\\.')}:2`), new RegExp(`change or remove ${c.config.replace(/[.]/g, '\\.')}:2`));
+    assertFailsAt(
+      d,
+      'certificate',
+      new RegExp(`for "jdoe", but ssh logs in to ${ALIAS} as "root", set by ${c.config.replace(/[.]/g, '\\.')}:2`),
+      new RegExp(`change or remove ${c.config.replace(/[.]/g, '\\.')}:2`),
+    );
     const ssh = d.report.steps.find((s) => s.id === 'ssh')!;
     assert.equal(ssh.status, 'failed');
     assert.match(ssh.cause ?? '', /server refused the certificate/);
@@ -256,56 +329,74 @@ describe('access-ssh doctor', { skip: missing }, () => {
   });
 });
 
-describe('access-ssh doctor behind a CONNECT proxy (squid), the only way to the edge', { skip: missing ?? squidMissing() ?? proxiedMissing() }, () => {
-  const BLOCKED = 'blocked.sandbox.test';
-  let px: ProxiedSandbox;
-  const homes: string[] = [];
-  const proxyClient = (name: string): Client => {
-    const c = doctorClient(px.sb, name);
-    homes.push(c.home);
-    delete c.env.ACCESS_SSH_CONNECT_TO;
-    Object.assign(c.env, px.env);
-    return c;
-  };
-  const secrets = [PROXY_PASSWORD, encodeURIComponent(PROXY_PASSWORD), 's3cr', Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')];
+describe(
+  'access-ssh doctor behind a CONNECT proxy (squid), the only way to the edge',
+  { skip: missing ?? squidMissing() ?? proxiedMissing() },
+  () => {
+    const BLOCKED = 'blocked.sandbox.test';
+    let px: ProxiedSandbox;
+    const homes: string[] = [];
+    const proxyClient = (name: string): Client => {
+      const c = doctorClient(px.sb, name);
+      homes.push(c.home);
+      delete c.env.ACCESS_SSH_CONNECT_TO;
+      Object.assign(c.env, px.env);
+      return c;
+    };
+    const secrets = [
+      PROXY_PASSWORD,
+      encodeURIComponent(PROXY_PASSWORD),
+      's3cr',
+      Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64'),
+    ];
 
-  before(async () => {
-    px = await startProxiedSandbox({ deny: [BLOCKED] });
-  });
-  after(async () => {
-    await px?.stop();
-    for (const h of homes) rmSync(h, { recursive: true, force: true });
-  });
+    before(async () => {
+      px = await startProxiedSandbox({ deny: [BLOCKED] });
+    });
+    after(async () => {
+      await px?.stop();
+      for (const h of homes) rmSync(h, { recursive: true, force: true });
+    });
 
-  it('through the proxy: the proxy step passes, names are left to it, the real ssh logs in; no proxy credential in the output', async () => {
-    const c = proxyClient('doctor-proxy');
-    const login = await c.helper(['login', `https://${APP}`]);
-    assert.equal(login.code, 0, login.stderr);
-    const d = await doctor(c, ['--non-interactive', '--loglevel', 'debug']);
-    assert.equal(d.run.code, 0, JSON.stringify(d.report, null, 1) + d.run.stderr);
-    const s = status(d.report);
-    assert.equal(s['proxy'], 'passed');
-    assert.equal(s['dns'], 'skipped');
-    assert.equal(s['ssh'], 'passed');
-    const text = JSON.stringify(d.report);
-    assert.match(text, new RegExp(`http://127\\.0\\.0\\.1:${px.squid.port} \\(HTTPS_PROXY\\) opened a tunnel to ssh\\.sandbox\\.test:443`));
-    assert.match(text, /through the proxy http:\/\/127\.0\.0\.1:/);
-    for (const out of [d.run.stdout, d.run.stderr]) for (const x of secrets) assert.ok(!out.includes(x), `proxy credential in the output: ${x}`);
-  });
+    it('through the proxy: the proxy step passes, names are left to it, the real ssh logs in; no proxy credential in the output', async () => {
+      const c = proxyClient('doctor-proxy');
+      const login = await c.helper(['login', `https://${APP}`]);
+      assert.equal(login.code, 0, login.stderr);
+      const d = await doctor(c, ['--non-interactive', '--loglevel', 'debug']);
+      assert.equal(d.run.code, 0, JSON.stringify(d.report, null, 1) + d.run.stderr);
+      const s = status(d.report);
+      assert.equal(s['proxy'], 'passed');
+      assert.equal(s['dns'], 'skipped');
+      assert.equal(s['ssh'], 'passed');
+      const text = JSON.stringify(d.report);
+      assert.match(
+        text,
+        new RegExp(`http://127\\.0\\.0\\.1:${px.squid.port} \\(HTTPS_PROXY\\) opened a tunnel to ssh\\.sandbox\\.test:443`),
+      );
+      assert.match(text, /through the proxy http:\/\/127\.0\.0\.1:/);
+      for (const out of [d.run.stdout, d.run.stderr])
+        for (const x of secrets) assert.ok(!out.includes(x), `proxy credential in the output: ${x}`);
+    });
 
-  it('the proxy refuses the credentials (407): "proxy" fails naming the proxy and where its credentials go', async () => {
-    const c = proxyClient('doctor-proxy-407');
-    c.env.HTTPS_PROXY = px.env.HTTPS_PROXY.replace(encodeURIComponent(PROXY_PASSWORD), 'wrong');
-    const d = await doctor(c, ['--non-interactive']);
-    assertFailsAt(d, 'proxy', /The proxy http:\/\/127\.0\.0\.1:\d+ \(HTTPS_PROXY\) refused the CONNECT with HTTP 407 .*: it did not accept the user name and password/, /Check the credentials in HTTPS_PROXY/);
-    assert.equal(status(d.report)['tls'], 'skipped');
-    assert.ok(!d.run.stdout.includes('wrong'), 'not even a wrong password is shown');
-  });
+    it('the proxy refuses the credentials (407): "proxy" fails naming the proxy and where its credentials go', async () => {
+      const c = proxyClient('doctor-proxy-407');
+      c.env.HTTPS_PROXY = px.env.HTTPS_PROXY.replace(encodeURIComponent(PROXY_PASSWORD), 'wrong');
+      const d = await doctor(c, ['--non-interactive']);
+      assertFailsAt(
+        d,
+        'proxy',
+        /The proxy http:\/\/127\.0\.0\.1:\d+ \(HTTPS_PROXY\) refused the CONNECT with HTTP 407 .*: it did not accept the user name and password/,
+        /Check the credentials in HTTPS_PROXY/,
+      );
+      assert.equal(status(d.report)['tls'], 'skipped');
+      assert.ok(!d.run.stdout.includes('wrong'), 'not even a wrong password is shown');
+    });
 
-  it('the proxy denies the host (403): "proxy" fails', async () => {
-    const c = proxyClient('doctor-proxy-403');
-    const r = await c.helper(['doctor', '--hostname', BLOCKED, '--config', c.config, '--json', '--non-interactive']);
-    const d = { run: r, report: JSON.parse(r.stdout) as DoctorReport };
-    assertFailsAt(d, 'proxy', /refused the CONNECT with HTTP 403/, /policy does not allow this host; ask your network administrators/);
-  });
-});
+    it('the proxy denies the host (403): "proxy" fails', async () => {
+      const c = proxyClient('doctor-proxy-403');
+      const r = await c.helper(['doctor', '--hostname', BLOCKED, '--config', c.config, '--json', '--non-interactive']);
+      const d = { run: r, report: JSON.parse(r.stdout) as DoctorReport };
+      assertFailsAt(d, 'proxy', /refused the CONNECT with HTTP 403/, /policy does not allow this host; ask your network administrators/);
+    });
+  },
+);

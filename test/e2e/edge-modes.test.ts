@@ -19,7 +19,7 @@ import { delta, explain, HELPER, helperMissing, makeClient, runProcess, snapshot
 
 const missing = helperMissing();
 
-describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app exchange)', { skip: missing }, () => {
+describe("the edge's modes, end to end (login, ssh-gen, real ssh, org → app exchange)", { skip: missing }, () => {
   let sb: Sandbox;
   const homes: string[] = [];
 
@@ -44,7 +44,11 @@ describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app e
     mkdirSync(bin, { recursive: true });
     const launcher = join(bin, 'access-ssh');
     writeFileSync(launcher, `#!/bin/sh\nexec '${process.execPath}' '${HELPER}' "$@"\n`, { mode: 0o700 });
-    writeFileSync(c.config, renderEntries(hosts, { helper: launcher, platform: 'linux', nonInteractive: true, keyDir: join(c.home, '.cloudflared') }), { mode: 0o600 });
+    writeFileSync(
+      c.config,
+      renderEntries(hosts, { helper: launcher, platform: 'linux', nonInteractive: true, keyDir: join(c.home, '.cloudflared') }),
+      { mode: 0o600 },
+    );
   }
 
   /** The User the extension writes for `host`: src/hosts' rule on the certificate on disk. */
@@ -96,7 +100,11 @@ describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app e
     try {
       const c = client('noorg');
       ok(await c.helper(['login', 'https://ssh.sandbox.test']), 'login');
-      assert.deepEqual(files(c).filter((f) => f.endsWith('-org-token')), [], 'no org token file');
+      assert.deepEqual(
+        files(c).filter((f) => f.endsWith('-org-token')),
+        [],
+        'no org token file',
+      );
       assert.equal(files(c).filter((f) => f.startsWith('ssh.sandbox.test-') && f.endsWith('-token')).length, 1);
 
       const b = snapshot(sb);
@@ -157,7 +165,10 @@ describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app e
       const none = await c.helper(['ssh-gen', '--hostname', 'three.sandbox.test', '--non-interactive']);
       assert.equal(none.code, 1);
       assert.match(none.stderr, /names no principal/);
-      assert.deepEqual(files(c).filter((f) => f.startsWith('three.sandbox.test-cf_key')), []);
+      assert.deepEqual(
+        files(c).filter((f) => f.startsWith('three.sandbox.test-cf_key')),
+        [],
+      );
       assert.ok(before.every((f) => files(c).includes(f)));
     } finally {
       sb.setOptions({ certPrincipal: null, faults: { certSign: null } } as never);
@@ -175,8 +186,14 @@ describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app e
       const r = await c.ssh(['whoami'], {
         host: 'open.sandbox.test',
         extraArgs: [
-          '-o', `ProxyCommand=${process.execPath} ${HELPER} ssh --hostname %h --non-interactive`,
-          '-o', `IdentityFile=${c.keyFile}`, '-o', `CertificateFile=${c.certFile}`, '-o', 'User=jdoe',
+          '-o',
+          `ProxyCommand=${process.execPath} ${HELPER} ssh --hostname %h --non-interactive`,
+          '-o',
+          `IdentityFile=${c.keyFile}`,
+          '-o',
+          `CertificateFile=${c.certFile}`,
+          '-o',
+          'User=jdoe',
         ],
       });
       ok(r, 'ssh through the Bypass app');
@@ -186,7 +203,11 @@ describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app e
       assert.equal(d.metadata, 0, 'no discovery');
       assert.equal(d.carrierRefused, 0);
       assert.equal(d.approvals + d.loginPage + d.exchanges, 0, 'no login, no exchange');
-      assert.deepEqual(files(c).filter((f) => f.startsWith('open.sandbox.test')), [], 'no token for it');
+      assert.deepEqual(
+        files(c).filter((f) => f.startsWith('open.sandbox.test')),
+        [],
+        'no token for it',
+      );
       assert.equal(c.browserOpens(), 1, 'only the first login');
 
       // The org → app exchange still serves the team's other apps.
@@ -212,8 +233,14 @@ describe('the edge\'s modes, end to end (login, ssh-gen, real ssh, org → app e
       const b = snapshot(sb);
       ok(await c.helper(['access', '--fedramp', 'login', 'https://fed.sandbox.test']), 'login --fedramp');
       const d = delta(sb, b);
-      assert.ok(d.fedTransferPolls >= 1 && d.fedTransferPolls === d.transferPolls, `only the FedRAMP transfer service was polled (${d.fedTransferPolls}/${d.transferPolls})`);
-      assert.deepEqual(files(c).filter((f) => f.endsWith('-org-token')), [`${FED_TEAM_DOMAIN}-org-token`]);
+      assert.ok(
+        d.fedTransferPolls >= 1 && d.fedTransferPolls === d.transferPolls,
+        `only the FedRAMP transfer service was polled (${d.fedTransferPolls}/${d.transferPolls})`,
+      );
+      assert.deepEqual(
+        files(c).filter((f) => f.endsWith('-org-token')),
+        [`${FED_TEAM_DOMAIN}-org-token`],
+      );
 
       ok(await c.helper(['ssh-gen', '--hostname', 'fed.sandbox.test', '--fedramp']), 'ssh-gen --fedramp');
       await writeEntries(c, [{ hostname: 'fed.sandbox.test', user: (await userFor(c, 'fed.sandbox.test'))!, fedramp: true }]);

@@ -22,7 +22,8 @@ function files(c: Client): Map<string, { bytes: string; mode: number }> {
   const out = new Map<string, { bytes: string; mode: number }>();
   const dir = join(c.home, '.cloudflared');
   if (existsSync(dir)) {
-    for (const n of readdirSync(dir)) out.set(`.cloudflared/${n}`, { bytes: readFileSync(join(dir, n), 'latin1'), mode: statSync(join(dir, n)).mode & 0o777 });
+    for (const n of readdirSync(dir))
+      out.set(`.cloudflared/${n}`, { bytes: readFileSync(join(dir, n), 'latin1'), mode: statSync(join(dir, n)).mode & 0o777 });
   }
   out.set('.ssh/config', { bytes: readFileSync(c.config, 'latin1'), mode: statSync(c.config).mode & 0o777 });
   return out;
@@ -84,7 +85,8 @@ describe('a misbehaving edge', { skip: missing }, () => {
     return c;
   };
   /** ssh-gen that has to renew (the margin exceeds any certificate's life). */
-  const renew = (c: Client, extra: NodeJS.ProcessEnv = {}): Promise<RunResult> => c.helper(['ssh-gen', '--hostname', APP], { ACCESS_SSH_RENEW_MARGIN: '100000', ...extra });
+  const renew = (c: Client, extra: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
+    c.helper(['ssh-gen', '--hostname', APP], { ACCESS_SSH_RENEW_MARGIN: '100000', ...extra });
   const fault = (f: Faults): void => {
     sb.setOptions({ faults: null } as never);
     sb.setOptions({ faults: f });
@@ -179,11 +181,31 @@ describe('a misbehaving edge', { skip: missing }, () => {
   });
 
   const metadataFaults: [string, Faults, RegExp, RegExp][] = [
-    ['metadata signed by a key that is not the team\'s', { metadata: { metadataJwt: 'foreign-key' } }, /failed verification against the keys of sandbox\.cloudflareaccess\.com/, /not be the Cloudflare Access edge/],
-    ['metadata naming a foreign auth_domain', { metadata: { metadataJwt: 'foreign-auth-domain' } }, /auth_domain "login\.attacker\.example" does not end with \.cloudflareaccess\.com/, /not the Cloudflare Access edge/],
-    ['a JWKS of another key (nothing verifies)', { jwks: { jwks: 'other-key' } }, /failed verification against the keys of sandbox\.cloudflareaccess\.com/, /not be the Cloudflare Access edge/],
+    [
+      "metadata signed by a key that is not the team's",
+      { metadata: { metadataJwt: 'foreign-key' } },
+      /failed verification against the keys of sandbox\.cloudflareaccess\.com/,
+      /not be the Cloudflare Access edge/,
+    ],
+    [
+      'metadata naming a foreign auth_domain',
+      { metadata: { metadataJwt: 'foreign-auth-domain' } },
+      /auth_domain "login\.attacker\.example" does not end with \.cloudflareaccess\.com/,
+      /not the Cloudflare Access edge/,
+    ],
+    [
+      'a JWKS of another key (nothing verifies)',
+      { jwks: { jwks: 'other-key' } },
+      /failed verification against the keys of sandbox\.cloudflareaccess\.com/,
+      /not be the Cloudflare Access edge/,
+    ],
     ['a JWKS that is not one', { jwks: { jwks: 'not-a-jwks' } }, /keys of sandbox\.cloudflareaccess\.com|not a JWKS/, /\n {2}\S/],
-    ['a JWKS endpoint answering 500 with HTML', { jwks: { status: 500, body: '<h1>oops</h1>', contentType: 'text/html' } }, /team keys .* answered HTTP 500/, /\n {2}.*(try again|Try again)/],
+    [
+      'a JWKS endpoint answering 500 with HTML',
+      { jwks: { status: 500, body: '<h1>oops</h1>', contentType: 'text/html' } },
+      /team keys .* answered HTTP 500/,
+      /\n {2}.*(try again|Try again)/,
+    ],
   ];
   for (const [name, f, cause, next] of metadataFaults) {
     it(`${name}: refused before any login, token or key is touched`, async () => {
@@ -274,7 +296,10 @@ describe('a misbehaving edge', { skip: missing }, () => {
     const r = await c.helper(['login', `https://${APP}`]);
     assertClearFailure(r, /login service failed with HTTP 500/, /\n {2}Try signing in again/);
     assertIntact(c, files(c));
-    assert.deepEqual(readdirSync(join(c.home, '.cloudflared')).filter((f) => f.endsWith('-token')), []);
+    assert.deepEqual(
+      readdirSync(join(c.home, '.cloudflared')).filter((f) => f.endsWith('-token')),
+      [],
+    );
     survived.push('transfer 5xx');
   });
 
@@ -293,7 +318,11 @@ describe('a misbehaving edge', { skip: missing }, () => {
       const started = Date.now();
       await assert.rejects(
         login(ctx, new URL(`https://${APP}/`), { interactive: true, openBrowser: noBrowser, timeoutMs: 1500, pollDelayMs: 100 }),
-        (e: unknown) => e instanceof AccessError && e.code === 'timeout' && /did not finish within 2s|did not finish within 1\.5 ?s/.test(e.message) && /Sign in again/.test(e.hint ?? ''),
+        (e: unknown) =>
+          e instanceof AccessError &&
+          e.code === 'timeout' &&
+          /did not finish within 2s|did not finish within 1\.5 ?s/.test(e.message) &&
+          /Sign in again/.test(e.hint ?? ''),
       );
       assert.ok(Date.now() - started < 30_000);
       assert.deepEqual(existsSync(dir) ? readdirSync(dir) : [], [], 'nothing on disk');

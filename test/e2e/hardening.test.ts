@@ -3,7 +3,24 @@
 // Each case names the item it shows; each fails with the code before the fix.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { watch, chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, openSync, writeSync, closeSync, ftruncateSync } from 'node:fs';
+import {
+  watch,
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  openSync,
+  writeSync,
+  closeSync,
+  ftruncateSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as sshpk from 'sshpk';
@@ -140,7 +157,7 @@ describe('hardening (issue 11)', { skip: missing }, () => {
     });
     after(() => other?.remove());
 
-    it('links planted by another user: refused with chmod 700 named, the owner\'s files untouched; after the chmod, nothing can be planted', async () => {
+    it("links planted by another user: refused with chmod 700 named, the owner's files untouched; after the chmod, nothing can be planted", async () => {
       const c = await primed();
       chmodSync(c.home, 0o755);
       chmodSync(cfDir(c), 0o777);
@@ -152,7 +169,11 @@ describe('hardening (issue 11)', { skip: missing }, () => {
       }
       const before = cfFiles(c);
       const opens = c.browserOpens();
-      for (const args of [['ssh-gen', '--hostname', APP], ['login', `https://${APP}`], ['ssh-gen', '--hostname', APP, '--non-interactive']]) {
+      for (const args of [
+        ['ssh-gen', '--hostname', APP],
+        ['login', `https://${APP}`],
+        ['ssh-gen', '--hostname', APP, '--non-interactive'],
+      ]) {
         const r = await c.helper(args, { ACCESS_SSH_RENEW_MARGIN: '100000' });
         assertFailed(r, new RegExp(`${cfDir(c).replace(/[.]/g, '\\.')} can be written by every user \\(mode 0777\\)`));
         assert.match(r.stderr, new RegExp(`\\n {2}Run: chmod 700 "${cfDir(c)}"`));
@@ -180,17 +201,21 @@ describe('hardening (issue 11)', { skip: missing }, () => {
     ['a dangling symlink', (p: string) => symlinkSync(`${p}.nowhere`, p)],
     ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
   ] as const) {
-    it(`3: a certificate lock that is ${what}: ssh-gen fails at once naming it (no spin, no hang, no login)`, { skip: !posix, timeout: 90_000 }, async () => {
-      const c = fresh();
-      mkdirSync(cfDir(c), { mode: 0o700 });
-      make(`${c.keyFile}.lock`);
-      const b = snapshot(sb);
-      const r = await c.helper(['ssh-gen', '--hostname', APP]);
-      assertFailed(r, new RegExp(`Cannot use the lock ${c.keyFile.replace(/[.]/g, '\\.')}\\.lock`));
-      assert.match(r.stderr, /\n {2}Remove/);
-      assert.equal(delta(sb, b).metadata, 0, 'nothing sent');
-      assert.equal(c.browserOpens(), 0);
-    });
+    it(
+      `3: a certificate lock that is ${what}: ssh-gen fails at once naming it (no spin, no hang, no login)`,
+      { skip: !posix, timeout: 90_000 },
+      async () => {
+        const c = fresh();
+        mkdirSync(cfDir(c), { mode: 0o700 });
+        make(`${c.keyFile}.lock`);
+        const b = snapshot(sb);
+        const r = await c.helper(['ssh-gen', '--hostname', APP]);
+        assertFailed(r, new RegExp(`Cannot use the lock ${c.keyFile.replace(/[.]/g, '\\.')}\\.lock`));
+        assert.match(r.stderr, /\n {2}Remove/);
+        assert.equal(delta(sb, b).metadata, 0, 'nothing sent');
+        assert.equal(c.browserOpens(), 0);
+      },
+    );
   }
 
   // ------------------------------------------------------------------ item 4
@@ -224,28 +249,35 @@ describe('hardening (issue 11)', { skip: missing }, () => {
     assert.deepEqual(debris(c), []);
   });
 
-  it('4 + 8: non-interactive ssh-gen gives up within its 8 s budget while another login holds the lock; SIGTERM cleans up that login', { timeout: 120_000 }, async () => {
-    const c = fresh();
-    // The holder: an interactive renewal whose browser never signs in.
-    const holder = spawn(process.execPath, [HELPER, 'ssh-gen', '--hostname', APP], { env: { ...c.env, BROWSER: '/bin/true' }, stdio: ['ignore', 'ignore', 'pipe'] });
-    let holderErr = '';
-    holder.stderr.on('data', (d: Buffer) => (holderErr += d.toString()));
-    try {
-      const urlFiles = (): string[] => [...cfFiles(c).keys()].filter((x) => x.endsWith('.url'));
-      await waitFor(() => urlFiles().length >= 1 && debris(c).some((x) => x.endsWith('.lock')), 'the holder\'s login URL and locks');
-      const r = await c.helper(['ssh-gen', '--hostname', APP, '--non-interactive']);
-      assertFailed(r, /Renewing the certificate for ssh\.sandbox\.test did not finish within 8s/);
-      assert.match(r.stderr, /\n {2}Check the network connection/);
+  it(
+    '4 + 8: non-interactive ssh-gen gives up within its 8 s budget while another login holds the lock; SIGTERM cleans up that login',
+    { timeout: 120_000 },
+    async () => {
+      const c = fresh();
+      // The holder: an interactive renewal whose browser never signs in.
+      const holder = spawn(process.execPath, [HELPER, 'ssh-gen', '--hostname', APP], {
+        env: { ...c.env, BROWSER: '/bin/true' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let holderErr = '';
+      holder.stderr.on('data', (d: Buffer) => (holderErr += d.toString()));
+      try {
+        const urlFiles = (): string[] => [...cfFiles(c).keys()].filter((x) => x.endsWith('.url'));
+        await waitFor(() => urlFiles().length >= 1 && debris(c).some((x) => x.endsWith('.lock')), "the holder's login URL and locks");
+        const r = await c.helper(['ssh-gen', '--hostname', APP, '--non-interactive']);
+        assertFailed(r, /Renewing the certificate for ssh\.sandbox\.test did not finish within 8s/);
+        assert.match(r.stderr, /\n {2}Check the network connection/);
 
-      // Item 8: SIGTERM ends the login and removes its .lock and .url files.
-      assert.ok(debris(c).length >= 2, `the holder's files: ${debris(c).join(', ')}`);
-      holder.kill('SIGTERM');
-      assert.equal(await waitExit(holder), 143, holderErr);
-      assert.deepEqual(debris(c), [], 'no .lock or .url left after SIGTERM');
-    } finally {
-      holder.kill('SIGKILL');
-    }
-  });
+        // Item 8: SIGTERM ends the login and removes its .lock and .url files.
+        assert.ok(debris(c).length >= 2, `the holder's files: ${debris(c).join(', ')}`);
+        holder.kill('SIGTERM');
+        assert.equal(await waitExit(holder), 143, holderErr);
+        assert.deepEqual(debris(c), [], 'no .lock or .url left after SIGTERM');
+      } finally {
+        holder.kill('SIGKILL');
+      }
+    },
+  );
 
   // ------------------------------------------------------------------ item 5
   const policyFaults: Array<['force-command' | 'source-address' | 'years' | 'forever', RegExp]> = [
@@ -317,71 +349,85 @@ describe('hardening (issue 11)', { skip: missing }, () => {
   });
 
   // ------------------------------------------------------------------ item 7
-  it('7: ENOSPC while writing a certificate (a full tmpfs): the file named, no temp file (no private key) left, the old pair kept', { skip: !posix || process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false }, async () => {
-    const c = await primed();
-    const saved = join(c.home, 'saved');
-    renameSync(cfDir(c), saved);
-    mkdirSync(cfDir(c), { mode: 0o700 });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', cfDir(c)]);
-    try {
-      for (const name of readdirSync(saved)) copyFileSync(join(saved, name), join(cfDir(c), name));
-      for (const name of readdirSync(saved)) chmodSync(join(cfDir(c), name), statSync(join(saved, name)).mode & 0o777);
-      // Fill it, then free two pages: the lock and the first staged file fit, the key does not.
-      const fd = openSync(join(cfDir(c), 'zz-filler'), 'w', 0o600);
-      const page = Buffer.alloc(4096, 1);
-      let size = 0;
+  it(
+    '7: ENOSPC while writing a certificate (a full tmpfs): the file named, no temp file (no private key) left, the old pair kept',
+    { skip: !posix || process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false },
+    async () => {
+      const c = await primed();
+      const saved = join(c.home, 'saved');
+      renameSync(cfDir(c), saved);
+      mkdirSync(cfDir(c), { mode: 0o700 });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k,mode=0700', 'tmpfs', cfDir(c)]);
       try {
-        for (;;) {
-          writeSync(fd, page);
-          size += page.length;
+        for (const name of readdirSync(saved)) copyFileSync(join(saved, name), join(cfDir(c), name));
+        for (const name of readdirSync(saved)) chmodSync(join(cfDir(c), name), statSync(join(saved, name)).mode & 0o777);
+        // Fill it, then free two pages: the lock and the first staged file fit, the key does not.
+        const fd = openSync(join(cfDir(c), 'zz-filler'), 'w', 0o600);
+        const page = Buffer.alloc(4096, 1);
+        let size = 0;
+        try {
+          for (;;) {
+            writeSync(fd, page);
+            size += page.length;
+          }
+        } catch {
+          // ENOSPC
         }
-      } catch {
-        // ENOSPC
+        ftruncateSync(fd, Math.max(0, size - 2 * 4096));
+        closeSync(fd);
+        const before = cfFiles(c);
+        const r = await renew(c);
+        assertFailed(
+          r,
+          new RegExp(`Cannot write ${cfDir(c).replace(/[.]/g, '\\.')}/ssh\\.sandbox\\.test-cf_key(\\.pub|-cert\\.pub)?: ENOSPC`),
+        );
+        assert.match(r.stderr, /\n {2}Free some space on the disk that holds/);
+        assert.deepEqual(debris(c), [], 'no temp, lock or url file left');
+        assert.deepEqual(cfFiles(c), before, 'the old key, certificate and tokens as they were');
+        assertPairConsistent(c);
+      } finally {
+        spawnSync('umount', [cfDir(c)]);
       }
-      ftruncateSync(fd, Math.max(0, size - 2 * 4096));
-      closeSync(fd);
-      const before = cfFiles(c);
-      const r = await renew(c);
-      assertFailed(r, new RegExp(`Cannot write ${cfDir(c).replace(/[.]/g, '\\.')}/ssh\\.sandbox\\.test-cf_key(\\.pub|-cert\\.pub)?: ENOSPC`));
-      assert.match(r.stderr, /\n {2}Free some space on the disk that holds/);
-      assert.deepEqual(debris(c), [], 'no temp, lock or url file left');
-      assert.deepEqual(cfFiles(c), before, 'the old key, certificate and tokens as they were');
-      assertPairConsistent(c);
-    } finally {
-      spawnSync('umount', [cfDir(c)]);
-    }
-  });
+    },
+  );
 
-  it('7: kill -9 during renewals, 20 times (12 at random moments, 8 the instant a temp file appears): the pair on disk always belongs together; the next run leaves no debris', { timeout: 240_000 }, async () => {
-    const c = await primed();
-    let caught = 0;
-    for (let i = 0; i < 20; i++) {
-      const child = spawn(process.execPath, [HELPER, 'ssh-gen', '--hostname', APP], { env: { ...c.env, ACCESS_SSH_RENEW_MARGIN: '100000' }, stdio: 'ignore' });
-      if (i < 12) {
-        await sleep(Math.floor(Math.random() * 900));
-        child.kill('SIGKILL');
-      } else {
-        // The moment a temp file is created (inotify), kill: real debris of a real kill -9.
-        const watcher = watch(cfDir(c), (_event, name) => {
-          if (typeof name === 'string' && name.endsWith('.tmp')) child.kill('SIGKILL');
+  it(
+    '7: kill -9 during renewals, 20 times (12 at random moments, 8 the instant a temp file appears): the pair on disk always belongs together; the next run leaves no debris',
+    { timeout: 240_000 },
+    async () => {
+      const c = await primed();
+      let caught = 0;
+      for (let i = 0; i < 20; i++) {
+        const child = spawn(process.execPath, [HELPER, 'ssh-gen', '--hostname', APP], {
+          env: { ...c.env, ACCESS_SSH_RENEW_MARGIN: '100000' },
+          stdio: 'ignore',
         });
+        if (i < 12) {
+          await sleep(Math.floor(Math.random() * 900));
+          child.kill('SIGKILL');
+        } else {
+          // The moment a temp file is created (inotify), kill: real debris of a real kill -9.
+          const watcher = watch(cfDir(c), (_event, name) => {
+            if (typeof name === 'string' && name.endsWith('.tmp')) child.kill('SIGKILL');
+          });
+          await waitExit(child);
+          watcher.close();
+          if (debris(c).some((x) => x.endsWith('.tmp'))) caught += 1;
+        }
         await waitExit(child);
-        watcher.close();
-        if (debris(c).some((x) => x.endsWith('.tmp'))) caught += 1;
+        assertPairConsistent(c);
       }
-      await waitExit(child);
+      assert.ok(caught > 0, 'at least one kill left a temp file behind (the case under test)');
+      // A killed holder's temp files are debris once 5 s old (a live one lives milliseconds).
+      await sleep(5500);
+      const r = await renew(c);
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(debris(c), [], 'no temp, lock or url file left');
       assertPairConsistent(c);
-    }
-    assert.ok(caught > 0, 'at least one kill left a temp file behind (the case under test)');
-    // A killed holder's temp files are debris once 5 s old (a live one lives milliseconds).
-    await sleep(5500);
-    const r = await renew(c);
-    assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(debris(c), [], 'no temp, lock or url file left');
-    assertPairConsistent(c);
-    const s = await c.ssh(['whoami']);
-    assert.equal(s.stdout.trim(), 'jdoe', s.stderr);
-  });
+      const s = await c.ssh(['whoami']);
+      assert.equal(s.stdout.trim(), 'jdoe', s.stderr);
+    },
+  );
 
   // ------------------------------------------------------------------ item 8
   it('8: --hostname with a trailing dot: one name everywhere (files, Host, SNI)', async () => {

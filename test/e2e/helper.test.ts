@@ -128,7 +128,9 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     const b = snapshot(sb);
     // Forty Node processes start at once (20 ssh-gen, 20 ProxyCommands): give a loaded
     // machine time, and keep the helper's debug log for a failure report.
-    const runs = await Promise.all(Array.from({ length: 20 }, () => c.ssh(['whoami'], { timeoutMs: 240_000, env: { ACCESS_SSH_LOGLEVEL: 'debug' } })));
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, () => c.ssh(['whoami'], { timeoutMs: 240_000, env: { ACCESS_SSH_LOGLEVEL: 'debug' } })),
+    );
     const failed = runs.filter((r) => r.code !== 0 || r.stdout.trim() !== 'jdoe');
     assert.equal(failed.length, 0, failed.map((r) => explain(r, sb)).join('\n=====\n'));
     const d = delta(sb, b);
@@ -164,7 +166,9 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     const plain = client('svc-env', { noMatchExec: true });
     writeFileSync(login.config, readFileSync(plain.config, 'utf8').replaceAll(plain.home, login.home));
     const b2 = snapshot(sb);
-    const r2 = await login.ssh(['whoami'], { env: { TUNNEL_SERVICE_TOKEN_ID: SERVICE.clientId, TUNNEL_SERVICE_TOKEN_SECRET: SERVICE.clientSecret } });
+    const r2 = await login.ssh(['whoami'], {
+      env: { TUNNEL_SERVICE_TOKEN_ID: SERVICE.clientId, TUNNEL_SERVICE_TOKEN_SECRET: SERVICE.clientSecret },
+    });
     assert.equal(r2.code, 0, explain(r2, sb));
     d = delta(sb, b2);
     assert.equal(d.carrierServiceToken, 1, 'accepted by service token from the environment');
@@ -182,7 +186,22 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     // ssh expands ~ with the passwd home, not $HOME: point it at the test HOME.
     writeFileSync(c.config, entries.replace(/~\//g, `${c.home}/`));
     const b = snapshot(sb);
-    const r = await runProcess('ssh', ['-F', c.config, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${c.knownHosts}`, '-o', 'StrictHostKeyChecking=accept-new', `jdoe@${APP}`, 'whoami'], c.env);
+    const r = await runProcess(
+      'ssh',
+      [
+        '-F',
+        c.config,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${c.knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=accept-new',
+        `jdoe@${APP}`,
+        'whoami',
+      ],
+      c.env,
+    );
     assert.equal(r.code, 0, explain(r, sb));
     assert.equal(r.stdout.trim(), 'jdoe');
     const d = delta(sb, b);

@@ -41,11 +41,20 @@ describe('behind a CONNECT proxy (squid) that is the only way to the edge', { sk
     Object.assign(client.env, px.env, { ACCESS_SSH_LOGLEVEL: 'debug' });
     return client;
   };
-  const connects = (): string[] => px.squid.accessLog().split('\n').filter((l) => / CONNECT /.test(l));
+  const connects = (): string[] =>
+    px.squid
+      .accessLog()
+      .split('\n')
+      .filter((l) => / CONNECT /.test(l));
   /** squid logs a tunnel when it closes, which may be just after ssh exits: wait for the line. */
   const tunnelled = async (from: number, needle: string): Promise<boolean> => {
     for (let i = 0; i < 100; i++) {
-      if (connects().slice(from).some((l) => l.includes(needle))) return true;
+      if (
+        connects()
+          .slice(from)
+          .some((l) => l.includes(needle))
+      )
+        return true;
       await new Promise((r) => setTimeout(r, 100));
     }
     return false;
@@ -71,7 +80,10 @@ describe('behind a CONNECT proxy (squid) that is the only way to the edge', { sk
     assert.equal(c.browserOpens(), 1);
     const log = connects();
     for (const name of [APP, 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org']) {
-      assert.ok(log.some((l) => l.includes(`TCP_TUNNEL/200`) && l.includes(` CONNECT ${name}:443 ${PROXY_USER} `)), `squid tunnelled ${name}:443 for ${PROXY_USER}:\n${log.join('\n')}`);
+      assert.ok(
+        log.some((l) => l.includes(`TCP_TUNNEL/200`) && l.includes(` CONNECT ${name}:443 ${PROXY_USER} `)),
+        `squid tunnelled ${name}:443 for ${PROXY_USER}:\n${log.join('\n')}`,
+      );
     }
     assert.match(r.stderr, new RegExp(`via proxy http://127\\.0\\.0\\.1:${px.squid.port}`), 'debug log names the proxy');
   });
@@ -110,7 +122,7 @@ describe('behind a CONNECT proxy (squid) that is the only way to the edge', { sk
     assert.equal(s.code, 0, explain(s, px.sb));
   });
 
-  it('with ACCESS_SSH_CONNECT_TO the proxy is asked for the rule\'s destination; TLS name stays', async () => {
+  it("with ACCESS_SSH_CONNECT_TO the proxy is asked for the rule's destination; TLS name stays", async () => {
     const before = connects().length;
     const r = record(await c.ssh(['whoami'], { env: { ACCESS_SSH_CONNECT_TO: `${APP}:443:${ALIAS}:443` } }));
     assert.equal(r.code, 0, explain(r, px.sb));
@@ -119,9 +131,16 @@ describe('behind a CONNECT proxy (squid) that is the only way to the edge', { sk
   });
 
   it('a proxy asking for credentials (407): the error names the proxy, not the edge', async () => {
-    const r = record(await c.helper(['ssh-gen', '--hostname', APP, '--non-interactive'], { HTTPS_PROXY: px.squid.url, ACCESS_SSH_RENEW_MARGIN: '3600' }));
+    const r = record(
+      await c.helper(['ssh-gen', '--hostname', APP, '--non-interactive'], { HTTPS_PROXY: px.squid.url, ACCESS_SSH_RENEW_MARGIN: '3600' }),
+    );
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`access-ssh: The proxy http://127\\.0\\.0\\.1:${px.squid.port} \\(HTTPS_PROXY\\) refused the CONNECT with HTTP 407 Proxy Authentication Required \\(tunnel to [a-z.]+\\.(test|com|org):443\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `access-ssh: The proxy http://127\\.0\\.0\\.1:${px.squid.port} \\(HTTPS_PROXY\\) refused the CONNECT with HTTP 407 Proxy Authentication Required \\(tunnel to [a-z.]+\\.(test|com|org):443\\)`,
+      ),
+    );
     assert.match(r.stderr, /needs credentials/);
   });
 
@@ -129,21 +148,33 @@ describe('behind a CONNECT proxy (squid) that is the only way to the edge', { sk
     const wrong = `http://${PROXY_USER}:not-the-s3cr-password@127.0.0.1:${px.squid.port}`;
     const r = record(await c.ssh(['whoami'], { env: { HTTPS_PROXY: wrong, ACCESS_SSH_RENEW_MARGIN: '3600' } }));
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /\(HTTPS_PROXY\) refused the CONNECT with HTTP 407 Proxy Authentication Required: it did not accept the user name and password/);
+    assert.match(
+      r.stderr,
+      /\(HTTPS_PROXY\) refused the CONNECT with HTTP 407 Proxy Authentication Required: it did not accept the user name and password/,
+    );
     assert.doesNotMatch(r.stderr, /not-the-s3cr-password/);
   });
 
   it('a host the proxy denies (403) and a proxy that is not there', async () => {
     let r = record(await c.helper(['login', `https://${BLOCKED}`]));
     assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`The proxy http://127\\.0\\.0\\.1:${px.squid.port} \\(HTTPS_PROXY\\) refused the CONNECT with HTTP 403 Forbidden \\(tunnel to blocked\\.sandbox\\.test:443\\)`));
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `The proxy http://127\\.0\\.0\\.1:${px.squid.port} \\(HTTPS_PROXY\\) refused the CONNECT with HTTP 403 Forbidden \\(tunnel to blocked\\.sandbox\\.test:443\\)`,
+      ),
+    );
     assert.match(r.stderr, /policy/);
 
     const s = createServer();
     await new Promise<void>((res) => s.listen(0, '127.0.0.1', res));
     const port = (s.address() as AddressInfo).port;
     await new Promise<void>((res) => s.close(() => res()));
-    r = record(await c.helper(['login', `https://${APP}`], { HTTPS_PROXY: `http://${PROXY_USER}:${encodeURIComponent(PROXY_PASSWORD)}@127.0.0.1:${port}` }));
+    r = record(
+      await c.helper(['login', `https://${APP}`], {
+        HTTPS_PROXY: `http://${PROXY_USER}:${encodeURIComponent(PROXY_PASSWORD)}@127.0.0.1:${port}`,
+      }),
+    );
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`The proxy http://127\\.0\\.0\\.1:${port} \\(HTTPS_PROXY\\) cannot be reached: .*ECONNREFUSED`));
   });

@@ -21,7 +21,7 @@ const APP = 'https://ssh.sandbox.test';
 function run(file: string, args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile(file, args, { env: env ?? process.env, timeout: 30_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -60,7 +60,10 @@ describe('sandbox edge (contract walk, no product code)', () => {
     const r = await f(`${APP}/`, { method: 'HEAD', headers: { 'cf-access-metadata-request': 'true' } });
     const jwt = r.headers['cf-access-metadata'] as string;
     assert.ok(jwt, 'cf-access-metadata header');
-    const jwks = JSON.parse((await f('https://sandbox.cloudflareaccess.com/cdn-cgi/access/certs')).body) as JSONWebKeySet & { public_cert: unknown; public_certs: unknown[] };
+    const jwks = JSON.parse((await f('https://sandbox.cloudflareaccess.com/cdn-cgi/access/certs')).body) as JSONWebKeySet & {
+      public_cert: unknown;
+      public_certs: unknown[];
+    };
     assert.ok(jwks.public_cert && jwks.public_certs.length === 1);
     const { payload, protectedHeader } = await jwtVerify(jwt, createLocalJWKSet(jwks), { algorithms: ['RS256'] });
     assert.ok(protectedHeader.kid);
@@ -119,7 +122,14 @@ describe('sandbox edge (contract walk, no product code)', () => {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(`wss://ssh.sandbox.test/`, {
         headers,
-        createConnection: () => tlsConnect({ host: '127.0.0.1', port: sb.port, servername: 'ssh.sandbox.test', ca: readFileSync(sb.caFile, 'utf8'), ALPNProtocols: ['http/1.1'] }),
+        createConnection: () =>
+          tlsConnect({
+            host: '127.0.0.1',
+            port: sb.port,
+            servername: 'ssh.sandbox.test',
+            ca: readFileSync(sb.caFile, 'utf8'),
+            ALPNProtocols: ['http/1.1'],
+          }),
       });
       ws.once('open', () => resolve(ws));
       ws.once('unexpected-response', (_req, res) => {
@@ -202,7 +212,10 @@ describe('sandbox edge (contract walk, no product code)', () => {
     assert.match(l.stdout, /Principals: \n\s+jdoe\n/);
     assert.equal(sb.counters.certSigns, 1);
 
-    const bad = await f('https://sandbox.cloudflareaccess.com/cdn-cgi/access/cert_sign', { method: 'POST', body: JSON.stringify({ public_key: pub, jwt: tokens.org_token }) });
+    const bad = await f('https://sandbox.cloudflareaccess.com/cdn-cgi/access/cert_sign', {
+      method: 'POST',
+      body: JSON.stringify({ public_key: pub, jwt: tokens.org_token }),
+    });
     assert.equal(bad.status, 401);
     const err = JSON.parse(bad.body) as { status: number; message: string };
     assert.equal(err.status, 401);
@@ -214,9 +227,24 @@ describe('sandbox edge (contract walk, no product code)', () => {
       const port = (fw.address() as { port: number }).port;
       writeFileSync(join(tmp, 'known_hosts'), `[127.0.0.1]:${port} ${sb.sshd!.hostKey}\n`);
       const ssh = await run('ssh', [
-        '-F', '/dev/null', '-p', String(port), '-i', key, '-o', `CertificateFile=${key}-cert.pub`, '-o', 'BatchMode=yes',
-        '-o', 'IdentitiesOnly=yes', '-o', `UserKnownHostsFile=${join(tmp, 'known_hosts')}`, '-o', 'StrictHostKeyChecking=yes',
-        'jdoe@127.0.0.1', 'whoami',
+        '-F',
+        '/dev/null',
+        '-p',
+        String(port),
+        '-i',
+        key,
+        '-o',
+        `CertificateFile=${key}-cert.pub`,
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        `UserKnownHostsFile=${join(tmp, 'known_hosts')}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        'jdoe@127.0.0.1',
+        'whoami',
       ]);
       assert.equal(ssh.stdout.trim(), 'jdoe', ssh.stderr + sb.sshd!.log().slice(-2000));
     } finally {
@@ -225,13 +253,19 @@ describe('sandbox edge (contract walk, no product code)', () => {
   });
 
   it('carrier: 302 to /cdn-cgi/access/login without a token, with a revoked token; service token accepted', async () => {
-    await assert.rejects(carrier({}), (e: { status?: number; location?: string }) => e.status === 302 && new URL(e.location!).pathname.startsWith('/cdn-cgi/access/login/'));
+    await assert.rejects(
+      carrier({}),
+      (e: { status?: number; location?: string }) => e.status === 302 && new URL(e.location!).pathname.startsWith('/cdn-cgi/access/login/'),
+    );
     const ok = await carrier({ 'Cf-Access-Token': tokens.app_token });
     ok.close();
     const svc = await carrier({ 'Cf-Access-Client-Id': 'svc-id.access', 'Cf-Access-Client-Secret': 'svc-secret' });
     svc.close();
     assert.equal(sb.counters.carrierServiceToken, 1);
-    await assert.rejects(carrier({ 'Cf-Access-Client-Id': 'svc-id.access', 'Cf-Access-Client-Secret': 'wrong' }), (e: { status?: number }) => e.status === 302);
+    await assert.rejects(
+      carrier({ 'Cf-Access-Client-Id': 'svc-id.access', 'Cf-Access-Client-Secret': 'wrong' }),
+      (e: { status?: number }) => e.status === 302,
+    );
     sb.revokeAllTokens();
     await assert.rejects(carrier({ 'Cf-Access-Token': tokens.app_token }), (e: { status?: number }) => e.status === 302);
     assert.equal(await exchange(tokens.org_token), undefined, 'revoked org token no longer exchanges');
@@ -249,7 +283,9 @@ describe('sandbox edge (contract walk, no product code)', () => {
   it('admin API over HTTPS: counters, options, revoke', async () => {
     const c = JSON.parse((await f('https://admin.sandbox.test/counters')).body) as Record<string, number>;
     assert.equal(c.certSigns, sb.counters.certSigns);
-    const o = JSON.parse((await f('https://admin.sandbox.test/options', { method: 'POST', body: JSON.stringify({ certTtlSeconds: 42 }) })).body) as { certTtlSeconds: number };
+    const o = JSON.parse(
+      (await f('https://admin.sandbox.test/options', { method: 'POST', body: JSON.stringify({ certTtlSeconds: 42 }) })).body,
+    ) as { certTtlSeconds: number };
     assert.equal(o.certTtlSeconds, 42);
     assert.equal(sb.options().certTtlSeconds, 42);
     const rv = JSON.parse((await f('https://admin.sandbox.test/revoke', { method: 'POST', body: '{}' })).body) as { revoked: number };

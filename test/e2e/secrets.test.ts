@@ -77,30 +77,43 @@ describe('secrets stay secret', { skip: missing || (process.platform !== 'linux'
     if (c) rmSync(c.home, { recursive: true, force: true });
   });
 
-  it('the whole life of a login, at debug level and ssh -vvv: login, certificate, sessions, a refused token, renewal, a failure', { timeout: 300_000 }, async () => {
-    const first = await commandLinesDuring(c.ssh(['sleep', '1'], { extraArgs: ['-vvv'], env: DEBUG, timeoutMs: 120_000 }));
-    cmdlines = new Set([...cmdlines, ...first.lines]);
-    assert.equal(keep('first ssh -vvv', first.result).code, 0, explain(first.result, sb));
-    keep('login', await c.helper(['login', `https://${APP}`, '--loglevel', 'debug']));
-    keep('ssh-gen', await c.helper(['ssh-gen', '--hostname', APP], { ...DEBUG, ACCESS_SSH_RENEW_MARGIN: '100000' }));
-    sb.revokeAllTokens('app');
-    const again = await commandLinesDuring(c.ssh(['true'], { extraArgs: ['-vvv'], env: DEBUG, timeoutMs: 120_000 }));
-    cmdlines = new Set([...cmdlines, ...again.lines]);
-    assert.equal(keep('ssh after revocation', again.result).code, 0, explain(again.result, sb));
-    keep('ssh-config', await c.helper(['ssh-config', '--hostname', APP, '--short-lived-cert', '--loglevel', 'debug']));
-    sb.revokeAllTokens('all');
-    const failing = keep('refused token, non-interactive', await c.helper(['ssh', '--hostname', APP, '--non-interactive', '--loglevel', 'debug']));
-    assert.equal(failing.code, 1);
-    keep('usage error', await c.helper(['ssh', '--hostname', 'bad host', '--loglevel', 'debug']));
+  it(
+    'the whole life of a login, at debug level and ssh -vvv: login, certificate, sessions, a refused token, renewal, a failure',
+    { timeout: 300_000 },
+    async () => {
+      const first = await commandLinesDuring(c.ssh(['sleep', '1'], { extraArgs: ['-vvv'], env: DEBUG, timeoutMs: 120_000 }));
+      cmdlines = new Set([...cmdlines, ...first.lines]);
+      assert.equal(keep('first ssh -vvv', first.result).code, 0, explain(first.result, sb));
+      keep('login', await c.helper(['login', `https://${APP}`, '--loglevel', 'debug']));
+      keep('ssh-gen', await c.helper(['ssh-gen', '--hostname', APP], { ...DEBUG, ACCESS_SSH_RENEW_MARGIN: '100000' }));
+      sb.revokeAllTokens('app');
+      const again = await commandLinesDuring(c.ssh(['true'], { extraArgs: ['-vvv'], env: DEBUG, timeoutMs: 120_000 }));
+      cmdlines = new Set([...cmdlines, ...again.lines]);
+      assert.equal(keep('ssh after revocation', again.result).code, 0, explain(again.result, sb));
+      keep('ssh-config', await c.helper(['ssh-config', '--hostname', APP, '--short-lived-cert', '--loglevel', 'debug']));
+      sb.revokeAllTokens('all');
+      const failing = keep(
+        'refused token, non-interactive',
+        await c.helper(['ssh', '--hostname', APP, '--non-interactive', '--loglevel', 'debug']),
+      );
+      assert.equal(failing.code, 1);
+      keep('usage error', await c.helper(['ssh', '--hostname', 'bad host', '--loglevel', 'debug']));
 
-    const secret = secrets(c);
-    assert.ok(secret.length >= 4, 'there are secrets to look for');
-    for (const [where, text] of logs) assertNoSecret(where, text, secret);
-    assert.ok(logs.some(([, t]) => /debug:/.test(t)), 'the debug log was on');
-    assertNoSecret('ssh config', readFileSync(c.config, 'utf8'), secret);
-    for (const line of cmdlines) assertNoSecret(`command line ${JSON.stringify(line.slice(0, 80))}`, line, secret);
-    assert.ok([...cmdlines].some((l) => l.includes('access-ssh.js ssh --hostname')), 'the helper\'s command line was seen');
-  });
+      const secret = secrets(c);
+      assert.ok(secret.length >= 4, 'there are secrets to look for');
+      for (const [where, text] of logs) assertNoSecret(where, text, secret);
+      assert.ok(
+        logs.some(([, t]) => /debug:/.test(t)),
+        'the debug log was on',
+      );
+      assertNoSecret('ssh config', readFileSync(c.config, 'utf8'), secret);
+      for (const line of cmdlines) assertNoSecret(`command line ${JSON.stringify(line.slice(0, 80))}`, line, secret);
+      assert.ok(
+        [...cmdlines].some((l) => l.includes('access-ssh.js ssh --hostname')),
+        "the helper's command line was seen",
+      );
+    },
+  );
 
   it('tokens and keys are files, 0600, in a 0700 directory', () => {
     const dir = join(c.home, '.cloudflared');
@@ -125,7 +138,7 @@ describe('secrets stay secret', { skip: missing || (process.platform !== 'linux'
       assert.match(r.stderr, /chmod 600/);
       assertNoSecret('refusal', r.stderr, secrets(c));
       assert.equal(readFileSync(key, 'utf8'), before, 'the key is not touched');
-      assert.equal(statSync(key).mode & 0o777, 0o644, 'nor its mode: that is the user\'s call');
+      assert.equal(statSync(key).mode & 0o777, 0o644, "nor its mode: that is the user's call");
     } finally {
       chmodSync(key, 0o600);
     }

@@ -43,10 +43,28 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     ca: join(dir, 'ca.pub'),
     principals: join(dir, 'auth_principals'),
   });
-  const serverConfig = (extra: string[] = []) => runProcess(process.execPath, [
-    HELPER, 'server-config', '--ca-file', sb.sshCaPublicKeyFile, '--map', 'jdoe=deploy',
-    '--ca-path', paths().ca, '--principals-dir', paths().principals, '--drop-in', paths().dropIn, '--sshd-config', paths().main, ...extra,
-  ], { PATH: process.env.PATH });
+  const serverConfig = (extra: string[] = []) =>
+    runProcess(
+      process.execPath,
+      [
+        HELPER,
+        'server-config',
+        '--ca-file',
+        sb.sshCaPublicKeyFile,
+        '--map',
+        'jdoe=deploy',
+        '--ca-path',
+        paths().ca,
+        '--principals-dir',
+        paths().principals,
+        '--drop-in',
+        paths().dropIn,
+        '--sshd-config',
+        paths().main,
+        ...extra,
+      ],
+      { PATH: process.env.PATH },
+    );
 
   before(async () => {
     sb = await startSandbox({ sshd: false, origins });
@@ -69,12 +87,24 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     hostKeyLine = readFileSync(`${hostKey}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
     mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
     // A main sshd_config as a distribution ships it: the drop-in folder included at the top.
-    writeFileSync(paths().main, [
-      `Include ${join(dir, 'sshd_config.d')}/*.conf`,
-      'ListenAddress 127.0.0.1', `Port ${port}`, `HostKey ${hostKey}`, 'PidFile none', 'UsePAM no',
-      'AuthorizedKeysFile none', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'StrictModes no',
-      'X11Forwarding yes', 'LogLevel VERBOSE', '',
-    ].join('\n'));
+    writeFileSync(
+      paths().main,
+      [
+        `Include ${join(dir, 'sshd_config.d')}/*.conf`,
+        'ListenAddress 127.0.0.1',
+        `Port ${port}`,
+        `HostKey ${hostKey}`,
+        'PidFile none',
+        'UsePAM no',
+        'AuthorizedKeysFile none',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'StrictModes no',
+        'X11Forwarding yes',
+        'LogLevel VERBOSE',
+        '',
+      ].join('\n'),
+    );
     const out = await serverConfig();
     assert.equal(out.code, 0, out.stderr);
     assert.match(out.stdout, /^#!\/bin\/sh\n/);
@@ -85,7 +115,10 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     assert.match(r.stdout, /sshd -t: the configuration is valid/);
     assert.doesNotMatch(r.stderr, /does not include/, 'the main config includes the drop-in folder');
 
-    assert.equal(readFileSync(paths().ca, 'utf8'), readFileSync(sb.sshCaPublicKeyFile, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') + '\n');
+    assert.equal(
+      readFileSync(paths().ca, 'utf8'),
+      readFileSync(sb.sshCaPublicKeyFile, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') + '\n',
+    );
     const dropIn = readFileSync(paths().dropIn, 'utf8');
     assert.match(dropIn, /^PubkeyAuthentication yes$/m);
     assert.match(dropIn, new RegExp(`^TrustedUserCAKeys ${paths().ca}$`, 'm'));
@@ -94,7 +127,8 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     for (const f of [paths().dropIn, paths().ca, join(paths().principals, 'deploy')]) assert.equal(statSync(f).mode & 0o777, 0o644, f);
 
     // sshd's own view: the principals file for deploy only; the main config's lines still apply to everyone.
-    const tOf = async (user: string) => (await runProcess(findSshd(), ['-T', '-f', paths().main, '-C', `user=${user},host=x,addr=127.0.0.1`], {})).stdout;
+    const tOf = async (user: string) =>
+      (await runProcess(findSshd(), ['-T', '-f', paths().main, '-C', `user=${user},host=x,addr=127.0.0.1`], {})).stdout;
     const deploy = await tOf('deploy');
     const other = await tOf('jdoe');
     assert.match(deploy, new RegExp(`^authorizedprincipalsfile ${paths().principals}/%u$`, 'm'));
@@ -108,8 +142,14 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     for (let i = 0; ; i++) {
       const ok = await new Promise<boolean>((res) => {
         const s = connect(port, '127.0.0.1');
-        s.once('data', () => { s.destroy(); res(true); });
-        s.once('error', () => { s.destroy(); res(false); });
+        s.once('data', () => {
+          s.destroy();
+          res(true);
+        });
+        s.once('error', () => {
+          s.destroy();
+          res(false);
+        });
       });
       if (ok) break;
       assert.ok(i < 200 && sshd.exitCode === null, `sshd did not start: ${sshdLog}`);
@@ -118,7 +158,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     origins[APP] = { host: '127.0.0.1', port };
   });
 
-  it('jdoe@example.com\'s certificate (principal jdoe) logs in as the mapped account deploy', async () => {
+  it("jdoe@example.com's certificate (principal jdoe) logs in as the mapped account deploy", async () => {
     const c = makeClient(sb, 'srvcfg', { configText: configText(process.execPath, 'deploy') });
     writeFileSync(c.knownHosts, `${APP} ${hostKeyLine}\n`);
     const login = await c.helper(['login', `https://${APP}`]);
@@ -155,10 +195,28 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     const before = readFileSync(paths().dropIn, 'utf8');
     const broken = join(dir, 'sshd_config.broken');
     writeFileSync(broken, `Include ${join(dir, 'sshd_config.d')}/*.conf\nHostKey ${join(dir, 'host_key')}\nNoSuchOption yes\n`);
-    const out = await runProcess(process.execPath, [
-      HELPER, 'server-config', '--ca-file', sb.sshCaPublicKeyFile, '--map', 'jdoe=deploy', '--map', 'eve=deploy',
-      '--ca-path', paths().ca, '--principals-dir', paths().principals, '--drop-in', paths().dropIn, '--sshd-config', broken,
-    ], { PATH: process.env.PATH });
+    const out = await runProcess(
+      process.execPath,
+      [
+        HELPER,
+        'server-config',
+        '--ca-file',
+        sb.sshCaPublicKeyFile,
+        '--map',
+        'jdoe=deploy',
+        '--map',
+        'eve=deploy',
+        '--ca-path',
+        paths().ca,
+        '--principals-dir',
+        paths().principals,
+        '--drop-in',
+        paths().dropIn,
+        '--sshd-config',
+        broken,
+      ],
+      { PATH: process.env.PATH },
+    );
     assert.equal(out.code, 0, out.stderr);
     const script = join(dir, 'setup-broken.sh');
     writeFileSync(script, out.stdout);
@@ -177,7 +235,11 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     assert.equal(p.code, 1);
     assert.match(p.stderr, /That is a private key, not the CA public key; it was not used or shown/);
     for (const line of secret.split('\n').filter((l) => l.length > 20)) assert.ok(!p.stderr.includes(line) && !p.stdout.includes(line));
-    const m = await runProcess(process.execPath, [HELPER, 'server-config', '--ca-file', sb.sshCaPublicKeyFile, '--map', 'jdoe=de ploy;rm'], { PATH: process.env.PATH });
+    const m = await runProcess(
+      process.execPath,
+      [HELPER, 'server-config', '--ca-file', sb.sshCaPublicKeyFile, '--map', 'jdoe=de ploy;rm'],
+      { PATH: process.env.PATH },
+    );
     assert.equal(m.code, 2);
     assert.match(m.stderr, /is not a Unix user name/);
     const none = await runProcess(process.execPath, [HELPER, 'server-config'], { PATH: process.env.PATH });

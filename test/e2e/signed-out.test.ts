@@ -35,17 +35,40 @@ describe('plain ssh through the written entries while signed out', { skip: helpe
     writeFileSync(launcher, l.content, { mode: 0o700 });
     chmodSync(launcher, 0o700);
     const config = join(home, '.ssh', 'config');
-    writeFileSync(config, renderEntries([{ hostname: APP, user: 'jdoe' }], {
-      helper: launcher,
-      platform: process.platform,
-      nonInteractive: true,
-      keyDir: join(home, '.cloudflared'),
-    }), { mode: 0o600 });
-    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, LANG: 'C', BROWSER: BROWSER_SH, FAKE_BROWSER_LOG: join(home, 'browser.log') };
-    const ssh = (): ReturnType<typeof runProcess> => runProcess('ssh', [
-      '-F', config, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${join(home, '.ssh', 'known_hosts')}`,
-      '-o', 'StrictHostKeyChecking=accept-new', APP, 'whoami',
-    ], env);
+    writeFileSync(
+      config,
+      renderEntries([{ hostname: APP, user: 'jdoe' }], {
+        helper: launcher,
+        platform: process.platform,
+        nonInteractive: true,
+        keyDir: join(home, '.cloudflared'),
+      }),
+      { mode: 0o600 },
+    );
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      LANG: 'C',
+      BROWSER: BROWSER_SH,
+      FAKE_BROWSER_LOG: join(home, 'browser.log'),
+    };
+    const ssh = (): ReturnType<typeof runProcess> =>
+      runProcess(
+        'ssh',
+        [
+          '-F',
+          config,
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          `UserKnownHostsFile=${join(home, '.ssh', 'known_hosts')}`,
+          '-o',
+          'StrictHostKeyChecking=accept-new',
+          APP,
+          'whoami',
+        ],
+        env,
+      );
 
     const r = await ssh();
     assert.equal(r.code, 255, explain(r, sb));

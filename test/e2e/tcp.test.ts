@@ -29,7 +29,9 @@ async function startListener(c: Client, args: string[]): Promise<Listener> {
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   child.stdout.resume();
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   const end = Date.now() + 60_000;
   let port = 0;
   while (port === 0) {
@@ -43,23 +45,43 @@ async function startListener(c: Client, args: string[]): Promise<Listener> {
 }
 
 /** `ssh -p port jdoe@127.0.0.1 <command>` with the certificate of `app`, stdin from `input`. */
-function sshVia(c: Client, port: number, app: string, knownHosts: string, command: string, input: Buffer): Promise<RunResult & { out: Buffer }> {
+function sshVia(
+  c: Client,
+  port: number,
+  app: string,
+  knownHosts: string,
+  command: string,
+  input: Buffer,
+): Promise<RunResult & { out: Buffer }> {
   const key = join(c.home, '.cloudflared', `${app}-cf_key`);
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn('ssh', [
-      '-F', '/dev/null',
-      '-p', String(port),
-      '-i', key,
-      '-o', `CertificateFile=${key}-cert.pub`,
-      '-o', 'IdentitiesOnly=yes',
-      '-o', 'BatchMode=yes',
-      '-o', `UserKnownHostsFile=${knownHosts}`,
-      '-o', 'StrictHostKeyChecking=yes',
-      '-o', 'ConnectTimeout=60',
-      'jdoe@127.0.0.1',
-      command,
-    ], { env: c.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(
+      'ssh',
+      [
+        '-F',
+        '/dev/null',
+        '-p',
+        String(port),
+        '-i',
+        key,
+        '-o',
+        `CertificateFile=${key}-cert.pub`,
+        '-o',
+        'IdentitiesOnly=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        `UserKnownHostsFile=${knownHosts}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'ConnectTimeout=60',
+        'jdoe@127.0.0.1',
+        command,
+      ],
+      { env: c.env, stdio: ['pipe', 'pipe', 'pipe'] },
+    );
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -118,113 +140,159 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     return l;
   };
 
-  it('carries 20 ssh sessions at once through one listener, each with its own 256 KiB both ways, to the second sshd', { timeout: 600_000 }, async () => {
-    assert.notEqual(sb.tcpSshd!.hostKey, sb.sshd!.hostKey, 'the TCP service is a sshd of its own');
-    const l = await listen(['--loglevel', 'info', 'access', 'tcp', '--hostname', TCP_APP, '--url', '127.0.0.1:0']);
-    const b = snapshot(sb);
-    const inputs = Array.from({ length: 20 }, () => randomBytes(256 * 1024));
-    // sha256sum proves the server got each session's bytes whole; `cat` sends them back.
-    const runs = await Promise.all(inputs.map((input) => sshVia(c, l.port, TCP_APP, knownHosts, 'sha256sum', input)));
-    const echoes = await Promise.all(inputs.map((input) => sshVia(c, l.port, TCP_APP, knownHosts, 'cat', input)));
-    for (const [i, r] of runs.entries()) {
-      assert.equal(r.code, 0, `session ${i}: ${r.stderr.slice(-2000)}\n--- listener ---\n${l.stderr().slice(-2000)}`);
-      assert.equal(r.stdout.split(' ')[0], createHash('sha256').update(inputs[i]!).digest('hex'), `session ${i}: the server hashed exactly what this session sent`);
-    }
-    for (const [i, r] of echoes.entries()) {
-      assert.equal(r.code, 0, `echo ${i}: ${r.stderr.slice(-2000)}`);
-      assert.ok(r.out.equals(inputs[i]!), `echo ${i}: got back its own ${inputs[i]!.length} bytes (got ${r.out.length})`);
-    }
-    const d = delta(sb, b);
-    assert.equal(d.carrierAccepted, 40, 'one websocket per TCP connection');
-    assert.equal(d.approvals + d.certSigns, 0, 'no login, no certificate: the stored token is used');
-    const handshakes = sb.carrierRequests().filter((r) => r.host === TCP_APP && r.outcome === 'accepted');
-    assert.ok(handshakes.length >= 40, `${handshakes.length} accepted carrier handshakes for ${TCP_APP}`);
-    assert.ok(sb.tcpSshd!.log().includes('Accepted publickey for jdoe'), 'the second sshd authenticated the sessions');
-    assert.match(l.stderr(), /Connection 40 from 127\.0\.0\.1:\d+: opening a carrier/);
-  });
+  it(
+    'carries 20 ssh sessions at once through one listener, each with its own 256 KiB both ways, to the second sshd',
+    { timeout: 600_000 },
+    async () => {
+      assert.notEqual(sb.tcpSshd!.hostKey, sb.sshd!.hostKey, 'the TCP service is a sshd of its own');
+      const l = await listen(['--loglevel', 'info', 'access', 'tcp', '--hostname', TCP_APP, '--url', '127.0.0.1:0']);
+      const b = snapshot(sb);
+      const inputs = Array.from({ length: 20 }, () => randomBytes(256 * 1024));
+      // sha256sum proves the server got each session's bytes whole; `cat` sends them back.
+      const runs = await Promise.all(inputs.map((input) => sshVia(c, l.port, TCP_APP, knownHosts, 'sha256sum', input)));
+      const echoes = await Promise.all(inputs.map((input) => sshVia(c, l.port, TCP_APP, knownHosts, 'cat', input)));
+      for (const [i, r] of runs.entries()) {
+        assert.equal(r.code, 0, `session ${i}: ${r.stderr.slice(-2000)}\n--- listener ---\n${l.stderr().slice(-2000)}`);
+        assert.equal(
+          r.stdout.split(' ')[0],
+          createHash('sha256').update(inputs[i]!).digest('hex'),
+          `session ${i}: the server hashed exactly what this session sent`,
+        );
+      }
+      for (const [i, r] of echoes.entries()) {
+        assert.equal(r.code, 0, `echo ${i}: ${r.stderr.slice(-2000)}`);
+        assert.ok(r.out.equals(inputs[i]!), `echo ${i}: got back its own ${inputs[i]!.length} bytes (got ${r.out.length})`);
+      }
+      const d = delta(sb, b);
+      assert.equal(d.carrierAccepted, 40, 'one websocket per TCP connection');
+      assert.equal(d.approvals + d.certSigns, 0, 'no login, no certificate: the stored token is used');
+      const handshakes = sb.carrierRequests().filter((r) => r.host === TCP_APP && r.outcome === 'accepted');
+      assert.ok(handshakes.length >= 40, `${handshakes.length} accepted carrier handshakes for ${TCP_APP}`);
+      assert.ok(sb.tcpSshd!.log().includes('Accepted publickey for jdoe'), 'the second sshd authenticated the sessions');
+      assert.match(l.stderr(), /Connection 40 from 127\.0\.0\.1:\d+: opening a carrier/);
+    },
+  );
 
-  it('a real PostgreSQL behind Access: 20 psql clients at once through one listener, each its own session and data', { timeout: 600_000 }, async () => {
-    const l = await listen(['tcp', '--hostname', DB_APP, '--url', '127.0.0.1:0']);
-    const b = snapshot(sb);
-    const words = Array.from({ length: 20 }, () => randomBytes(12).toString('hex'));
-    // Each client sends its own word and gets back its hash and ~330 KB derived from it.
-    const runs = await Promise.all(words.map((w) => runProcess('psql', [
-      `host=127.0.0.1 port=${l.port} user=${sb.database!.user} dbname=postgres sslmode=disable connect_timeout=120`,
-      '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-      '-c', `select md5('${w}') || ' ' || pg_backend_pid() || ' ' || length(repeat(md5('${w}'), 10000)) || ' ' || md5(repeat(md5('${w}'), 10000))`,
-    ], { ...c.env, PGCONNECT_TIMEOUT: '120' }, 300_000)));
-    const pids = new Set<string>();
-    for (const [i, r] of runs.entries()) {
-      assert.equal(r.code, 0, `psql ${i}: ${r.stderr}\n--- listener ---\n${l.stderr().slice(-4000)}`);
-      const [hash, pid, len, big] = r.stdout.trim().split(' ');
-      const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
-      assert.equal(hash, md5(words[i]!), `client ${i} got the answer to its own query`);
-      assert.equal(len, '320000');
-      assert.equal(big, md5(md5(words[i]!).repeat(10000)));
-      pids.add(pid!);
-    }
-    assert.equal(pids.size, 20, 'twenty server sessions');
-    const d = delta(sb, b);
-    assert.equal(d.carrierAccepted, 20, 'one websocket per connection');
-    assert.ok(sb.database!.log().includes('connection authorized: user=postgres database=postgres'), 'the server logged the connections');
-    l.child.kill('SIGTERM');
-    assert.equal((await l.exit).code, 0);
-  });
+  it(
+    'a real PostgreSQL behind Access: 20 psql clients at once through one listener, each its own session and data',
+    { timeout: 600_000 },
+    async () => {
+      const l = await listen(['tcp', '--hostname', DB_APP, '--url', '127.0.0.1:0']);
+      const b = snapshot(sb);
+      const words = Array.from({ length: 20 }, () => randomBytes(12).toString('hex'));
+      // Each client sends its own word and gets back its hash and ~330 KB derived from it.
+      const runs = await Promise.all(
+        words.map((w) =>
+          runProcess(
+            'psql',
+            [
+              `host=127.0.0.1 port=${l.port} user=${sb.database!.user} dbname=postgres sslmode=disable connect_timeout=120`,
+              '-X',
+              '-A',
+              '-t',
+              '-v',
+              'ON_ERROR_STOP=1',
+              '-c',
+              `select md5('${w}') || ' ' || pg_backend_pid() || ' ' || length(repeat(md5('${w}'), 10000)) || ' ' || md5(repeat(md5('${w}'), 10000))`,
+            ],
+            { ...c.env, PGCONNECT_TIMEOUT: '120' },
+            300_000,
+          ),
+        ),
+      );
+      const pids = new Set<string>();
+      for (const [i, r] of runs.entries()) {
+        assert.equal(r.code, 0, `psql ${i}: ${r.stderr}\n--- listener ---\n${l.stderr().slice(-4000)}`);
+        const [hash, pid, len, big] = r.stdout.trim().split(' ');
+        const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
+        assert.equal(hash, md5(words[i]!), `client ${i} got the answer to its own query`);
+        assert.equal(len, '320000');
+        assert.equal(big, md5(md5(words[i]!).repeat(10000)));
+        pids.add(pid!);
+      }
+      assert.equal(pids.size, 20, 'twenty server sessions');
+      const d = delta(sb, b);
+      assert.equal(d.carrierAccepted, 20, 'one websocket per connection');
+      assert.ok(sb.database!.log().includes('connection authorized: user=postgres database=postgres'), 'the server logged the connections');
+      l.child.kill('SIGTERM');
+      assert.equal((await l.exit).code, 0);
+    },
+  );
 
-  it('a refused carrier ends only that connection; --max-connections bounds the rest; SIGTERM closes them and exits 0', { timeout: 300_000 }, async () => {
-    const l = await listen(['tcp', '--hostname', TCP_APP, '--url', '127.0.0.1:0', '--max-connections', '2', '--loglevel', 'info']);
-    // 1. The edge answers one handshake with 502: that client is closed without a banner.
-    sb.setOptions({ faults: { carrier: { status: 502, times: 1 } } });
-    const failed = await firstBytes(l.port);
-    assert.equal(failed.banner, '', 'the failed connection got nothing');
-    await failed.closed;
-    assert.match(l.stderr(), /Connection 1: The carrier websocket to tcp\.sandbox\.test was answered with HTTP 502/);
-    // 2. The listener is still there: two connections reach the sshd.
-    const a = await firstBytes(l.port);
-    const b = await firstBytes(l.port);
-    assert.match(a.banner, /^SSH-2\.0-OpenSSH/);
-    assert.match(b.banner, /^SSH-2\.0-OpenSSH/);
-    // 3. A third one, beyond --max-connections 2, is closed at once and said so.
-    const third = await firstBytes(l.port);
-    assert.equal(third.banner, '');
-    await third.closed;
-    assert.match(l.stderr(), /Refused a connection from 127\.0\.0\.1:\d+: 2 connections are open \(--max-connections\)/);
-    // 4. One closes: there is room again.
-    a.socket.destroy();
-    await a.closed;
-    let again = await firstBytes(l.port);
-    for (let i = 0; again.banner === '' && i < 50; i++) {
-      // the listener sees a's close a moment after us
-      await sleep(100);
-      again = await firstBytes(l.port);
-    }
-    assert.match(again.banner, /^SSH-2\.0-OpenSSH/);
-    // 5. SIGTERM: open connections are closed, the process exits 0, the port is free.
-    l.child.kill('SIGTERM');
-    const exit = await l.exit;
-    assert.deepEqual(exit, { code: 0, signal: null }, l.stderr());
-    await Promise.all([b.closed, again.closed]);
-    assert.match(l.stderr(), /SIGTERM: closing the connections/);
-    assert.match(l.stderr(), /Stopped: \d+ connection\(s\) accepted, 1 failed, \d+ refused/);
-    const refused = await new Promise<string>((resolve) => {
-      const s = connect(l.port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve('connected');
+  it(
+    'a refused carrier ends only that connection; --max-connections bounds the rest; SIGTERM closes them and exits 0',
+    { timeout: 300_000 },
+    async () => {
+      const l = await listen(['tcp', '--hostname', TCP_APP, '--url', '127.0.0.1:0', '--max-connections', '2', '--loglevel', 'info']);
+      // 1. The edge answers one handshake with 502: that client is closed without a banner.
+      sb.setOptions({ faults: { carrier: { status: 502, times: 1 } } });
+      const failed = await firstBytes(l.port);
+      assert.equal(failed.banner, '', 'the failed connection got nothing');
+      await failed.closed;
+      assert.match(l.stderr(), /Connection 1: The carrier websocket to tcp\.sandbox\.test was answered with HTTP 502/);
+      // 2. The listener is still there: two connections reach the sshd.
+      const a = await firstBytes(l.port);
+      const b = await firstBytes(l.port);
+      assert.match(a.banner, /^SSH-2\.0-OpenSSH/);
+      assert.match(b.banner, /^SSH-2\.0-OpenSSH/);
+      // 3. A third one, beyond --max-connections 2, is closed at once and said so.
+      const third = await firstBytes(l.port);
+      assert.equal(third.banner, '');
+      await third.closed;
+      assert.match(l.stderr(), /Refused a connection from 127\.0\.0\.1:\d+: 2 connections are open \(--max-connections\)/);
+      // 4. One closes: there is room again.
+      a.socket.destroy();
+      await a.closed;
+      let again = await firstBytes(l.port);
+      for (let i = 0; again.banner === '' && i < 50; i++) {
+        // the listener sees a's close a moment after us
+        await sleep(100);
+        again = await firstBytes(l.port);
+      }
+      assert.match(again.banner, /^SSH-2\.0-OpenSSH/);
+      // 5. SIGTERM: open connections are closed, the process exits 0, the port is free.
+      l.child.kill('SIGTERM');
+      const exit = await l.exit;
+      assert.deepEqual(exit, { code: 0, signal: null }, l.stderr());
+      await Promise.all([b.closed, again.closed]);
+      assert.match(l.stderr(), /SIGTERM: closing the connections/);
+      assert.match(l.stderr(), /Stopped: \d+ connection\(s\) accepted, 1 failed, \d+ refused/);
+      const refused = await new Promise<string>((resolve) => {
+        const s = connect(l.port, '127.0.0.1');
+        s.once('connect', () => {
+          s.destroy();
+          resolve('connected');
+        });
+        s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
       });
-      s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
-    });
-    assert.equal(refused, 'ECONNREFUSED', 'nothing listens after shutdown');
-  });
+      assert.equal(refused, 'ECONNREFUSED', 'nothing listens after shutdown');
+    },
+  );
 
   it('--destination and -H reach the edge: the bastion app routes on Cf-Access-Jump-Destination', { timeout: 300_000 }, async () => {
     const dest = `127.0.0.1:${sb.tcpSshd!.port}`;
-    const l = await listen(['ssh', '--hostname', BASTION_APP, '--destination', dest, '-H', 'X-Team: blue', '--header', 'x-team: green', '-H', 'X-Trace:  abc ', '127.0.0.1:0']);
+    const l = await listen([
+      'ssh',
+      '--hostname',
+      BASTION_APP,
+      '--destination',
+      dest,
+      '-H',
+      'X-Team: blue',
+      '--header',
+      'x-team: green',
+      '-H',
+      'X-Trace:  abc ',
+      '127.0.0.1:0',
+    ]);
     const input = randomBytes(64 * 1024);
     const r = await sshVia(c, l.port, BASTION_APP, knownHosts, 'cat', input);
     assert.equal(r.code, 0, `${r.stderr}\n--- listener ---\n${l.stderr()}`);
     assert.ok(r.out.equals(input));
-    const seen = sb.carrierRequests().filter((q) => q.host === BASTION_APP && q.outcome === 'accepted').at(-1);
+    const seen = sb
+      .carrierRequests()
+      .filter((q) => q.host === BASTION_APP && q.outcome === 'accepted')
+      .at(-1);
     assert.ok(seen, 'the edge saw the bastion handshake');
     assert.equal(seen.destination, dest);
     assert.equal(seen.headers['cf-access-jump-destination'], dest);
@@ -237,22 +305,37 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     const node = process.execPath;
     const cfg = join(c.home, '.ssh', 'config-bastion');
     const key = join(c.home, '.cloudflared', `${BASTION_APP}-cf_key`);
-    const entry = (extra: string) => [
-      `Host ${BASTION_APP}`,
-      `  ProxyCommand ${node} ${HELPER} access ssh --hostname %h ${extra}`,
-      `  IdentityFile ${key}`,
-      `  CertificateFile ${key}-cert.pub`,
-      '  IdentitiesOnly yes',
-      '  User jdoe',
-      '',
-    ].join('\n');
+    const entry = (extra: string) =>
+      [
+        `Host ${BASTION_APP}`,
+        `  ProxyCommand ${node} ${HELPER} access ssh --hostname %h ${extra}`,
+        `  IdentityFile ${key}`,
+        `  CertificateFile ${key}-cert.pub`,
+        '  IdentitiesOnly yes',
+        '  User jdoe',
+        '',
+      ].join('\n');
     writeFileSync(join(c.home, '.ssh', 'known_hosts_bastion'), `${BASTION_APP} ${sb.tcpSshd!.hostKey}\n`);
     writeFileSync(cfg, entry(`--destination tcp://${dest}/ -H "X-Team: red"`));
-    const sshArgs = ['-F', cfg, '-o', 'BatchMode=yes', '-o', `UserKnownHostsFile=${join(c.home, '.ssh', 'known_hosts_bastion')}`, '-o', 'StrictHostKeyChecking=yes', BASTION_APP, 'whoami'];
+    const sshArgs = [
+      '-F',
+      cfg,
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `UserKnownHostsFile=${join(c.home, '.ssh', 'known_hosts_bastion')}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      BASTION_APP,
+      'whoami',
+    ];
     const ok = await runProcess('ssh', sshArgs, c.env);
     assert.equal(ok.code, 0, `${ok.stderr}\n${sshArgs.join(' ')}`);
     assert.equal(ok.stdout.trim(), 'jdoe');
-    const viaProxy = sb.carrierRequests().filter((q) => q.host === BASTION_APP).at(-1)!;
+    const viaProxy = sb
+      .carrierRequests()
+      .filter((q) => q.host === BASTION_APP)
+      .at(-1)!;
     assert.equal(viaProxy.destination, `tcp://${dest}/`, 'sent verbatim, as cloudflared does; the bastion strips scheme and path');
     assert.equal(viaProxy.headers['x-team'], 'red');
     assert.equal(viaProxy.headers['cf-access-token'], undefined, 'the record leaves credentials out');
@@ -261,13 +344,32 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     const no = await runProcess('ssh', sshArgs, c.env);
     assert.notEqual(no.code, 0);
     assert.match(no.stderr, /answered with HTTP 502/);
-    assert.equal(sb.carrierRequests().filter((q) => q.host === BASTION_APP).at(-1)!.outcome, '502');
+    assert.equal(
+      sb
+        .carrierRequests()
+        .filter((q) => q.host === BASTION_APP)
+        .at(-1)!.outcome,
+      '502',
+    );
   });
 
-  it('rdp --logfile (given before the command): the listener\'s log in a 0600 file, without the token', { timeout: 300_000 }, async () => {
+  it("rdp --logfile (given before the command): the listener's log in a 0600 file, without the token", { timeout: 300_000 }, async () => {
     const logFile = join(c.home, 'logs', 'tcp.log');
     mkdirSync(join(c.home, 'logs'), { recursive: true });
-    const l = await listen(['--logfile', logFile, '--loglevel', 'debug', 'access', 'rdp', '-T', TCP_APP, '-L', '127.0.0.1:0', '-H', 'X-Note: hello']);
+    const l = await listen([
+      '--logfile',
+      logFile,
+      '--loglevel',
+      'debug',
+      'access',
+      'rdp',
+      '-T',
+      TCP_APP,
+      '-L',
+      '127.0.0.1:0',
+      '-H',
+      'X-Note: hello',
+    ]);
     const first = await firstBytes(l.port);
     assert.match(first.banner, /^SSH-2\.0-OpenSSH/);
     first.socket.destroy();
@@ -280,7 +382,9 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     assert.match(text, /debug: Extra carrier headers: X-Note/);
     assert.match(text, /Stopped: 1 connection\(s\) accepted/);
     const dir = join(c.home, '.cloudflared');
-    const tokens = readdirSync(dir).filter((n) => n.endsWith('-token')).map((n) => readFileSync(join(dir, n), 'utf8').trim());
+    const tokens = readdirSync(dir)
+      .filter((n) => n.endsWith('-token'))
+      .map((n) => readFileSync(join(dir, n), 'utf8').trim());
     assert.ok(tokens.length > 0);
     for (const t of tokens) assert.ok(!text.includes(t), 'no token in the log file');
     assert.ok(!text.includes('hello'), 'header values are not logged');
@@ -329,7 +433,10 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     const l = await listen(['tcp', '--hostname', TCP_APP, '--url', '127.0.0.1:0']);
     const busy = await c.helper(['tcp', '--hostname', TCP_APP, '--url', `127.0.0.1:${l.port}`]);
     assert.equal(busy.code, 1, busy.stderr);
-    assert.match(busy.stderr, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${l.port}: the port is in use \\(EADDRINUSE\\)[\\s\\S]*choose another one in --url`));
+    assert.match(
+      busy.stderr,
+      new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${l.port}: the port is in use \\(EADDRINUSE\\)[\\s\\S]*choose another one in --url`),
+    );
     l.child.kill('SIGTERM');
     assert.equal((await l.exit).code, 0);
     assert.ok(existsSync(c.home));

@@ -58,7 +58,9 @@ export async function startConnectProxy(opts: ConnectProxyOptions): Promise<Conn
       }
       seen.push({ target: target ?? '', headers });
       const reply = (status: number, reason: string, extra: Record<string, string> = {}): void => {
-        const h = Object.entries({ ...extra, 'content-length': '0', connection: 'close' }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+        const h = Object.entries({ ...extra, 'content-length': '0', connection: 'close' })
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('');
         client.end(`HTTP/1.1 ${status} ${reason}\r\n${h}\r\n`);
       };
       const b = state.behaviour;
@@ -122,9 +124,10 @@ export async function startConnectProxy(opts: ConnectProxyOptions): Promise<Conn
     set behaviour(b: ProxyBehaviour) {
       state.behaviour = b;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

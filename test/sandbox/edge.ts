@@ -255,9 +255,10 @@ export class Edge {
     const session = randomId(16);
     const teamLogin = this.teamLoginUrl(host, aud, url.pathname + url.search);
     const { ref } = teamLogin;
-    const location = (res as unknown as { contentFault?: Fault }).contentFault?.redirectTo === 'foreign-login'
-      ? teamLogin.url.replace(`https://${this.state.teamOf(host).domain}/`, 'https://collector.sandbox.test/')
-      : teamLogin.url;
+    const location =
+      (res as unknown as { contentFault?: Fault }).contentFault?.redirectTo === 'foreign-login'
+        ? teamLogin.url.replace(`https://${this.state.teamOf(host).domain}/`, 'https://collector.sandbox.test/')
+        : teamLogin.url;
     this.state.appSessions.set(session, { host, aud, redirectUrl: url.pathname + url.search, expires: Date.now() + 5 * 60_000 });
     this.state.loginRefs.set(ref, session);
     redirect(res, location, { 'set-cookie': `CF_AppSession=${session}; Path=/; Secure; HttpOnly; SameSite=None` });
@@ -288,11 +289,21 @@ export class Edge {
     const token = params.get('token') ?? '';
     const clientKey = decodeBoxKey(token);
     if (!clientKey) {
-      send(res, 400, page('Bad login request', '<h1>Bad login request</h1><p>The <code>token</code> parameter is not a NaCl box public key.</p>'), { 'content-type': 'text/html; charset=utf-8' });
+      send(
+        res,
+        400,
+        page('Bad login request', '<h1>Bad login request</h1><p>The <code>token</code> parameter is not a NaCl box public key.</p>'),
+        { 'content-type': 'text/html; charset=utf-8' },
+      );
       return;
     }
     if (params.get('aud') !== aud) {
-      send(res, 400, page('Unknown application', `<h1>Unknown application</h1><p>The <code>aud</code> parameter does not name ${escapeHtml(host)}.</p>`), { 'content-type': 'text/html; charset=utf-8' });
+      send(
+        res,
+        400,
+        page('Unknown application', `<h1>Unknown application</h1><p>The <code>aud</code> parameter does not name ${escapeHtml(host)}.</p>`),
+        { 'content-type': 'text/html; charset=utf-8' },
+      );
       return;
     }
     if (approveAs === undefined) {
@@ -324,7 +335,10 @@ ${hidden}
     send(
       res,
       200,
-      page('Signed in', `<h1 id="done">You may close this tab</h1><p>Signed in to ${escapeHtml(host)} as <b>${escapeHtml(approveAs)}</b>. Go back to your terminal or editor.</p>${close}`),
+      page(
+        'Signed in',
+        `<h1 id="done">You may close this tab</h1><p>Signed in to ${escapeHtml(host)} as <b>${escapeHtml(approveAs)}</b>. Go back to your terminal or editor.</p>${close}`,
+      ),
       { 'content-type': 'text/html; charset=utf-8' },
     );
   }
@@ -335,14 +349,20 @@ ${hidden}
     const team = this.state.teamOf(host);
     const appToken = await this.mint.appToken(host, email);
     // sendOrgToken false: the login service hands over the app token alone.
-    const tokens = this.state.options.sendOrgToken ? { app_token: appToken, org_token: await this.mint.orgToken(email, team) } : { app_token: appToken };
+    const tokens = this.state.options.sendOrgToken
+      ? { app_token: appToken, org_token: await this.mint.orgToken(email, team) }
+      : { app_token: appToken };
     const edgeKeys = nacl.box.keyPair();
     const nonce = nacl.randomBytes(nacl.box.nonceLength);
     const message = new TextEncoder().encode(JSON.stringify(tokens));
     const boxed = nacl.box(message, nonce, clientKey, edgeKeys.secretKey);
     const sealed = Buffer.concat([Buffer.from(nonce), Buffer.from(boxed)]);
     const key = goUrlEncoding(clientKey);
-    this.state.deliveries.set(key, { body: sealed.toString('base64'), servicePublicKey: goUrlEncoding(edgeKeys.publicKey), transferHost: team.transferHost });
+    this.state.deliveries.set(key, {
+      body: sealed.toString('base64'),
+      servicePublicKey: goUrlEncoding(edgeKeys.publicKey),
+      transferHost: team.transferHost,
+    });
     const waiters = this.state.transferWaiters.get(key);
     if (waiters) for (const w of waiters) w();
   }
@@ -382,7 +402,8 @@ ${hidden}
       if (await this.applyFault('jwks', res)) return;
       const bad = (res as unknown as { contentFault?: Fault }).contentFault?.jwks;
       if (bad === 'other-key') sendJson(res, 200, (await this.foreign()).jwks);
-      else if (bad === 'not-a-jwks') sendJson(res, 200, { keys: [{ kty: 'RSA', kid: 'x', n: 'not base64!', e: 'AQAB' }], public_cert: null });
+      else if (bad === 'not-a-jwks')
+        sendJson(res, 200, { keys: [{ kty: 'RSA', kid: 'x', n: 'not base64!', e: 'AQAB' }], public_cert: null });
       else sendJson(res, 200, this.deps.keys.jwks);
       return;
     }
@@ -439,7 +460,8 @@ ${hidden}
       return fail(400, 'request body is not JSON');
     }
     if (typeof body.public_key !== 'string' || typeof body.jwt !== 'string') return fail(400, 'public_key and jwt are required');
-    if (body.issuer !== undefined && body.issuer !== team.issuer) return fail(400, `issuer ${JSON.stringify(body.issuer)} is not ${team.issuer}`);
+    if (body.issuer !== undefined && body.issuer !== team.issuer)
+      return fail(400, `issuer ${JSON.stringify(body.issuer)} is not ${team.issuer}`);
     let claims: AccessClaims;
     try {
       claims = await this.mint.check(body.jwt, { kind: 'app', team });
@@ -460,16 +482,26 @@ ${hidden}
     }
     if (certificateFault === 'other-principal') principal = `${principal}-other`;
     if (certificateFault === 'years') validBefore = new Date((now + 5 * 365 * 86400) * 1000);
-    const criticalOptions = certificateFault === 'force-command' ? { 'force-command': '/bin/true' }
-      : certificateFault === 'source-address' ? { 'source-address': '203.0.113.7/32' } : undefined;
+    const criticalOptions =
+      certificateFault === 'force-command'
+        ? { 'force-command': '/bin/true' }
+        : certificateFault === 'source-address'
+          ? { 'source-address': '203.0.113.7/32' }
+          : undefined;
     // doctor: a CA that grants no port forwarding (Remote-SSH needs it).
-    const extensions = certificateFault === 'no-port-forwarding' ? USER_EXTENSIONS.filter((e) => e !== 'permit-port-forwarding') : undefined;
+    const extensions =
+      certificateFault === 'no-port-forwarding' ? USER_EXTENSIONS.filter((e) => e !== 'permit-port-forwarding') : undefined;
     const principals = certificateFault === 'no-principal' ? [] : [principal];
     const serial = this.state.nextSerial();
     let certificate: string;
     try {
       certificate = await this.deps.sshCa.sign({
-        publicKey, keyId: email, principals, validAfter, validBefore, serial,
+        publicKey,
+        keyId: email,
+        principals,
+        validAfter,
+        validBefore,
+        serial,
         ...(extensions ? { extensions } : {}),
         ...(criticalOptions ? { criticalOptions } : {}),
         ...(certificateFault === 'forever' ? { forever: true } : {}),
@@ -562,7 +594,14 @@ ${hidden}
     this.state.recordCarrier(record);
     const rawReply = (status: string, headers: Record<string, string> = {}, body = '') => {
       record.outcome = status.startsWith('302') ? 'refused' : status.split(' ')[0]!;
-      const lines = [`HTTP/1.1 ${status}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`), `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close', '', body];
+      const lines = [
+        `HTTP/1.1 ${status}`,
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        '',
+        body,
+      ];
       socket.end(lines.join('\r\n'));
     };
     if (!isAppHost(host)) {

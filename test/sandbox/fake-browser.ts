@@ -13,7 +13,16 @@ function formFields(html: string): URLSearchParams {
     const tag = m[0];
     const name = tag.match(/\bname="([^"]*)"/)?.[1];
     const value = tag.match(/\bvalue="([^"]*)"/)?.[1] ?? '';
-    if (name) out.set(name, value.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+    if (name)
+      out.set(
+        name,
+        value
+          .replace(/&quot;/g, '"')
+          .replace(/&#39;/g, "'")
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&amp;/g, '&'),
+      );
   }
   return out;
 }
@@ -32,7 +41,8 @@ export async function openLikeBrowser(url: string, email?: string, env?: ClientE
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     env,
   });
-  if (second.status !== 200 || !second.body.includes('id="done"')) throw new Error(`approval answered ${second.status}: ${second.body.slice(0, 200)}`);
+  if (second.status !== 200 || !second.body.includes('id="done"'))
+    throw new Error(`approval answered ${second.status}: ${second.body.slice(0, 200)}`);
   return `approved as ${fields.get('email')}`;
 }
 

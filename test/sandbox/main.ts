@@ -89,7 +89,9 @@ function parseArgs(argv: string[]): { opts: StartSandboxOptions; envFile?: strin
         break;
       case '-h':
       case '--help':
-        process.stdout.write('usage: node out/test/sandbox/main.js [--port N] [--interactive] [--auto-approve EMAIL] [--cert-ttl S] [--app-token-ttl S] [--org-token-ttl S] [--service-token ID:SECRET] [--empty-200-polls] [--no-org-token] [--cert-principal U] [--bypass HOST] [--fedramp-host HOST] [--no-sshd] [--env-file FILE] [--json]\n');
+        process.stdout.write(
+          'usage: node out/test/sandbox/main.js [--port N] [--interactive] [--auto-approve EMAIL] [--cert-ttl S] [--app-token-ttl S] [--org-token-ttl S] [--service-token ID:SECRET] [--empty-200-polls] [--no-org-token] [--cert-principal U] [--bypass HOST] [--fedramp-host HOST] [--no-sshd] [--env-file FILE] [--json]\n',
+        );
         process.exit(0);
         break;
       default:
@@ -112,7 +114,13 @@ async function main(): Promise<void> {
     app: sb.appHost,
     admin: 'https://admin.sandbox.test/counters',
   };
-  if (envFile) writeFileSync(envFile, Object.entries(sb.env).map(([k, v]) => `${k}=${v}\n`).join(''));
+  if (envFile)
+    writeFileSync(
+      envFile,
+      Object.entries(sb.env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
   if (json) process.stdout.write(JSON.stringify(info) + '\n');
   else {
     process.stdout.write(
@@ -132,7 +140,10 @@ async function main(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    sb.stop().then(() => process.exit(0), () => process.exit(1));
+    sb.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

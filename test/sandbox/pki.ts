@@ -44,7 +44,20 @@ export async function createTlsPki(dir: string, extraNames: string[] = []): Prom
       '',
     ].join('\n'),
   );
-  await run(openssl, ['req', '-new', '-x509', '-config', ca('ca.cnf'), '-key', ca('ca-key.pem'), '-days', '30', '-sha256', '-out', ca('ca.pem')]);
+  await run(openssl, [
+    'req',
+    '-new',
+    '-x509',
+    '-config',
+    ca('ca.cnf'),
+    '-key',
+    ca('ca-key.pem'),
+    '-days',
+    '30',
+    '-sha256',
+    '-out',
+    ca('ca.pem'),
+  ]);
 
   const dns = [...TLS_NAMES, ...extraNames].map((n, i) => `DNS.${i + 1} = ${n}`);
   writeFileSync(
@@ -71,8 +84,24 @@ export async function createTlsPki(dir: string, extraNames: string[] = []): Prom
   await run(openssl, ['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', ca('leaf-key.pem')]);
   await run(openssl, ['req', '-new', '-config', ca('leaf.cnf'), '-key', ca('leaf-key.pem'), '-out', ca('leaf.csr')]);
   await run(openssl, [
-    'x509', '-req', '-in', ca('leaf.csr'), '-CA', ca('ca.pem'), '-CAkey', ca('ca-key.pem'), '-CAcreateserial',
-    '-days', '30', '-sha256', '-extfile', ca('leaf.cnf'), '-extensions', 'v3_leaf', '-out', ca('leaf.pem'),
+    'x509',
+    '-req',
+    '-in',
+    ca('leaf.csr'),
+    '-CA',
+    ca('ca.pem'),
+    '-CAkey',
+    ca('ca-key.pem'),
+    '-CAcreateserial',
+    '-days',
+    '30',
+    '-sha256',
+    '-extfile',
+    ca('leaf.cnf'),
+    '-extensions',
+    'v3_leaf',
+    '-out',
+    ca('leaf.pem'),
   ]);
   return {
     caFile: ca('ca.pem'),

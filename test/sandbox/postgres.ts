@@ -24,7 +24,9 @@ export interface Postgres {
 export function findPostgresBin(): string | undefined {
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
-  const versions = readdirSync(root).filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'postgres'))).sort((a, b) => Number(b) - Number(a));
+  const versions = readdirSync(root)
+    .filter((v) => /^\d+$/.test(v) && existsSync(join(root, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
   return versions[0] ? join(root, versions[0], 'bin') : undefined;
 }
 
@@ -40,12 +42,18 @@ function runAs(): { uid: number; gid: number } | undefined {
 
 function exec(file: string, args: string[], as: { uid: number; gid: number } | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(as ?? {}), env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' } });
+    const child = spawn(file, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(as ?? {}),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' },
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${file} ${args.join(' ')} exited with ${code}: ${out.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${file} ${args.join(' ')} exited with ${code}: ${out.trim()}`)),
+    );
   });
 }
 
@@ -72,11 +80,15 @@ export async function startPostgres(): Promise<Postgres> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     let stderr = '';
-    const child = spawn(join(bin, 'postgres'), ['-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', sockets, '-F', '-c', 'max_connections=100', '-c', 'log_connections=on'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      ...(as ?? {}),
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' },
-    });
+    const child = spawn(
+      join(bin, 'postgres'),
+      ['-D', data, '-h', '127.0.0.1', '-p', String(port), '-k', sockets, '-F', '-c', 'max_connections=100', '-c', 'log_connections=on'],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        ...(as ?? {}),
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', LC_ALL: 'C' },
+      },
+    );
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (d: string) => {
       stderr += d;
@@ -119,23 +131,24 @@ export async function startPostgres(): Promise<Postgres> {
       port,
       user,
       log: () => stderr,
-      stop: () => new Promise<void>((resolve) => {
-        process.off('exit', killOnExit);
-        const done = (): void => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null || child.signalCode !== null) {
-          done();
-          return;
-        }
-        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(t);
-          done();
-        });
-        child.kill('SIGINT'); // fast shutdown
-      }),
+      stop: () =>
+        new Promise<void>((resolve) => {
+          process.off('exit', killOnExit);
+          const done = (): void => {
+            rmSync(dir, { recursive: true, force: true });
+            resolve();
+          };
+          if (child.exitCode !== null || child.signalCode !== null) {
+            done();
+            return;
+          }
+          const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+          child.once('exit', () => {
+            clearTimeout(t);
+            done();
+          });
+          child.kill('SIGINT'); // fast shutdown
+        }),
     };
   }
   rmSync(dir, { recursive: true, force: true });

@@ -60,7 +60,10 @@ export async function startProxiedSandbox(opts: ProxiedOptions = {}): Promise<Pr
   const names = [DEFAULT_APP, TEAM_DOMAIN, TRANSFER_HOST, ADMIN_HOST, ...apps, ...deny];
   for (const name of names) {
     // The premise of the mode: without the proxy, the names lead nowhere.
-    const resolved = await lookup(name).then((r) => r.address, () => undefined);
+    const resolved = await lookup(name).then(
+      (r) => r.address,
+      () => undefined,
+    );
     if (resolved !== undefined) {
       await sb.stop();
       throw new Error(`${name} resolves on this machine (${resolved}); the proxied sandbox needs names only the proxy knows`);

@@ -96,7 +96,18 @@ export interface Sandbox {
 }
 
 export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sandbox> {
-  const { port: wantPort, host: listenHost = '127.0.0.1', sshd: wantSshd = true, users, origins, tcpService = false, database: wantDatabase = false, keepDir, log: logOpt, ...options } = opts;
+  const {
+    port: wantPort,
+    host: listenHost = '127.0.0.1',
+    sshd: wantSshd = true,
+    users,
+    origins,
+    tcpService = false,
+    database: wantDatabase = false,
+    keepDir,
+    log: logOpt,
+    ...options
+  } = opts;
   const log = logOpt ?? (process.env.ACCESS_SSH_SANDBOX_DEBUG ? (l: string) => process.stderr.write(`[sandbox] ${l}\n`) : undefined);
   const dir = mkdtempSync(join(tmpdir(), 'access-ssh-sandbox-'));
   let sshd: Sshd | undefined;
@@ -172,7 +183,12 @@ export async function startSandbox(opts: StartSandboxOptions = {}): Promise<Sand
     edge = new Edge({ state, keys, sshCa, tls, origin, admin, dir, log });
     const port = await edge.listen(wantPort ?? 0, listenHost);
     env = { ACCESS_SSH_CONNECT_TO: `::${listenHost}:${port}`, NODE_EXTRA_CA_CERTS: tls.caFile };
-    writeFileSync(join(dir, 'env'), Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''));
+    writeFileSync(
+      join(dir, 'env'),
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}\n`)
+        .join(''),
+    );
     const e = edge;
     const s = sshd;
     const t = tcpSshd;

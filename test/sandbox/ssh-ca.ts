@@ -50,7 +50,13 @@ const CERT_TYPES: Readonly<Record<string, readonly [string, number]>> = {
 };
 
 /** ssh-keygen's default extensions for a user certificate, in its (sorted) order. */
-export const USER_EXTENSIONS = ['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc'];
+export const USER_EXTENSIONS = [
+  'permit-X11-forwarding',
+  'permit-agent-forwarding',
+  'permit-port-forwarding',
+  'permit-pty',
+  'permit-user-rc',
+];
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
@@ -136,7 +142,13 @@ export function signUserCertificate(caKey: KeyObject, caBlob: Buffer, req: SignR
     str(Buffer.concat(req.principals.map((p) => str(p)))),
     u64(seconds(req.validAfter)),
     u64(req.forever ? 0xffffffffffffffffn : seconds(req.validBefore)),
-    str(Buffer.concat(Object.entries(req.criticalOptions ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => Buffer.concat([str(k), str(str(v))])))), // critical options
+    str(
+      Buffer.concat(
+        Object.entries(req.criticalOptions ?? {})
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => Buffer.concat([str(k), str(str(v))])),
+      ),
+    ), // critical options
     str(extensions),
     str(''), // reserved
     str(caBlob),

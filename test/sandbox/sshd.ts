@@ -52,7 +52,9 @@ export async function ensureUser(name: string): Promise<void> {
   if (process.getuid?.() !== 0) {
     const passwd = readFileSync('/etc/passwd', 'utf8');
     if (!passwd.split('\n').some((l) => l.startsWith(`${name}:`))) {
-      throw new Error(`Unix user ${name} is missing and creating it needs root: run as root, or "useradd -m ${name} && usermod -p '*' ${name}"`);
+      throw new Error(
+        `Unix user ${name} is missing and creating it needs root: run as root, or "useradd -m ${name} && usermod -p '*' ${name}"`,
+      );
     }
     return;
   }
@@ -60,7 +62,12 @@ export async function ensureUser(name: string): Promise<void> {
   if (!passwd.split('\n').some((l) => l.startsWith(`${name}:`))) {
     await run(requireTool('useradd'), ['-m', '-s', '/bin/sh', name]).catch(async (err: Error) => {
       // Another sandbox may have created it meanwhile.
-      if (!readFileSync('/etc/passwd', 'utf8').split('\n').some((l) => l.startsWith(`${name}:`))) throw err;
+      if (
+        !readFileSync('/etc/passwd', 'utf8')
+          .split('\n')
+          .some((l) => l.startsWith(`${name}:`))
+      )
+        throw err;
     });
   }
   // sshd with UsePAM no refuses a locked ("!") account, even for certificate logins.
@@ -96,7 +103,9 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const sshd = findSshd();
   const sshKeygen = requireTool('ssh-keygen');
   if (process.getuid?.() !== 0) {
-    throw new Error('the sandbox sshd must run as root (it switches to the Unix user jdoe after a certificate login); run the tests as root');
+    throw new Error(
+      'the sandbox sshd must run as root (it switches to the Unix user jdoe after a certificate login); run the tests as root',
+    );
   }
   for (const user of opts.users ?? ['jdoe']) await ensureUser(user);
   // Privilege separation directory.

@@ -59,7 +59,16 @@ export interface Fault {
    * source-address), or valid for years or "forever" (never renewed); or one that grants
    * no port forwarding (`no-port-forwarding`, for doctor).
    */
-  certificate?: 'wrong-key' | 'expired' | 'other-principal' | 'no-principal' | 'no-port-forwarding' | 'force-command' | 'source-address' | 'years' | 'forever';
+  certificate?:
+    | 'wrong-key'
+    | 'expired'
+    | 'other-principal'
+    | 'no-principal'
+    | 'no-port-forwarding'
+    | 'force-command'
+    | 'source-address'
+    | 'years'
+    | 'forever';
   /**
    * appRedirect only: send the unauthenticated app request to a login page on another
    * host (`https://collector.sandbox.test/cdn-cgi/access/login/…`), as a hostile or

@@ -26,7 +26,20 @@ export async function createTeamKeys(dir: string, name = 'team'): Promise<TeamKe
   const keyFile = join(dir, `${name}-rsa.pem`);
   const certFile = join(dir, `${name}-rsa-cert.pem`);
   await run(openssl, ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', keyFile]);
-  await run(openssl, ['req', '-new', '-x509', '-key', keyFile, '-subj', '/CN=sandbox.cloudflareaccess.com', '-days', '30', '-sha256', '-out', certFile]);
+  await run(openssl, [
+    'req',
+    '-new',
+    '-x509',
+    '-key',
+    keyFile,
+    '-subj',
+    '/CN=sandbox.cloudflareaccess.com',
+    '-days',
+    '30',
+    '-sha256',
+    '-out',
+    certFile,
+  ]);
   const keyPem = readFileSync(keyFile, 'utf8');
   const certPem = readFileSync(certFile, 'utf8');
   const x509 = new X509Certificate(certPem);
@@ -35,7 +48,9 @@ export async function createTeamKeys(dir: string, name = 'team'): Promise<TeamKe
   const publicKey = await importSPKI(spki, 'RS256', { extractable: true });
   const jwk = await exportJWK(publicKey);
   // Access's kids are hex digests; use the SHA-256 of the public key.
-  const kid = createHash('sha256').update(x509.publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+  const kid = createHash('sha256')
+    .update(x509.publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex');
   const jwks: Jwks = {
     keys: [{ kid, kty: 'RSA', alg: 'RS256', use: 'sig', e: jwk.e, n: jwk.n }],
     public_cert: { kid, cert: certPem },

@@ -62,8 +62,13 @@ export class TokenMint {
       throw new Error(`invalid token: ${(err as Error).message}`, { cause: err });
     }
     const claims = payload as AccessClaims;
-    const team = want.team ?? (want.kind === 'app' && want.host !== undefined ? this.state.teamOf(want.host) : teamByDomain(new URL(String(claims.iss ?? 'https://x.invalid')).hostname));
-    if (!team || claims.iss !== team.issuer) throw new Error(`token issuer ${String(claims.iss)} is not ${team?.issuer ?? 'a sandbox team'}`);
+    const team =
+      want.team ??
+      (want.kind === 'app' && want.host !== undefined
+        ? this.state.teamOf(want.host)
+        : teamByDomain(new URL(String(claims.iss ?? 'https://x.invalid')).hostname));
+    if (!team || claims.iss !== team.issuer)
+      throw new Error(`token issuer ${String(claims.iss)} is not ${team?.issuer ?? 'a sandbox team'}`);
     if (claims.type !== want.kind) throw new Error(`expected an ${want.kind} token, got ${String(claims.type)}`);
     const auds = Array.isArray(claims.aud) ? claims.aud : claims.aud ? [claims.aud] : [];
     if (want.kind === 'org') {

@@ -22,5 +22,6 @@ const util = require(join(dirname(require.resolve('ws')), 'lib', 'buffer-util.js
 const jsMask = util.mask;
 const jsUnmask = util.unmask;
 // The thresholds ws uses with `bufferutil`: below them the plain loop is cheaper than a call.
-util.mask = (source, key, output, offset, length) => (length < 48 ? jsMask(source, key, output, offset, length) : mask(source, key, output, offset, length));
+util.mask = (source, key, output, offset, length) =>
+  length < 48 ? jsMask(source, key, output, offset, length) : mask(source, key, output, offset, length);
 util.unmask = (buffer, key) => (buffer.length < 32 ? jsUnmask(buffer, key) : unmask(buffer, key));

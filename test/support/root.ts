@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 
 /** The nearest folder above `from` whose package.json is this project's; throws at `/`. */
 export function findRoot(from: string = __dirname): string {
-  for (let dir = from; ; ) {
+  for (let dir = from; ;) {
     const pkg = join(dir, 'package.json');
     if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: unknown }).name === 'access-ssh') return dir;
     const up = dirname(dir);

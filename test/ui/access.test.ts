@@ -29,9 +29,22 @@ const EMAIL = 'jdoe@example.com';
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
 const README_DIR = join(ROOT, 'media', 'screenshots');
 const README_SHOTS = [
-  '01-welcome', '02-accounts-sign-in-request', '03-add-unknown-host', '04-add-not-access', '05-host-added', '06-signing-in',
-  '07-sign-in-timed-out', '08-login-page', '09-signed-in', '10-host-valid', '11-accounts-menu', '12-terminal-ssh',
-  '13-connect-no-remote-ssh', '14-remove-host', '15-signed-out', '16-ssh-signed-out',
+  '01-welcome',
+  '02-accounts-sign-in-request',
+  '03-add-unknown-host',
+  '04-add-not-access',
+  '05-host-added',
+  '06-signing-in',
+  '07-sign-in-timed-out',
+  '08-login-page',
+  '09-signed-in',
+  '10-host-valid',
+  '11-accounts-menu',
+  '12-terminal-ssh',
+  '13-connect-no-remote-ssh',
+  '14-remove-host',
+  '15-signed-out',
+  '16-ssh-signed-out',
 ];
 const FAIL_DIR = RESULTS_DIR;
 const SANDBOX_NAMES = [HOST, SECOND, 'sandbox.test', 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'];
@@ -102,7 +115,9 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   /** The extension's "Access SSH" log (its output channel's file). */
   function extensionLog(): string {
     assert.ok(wb);
-    const r = spawnSync('sh', ['-c', `cat "${wb.userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], { encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `cat "${wb.userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], {
+      encoding: 'utf8',
+    });
     return r.stdout;
   }
 
@@ -138,7 +153,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
           if (p === ui.page) continue;
           const tab = file.replace(/\.png$/, `-tab${i}.png`);
           await p.screenshot({ path: tab }).catch(() => undefined);
-          const body = await p.locator('body').innerText({ timeout: 2_000 }).catch(() => '');
+          const body = await p
+            .locator('body')
+            .innerText({ timeout: 2_000 })
+            .catch(() => '');
           parts.push(`tab ${i}: ${p.url()} (${tab}): ${body.slice(0, 300).replace(/\s+/g, ' ')}`);
         }
       }
@@ -153,10 +171,14 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
 
   /** The host's row description, once it matches `re`. */
   async function hostDescription(re: RegExp, timeoutMs = 60_000): Promise<string> {
-    return waitFor(`the ${HOST} row to say ${re}`, async () => {
-      const row = (await ui.treeRows()).find((r) => r.label === HOST || r.ariaLabel.startsWith(HOST));
-      return row && re.test(row.description) ? row.description : undefined;
-    }, timeoutMs);
+    return waitFor(
+      `the ${HOST} row to say ${re}`,
+      async () => {
+        const row = (await ui.treeRows()).find((r) => r.label === HOST || r.ariaLabel.startsWith(HOST));
+        return row && re.test(row.description) ? row.description : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Accepts the workbench's own modal questions (open a website, let the extension sign in). */
@@ -168,12 +190,18 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       const message = await ui.dialogMessage().catch(() => undefined);
       if (message) {
         seen.push(message);
-        const buttons = (await ui.page.locator('.monaco-dialog-box:visible .dialog-buttons .monaco-button').allTextContents()).map((b) => b.trim());
+        const buttons = (await ui.page.locator('.monaco-dialog-box:visible .dialog-buttons .monaco-button').allTextContents()).map((b) =>
+          b.trim(),
+        );
         const choice = ['Open', 'Allow', 'Sign In', 'Continue'].find((b) => buttons.includes(b));
         if (!choice) throw new Error(`unexpected dialog "${message}" with buttons ${JSON.stringify(buttons)}`);
         if (seen.length === 1) await ui.shot('open-login-page');
         await ui.clickDialogButton(choice);
-        await ui.page.locator('.monaco-dialog-box:visible').first().waitFor({ state: 'hidden', timeout: 10_000 }).catch(() => undefined);
+        await ui.page
+          .locator('.monaco-dialog-box:visible')
+          .first()
+          .waitFor({ state: 'hidden', timeout: 10_000 })
+          .catch(() => undefined);
       }
       if (Date.now() > deadline) throw new Error(`no login tab opened within 60 s (dialogs seen: ${JSON.stringify(seen)})`);
       await new Promise((r) => setTimeout(r, 250));
@@ -183,10 +211,14 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
 
   step('a new user: the view "Access SSH: Hosts" welcomes, at the default sidebar width', async () => {
     await ui.openViewContainer('Access SSH', 120_000);
-    const text = await waitFor('the welcome content', async () => {
-      const t = await ui.welcomeText();
-      return /no hosts are configured/i.test(t) ? t : undefined;
-    }, 120_000);
+    const text = await waitFor(
+      'the welcome content',
+      async () => {
+        const t = await ui.welcomeText();
+        return /no hosts are configured/i.test(t) ? t : undefined;
+      },
+      120_000,
+    );
     assert.match(text, /Add Host/);
     assert.match(text, /Sign In/);
     const title = await ui.sidebarTitle();
@@ -202,7 +234,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     assert.ok(dir, `the extension is installed in ${wb.extensionsDir}`);
     const readme = readFileSync(join(wb.extensionsDir, dir, 'readme.md'), 'utf8');
     assert.doesNotMatch(readme, /npm (ci|test|start)|sandbox/i, 'talks to users, not developers');
-    const repo = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { repository: { url: string } }).repository.url.replace(/\.git$/, '');
+    const repo = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { repository: { url: string } }).repository.url.replace(
+      /\.git$/,
+      '',
+    );
     const images = [...readme.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)].map((m) => m[1]!);
     assert.ok(images.length >= 5, `pictures: ${JSON.stringify(images)}`);
     for (const src of images) {
@@ -212,12 +247,16 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   });
 
   step('finding 6: the Accounts menu offers "Sign in with Cloudflare Access to use Access SSH" before sign-in', async () => {
-    const entries = await waitFor('the sign-in request in the Accounts menu', async () => {
-      const e = await ui.openAccountsMenu();
-      if (e.some((x) => /Sign in with Cloudflare Access to use Access SSH/.test(x))) return e;
-      await ui.closeMenus();
-      return undefined;
-    }, 60_000);
+    const entries = await waitFor(
+      'the sign-in request in the Accounts menu',
+      async () => {
+        const e = await ui.openAccountsMenu();
+        if (e.some((x) => /Sign in with Cloudflare Access to use Access SSH/.test(x))) return e;
+        await ui.closeMenus();
+        return undefined;
+      },
+      60_000,
+    );
     console.log(`# Accounts menu before sign-in: ${JSON.stringify(entries)}`);
     await ui.page.locator('.monaco-menu .action-item', { hasText: 'Sign in with Cloudflare Access' }).first().hover();
     await new Promise((r) => setTimeout(r, 500));
@@ -278,10 +317,14 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     assert.ok(sb);
     const login = await startSignIn();
     await ui.page.bringToFront();
-    const notes = await waitFor('the sign-in progress', async () => {
-      const n = await ui.notifications();
-      return n.some((x) => SIGNING_IN.test(x.message)) ? n : undefined;
-    }, 30_000);
+    const notes = await waitFor(
+      'the sign-in progress',
+      async () => {
+        const n = await ui.notifications();
+        return n.some((x) => SIGNING_IN.test(x.message)) ? n : undefined;
+      },
+      30_000,
+    );
     assert.equal(notes.length, 1, `one notification while signing in: ${JSON.stringify(notes)}`);
     assert.deepEqual(notes[0]!.buttons, ['Cancel']);
     assert.equal(await hostDescription(/signing in/), 'signing in…');
@@ -311,10 +354,17 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     assert.ok((await ui.dialogButtons()).includes('Cancel'), `buttons: ${JSON.stringify(await ui.dialogButtons())} for "${message}"`);
     await ui.clickDialogButton('Cancel');
     const note = await ui.waitNotification(/The browser was not opened/, 30_000);
-    assert.match(note.message, /^Signing in to Cloudflare Access: complete the login in your browser\..*The browser was not opened: use "Copy Login Link" in the Access view\.$/s);
+    assert.match(
+      note.message,
+      /^Signing in to Cloudflare Access: complete the login in your browser\..*The browser was not opened: use "Copy Login Link" in the Access view\.$/s,
+    );
     assert.equal((await ui.notifications()).length, 1, 'still one notification');
     await ui.runCommand('Access: Copy Login Link');
-    await waitFor('"Login link copied" in the status bar', async () => (await ui.statusBarTexts()).find((t) => /Login link copied/.test(t)), 15_000);
+    await waitFor(
+      '"Login link copied" in the status bar',
+      async () => (await ui.statusBarTexts()).find((t) => /Login link copied/.test(t)),
+      15_000,
+    );
     await ui.clickNotificationButton(SIGNING_IN, 'Cancel');
     await hostDescription(/^signed out$/, 30_000);
     const log = extensionLog();
@@ -337,47 +387,53 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     await login.close();
   });
 
-  step('Sign In (the timeout\'s own button) and approving the login: one notification, the host valid, its text whole at the default width', async () => {
-    assert.ok(bs && sb);
-    const popupPromise = bs.context.waitForEvent('page', { timeout: 90_000 });
-    await ui.clickNotificationButton(/^Sign-in failed/, 'Sign In');
-    const dialogs: string[] = [];
-    const login = await acceptDialogs(popupPromise, dialogs);
-    await login.waitForLoadState('domcontentloaded');
-    const email = login.locator('#email');
-    await email.waitFor({ timeout: 30_000 });
-    assert.match(new URL(login.url()).hostname, /sandbox\.test$/);
-    await email.fill(EMAIL);
-    await login.screenshot({ path: join(RESULTS_DIR, '08-login-page.png') });
-    await login.locator('#approve').click();
-    await login.locator('#done').waitFor({ timeout: 30_000 });
-    await login.close();
-    await ui.page.bringToFront();
-    const signedIn = await ui.waitNotification(/^Signed in/, 60_000);
-    assert.equal(signedIn.message, `Signed in to Cloudflare Access as ${EMAIL} (team sandbox).`);
-    await new Promise((r) => setTimeout(r, 1_000));
-    const notes = await ui.notifications();
-    assert.equal(notes.length, 1, `one notification after sign-in: ${JSON.stringify(notes)}`);
-    const description = await hostDescription(/^valid for \d+:\d\d$/, 60_000);
-    assert.ok(sb.counters.certSigns >= 1, 'a certificate was signed');
-    const fit = await ui.rowFits(HOST);
-    assert.ok(fit.fits, `"${HOST} ${description}" is shown whole at the default sidebar width (${fit.scrollWidth} > ${fit.clientWidth})`);
-    // The countdown runs.
-    await new Promise((r) => setTimeout(r, 2_500));
-    const later = await hostDescription(/^valid for \d+:\d\d$/, 10_000);
-    const secs = (t: string): number => { const m = /(\d+):(\d\d)/.exec(t)!; return Number(m[1]) * 60 + Number(m[2]); };
-    assert.ok(secs(later) < secs(description), `countdown runs: "${description}" then "${later}"`);
-    assert.ok(secs(description) <= 180, 'a short-lived certificate (the sandbox issues 3 minutes)');
-    // Who is signed in, and for how long: the first row.
-    const account = (await ui.treeRows())[0];
-    assert.equal(account?.label, EMAIL, `the account row: ${JSON.stringify(account)}`);
-    assert.equal(account.description, 'sandbox');
-    assert.ok((await ui.rowFits(EMAIL)).fits, 'the account row is shown whole');
-    await ui.shot('09-signed-in');
-    await ui.clearNotifications();
-    await ui.page.mouse.move(640, 700);
-    await ui.shot('10-host-valid');
-  });
+  step(
+    "Sign In (the timeout's own button) and approving the login: one notification, the host valid, its text whole at the default width",
+    async () => {
+      assert.ok(bs && sb);
+      const popupPromise = bs.context.waitForEvent('page', { timeout: 90_000 });
+      await ui.clickNotificationButton(/^Sign-in failed/, 'Sign In');
+      const dialogs: string[] = [];
+      const login = await acceptDialogs(popupPromise, dialogs);
+      await login.waitForLoadState('domcontentloaded');
+      const email = login.locator('#email');
+      await email.waitFor({ timeout: 30_000 });
+      assert.match(new URL(login.url()).hostname, /sandbox\.test$/);
+      await email.fill(EMAIL);
+      await login.screenshot({ path: join(RESULTS_DIR, '08-login-page.png') });
+      await login.locator('#approve').click();
+      await login.locator('#done').waitFor({ timeout: 30_000 });
+      await login.close();
+      await ui.page.bringToFront();
+      const signedIn = await ui.waitNotification(/^Signed in/, 60_000);
+      assert.equal(signedIn.message, `Signed in to Cloudflare Access as ${EMAIL} (team sandbox).`);
+      await new Promise((r) => setTimeout(r, 1_000));
+      const notes = await ui.notifications();
+      assert.equal(notes.length, 1, `one notification after sign-in: ${JSON.stringify(notes)}`);
+      const description = await hostDescription(/^valid for \d+:\d\d$/, 60_000);
+      assert.ok(sb.counters.certSigns >= 1, 'a certificate was signed');
+      const fit = await ui.rowFits(HOST);
+      assert.ok(fit.fits, `"${HOST} ${description}" is shown whole at the default sidebar width (${fit.scrollWidth} > ${fit.clientWidth})`);
+      // The countdown runs.
+      await new Promise((r) => setTimeout(r, 2_500));
+      const later = await hostDescription(/^valid for \d+:\d\d$/, 10_000);
+      const secs = (t: string): number => {
+        const m = /(\d+):(\d\d)/.exec(t)!;
+        return Number(m[1]) * 60 + Number(m[2]);
+      };
+      assert.ok(secs(later) < secs(description), `countdown runs: "${description}" then "${later}"`);
+      assert.ok(secs(description) <= 180, 'a short-lived certificate (the sandbox issues 3 minutes)');
+      // Who is signed in, and for how long: the first row.
+      const account = (await ui.treeRows())[0];
+      assert.equal(account?.label, EMAIL, `the account row: ${JSON.stringify(account)}`);
+      assert.equal(account.description, 'sandbox');
+      assert.ok((await ui.rowFits(EMAIL)).fits, 'the account row is shown whole');
+      await ui.shot('09-signed-in');
+      await ui.clearNotifications();
+      await ui.page.mouse.move(640, 700);
+      await ui.shot('10-host-valid');
+    },
+  );
 
   step('finding 5: a second host of the same team shows signed in at once', async () => {
     await ui.runCommand('Access: Add Host...');
@@ -402,12 +458,20 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   step('finding 9: Sign In while signed in says who; Refresh on a valid certificate says so', async () => {
     await ui.runCommand('Access: Sign In');
     const who = await ui.waitNotification(/^You are signed in/, 30_000);
-    assert.match(who.message, new RegExp(`^You are signed in to Cloudflare Access as ${EMAIL.replace(/\./g, '\\.')} \\(team sandbox, \\S+ \\S+ left\\)\\.$`));
+    assert.match(
+      who.message,
+      new RegExp(`^You are signed in to Cloudflare Access as ${EMAIL.replace(/\./g, '\\.')} \\(team sandbox, \\S+ \\S+ left\\)\\.$`),
+    );
     assert.deepEqual(who.buttons, ['Sign In Again']);
     await ui.clearNotifications();
     await ui.inlineAction(ui.treeRow(HOST), 'Refresh Certificate');
     const said = await ui.waitNotification(/certificate for/i, 30_000);
-    assert.match(said.message, new RegExp(`^(The certificate for ${HOST.replace(/\./g, '\\.')} is still valid for \\d+:\\d\\d; it is renewed when less than 1:00 is left\\.|New certificate for ${HOST.replace(/\./g, '\\.')}, valid for \\d+:\\d\\d\\.)$`));
+    assert.match(
+      said.message,
+      new RegExp(
+        `^(The certificate for ${HOST.replace(/\./g, '\\.')} is still valid for \\d+:\\d\\d; it is renewed when less than 1:00 is left\\.|New certificate for ${HOST.replace(/\./g, '\\.')}, valid for \\d+:\\d\\d\\.)$`,
+      ),
+    );
     await ui.clearNotifications();
   });
 
@@ -432,7 +496,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     await ui.typeInTerminal('exit');
   });
 
-  step('Diagnose Connection... on the host row opens the doctor\'s report as Markdown, with Copy Report', async () => {
+  step("Diagnose Connection... on the host row opens the doctor's report as Markdown, with Copy Report", async () => {
     assert.ok(sb);
     await ui.clearNotifications();
     const items = await ui.contextMenuItems(ui.treeRow(HOST));
@@ -441,10 +505,20 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const done = new RegExp(`${HOST.replace(/\./g, '\\.')}: the whole chain works\\.`);
     const ended = await ui.waitNotification(new RegExp(`${HOST.replace(/\./g, '\\.')}: (the whole chain works|.* failed)`), 180_000);
     assert.match(ended.message, done, `the diagnosis: ${ended.message}`);
-    const report = await waitFor('the report in an editor', async () => {
-      const t = (await ui.page.locator('.editor-instance .monaco-editor .view-lines').first().innerText().catch(() => '')).replace(/\u00a0/g, ' ');
-      return /Access SSH doctor/.test(t) ? t : undefined;
-    }, 30_000);
+    const report = await waitFor(
+      'the report in an editor',
+      async () => {
+        const t = (
+          await ui.page
+            .locator('.editor-instance .monaco-editor .view-lines')
+            .first()
+            .innerText()
+            .catch(() => '')
+        ).replace(/\u00a0/g, ' ');
+        return /Access SSH doctor/.test(t) ? t : undefined;
+      },
+      30_000,
+    );
     assert.match(report, new RegExp(`# Access SSH doctor: ${HOST.replace(/\./g, '\\.')}`));
     assert.match(report, /\| carrier \(websocket\) \| .* passed/);
     assert.doesNotMatch(report, /eyJ[\w-]{10,}\.eyJ/, 'no token in the report');
@@ -466,7 +540,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const labels = await ui.quickPickLabels();
     const label = labels.find((l) => l.includes(HOST));
     assert.ok(label, `the host picker lists ${HOST}: ${JSON.stringify(labels)}`);
-    assert.ok(labels.some((l) => /Add host/.test(l)), `the host picker offers to add a host: ${JSON.stringify(labels)}`);
+    assert.ok(
+      labels.some((l) => /Add host/.test(l)),
+      `the host picker offers to add a host: ${JSON.stringify(labels)}`,
+    );
     await (await ui.quickPickRow(label)).click();
     const note = await ui.waitNotification(NO_REMOTE_SSH, 30_000);
     // code-server's own Remote-SSH (by env.appName) is Open Remote - SSH, whose ssh2
@@ -482,42 +559,54 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     await ui.clearNotifications();
   });
 
-  step('the inline Connect button offers the same; "Open ssh in Terminal" writes the ssh config and reaches the server as jdoe', async () => {
-    assert.ok(wb && sb);
-    // What the hand-off writes, from nothing: our file gone, the Include block taken
-    // out of the user's ssh config (which gets a line of the user's own).
-    const ours = join(wb.home, '.ssh', 'access-ssh', 'config');
-    const userConfigFile = join(wb.home, '.ssh', 'config');
-    rmSync(ours, { force: true });
-    const userLine = 'Host *\n  ServerAliveInterval 30\n';
-    writeFileSync(userConfigFile, userLine);
-    const before = sb.counters.carrierAccepted;
-    await ui.inlineAction(ui.treeRow(HOST), 'Connect via Access');
-    const note = await ui.waitNotification(NO_REMOTE_SSH, 30_000);
-    assert.ok(note.buttons.includes(TERMINAL_FALLBACK), `the terminal fallback is offered: ${JSON.stringify(note.buttons)}`);
-    await ui.clickNotificationButton(NO_REMOTE_SSH, TERMINAL_FALLBACK);
-    await ui.waitTerminal(new RegExp(`ssh .*cfpipe-${HOST.replace(/\./g, '\\.')}`), 60_000);
-    await waitFor('the carrier connection', async () => sb!.counters.carrierAccepted > before, 90_000);
-    await ui.waitTerminal(/\$ *$/m, 90_000);
-    await ui.typeInTerminal('echo "connected-$((6*7))-$(whoami)"');
-    await ui.waitTerminal(/^connected-42-jdoe\s*$/m, 60_000);
-    const titles = await ui.terminalTitles();
-    assert.ok(titles.some((t) => t.includes(`ssh ${HOST}`)), `a terminal named "ssh ${HOST}": ${JSON.stringify(titles)}`);
-    // Our file: the alias Remote-SSH would have been given, and the renewal hook.
-    const written = readFileSync(ours, 'utf8');
-    assert.match(written, new RegExp(`^Host cfpipe-${HOST.replace(/\./g, '\\.')}$`, 'm'));
-    assert.match(written, new RegExp(`^Match originalhost cfpipe-${HOST.replace(/\./g, '\\.')},${HOST.replace(/\./g, '\\.')} !exec ".*ssh-gen --hostname ${HOST.replace(/\./g, '\\.')}.*"$`, 'm'));
-    assert.match(written, /^ {2}User jdoe$/m);
-    // The user's config: the one managed Include block at the top, the user's line kept below.
-    const userConfig = readFileSync(userConfigFile, 'utf8');
-    const block = ['# >>> Access SSH (managed) >>>', `Include "${ours}"`, '# <<< Access SSH (managed) <<<'];
-    assert.ok(userConfig.startsWith(block.join('\n') + '\n'), `the Include block opens ${userConfigFile}:\n${userConfig}`);
-    assert.equal(userConfig.split('# >>> Access SSH (managed) >>>').length - 1, 1, 'exactly one Include block');
-    assert.ok(userConfig.endsWith(userLine), `the user's own lines are kept:\n${userConfig}`);
-    await ui.typeInTerminal('exit');
-  });
+  step(
+    'the inline Connect button offers the same; "Open ssh in Terminal" writes the ssh config and reaches the server as jdoe',
+    async () => {
+      assert.ok(wb && sb);
+      // What the hand-off writes, from nothing: our file gone, the Include block taken
+      // out of the user's ssh config (which gets a line of the user's own).
+      const ours = join(wb.home, '.ssh', 'access-ssh', 'config');
+      const userConfigFile = join(wb.home, '.ssh', 'config');
+      rmSync(ours, { force: true });
+      const userLine = 'Host *\n  ServerAliveInterval 30\n';
+      writeFileSync(userConfigFile, userLine);
+      const before = sb.counters.carrierAccepted;
+      await ui.inlineAction(ui.treeRow(HOST), 'Connect via Access');
+      const note = await ui.waitNotification(NO_REMOTE_SSH, 30_000);
+      assert.ok(note.buttons.includes(TERMINAL_FALLBACK), `the terminal fallback is offered: ${JSON.stringify(note.buttons)}`);
+      await ui.clickNotificationButton(NO_REMOTE_SSH, TERMINAL_FALLBACK);
+      await ui.waitTerminal(new RegExp(`ssh .*cfpipe-${HOST.replace(/\./g, '\\.')}`), 60_000);
+      await waitFor('the carrier connection', async () => sb!.counters.carrierAccepted > before, 90_000);
+      await ui.waitTerminal(/\$ *$/m, 90_000);
+      await ui.typeInTerminal('echo "connected-$((6*7))-$(whoami)"');
+      await ui.waitTerminal(/^connected-42-jdoe\s*$/m, 60_000);
+      const titles = await ui.terminalTitles();
+      assert.ok(
+        titles.some((t) => t.includes(`ssh ${HOST}`)),
+        `a terminal named "ssh ${HOST}": ${JSON.stringify(titles)}`,
+      );
+      // Our file: the alias Remote-SSH would have been given, and the renewal hook.
+      const written = readFileSync(ours, 'utf8');
+      assert.match(written, new RegExp(`^Host cfpipe-${HOST.replace(/\./g, '\\.')}$`, 'm'));
+      assert.match(
+        written,
+        new RegExp(
+          `^Match originalhost cfpipe-${HOST.replace(/\./g, '\\.')},${HOST.replace(/\./g, '\\.')} !exec ".*ssh-gen --hostname ${HOST.replace(/\./g, '\\.')}.*"$`,
+          'm',
+        ),
+      );
+      assert.match(written, /^ {2}User jdoe$/m);
+      // The user's config: the one managed Include block at the top, the user's line kept below.
+      const userConfig = readFileSync(userConfigFile, 'utf8');
+      const block = ['# >>> Access SSH (managed) >>>', `Include "${ours}"`, '# <<< Access SSH (managed) <<<'];
+      assert.ok(userConfig.startsWith(block.join('\n') + '\n'), `the Include block opens ${userConfigFile}:\n${userConfig}`);
+      assert.equal(userConfig.split('# >>> Access SSH (managed) >>>').length - 1, 1, 'exactly one Include block');
+      assert.ok(userConfig.endsWith(userLine), `the user's own lines are kept:\n${userConfig}`);
+      await ui.typeInTerminal('exit');
+    },
+  );
 
-  step('finding 9: Remove Host asks first, then deletes the host\'s key and certificate', async () => {
+  step("finding 9: Remove Host asks first, then deletes the host's key and certificate", async () => {
     assert.ok(wb);
     const dir = join(wb.home, '.cloudflared');
     const files = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`${SECOND}-cf_key`)) : []);
@@ -561,7 +650,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     assert.equal(out.split('Not signed in').length - 1, 1, `one message:\n${out}`);
     assert.match(out, new RegExp(`access-ssh: Not signed in to Cloudflare Access for ${HOST.replace(/\./g, '\\.')}`));
     // (joined: the terminal wraps the long line)
-    assert.match(out.replace(/\n/g, ''), /Sign in with "Access: Sign In" in VS Code, or run: '?\/\S+\/access-ssh'? login https:\/\/ssh\.sandbox\.test/);
+    assert.match(
+      out.replace(/\n/g, ''),
+      /Sign in with "Access: Sign In" in VS Code, or run: '?\/\S+\/access-ssh'? login https:\/\/ssh\.sandbox\.test/,
+    );
     assert.doesNotMatch(out, /kex_exchange_identification|Connection closed|UNKNOWN port/);
     assert.match(out, /^exit=255\s*$/m);
     await ui.shot('16-ssh-signed-out');
@@ -573,7 +665,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const log = extensionLog();
     const renewals = log.split('\n').filter((l) => /Renewed the certificate for/.test(l));
     assert.ok(renewals.length >= 1, 'renewals are logged');
-    assert.ok(renewals.length <= sb.counters.certSigns, `one line per renewal (${renewals.length} lines, ${sb.counters.certSigns} certificates signed)`);
+    assert.ok(
+      renewals.length <= sb.counters.certSigns,
+      `one line per renewal (${renewals.length} lines, ${sb.counters.certSigns} certificates signed)`,
+    );
     for (const l of renewals) assert.match(l, /valid until \d\d:\d\d:\d\d for jdoe$/, l);
     assert.doesNotMatch(log.replace(/^\S+ \S+ /gm, ''), /\d{4}-\d\d-\d\dT\d\d:\d\d/, 'no ISO times inside the messages');
   });

@@ -24,7 +24,12 @@ const RESULTS_DIR = join(ROOT, 'test-results', 'ui-proxy');
 const NAMES = [HOST, 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'];
 const SECRETS = [PROXY_PASSWORD, encodeURIComponent(PROXY_PASSWORD), Buffer.from(`${PROXY_USER}:${PROXY_PASSWORD}`).toString('base64')];
 
-const missing = missingWorkbench() ?? missingBrowser() ?? squidMissing() ?? proxiedMissing() ?? (existsSync(VSIX) ? undefined : `${VSIX} is missing: run "npm run package"`);
+const missing =
+  missingWorkbench() ??
+  missingBrowser() ??
+  squidMissing() ??
+  proxiedMissing() ??
+  (existsSync(VSIX) ? undefined : `${VSIX} is missing: run "npm run package"`);
 
 describe('the extension behind a proxy given only by http.proxy', { timeout: 15 * 60_000, skip: missing }, () => {
   let px: ProxiedSandbox | undefined;
@@ -77,35 +82,60 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
         const shot = join(RESULTS_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
         await ui?.page.screenshot({ path: shot }).catch(() => undefined);
         const notes = await ui?.notifications().catch(() => []);
-        throw new Error(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\n${wb?.logTail(40) ?? ''}\nsquid: ${px?.squid.accessLog().slice(-2000) ?? ''}`, { cause: err });
+        throw new Error(
+          `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\n${wb?.logTail(40) ?? ''}\nsquid: ${px?.squid.accessLog().slice(-2000) ?? ''}`,
+          { cause: err },
+        );
       }
     });
   }
 
-  const connects = (): string[] => (px ? px.squid.accessLog().split('\n').filter((l) => / CONNECT /.test(l)) : []);
-  const tunnelled = (name: string): boolean => connects().some((l) => l.includes(` CONNECT ${name}:443 ${PROXY_USER} `) && l.includes('TCP_TUNNEL/200'));
+  const connects = (): string[] =>
+    px
+      ? px.squid
+          .accessLog()
+          .split('\n')
+          .filter((l) => / CONNECT /.test(l))
+      : [];
+  const tunnelled = (name: string): boolean =>
+    connects().some((l) => l.includes(` CONNECT ${name}:443 ${PROXY_USER} `) && l.includes('TCP_TUNNEL/200'));
 
   step('Sign In: the extension reaches discovery, login and cert_sign through squid', async () => {
     assert.ok(bs && px);
     await ui.openViewContainer('Access', 120_000);
-    await waitFor(`the ${HOST} row`, async () => (await ui.treeRows()).find((r) => r.label === HOST || r.ariaLabel.startsWith(HOST)), 60_000);
+    await waitFor(
+      `the ${HOST} row`,
+      async () => (await ui.treeRows()).find((r) => r.label === HOST || r.ariaLabel.startsWith(HOST)),
+      60_000,
+    );
     const popupPromise = bs.context.waitForEvent('page', { timeout: 90_000 });
     await ui.runCommand('Access: Sign In');
-    if (await ui.page.locator('.quick-input-widget').isVisible().catch(() => false)) {
+    if (
+      await ui.page
+        .locator('.quick-input-widget')
+        .isVisible()
+        .catch(() => false)
+    ) {
       const label = (await ui.quickPickLabels().catch(() => [] as string[])).find((l) => l.includes(HOST));
       if (label) await (await ui.quickPickRow(label)).click();
     }
     let popup: Page | undefined;
     void popupPromise.then((p) => (popup = p));
-    await waitFor('the login tab', async () => {
-      const message = await ui.dialogMessage().catch(() => undefined);
-      if (message) {
-        const buttons = (await ui.page.locator('.monaco-dialog-box:visible .dialog-buttons .monaco-button').allTextContents()).map((b) => b.trim());
-        const choice = ['Open', 'Allow', 'Sign In', 'Continue'].find((b) => buttons.includes(b));
-        if (choice) await ui.clickDialogButton(choice);
-      }
-      return popup;
-    }, 90_000);
+    await waitFor(
+      'the login tab',
+      async () => {
+        const message = await ui.dialogMessage().catch(() => undefined);
+        if (message) {
+          const buttons = (await ui.page.locator('.monaco-dialog-box:visible .dialog-buttons .monaco-button').allTextContents()).map((b) =>
+            b.trim(),
+          );
+          const choice = ['Open', 'Allow', 'Sign In', 'Continue'].find((b) => buttons.includes(b));
+          if (choice) await ui.clickDialogButton(choice);
+        }
+        return popup;
+      },
+      90_000,
+    );
     const login = popup!;
     await login.waitForLoadState('domcontentloaded');
     await login.locator('#email').waitFor({ timeout: 30_000 });
@@ -113,11 +143,16 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
     await login.locator('#approve').click();
     await login.locator('#done').waitFor({ timeout: 30_000 });
     await ui.page.bringToFront();
-    await waitFor('the host to turn valid', async () => {
-      const row = (await ui.treeRows()).find((r) => r.label === HOST || r.ariaLabel.startsWith(HOST));
-      if (row && /signed in/i.test(row.description) && !/valid for/.test(row.description)) await ui.inlineAction(ui.treeRow(HOST), 'Refresh Certificate').catch(() => undefined);
-      return row && /valid for \d+:\d\d/.test(row.description) ? row : undefined;
-    }, 120_000);
+    await waitFor(
+      'the host to turn valid',
+      async () => {
+        const row = (await ui.treeRows()).find((r) => r.label === HOST || r.ariaLabel.startsWith(HOST));
+        if (row && /signed in/i.test(row.description) && !/valid for/.test(row.description))
+          await ui.inlineAction(ui.treeRow(HOST), 'Refresh Certificate').catch(() => undefined);
+        return row && /valid for \d+:\d\d/.test(row.description) ? row : undefined;
+      },
+      120_000,
+    );
     assert.ok(px.sb.counters.approvals >= 1 && px.sb.counters.certSigns >= 1, JSON.stringify(px.sb.counters));
     // Discovery (app host), JWKS and cert_sign (team domain), the transfer poll: all through squid with our user.
     for (const name of NAMES) assert.ok(tunnelled(name), `squid tunnelled ${name}:443 for ${PROXY_USER}:\n${connects().join('\n')}`);
@@ -144,7 +179,14 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
     await ui.typeInTerminal('echo "proxied-$((6*7))-$(whoami)"');
     await ui.waitTerminal(/^proxied-42-jdoe\s*$/m, 60_000);
     await ui.typeInTerminal('exit');
-    await waitFor('squid to log the websocket tunnel', async () => connects().slice(beforeLines).some((l) => l.includes(` CONNECT ${HOST}:443 ${PROXY_USER} `)) || undefined, 30_000);
+    await waitFor(
+      'squid to log the websocket tunnel',
+      async () =>
+        connects()
+          .slice(beforeLines)
+          .some((l) => l.includes(` CONNECT ${HOST}:443 ${PROXY_USER} `)) || undefined,
+      30_000,
+    );
     // The launcher: the proxy in its environment (0700), never in ssh_config's command lines.
     const launchers = findFiles(wb.home, (p) => /\/bin\/access-ssh$/.test(p));
     assert.equal(launchers.length, 1, JSON.stringify(launchers));
@@ -159,11 +201,14 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
   step('the proxy password is in no file but the settings and the launcher', async () => {
     assert.ok(wb);
     // The editor's own settings store and its copies (local history, cached configuration), and our launcher.
-    const allowed = (p: string): boolean => /\/(User|Machine)\/settings\.json$/.test(p) || /\/User\/History\//.test(p)
-      || /\/User\/caches\/CachedConfigurations\//.test(p) || /\/bin\/access-ssh$/.test(p);
+    const allowed = (p: string): boolean =>
+      /\/(User|Machine)\/settings\.json$/.test(p) ||
+      /\/User\/History\//.test(p) ||
+      /\/User\/caches\/CachedConfigurations\//.test(p) ||
+      /\/bin\/access-ssh$/.test(p);
     const leaks = findFiles(wb.home, (p) => !allowed(p) && !p.includes('/extensions/') && !p.includes('/CachedData/') && fileHas(p));
     assert.deepEqual(leaks, []);
-    for (const s of SECRETS) assert.ok(!(wb.logTail(5000)).includes(s), 'no credential in code-server\'s output or the extension host log');
+    for (const s of SECRETS) assert.ok(!wb.logTail(5000).includes(s), "no credential in code-server's output or the extension host log");
   });
 });
 

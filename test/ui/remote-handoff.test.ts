@@ -81,7 +81,8 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
   let sshStderr = '';
 
   before(async () => {
-    const missing = missingWorkbench() ?? missingBrowser() ?? (existsSync(HELPER) ? undefined : `${HELPER} is missing: node scripts/build.mjs`);
+    const missing =
+      missingWorkbench() ?? missingBrowser() ?? (existsSync(HELPER) ? undefined : `${HELPER} is missing: node scripts/build.mjs`);
     if (missing) throw new Error(missing);
     sb = await startSandbox({ certTtlSeconds: CERT_TTL_SECONDS });
     dir = mkdtempSync(join(tmpdir(), 'access-ssh-handoff-'));
@@ -94,8 +95,12 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
     // The user's own config (remote.SSH.configFile): their known_hosts; the Access block goes on top.
     writeFileSync(config, `Host *\n  UserKnownHostsFile ${knownHosts}\n  ServerAliveInterval 15\n`, { mode: 0o600 });
     env = {
-      PATH: process.env.PATH, HOME: home, LANG: 'C', ...sb.env,
-      BROWSER: BROWSER_SH, FAKE_BROWSER_LOG: join(dir, 'browser.log'),
+      PATH: process.env.PATH,
+      HOME: home,
+      LANG: 'C',
+      ...sb.env,
+      BROWSER: BROWSER_SH,
+      FAKE_BROWSER_LOG: join(dir, 'browser.log'),
       // A certificate is renewed only when it has less than 20 s left: the one of the first
       // connection is left to expire, and the reconnect must get a new one.
       ACCESS_SSH_RENEW_MARGIN: '20',
@@ -109,11 +114,20 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
     assert.ok(jdoeHome, 'the sandbox sshd creates jdoe');
     remoteDir = join(jdoeHome, `.access-handoff-${process.pid}`);
     const settings = JSON.stringify({
-      'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off',
-      'update.mode': 'none', 'security.workspace.trust.enabled': false, 'git.enabled': false,
-      'workbench.enableExperiments': false, 'chat.disableAIFeatures': true, 'extensions.ignoreRecommendations': true,
-      'window.restoreWindows': 'none', 'editor.minimap.enabled': false, 'workbench.reduceMotion': 'on',
-      'workbench.secondarySideBar.defaultVisibility': 'hidden', 'workbench.colorTheme': 'Default Dark Modern',
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'update.mode': 'none',
+      'security.workspace.trust.enabled': false,
+      'git.enabled': false,
+      'workbench.enableExperiments': false,
+      'chat.disableAIFeatures': true,
+      'extensions.ignoreRecommendations': true,
+      'window.restoreWindows': 'none',
+      'editor.minimap.enabled': false,
+      'workbench.reduceMotion': 'on',
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      'workbench.colorTheme': 'Default Dark Modern',
     });
     // What Remote-SSH's script does, in short: start the server once (detached, so it
     // outlives this connection), reuse it on a reconnect, print where it listens, and keep
@@ -165,7 +179,10 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
   function connect(): Promise<{ child: ChildProcess; port: number }> {
     sshStdout = '';
     sshStderr = '';
-    const child = spawn('ssh', ['-T', '-D', String(socksPort), '-o', 'ConnectTimeout=15', '-F', config, ALIAS, 'bash'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('ssh', ['-T', '-D', String(socksPort), '-o', 'ConnectTimeout=15', '-F', config, ALIAS, 'bash'], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     child.stdin.write(script);
     // stdin stays open: the remote `cat` keeps the shell (and the forward) alive, as Remote-SSH's does.
     return new Promise((resolve, reject) => {
@@ -181,7 +198,11 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
       child.stderr.on('data', (d: Buffer) => (sshStderr += d.toString()));
       child.on('exit', (code) => {
         clearTimeout(t);
-        reject(new Error(`ssh exited with ${code} before the marker\n${sshStdout}\n${sshStderr}\n--- sshd ---\n${(sb.sshd?.log() ?? '').split('\n').slice(-8).join('\n')}`));
+        reject(
+          new Error(
+            `ssh exited with ${code} before the marker\n${sshStdout}\n${sshStderr}\n--- sshd ---\n${(sb.sshd?.log() ?? '').split('\n').slice(-8).join('\n')}`,
+          ),
+        );
       });
     });
   }
@@ -194,30 +215,56 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
       mkdirSync(RESULTS_DIR, { recursive: true });
       const file = join(RESULTS_DIR, `handoff-${name}.png`);
       await page?.screenshot({ path: file }).catch(() => undefined);
-      const log = existsSync(join(remoteDir, 'server.log')) ? readFileSync(join(remoteDir, 'server.log'), 'utf8').split('\n').slice(-30).join('\n') : '';
-      throw new Error(`${(err as Error).message}\nscreenshot: ${file}\n--- ssh stderr ---\n${sshStderr.slice(-2000)}\n--- remote server log ---\n${log}`, { cause: err });
+      const log = existsSync(join(remoteDir, 'server.log'))
+        ? readFileSync(join(remoteDir, 'server.log'), 'utf8').split('\n').slice(-30).join('\n')
+        : '';
+      throw new Error(
+        `${(err as Error).message}\nscreenshot: ${file}\n--- ssh stderr ---\n${sshStderr.slice(-2000)}\n--- remote server log ---\n${log}`,
+        { cause: err },
+      );
     }
   }
 
   async function editorText(): Promise<string> {
     // Monaco draws spaces as no-break spaces.
-    return (await page.locator('.editor-group-container .monaco-editor .view-lines').allTextContents().catch(() => [] as string[])).join('\n').replace(/\u00a0/g, ' ');
+    return (
+      await page
+        .locator('.editor-group-container .monaco-editor .view-lines')
+        .allTextContents()
+        .catch(() => [] as string[])
+    )
+      .join('\n')
+      .replace(/\u00a0/g, ' ');
   }
 
   /** Quick Open (Ctrl+P) a file by name; retried while the workbench is still (re)connecting. */
   async function quickOpen(name: string): Promise<void> {
     const input = page.locator('.quick-input-widget .quick-input-box input');
-    await waitFor(`Quick Open for "${name}"`, async () => {
-      await page.keyboard.press('Escape');
-      await page.locator('.editor-group-container').first().click({ position: { x: 300, y: 300 } }).catch(() => undefined);
-      await page.keyboard.press('Control+P');
-      if (!(await input.isVisible().catch(() => false))) return false;
-      await input.fill(name);
-      const found = await waitFor(`"${name}" in quick open`, async () => (await page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents()).some((t) => t.includes(name)), 20_000).catch(() => false);
-      if (!found) return false;
-      await page.keyboard.press('Enter');
-      return true;
-    }, 180_000, 2_000);
+    await waitFor(
+      `Quick Open for "${name}"`,
+      async () => {
+        await page.keyboard.press('Escape');
+        await page
+          .locator('.editor-group-container')
+          .first()
+          .click({ position: { x: 300, y: 300 } })
+          .catch(() => undefined);
+        await page.keyboard.press('Control+P');
+        if (!(await input.isVisible().catch(() => false))) return false;
+        await input.fill(name);
+        const found = await waitFor(
+          `"${name}" in quick open`,
+          async () =>
+            (await page.locator('.quick-input-widget .monaco-list-row .label-name').allTextContents()).some((t) => t.includes(name)),
+          20_000,
+        ).catch(() => false);
+        if (!found) return false;
+        await page.keyboard.press('Enter');
+        return true;
+      },
+      180_000,
+      2_000,
+    );
   }
 
   test('the entries the product writes: access-ssh config add into the config Remote-SSH is given', async () => {
@@ -234,25 +281,41 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
       executablePath: CHROMIUM,
       headless: process.env.ACCESS_SSH_UI_HEADED !== '1',
       args: [
-        '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--no-first-run', '--no-default-browser-check', '--password-store=basic', '--lang=en-US',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--no-default-browser-check',
+        '--password-store=basic',
+        '--lang=en-US',
         // Every request, loopback included, through the SOCKS forward of ssh -D.
-        `--proxy-server=socks5://127.0.0.1:${socksPort}`, '--proxy-bypass-list=<-loopback>',
+        `--proxy-server=socks5://127.0.0.1:${socksPort}`,
+        '--proxy-bypass-list=<-loopback>',
       ],
       timeout: 60_000,
     });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, locale: 'en-US', colorScheme: 'dark' });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      deviceScaleFactor: 1,
+      locale: 'en-US',
+      colorScheme: 'dark',
+    });
     page = await context.newPage();
-    await assert.rejects(page.goto(`http://127.0.0.1:${serverPort}/`, { timeout: 30_000 }), /ERR_PROXY_CONNECTION_FAILED|ERR_SOCKS_CONNECTION_FAILED|ERR_CONNECTION_REFUSED/);
+    await assert.rejects(
+      page.goto(`http://127.0.0.1:${serverPort}/`, { timeout: 30_000 }),
+      /ERR_PROXY_CONNECTION_FAILED|ERR_SOCKS_CONNECTION_FAILED|ERR_CONNECTION_REFUSED/,
+    );
   });
 
-  test('ssh -T -D … cfpipe-H bash starts a VS Code server as jdoe; the workbench opens a file of jdoe\'s home through the forward', async () => {
+  test("ssh -T -D … cfpipe-H bash starts a VS Code server as jdoe; the workbench opens a file of jdoe's home through the forward", async () => {
     const first = await connect();
     ssh = first.child;
     assert.equal(first.port, serverPort);
     assert.match(sshStdout, /started the server, pid \d+/);
     const owner = spawnSync('stat', ['-c', '%U', join(remoteDir, 'project', 'hello.txt')], { encoding: 'utf8' }).stdout.trim();
-    assert.equal(owner, 'jdoe', 'the remote side ran as the certificate\'s principal');
+    assert.equal(owner, 'jdoe', "the remote side ran as the certificate's principal");
 
     await page.goto(`http://127.0.0.1:${serverPort}/?folder=${encodeURIComponent(join(remoteDir, 'project'))}`, { timeout: 180_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 180_000 });
@@ -262,10 +325,24 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
     });
     await diagnose('open-file', async () => {
       await quickOpen('hello.txt');
-      await waitFor('hello.txt in the editor', async () => /Hello from jdoe on the server, through Cloudflare Access\./.test(await editorText()), 60_000);
+      await waitFor(
+        'hello.txt in the editor',
+        async () => /Hello from jdoe on the server, through Cloudflare Access\./.test(await editorText()),
+        60_000,
+      );
     });
     // A quiet status bar for the picture (the first start saves its settings).
-    await waitFor('a quiet status bar', async () => !/Saving|Writing/.test(await page.locator('.part.statusbar').innerText().catch(() => '')), 30_000).catch(() => undefined);
+    await waitFor(
+      'a quiet status bar',
+      async () =>
+        !/Saving|Writing/.test(
+          await page
+            .locator('.part.statusbar')
+            .innerText()
+            .catch(() => ''),
+        ),
+      30_000,
+    ).catch(() => undefined);
     const shotDir = process.env.UPDATE_SCREENSHOTS === '1' ? join(ROOT, 'media', 'screenshots') : RESULTS_DIR;
     mkdirSync(shotDir, { recursive: true });
     await page.screenshot({ path: join(shotDir, SHOT) });
@@ -277,7 +354,19 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
     ssh!.kill('SIGKILL');
     ssh = undefined;
     // The workbench notices that its connection is gone.
-    await diagnose('drop', () => waitFor('the workbench to notice the lost connection', async () => /reconnect|disconnected|Connection lost|Attempting/i.test(await page.locator('body').innerText().catch(() => '')), 120_000));
+    await diagnose('drop', () =>
+      waitFor(
+        'the workbench to notice the lost connection',
+        async () =>
+          /reconnect|disconnected|Connection lost|Attempting/i.test(
+            await page
+              .locator('body')
+              .innerText()
+              .catch(() => ''),
+          ),
+        120_000,
+      ),
+    );
     // The certificate of the first connection is left to expire.
     const expires = certValidBefore(certFile).getTime();
     if (Date.now() < expires + 1000) await new Promise((r) => setTimeout(r, expires + 1000 - Date.now()));
@@ -292,10 +381,28 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
 
     // The same page (not a reload) reconnects and works on the server again.
     await diagnose('reconnect', async () => {
-    await waitFor('the reconnect notice to go away', async () => !/Attempting to reconnect|Reconnecting|Cannot reconnect/i.test(await page.locator('body').innerText().catch(() => 'Reconnecting')), 180_000);
-    assert.equal(await page.evaluate(() => (globalThis as unknown as { accessHandoffMarker?: number }).accessHandoffMarker), 42, 'the same page, reconnected (not reloaded)');
-    await quickOpen('connections.log');
-    await waitFor('connections.log with two connections in the editor', async () => ((await editorText()).match(/as jdoe/g) ?? []).length >= 2, 120_000);
+      await waitFor(
+        'the reconnect notice to go away',
+        async () =>
+          !/Attempting to reconnect|Reconnecting|Cannot reconnect/i.test(
+            await page
+              .locator('body')
+              .innerText()
+              .catch(() => 'Reconnecting'),
+          ),
+        180_000,
+      );
+      assert.equal(
+        await page.evaluate(() => (globalThis as unknown as { accessHandoffMarker?: number }).accessHandoffMarker),
+        42,
+        'the same page, reconnected (not reloaded)',
+      );
+      await quickOpen('connections.log');
+      await waitFor(
+        'connections.log with two connections in the editor',
+        async () => ((await editorText()).match(/as jdoe/g) ?? []).length >= 2,
+        120_000,
+      );
     });
   });
 

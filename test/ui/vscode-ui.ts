@@ -84,23 +84,34 @@ export class VsCodeUi {
         await row.click();
         return;
       } catch (err) {
-        if (Date.now() > deadline) throw new Error(`command "${title}" not in the palette within ${timeoutMs / 1000} s: ${(err as Error).message}`, { cause: err });
+        if (Date.now() > deadline)
+          throw new Error(`command "${title}" not in the palette within ${timeoutMs / 1000} s: ${(err as Error).message}`, { cause: err });
       }
     }
   }
 
   /** The visible quick pick row whose label is exactly `label` (highlights ignored). */
   async quickPickRow(label: string, timeoutMs = 15_000): Promise<Locator> {
-    return waitFor(`quick pick item "${label}"`, async () => {
-      const rows = this.quickInput.locator('.monaco-list-row');
-      const n = await rows.count();
-      for (let i = 0; i < n; i++) {
-        const row = rows.nth(i);
-        const text = (await row.locator('.label-name').first().textContent().catch(() => ''))?.trim();
-        if (text === label) return row;
-      }
-      return undefined;
-    }, timeoutMs);
+    return waitFor(
+      `quick pick item "${label}"`,
+      async () => {
+        const rows = this.quickInput.locator('.monaco-list-row');
+        const n = await rows.count();
+        for (let i = 0; i < n; i++) {
+          const row = rows.nth(i);
+          const text = (
+            await row
+              .locator('.label-name')
+              .first()
+              .textContent()
+              .catch(() => '')
+          )?.trim();
+          if (text === label) return row;
+        }
+        return undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Labels of the quick pick rows shown now. */
@@ -114,7 +125,10 @@ export class VsCodeUi {
     await this.quickInput.waitFor({ state: 'visible', timeout: 10_000 });
     const parts = await this.quickInput.locator('.quick-input-title, .quick-input-message, .quick-input-description').allTextContents();
     const placeholder = (await this.quickInputBox.getAttribute('placeholder')) ?? '';
-    return [...parts, placeholder].map((t) => t.trim()).filter(Boolean).join(' | ');
+    return [...parts, placeholder]
+      .map((t) => t.trim())
+      .filter(Boolean)
+      .join(' | ');
   }
 
   /** Types into the open input box and presses Enter. */
@@ -133,7 +147,7 @@ export class VsCodeUi {
   /** The validation message under the input box, if any. */
   async inputValidation(): Promise<string> {
     const msg = this.quickInput.locator('.quick-input-message, .monaco-inputbox-message');
-    return ((await msg.allTextContents()).join(' ')).trim();
+    return (await msg.allTextContents()).join(' ').trim();
   }
 
   async closeQuickInput(): Promise<void> {
@@ -194,11 +208,21 @@ export class VsCodeUi {
     for (let i = 0; i < n; i++) {
       const row = rows.nth(i);
       // Short timeouts: a row that goes away meanwhile (the view refreshed) is skipped, not waited for.
-      const label = await row.locator('.label-name').first().textContent({ timeout: 2_000 }).catch(() => undefined);
+      const label = await row
+        .locator('.label-name')
+        .first()
+        .textContent({ timeout: 2_000 })
+        .catch(() => undefined);
       if (label === undefined) continue;
       out.push({
         label: (label ?? '').trim(),
-        description: ((await row.locator('.label-description').first().textContent({ timeout: 2_000 }).catch(() => '')) ?? '').trim(),
+        description: (
+          (await row
+            .locator('.label-description')
+            .first()
+            .textContent({ timeout: 2_000 })
+            .catch(() => '')) ?? ''
+        ).trim(),
         ariaLabel: (await row.getAttribute('aria-label', { timeout: 2_000 }).catch(() => null)) ?? '',
       });
     }
@@ -211,7 +235,11 @@ export class VsCodeUi {
    */
   async rowFits(label: string): Promise<{ fits: boolean; scrollWidth: number; clientWidth: number }> {
     const container = this.treeRow(label).locator('.monaco-icon-label-container').first();
-    return await container.evaluate((el: { scrollWidth: number; clientWidth: number }) => ({ fits: el.scrollWidth <= el.clientWidth + 1, scrollWidth: el.scrollWidth, clientWidth: el.clientWidth }));
+    return await container.evaluate((el: { scrollWidth: number; clientWidth: number }) => ({
+      fits: el.scrollWidth <= el.clientWidth + 1,
+      scrollWidth: el.scrollWidth,
+      clientWidth: el.clientWidth,
+    }));
   }
 
   /** The title and description of the sidebar's (single) view header, e.g. "ACCESS SSH: HOSTS". */
@@ -258,7 +286,11 @@ export class VsCodeUi {
     await labels.first().waitFor({ state: 'visible', timeout: 10_000 });
     const out = (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
     await this.page.keyboard.press('Escape');
-    await this.page.locator('.monaco-menu').first().waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+    await this.page
+      .locator('.monaco-menu')
+      .first()
+      .waitFor({ state: 'hidden', timeout: 5_000 })
+      .catch(() => undefined);
     return out;
   }
 
@@ -284,8 +316,20 @@ export class VsCodeUi {
     for (let i = 0; i < n; i++) {
       const it = items.nth(i);
       out.push({
-        message: ((await it.locator('.notification-list-item-message').first().textContent().catch(() => '')) ?? '').trim(),
-        source: ((await it.locator('.notification-list-item-source').first().textContent().catch(() => '')) ?? '').trim(),
+        message: (
+          (await it
+            .locator('.notification-list-item-message')
+            .first()
+            .textContent()
+            .catch(() => '')) ?? ''
+        ).trim(),
+        source: (
+          (await it
+            .locator('.notification-list-item-source')
+            .first()
+            .textContent()
+            .catch(() => '')) ?? ''
+        ).trim(),
         buttons: (await it.locator('.notification-list-item-buttons-container .monaco-button').allTextContents()).map((t) => t.trim()),
       });
     }
@@ -371,10 +415,14 @@ export class VsCodeUi {
 
   /** Waits until the active terminal shows text matching `re`; returns the whole text. */
   async waitTerminal(re: RegExp, timeoutMs = 60_000): Promise<string> {
-    return waitFor(`terminal text matching ${re}`, async () => {
-      const t = await this.terminalText();
-      return re.test(t) ? t : undefined;
-    }, timeoutMs);
+    return waitFor(
+      `terminal text matching ${re}`,
+      async () => {
+        const t = await this.terminalText();
+        return re.test(t) ? t : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   /** Types into the focused terminal. */

@@ -8,7 +8,18 @@
 // a HOME that only the environment changes would send a terminal `ssh` to root's
 // ~/.ssh/config and ~/.cloudflared instead of the ones the extension wrote.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { freePort } from '../sandbox/sshd';
@@ -199,7 +210,13 @@ export function runtimeFor(asOtherUser: boolean, dir: string): Runtime {
   return { node: join(staged, relative(cache, NODE24_BIN)), entry: join(staged, relative(cache, CODE_SERVER_ENTRY)) };
 }
 
-function runCli(rt: Runtime, args: string[], env: NodeJS.ProcessEnv, ids: { uid?: number; gid?: number }, cwd: string): { status: number | null; out: string } {
+function runCli(
+  rt: Runtime,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ids: { uid?: number; gid?: number },
+  cwd: string,
+): { status: number | null; out: string } {
   const r = spawnSync(rt.node, [rt.entry, ...args], { env, cwd, encoding: 'utf8', timeout: 120_000, ...ids });
   return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
 }
@@ -278,15 +295,18 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
     rt.node,
     [
       rt.entry,
-      '--auth', 'none',
-      '--bind-addr', `127.0.0.1:${port}`,
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
       ...common,
       '--disable-telemetry',
       '--disable-update-check',
       '--disable-workspace-trust',
       '--disable-getting-started-override',
       '--ignore-last-opened',
-      '--log', 'info',
+      '--log',
+      'info',
       workspace,
     ],
     { env, cwd: home, stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...ids },
@@ -412,8 +432,12 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 function extensionHostLog(userDataDir: string): string {
   const logs = join(userDataDir, 'logs');
   if (!existsSync(logs)) return '';
-  const r = spawnSync('sh', ['-c', `ls -t "${logs}"/*/exthost*/exthost.log "${logs}"/*/exthost*/*access*/*.log 2>/dev/null | head -3 | xargs -r tail -n 200`], {
-    encoding: 'utf8',
-  });
+  const r = spawnSync(
+    'sh',
+    ['-c', `ls -t "${logs}"/*/exthost*/exthost.log "${logs}"/*/exthost*/*access*/*.log 2>/dev/null | head -3 | xargs -r tail -n 200`],
+    {
+      encoding: 'utf8',
+    },
+  );
   return r.stdout ?? '';
 }

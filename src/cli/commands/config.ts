@@ -91,21 +91,29 @@ async function derivedUser(rt: Runtime, host: string): Promise<string | undefine
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const action = p.positionals[0];
   if (action !== 'add' && action !== 'remove' && action !== 'list' && action !== 'import') {
-    throw new UsageError(action === undefined ? 'config needs an action: add, remove, list or import.' : `Unknown config action "${action}" (add, remove, list, import).`, 'config');
+    throw new UsageError(
+      action === undefined
+        ? 'config needs an action: add, remove, list or import.'
+        : `Unknown config action "${action}" (add, remove, list, import).`,
+      'config',
+    );
   }
   const file = managedConfigPath(helperHome(rt));
   const sshConfig = resolve(stringFlag(p, 'config') ?? defaultSshConfig(rt));
   const opts = cliRenderOptions(rt);
 
   if (action === 'list') {
-    if (stringFlag(p, 'hostname') !== undefined || stringFlag(p, 'user') !== undefined) throw new UsageError('config list takes no --hostname or --user.', 'config');
+    if (stringFlag(p, 'hostname') !== undefined || stringFlag(p, 'user') !== undefined)
+      throw new UsageError('config list takes no --hostname or --user.', 'config');
     const hosts = await readManagedHosts(file).catch(configError);
     if (boolFlag(p, 'json')) {
       rt.stdout.write(JSON.stringify({ file, hosts: hosts.map((h) => ({ ...h, alias: aliasFor(h.hostname) })) }, null, 2) + '\n');
     } else if (hosts.length === 0) {
       rt.stdout.write(`No Access hosts in ${file}.\nAdd one with: access-ssh config add --hostname ssh.example.com\n`);
     } else {
-      rt.stdout.write(`${hosts.length} Access host${hosts.length === 1 ? '' : 's'} in ${file}:\n${hosts.map((h) => `  ${describeHost(h)}\n`).join('')}`);
+      rt.stdout.write(
+        `${hosts.length} Access host${hosts.length === 1 ? '' : 's'} in ${file}:\n${hosts.map((h) => `  ${describeHost(h)}\n`).join('')}`,
+      );
     }
     return 0;
   }
@@ -123,20 +131,29 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
       throw new UsageError((err as Error).message, 'config');
     }
     const derived = user === undefined ? await derivedUser(rt, host) : undefined;
-    const result = await updateManagedHosts(file, (hosts) => {
-      const seen = hosts.find((h) => h.hostname === host);
-      return addCliHost(hosts, host, user ?? (seen?.user === undefined ? derived : undefined));
-    }, opts, lock).catch(configError);
+    const result = await updateManagedHosts(
+      file,
+      (hosts) => {
+        const seen = hosts.find((h) => h.hostname === host);
+        return addCliHost(hosts, host, user ?? (seen?.user === undefined ? derived : undefined));
+      },
+      opts,
+      lock,
+    ).catch(configError);
     const inc = await ensureInclude(sshConfig, file, { platform: rt.platform }).catch(configError);
     const added = result.hosts.find((h) => h.hostname === host)!;
     rt.stderr.write(`${result.changed ? 'Wrote' : 'Kept'} ${file}: ${describeHost(added)}\n`);
     rt.stderr.write(inc.changed ? `Added the Include of ${file} at the top of ${sshConfig}\n` : `${sshConfig} already includes it\n`);
     if (added.user === undefined) {
-      rt.stderr.write(`No User line for ${host} yet (no login or certificate to take it from): ssh would log in as your local user.\n`
-        + `  Sign in (access-ssh login https://${host}) and run this again, or pass --user <account>.\n`);
+      rt.stderr.write(
+        `No User line for ${host} yet (no login or certificate to take it from): ssh would log in as your local user.\n` +
+          `  Sign in (access-ssh login https://${host}) and run this again, or pass --user <account>.\n`,
+      );
     }
     if (!boolFlag(p, 'no-check')) await check(rt, host, added, opts, sshConfig);
-    rt.stderr.write(`Sign in once with:  access-ssh login https://${host}\nThen connect with:  ssh${sshConfig === resolve(defaultSshConfig(rt)) ? '' : ` -F ${sshConfig}`} ${aliasFor(host)}\n`);
+    rt.stderr.write(
+      `Sign in once with:  access-ssh login https://${host}\nThen connect with:  ssh${sshConfig === resolve(defaultSshConfig(rt)) ? '' : ` -F ${sshConfig}`} ${aliasFor(host)}\n`,
+    );
     return 0;
   }
 
@@ -148,13 +165,17 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     return 0;
   }
   if (!seen.from.includes('cli')) {
-    rt.stderr.write(`${host} was added in VS Code, not with access-ssh config: remove it there (Access: Remove Host), or it is written again.\n`);
+    rt.stderr.write(
+      `${host} was added in VS Code, not with access-ssh config: remove it there (Access: Remove Host), or it is written again.\n`,
+    );
     return 1;
   }
   const result = await updateManagedHosts(file, (hosts) => removeCliHost(hosts, host), opts, lock).catch(configError);
   const left = result.hosts.find((h) => h.hostname === host);
   if (left) {
-    rt.stderr.write(`Removed access-ssh config's mark on ${host}; it stays in ${file} because VS Code lists it too (remove it there with Access: Remove Host).\n`);
+    rt.stderr.write(
+      `Removed access-ssh config's mark on ${host}; it stays in ${file} because VS Code lists it too (remove it there with Access: Remove Host).\n`,
+    );
   } else {
     rt.stderr.write(`Removed ${host} from ${file}.\n`);
   }
@@ -206,7 +227,8 @@ async function check(rt: Runtime, host: string, h: ManagedHost, opts: RenderOpti
  * their block). The user's lines are only read.
  */
 async function importHosts(rt: Runtime, p: ParsedCommand, file: string, sshConfig: string, opts: RenderOptions): Promise<number> {
-  if (stringFlag(p, 'hostname') !== undefined || stringFlag(p, 'user') !== undefined) throw new UsageError('config import takes no --hostname or --user.', 'config');
+  if (stringFlag(p, 'hostname') !== undefined || stringFlag(p, 'user') !== undefined)
+    throw new UsageError('config import takes no --hostname or --user.', 'config');
   const { nodeScanIo, scanForCloudflaredHosts } = await import('../../ssh/import.js');
   let home: string;
   try {
@@ -217,7 +239,8 @@ async function importHosts(rt: Runtime, p: ParsedCommand, file: string, sshConfi
   const scan = await scanForCloudflaredHosts(sshConfig, nodeScanIo(home));
   const known = new Set((await readManagedHosts(file).catch(configError)).map((h) => h.hostname));
   const fresh = scan.hosts.filter((h) => !known.has(h.hostname));
-  for (const e of scan.errors) rt.stderr.write(`warning: cannot read ${e.file}${e.line ? ` (Include on line ${e.line})` : ''}: ${e.message}\n`);
+  for (const e of scan.errors)
+    rt.stderr.write(`warning: cannot read ${e.file}${e.line ? ` (Include on line ${e.line})` : ''}: ${e.message}\n`);
   for (const s of scan.skipped) rt.stderr.write(`skipped ${s.file}:${s.line}: ${s.reason}\n`);
   if (boolFlag(p, 'json')) {
     rt.stdout.write(JSON.stringify({ files: scan.files, hosts: fresh, skipped: scan.skipped }, null, 2) + '\n');
@@ -227,15 +250,22 @@ async function importHosts(rt: Runtime, p: ParsedCommand, file: string, sshConfi
     rt.stdout.write(`${fresh.length} host${fresh.length === 1 ? '' : 's'} set up for cloudflared:\n`);
     for (const h of fresh) {
       const f = h.found[0]!;
-      rt.stdout.write(`  ${h.hostname}${h.user ? ` (user ${h.user})` : ''}  ${f.file}:${f.line} ${f.by}${f.alias ? ` Host ${f.alias}` : ''}\n`);
+      rt.stdout.write(
+        `  ${h.hostname}${h.user ? ` (user ${h.user})` : ''}  ${f.file}:${f.line} ${f.by}${f.alias ? ` Host ${f.alias}` : ''}\n`,
+      );
     }
   }
   if (!boolFlag(p, 'yes') || fresh.length === 0) {
-    if (fresh.length > 0 && !boolFlag(p, 'json')) rt.stdout.write('Add them with: access-ssh config import --yes (your lines stay as they are)\n');
+    if (fresh.length > 0 && !boolFlag(p, 'json'))
+      rt.stdout.write('Add them with: access-ssh config import --yes (your lines stay as they are)\n');
     return 0;
   }
-  await updateManagedHosts(file, (hosts) => fresh.reduce((acc, h) => addCliHost(acc, h.hostname, h.user), hosts), opts, lock).catch(configError);
+  await updateManagedHosts(file, (hosts) => fresh.reduce((acc, h) => addCliHost(acc, h.hostname, h.user), hosts), opts, lock).catch(
+    configError,
+  );
   const inc = await ensureInclude(sshConfig, file, { platform: rt.platform }).catch(configError);
-  rt.stderr.write(`Added ${fresh.map((h) => h.hostname).join(', ')} to ${file}${inc.changed ? `; the Include is now at the top of ${sshConfig}` : ''}.\n`);
+  rt.stderr.write(
+    `Added ${fresh.map((h) => h.hostname).join(', ')} to ${file}${inc.changed ? `; the Include is now at the top of ${sshConfig}` : ''}.\n`,
+  );
   return 0;
 }

@@ -10,7 +10,8 @@ import { createContext, loginOptions, type Runtime } from '../runtime.js';
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const positional = p.positionals[0];
   const appFlag = stringFlag(p, 'app');
-  if (positional !== undefined && appFlag !== undefined) throw new UsageError('Give the URL either as the argument or with --app, not both.', 'login');
+  if (positional !== undefined && appFlag !== undefined)
+    throw new UsageError('Give the URL either as the argument or with --app, not both.', 'login');
   const { host, appUrl } = parseTarget(positional ?? appFlag, 'login', 'the application URL');
   const ctx = await createContext(rt);
   const { login } = await import('../../access/token-flow.js');

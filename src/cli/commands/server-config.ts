@@ -52,7 +52,9 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     throw err;
   }
   if (boolFlag(p, 'json')) {
-    rt.stdout.write(JSON.stringify({ files: out.files.map((f) => ({ ...f, mode: f.mode.toString(8) })), script: out.script }, null, 2) + '\n');
+    rt.stdout.write(
+      JSON.stringify({ files: out.files.map((f) => ({ ...f, mode: f.mode.toString(8) })), script: out.script }, null, 2) + '\n',
+    );
   } else {
     rt.stdout.write(out.script);
     rt.stderr.write(`Run the script above as root on the server (access-ssh server-config … > setup.sh; sudo sh setup.sh).\n`);

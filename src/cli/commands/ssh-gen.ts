@@ -6,7 +6,12 @@
 import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
-import { DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, readCachedCertificate, unusableReason } from '../../access/cert-file.js';
+import {
+  DEFAULT_MAX_VALIDITY_SECONDS,
+  DEFAULT_RENEW_MARGIN_SECONDS,
+  readCachedCertificate,
+  unusableReason,
+} from '../../access/cert-file.js';
 import { defaultConfigDir } from '../../access/paths.js';
 import { isAccessError } from '../../access/errors.js';
 
@@ -23,7 +28,9 @@ export function maxCertValidity(rt: Pick<Runtime, 'env'>): number {
   if (raw === undefined || raw.trim() === '') return DEFAULT_MAX_VALIDITY_SECONDS;
   const hours = Number(raw.trim());
   if (!/^\d+(\.\d+)?$/.test(raw.trim()) || hours <= 0 || hours > 8760) {
-    throw new UsageError(`ACCESS_SSH_MAX_CERT_HOURS must be a number of hours above 0 and at most 8760, not ${JSON.stringify(raw.slice(0, 20))}.`);
+    throw new UsageError(
+      `ACCESS_SSH_MAX_CERT_HOURS must be a number of hours above 0 and at most 8760, not ${JSON.stringify(raw.slice(0, 20))}.`,
+    );
   }
   return Math.round(hours * 3600);
 }
@@ -47,11 +54,19 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     return 0;
   }
 
-  const [ctx, { ensureCertificate }, { AccessError }] = await Promise.all([createContext(rt), import('../../access/cert.js'), import('../../access/errors.js')]);
+  const [ctx, { ensureCertificate }, { AccessError }] = await Promise.all([
+    createContext(rt),
+    import('../../access/cert.js'),
+    import('../../access/errors.js'),
+  ]);
   const budget = new AbortController();
-  const outOfTime = new AccessError('timeout', `Renewing the certificate for ${host} did not finish within ${NON_INTERACTIVE_BUDGET_MS / 1000}s`, {
-    hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set); if another sign-in is under way, finish it and connect again.',
-  });
+  const outOfTime = new AccessError(
+    'timeout',
+    `Renewing the certificate for ${host} did not finish within ${NON_INTERACTIVE_BUDGET_MS / 1000}s`,
+    {
+      hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set); if another sign-in is under way, finish it and connect again.',
+    },
+  );
   const timer = interactive ? undefined : setTimeout(() => budget.abort(outOfTime), NON_INTERACTIVE_BUDGET_MS);
   const deadline = new Promise<never>((_resolve, reject) => {
     budget.signal.addEventListener('abort', () => reject(outOfTime), { once: true });
@@ -60,12 +75,15 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   let result: Awaited<ReturnType<typeof ensureCertificate>>;
   try {
     // The race: a step that ignores the signal still cannot hold ssh past the budget.
-    result = await Promise.race([ensureCertificate(ctx, host, {
-      marginSeconds: margin,
-      maxValiditySeconds: maxValidity,
-      appUrl,
-      login: { ...loginOptions(rt, interactive, boolFlag(p, 'fedramp')), ...(interactive ? {} : { signal: budget.signal }) },
-    }), deadline]);
+    result = await Promise.race([
+      ensureCertificate(ctx, host, {
+        marginSeconds: margin,
+        maxValiditySeconds: maxValidity,
+        appUrl,
+        login: { ...loginOptions(rt, interactive, boolFlag(p, 'fedramp')), ...(interactive ? {} : { signal: budget.signal }) },
+      }),
+      deadline,
+    ]);
   } catch (err) {
     if (budget.signal.aborted) throw outOfTime;
     // In the written entries the ProxyCommand runs next and says "not signed in" itself:

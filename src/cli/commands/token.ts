@@ -8,7 +8,8 @@ import { createContext, type Runtime } from '../runtime.js';
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const positional = p.positionals[0];
   const appFlag = stringFlag(p, 'app');
-  if (positional !== undefined && appFlag !== undefined) throw new UsageError('Give the URL either as the argument or with --app, not both.', 'token');
+  if (positional !== undefined && appFlag !== undefined)
+    throw new UsageError('Give the URL either as the argument or with --app, not both.', 'token');
   const { host, appUrl } = parseTarget(positional ?? appFlag, 'token', 'the application URL');
   const ctx = await createContext(rt);
   const { discoverApp } = await import('../../access/metadata.js');

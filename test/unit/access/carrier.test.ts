@@ -44,11 +44,12 @@ async function startWsServer(onConnection: (ws: WebSocket) => void): Promise<WsT
     gate: () => undefined,
     upgrades,
     client: () => new HttpClient({ connectTo: parseConnectTo(`::127.0.0.1:${self.port}`), extraCaPem: cert }),
-    close: () => new Promise<void>((resolve) => {
-      for (const c of wss.clients) c.terminate();
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   server.on('upgrade', (req, socket, head) => {
     upgrades.push(req.headers);
@@ -245,7 +246,9 @@ describe('pipeCarrier', () => {
     try {
       const ws = await connect(srv);
       const out = sink();
-      await assert.rejects(pipeCarrier(ws, new Readable({ read() {} }), out, { keepaliveMs: 0 }), (err: unknown) => isAccessError(err, 'carrier'));
+      await assert.rejects(pipeCarrier(ws, new Readable({ read() {} }), out, { keepaliveMs: 0 }), (err: unknown) =>
+        isAccessError(err, 'carrier'),
+      );
       assert.equal(out.writableFinished, true, 'stdout still ended');
     } finally {
       await srv.close();
@@ -299,10 +302,16 @@ describe('handshake rules', () => {
       assert.equal(h['sec-websocket-extensions'], undefined);
       assert.equal(h.host, HOST);
 
-      srv.gate = () => 'HTTP/1.1 302 Found\r\nLocation: https://sandbox.cloudflareaccess.com/cdn-cgi/access/login/ssh.sandbox.test\r\nContent-Length: 0\r\n\r\n';
-      await assert.rejects(openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }), (err: unknown) => isAccessError(err, 'token-refused'));
+      srv.gate = () =>
+        'HTTP/1.1 302 Found\r\nLocation: https://sandbox.cloudflareaccess.com/cdn-cgi/access/login/ssh.sandbox.test\r\nContent-Length: 0\r\n\r\n';
+      await assert.rejects(openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }), (err: unknown) =>
+        isAccessError(err, 'token-refused'),
+      );
       srv.gate = () => 'HTTP/1.1 302 Found\r\nLocation: https://elsewhere.test/\r\nContent-Length: 0\r\n\r\n';
-      await assert.rejects(openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }), (err: unknown) => isAccessError(err, 'carrier') && /HTTP 302/.test(err.message));
+      await assert.rejects(
+        openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }),
+        (err: unknown) => isAccessError(err, 'carrier') && /HTTP 302/.test(err.message),
+      );
       srv.gate = () => 'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n';
       await assert.rejects(openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } }), (err: unknown) => {
         assert.ok(isAccessError(err, 'carrier'));
@@ -331,7 +340,10 @@ describe('openCarrier against the sandbox edge', () => {
     await new Promise((r) => echo.close(r));
   });
 
-  async function seeded(): Promise<{ ctx: { http: HttpClient; store: TokenStore; log: typeof silentLogger }; appInfo: import('../../../src/access/types.js').AppInfo }> {
+  async function seeded(): Promise<{
+    ctx: { http: HttpClient; store: TokenStore; log: typeof silentLogger };
+    appInfo: import('../../../src/access/types.js').AppInfo;
+  }> {
     const store = new TokenStore(tempDir('carrier-sbx-'));
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
@@ -413,7 +425,9 @@ describe('openCarrier against the sandbox edge', () => {
     try {
       const store = new TokenStore(tempDir('carrier-bypass-'));
       const before = { ...sandbox.counters };
-      const ws = await openCarrier({ http, store, log: silentLogger }, HOST, { login: { interactive: false, openBrowser: async () => assert.fail('no browser') } });
+      const ws = await openCarrier({ http, store, log: silentLogger }, HOST, {
+        login: { interactive: false, openBrowser: async () => assert.fail('no browser') },
+      });
       assert.equal(sandbox.counters.carrierBypass - before.carrierBypass, 1);
       assert.equal(sandbox.counters.metadata - before.metadata, 0);
       assert.equal(sandbox.counters.carrierRefused - before.carrierRefused, 0);
@@ -428,13 +442,19 @@ describe('openCarrier against the sandbox edge', () => {
     sandbox.setOptions({ serviceTokens: [{ clientId: 'svc.access', clientSecret: 'svc-secret' }] });
     const ctx = { http, store: new TokenStore(tempDir('carrier-svc-')), log: silentLogger };
     const before = sandbox.counters.carrierServiceToken;
-    await roundTrip(await openCarrier(ctx, HOST, { serviceToken: { clientId: 'svc.access', clientSecret: 'svc-secret' }, login: { interactive: false } }), 1000);
+    await roundTrip(
+      await openCarrier(ctx, HOST, { serviceToken: { clientId: 'svc.access', clientSecret: 'svc-secret' }, login: { interactive: false } }),
+      1000,
+    );
     assert.equal(sandbox.counters.carrierServiceToken - before, 1);
   });
 
   test('a carrier answered 503 is a plain carrier error with the status', async () => {
     const { ctx } = await seeded();
     sandbox.setOptions({ faults: { carrier: { status: 503, times: 1 } } });
-    await assert.rejects(openCarrier(ctx, HOST, { login: { interactive: false } }), (err: unknown) => isAccessError(err, 'carrier') && /HTTP 503/.test(err.message));
+    await assert.rejects(
+      openCarrier(ctx, HOST, { login: { interactive: false } }),
+      (err: unknown) => isAccessError(err, 'carrier') && /HTTP 503/.test(err.message),
+    );
   });
 });

@@ -36,7 +36,13 @@ describe('parseOpenSshCertificate', () => {
     ca = keygen(dir, 'ca', 'ed25519');
   });
 
-  for (const [type, bits] of [['ecdsa', '256'], ['ecdsa', '384'], ['ecdsa', '521'], ['ed25519', undefined], ['rsa', '2048']] as const) {
+  for (const [type, bits] of [
+    ['ecdsa', '256'],
+    ['ecdsa', '384'],
+    ['ecdsa', '521'],
+    ['ed25519', undefined],
+    ['rsa', '2048'],
+  ] as const) {
     test(`${type}${bits ? `-${bits}` : ''}: the fields and fingerprints sshpk and ssh-keygen see`, () => {
       const key = keygen(dir, `k-${type}-${bits ?? ''}`, type, bits);
       const line = sign(ca, key);
@@ -75,7 +81,11 @@ describe('parseOpenSshCertificate', () => {
       `ecdsa-sha2-nistp256-cert-v01@openssh.com ${b64}`,
       `${t} !!!`,
     ]) {
-      assert.throws(() => parseOpenSshCertificate(bad), (err: unknown) => isAccessError(err, 'cert-invalid'), bad.slice(0, 60));
+      assert.throws(
+        () => parseOpenSshCertificate(bad),
+        (err: unknown) => isAccessError(err, 'cert-invalid'),
+        bad.slice(0, 60),
+      );
     }
   });
 });
@@ -109,6 +119,9 @@ describe('readCachedCertificate', () => {
     const dir = tempDir('cert-file-mode-');
     for (const f of [certKeyFile(dir, HOST), certPubFile(dir, HOST), certFile(dir, HOST)]) fs.writeFileSync(f, 'x');
     fs.chmodSync(certKeyFile(dir, HOST), 0o644);
-    await assert.rejects(readCachedCertificate(dir, HOST), (err: unknown) => isAccessError(err, 'cert-invalid') && /too open/.test((err as Error).message));
+    await assert.rejects(
+      readCachedCertificate(dir, HOST),
+      (err: unknown) => isAccessError(err, 'cert-invalid') && /too open/.test((err as Error).message),
+    );
   });
 });

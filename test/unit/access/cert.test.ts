@@ -81,7 +81,10 @@ describe('reading cached certificates', () => {
 
   test('a certificate for our key is read with its fields', async () => {
     const key = writeKeyPair(dir);
-    fs.writeFileSync(certFile(dir, HOST), keygenSign(ca, certPubFile(dir, HOST), { principals: 'jdoe,root', serial: '42', id: 'key-id-1' }) + '\n');
+    fs.writeFileSync(
+      certFile(dir, HOST),
+      keygenSign(ca, certPubFile(dir, HOST), { principals: 'jdoe,root', serial: '42', id: 'key-id-1' }) + '\n',
+    );
     const cert = await readCertificate(dir, HOST);
     assert.ok(cert);
     assert.equal(cert.path, certFile(dir, HOST));
@@ -166,12 +169,15 @@ describe('cert_sign', () => {
   });
   after(() => server.close());
 
-  const PUB = 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBPdCZTpLWSYKZ+eOtoQ2uDK2u8TIrNBXo0X64NPG0AiC7XWdC1hGwpaiif7b1f5BQgfNabG4WXHAtGFZVYKxCQg=';
+  const PUB =
+    'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBPdCZTpLWSYKZ+eOtoQ2uDK2u8TIrNBXo0X64NPG0AiC7XWdC1hGwpaiif7b1f5BQgfNabG4WXHAtGFZVYKxCQg=';
 
   test('POSTs public_key, jwt and issuer to <iss>/cdn-cgi/access/cert_sign', async () => {
     reply = (_b, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ id: 'abc', certificate: 'ecdsa-sha2-nistp256-cert-v01@openssh.com AAAA', expires_at: '2030-01-01T00:00:00Z' }));
+      res.end(
+        JSON.stringify({ id: 'abc', certificate: 'ecdsa-sha2-nistp256-cert-v01@openssh.com AAAA', expires_at: '2030-01-01T00:00:00Z' }),
+      );
     };
     const t = token();
     const signed = await signCertificate(server.client(), t, PUB + '\n');
@@ -223,7 +229,10 @@ describe('cert_sign', () => {
         res.writeHead(200);
         res.end(body);
       };
-      await assert.rejects(signCertificate(server.client(), token(), PUB), (err: unknown) => isAccessError(err, 'cert-sign') && /HTTP 200/.test(err.message));
+      await assert.rejects(
+        signCertificate(server.client(), token(), PUB),
+        (err: unknown) => isAccessError(err, 'cert-sign') && /HTTP 200/.test(err.message),
+      );
     }
   });
 
@@ -239,7 +248,13 @@ describe('cert_sign', () => {
 
   test('the token is only ever sent to an https issuer', async () => {
     const before = server.seen.length;
-    for (const iss of ['http://sandbox.cloudflareaccess.com', 'file:///etc/passwd', 'not a url', 'https://u:p@sandbox.cloudflareaccess.com', 'https://sandbox.cloudflareaccess.com/?x=1']) {
+    for (const iss of [
+      'http://sandbox.cloudflareaccess.com',
+      'file:///etc/passwd',
+      'not a url',
+      'https://u:p@sandbox.cloudflareaccess.com',
+      'https://sandbox.cloudflareaccess.com/?x=1',
+    ]) {
       await assert.rejects(signCertificate(server.client(), token({ iss }), PUB), (err: unknown) => isAccessError(err, 'cert-sign'));
     }
     assert.equal(server.seen.length, before, 'no request was made');
@@ -311,14 +326,41 @@ describe('issuing a certificate', () => {
     assert.match(listed, /user certificate/);
     const again = await readCertificate(dir, HOST);
     assert.equal(again?.keyFingerprint, cert.keyFingerprint);
-    assert.deepEqual(fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(dir).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
   });
 
   for (const [name, setup, pattern] of [
-    ['another key', () => { foreignKey = true; }, /another key/],
-    ['an expired certificate', () => { signArgs = { validity: '-10m:-1m' }; }, /expired/],
-    ['no principal', () => { signArgs = { principals: '' }; }, /no principal/],
-    ['a host certificate', () => { signArgs = { host: true }; }, /not a user certificate/],
+    [
+      'another key',
+      () => {
+        foreignKey = true;
+      },
+      /another key/,
+    ],
+    [
+      'an expired certificate',
+      () => {
+        signArgs = { validity: '-10m:-1m' };
+      },
+      /expired/,
+    ],
+    [
+      'no principal',
+      () => {
+        signArgs = { principals: '' };
+      },
+      /no principal/,
+    ],
+    [
+      'a host certificate',
+      () => {
+        signArgs = { host: true };
+      },
+      /not a user certificate/,
+    ],
   ] as const) {
     test(`refuses ${name} and writes nothing`, async () => {
       signArgs = {};
@@ -334,7 +376,7 @@ describe('issuing a certificate', () => {
     });
   }
 
-  test('the edge decides the principal: one that is not the e-mail\'s local part is kept and written', async () => {
+  test("the edge decides the principal: one that is not the e-mail's local part is kept and written", async () => {
     signArgs = { principals: 'deploy' };
     foreignKey = false;
     const dir = tempDir('cert-principal-');
@@ -343,7 +385,10 @@ describe('issuing a certificate', () => {
     const cert = await issueCertificate(server.client(), dir, HOST, tokens([token()]), { log });
     assert.deepEqual(cert.principals, ['deploy']);
     assert.ok(fs.existsSync(certFile(dir, HOST)));
-    assert.ok(infos.some((m) => /is for deploy, not jdoe/.test(m)), infos.join('\n'));
+    assert.ok(
+      infos.some((m) => /is for deploy, not jdoe/.test(m)),
+      infos.join('\n'),
+    );
     // Still checked like any other: the no-principal, wrong-key... cases above are refused.
     signArgs = {};
   });
@@ -360,7 +405,9 @@ describe('issuing a certificate', () => {
 
     statuses = [403, 403];
     const src2 = tokens([token(), token()]);
-    await assert.rejects(issueCertificate(server.client(), tempDir('cert-retry-'), HOST, src2), (err: unknown) => isAccessError(err, 'token-refused'));
+    await assert.rejects(issueCertificate(server.client(), tempDir('cert-retry-'), HOST, src2), (err: unknown) =>
+      isAccessError(err, 'token-refused'),
+    );
     assert.equal(src2.gets, 2, 'retried once only');
     statuses = [];
   });
@@ -416,7 +463,9 @@ describe('ensureCertificate against the sandbox edge', () => {
     const signsBefore = sandbox.counters.certSigns;
     const metadataBefore = sandbox.counters.metadata;
 
-    const results = await Promise.all([0, 1, 2].map(() => ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } })));
+    const results = await Promise.all(
+      [0, 1, 2].map(() => ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } })),
+    );
     assert.equal(results.filter((r) => r.renewed).length, 1);
     assert.equal(sandbox.counters.certSigns - signsBefore, 1, 'one certificate for three callers');
     const fp = results[0]!.cert.keyFingerprint;
@@ -431,7 +480,9 @@ describe('ensureCertificate against the sandbox edge', () => {
 
     // The edge hands back a certificate for the wrong key: refused, the old pair kept.
     sandbox.setOptions({ faults: { certSign: { certificate: 'wrong-key', times: 1 } } });
-    await assert.rejects(ensureCertificate(ctx, HOST, { marginSeconds: 3600, login: { interactive: false } }), (err: unknown) => isAccessError(err, 'cert-invalid'));
+    await assert.rejects(ensureCertificate(ctx, HOST, { marginSeconds: 3600, login: { interactive: false } }), (err: unknown) =>
+      isAccessError(err, 'cert-invalid'),
+    );
     assert.equal((await readCertificate(dir, HOST))?.keyFingerprint, fp);
   });
 
@@ -442,7 +493,10 @@ describe('ensureCertificate against the sandbox edge', () => {
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
     const { fakeJwt } = await import('./helpers.js');
-    await store.writeAppToken(appInfo, fakeJwt({ iss: 'https://evil.example.com', aud: [appInfo.appAud], email: 'jdoe@example.com', exp: nowSeconds() + 3600 }) as AppToken);
+    await store.writeAppToken(
+      appInfo,
+      fakeJwt({ iss: 'https://evil.example.com', aud: [appInfo.appAud], email: 'jdoe@example.com', exp: nowSeconds() + 3600 }) as AppToken,
+    );
     const metadataBefore = sandbox.counters.metadata;
     const signsBefore = sandbox.counters.certSigns;
     await assert.rejects(ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } }));

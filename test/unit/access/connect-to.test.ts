@@ -53,12 +53,16 @@ test('bad entries are config errors naming the entry', () => {
     'a/b:443:c:1',
     '[example.com]:1:b:2',
   ]) {
-    assert.throws(() => parseConnectTo(bad), (err: unknown) => {
-      assert.ok(err instanceof AccessError, bad);
-      assert.equal(err.code, 'config');
-      assert.ok(err.message.includes('connect-to'), err.message);
-      assert.ok(err.hint);
-      return true;
-    }, bad);
+    assert.throws(
+      () => parseConnectTo(bad),
+      (err: unknown) => {
+        assert.ok(err instanceof AccessError, bad);
+        assert.equal(err.code, 'config');
+        assert.ok(err.message.includes('connect-to'), err.message);
+        assert.ok(err.hint);
+        return true;
+      },
+      bad,
+    );
   }
 });

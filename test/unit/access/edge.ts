@@ -11,7 +11,10 @@ export const TEAM = 'team.cloudflareaccess.com';
 export const AUD = 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2';
 export const APP_HOST = 'ssh.sandbox.test';
 
-export interface RsaKey { readonly privateKey: CryptoKey; readonly jwk: JWK }
+export interface RsaKey {
+  readonly privateKey: CryptoKey;
+  readonly jwk: JWK;
+}
 
 export async function rsaKey(kid: string): Promise<RsaKey> {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
@@ -23,11 +26,23 @@ export async function signMetadata(key: RsaKey, claims: Record<string, unknown>,
 }
 
 export function appToken(opts: { aud?: string | string[]; exp?: number; iss?: string; email?: string } = {}): string {
-  return fakeJwt({ aud: opts.aud ?? [AUD], exp: opts.exp ?? nowSeconds() + 3600, iss: opts.iss ?? `https://${TEAM}`, email: opts.email ?? 'jdoe@example.com', type: 'app' });
+  return fakeJwt({
+    aud: opts.aud ?? [AUD],
+    exp: opts.exp ?? nowSeconds() + 3600,
+    iss: opts.iss ?? `https://${TEAM}`,
+    email: opts.email ?? 'jdoe@example.com',
+    type: 'app',
+  });
 }
 
 export function orgToken(opts: { exp?: number; iss?: string } = {}): string {
-  return fakeJwt({ aud: [TEAM], exp: opts.exp ?? nowSeconds() + 86400, iss: opts.iss ?? `https://${TEAM}`, email: 'jdoe@example.com', type: 'org' });
+  return fakeJwt({
+    aud: [TEAM],
+    exp: opts.exp ?? nowSeconds() + 86400,
+    iss: opts.iss ?? `https://${TEAM}`,
+    email: 'jdoe@example.com',
+    type: 'org',
+  });
 }
 
 /** Seal `payload` to the client key `clientKeyB64` as the transfer service does. */
@@ -90,14 +105,29 @@ export async function startEdge(): Promise<FakeEdge> {
         res.end();
         return;
       }
-      const sealed = seal(JSON.stringify(edge.transfer.org === undefined ? { app_token: edge.transfer.app } : { app_token: edge.transfer.app, org_token: edge.transfer.org }), clientKey);
+      const sealed = seal(
+        JSON.stringify(
+          edge.transfer.org === undefined
+            ? { app_token: edge.transfer.app }
+            : { app_token: edge.transfer.app, org_token: edge.transfer.org },
+        ),
+        clientKey,
+      );
       res.writeHead(200, { 'service-public-key': sealed.serviceKey });
       res.end(sealed.body);
       return;
     }
     if (host.endsWith('.sandbox.test')) {
       if (req.headers['cf-access-metadata-request'] === 'true') {
-        const jwt = await signMetadata(key, { type: 'match', hostname: host, auth_domain: TEAM, aud: AUD, app_hostname: host, iat: nowSeconds(), ...edge.metadata });
+        const jwt = await signMetadata(key, {
+          type: 'match',
+          hostname: host,
+          auth_domain: TEAM,
+          aud: AUD,
+          app_hostname: host,
+          iat: nowSeconds(),
+          ...edge.metadata,
+        });
         res.writeHead(302, { 'cf-access-metadata': jwt, location: `https://${TEAM}/cdn-cgi/access/login/${host}` });
         res.end();
         return;
@@ -106,7 +136,13 @@ export async function startEdge(): Promise<FakeEdge> {
         const ok = (req.headers.cookie ?? '').includes('CF_AppSession=sess-1');
         res.writeHead(302, {
           location: '/',
-          ...(ok ? { 'set-cookie': [`CF_Authorization=${edge.exchangeToken}; Expires=${new Date(Date.now() + 3600_000).toUTCString()}; Path=/; Secure; HttpOnly`] } : {}),
+          ...(ok
+            ? {
+                'set-cookie': [
+                  `CF_Authorization=${edge.exchangeToken}; Expires=${new Date(Date.now() + 3600_000).toUTCString()}; Path=/; Secure; HttpOnly`,
+                ],
+              }
+            : {}),
         });
         res.end();
         return;

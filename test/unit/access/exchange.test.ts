@@ -8,7 +8,9 @@ import { startServer, type TestServer } from './helpers.js';
 
 const appUrl = new URL(`https://${APP_HOST}/`);
 let edge: FakeEdge;
-before(async () => { edge = await startEdge(); });
+before(async () => {
+  edge = await startEdge();
+});
 after(() => edge.close());
 
 test('cookies go to the right hops; stops after authorized', async () => {
@@ -18,11 +20,10 @@ test('cookies go to the right hops; stops after authorized', async () => {
   const token = await exchangeOrgToken(edge.server.client(), appUrl, org, TEAM);
   assert.equal(token, edge.exchangeToken);
   const hops = edge.server.seen.slice(start);
-  assert.deepEqual(hops.map((h) => `${h.method} ${h.host}${h.url.split('?')[0]}`), [
-    `HEAD ${APP_HOST}/`,
-    `HEAD ${TEAM}/cdn-cgi/access/login/${APP_HOST}`,
-    `HEAD ${APP_HOST}/cdn-cgi/access/authorized`,
-  ]);
+  assert.deepEqual(
+    hops.map((h) => `${h.method} ${h.host}${h.url.split('?')[0]}`),
+    [`HEAD ${APP_HOST}/`, `HEAD ${TEAM}/cdn-cgi/access/login/${APP_HOST}`, `HEAD ${APP_HOST}/cdn-cgi/access/authorized`],
+  );
   assert.equal(hops[0]!.headers.cookie, undefined);
   assert.equal(hops[1]!.headers.cookie, `CF_Authorization=${org}`);
   assert.equal(hops[2]!.headers.cookie, 'CF_AppSession=sess-1');
@@ -78,22 +79,40 @@ test('only a CF_Authorization cookie with a future Expires counts', async () => 
 });
 
 test('redirect loop and server errors are http errors', async () => {
-  const loop = await startServer((_req, res) => { res.writeHead(302, { location: '/again' }); res.end(); });
+  const loop = await startServer((_req, res) => {
+    res.writeHead(302, { location: '/again' });
+    res.end();
+  });
   try {
-    await assert.rejects(exchangeOrgToken(loop.client(), appUrl, orgToken() as OrgToken, TEAM), (err: unknown) => err instanceof AccessError && err.code === 'http' && /redirects/.test(err.message));
+    await assert.rejects(
+      exchangeOrgToken(loop.client(), appUrl, orgToken() as OrgToken, TEAM),
+      (err: unknown) => err instanceof AccessError && err.code === 'http' && /redirects/.test(err.message),
+    );
     assert.equal(loop.seen.length, 11);
   } finally {
     await loop.close();
   }
-  const broken = await startServer((_req, res) => { res.writeHead(503); res.end(); });
+  const broken = await startServer((_req, res) => {
+    res.writeHead(503);
+    res.end();
+  });
   try {
-    await assert.rejects(exchangeOrgToken(broken.client(), appUrl, orgToken() as OrgToken, TEAM), (err: unknown) => err instanceof AccessError && err.code === 'http' && /503/.test(err.message));
+    await assert.rejects(
+      exchangeOrgToken(broken.client(), appUrl, orgToken() as OrgToken, TEAM),
+      (err: unknown) => err instanceof AccessError && err.code === 'http' && /503/.test(err.message),
+    );
   } finally {
     await broken.close();
   }
-  const insecure = await startServer((_req, res) => { res.writeHead(302, { location: 'http://x.sandbox.test/' }); res.end(); });
+  const insecure = await startServer((_req, res) => {
+    res.writeHead(302, { location: 'http://x.sandbox.test/' });
+    res.end();
+  });
   try {
-    await assert.rejects(exchangeOrgToken(insecure.client(), appUrl, orgToken() as OrgToken, TEAM), (err: unknown) => err instanceof AccessError && err.code === 'http' && /non-https/.test(err.message));
+    await assert.rejects(
+      exchangeOrgToken(insecure.client(), appUrl, orgToken() as OrgToken, TEAM),
+      (err: unknown) => err instanceof AccessError && err.code === 'http' && /non-https/.test(err.message),
+    );
   } finally {
     await insecure.close();
   }
@@ -103,14 +122,24 @@ test('redirect loop and server errors are http errors', async () => {
 // auth domain; a redirect to a login path anywhere else ends the exchange.
 test('a redirect to a login page on another host ends the exchange; the org token is not sent there', async () => {
   const org = orgToken() as OrgToken;
-  for (const elsewhere of [`https://evil.sandbox.test/cdn-cgi/access/login/${APP_HOST}`, `https://${TEAM}.evil.sandbox.test/cdn-cgi/access/login`, `https://${TEAM}:8443/cdn-cgi/access/login`]) {
+  for (const elsewhere of [
+    `https://evil.sandbox.test/cdn-cgi/access/login/${APP_HOST}`,
+    `https://${TEAM}.evil.sandbox.test/cdn-cgi/access/login`,
+    `https://${TEAM}:8443/cdn-cgi/access/login`,
+  ]) {
     const srv = await startServer((req, res) => {
       res.writeHead(302, { location: req.headers.host === APP_HOST ? elsewhere : `https://${APP_HOST}/cdn-cgi/access/authorized` });
       res.end();
     });
     try {
-      await assert.rejects(exchangeOrgToken(srv.client(), appUrl, org, TEAM), (err: unknown) => err instanceof AccessError && err.code === 'token-refused'
-        && /neither the application nor its team domain/.test(err.message) && !err.message.includes(org));
+      await assert.rejects(
+        exchangeOrgToken(srv.client(), appUrl, org, TEAM),
+        (err: unknown) =>
+          err instanceof AccessError &&
+          err.code === 'token-refused' &&
+          /neither the application nor its team domain/.test(err.message) &&
+          !err.message.includes(org),
+      );
       assert.equal(srv.seen.length, 1, 'nothing was sent to the other host');
       assert.ok(srv.seen.every((h) => !String(h.headers.cookie ?? '').includes(org)));
     } finally {
@@ -123,12 +152,17 @@ test('the whole exchange has one deadline (cloudflared: 7 s), however many hops'
   // Every hop answers after a pause: each alone is well within the per-request timeout.
   const slow = await startServer((req, res) => {
     setTimeout(() => {
-      res.writeHead(302, { location: req.url.startsWith('/cdn-cgi/access/login') ? `https://${APP_HOST}/x` : `https://${TEAM}/cdn-cgi/access/login` });
+      res.writeHead(302, {
+        location: req.url.startsWith('/cdn-cgi/access/login') ? `https://${APP_HOST}/x` : `https://${TEAM}/cdn-cgi/access/login`,
+      });
       res.end();
     }, 300);
   });
   try {
-    await assert.rejects(exchangeOrgToken(slow.client(), appUrl, orgToken() as OrgToken, TEAM, { timeoutMs: 1000 }), (err: unknown) => err instanceof AccessError && err.code === 'timeout' && /took longer than 1s/.test(err.message));
+    await assert.rejects(
+      exchangeOrgToken(slow.client(), appUrl, orgToken() as OrgToken, TEAM, { timeoutMs: 1000 }),
+      (err: unknown) => err instanceof AccessError && err.code === 'timeout' && /took longer than 1s/.test(err.message),
+    );
     assert.ok(slow.seen.length <= 4, `stopped at the deadline (${slow.seen.length} hops)`);
   } finally {
     await slow.close();

@@ -37,16 +37,18 @@ async function startEdge(onConnection: (ws: WebSocket) => void): Promise<Edge> {
     wss,
     sockets,
     clients,
-    open: () => new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
-      clients.push(ws);
-      ws.once('open', () => resolve(ws));
-      ws.once('error', reject);
-    }),
-    close: () => new Promise<void>((resolve) => {
-      for (const c of wss.clients) c.terminate();
-      wss.close(() => resolve());
-    }),
+    open: () =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
+        clients.push(ws);
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 
@@ -126,13 +128,15 @@ test('each accepted connection gets its own websocket; 8 at once, 1 MiB each, in
   const fw = await startForwarder(() => edge.open());
   try {
     const payloads = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
-    const results = await Promise.all(payloads.map(async (p) => {
-      const s = await tcp(fw.port);
-      s.write(p);
-      const back = await read(s, p.length);
-      s.destroy();
-      return back;
-    }));
+    const results = await Promise.all(
+      payloads.map(async (p) => {
+        const s = await tcp(fw.port);
+        s.write(p);
+        const back = await read(s, p.length);
+        s.destroy();
+        return back;
+      }),
+    );
     for (const [i, b] of results.entries()) assert.equal(sha(b), sha(payloads[i]!), `connection ${i}`);
     assert.equal(edge.sockets.length, 8, 'one websocket per TCP connection');
   } finally {
@@ -210,7 +214,10 @@ test('a carrier that fails to open closes only its connection; the listener carr
   let calls = 0;
   const fw = await startForwarder(() => {
     calls += 1;
-    if (calls === 1) return Promise.reject(new AccessError('carrier', 'The carrier websocket to db.example.com was answered with HTTP 502', { hint: 'try again' }));
+    if (calls === 1)
+      return Promise.reject(
+        new AccessError('carrier', 'The carrier websocket to db.example.com was answered with HTTP 502', { hint: 'try again' }),
+      );
     return edge.open();
   });
   try {
@@ -221,7 +228,10 @@ test('a carrier that fails to open closes only its connection; the listener carr
     second.write('ping');
     assert.equal((await read(second, 4)).toString(), 'ping');
     second.destroy();
-    assert.ok(fw.lines.some((l) => /^Connection 1: The carrier websocket to db\.example\.com was answered with HTTP 502 \(try again\)$/.test(l)), fw.lines.join('\n'));
+    assert.ok(
+      fw.lines.some((l) => /^Connection 1: The carrier websocket to db\.example\.com was answered with HTTP 502 \(try again\)$/.test(l)),
+      fw.lines.join('\n'),
+    );
   } finally {
     fw.abort();
     const stats = await fw.done;
@@ -298,7 +308,10 @@ test('until one carrier has opened, connections open theirs one at a time; then 
     for (const w of waiting.splice(0)) w();
     for (const s of socks) s.write('k');
     const back = await Promise.all(socks.map((s) => read(s, 1)));
-    assert.deepEqual(back.map((b) => b.toString()), ['k', 'k', 'k', 'k', 'k']);
+    assert.deepEqual(
+      back.map((b) => b.toString()),
+      ['k', 'k', 'k', 'k', 'k'],
+    );
     for (const s of socks) s.destroy();
   } finally {
     fw.abort();

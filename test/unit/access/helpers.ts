@@ -31,11 +31,27 @@ export function testCert(): TestCert {
   const dir = tempDir('access-cert-');
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
-  execFileSync('/usr/bin/openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
-    '-keyout', keyFile, '-out', certFile, '-subj', '/CN=sandbox.test',
-    '-addext', 'subjectAltName=DNS:sandbox.test,DNS:*.sandbox.test,DNS:sandbox.cloudflareaccess.com,DNS:*.cloudflareaccess.com,DNS:login.cloudflareaccess.org,DNS:login.fed.cloudflareaccess.org,DNS:*.fed.cloudflareaccess.com,DNS:app.example.com',
-  ], { stdio: 'ignore' });
+  execFileSync(
+    '/usr/bin/openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-subj',
+      '/CN=sandbox.test',
+      '-addext',
+      'subjectAltName=DNS:sandbox.test,DNS:*.sandbox.test,DNS:sandbox.cloudflareaccess.com,DNS:*.cloudflareaccess.com,DNS:login.cloudflareaccess.org,DNS:login.fed.cloudflareaccess.org,DNS:*.fed.cloudflareaccess.com,DNS:app.example.com',
+    ],
+    { stdio: 'ignore' },
+  );
   cached = { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
   return cached;
 }
@@ -88,15 +104,17 @@ export async function startServer(handler: Handler): Promise<TestServer> {
     port,
     seen,
     server,
-    client: (opts = {}) => new HttpClient({
-      connectTo: parseConnectTo(`::127.0.0.1:${port}`),
-      extraCaPem: cert,
-      ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
-    }),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    client: (opts = {}) =>
+      new HttpClient({
+        connectTo: parseConnectTo(`::127.0.0.1:${port}`),
+        extraCaPem: cert,
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+      }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -10,14 +10,17 @@ import { startServer, tempDir, testCert, type TestServer } from './helpers.js';
 let server: TestServer;
 before(async () => {
   server = await startServer((req, res) => {
-  if (req.url.startsWith('/slow')) return; // never answers
-  if (req.url === '/redirect') {
-    res.writeHead(302, { location: 'https://elsewhere.test/', 'set-cookie': ['a=1; Path=/; Expires=Wed, 21 Oct 2099 07:28:00 GMT', 'b=2; Max-Age=60; Domain=.sandbox.test; HttpOnly'] });
-    res.end();
-    return;
-  }
-  res.writeHead(200, { 'content-type': 'text/plain', 'x-echo-method': req.method });
-  res.end(req.method === 'POST' ? req.body : 'hello');
+    if (req.url.startsWith('/slow')) return; // never answers
+    if (req.url === '/redirect') {
+      res.writeHead(302, {
+        location: 'https://elsewhere.test/',
+        'set-cookie': ['a=1; Path=/; Expires=Wed, 21 Oct 2099 07:28:00 GMT', 'b=2; Max-Age=60; Domain=.sandbox.test; HttpOnly'],
+      });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-echo-method': req.method });
+    res.end(req.method === 'POST' ? req.body : 'hello');
   });
 });
 after(() => server.close());
@@ -41,7 +44,12 @@ test('non-default port keeps the port in Host', async () => {
 });
 
 test('POST sends the body and custom headers', async () => {
-  const res = await server.client().request({ method: 'POST', url: 'https://sandbox.cloudflareaccess.com/sign', body: '{"a":1}', headers: { 'Content-Type': 'application/json' } });
+  const res = await server.client().request({
+    method: 'POST',
+    url: 'https://sandbox.cloudflareaccess.com/sign',
+    body: '{"a":1}',
+    headers: { 'Content-Type': 'application/json' },
+  });
   assert.equal(res.body.toString(), '{"a":1}');
   assert.equal(server.seen.at(-1)!.headers['content-type'], 'application/json');
 });
@@ -81,22 +89,34 @@ test('fromEnv reads ACCESS_SSH_CONNECT_TO and NODE_EXTRA_CA_CERTS', async () => 
   const client = HttpClient.fromEnv({ ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`, NODE_EXTRA_CA_CERTS: testCert().certFile });
   const res = await client.request({ method: 'GET', url: 'https://ssh.sandbox.test/' });
   assert.equal(res.status, 200);
-  assert.throws(() => HttpClient.fromEnv({ NODE_EXTRA_CA_CERTS: path.join(tempDir(), 'missing.pem') }), (err: unknown) => err instanceof AccessError && err.code === 'config');
+  assert.throws(
+    () => HttpClient.fromEnv({ NODE_EXTRA_CA_CERTS: path.join(tempDir(), 'missing.pem') }),
+    (err: unknown) => err instanceof AccessError && err.code === 'config',
+  );
   const notPem = path.join(tempDir(), 'x.pem');
   fs.writeFileSync(notPem, 'garbage');
-  assert.throws(() => HttpClient.fromEnv({ NODE_EXTRA_CA_CERTS: notPem }), (err: unknown) => err instanceof AccessError && err.code === 'config');
-  assert.throws(() => HttpClient.fromEnv({ ACCESS_SSH_CONNECT_TO: 'nonsense' }), (err: unknown) => err instanceof AccessError && err.code === 'config');
+  assert.throws(
+    () => HttpClient.fromEnv({ NODE_EXTRA_CA_CERTS: notPem }),
+    (err: unknown) => err instanceof AccessError && err.code === 'config',
+  );
+  assert.throws(
+    () => HttpClient.fromEnv({ ACCESS_SSH_CONNECT_TO: 'nonsense' }),
+    (err: unknown) => err instanceof AccessError && err.code === 'config',
+  );
 });
 
 test('timeout names the host, not the query', async () => {
   const t0 = Date.now();
-  await assert.rejects(server.client({ timeoutMs: 200 }).request({ method: 'GET', url: 'https://ssh.sandbox.test/slow?token=SECRET' }), (err: unknown) => {
-    assert.ok(err instanceof AccessError);
-    assert.equal(err.code, 'timeout');
-    assert.match(err.message, /ssh\.sandbox\.test/);
-    assert.doesNotMatch(err.message, /SECRET/);
-    return true;
-  });
+  await assert.rejects(
+    server.client({ timeoutMs: 200 }).request({ method: 'GET', url: 'https://ssh.sandbox.test/slow?token=SECRET' }),
+    (err: unknown) => {
+      assert.ok(err instanceof AccessError);
+      assert.equal(err.code, 'timeout');
+      assert.match(err.message, /ssh\.sandbox\.test/);
+      assert.doesNotMatch(err.message, /SECRET/);
+      return true;
+    },
+  );
   assert.ok(Date.now() - t0 < 2000);
 });
 
@@ -120,7 +140,10 @@ test('connection refused is a network error naming host and route', async () => 
 });
 
 test('only https is allowed', async () => {
-  await assert.rejects(server.client().request({ method: 'GET', url: 'http://ssh.sandbox.test/' }), (err: unknown) => err instanceof AccessError && err.code === 'config');
+  await assert.rejects(
+    server.client().request({ method: 'GET', url: 'http://ssh.sandbox.test/' }),
+    (err: unknown) => err instanceof AccessError && err.code === 'config',
+  );
 });
 
 test('wsOptions: the websocket takes the same route, SNI and Host', async () => {
@@ -175,12 +198,19 @@ test('plain Node started with NODE_EXTRA_CA_CERTS: its default store is used (no
       (res) => console.log(JSON.stringify({ status: res.status, ownStore: client.ca !== undefined })),
       (err) => console.log(JSON.stringify({ error: String(err && err.message) })));`;
   // Not execFileSync: the server answers from this process's event loop.
-  const run = (env: Record<string, string>): Promise<Record<string, unknown>> => new Promise((resolve, reject) => {
-    execFile(process.execPath, ['-e', script], {
-      env: { PATH: process.env['PATH'] ?? '', ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`, ...env },
-      encoding: 'utf8',
-    }, (err, stdout) => (err ? reject(new Error(err.message, { cause: err })) : resolve(JSON.parse(stdout.trim()) as Record<string, unknown>)));
-  });
+  const run = (env: Record<string, string>): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['-e', script],
+        {
+          env: { PATH: process.env['PATH'] ?? '', ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`, ...env },
+          encoding: 'utf8',
+        },
+        (err, stdout) =>
+          err ? reject(new Error(err.message, { cause: err })) : resolve(JSON.parse(stdout.trim()) as Record<string, unknown>),
+      );
+    });
   assert.deepEqual(await run({ NODE_EXTRA_CA_CERTS: testCert().certFile }), { status: 200, ownStore: false });
   // Without it the test CA is not trusted (the server's certificate is refused).
   assert.match(String((await run({})).error), /certificate|self.signed/i);

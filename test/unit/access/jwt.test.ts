@@ -17,13 +17,16 @@ test('aud array kept; surrounding whitespace ignored', () => {
 });
 
 function assertJwtError(token: string, re?: RegExp): void {
-  assert.throws(() => decodeClaims(token), (err: unknown) => {
-    assert.ok(err instanceof AccessError);
-    assert.equal(err.code, 'jwt');
-    if (re) assert.match(err.message, re);
-    if (token !== '') assert.ok(!err.message.includes(token), 'message must not echo the token');
-    return true;
-  });
+  assert.throws(
+    () => decodeClaims(token),
+    (err: unknown) => {
+      assert.ok(err instanceof AccessError);
+      assert.equal(err.code, 'jwt');
+      if (re) assert.match(err.message, re);
+      if (token !== '') assert.ok(!err.message.includes(token), 'message must not echo the token');
+      return true;
+    },
+  );
 }
 
 test('malformed tokens', () => {

@@ -23,7 +23,10 @@ const linux = process.platform === 'linux';
 function goSplitProcStat(content: string): string[] {
   const nameStart = content.indexOf('(');
   const nameEnd = content.lastIndexOf(')');
-  const rest = content.slice(nameEnd + 2).split(/\s+/).filter((f) => f !== '');
+  const rest = content
+    .slice(nameEnd + 2)
+    .split(/\s+/)
+    .filter((f) => f !== '');
   return ['', content.slice(0, nameStart).trim(), content.slice(nameStart + 1, nameEnd), ...rest];
 }
 
@@ -50,7 +53,12 @@ function goVirtualization(): { system: string; role: string } {
     else if (contains(modules, 'vmware')) [system, role] = ['vmware', 'guest'];
   }
   const cpuinfo = lines('/proc/cpuinfo');
-  if (contains(cpuinfo, 'QEMU Virtual CPU') || contains(cpuinfo, 'Common KVM processor') || contains(cpuinfo, 'Common 32-bit KVM processor')) [system, role] = ['kvm', 'guest'];
+  if (
+    contains(cpuinfo, 'QEMU Virtual CPU') ||
+    contains(cpuinfo, 'Common KVM processor') ||
+    contains(cpuinfo, 'Common 32-bit KVM processor')
+  )
+    [system, role] = ['kvm', 'guest'];
   if (contains(lines('/proc/bus/pci/devices'), 'virtio-pci')) role = 'guest';
   if (exists('/proc/bc/0')) [system, role] = ['openvz', 'host'];
   else if (exists('/proc/vz')) [system, role] = ['openvz', 'guest'];
@@ -69,7 +77,10 @@ function goVirtualization(): { system: string; role: string } {
 function goBootTime(): bigint {
   const { system, role } = goVirtualization();
   if (!((system === 'lxc' || system === 'docker') && role === 'guest')) {
-    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith('btime'))!;
+    const line = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('btime'))!;
     return BigInt(line.split(/\s+/)[1]!);
   }
   const uptime = Number(fs.readFileSync('/proc/uptime', 'utf8').split('\n')[0]!.split(/\s+/)[0]);
@@ -92,7 +103,7 @@ function goCreateTime(pid: number, boot: bigint = goBootTime()): number | undefi
   }
   if (contents.length === 0) return undefined;
   const t = BigInt(goSplitProcStat(contents)[22]!);
-  return Number(t * 1000n / CLK_TCK + boot * 1000n);
+  return Number((t * 1000n) / CLK_TCK + boot * 1000n);
 }
 
 /** `value` is what gopsutil computes for `pid` at about the time `produce` runs. */
@@ -148,7 +159,7 @@ function exited(child: ChildProcess): Promise<void> {
 
 // ---------------------------------------------------------------- tests
 
-test('our start_time is exactly gopsutil\'s CreateTime (this process, pid 1, a child)', { skip: !linux && 'needs /proc' }, async () => {
+test("our start_time is exactly gopsutil's CreateTime (this process, pid 1, a child)", { skip: !linux && 'needs /proc' }, async () => {
   const child = liveProcess();
   try {
     for (const pid of [process.pid, 1, child.pid!]) {
@@ -161,86 +172,117 @@ test('our start_time is exactly gopsutil\'s CreateTime (this process, pid 1, a c
   }
 });
 
-test('a lock written as cloudflared writes it for a live process is waited on, then reclaimed once that process is gone', { skip: !linux && 'needs /proc' }, async () => {
-  const target = path.join(tempDir(), 'ssh.example.com-aud-token');
-  const lock = `${target}.lock`;
-  const holder = liveProcess();
-  cloudflaredWriteLock(lock, holder.pid!);
-  assert.match(fs.readFileSync(lock, 'utf8'), /^\{"pid":\d+,"start_time":\d+\}\n$/);
-  assert.equal(cloudflaredIsStale(lock).stale, false, 'cloudflared itself considers it held');
-  assert.deepEqual(await inspectLock(lock), { kind: 'held', pid: holder.pid });
+test(
+  'a lock written as cloudflared writes it for a live process is waited on, then reclaimed once that process is gone',
+  { skip: !linux && 'needs /proc' },
+  async () => {
+    const target = path.join(tempDir(), 'ssh.example.com-aud-token');
+    const lock = `${target}.lock`;
+    const holder = liveProcess();
+    cloudflaredWriteLock(lock, holder.pid!);
+    assert.match(fs.readFileSync(lock, 'utf8'), /^\{"pid":\d+,"start_time":\d+\}\n$/);
+    assert.equal(cloudflaredIsStale(lock).stale, false, 'cloudflared itself considers it held');
+    assert.deepEqual(await inspectLock(lock), { kind: 'held', pid: holder.pid });
 
-  const events: string[] = [];
-  const waiting: LockHolder[] = [];
-  const acquired = withFileLock(target, async () => {
-    events.push('acquired');
-    // Our own lock replaced cloudflared's.
-    return JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid: number };
-  }, { retryMs: 20, timeoutMs: 60_000, onWaiting: (h) => waiting.push(h) });
+    const events: string[] = [];
+    const waiting: LockHolder[] = [];
+    const acquired = withFileLock(
+      target,
+      async () => {
+        events.push('acquired');
+        // Our own lock replaced cloudflared's.
+        return JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid: number };
+      },
+      { retryMs: 20, timeoutMs: 60_000, onWaiting: (h) => waiting.push(h) },
+    );
 
-  // Several rounds of waiting while the holder lives.
-  while (waiting.length === 0) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 200));
-  assert.equal(events.length, 0, 'not acquired while a live cloudflared holds it');
-  assert.equal(waiting[0]!.pid, holder.pid);
-  assert.equal(fs.existsSync(lock), true);
+    // Several rounds of waiting while the holder lives.
+    while (waiting.length === 0) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(events.length, 0, 'not acquired while a live cloudflared holds it');
+    assert.equal(waiting[0]!.pid, holder.pid);
+    assert.equal(fs.existsSync(lock), true);
 
-  events.push('holder killed');
-  holder.kill('SIGKILL');
-  await exited(holder);
-  const mine = await acquired;
-  assert.deepEqual(events, ['holder killed', 'acquired']);
-  assert.equal(mine.pid, process.pid);
-  assert.equal(fs.existsSync(lock), false, 'released');
-});
+    events.push('holder killed');
+    holder.kill('SIGKILL');
+    await exited(holder);
+    const mine = await acquired;
+    assert.deepEqual(events, ['holder killed', 'acquired']);
+    assert.equal(mine.pid, process.pid);
+    assert.equal(fs.existsSync(lock), false, 'released');
+  },
+);
 
-test('cloudflared waits on our lock: its rule finds ours live while we hold it, stale once we are gone', { skip: !linux && 'needs /proc' }, async () => {
-  const dir = tempDir();
-  const target = path.join(dir, 'sandbox.cloudflareaccess.com-org-token');
-  const lock = `${target}.lock`;
-  const lockModule = path.resolve(__dirname, '..', '..', '..', 'src', 'access', 'lock.js');
-  // Another process holds our lock until its stdin closes.
-  const child = spawn(process.execPath, ['-e', `
+test(
+  'cloudflared waits on our lock: its rule finds ours live while we hold it, stale once we are gone',
+  { skip: !linux && 'needs /proc' },
+  async () => {
+    const dir = tempDir();
+    const target = path.join(dir, 'sandbox.cloudflareaccess.com-org-token');
+    const lock = `${target}.lock`;
+    const lockModule = path.resolve(__dirname, '..', '..', '..', 'src', 'access', 'lock.js');
+    // Another process holds our lock until its stdin closes.
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
     const { withFileLock } = require(${JSON.stringify(lockModule)});
     withFileLock(${JSON.stringify(target)}, () => new Promise((resolve) => {
       process.stdout.write('locked\\n');
       process.stdin.on('end', resolve);
       process.stdin.resume();
     }));
-  `], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('locked')) resolve(); });
-    child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
-  });
-  try {
-    const text = fs.readFileSync(lock, 'utf8');
-    assert.match(text, /^\{"pid":\d+,"start_time":\d+\}\n$/, 'cloudflared\'s lockContent JSON');
-    const content = JSON.parse(text) as { pid: number; start_time: number };
-    assert.equal(content.pid, child.pid);
-    assertGopsutilValue(child.pid!, () => content.start_time, 'the lock\'s start_time');
-    assert.equal(fs.statSync(lock).mode & 0o777, 0o600);
-    assert.deepEqual(cloudflaredIsStale(lock), { stale: false, pid: child.pid }, 'cloudflared would wait');
-  } finally {
-    child.kill('SIGKILL');
-    await exited(child);
-  }
-  // Killed while holding it: the lock stays behind, and cloudflared reclaims it.
-  assert.equal(fs.existsSync(lock), true);
-  assert.deepEqual(cloudflaredIsStale(lock), { stale: true, pid: child.pid });
-});
-
-test('cloudflared\'s tolerance: 1000 ms either way is the same process, 1001 ms is a recycled pid (both rules agree)', { skip: !linux && 'needs /proc' }, async () => {
-  const holder = liveProcess();
-  try {
-    const ct = goCreateTime(holder.pid!)!;
-    for (const [offset, stale] of [[0, false], [1000, false], [-1000, false], [1001, true], [-1001, true]] as const) {
-      const lock = path.join(tempDir(), 'x.lock');
-      fs.writeFileSync(lock, `${JSON.stringify({ pid: holder.pid, start_time: ct + offset })}\n`, { mode: 0o600 });
-      assert.equal(cloudflaredIsStale(lock).stale, stale, `cloudflared, offset ${offset}`);
-      assert.equal((await inspectLock(lock)).kind, stale ? 'stale' : 'held', `ours, offset ${offset}`);
+  `,
+      ],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        if (d.toString().includes('locked')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`holder exited early (${code})`)));
+    });
+    try {
+      const text = fs.readFileSync(lock, 'utf8');
+      assert.match(text, /^\{"pid":\d+,"start_time":\d+\}\n$/, "cloudflared's lockContent JSON");
+      const content = JSON.parse(text) as { pid: number; start_time: number };
+      assert.equal(content.pid, child.pid);
+      assertGopsutilValue(child.pid!, () => content.start_time, "the lock's start_time");
+      assert.equal(fs.statSync(lock).mode & 0o777, 0o600);
+      assert.deepEqual(cloudflaredIsStale(lock), { stale: false, pid: child.pid }, 'cloudflared would wait');
+    } finally {
+      child.kill('SIGKILL');
+      await exited(child);
     }
-  } finally {
-    holder.kill('SIGKILL');
-    await exited(holder);
-  }
-});
+    // Killed while holding it: the lock stays behind, and cloudflared reclaims it.
+    assert.equal(fs.existsSync(lock), true);
+    assert.deepEqual(cloudflaredIsStale(lock), { stale: true, pid: child.pid });
+  },
+);
+
+test(
+  "cloudflared's tolerance: 1000 ms either way is the same process, 1001 ms is a recycled pid (both rules agree)",
+  { skip: !linux && 'needs /proc' },
+  async () => {
+    const holder = liveProcess();
+    try {
+      const ct = goCreateTime(holder.pid!)!;
+      for (const [offset, stale] of [
+        [0, false],
+        [1000, false],
+        [-1000, false],
+        [1001, true],
+        [-1001, true],
+      ] as const) {
+        const lock = path.join(tempDir(), 'x.lock');
+        fs.writeFileSync(lock, `${JSON.stringify({ pid: holder.pid, start_time: ct + offset })}\n`, { mode: 0o600 });
+        assert.equal(cloudflaredIsStale(lock).stale, stale, `cloudflared, offset ${offset}`);
+        assert.equal((await inspectLock(lock)).kind, stale ? 'stale' : 'held', `ours, offset ${offset}`);
+      }
+    } finally {
+      holder.kill('SIGKILL');
+      await exited(holder);
+    }
+  },
+);

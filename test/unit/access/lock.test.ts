@@ -19,16 +19,29 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
 
 test('lock file: cloudflared JSON, 0600, removed afterwards (even on throw)', async () => {
   const target = path.join(tempDir(), 'tok');
-  await withFileLock(target, async () => {
-    const st = fs.statSync(`${target}.lock`);
-    assert.equal(st.mode & 0o777, 0o600);
-    const content = JSON.parse(fs.readFileSync(`${target}.lock`, 'utf8')) as { pid: number; start_time: number };
-    assert.deepEqual(Object.keys(content), ['pid', 'start_time']);
-    assert.equal(content.pid, process.pid);
-    assert.ok(Math.abs(content.start_time - (Date.now() - process.uptime() * 1000)) < 3000);
-  }, fast);
+  await withFileLock(
+    target,
+    async () => {
+      const st = fs.statSync(`${target}.lock`);
+      assert.equal(st.mode & 0o777, 0o600);
+      const content = JSON.parse(fs.readFileSync(`${target}.lock`, 'utf8')) as { pid: number; start_time: number };
+      assert.deepEqual(Object.keys(content), ['pid', 'start_time']);
+      assert.equal(content.pid, process.pid);
+      assert.ok(Math.abs(content.start_time - (Date.now() - process.uptime() * 1000)) < 3000);
+    },
+    fast,
+  );
   assert.ok(!fs.existsSync(`${target}.lock`));
-  await assert.rejects(withFileLock(target, async () => { throw new Error('boom'); }, fast), /boom/);
+  await assert.rejects(
+    withFileLock(
+      target,
+      async () => {
+        throw new Error('boom');
+      },
+      fast,
+    ),
+    /boom/,
+  );
   assert.ok(!fs.existsSync(`${target}.lock`));
   assert.deepEqual(fs.readdirSync(path.dirname(target)), []);
 });
@@ -59,7 +72,13 @@ test('stale: dead pid is reclaimed at once', async () => {
   assert.equal((await inspectLock(`${target}.lock`)).kind, 'stale');
   const t0 = Date.now();
   let ran = false;
-  await withFileLock(target, async () => { ran = true; }, { retryMs: 5000 });
+  await withFileLock(
+    target,
+    async () => {
+      ran = true;
+    },
+    { retryMs: 5000 },
+  );
   assert.ok(ran);
   assert.ok(Date.now() - t0 < 1000);
 });
@@ -103,7 +122,13 @@ test('held by a live process: wait, report the login URL once per new URL, then 
   fs.writeFileSync(`${target}.lock`, JSON.stringify(selfLockContent()));
   const seen: LockHolder[] = [];
   let acquired = false;
-  const p = withFileLock(target, async () => { acquired = true; }, { retryMs: 20, onWaiting: (h) => seen.push(h) });
+  const p = withFileLock(
+    target,
+    async () => {
+      acquired = true;
+    },
+    { retryMs: 20, onWaiting: (h) => seen.push(h) },
+  );
   await waitFor(() => seen.length === 1);
   assert.equal(acquired, false);
   fs.writeFileSync(`${target}.url`, 'https://ssh.sandbox.test/cdn-cgi/access/cli?token=1\n');
@@ -129,12 +154,15 @@ test('timeout while held is a lock error', async () => {
   // timeout too: date the lock ahead so that it stays young throughout.
   const ahead = new Date(Date.now() + 3600_000);
   fs.utimesSync(`${target}.lock`, ahead, ahead);
-  await assert.rejects(withFileLock(target, async () => undefined, { retryMs: 20, timeoutMs: 300 }), (err: unknown) => {
-    assert.ok(err instanceof AccessError && err.code === 'lock');
-    assert.match(err.message, /held by pid/);
-    assert.ok(err.hint?.includes('.lock'));
-    return true;
-  });
+  await assert.rejects(
+    withFileLock(target, async () => undefined, { retryMs: 20, timeoutMs: 300 }),
+    (err: unknown) => {
+      assert.ok(err instanceof AccessError && err.code === 'lock');
+      assert.match(err.message, /held by pid/);
+      assert.ok(err.hint?.includes('.lock'));
+      return true;
+    },
+  );
   // Not ours: left in place.
   assert.ok(fs.existsSync(`${target}.lock`));
 });
@@ -144,22 +172,34 @@ test('concurrent holders in one process never overlap', async () => {
   let inside = 0;
   let max = 0;
   const order: number[] = [];
-  await Promise.all([1, 2, 3, 4].map((i) => withFileLock(target, async () => {
-    inside += 1;
-    max = Math.max(max, inside);
-    await new Promise((r) => setTimeout(r, 30));
-    order.push(i);
-    inside -= 1;
-  }, { retryMs: 10 })));
+  await Promise.all(
+    [1, 2, 3, 4].map((i) =>
+      withFileLock(
+        target,
+        async () => {
+          inside += 1;
+          max = Math.max(max, inside);
+          await new Promise((r) => setTimeout(r, 30));
+          order.push(i);
+          inside -= 1;
+        },
+        { retryMs: 10 },
+      ),
+    ),
+  );
   assert.equal(max, 1);
   assert.equal(order.length, 4);
 });
 
 test('release leaves a lock that is no longer ours', async () => {
   const target = path.join(tempDir(), 'tok');
-  await withFileLock(target, async () => {
-    fs.writeFileSync(`${target}.lock`, '{"pid":1,"start_time":0}');
-  }, fast);
+  await withFileLock(
+    target,
+    async () => {
+      fs.writeFileSync(`${target}.lock`, '{"pid":1,"start_time":0}');
+    },
+    fast,
+  );
   assert.equal(fs.readFileSync(`${target}.lock`, 'utf8'), '{"pid":1,"start_time":0}');
 });
 
@@ -169,10 +209,13 @@ test('release leaves a lock that is no longer ours', async () => {
 for (const [what, make] of [
   ['a directory', (p: string) => fs.mkdirSync(p)],
   ['a dangling symlink', (p: string) => fs.symlinkSync(path.join(path.dirname(p), 'nowhere'), p)],
-  ['a symlink to a real lock', (p: string) => {
-    fs.writeFileSync(`${p}.real`, JSON.stringify({ pid: process.pid, start_time: Date.now() }));
-    fs.symlinkSync(`${p}.real`, p);
-  }],
+  [
+    'a symlink to a real lock',
+    (p: string) => {
+      fs.writeFileSync(`${p}.real`, JSON.stringify({ pid: process.pid, start_time: Date.now() }));
+      fs.symlinkSync(`${p}.real`, p);
+    },
+  ],
   ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
 ] as const) {
   test(`a lock that is ${what}: an error naming the path, at once`, { skip: process.platform === 'win32', timeout: 30_000 }, async () => {
@@ -180,10 +223,17 @@ for (const [what, make] of [
     make(`${target}.lock`);
     let ran = false;
     const cpuBefore = process.cpuUsage();
-    await assert.rejects(withFileLock(target, async () => {
-      ran = true;
-    }, { retryMs: 25, timeoutMs: 20_000 }), (err: unknown) => err instanceof AccessError && err.code === 'lock'
-      && err.message.includes(`${target}.lock`) && /rm /.test(err.hint ?? ''));
+    await assert.rejects(
+      withFileLock(
+        target,
+        async () => {
+          ran = true;
+        },
+        { retryMs: 25, timeoutMs: 20_000 },
+      ),
+      (err: unknown) =>
+        err instanceof AccessError && err.code === 'lock' && err.message.includes(`${target}.lock`) && /rm /.test(err.hint ?? ''),
+    );
     assert.equal(ran, false);
     // Refused before any retry: far less CPU than one retry interval of spinning.
     const cpu = process.cpuUsage(cpuBefore);

@@ -6,9 +6,14 @@ import { APP_HOST, AUD, TEAM, rsaKey, signMetadata, startEdge, type FakeEdge } f
 import { nowSeconds, startServer, type TestServer } from './helpers.js';
 
 let edge: FakeEdge;
-before(async () => { edge = await startEdge(); });
+before(async () => {
+  edge = await startEdge();
+});
 after(() => edge.close());
-beforeEach(() => { clearJwksCache(); edge.metadata = {}; });
+beforeEach(() => {
+  clearJwksCache();
+  edge.metadata = {};
+});
 
 const appUrl = new URL(`https://${APP_HOST}/`);
 
@@ -26,7 +31,10 @@ test('verified metadata gives the app info; no redirect followed', async () => {
   assert.deepEqual(info, { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST });
   const head = edge.server.seen.find((r) => r.method === 'HEAD' && r.host === APP_HOST)!;
   assert.equal(head.headers['cf-access-metadata-request'], 'true');
-  assert.equal(edge.count((r) => r.url.startsWith('/cdn-cgi/access/login')), 0);
+  assert.equal(
+    edge.count((r) => r.url.startsWith('/cdn-cgi/access/login')),
+    0,
+  );
 });
 
 test('app_hostname falls back to hostname; wildcard app_hostname kept; case-insensitive host', async () => {
@@ -46,7 +54,10 @@ test('JWKS cached per auth domain for the process', async () => {
 test('no metadata header: no Access application, with hint', async () => {
   let plain: TestServer | undefined;
   try {
-    plain = await startServer((_req, res) => { res.writeHead(200); res.end(); });
+    plain = await startServer((_req, res) => {
+      res.writeHead(200);
+      res.end();
+    });
     await assert.rejects(discoverApp(plain.client(), new URL('https://plain.sandbox.test/')), (err: unknown) => {
       assert.ok(err instanceof AccessError && err.code === 'metadata');
       assert.match(err.message, /No Access application at https:\/\/plain\.sandbox\.test\//);
@@ -102,15 +113,34 @@ test('foreign auth_domain refused before any key fetch', async () => {
   edge.metadata = { auth_domain: 'evil.example.com' };
   const certsBefore = edge.count((r) => r.url === '/cdn-cgi/access/certs');
   await rejectsMetadata(discoverApp(edge.server.client(), appUrl), /does not end with \.cloudflareaccess\.com/);
-  assert.equal(edge.count((r) => r.url === '/cdn-cgi/access/certs'), certsBefore);
+  assert.equal(
+    edge.count((r) => r.url === '/cdn-cgi/access/certs'),
+    certsBefore,
+  );
 });
 
 test('parseAuthDomain oddities', () => {
   assert.equal(parseAuthDomain('Team.CloudflareAccess.com'), 'team.cloudflareaccess.com');
-  for (const bad of ['', 'https://team.cloudflareaccess.com', 'team.cloudflareaccess.com:443', 'team.cloudflareaccess.com/x',
-    'user@team.cloudflareaccess.com', '.cloudflareaccess.com', 'cloudflareaccess.com', 'evilcloudflareaccess.com',
-    'team.cloudflareaccess.com.evil.com', 'team.cloudflareaccess.com.', 'a b.cloudflareaccess.com', 42, undefined]) {
-    assert.throws(() => parseAuthDomain(bad), (err: unknown) => err instanceof AccessError && err.code === 'metadata', String(bad));
+  for (const bad of [
+    '',
+    'https://team.cloudflareaccess.com',
+    'team.cloudflareaccess.com:443',
+    'team.cloudflareaccess.com/x',
+    'user@team.cloudflareaccess.com',
+    '.cloudflareaccess.com',
+    'cloudflareaccess.com',
+    'evilcloudflareaccess.com',
+    'team.cloudflareaccess.com.evil.com',
+    'team.cloudflareaccess.com.',
+    'a b.cloudflareaccess.com',
+    42,
+    undefined,
+  ]) {
+    assert.throws(
+      () => parseAuthDomain(bad),
+      (err: unknown) => err instanceof AccessError && err.code === 'metadata',
+      String(bad),
+    );
   }
 });
 
@@ -150,8 +180,20 @@ test('iat: older than 24h, more than 5 min ahead, missing', async () => {
 
 test('JWKS endpoint failure is a metadata error', async () => {
   const srv = await startServer(async (req, res) => {
-    if (req.url === '/cdn-cgi/access/certs') { res.writeHead(500); res.end(); return; }
-    res.writeHead(302, { 'cf-access-metadata': await signMetadata(edge.key, { type: 'match', hostname: APP_HOST, auth_domain: TEAM, aud: AUD, iat: nowSeconds() }) });
+    if (req.url === '/cdn-cgi/access/certs') {
+      res.writeHead(500);
+      res.end();
+      return;
+    }
+    res.writeHead(302, {
+      'cf-access-metadata': await signMetadata(edge.key, {
+        type: 'match',
+        hostname: APP_HOST,
+        auth_domain: TEAM,
+        aud: AUD,
+        iat: nowSeconds(),
+      }),
+    });
     res.end();
   });
   try {

@@ -22,8 +22,14 @@ test('proxyFromEnv: HTTPS_PROXY, then https_proxy, then ALL_PROXY, then all_prox
   assert.equal(proxyFromEnv({ ALL_PROXY: 'http://c:3', all_proxy: 'http://d:4' })!.proxy.host, 'c');
   const s = proxyFromEnv({ all_proxy: 'http://d:4', no_proxy: '.corp' })!;
   assert.equal(s.proxy.source, 'all_proxy');
-  assert.deepEqual(s.noProxy.map((r) => r.value), ['.corp']);
-  assert.deepEqual(proxyFromEnv({ HTTPS_PROXY: 'p:1', NO_PROXY: 'a', no_proxy: 'b' })!.noProxy.map((r) => r.value), ['.a']);
+  assert.deepEqual(
+    s.noProxy.map((r) => r.value),
+    ['.corp'],
+  );
+  assert.deepEqual(
+    proxyFromEnv({ HTTPS_PROXY: 'p:1', NO_PROXY: 'a', no_proxy: 'b' })!.noProxy.map((r) => r.value),
+    ['.a'],
+  );
 });
 
 test('parseProxyUrl: scheme defaults to http, ports default as in Go, credentials are percent-decoded', () => {
@@ -39,15 +45,37 @@ test('parseProxyUrl: scheme defaults to http, ports default as in Go, credential
 });
 
 test('parseProxyUrl: bad or unsupported values are config errors that never quote the value', () => {
-  for (const bad of ['socks5://u:secretpw@h:1080', 'http://u:secretpw@h:1/path', 'http://u:secretpw@', 'ftp://u:secretpw@h', 'http://u:%zzsecretpw@h:1']) {
-    assert.throws(() => parseProxyUrl(bad, 'HTTPS_PROXY'), (err: unknown) => {
-      assert.ok(err instanceof AccessError && err.code === 'config', String(err));
-      assert.match(err.message, /HTTPS_PROXY/);
-      assert.doesNotMatch(`${err.message} ${err.hint ?? ''}`, /secretpw/);
-      return true;
-    }, bad);
+  for (const bad of [
+    'socks5://u:secretpw@h:1080',
+    'http://u:secretpw@h:1/path',
+    'http://u:secretpw@',
+    'ftp://u:secretpw@h',
+    'http://u:%zzsecretpw@h:1',
+  ]) {
+    assert.throws(
+      () => parseProxyUrl(bad, 'HTTPS_PROXY'),
+      (err: unknown) => {
+        assert.ok(err instanceof AccessError && err.code === 'config', String(err));
+        assert.match(err.message, /HTTPS_PROXY/);
+        assert.doesNotMatch(`${err.message} ${err.hint ?? ''}`, /secretpw/);
+        return true;
+      },
+      bad,
+    );
   }
-  assert.match(String((() => { try { parseProxyUrl('socks5h://h:1080', 'ALL_PROXY'); } catch (e) { return (e as Error).message; } return ''; })()), /socks5h proxy/);
+  assert.match(
+    String(
+      (() => {
+        try {
+          parseProxyUrl('socks5h://h:1080', 'ALL_PROXY');
+        } catch (e) {
+          return (e as Error).message;
+        }
+        return '';
+      })(),
+    ),
+    /socks5h proxy/,
+  );
 });
 
 test('NO_PROXY: domains match themselves and by suffix; .name and *.name only subdomains', () => {
@@ -95,13 +123,14 @@ let server: TestServer;
 let proxy: ConnectProxy;
 const cert = testCert();
 /** The client fromEnv would build, trusting the test certificate. */
-const client = (env: Record<string, string>, opts: { timeoutMs?: number } = {}): HttpClient => new HttpClient({
-  extraCaPem: cert.cert,
-  proxy: proxyFromEnv(env)!,
-  userAgent: 'access-ssh/9.9.9',
-  ...opts,
-  ...(env['ACCESS_SSH_CONNECT_TO'] ? { connectTo: parseConnectTo(env['ACCESS_SSH_CONNECT_TO']) } : {}),
-});
+const client = (env: Record<string, string>, opts: { timeoutMs?: number } = {}): HttpClient =>
+  new HttpClient({
+    extraCaPem: cert.cert,
+    proxy: proxyFromEnv(env)!,
+    userAgent: 'access-ssh/9.9.9',
+    ...opts,
+    ...(env['ACCESS_SSH_CONNECT_TO'] ? { connectTo: parseConnectTo(env['ACCESS_SSH_CONNECT_TO']) } : {}),
+  });
 
 before(async () => {
   server = await startServer((req, res) => {
@@ -142,7 +171,10 @@ test('a request goes through CONNECT <name>:443 with Basic credentials; SNI, Hos
 test('with ACCESS_SSH_CONNECT_TO the CONNECT asks for its destination (as curl --connect-to with a proxy)', async () => {
   proxy.behaviour = { kind: 'tunnel' };
   const before = proxy.seen.length;
-  const res = await client({ HTTPS_PROXY: withCreds(), ACCESS_SSH_CONNECT_TO: 'ssh.sandbox.test:443:edge.internal:8443' }).request({ method: 'GET', url: 'https://ssh.sandbox.test/' });
+  const res = await client({ HTTPS_PROXY: withCreds(), ACCESS_SSH_CONNECT_TO: 'ssh.sandbox.test:443:edge.internal:8443' }).request({
+    method: 'GET',
+    url: 'https://ssh.sandbox.test/',
+  });
   assert.equal(res.body.toString(), 'hello ssh.sandbox.test');
   assert.equal(proxy.seen.slice(before)[0]!.target, 'edge.internal:8443');
   assert.equal(server.seen.at(-1)!.sni, 'ssh.sandbox.test');
@@ -277,11 +309,17 @@ test('the websocket handshake through a refusing proxy fails with the proxy erro
 });
 
 test('HttpClient.fromEnv reads the proxy variables and refuses a bad one', () => {
-  const c = HttpClient.fromEnv({ HTTPS_PROXY: 'http://u:p@proxy.corp:3128', NO_PROXY: '.corp' }, undefined, { timeoutMs: 2500, userAgent: 'access-ssh/1.0.0' });
+  const c = HttpClient.fromEnv({ HTTPS_PROXY: 'http://u:p@proxy.corp:3128', NO_PROXY: '.corp' }, undefined, {
+    timeoutMs: 2500,
+    userAgent: 'access-ssh/1.0.0',
+  });
   assert.equal(c.proxy?.proxy.display, 'http://proxy.corp:3128');
   assert.equal(c.timeoutMs, 2500);
   assert.equal(c.userAgent, 'access-ssh/1.0.0');
   assert.deepEqual(c.route('ssh.corp', 443), { host: 'ssh.corp', port: 443 });
   assert.equal(c.route('ssh.example.com', 443).proxy?.host, 'proxy.corp');
-  assert.throws(() => HttpClient.fromEnv({ ALL_PROXY: 'socks5://u:pw@h:1080' }), (err: unknown) => err instanceof AccessError && err.code === 'config' && !err.message.includes('pw'));
+  assert.throws(
+    () => HttpClient.fromEnv({ ALL_PROXY: 'socks5://u:pw@h:1080' }),
+    (err: unknown) => err instanceof AccessError && err.code === 'config' && !err.message.includes('pw'),
+  );
 });

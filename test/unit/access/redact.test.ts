@@ -50,9 +50,19 @@ test('cookies, headers, query values', () => {
 
 test('redactingLogger masks every level', () => {
   const lines: string[] = [];
-  const sink = { trace: (m: string) => lines.push(m), debug: (m: string) => lines.push(m), info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) };
+  const sink = {
+    trace: (m: string) => lines.push(m),
+    debug: (m: string) => lines.push(m),
+    info: (m: string) => lines.push(m),
+    warn: (m: string) => lines.push(m),
+    error: (m: string) => lines.push(m),
+  };
   const log = redactingLogger(sink);
-  log.trace(jwt); log.debug(jwt); log.info(jwt); log.warn(jwt); log.error(jwt);
+  log.trace(jwt);
+  log.debug(jwt);
+  log.info(jwt);
+  log.warn(jwt);
+  log.error(jwt);
   assert.equal(lines.length, 5);
   for (const l of lines) assert.equal(l, '[redacted]');
 });

@@ -13,9 +13,14 @@ import { tempDir } from './helpers.js';
 const appInfo = { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST };
 const appUrl = new URL(`https://${APP_HOST}/`);
 let edge: FakeEdge;
-before(async () => { edge = await startEdge(); });
+before(async () => {
+  edge = await startEdge();
+});
 after(() => edge.close());
-beforeEach(() => { edge.acceptOrg = undefined; clearJwksCache(); });
+beforeEach(() => {
+  edge.acceptOrg = undefined;
+  clearJwksCache();
+});
 
 function ctx(log: Logger = silentLogger): AccessContext & { store: TokenStore } {
   return { http: edge.server.client(), store: new TokenStore(tempDir()), log };
@@ -39,7 +44,10 @@ test('no app token, valid org token: exchanged, stored, no browser', async () =>
   const got = await getAppToken(c, appUrl, appInfo, { interactive: false, openBrowser: async () => assert.fail('no browser') });
   assert.equal(got, edge.exchangeToken);
   assert.equal(await c.store.readAppToken(appInfo), edge.exchangeToken);
-  assert.deepEqual(fs.readdirSync(c.store.dir).filter((f) => f.endsWith('.lock')), []);
+  assert.deepEqual(
+    fs.readdirSync(c.store.dir).filter((f) => f.endsWith('.lock')),
+    [],
+  );
 });
 
 test('non-interactive without usable tokens: login-required naming the command, no browser', async () => {
@@ -47,14 +55,20 @@ test('non-interactive without usable tokens: login-required naming the command, 
   await c.store.writeOrgToken(TEAM, orgToken() as OrgToken); // refused by the edge
   const debug: string[] = [];
   const log = { ...silentLogger, debug: (m: string) => debug.push(m) };
-  await assert.rejects(getAppToken({ ...c, log }, appUrl, appInfo, { interactive: false, openBrowser: async () => assert.fail('no browser') }), (err: unknown) => {
-    assert.ok(err instanceof AccessError && err.code === 'login-required');
-    assert.equal(err.message, `Not signed in to Cloudflare Access for ${APP_HOST}`);
-    assert.equal(err.hint, `Run "Access: Sign In" in VS Code, or \`access-ssh login https://${APP_HOST}\` in a terminal.`);
-    return true;
-  });
+  await assert.rejects(
+    getAppToken({ ...c, log }, appUrl, appInfo, { interactive: false, openBrowser: async () => assert.fail('no browser') }),
+    (err: unknown) => {
+      assert.ok(err instanceof AccessError && err.code === 'login-required');
+      assert.equal(err.message, `Not signed in to Cloudflare Access for ${APP_HOST}`);
+      assert.equal(err.hint, `Run "Access: Sign In" in VS Code, or \`access-ssh login https://${APP_HOST}\` in a terminal.`);
+      return true;
+    },
+  );
   assert.ok(debug.some((m) => /failed to exchange/.test(m)));
-  assert.deepEqual(fs.readdirSync(c.store.dir).filter((f) => f.endsWith('.lock')), []);
+  assert.deepEqual(
+    fs.readdirSync(c.store.dir).filter((f) => f.endsWith('.lock')),
+    [],
+  );
 });
 
 test('interactive: browser login stores both tokens; url companion removed', async () => {
@@ -97,33 +111,53 @@ test('login --fedramp polls the FedRAMP transfer service', async () => {
   const r = await login(c, appUrl, { interactive: true, fedramp: true, openBrowser: visitor(edge), ...fastOpts });
   assert.equal(r.appToken, edge.transfer.app);
   assert.ok(edge.count((q) => q.host.startsWith('login.fed.cloudflareaccess.org')) > fed);
-  assert.equal(edge.count((q) => q.host.startsWith('login.cloudflareaccess.org')), commercial);
+  assert.equal(
+    edge.count((q) => q.host.startsWith('login.cloudflareaccess.org')),
+    commercial,
+  );
 });
 
 test('concurrent first connections share one browser login', async () => {
   const c = ctx();
   const opened: string[] = [];
   const open = visitor(edge, opened);
-  const slowOpen = async (u: string): Promise<void> => { await new Promise((r) => setTimeout(r, 100)); await open(u); };
-  const results = await Promise.all([1, 2, 3].map(() => getAppToken({ ...c, store: new TokenStore(c.store.dir) }, appUrl, appInfo, { interactive: true, openBrowser: slowOpen, ...fastOpts })));
+  const slowOpen = async (u: string): Promise<void> => {
+    await new Promise((r) => setTimeout(r, 100));
+    await open(u);
+  };
+  const results = await Promise.all(
+    [1, 2, 3].map(() =>
+      getAppToken({ ...c, store: new TokenStore(c.store.dir) }, appUrl, appInfo, { interactive: true, openBrowser: slowOpen, ...fastOpts }),
+    ),
+  );
   assert.equal(opened.length, 1);
   for (const r of results) assert.equal(r, edge.transfer.app);
 });
 
-test('a waiting process is shown the holder\'s login URL', async () => {
+test("a waiting process is shown the holder's login URL", async () => {
   const c = ctx();
   const shown: string[] = [];
   let release!: () => void;
-  const gate = new Promise<void>((r) => { release = r; });
+  const gate = new Promise<void>((r) => {
+    release = r;
+  });
   const first = getAppToken(c, appUrl, appInfo, {
-    interactive: true, ...fastOpts,
-    openBrowser: async (u) => { await gate; await visitor(edge)(u); },
+    interactive: true,
+    ...fastOpts,
+    openBrowser: async (u) => {
+      await gate;
+      await visitor(edge)(u);
+    },
   });
   // Start the second once the first is in its browser login (its URL file is out).
   const urlFile = `${c.store.appTokenPath(appInfo)}.url`;
   for (let i = 0; i < 500 && !fs.existsSync(urlFile); i++) await new Promise((r) => setTimeout(r, 10));
   assert.ok(fs.existsSync(urlFile));
-  const second = getAppToken({ ...c, store: new TokenStore(c.store.dir) }, appUrl, appInfo, { interactive: false, ...fastOpts, onLoginUrl: (u) => shown.push(u) });
+  const second = getAppToken({ ...c, store: new TokenStore(c.store.dir) }, appUrl, appInfo, {
+    interactive: false,
+    ...fastOpts,
+    onLoginUrl: (u) => shown.push(u),
+  });
   for (let i = 0; i < 500 && shown.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   release();
   assert.equal(await first, await second);
@@ -141,7 +175,10 @@ test('login() forces a browser login and returns app info and claims', async () 
   assert.equal(r.appToken, edge.transfer.app);
   assert.equal(r.orgToken, edge.transfer.org);
   assert.equal(r.claims.email, 'jdoe@example.com');
-  await assert.rejects(login(c, appUrl, { interactive: false }), (err: unknown) => err instanceof AccessError && err.code === 'login-required');
+  await assert.rejects(
+    login(c, appUrl, { interactive: false }),
+    (err: unknown) => err instanceof AccessError && err.code === 'login-required',
+  );
 });
 
 test('renewAppToken exchanges the stored org token now; undefined without one', async () => {
@@ -171,5 +208,8 @@ test('forgetAppToken and logout', async () => {
   fs.writeFileSync(path.join(c.store.dir, `${APP_HOST}-cf_key`), 'key');
   const removed = await logout(c, TEAM);
   assert.equal(removed.length, 3);
-  assert.deepEqual(fs.readdirSync(c.store.dir).sort(), [`${APP_HOST}-cf_key`, 'other.cloudflareaccess.com-org-token', 'x.example.com-bbb-token'].sort());
+  assert.deepEqual(
+    fs.readdirSync(c.store.dir).sort(),
+    [`${APP_HOST}-cf_key`, 'other.cloudflareaccess.com-org-token', 'x.example.com-bbb-token'].sort(),
+  );
 });

@@ -97,17 +97,33 @@ test('list: tokens parsed from names, other files skipped', async () => {
   const store = new TokenStore(dir);
   const exp = nowSeconds() + 100;
   fs.writeFileSync(appFile(dir), appToken({ exp }));
-  fs.writeFileSync(path.join(dir, `my-dashed-host.example.com-${AUD}-token`), appToken({ iss: 'https://other.cloudflareaccess.com', email: 'x@y.z' }));
+  fs.writeFileSync(
+    path.join(dir, `my-dashed-host.example.com-${AUD}-token`),
+    appToken({ iss: 'https://other.cloudflareaccess.com', email: 'x@y.z' }),
+  );
   fs.writeFileSync(path.join(dir, `-.wild.example.com-abc123-token`), appToken({ aud: 'abc123' }));
   fs.writeFileSync(orgFile(dir), orgToken({ exp }));
-  for (const junk of [`${appFile(dir)}.lock`, `${appFile(dir)}.url`, path.join(dir, `${APP_HOST}-cf_key`), path.join(dir, `${APP_HOST}-cf_key.pub`),
-    path.join(dir, `${APP_HOST}-cf_key-cert.pub`), path.join(dir, 'config.yml'), path.join(dir, 'broken-token'), path.join(dir, `.${TEAM}-org-token.1.tmp`)]) {
+  for (const junk of [
+    `${appFile(dir)}.lock`,
+    `${appFile(dir)}.url`,
+    path.join(dir, `${APP_HOST}-cf_key`),
+    path.join(dir, `${APP_HOST}-cf_key.pub`),
+    path.join(dir, `${APP_HOST}-cf_key-cert.pub`),
+    path.join(dir, 'config.yml'),
+    path.join(dir, 'broken-token'),
+    path.join(dir, `.${TEAM}-org-token.1.tmp`),
+  ]) {
     fs.writeFileSync(junk, junk.endsWith('broken-token') ? 'not a jwt' : 'x');
   }
   const apps = await store.listAppTokens();
-  assert.deepEqual(apps.map((a) => [a.appHostname, a.aud]).sort(), [
-    ['-.wild.example.com', 'abc123'], ['my-dashed-host.example.com', AUD], [APP_HOST, AUD],
-  ].sort());
+  assert.deepEqual(
+    apps.map((a) => [a.appHostname, a.aud]).sort(),
+    [
+      ['-.wild.example.com', 'abc123'],
+      ['my-dashed-host.example.com', AUD],
+      [APP_HOST, AUD],
+    ].sort(),
+  );
   const main = apps.find((a) => a.appHostname === APP_HOST)!;
   assert.equal(main.email, 'jdoe@example.com');
   assert.equal(main.issuer, `https://${TEAM}`);

@@ -4,8 +4,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import nacl from 'tweetnacl';
 import {
-  goQueryEscape, loginUrl, newTransferKeyPair, openTransferPayload, parseTransferTokens, pollTransfer, runBrowserLogin, TRANSFER_SERVICE,
-  FEDRAMP_TRANSFER_SERVICE, transferServiceFor,
+  goQueryEscape,
+  loginUrl,
+  newTransferKeyPair,
+  openTransferPayload,
+  parseTransferTokens,
+  pollTransfer,
+  runBrowserLogin,
+  TRANSFER_SERVICE,
+  FEDRAMP_TRANSFER_SERVICE,
+  transferServiceFor,
 } from '../../../src/access/transfer.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken, seal, startEdge, visitor, type FakeEdge } from './edge.js';
@@ -15,7 +23,9 @@ const appInfo = { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST };
 const appUrl = new URL(`https://${APP_HOST}/`);
 
 let edge: FakeEdge;
-before(async () => { edge = await startEdge(); });
+before(async () => {
+  edge = await startEdge();
+});
 after(() => edge.close());
 
 function isTransferError(re: RegExp) {
@@ -44,9 +54,9 @@ test('loginUrl reproduces cloudflared buildRequestURL', () => {
   const key = 'ab-_cd==';
   assert.equal(
     loginUrl(new URL('https://ssh.example.com/'), 'AUD1', key),
-    'https://ssh.example.com/cdn-cgi/access/cli?aud=AUD1&edge_token_transfer=true'
-      + '&redirect_url=https%3A%2F%2Fssh.example.com%2F%3Faud%3DAUD1%26token%3Dab-_cd%253D%253D'
-      + '&send_org_token=true&token=ab-_cd%3D%3D',
+    'https://ssh.example.com/cdn-cgi/access/cli?aud=AUD1&edge_token_transfer=true' +
+      '&redirect_url=https%3A%2F%2Fssh.example.com%2F%3Faud%3DAUD1%26token%3Dab-_cd%253D%253D' +
+      '&send_org_token=true&token=ab-_cd%3D%3D',
   );
   // The app URL's own path, port and query are kept in redirect_url; its query joins the main one.
   const u = new URL(loginUrl(new URL('https://ssh.example.com:8443/app?z=1&b=x y'), 'AUD1', key));
@@ -103,8 +113,16 @@ test('poll: "not yet" answers below 500 are retried, then 200 opens', async () =
   const srv = await startServer((req, res) => {
     assert.equal(req.url, `/transfer/${kp.publicKeyB64}`);
     n += 1;
-    if (n === 1) { res.writeHead(404); res.end(); return; }
-    if (n === 2) { res.writeHead(401); res.end(); return; }
+    if (n === 1) {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    if (n === 2) {
+      res.writeHead(401);
+      res.end();
+      return;
+    }
     const s = seal('{"app_token":"a","org_token":"o"}', kp.publicKeyB64);
     res.writeHead(200, { 'service-public-key': s.serviceKey });
     res.end(s.body);
@@ -126,7 +144,11 @@ test('poll: a 200 with an empty body is "not yet" (cloudflared polls on), then t
   let n = 0;
   const srv = await startServer((_req, res) => {
     n += 1;
-    if (n <= 2) { res.writeHead(200, { 'content-type': 'text/plain' }); res.end(); return; }
+    if (n <= 2) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end();
+      return;
+    }
     const s = seal('{"app_token":"a","org_token":"o"}', kp.publicKeyB64);
     res.writeHead(200, { 'service-public-key': s.serviceKey });
     res.end(s.body);
@@ -156,7 +178,10 @@ test('transferServiceFor: --fedramp, or a team under .fed.cloudflareaccess.com, 
 
 test('poll: 5xx aborts with a redacted excerpt', async () => {
   const secret = appToken();
-  const srv = await startServer((_req, res) => { res.writeHead(502); res.end(`upstream broke ${secret}`); });
+  const srv = await startServer((_req, res) => {
+    res.writeHead(502);
+    res.end(`upstream broke ${secret}`);
+  });
   try {
     await assert.rejects(pollTransfer(srv.client(), newTransferKeyPair(), { pollDelayMs: 10 }), (err: unknown) => {
       assert.ok(err instanceof AccessError && err.code === 'transfer');
@@ -170,12 +195,21 @@ test('poll: 5xx aborts with a redacted excerpt', async () => {
 });
 
 test('poll: overall timeout and abort', async () => {
-  const srv = await startServer((_req, res) => { res.writeHead(404); res.end(); });
+  const srv = await startServer((_req, res) => {
+    res.writeHead(404);
+    res.end();
+  });
   try {
-    await assert.rejects(pollTransfer(srv.client(), newTransferKeyPair(), { pollDelayMs: 50, timeoutMs: 300 }), (err: unknown) => err instanceof AccessError && err.code === 'timeout');
+    await assert.rejects(
+      pollTransfer(srv.client(), newTransferKeyPair(), { pollDelayMs: 50, timeoutMs: 300 }),
+      (err: unknown) => err instanceof AccessError && err.code === 'timeout',
+    );
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 150);
-    await assert.rejects(pollTransfer(srv.client(), newTransferKeyPair(), { pollDelayMs: 50, signal: ac.signal }), (err: unknown) => err instanceof AccessError && err.code === 'login-cancelled');
+    await assert.rejects(
+      pollTransfer(srv.client(), newTransferKeyPair(), { pollDelayMs: 50, signal: ac.signal }),
+      (err: unknown) => err instanceof AccessError && err.code === 'login-cancelled',
+    );
   } finally {
     await srv.close();
   }
@@ -189,7 +223,10 @@ test('runBrowserLogin: URL shown, url file 0600 while waiting and removed after,
   let fileSeen: { content: string; mode: number } | undefined;
   const open = visitor(edge, calls);
   const result = await runBrowserLogin(edge.server.client(), {
-    appUrl, appInfo, urlFile, pollDelayMs: 20,
+    appUrl,
+    appInfo,
+    urlFile,
+    pollDelayMs: 20,
     onLoginUrl: (u) => shown.push(u),
     openBrowser: async (u) => {
       fileSeen = { content: fs.readFileSync(urlFile, 'utf8'), mode: fs.statSync(urlFile).mode & 0o777 };
@@ -214,11 +251,20 @@ test('runBrowserLogin: app token for another audience, or not a JWT, is refused'
   const saved = edge.transfer;
   try {
     edge.transfer = { app: appToken({ aud: ['someone-else'] }), org: orgToken() };
-    await assert.rejects(runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge) }), isTransferError(/audience mismatch/));
+    await assert.rejects(
+      runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge) }),
+      isTransferError(/audience mismatch/),
+    );
     edge.transfer = { app: 'not-a-jwt', org: orgToken() };
-    await assert.rejects(runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge) }), isTransferError(/app token from the login is unusable/));
+    await assert.rejects(
+      runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge) }),
+      isTransferError(/app token from the login is unusable/),
+    );
     edge.transfer = { app: appToken(), org: 'x.y' };
-    await assert.rejects(runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge) }), isTransferError(/org token/));
+    await assert.rejects(
+      runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge) }),
+      isTransferError(/org token/),
+    );
   } finally {
     edge.transfer = saved;
   }
@@ -240,17 +286,31 @@ test('runBrowserLogin: a result without org_token gives the app token alone', as
 test('runBrowserLogin: the FedRAMP transfer service is polled when given', async () => {
   const before = edge.count((r) => r.host.startsWith('login.fed.cloudflareaccess.org'));
   const commercial = edge.count((r) => r.host.startsWith('login.cloudflareaccess.org'));
-  const result = await runBrowserLogin(edge.server.client(), { appUrl, appInfo, pollDelayMs: 20, openBrowser: visitor(edge), transferService: FEDRAMP_TRANSFER_SERVICE });
+  const result = await runBrowserLogin(edge.server.client(), {
+    appUrl,
+    appInfo,
+    pollDelayMs: 20,
+    openBrowser: visitor(edge),
+    transferService: FEDRAMP_TRANSFER_SERVICE,
+  });
   assert.equal(result.appToken, edge.transfer.app);
   assert.ok(edge.count((r) => r.host.startsWith('login.fed.cloudflareaccess.org')) > before);
-  assert.equal(edge.count((r) => r.host.startsWith('login.cloudflareaccess.org')), commercial);
+  assert.equal(
+    edge.count((r) => r.host.startsWith('login.cloudflareaccess.org')),
+    commercial,
+  );
 });
 
 test('runBrowserLogin: a failing browser opener does not stop the login', async () => {
   let url = '';
   const result = await runBrowserLogin(edge.server.client(), {
-    appUrl, appInfo, pollDelayMs: 20,
-    onLoginUrl: (u) => { url = u; setTimeout(() => void visitor(edge)(u), 50); },
+    appUrl,
+    appInfo,
+    pollDelayMs: 20,
+    onLoginUrl: (u) => {
+      url = u;
+      setTimeout(() => void visitor(edge)(u), 50);
+    },
     openBrowser: () => Promise.reject(new Error('no display')),
   });
   assert.ok(url);

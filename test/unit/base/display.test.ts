@@ -7,8 +7,20 @@ import { displayText, escapeUnsafeForDisplay, hasUnsafeForDisplay, showValue } f
 const RAW_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 
 const HOSTILE = [
-  'jdoe@example.com\u001b[2J', '\u001b]0;title\u0007', 'a\r\nforged: line', 'x\u202eexe.txt', 'l\u2028s', 'p\u2029',
-  '\u0000nul', '\u007fdel', '\u009bcsi', '\u2066iso\u2069', '\u200eltr', '\u061calm', 'tab\there', '\ud83d\ude00 emoji',
+  'jdoe@example.com\u001b[2J',
+  '\u001b]0;title\u0007',
+  'a\r\nforged: line',
+  'x\u202eexe.txt',
+  'l\u2028s',
+  'p\u2029',
+  '\u0000nul',
+  '\u007fdel',
+  '\u009bcsi',
+  '\u2066iso\u2069',
+  '\u200eltr',
+  '\u061calm',
+  'tab\there',
+  '\ud83d\ude00 emoji',
 ];
 
 test('every unsafe character is escaped, in both forms; safe text unchanged', () => {

@@ -27,7 +27,12 @@ function jwt(claims: Record<string, unknown>): AppToken {
   const b = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   return `${b({ alg: 'RS256' })}.${b(claims)}.c2ln` as AppToken;
 }
-const TOKEN = jwt({ aud: [APP.appAud], exp: Math.floor(Date.now() / 1000) + 3600, iss: 'https://team.cloudflareaccess.com', email: 'jdoe@example.com' });
+const TOKEN = jwt({
+  aud: [APP.appAud],
+  exp: Math.floor(Date.now() / 1000) + 3600,
+  iss: 'https://team.cloudflareaccess.com',
+  email: 'jdoe@example.com',
+});
 
 /** A home like a user's (0755) with a ~/.cloudflared of `mode`. */
 function home(mode: number): { home: string; dir: string } {
@@ -45,11 +50,18 @@ describe('a ~/.cloudflared others can write is not used', { skip: !posix }, () =
     test(`mode ${mode.toString(8)}: reads and writes refused, naming chmod 700; nothing written`, async () => {
       const { dir } = home(mode);
       const store = new TokenStore(dir);
-      const refused = (err: unknown): boolean => err instanceof AccessError && err.code === 'store'
-        && err.message.includes(dir) && /can be written by (every user|its group)/.test(err.message) && (err.hint ?? '').includes(`chmod 700 "${dir}"`);
+      const refused = (err: unknown): boolean =>
+        err instanceof AccessError &&
+        err.code === 'store' &&
+        err.message.includes(dir) &&
+        /can be written by (every user|its group)/.test(err.message) &&
+        (err.hint ?? '').includes(`chmod 700 "${dir}"`);
       await assert.rejects(store.writeAppToken(APP, TOKEN), refused);
       await assert.rejects(store.readAppToken(APP), refused);
-      await assert.rejects(readCachedCertificate(dir, 'ssh.example.com'), (e: unknown) => e instanceof AccessError && /chmod 700/.test(e.hint ?? ''));
+      await assert.rejects(
+        readCachedCertificate(dir, 'ssh.example.com'),
+        (e: unknown) => e instanceof AccessError && /chmod 700/.test(e.hint ?? ''),
+      );
       assert.deepEqual(fs.readdirSync(dir), []);
       fs.chmodSync(dir, 0o700);
       forgetCheckedDirs();
@@ -80,7 +92,7 @@ describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () =>
     const store = new TokenStore(dir);
     await assert.rejects(store.writeAppToken(APP, TOKEN), /can be written by every user/);
     await assert.rejects(store.readAppToken(APP), /can be written by every user/);
-    assert.equal(fs.readFileSync(victim, 'utf8'), 'echo hello\n', 'the owner\'s file is untouched');
+    assert.equal(fs.readFileSync(victim, 'utf8'), 'echo hello\n', "the owner's file is untouched");
     assert.equal(fs.statSync(victim).mode & 0o777, 0o644, 'and so is its mode');
 
     // The fix the message names: now nobody else can plant anything.
@@ -89,7 +101,10 @@ describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () =>
     const r = other.run('ln', ['-s', victim, path.join(dir, 'another')]);
     assert.notEqual(r.status, 0, 'the other user can no longer create entries');
     // The links planted before are still there: refused as links, never followed.
-    await assert.rejects(store.readAppToken(APP), (e: unknown) => e instanceof AccessError && /symbolic link/.test(e.message) && (e.hint ?? '').includes(`rm "${tokenPath}"`));
+    await assert.rejects(
+      store.readAppToken(APP),
+      (e: unknown) => e instanceof AccessError && /symbolic link/.test(e.message) && (e.hint ?? '').includes(`rm "${tokenPath}"`),
+    );
     // A write replaces the link itself.
     await store.writeAppToken(APP, TOKEN);
     assert.ok(fs.lstatSync(tokenPath).isFile());
@@ -101,8 +116,13 @@ describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () =>
     const tokenPath = appTokenFile(dir, APP.appHostname, APP.appAud);
     fs.writeFileSync(tokenPath, TOKEN, { mode: 0o600 });
     fs.chownSync(tokenPath, other.uid, other.gid);
-    await assert.rejects(new TokenStore(dir).readAppToken(APP), (e: unknown) => e instanceof AccessError
-      && e.message.includes(`belongs to another user (uid ${other.uid})`) && /chmod cannot help/.test(e.hint ?? ''));
+    await assert.rejects(
+      new TokenStore(dir).readAppToken(APP),
+      (e: unknown) =>
+        e instanceof AccessError &&
+        e.message.includes(`belongs to another user (uid ${other.uid})`) &&
+        /chmod cannot help/.test(e.hint ?? ''),
+    );
     assert.ok(fs.existsSync(tokenPath), 'refused, not deleted');
   });
 
@@ -120,12 +140,18 @@ describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
     fs.writeFileSync(real, TOKEN, { mode: 0o600 });
     const tokenPath = appTokenFile(dir, APP.appHostname, APP.appAud);
     fs.symlinkSync(real, tokenPath);
-    await assert.rejects(new TokenStore(dir).readAppToken(APP), (e: unknown) => e instanceof AccessError && e.message.includes(tokenPath) && /Remove the link/.test(e.hint ?? ''));
+    await assert.rejects(
+      new TokenStore(dir).readAppToken(APP),
+      (e: unknown) => e instanceof AccessError && e.message.includes(tokenPath) && /Remove the link/.test(e.hint ?? ''),
+    );
     const key = path.join(dir, 'ssh.example.com-cf_key');
     fs.symlinkSync(real, key);
     fs.writeFileSync(`${key}-cert.pub`, 'x');
     fs.writeFileSync(`${key}.pub`, 'x');
-    await assert.rejects(readCachedCertificate(dir, 'ssh.example.com'), (e: unknown) => e instanceof AccessError && e.code === 'cert-invalid' && /symbolic link/.test(e.message));
+    await assert.rejects(
+      readCachedCertificate(dir, 'ssh.example.com'),
+      (e: unknown) => e instanceof AccessError && e.code === 'cert-invalid' && /symbolic link/.test(e.message),
+    );
   });
 
   test('writing over a planted symlink replaces the link; its target keeps bytes and mode', async () => {
@@ -146,8 +172,14 @@ describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     fs.mkdirSync(path.join(dir, 'folder'));
-    for (const [name, what] of [['fifo', /named pipe/], ['folder', /a folder/]] as const) {
-      await assert.rejects(readPrivateFile(path.join(dir, name), { sensitivity: 'public' }), (e: unknown) => e instanceof FileError && e.code === 'unsafe-file' && what.test(e.message));
+    for (const [name, what] of [
+      ['fifo', /named pipe/],
+      ['folder', /a folder/],
+    ] as const) {
+      await assert.rejects(
+        readPrivateFile(path.join(dir, name), { sensitivity: 'public' }),
+        (e: unknown) => e instanceof FileError && e.code === 'unsafe-file' && what.test(e.message),
+      );
     }
     const tokenPath = appTokenFile(dir, APP.appHostname, APP.appAud);
     execFileSync('mkfifo', [tokenPath]);

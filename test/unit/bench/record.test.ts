@@ -31,7 +31,11 @@ const conditions: Conditions = {
 function tables(root: string): { readme: string; latest: string } {
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
   const block = readme.slice(readme.indexOf(README_START) + README_START.length, readme.indexOf(README_END));
-  const table = (text: string): string => text.split('\n').filter((l) => l.startsWith('|')).join('\n');
+  const table = (text: string): string =>
+    text
+      .split('\n')
+      .filter((l) => l.startsWith('|'))
+      .join('\n');
   let latest = '';
   try {
     latest = table(readFileSync(join(root, 'docs', 'bench-latest.md'), 'utf8'));
@@ -62,7 +66,15 @@ test('writeRecord writes the table and the conditions to docs/bench-latest.md an
     assert.ok(!readme.includes('old table'));
     assert.ok(readme.includes('load average (1 min) 0.3 at the start, 0.1–1.2 (median 0.5)'));
     const latest = readFileSync(join(dir, 'docs', 'bench-latest.md'), 'utf8');
-    for (const want of ['2026-11-30T16:50:00.000Z', '2 × Test CPU', 'Node v20.0.0', 'OpenSSH_9.2p1', 'socat version 1.7.4', '256 MiB × 5 runs', 'max 1.20']) {
+    for (const want of [
+      '2026-11-30T16:50:00.000Z',
+      '2 × Test CPU',
+      'Node v20.0.0',
+      'OpenSSH_9.2p1',
+      'socat version 1.7.4',
+      '256 MiB × 5 runs',
+      'max 1.20',
+    ]) {
       assert.ok(latest.includes(want), `bench-latest.md mentions ${want}`);
     }
     const t = tables(dir);
@@ -95,4 +107,3 @@ test('a partial or instrumented run cannot be recorded', () => {
     assert.match(recordRefusal(['--record', o, 'x']) ?? '', new RegExp(`leave out ${o}`));
   }
 });
-

@@ -15,11 +15,14 @@ function run(argv: string[], env: Record<string, string> = {}): ParsedCommand {
 }
 
 function usage(argv: string[], pattern: RegExp, env: Record<string, string> = {}): void {
-  assert.throws(() => parseArgs(argv, COMMANDS, env), (err: unknown) => {
-    assert.ok(err instanceof UsageError, String(err));
-    assert.match(err.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => parseArgs(argv, COMMANDS, env),
+    (err: unknown) => {
+      assert.ok(err instanceof UsageError, String(err));
+      assert.match(err.message, pattern);
+      return true;
+    },
+  );
 }
 
 test('flag forms: --x v, --x=v, -x v, aliases, flags after positionals', () => {
@@ -45,7 +48,12 @@ test('flag forms: --x v, --x=v, -x v, aliases, flags after positionals', () => {
 });
 
 test('service token and hostname from the environment, flags win', () => {
-  const env = { TUNNEL_SERVICE_TOKEN_ID: 'env-id', TUNNEL_SERVICE_TOKEN_SECRET: 'env-secret', TUNNEL_SERVICE_HOSTNAME: 'env.example.com', ACCESS_SSH_LOGLEVEL: 'debug' };
+  const env = {
+    TUNNEL_SERVICE_TOKEN_ID: 'env-id',
+    TUNNEL_SERVICE_TOKEN_SECRET: 'env-secret',
+    TUNNEL_SERVICE_HOSTNAME: 'env.example.com',
+    ACCESS_SSH_LOGLEVEL: 'debug',
+  };
   const p = run(['ssh'], env);
   assert.equal(stringFlag(p, 'service-token-id'), 'env-id');
   assert.equal(stringFlag(p, 'service-token-secret'), 'env-secret');
@@ -68,10 +76,20 @@ test('help and version', () => {
   const h2 = parseArgs(['ssh', '--help'], COMMANDS);
   assert.equal(h2.kind === 'help' && h2.command?.name, 'ssh');
   const text = helpText(PROGRAM, COMMANDS);
-  for (const c of ['login <url>', 'token <url>', 'ssh --hostname <host>', 'ssh-gen --hostname <host>', 'ssh-config --hostname <host> [--short-lived-cert]']) {
+  for (const c of [
+    'login <url>',
+    'token <url>',
+    'ssh --hostname <host>',
+    'ssh-gen --hostname <host>',
+    'ssh-config --hostname <host> [--short-lived-cert]',
+  ]) {
     assert.ok(text.includes(c), c);
   }
-  const sshHelp = helpText(PROGRAM, COMMANDS, COMMANDS.find((c) => c.name === 'ssh'));
+  const sshHelp = helpText(
+    PROGRAM,
+    COMMANDS,
+    COMMANDS.find((c) => c.name === 'ssh'),
+  );
   assert.match(sshHelp, /--service-token-id, --id <id>/);
   assert.match(sshHelp, /TUNNEL_SERVICE_TOKEN_ID/);
   assert.match(sshHelp, /--non-interactive/);
@@ -110,7 +128,10 @@ test('log levels and browser commands', () => {
   assert.deepEqual(browserCommand(url, {}, 'darwin'), { command: 'open', args: [url] });
   assert.deepEqual(browserCommand(url, {}, 'win32'), { command: 'rundll32', args: ['url.dll,FileProtocolHandler', url] });
   assert.deepEqual(browserCommand(url, { BROWSER: '/opt/b.sh' }, 'linux'), { command: '/opt/b.sh', args: [url] });
-  assert.deepEqual(browserCommand(url, { BROWSER: 'firefox --new-tab %s:chromium' }, 'linux'), { command: 'firefox', args: ['--new-tab', url] });
+  assert.deepEqual(browserCommand(url, { BROWSER: 'firefox --new-tab %s:chromium' }, 'linux'), {
+    command: 'firefox',
+    args: ['--new-tab', url],
+  });
 });
 
 test('a trailing dot is normalised once: the same name for files, Host and SNI (issue 11, item 8)', () => {
@@ -122,7 +143,13 @@ test('a trailing dot is normalised once: the same name for files, Host and SNI (
 });
 
 test('--fedramp: on login, token, ssh, ssh-gen, ssh-config, after the command or before it as cloudflared access takes it', () => {
-  for (const cmd of [['login', 'https://h.example.com'], ['token', 'https://h.example.com'], ['ssh', '--hostname', 'h.example.com'], ['ssh-gen', '--hostname', 'h.example.com'], ['ssh-config', '--hostname', 'h.example.com']]) {
+  for (const cmd of [
+    ['login', 'https://h.example.com'],
+    ['token', 'https://h.example.com'],
+    ['ssh', '--hostname', 'h.example.com'],
+    ['ssh-gen', '--hostname', 'h.example.com'],
+    ['ssh-config', '--hostname', 'h.example.com'],
+  ]) {
     assert.equal(boolFlag(run([...cmd, '--fedramp']), 'fedramp'), true, `${cmd[0]} --fedramp`);
     assert.equal(boolFlag(run(['access', '--fedramp', ...cmd]), 'fedramp'), true, `access --fedramp ${cmd[0]}`);
     assert.equal(boolFlag(run(['--fedramp', ...cmd]), 'fedramp'), true, `--fedramp ${cmd[0]}`);

@@ -28,7 +28,13 @@ async function inProcess(argv: string[], env: Record<string, string> = {}): Prom
   let err = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
   stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(argv, { env, stdin: Readable.from([]), stdout, stderr, self: ['/usr/bin/node', '/opt/access ssh/access-ssh.js'] });
+  const code = await runCli(argv, {
+    env,
+    stdin: Readable.from([]),
+    stdout,
+    stderr,
+    self: ['/usr/bin/node', '/opt/access ssh/access-ssh.js'],
+  });
   return { code, stdout: out, stderr: err };
 }
 
@@ -67,7 +73,10 @@ describe('in process', () => {
     const r = await inProcess(['ssh-config', '--hostname', 'ssh.example.com', '--short-lived-cert'], { HOME: '/home/jdoe' });
     assert.equal(r.code, 0);
     assert.match(r.stdout, /Add to your \/home\/jdoe\/\.ssh\/config:/);
-    assert.ok(r.stdout.includes(`Match host ssh.example.com exec "/usr/bin/node '/opt/access ssh/access-ssh.js' ssh-gen --hostname %h"`), r.stdout);
+    assert.ok(
+      r.stdout.includes(`Match host ssh.example.com exec "/usr/bin/node '/opt/access ssh/access-ssh.js' ssh-gen --hostname %h"`),
+      r.stdout,
+    );
     assert.ok(r.stdout.includes(`  ProxyCommand /usr/bin/node '/opt/access ssh/access-ssh.js' ssh --hostname %h`));
     assert.ok(r.stdout.includes('  IdentityFile ~/.cloudflared/%h-cf_key\n'));
     assert.ok(r.stdout.includes('  CertificateFile ~/.cloudflared/%h-cf_key-cert.pub\n'));
@@ -181,7 +190,10 @@ describe('the helper process against the sandbox', () => {
 
   test('ssh: stdin and stdout carry exactly the stream, messages only on stderr', async () => {
     const payload = randomBytes(2 * 1024 * 1024 + 3);
-    const child = spawn(process.execPath, [MAIN, 'ssh', '--hostname', HOST, '--loglevel', 'debug'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN, 'ssh', '--hostname', HOST, '--loglevel', 'debug'], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     let got = 0;
     let stderr = '';

@@ -20,11 +20,14 @@ function run(argv: string[], env: Record<string, string> = {}): ParsedCommand {
 }
 
 function usage(argv: string[], pattern: RegExp, env: Record<string, string> = {}): void {
-  assert.throws(() => parseArgs(argv, COMMANDS, env), (err: unknown) => {
-    assert.ok(err instanceof UsageError, `${argv.join(' ')}: ${String(err)}`);
-    assert.match(err.message, pattern, argv.join(' '));
-    return true;
-  });
+  assert.throws(
+    () => parseArgs(argv, COMMANDS, env),
+    (err: unknown) => {
+      assert.ok(err instanceof UsageError, `${argv.join(' ')}: ${String(err)}`);
+      assert.match(err.message, pattern, argv.join(' '));
+      return true;
+    },
+  );
 }
 
 function usageOf(fn: () => unknown, pattern: RegExp): void {
@@ -73,10 +76,17 @@ test('ssh, tcp, rdp and smb are one command; --url/--listener/-L, --destination,
   }
   const positional = run(['tcp', '--hostname', 'h.example.com', '127.0.0.1:5432']);
   assert.deepEqual(positional.positionals, ['127.0.0.1:5432']);
-  const env = run(['tcp'], { TUNNEL_SERVICE_HOSTNAME: 'e.example.com', TUNNEL_SERVICE_URL: 'localhost:3389', TUNNEL_SERVICE_DESTINATION: 'db.internal:5432' });
+  const env = run(['tcp'], {
+    TUNNEL_SERVICE_HOSTNAME: 'e.example.com',
+    TUNNEL_SERVICE_URL: 'localhost:3389',
+    TUNNEL_SERVICE_DESTINATION: 'db.internal:5432',
+  });
   assert.equal(stringFlag(env, 'url'), 'localhost:3389');
   assert.equal(stringFlag(env, 'destination'), 'db.internal:5432');
-  assert.equal(stringFlag(run(['ssh', '-T', 'h', '--destination', 'x:22'], { TUNNEL_SERVICE_DESTINATION: 'env:22' }), 'destination'), 'x:22');
+  assert.equal(
+    stringFlag(run(['ssh', '-T', 'h', '--destination', 'x:22'], { TUNNEL_SERVICE_DESTINATION: 'env:22' }), 'destination'),
+    'x:22',
+  );
   usage(['ssh', '-T', 'h', 'a:1', 'b:2'], /Too many arguments/);
 });
 
@@ -105,7 +115,11 @@ test('what access-ssh does not support is a usage error that says what to use in
   assert.match(text, /also tcp, rdp, smb/);
   assert.match(text, /--logfile <file>/);
   assert.match(text, /--log-directory <dir>/);
-  const sshHelp = helpText(PROGRAM, COMMANDS, COMMANDS.find((c) => c.name === 'ssh'));
+  const sshHelp = helpText(
+    PROGRAM,
+    COMMANDS,
+    COMMANDS.find((c) => c.name === 'ssh'),
+  );
   assert.match(sshHelp, /--header, -H <Name: value> …/);
   assert.match(sshHelp, /--url, --listener, -L <host:port>/);
   assert.match(sshHelp, /--destination <host:port>.*TUNNEL_SERVICE_DESTINATION/);
@@ -120,7 +134,10 @@ test('headers: "Name: value" trimmed as cloudflared does; repeated names joined;
   });
   assert.deepEqual(parseHeaders([], 'ssh'), {});
   usageOf(() => parseHeaders(['X-Secret=hunter2'], 'ssh'), /"Name: value"/);
-  assert.throws(() => parseHeaders(['X-Secret=hunter2'], 'ssh'), (e: Error) => !e.message.includes('hunter2'));
+  assert.throws(
+    () => parseHeaders(['X-Secret=hunter2'], 'ssh'),
+    (e: Error) => !e.message.includes('hunter2'),
+  );
   usageOf(() => parseHeaders(['Bad Name: x'], 'ssh'), /not a valid header name/);
   usageOf(() => parseHeaders([': x'], 'ssh'), /not a valid header name/);
   usageOf(() => parseHeaders(['X-A: one\r\nInjected: two'], 'ssh'), /line break/);
@@ -143,7 +160,11 @@ test('headers: "Name: value" trimmed as cloudflared does; repeated names joined;
   for (const [name, re] of refused) {
     usageOf(() => parseHeaders([`${name}: s3cr3t-value`], 'ssh'), re);
     // The message names the header, never its value.
-    assert.throws(() => parseHeaders([`${name}: s3cr3t-value`], 'ssh'), (e: Error) => e.message.includes(name) && !e.message.includes('s3cr3t'), name);
+    assert.throws(
+      () => parseHeaders([`${name}: s3cr3t-value`], 'ssh'),
+      (e: Error) => e.message.includes(name) && !e.message.includes('s3cr3t'),
+      name,
+    );
   }
 });
 
@@ -228,12 +249,15 @@ test('--logfile / --log-directory: one of them; the file is 0600 and every line 
     assert.match(readFileSync(join(logs, LOG_FILE_NAME), 'utf8'), /^\S+ \[\d+\] access-ssh: fresh\n$/);
 
     // A path that cannot be opened is an error naming it, with a next step.
-    assert.throws(() => openLogFile({ logfile: join(dir, 'missing-dir', 'x.log') }, 'info'), (e: Error & { code?: string; hint?: string }) => {
-      assert.equal(e.code, 'config');
-      assert.match(e.message, /Cannot open the log file .*missing-dir.*ENOENT/);
-      assert.match(e.hint ?? '', /--logfile/);
-      return true;
-    });
+    assert.throws(
+      () => openLogFile({ logfile: join(dir, 'missing-dir', 'x.log') }, 'info'),
+      (e: Error & { code?: string; hint?: string }) => {
+        assert.equal(e.code, 'config');
+        assert.match(e.message, /Cannot open the log file .*missing-dir.*ENOENT/);
+        assert.match(e.hint ?? '', /--logfile/);
+        return true;
+      },
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

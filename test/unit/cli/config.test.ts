@@ -49,16 +49,22 @@ test('config add/list/remove: the managed file, one Include, absolute paths for 
   const sshConfig = path.join(home, 'my ssh config');
   const mine = 'Host *\n  ServerAliveInterval 30\n';
   fs.writeFileSync(sshConfig, mine, { mode: 0o640 });
-  const add = await cli(['config', 'add', '--hostname', 'Build.Example.com', '--user', 'deploy', '--config', sshConfig, '--no-check'], home);
+  const add = await cli(
+    ['config', 'add', '--hostname', 'Build.Example.com', '--user', 'deploy', '--config', sshConfig, '--no-check'],
+    home,
+  );
   assert.equal(add.code, 0, add.stderr);
-  assert.match(add.stderr, /Wrote .*access-ssh\/config: cfpipe-build\.example\.com {2}\(build\.example\.com, user deploy; added by access-ssh config\)/);
+  assert.match(
+    add.stderr,
+    /Wrote .*access-ssh\/config: cfpipe-build\.example\.com {2}\(build\.example\.com, user deploy; added by access-ssh config\)/,
+  );
   assert.match(add.stderr, /Sign in once with: {2}access-ssh login https:\/\/build\.example\.com/);
   const managed = path.join(home, '.ssh', 'access-ssh', 'config');
   const text = fs.readFileSync(managed, 'utf8');
   assert.match(text, /^# access-ssh-host build\.example\.com from=cli user=deploy$/m);
   assert.ok(!/~/.test(text), 'no ~ anywhere: ssh would expand it from the passwd entry, not $HOME');
   assert.equal(fs.readFileSync(sshConfig, 'utf8'), `${BEGIN_MARKER}\nInclude "${managed}"\n# <<< Access SSH (managed) <<<\n${mine}`);
-  assert.equal(fs.statSync(sshConfig).mode & 0o777, 0o640, 'the user\'s mode kept');
+  assert.equal(fs.statSync(sshConfig).mode & 0o777, 0o640, "the user's mode kept");
 
   // The real ssh, with the user's own `Host *` below our Include.
   const g = await sshG(sshConfig, 'cfpipe-build.example.com', ['-o', 'StrictHostKeyChecking=no']);
@@ -66,23 +72,40 @@ test('config add/list/remove: the managed file, one Include, absolute paths for 
   assert.deepEqual(g.get('proxycommand'), ["/usr/bin/node '/opt/access ssh/access-ssh.js' ssh --hostname %h --non-interactive"]);
   assert.equal(g.get('identityfile')?.[0], path.join(home, '.cloudflared', 'build.example.com-cf_key'));
   assert.equal(g.get('certificatefile')?.[0], path.join(home, '.cloudflared', 'build.example.com-cf_key-cert.pub'));
-  assert.deepEqual(g.get('serveraliveinterval'), ['30'], 'the user\'s lines still apply');
+  assert.deepEqual(g.get('serveraliveinterval'), ['30'], "the user's lines still apply");
 
   // A second host, then the extension syncs its own list: the CLI's hosts stay.
   assert.equal((await cli(['config', 'add', '--hostname', 'b.example.com', '--config', sshConfig, '--no-check'], home)).code, 0);
-  await updateManagedHosts(managed, (hs) => syncExtensionHosts(hs, [{ hostname: 'ext.example.com', user: 'jdoe' }, { hostname: 'b.example.com', user: 'jdoe' }]), {
-    helper: '/x/launcher', platform: 'linux', nonInteractive: true, keyDir: path.join(home, '.cloudflared'),
-  });
+  await updateManagedHosts(
+    managed,
+    (hs) =>
+      syncExtensionHosts(hs, [
+        { hostname: 'ext.example.com', user: 'jdoe' },
+        { hostname: 'b.example.com', user: 'jdoe' },
+      ]),
+    {
+      helper: '/x/launcher',
+      platform: 'linux',
+      nonInteractive: true,
+      keyDir: path.join(home, '.cloudflared'),
+    },
+  );
   const list = await cli(['config', 'list', '--json'], home);
   assert.equal(list.code, 0);
   const json = JSON.parse(list.stdout) as { hosts: { hostname: string; from: string[]; user?: string }[] };
-  assert.deepEqual(json.hosts.map((h) => [h.hostname, h.from.join(','), h.user]), [
-    ['b.example.com', 'cli,vscode', 'jdoe'],
-    ['build.example.com', 'cli', 'deploy'],
-    ['ext.example.com', 'vscode', 'jdoe'],
-  ]);
+  assert.deepEqual(
+    json.hosts.map((h) => [h.hostname, h.from.join(','), h.user]),
+    [
+      ['b.example.com', 'cli,vscode', 'jdoe'],
+      ['build.example.com', 'cli', 'deploy'],
+      ['ext.example.com', 'vscode', 'jdoe'],
+    ],
+  );
   const plain = await cli(['config', 'list'], home);
-  assert.match(plain.stdout, /3 Access hosts in .*\n {2}cfpipe-b\.example\.com {2}\(b\.example\.com, user jdoe; added by access-ssh config and VS Code\)/);
+  assert.match(
+    plain.stdout,
+    /3 Access hosts in .*\n {2}cfpipe-b\.example\.com {2}\(b\.example\.com, user jdoe; added by access-ssh config and VS Code\)/,
+  );
 
   // Remove: the extension's host is not the CLI's to remove; a shared one keeps the extension's mark.
   const refused = await cli(['config', 'remove', '--hostname', 'ext.example.com', '--config', sshConfig], home);
@@ -92,7 +115,10 @@ test('config add/list/remove: the managed file, one Include, absolute paths for 
   assert.equal(shared.code, 0);
   assert.match(shared.stderr, /stays in .* because VS Code lists it too/);
   assert.equal((await cli(['config', 'remove', '--hostname', 'build.example.com', '--config', sshConfig], home)).code, 0);
-  assert.deepEqual((await readManagedHosts(managed)).map((h) => `${h.hostname}:${h.from.join(',')}`), ['b.example.com:vscode', 'ext.example.com:vscode']);
+  assert.deepEqual(
+    (await readManagedHosts(managed)).map((h) => `${h.hostname}:${h.from.join(',')}`),
+    ['b.example.com:vscode', 'ext.example.com:vscode'],
+  );
   assert.ok(fs.readFileSync(sshConfig, 'utf8').startsWith(BEGIN_MARKER), 'the Include stays while hosts are left');
   const none = await cli(['config', 'remove', '--hostname', 'nope.example.com', '--config', sshConfig], home);
   assert.equal(none.code, 0);
@@ -122,31 +148,46 @@ test('eight access-ssh processes adding hosts at once: all eight land (the lock 
   const home = await tempDir('access-ssh-config-race-');
   const sshConfig = path.join(home, 'config');
   const hosts = Array.from({ length: 8 }, (_, i) => `h${i}.example.com`);
-  const results = await Promise.all(hosts.map((h) => new Promise<{ code: number | null; err: string }>((resolve) => {
-    const child = spawn(process.execPath, [MAIN, 'config', 'add', '--hostname', h, '--config', sshConfig, '--no-check'], {
-      env: { HOME: home, PATH: process.env['PATH'] }, stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('close', (code) => resolve({ code, err }));
-  })));
+  const results = await Promise.all(
+    hosts.map(
+      (h) =>
+        new Promise<{ code: number | null; err: string }>((resolve) => {
+          const child = spawn(process.execPath, [MAIN, 'config', 'add', '--hostname', h, '--config', sshConfig, '--no-check'], {
+            env: { HOME: home, PATH: process.env['PATH'] },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let err = '';
+          child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+          child.on('close', (code) => resolve({ code, err }));
+        }),
+    ),
+  );
   for (const r of results) assert.equal(r.code, 0, r.err);
   const listed = await readManagedHosts(path.join(home, '.ssh', 'access-ssh', 'config'));
-  assert.deepEqual(listed.map((h) => h.hostname), hosts);
+  assert.deepEqual(
+    listed.map((h) => h.hostname),
+    hosts,
+  );
   assert.equal(fs.readFileSync(sshConfig, 'utf8').split(BEGIN_MARKER).length, 2, 'one Include block');
   assert.ok(!fs.existsSync(path.join(home, '.ssh', 'access-ssh', 'config.lock')), 'the lock is released');
 });
 
-test('config import: lists the hosts set up for cloudflared (following Include), --yes adds them; the user\'s lines stay', async () => {
+test("config import: lists the hosts set up for cloudflared (following Include), --yes adds them; the user's lines stay", async () => {
   const home = await tempDir('access-ssh-config-import-');
   const sshConfig = path.join(home, 'config');
   const included = path.join(home, 'work.conf');
   const mine = `Include ${included}\nHost bastion\n  HostName bastion.corp.example\n  User admin\n  ProxyCommand /usr/local/bin/cloudflared access ssh --hostname %h\nHost *.lab.example\n  ProxyCommand cloudflared access ssh --hostname %h\n`;
   fs.writeFileSync(sshConfig, mine);
-  fs.writeFileSync(included, 'Match host vm.example.com exec "cloudflared access ssh-gen --hostname %h"\n  ProxyCommand cloudflared access ssh --hostname %h\n');
+  fs.writeFileSync(
+    included,
+    'Match host vm.example.com exec "cloudflared access ssh-gen --hostname %h"\n  ProxyCommand cloudflared access ssh --hostname %h\n',
+  );
   const list = await cli(['config', 'import', '--config', sshConfig], home);
   assert.equal(list.code, 0, list.stderr);
-  assert.match(list.stdout, /2 hosts set up for cloudflared:\n {2}vm\.example\.com {2}.*work\.conf:1 match-exec\n {2}bastion\.corp\.example \(user admin\) {2}.*config:5 proxycommand Host bastion\n/);
+  assert.match(
+    list.stdout,
+    /2 hosts set up for cloudflared:\n {2}vm\.example\.com {2}.*work\.conf:1 match-exec\n {2}bastion\.corp\.example \(user admin\) {2}.*config:5 proxycommand Host bastion\n/,
+  );
   assert.match(list.stdout, /access-ssh config import --yes/);
   assert.match(list.stderr, /skipped .*config:6: a wildcard pattern names no host to import/);
   assert.equal(fs.readFileSync(sshConfig, 'utf8'), mine, 'listing changes nothing');
@@ -155,7 +196,13 @@ test('config import: lists the hosts set up for cloudflared (following Include),
   const yes = await cli(['config', 'import', '--yes', '--config', sshConfig], home);
   assert.equal(yes.code, 0, yes.stderr);
   const hosts = await readManagedHosts(path.join(home, '.ssh', 'access-ssh', 'config'));
-  assert.deepEqual(hosts.map((h) => [h.hostname, h.user, h.from.join()]), [['bastion.corp.example', 'admin', 'cli'], ['vm.example.com', undefined, 'cli']]);
+  assert.deepEqual(
+    hosts.map((h) => [h.hostname, h.user, h.from.join()]),
+    [
+      ['bastion.corp.example', 'admin', 'cli'],
+      ['vm.example.com', undefined, 'cli'],
+    ],
+  );
   const after = fs.readFileSync(sshConfig, 'utf8');
   assert.ok(after.endsWith(mine), 'every line of the user is kept, the Include block put before them');
   assert.ok(after.startsWith(BEGIN_MARKER));

@@ -64,7 +64,10 @@ test('every request carries User-Agent access-ssh/<version>', async () => {
     res.end();
   });
   try {
-    const r = await cli(['login', 'https://ssh.sandbox.test/'], { ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`, NODE_EXTRA_CA_CERTS: testCert().certFile });
+    const r = await cli(['login', 'https://ssh.sandbox.test/'], {
+      ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`,
+      NODE_EXTRA_CA_CERTS: testCert().certFile,
+    });
     assert.equal(r.code, 1, 'no Access metadata: discovery fails after one request');
     assert.ok(server.seen.length >= 1);
     for (const seen of server.seen) assert.equal(seen.headers['user-agent'], `access-ssh/${version()}`);

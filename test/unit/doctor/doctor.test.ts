@@ -6,14 +6,16 @@ import { carrierStatus, readSshLog, type DoctorReport } from '../../../src/docto
 import { renderMarkdown, renderText } from '../../../src/doctor/report';
 
 test('readSshLog: host key, the certificate offered, acceptance', () => {
-  const log = readSshLog([
-    'debug1: Server host key: ssh-ed25519 SHA256:abc',
-    "debug1: Host 'h' is known and matches the ED25519 host key.",
-    'debug1: Authentications that can continue: publickey',
-    'debug1: Offering public key: /k/h-cf_key-cert.pub ECDSA-CERT SHA256:x explicit',
-    'debug1: Server accepts key: /k/h-cf_key-cert.pub ECDSA-CERT SHA256:x explicit',
-    'Authenticated to h (via proxy) using "publickey".',
-  ].join('\n'));
+  const log = readSshLog(
+    [
+      'debug1: Server host key: ssh-ed25519 SHA256:abc',
+      "debug1: Host 'h' is known and matches the ED25519 host key.",
+      'debug1: Authentications that can continue: publickey',
+      'debug1: Offering public key: /k/h-cf_key-cert.pub ECDSA-CERT SHA256:x explicit',
+      'debug1: Server accepts key: /k/h-cf_key-cert.pub ECDSA-CERT SHA256:x explicit',
+      'Authenticated to h (via proxy) using "publickey".',
+    ].join('\n'),
+  );
   assert.equal(log.hostKey, 'ssh-ed25519 SHA256:abc');
   assert.equal(log.hostKeyKnown, true);
   assert.deepEqual(log.offered, ['/k/h-cf_key-cert.pub ECDSA-CERT SHA256:x']);
@@ -23,12 +25,14 @@ test('readSshLog: host key, the certificate offered, acceptance', () => {
 });
 
 test('readSshLog: a refusal after the certificate was offered; an unknown host key in BatchMode', () => {
-  const refused = readSshLog([
-    'debug1: Authentications that can continue: publickey',
-    'debug1: Offering public key: /k/h-cf_key-cert.pub ECDSA-CERT SHA256:x explicit',
-    'debug1: Authentications that can continue: publickey',
-    'jdoe@h: Permission denied (publickey).',
-  ].join('\n'));
+  const refused = readSshLog(
+    [
+      'debug1: Authentications that can continue: publickey',
+      'debug1: Offering public key: /k/h-cf_key-cert.pub ECDSA-CERT SHA256:x explicit',
+      'debug1: Authentications that can continue: publickey',
+      'jdoe@h: Permission denied (publickey).',
+    ].join('\n'),
+  );
   assert.equal(refused.refused, true);
   assert.equal(refused.permissionDenied, 'Permission denied (publickey)');
   const unknown = readSshLog('debug1: Server host key: ssh-ed25519 SHA256:abc\nHost key verification failed.\n');
@@ -60,7 +64,15 @@ const report: DoctorReport = {
   steps: [
     { id: 'dns', title: 'name resolution', status: 'passed', ms: 3, details: ['h.example.com → 192.0.2.1'] },
     { id: 'proxy', title: 'proxy', status: 'skipped', ms: 0, details: [], cause: 'no proxy configured' },
-    { id: 'carrier', title: 'carrier (websocket)', status: 'failed', ms: 40, details: ['a <b>|pipe|</b> and `code` *stars*'], cause: 'Access denied the connection (403)', next: 'Ask your administrator' },
+    {
+      id: 'carrier',
+      title: 'carrier (websocket)',
+      status: 'failed',
+      ms: 40,
+      details: ['a <b>|pipe|</b> and `code` *stars*'],
+      cause: 'Access denied the connection (403)',
+      next: 'Ask your administrator',
+    },
   ],
 };
 
@@ -68,7 +80,10 @@ test('renderText: one line per step, the cause and next step under a failure', (
   const t = renderText(report);
   assert.match(t, /^\[ok\] {3}name resolution +3 ms$/m);
   assert.match(t, /^\[skip\] proxy$/m);
-  assert.match(t, /^\[FAIL\] carrier \(websocket\) +40 ms\n.*\n {9}cause: Access denied the connection \(403\)\n {9}next: {2}Ask your administrator$/m);
+  assert.match(
+    t,
+    /^\[FAIL\] carrier \(websocket\) +40 ms\n.*\n {9}cause: Access denied the connection \(403\)\n {9}next: {2}Ask your administrator$/m,
+  );
   assert.match(t, /Failed at "carrier \(websocket\)"/);
 });
 

@@ -94,21 +94,29 @@ test(`host names from settings, a repository list, a deep link and ssh_config re
     assert.doesNotMatch(repo.problems[0]!.value + repo.problems[0]!.message, RAW_CONTROL, name);
     // A deep link vscode://…/connect?host=…
     note('host name: deep link');
-    assert.throws(() => parseDeepLink('/connect', `host=${encodeURIComponent(value)}`), (e: unknown) => {
-      assertClear(e, name);
-      return true;
-    }, name);
+    assert.throws(
+      () => parseDeepLink('/connect', `host=${encodeURIComponent(value)}`),
+      (e: unknown) => {
+        assertClear(e, name);
+        return true;
+      },
+      name,
+    );
     // Straight into the ssh config.
     note('host name: ssh config');
-    assert.throws(() => renderEntries([{ hostname: value }], LINUX), (e: unknown) => {
-      assertClear(e, name);
-      return e instanceof SshConfigError && e.code === 'invalid-value';
-    }, name);
+    assert.throws(
+      () => renderEntries([{ hostname: value }], LINUX),
+      (e: unknown) => {
+        assertClear(e, name);
+        return e instanceof SshConfigError && e.code === 'invalid-value';
+      },
+      name,
+    );
     assert.throws(() => validateHostname(value), SshConfigError);
   }
 });
 
-test('host names on the helper\'s command line: refused (usage error), or reduced to a plain DNS name', () => {
+test("host names on the helper's command line: refused (usage error), or reduced to a plain DNS name", () => {
   for (const [name, value] of HOSTS) {
     note('host name: command line');
     let host: string | undefined;
@@ -133,10 +141,13 @@ test('labels and remote paths from settings, a repository and deep links: contro
     assert.deepEqual(list.hosts, []);
     assert.doesNotMatch(list.problems[0]!.value + list.problems[0]!.message, RAW_CONTROL);
     note('remote path: deep link');
-    assert.throws(() => parseDeepLink('/connect', `host=ok.example.com&path=${encodeURIComponent(p)}`), (e: unknown) => {
-      assertClear(e, p);
-      return true;
-    });
+    assert.throws(
+      () => parseDeepLink('/connect', `host=ok.example.com&path=${encodeURIComponent(p)}`),
+      (e: unknown) => {
+        assertClear(e, p);
+        return true;
+      },
+    );
   }
   for (const label of ['Build\nbox', 'a\u202eb', '\u0007bell', 'x'.repeat(500)]) {
     note('label: settings');
@@ -148,13 +159,19 @@ test('labels and remote paths from settings, a repository and deep links: contro
   }
   // Shell characters in a remote path are fine: it only goes into a vscode-remote URI.
   note('remote path: deep link');
-  assert.equal(parseDeepLink('/connect', `host=ok.example.com&path=${encodeURIComponent('/srv/$(id)/`x`/#/ü')}`).path, '/srv/$(id)/`x`/#/ü');
+  assert.equal(
+    parseDeepLink('/connect', `host=ok.example.com&path=${encodeURIComponent('/srv/$(id)/`x`/#/ü')}`).path,
+    '/srv/$(id)/`x`/#/ü',
+  );
   for (const q of ['host=a.example.com&host=b.example.com', 'host=a.example.com&evil=1', 'host=a.example.com&window=%0a', 'x']) {
     note('deep link: structure');
-    assert.throws(() => parseDeepLink('/connect', q), (e: unknown) => {
-      assertClear(e, q);
-      return true;
-    });
+    assert.throws(
+      () => parseDeepLink('/connect', q),
+      (e: unknown) => {
+        assertClear(e, q);
+        return true;
+      },
+    );
   }
 });
 
@@ -181,17 +198,33 @@ test(`e-mails in JWT claims that would become a User line: all ${EMAILS.length} 
   for (const [name, email] of EMAILS) {
     note('user: JWT e-mail claim');
     const user = emailLocalPart(email);
-    assert.throws(() => validateUser(user), (e: unknown) => {
-      assertClear(e, name);
-      return e instanceof SshConfigError;
-    }, name);
+    assert.throws(
+      () => validateUser(user),
+      (e: unknown) => {
+        assertClear(e, name);
+        return e instanceof SshConfigError;
+      },
+      name,
+    );
     assert.throws(() => renderEntries([{ hostname: 'ok.example.com', user }], LINUX), SshConfigError, name);
   }
 });
 
 // ---------------------------------------------------------------- paths, checked by the real OpenSSH
 
-const PATH_DIRS = ['with space', '$(touch PWNED)', '`touch PWNED`', 'hash#dir', 'per%cent', 'ünï©ødé', 'semi;colon&amp', 'paren(s)', 'tilde~x', 'dollar$HOME', "sq'uote"];
+const PATH_DIRS = [
+  'with space',
+  '$(touch PWNED)',
+  '`touch PWNED`',
+  'hash#dir',
+  'per%cent',
+  'ünï©ødé',
+  'semi;colon&amp',
+  'paren(s)',
+  'tilde~x',
+  'dollar$HOME',
+  "sq'uote",
+];
 
 test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quoted so that ssh reads back exactly; nothing is run', async () => {
   const dir = await tempDir('hostile-paths-');
@@ -204,10 +237,13 @@ test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quot
       const opts: RenderOptions = { helper, keyDir: path.join(base, 'keys'), platform: 'linux', nonInteractive: true };
       if (d.includes("'")) {
         // A single quote cannot be carried by the Match exec line: refused, clearly.
-        assert.throws(() => hostOptions({ hostname: 'ok.example.com' }, opts), (e: unknown) => {
-          assertClear(e, d);
-          return e instanceof SshConfigError && /single quote/.test(e.message);
-        });
+        assert.throws(
+          () => hostOptions({ hostname: 'ok.example.com' }, opts),
+          (e: unknown) => {
+            assertClear(e, d);
+            return e instanceof SshConfigError && /single quote/.test(e.message);
+          },
+        );
         // As a key path alone it is fine.
         const q = quoteConfigPath(path.join(base, 'k'), 'linux');
         const cfg = path.join(dir, 'sq-config');
@@ -228,8 +264,14 @@ test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quot
       assert.deepEqual(await readEvidence(evidence), ['ssh-gen|--hostname|ok.example.com|--non-interactive|--quiet-signed-out'], d);
       // The ProxyCommand, run by a real connection attempt.
       await run(SSH, ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 'cfpipe-ok.example.com', 'true'], 20_000);
-      assert.ok((await readEvidence(evidence)).includes('ssh|--hostname|ok.example.com|--non-interactive'), `${d}: ${JSON.stringify(await readEvidence(evidence))}`);
-      assert.ok(!fs.existsSync(path.join(process.cwd(), 'PWNED')) && !fs.existsSync(path.join(base, 'PWNED')), `${d}: nothing injected ran`);
+      assert.ok(
+        (await readEvidence(evidence)).includes('ssh|--hostname|ok.example.com|--non-interactive'),
+        `${d}: ${JSON.stringify(await readEvidence(evidence))}`,
+      );
+      assert.ok(
+        !fs.existsSync(path.join(process.cwd(), 'PWNED')) && !fs.existsSync(path.join(base, 'PWNED')),
+        `${d}: nothing injected ran`,
+      );
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -251,7 +293,13 @@ function fakeEdge(answer: (publicKey: string) => { status: number; body: string 
     async request(req: HttpRequest): Promise<HttpResponse> {
       const posted = JSON.parse(String(req.body)) as { public_key: string };
       const a = answer(posted.public_key);
-      return { status: a.status, headers: { 'content-type': 'application/json' }, setCookies: [], body: Buffer.from(a.body), url: new URL(String(req.url)) };
+      return {
+        status: a.status,
+        headers: { 'content-type': 'application/json' },
+        setCookies: [],
+        body: Buffer.from(a.body),
+        url: new URL(String(req.url)),
+      };
     },
   } as unknown as HttpClient;
 }
@@ -265,38 +313,80 @@ test('cert_sign answers that try to smuggle lines, control characters or another
     const f = path.join(work, `k${seq++}.pub`);
     fs.writeFileSync(f, pub + '\n');
     execFileSync('ssh-keygen', ['-q', '-s', ca, '-I', id, '-n', principals, '-V', '-1m:+3m', f]);
-    return fs.readFileSync(f.replace(/\.pub$/, '-cert.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ');
+    return fs
+      .readFileSync(f.replace(/\.pub$/, '-cert.pub'), 'utf8')
+      .trim()
+      .split(' ')
+      .slice(0, 2)
+      .join(' ');
   };
-  const ok = (certificate: string) => ({ status: 200, body: JSON.stringify({ id: 'x', certificate, expires_at: new Date(Date.now() + 180_000).toISOString() }) });
+  const ok = (certificate: string) => ({
+    status: 200,
+    body: JSON.stringify({ id: 'x', certificate, expires_at: new Date(Date.now() + 180_000).toISOString() }),
+  });
   const cases: [string, (pub: string) => { status: number; body: string }, RegExp][] = [
-    ['a certificate followed by ssh_config lines', (pub) => ok(`${sign(pub, 'jdoe')}\nHost *\n  ProxyCommand touch /tmp/pwned`), /certificate/i],
+    [
+      'a certificate followed by ssh_config lines',
+      (pub) => ok(`${sign(pub, 'jdoe')}\nHost *\n  ProxyCommand touch /tmp/pwned`),
+      /certificate/i,
+    ],
     ['a certificate with a CR-LF and junk', (pub) => ok(`${sign(pub, 'jdoe')}\r\nX`), /certificate/i],
     ['a principal with a newline', (pub) => ok(sign(pub, 'jdoe\nProxyCommand x')), /principal/i],
     ['a key id with a newline and an escape sequence', (pub) => ok(sign(pub, 'jdoe', 'jdoe\n\u001b[2Jfake')), /key id|certificate/i],
-    ['a certificate that is not one', () => ok('ssh-ed25519-cert-v01@openssh.com AAAA$(id)'), /not (one line of )?(an )?OpenSSH certificate/],
+    [
+      'a certificate that is not one',
+      () => ok('ssh-ed25519-cert-v01@openssh.com AAAA$(id)'),
+      /not (one line of )?(an )?OpenSSH certificate/,
+    ],
     ['base64 that is not a certificate', () => ok('ssh-ed25519-cert-v01@openssh.com AAAAQUJD'), /not an OpenSSH certificate/],
     ['a one-megabyte certificate', () => ok(`ssh-ed25519-cert-v01@openssh.com ${'A'.repeat(1 << 20)}`), /certificate/i],
-    ['an error message with a newline and a terminal escape', () => ({ status: 500, body: JSON.stringify({ status: 500, message: 'bad\n\u001b[2J\u001b[31mPassword: ' }) }), /HTTP 500/],
-    ['an error message that carries a token', () => ({ status: 400, body: JSON.stringify({ status: 400, message: `invalid jwt ${TOKEN}` }) }), /HTTP 400/],
+    [
+      'an error message with a newline and a terminal escape',
+      () => ({ status: 500, body: JSON.stringify({ status: 500, message: 'bad\n\u001b[2J\u001b[31mPassword: ' }) }),
+      /HTTP 500/,
+    ],
+    [
+      'an error message that carries a token',
+      () => ({ status: 400, body: JSON.stringify({ status: 400, message: `invalid jwt ${TOKEN}` }) }),
+      /HTTP 400/,
+    ],
     ['a 200 whose certificate is a number', () => ({ status: 200, body: '{"certificate": 42}' }), /without a certificate/],
   ];
   for (const [name, answer, rule] of cases) {
     note('cert_sign answer');
     const dir = path.join(work, `out${seq++}`);
-    const err = await issueCertificate(fakeEdge(answer), dir, 'ok.example.com', { get: async () => TOKEN, forget: async () => undefined })
-      .then(() => undefined, (e: unknown) => e);
+    const err = await issueCertificate(fakeEdge(answer), dir, 'ok.example.com', {
+      get: async () => TOKEN,
+      forget: async () => undefined,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof AccessError, `${name}: refused (${String(err)})`);
     assertClear(err, name);
     assert.match(err.message, rule, `${name}: ${err.message}`);
     assert.ok(!err.message.includes(TOKEN) && !err.message.includes(TOKEN.split('.')[1]!), `${name}: no token in the message`);
-    assert.ok(!fs.existsSync(certFile(dir, 'ok.example.com')) && !fs.existsSync(certKeyFile(dir, 'ok.example.com')), `${name}: nothing written`);
+    assert.ok(
+      !fs.existsSync(certFile(dir, 'ok.example.com')) && !fs.existsSync(certKeyFile(dir, 'ok.example.com')),
+      `${name}: nothing written`,
+    );
   }
   // The edge decides the principal: a certificate for another account is kept, but a
   // principal reaches a User line only when src/ssh accepts it as a user name.
-  for (const [principals, user] of [['"$(id)"', undefined], ['root', 'root'], ['"$(id)",deploy', 'deploy'], ['jdoe\u202eevil', undefined]] as const) {
+  for (const [principals, user] of [
+    ['"$(id)"', undefined],
+    ['root', 'root'],
+    ['"$(id)",deploy', 'deploy'],
+    ['jdoe\u202eevil', undefined],
+  ] as const) {
     note('cert_sign principal');
     const dir = path.join(work, `out${seq++}`);
-    const info = await issueCertificate(fakeEdge((pub) => ok(sign(pub, principals))), dir, 'ok.example.com', { get: async () => TOKEN, forget: async () => undefined });
+    const info = await issueCertificate(
+      fakeEdge((pub) => ok(sign(pub, principals))),
+      dir,
+      'ok.example.com',
+      { get: async () => TOKEN, forget: async () => undefined },
+    );
     assert.deepEqual(info.principals, principals.split(','));
     const chosen = sshUserFor({ principals: info.principals, email: 'jdoe@example.com' });
     assert.equal(chosen.user, user ?? 'jdoe', `User for principals ${JSON.stringify(principals)}`);
@@ -304,7 +394,11 @@ test('cert_sign answers that try to smuggle lines, control characters or another
   }
   // The key id and principals of an accepted certificate are never trusted for a User line.
   note('cert_sign answer');
-  const signed = await signCertificate(fakeEdge((pub) => ok(sign(pub, 'jdoe'))), TOKEN, sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' }).toPublic().toString('ssh'));
+  const signed = await signCertificate(
+    fakeEdge((pub) => ok(sign(pub, 'jdoe'))),
+    TOKEN,
+    sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' }).toPublic().toString('ssh'),
+  );
   assert.match(signed.certificate, /^ecdsa-sha2-nistp256-cert-v01@openssh\.com [A-Za-z0-9+/=]+$/);
   fs.rmSync(work, { recursive: true, force: true });
 });

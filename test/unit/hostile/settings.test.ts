@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { ROOT } from '../../support/root';
 import { collectHosts, type HostList } from '../../../src/hosts/hosts.js';
 
-
 interface Prop {
   scope?: string;
   type: string;
@@ -38,7 +37,14 @@ const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 
 test('every setting the code reads (hosts, paths, connect-to, CA, cloudflared) is application or machine scoped', () => {
   const read = settingsRead();
-  for (const key of ['accessSsh.hosts', 'accessSsh.sshConfigFile', 'accessSsh.connectTo', 'accessSsh.extraCaFile', 'accessSsh.useCloudflared', 'accessSsh.cloudflaredPath']) {
+  for (const key of [
+    'accessSsh.hosts',
+    'accessSsh.sshConfigFile',
+    'accessSsh.connectTo',
+    'accessSsh.extraCaFile',
+    'accessSsh.useCloudflared',
+    'accessSsh.cloudflaredPath',
+  ]) {
     assert.ok(read.includes(key), `${key} is read through globalValue (which also refuses workspace values)`);
   }
   // accessSsh.connectTo (test-only routing) is not declared, so that the Settings editor
@@ -53,20 +59,33 @@ test('every setting the code reads (hosts, paths, connect-to, CA, cloudflared) i
   assert.deepEqual(unsafeSettings(loose, read), ['accessSsh.cloudflaredPath', HIDDEN, 'accessSsh.extraCaFile']);
 });
 
-test('no setting is read around globalValue, and Remote-SSH\'s configFile (a path) refuses workspace values', () => {
+test("no setting is read around globalValue, and Remote-SSH's configFile (a path) refuses workspace values", () => {
   const src = readFileSync(join(ROOT, 'src', 'vscode', 'settings.ts'), 'utf8');
   assert.doesNotMatch(src, /cfg\(\)\.get\s*[<(]/, 'accessSsh settings only through globalValue');
   assert.match(src, /getConfiguration\('remote\.SSH'\)[\s\S]{0,200}inspect<string>\('configFile'\)[\s\S]{0,200}workspaceValue/);
-  for (const file of ['extension.ts', 'commands.ts', 'ssh-config-sync.ts', 'connect.ts', 'access.ts', 'auth-provider.ts', 'hosts-view.ts', 'status-bar.ts']) {
+  for (const file of [
+    'extension.ts',
+    'commands.ts',
+    'ssh-config-sync.ts',
+    'connect.ts',
+    'access.ts',
+    'auth-provider.ts',
+    'hosts-view.ts',
+    'status-bar.ts',
+  ]) {
     const p = join(ROOT, 'src', 'vscode', file);
     if (!existsSync(p)) continue;
-    assert.doesNotMatch(readFileSync(p, 'utf8'), /getConfiguration\(\s*['"]accessSsh['"]\s*\)\s*\.get/, `${file} reads accessSsh settings directly`);
+    assert.doesNotMatch(
+      readFileSync(p, 'utf8'),
+      /getConfiguration\(\s*['"]accessSsh['"]\s*\)\s*\.get/,
+      `${file} reads accessSsh settings directly`,
+    );
   }
 });
 
 const repoList: HostList = { hosts: [{ hostname: 'from-repo.example.com', source: 'repo' }], problems: [] };
 
-test('untrusted workspace: the repository\'s host list is not read at all; only the user\'s settings count', async () => {
+test("untrusted workspace: the repository's host list is not read at all; only the user's settings count", async () => {
   for (const trusted of [false, undefined, 'true', 1] as unknown[]) {
     let reads = 0;
     const list = await collectHosts({
@@ -78,21 +97,33 @@ test('untrusted workspace: the repository\'s host list is not read at all; only 
       },
     });
     assert.equal(reads, 0, `trusted=${String(trusted)}: not read`);
-    assert.deepEqual(list.hosts.map((h) => h.hostname), ['mine.example.com']);
+    assert.deepEqual(
+      list.hosts.map((h) => h.hostname),
+      ['mine.example.com'],
+    );
     assert.deepEqual(list.problems, []);
   }
 });
 
-test('trusted workspace: the repository adds hosts after the settings\' own, never overriding them; its bad entries are problems', async () => {
+test("trusted workspace: the repository adds hosts after the settings' own, never overriding them; its bad entries are problems", async () => {
   const list = await collectHosts({
     settings: ['mine.example.com', { hostname: 'from-repo.example.com', label: 'mine' }],
     trusted: true,
-    readRepoLists: async () => [repoList, { hosts: [{ hostname: 'second.example.com', source: 'repo' }], problems: [{ source: 'repo', index: 0, value: '"a b"', message: 'bad' }] }],
+    readRepoLists: async () => [
+      repoList,
+      {
+        hosts: [{ hostname: 'second.example.com', source: 'repo' }],
+        problems: [{ source: 'repo', index: 0, value: '"a b"', message: 'bad' }],
+      },
+    ],
   });
-  assert.deepEqual(list.hosts.map((h) => [h.hostname, h.source, h.label]), [
-    ['mine.example.com', 'settings', undefined],
-    ['from-repo.example.com', 'settings', 'mine'],
-    ['second.example.com', 'repo', undefined],
-  ]);
+  assert.deepEqual(
+    list.hosts.map((h) => [h.hostname, h.source, h.label]),
+    [
+      ['mine.example.com', 'settings', undefined],
+      ['from-repo.example.com', 'settings', 'mine'],
+      ['second.example.com', 'repo', undefined],
+    ],
+  );
   assert.equal(list.problems.length, 1);
 });

@@ -10,14 +10,38 @@ test('each cause gets the one next step that can help', () => {
     [{ code: 'token-refused', message: 'Certificate signing refused the app token (HTTP 401)' }, 'signIn', 'sign-in refused'],
     [{ code: 'timeout', message: 'The browser login did not finish within 10s', hint: 'Sign in again' }, 'signIn', 'sign-in timed out'],
     [{ code: 'timeout', message: `No answer from ${H} within 30 s` }, 'retry', 'no answer'],
-    [{ code: 'metadata', message: `No Access application at https://${H}/ (the answer, HTTP 404, has no cf-access-metadata header)` }, 'editHost', 'not an Access app'],
+    [
+      { code: 'metadata', message: `No Access application at https://${H}/ (the answer, HTTP 404, has no cf-access-metadata header)` },
+      'editHost',
+      'not an Access app',
+    ],
     [{ code: 'metadata', message: `The Access edge failed to answer for https://${H}/ (HTTP 502, twice)` }, 'retry', 'Access edge error'],
-    [{ code: 'metadata', message: 'The Access metadata is older than 24 hours', hint: 'Check the system clock.' }, 'showLog', 'clock out of sync'],
+    [
+      { code: 'metadata', message: 'The Access metadata is older than 24 hours', hint: 'Check the system clock.' },
+      'showLog',
+      'clock out of sync',
+    ],
     [{ code: 'metadata', message: 'The Access metadata failed verification against the keys' }, 'showLog', 'Access check failed'],
     [{ code: 'network', message: `Cannot reach ${H}: getaddrinfo ENOTFOUND ${H}`, causeCode: 'ENOTFOUND' }, 'editHost', 'host not found'],
     [{ code: 'network', message: `Cannot reach ${H}: getaddrinfo EAI_AGAIN`, causeCode: 'EAI_AGAIN' }, 'editHost', 'host not found'],
-    [{ code: 'network', message: `Cannot reach ${H}: Hostname/IP does not match certificate's altnames: Host: ${H}. is not in the cert's altnames: DNS:a, DNS:b`, causeCode: 'ERR_TLS_CERT_ALTNAME_INVALID' }, 'editHost', 'not served by Access'],
-    [{ code: 'network', message: `Cannot reach ${H}: self-signed certificate in certificate chain`, causeCode: 'SELF_SIGNED_CERT_IN_CHAIN' }, 'showLog', 'untrusted TLS'],
+    [
+      {
+        code: 'network',
+        message: `Cannot reach ${H}: Hostname/IP does not match certificate's altnames: Host: ${H}. is not in the cert's altnames: DNS:a, DNS:b`,
+        causeCode: 'ERR_TLS_CERT_ALTNAME_INVALID',
+      },
+      'editHost',
+      'not served by Access',
+    ],
+    [
+      {
+        code: 'network',
+        message: `Cannot reach ${H}: self-signed certificate in certificate chain`,
+        causeCode: 'SELF_SIGNED_CERT_IN_CHAIN',
+      },
+      'showLog',
+      'untrusted TLS',
+    ],
     [{ code: 'network', message: `Cannot reach ${H}: connect ECONNREFUSED`, causeCode: 'ECONNREFUSED' }, 'retry', 'cannot reach'],
     [{ code: 'cert-sign', message: 'Certificate signing failed (HTTP 500)' }, 'retry', 'no certificate'],
     [{ code: 'cert-invalid', message: 'The certificate from Access was refused: not for our key' }, 'showLog', 'bad certificate'],
@@ -39,7 +63,11 @@ test('each cause gets the one next step that can help', () => {
 });
 
 test('an unknown host gets no TLS-proxy hint and no Sign In; a non-Access host no Sign In', () => {
-  const unknown = classifyFailure('example.invalid', { code: 'network', message: 'Cannot reach example.invalid: getaddrinfo ENOTFOUND example.invalid', causeCode: 'ENOTFOUND' });
+  const unknown = classifyFailure('example.invalid', {
+    code: 'network',
+    message: 'Cannot reach example.invalid: getaddrinfo ENOTFOUND example.invalid',
+    causeCode: 'ENOTFOUND',
+  });
   assert.equal(unknown.summary, 'The host name example.invalid does not resolve.');
   assert.doesNotMatch(unknown.summary, /proxy|Sign In/i);
   assert.equal(ACTION_LABELS[unknown.action], 'Edit Host');

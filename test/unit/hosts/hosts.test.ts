@@ -81,7 +81,10 @@ const hostile: unknown[] = [
 
 test('hostile entries are refused with a message and never used', () => {
   const { hosts, problems } = parseHostList([...hostile, 'good.example.com'], 'repo');
-  assert.deepEqual(hosts.map((h) => h.hostname), ['good.example.com']);
+  assert.deepEqual(
+    hosts.map((h) => h.hostname),
+    ['good.example.com'],
+  );
   assert.equal(problems.length, hostile.length);
   for (const p of problems) {
     assert.equal(p.source, 'repo');
@@ -111,7 +114,13 @@ test('duplicates keep the first entry; a non-array is a problem', () => {
 
 test('repo file: JSON with comments, object with hosts', () => {
   const r = parseRepoHostsFile('// team hosts\n{ "hosts": ["a.example.com", /* b */ {"hostname": "b.example.com", "path": "/srv"}] }');
-  assert.deepEqual(r.hosts.map((h) => [h.hostname, h.source]), [['a.example.com', 'repo'], ['b.example.com', 'repo']]);
+  assert.deepEqual(
+    r.hosts.map((h) => [h.hostname, h.source]),
+    [
+      ['a.example.com', 'repo'],
+      ['b.example.com', 'repo'],
+    ],
+  );
   assert.equal(parseRepoHostsFile('{"hosts": ["a.example.com // not a comment"]}').problems.length, 1);
   assert.equal(parseRepoHostsFile('not json').problems.length, 1);
   assert.equal(parseRepoHostsFile('[]').problems.length, 1);
@@ -122,10 +131,13 @@ test('merge: settings first and winning over the repo', () => {
   const s = parseHostList([{ hostname: 'a.example.com', label: 'mine' }], 'settings');
   const r = parseRepoHostsFile('{"hosts": [{"hostname": "a.example.com", "label": "theirs"}, "b.example.com", "bad host"]}');
   const m = mergeHosts(s, r);
-  assert.deepEqual(m.hosts.map((h) => [h.hostname, h.label, h.source]), [
-    ['a.example.com', 'mine', 'settings'],
-    ['b.example.com', undefined, 'repo'],
-  ]);
+  assert.deepEqual(
+    m.hosts.map((h) => [h.hostname, h.label, h.source]),
+    [
+      ['a.example.com', 'mine', 'settings'],
+      ['b.example.com', undefined, 'repo'],
+    ],
+  );
   assert.equal(m.problems.length, 1);
   assert.deepEqual(mergeHosts(s).hosts.length, 1);
 });
@@ -160,19 +172,30 @@ test('hostnameProblem: the input box message, undefined for a good host', () => 
 });
 
 test('renameInSetting: renames in place, keeps label and path, never duplicates', () => {
-  assert.deepEqual(renameInSetting(['a.example.com', 'b.example.com'], 'a.example.com', 'c.example.com'), ['c.example.com', 'b.example.com']);
-  assert.deepEqual(
-    renameInSetting([{ hostname: 'A.example.com', label: 'Box', path: '/src' }], 'a.example.com', 'c.example.com'),
-    [{ hostname: 'c.example.com', label: 'Box', path: '/src' }],
-  );
+  assert.deepEqual(renameInSetting(['a.example.com', 'b.example.com'], 'a.example.com', 'c.example.com'), [
+    'c.example.com',
+    'b.example.com',
+  ]);
+  assert.deepEqual(renameInSetting([{ hostname: 'A.example.com', label: 'Box', path: '/src' }], 'a.example.com', 'c.example.com'), [
+    { hostname: 'c.example.com', label: 'Box', path: '/src' },
+  ]);
   assert.deepEqual(renameInSetting(['a.example.com', 'c.example.com'], 'a.example.com', 'c.example.com'), ['c.example.com']);
   assert.deepEqual(renameInSetting('not a list', 'a.example.com', 'c.example.com'), []);
   assert.deepEqual(renameInSetting([42, 'a.example.com'], 'a.example.com', 'a.example.com'), [42, 'a.example.com']);
 });
 
 test('entries: a per-host user and fedramp, validated', () => {
-  assert.deepEqual(parseHostEntry({ hostname: 'a.example.com', user: 'deploy', fedramp: true }, 'settings'), { hostname: 'a.example.com', user: 'deploy', fedramp: true, source: 'settings' });
-  assert.deepEqual(parseHostEntry({ hostname: 'a.example.com', user: ' ops.team ', fedramp: false }, 'settings'), { hostname: 'a.example.com', user: 'ops.team', source: 'settings' });
+  assert.deepEqual(parseHostEntry({ hostname: 'a.example.com', user: 'deploy', fedramp: true }, 'settings'), {
+    hostname: 'a.example.com',
+    user: 'deploy',
+    fedramp: true,
+    source: 'settings',
+  });
+  assert.deepEqual(parseHostEntry({ hostname: 'a.example.com', user: ' ops.team ', fedramp: false }, 'settings'), {
+    hostname: 'a.example.com',
+    user: 'ops.team',
+    source: 'settings',
+  });
   for (const [raw, message] of [
     [{ hostname: 'a.example.com', user: 'root; rm -rf' }, /"user": Invalid user name/],
     [{ hostname: 'a.example.com', user: '-oProxyCommand=x' }, /"user": Invalid user name/],
@@ -184,15 +207,29 @@ test('entries: a per-host user and fedramp, validated', () => {
     assert.throws(() => parseHostEntry(raw, 'settings'), message, JSON.stringify(raw));
   }
   const list = parseHostList([{ hostname: 'a.example.com', user: 'x y' }, 'b.example.com'], 'settings');
-  assert.deepEqual(list.hosts.map((h) => h.hostname), ['b.example.com']);
+  assert.deepEqual(
+    list.hosts.map((h) => h.hostname),
+    ['b.example.com'],
+  );
   assert.equal(list.problems.length, 1);
 });
 
-test('sshUserFor: the host\'s user, else the certificate\'s principal, else the e-mail\'s local part', () => {
-  assert.deepEqual(sshUserFor({ configured: 'ops', principals: ['deploy'], email: 'jdoe@example.com' }), { user: 'ops', source: 'configured' });
-  assert.deepEqual(sshUserFor({ principals: ['deploy'], email: 'jdoe@example.com' }), { user: 'deploy', source: 'certificate', differsFromEmail: 'jdoe' });
+test("sshUserFor: the host's user, else the certificate's principal, else the e-mail's local part", () => {
+  assert.deepEqual(sshUserFor({ configured: 'ops', principals: ['deploy'], email: 'jdoe@example.com' }), {
+    user: 'ops',
+    source: 'configured',
+  });
+  assert.deepEqual(sshUserFor({ principals: ['deploy'], email: 'jdoe@example.com' }), {
+    user: 'deploy',
+    source: 'certificate',
+    differsFromEmail: 'jdoe',
+  });
   assert.deepEqual(sshUserFor({ principals: ['jdoe'], email: 'jdoe@example.com' }), { user: 'jdoe', source: 'certificate' });
-  assert.deepEqual(sshUserFor({ principals: ['bad name', 'jdoe2'], email: 'jdoe@example.com' }), { user: 'jdoe2', source: 'certificate', differsFromEmail: 'jdoe' });
+  assert.deepEqual(sshUserFor({ principals: ['bad name', 'jdoe2'], email: 'jdoe@example.com' }), {
+    user: 'jdoe2',
+    source: 'certificate',
+    differsFromEmail: 'jdoe',
+  });
   assert.deepEqual(sshUserFor({ principals: [], email: 'jdoe@example.com' }), { user: 'jdoe', source: 'email' });
   assert.deepEqual(sshUserFor({ email: 'john.doe@example.com' }), { user: 'john.doe', source: 'email' });
   assert.deepEqual(sshUserFor({ principals: ['$(id)'], email: 'x y@example.com' }), { source: 'none' });

@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../support/root';
 
-
 interface Command {
   command: string;
   title: string;
@@ -70,7 +69,8 @@ test('stable ids: view container, view, auth provider, commands under "Access"',
     ['accessSsh.openSshConfig', 'Open SSH Config'],
     ['accessSsh.editHost', 'Edit Host...'],
     ['accessSsh.copyLoginLink', 'Copy Login Link'],
-  ]) assert.equal(titles.get(id!), title);
+  ])
+    assert.equal(titles.get(id!), title);
   for (const cmd of c.commands) {
     assert.equal(cmd.category, 'Access', cmd.command);
     assert.match(cmd.icon ?? '', /^\$\([a-z-]+\)$/, cmd.command);
@@ -108,7 +108,8 @@ test('the code registers exactly the declared commands', () => {
 });
 
 test('walkthrough pages and the icon exist', () => {
-  for (const w of c.walkthroughs) for (const s of w.steps) if (s.media.markdown) assert.ok(existsSync(join(ROOT, s.media.markdown)), s.media.markdown);
+  for (const w of c.walkthroughs)
+    for (const s of w.steps) if (s.media.markdown) assert.ok(existsSync(join(ROOT, s.media.markdown)), s.media.markdown);
   assert.ok(pkg.icon && existsSync(join(ROOT, pkg.icon)));
   const server = readFileSync(join(ROOT, 'media', 'walkthrough', 'server-setup.md'), 'utf8');
   assert.match(server, /TrustedUserCAKeys \/etc\/ssh\/ca\.pub/);

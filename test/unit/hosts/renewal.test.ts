@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Clock, MIN_DELAY_AFTER_RENEWAL_MS, MIN_DELAY_MS, RETRY_AFTER_FAILURE_MS, RenewalScheduler, renewalDelayMs } from '../../../src/hosts/renewal.js';
+import {
+  type Clock,
+  MIN_DELAY_AFTER_RENEWAL_MS,
+  MIN_DELAY_MS,
+  RETRY_AFTER_FAILURE_MS,
+  RenewalScheduler,
+  renewalDelayMs,
+} from '../../../src/hosts/renewal.js';
 
 /** A clock whose time moves only when the test says so. */
 class FakeClock implements Clock {
@@ -116,7 +123,13 @@ test('a failed renewal is reported and retried a minute later; a cancelled one i
 
 test('a state change re-arms one timer, never a second', () => {
   const clock = new FakeClock();
-  const s = new RenewalScheduler({ clock, validBefore: () => clock.now() / 1000 + 300, marginSeconds: () => 60, renew: () => Promise.resolve(true), onFailure: () => {} });
+  const s = new RenewalScheduler({
+    clock,
+    validBefore: () => clock.now() / 1000 + 300,
+    marginSeconds: () => 60,
+    renew: () => Promise.resolve(true),
+    onFailure: () => {},
+  });
   for (let i = 0; i < 5; i++) s.reschedule();
   assert.deepEqual(clock.pending(), [240_000]);
   s.dispose();

@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { ago, countdown, expiredText, hostState, sessionsEndingSoon, sessionSummary, teamName, timeLeft, tooltipFields, type CertInfo } from '../../../src/hosts/state.js';
+import {
+  ago,
+  countdown,
+  expiredText,
+  hostState,
+  sessionsEndingSoon,
+  sessionSummary,
+  teamName,
+  timeLeft,
+  tooltipFields,
+  type CertInfo,
+} from '../../../src/hosts/state.js';
 
 const now = 1_800_000_000;
 const cert = (validBefore: number, validAfter = validBefore - 180): CertInfo => ({
@@ -83,13 +94,21 @@ test('a certificate not yet valid (beyond skew) is not shown as valid', () => {
 });
 
 test('a failure wins: its one-line reason, the error icon, the context value naming its next step', () => {
-  const error = { reason: 'not an Access app', detail: 'No Access application at https://x/\nCheck the host name', action: 'editHost' as const };
+  const error = {
+    reason: 'not an Access app',
+    detail: 'No Access application at https://x/\nCheck the host name',
+    action: 'editHost' as const,
+  };
   const s = hostState({ now, cert: cert(now + 100), error, marginSeconds: 60 });
   assert.equal(s.kind, 'error');
   assert.equal(s.description, 'not an Access app');
   assert.equal(s.icon.id, 'error');
   assert.equal(s.contextValue, 'host.errorEditHost');
-  for (const [action, value] of [['retry', 'host.errorRetry'], ['signIn', 'host.errorSignIn'], ['showLog', 'host.errorShowLog']] as const) {
+  for (const [action, value] of [
+    ['retry', 'host.errorRetry'],
+    ['signIn', 'host.errorSignIn'],
+    ['showLog', 'host.errorShowLog'],
+  ] as const) {
     assert.equal(hostState({ now, error: { ...error, action }, marginSeconds: 60 }).contextValue, value);
   }
   const long = hostState({ now, error: { ...error, reason: 'x'.repeat(200) + '\nmore' }, marginSeconds: 60 });
@@ -147,7 +166,10 @@ test('tooltip: a chosen user, an expired certificate, an error with its detail o
 
 test('tooltip of a signed-out host without certificate has no certificate rows', () => {
   const rows = tooltipFields({ hostname: 'a.example.com', source: 'repo', now, marginSeconds: 60 });
-  assert.deepEqual(rows.map((r) => r.label), ['Host', 'State', 'SSH alias', 'From']);
+  assert.deepEqual(
+    rows.map((r) => r.label),
+    ['Host', 'State', 'SSH alias', 'From'],
+  );
 });
 
 test('the view description says who is signed in; team names are short', () => {
@@ -156,7 +178,10 @@ test('the view description says who is signed in; team names are short', () => {
   assert.equal(teamName('odd.example.com'), 'odd.example.com');
   assert.equal(sessionSummary([]), undefined);
   assert.equal(sessionSummary([{ authDomain: 'sandbox.cloudflareaccess.com', email: 'jdoe@example.com' }]), 'jdoe@example.com · sandbox');
-  assert.equal(sessionSummary([{ authDomain: 'a.cloudflareaccess.com' }, { authDomain: 'b.cloudflareaccess.com', email: 'j@x.com' }]), 'j@x.com · 2 teams');
+  assert.equal(
+    sessionSummary([{ authDomain: 'a.cloudflareaccess.com' }, { authDomain: 'b.cloudflareaccess.com', email: 'j@x.com' }]),
+    'j@x.com · 2 teams',
+  );
   assert.equal(timeLeft(3600 * 5 + 60), '5h 01m left');
   assert.equal(timeLeft(0), 'ended');
 });
@@ -168,7 +193,10 @@ test('a team session ending soon is warned about once per session', () => {
     { authDomain: 'c.cloudflareaccess.com', exp: now - 5 },
   ];
   const first = sessionsEndingSoon(teams, now, 600, new Set());
-  assert.deepEqual(first.map((t) => t.authDomain), ['a.cloudflareaccess.com']);
+  assert.deepEqual(
+    first.map((t) => t.authDomain),
+    ['a.cloudflareaccess.com'],
+  );
   assert.deepEqual(sessionsEndingSoon(teams, now, 600, new Set(first.map((t) => t.key))), []);
   // Renewed (a new end time): warned again when that one comes near.
   const renewed = [{ authDomain: 'a.cloudflareaccess.com', exp: now + 500 }];

@@ -21,7 +21,10 @@ test('host from our authorities, plain and hex-JSON; others are not ours', () =>
 
 test('remote targets and folder URIs', () => {
   assert.deepEqual(remoteTarget('a.example.com'), { authority: 'ssh-remote+cfpipe-a.example.com' });
-  assert.deepEqual(remoteTarget('a.example.com', '/home/jdoe/src/'), { authority: 'ssh-remote+cfpipe-a.example.com', path: '/home/jdoe/src' });
+  assert.deepEqual(remoteTarget('a.example.com', '/home/jdoe/src/'), {
+    authority: 'ssh-remote+cfpipe-a.example.com',
+    path: '/home/jdoe/src',
+  });
   assert.equal(remoteTarget('a.example.com', 'C:\\src').path, '/C:/src');
   assert.equal(remoteTarget('a.example.com', '/home/jdoe/my src').path, '/home/jdoe/my src');
 });

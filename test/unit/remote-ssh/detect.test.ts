@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { detectRemoteSsh, missingRemoteSshOffer, MS_REMOTE_SSH, recommendedRemoteSsh, REMOTE_SSH_FLAVORS } from '../../../src/remote-ssh/detect.js';
+import {
+  detectRemoteSsh,
+  missingRemoteSshOffer,
+  MS_REMOTE_SSH,
+  recommendedRemoteSsh,
+  REMOTE_SSH_FLAVORS,
+} from '../../../src/remote-ssh/detect.js';
 
 const ext = (...ids: string[]) => ids.map((id) => ({ id }));
 
@@ -13,14 +19,14 @@ test('Microsoft Remote - SSH in VS Code', () => {
   assert.equal(detectRemoteSsh(ext('MS-VSCODE-REMOTE.Remote-SSH'), 'Visual Studio Code')?.id, MS_REMOTE_SSH);
 });
 
-test('the editor\'s own fork wins when both are installed', () => {
+test("the editor's own fork wins when both are installed", () => {
   assert.equal(detectRemoteSsh(ext(MS_REMOTE_SSH, 'anysphere.remote-ssh'), 'Cursor')?.id, 'anysphere.remote-ssh');
   assert.equal(detectRemoteSsh(ext(MS_REMOTE_SSH, 'codeium.windsurf-remote-openssh'), 'Windsurf')?.id, 'codeium.windsurf-remote-openssh');
   assert.equal(detectRemoteSsh(ext(MS_REMOTE_SSH, 'jeanp413.open-remote-ssh'), 'VSCodium')?.id, 'jeanp413.open-remote-ssh');
   assert.equal(detectRemoteSsh(ext(MS_REMOTE_SSH, 'jeanp413.open-remote-ssh'), 'Visual Studio Code')?.id, MS_REMOTE_SSH);
 });
 
-test('without the editor\'s own, one that can use certificates is preferred', () => {
+test("without the editor's own, one that can use certificates is preferred", () => {
   assert.equal(detectRemoteSsh(ext('jeanp413.open-remote-ssh', 'anysphere.remote-ssh'), 'code-server')?.id, 'jeanp413.open-remote-ssh');
   assert.equal(detectRemoteSsh(ext('jeanp413.open-remote-ssh', 'anysphere.remote-ssh'), 'Something Else')?.id, 'anysphere.remote-ssh');
   assert.equal(detectRemoteSsh(ext('jeanp413.open-remote-ssh'), 'Visual Studio Code')?.id, 'jeanp413.open-remote-ssh');

@@ -16,7 +16,10 @@ test('POSIX launcher runs the helper on the editor runtime with the routing envi
   const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
   try {
     const script = join(dir, "it's a helper.js");
-    writeFileSync(script, 'console.log(JSON.stringify({argv: process.argv.slice(2), ct: process.env.ACCESS_SSH_CONNECT_TO, ca: process.env.NODE_EXTRA_CA_CERTS, e: process.env.ELECTRON_RUN_AS_NODE}))');
+    writeFileSync(
+      script,
+      'console.log(JSON.stringify({argv: process.argv.slice(2), ct: process.env.ACCESS_SSH_CONNECT_TO, ca: process.env.NODE_EXTRA_CA_CERTS, e: process.env.ELECTRON_RUN_AS_NODE}))',
+    );
     const l = renderLauncher({
       platform: process.platform,
       execPath: process.execPath,
@@ -29,7 +32,12 @@ test('POSIX launcher runs the helper on the editor runtime with the routing envi
     writeFileSync(file, l.content);
     chmodSync(file, 0o700);
     const out = JSON.parse(execFileSync(file, ['ssh', '--hostname', 'a b', '--non-interactive'], { encoding: 'utf8' })) as unknown;
-    assert.deepEqual(out, { argv: ['ssh', '--hostname', 'a b', '--non-interactive'], ct: '::127.0.0.1:8443', ca: join(dir, 'ca $x.pem'), e: '1' });
+    assert.deepEqual(out, {
+      argv: ['ssh', '--hostname', 'a b', '--non-interactive'],
+      ct: '::127.0.0.1:8443',
+      ca: join(dir, 'ca $x.pem'),
+      e: '1',
+    });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -64,7 +72,9 @@ test('Windows launcher is a .cmd with quoted paths and refuses what cmd cannot c
   assert.match(l.content, /set "ELECTRON_RUN_AS_NODE=1"\r\n/);
   assert.match(l.content, /"C:\\Program Files\\Code\\Code.exe" "C:\\Users\\J Doe\\.vscode\\extensions\\x\\dist\\access-ssh.js" %\*\r\n/);
   assert.throws(() => renderLauncher({ platform: 'win32', execPath: 'C:\\a"b.exe', script: 'x', env: {} }));
-  assert.throws(() => renderLauncher({ platform: 'win32', execPath: 'C:\\a.exe', script: 'x', env: { NODE_EXTRA_CA_CERTS: 'C:\\%PATH%' } }));
+  assert.throws(() =>
+    renderLauncher({ platform: 'win32', execPath: 'C:\\a.exe', script: 'x', env: { NODE_EXTRA_CA_CERTS: 'C:\\%PATH%' } }),
+  );
 });
 
 test('control characters and bad variable names are refused everywhere', () => {

@@ -19,13 +19,26 @@ test('certificates for every key type read by ssh-keygen -L and verified by sshp
   try {
     const ca = await createSshCa(dir);
     const caKey = sshpk.parseKey(fs.readFileSync(ca.publicKeyFile, 'utf8'), 'ssh');
-    for (const [type, bits] of [['ecdsa', '256'], ['ecdsa', '384'], ['ecdsa', '521'], ['ed25519', ''], ['rsa', '2048']] as const) {
+    for (const [type, bits] of [
+      ['ecdsa', '256'],
+      ['ecdsa', '384'],
+      ['ecdsa', '521'],
+      ['ed25519', ''],
+      ['rsa', '2048'],
+    ] as const) {
       const f = path.join(dir, `k-${type}${bits}`);
       execFileSync(KEYGEN, ['-q', '-t', type, ...(bits ? ['-b', bits] : []), '-N', '', '-f', f]);
       const pub = fs.readFileSync(`${f}.pub`, 'utf8');
       const validAfter = new Date(Date.UTC(2030, 0, 1, 0, 0, 0));
       const validBefore = new Date(Date.UTC(2030, 0, 1, 0, 3, 0));
-      const cert = await ca.sign({ publicKey: pub, keyId: 'jdoe@example.com', principals: ['jdoe', 'ops'], validAfter, validBefore, serial: 42 });
+      const cert = await ca.sign({
+        publicKey: pub,
+        keyId: 'jdoe@example.com',
+        principals: ['jdoe', 'ops'],
+        validAfter,
+        validBefore,
+        serial: 42,
+      });
       fs.writeFileSync(`${f}-cert.pub`, cert + '\n');
       const listing = execFileSync(KEYGEN, ['-L', '-f', `${f}-cert.pub`], { encoding: 'utf8' });
       assert.match(listing, /Type: \S+-cert-v01@openssh\.com user certificate/);
@@ -34,7 +47,8 @@ test('certificates for every key type read by ssh-keygen -L and verified by sshp
       assert.match(listing, /Valid: from 2030-01-01T00:00:00 to 2030-01-01T00:03:00/);
       assert.match(listing, /Principals: \n\s+jdoe\n\s+ops\n/);
       assert.match(listing, /Critical Options: \(none\)/);
-      for (const ext of ['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc']) assert.match(listing, new RegExp(`\\s${ext}\\n`));
+      for (const ext of ['permit-X11-forwarding', 'permit-agent-forwarding', 'permit-port-forwarding', 'permit-pty', 'permit-user-rc'])
+        assert.match(listing, new RegExp(`\\s${ext}\\n`));
       const parsed = sshpk.parseCertificate(cert, 'openssh');
       assert.ok(parsed.isSignedByKey(caKey), `${type}${bits}: signed by the CA`);
       assert.ok(parsed.subjectKey.fingerprint('sha256').matches(sshpk.parseKey(pub, 'ssh')), `${type}${bits}: certifies the key`);

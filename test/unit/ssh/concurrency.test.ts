@@ -14,16 +14,21 @@ import { tempDir } from './helpers.js';
  * Runs `edit` while, the first `times` times our writer opens its temp file (after it
  * has read the config), someone else saves `theirs(n)` into the config.
  */
-async function withRacingSave<T>(config: string, theirs: (n: number) => string, times: number, edit: () => Promise<T>): Promise<{ result: T; saves: number }> {
+async function withRacingSave<T>(
+  config: string,
+  theirs: (n: number) => string,
+  times: number,
+  edit: () => Promise<T>,
+): Promise<{ result: T; saves: number }> {
   const real = fs.open;
   let saves = 0;
-  (fs as { open: typeof fs.open }).open = (async (p: fsSync.PathLike, ...rest: unknown[]) => {
+  (fs as { open: typeof fs.open }).open = async (p: fsSync.PathLike, ...rest: unknown[]) => {
     if (typeof p === 'string' && path.dirname(p) === path.dirname(config) && p.endsWith('.tmp') && saves < times) {
       saves += 1;
       fsSync.writeFileSync(config, theirs(saves));
     }
     return (real as (...a: unknown[]) => ReturnType<typeof fs.open>)(p, ...rest);
-  });
+  };
   try {
     return { result: await edit(), saves };
   } finally {
@@ -61,7 +66,8 @@ test('a config that keeps changing under us: a clear error, their bytes untouche
   const theirs = (n: number): string => `Host a\n# save ${n}\n`;
   await assert.rejects(
     withRacingSave(config, theirs, 1000, () => ensureInclude(config, OURS, { platform: 'linux' })),
-    (e: Error & { code?: string; hint?: string }) => /changed while/.test(e.message) && e.message.includes(config) && typeof e.hint === 'string',
+    (e: Error & { code?: string; hint?: string }) =>
+      /changed while/.test(e.message) && e.message.includes(config) && typeof e.hint === 'string',
   );
   assert.match(await fs.readFile(config, 'utf8'), /^Host a\n# save \d+\n$/);
   assert.deepEqual((await fs.readdir(dir)).sort(), ['config'], 'no temp file left');

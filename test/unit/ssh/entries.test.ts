@@ -10,29 +10,32 @@ import { tempDir, sshG, fakeHelper, readEvidence, run, SSH } from './helpers.js'
 const LINUX: RenderOptions = { helper: '/opt/access ssh/access-ssh', platform: 'linux', nonInteractive: true };
 
 test('renderEntries: exact text of one host', () => {
-  assert.equal(renderEntries([{ hostname: 'ssh.example.com', user: 'jdoe' }], LINUX), [
-    '# managed by Access SSH; edits are overwritten',
-    '',
-    '# ssh.example.com: renew the certificate before ssh loads it',
-    `Match originalhost cfpipe-ssh.example.com,ssh.example.com !exec "'/opt/access ssh/access-ssh' ssh-gen --hostname ssh.example.com --non-interactive --quiet-signed-out"`,
-    '  LogLevel FATAL',
-    '',
-    'Host cfpipe-ssh.example.com',
-    '  HostName ssh.example.com',
-    '  User jdoe',
-    `  ProxyCommand '/opt/access ssh/access-ssh' ssh --hostname %h --non-interactive`,
-    '  IdentityFile "~/.cloudflared/ssh.example.com-cf_key"',
-    '  CertificateFile "~/.cloudflared/ssh.example.com-cf_key-cert.pub"',
-    '  IdentitiesOnly yes',
-    '',
-    'Host ssh.example.com',
-    '  User jdoe',
-    `  ProxyCommand '/opt/access ssh/access-ssh' ssh --hostname %h --non-interactive`,
-    '  IdentityFile "~/.cloudflared/ssh.example.com-cf_key"',
-    '  CertificateFile "~/.cloudflared/ssh.example.com-cf_key-cert.pub"',
-    '  IdentitiesOnly yes',
-    '',
-  ].join('\n'));
+  assert.equal(
+    renderEntries([{ hostname: 'ssh.example.com', user: 'jdoe' }], LINUX),
+    [
+      '# managed by Access SSH; edits are overwritten',
+      '',
+      '# ssh.example.com: renew the certificate before ssh loads it',
+      `Match originalhost cfpipe-ssh.example.com,ssh.example.com !exec "'/opt/access ssh/access-ssh' ssh-gen --hostname ssh.example.com --non-interactive --quiet-signed-out"`,
+      '  LogLevel FATAL',
+      '',
+      'Host cfpipe-ssh.example.com',
+      '  HostName ssh.example.com',
+      '  User jdoe',
+      `  ProxyCommand '/opt/access ssh/access-ssh' ssh --hostname %h --non-interactive`,
+      '  IdentityFile "~/.cloudflared/ssh.example.com-cf_key"',
+      '  CertificateFile "~/.cloudflared/ssh.example.com-cf_key-cert.pub"',
+      '  IdentitiesOnly yes',
+      '',
+      'Host ssh.example.com',
+      '  User jdoe',
+      `  ProxyCommand '/opt/access ssh/access-ssh' ssh --hostname %h --non-interactive`,
+      '  IdentityFile "~/.cloudflared/ssh.example.com-cf_key"',
+      '  CertificateFile "~/.cloudflared/ssh.example.com-cf_key-cert.pub"',
+      '  IdentitiesOnly yes',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('renderEntries: interactive, no user, extra args, key dir, Windows', () => {
@@ -45,7 +48,11 @@ test('renderEntries: interactive, no user, extra args, key dir, Windows', () => 
   });
   assert.ok(!out.includes('--non-interactive'));
   assert.ok(!out.includes('User '));
-  assert.ok(out.includes('Match originalhost cfpipe-a.example.com,a.example.com exec "C:\\Users\\jdoe\\AppData\\access-ssh.cmd ssh-gen --hostname a.example.com --log debug"\n'));
+  assert.ok(
+    out.includes(
+      'Match originalhost cfpipe-a.example.com,a.example.com exec "C:\\Users\\jdoe\\AppData\\access-ssh.cmd ssh-gen --hostname a.example.com --log debug"\n',
+    ),
+  );
   assert.ok(out.includes('  ProxyCommand "C:\\Users\\jdoe\\AppData\\access-ssh.cmd" ssh --hostname %h --log debug\n'));
   assert.ok(out.includes('  IdentityFile "C:\\Users\\jdoe\\.cloudflared\\a.example.com-cf_key"\n'));
   assert.ok(out.includes('  CertificateFile "C:\\Users\\jdoe\\.cloudflared\\a.example.com-cf_key-cert.pub"\n'));
@@ -56,7 +63,17 @@ test('renderEntries is deterministic: sorted, duplicates merged, conflicting dup
   const b = renderEntries([{ hostname: 'a.example.com', user: 'x' }, { hostname: 'b.example.com' }, { hostname: 'b.example.com' }], LINUX);
   assert.equal(a, b);
   assert.ok(a.indexOf('Host cfpipe-a.example.com') < a.indexOf('Host cfpipe-b.example.com'));
-  assert.throws(() => renderEntries([{ hostname: 'a.example.com', user: 'x' }, { hostname: 'a.example.com', user: 'y' }], LINUX), SshConfigError);
+  assert.throws(
+    () =>
+      renderEntries(
+        [
+          { hostname: 'a.example.com', user: 'x' },
+          { hostname: 'a.example.com', user: 'y' },
+        ],
+        LINUX,
+      ),
+    SshConfigError,
+  );
   assert.equal(renderEntries([], LINUX), '# managed by Access SSH; edits are overwritten\n');
 });
 
@@ -119,7 +136,10 @@ test('real ssh -G: helper and key dir with spaces and % read back exactly, and w
     assert.deepEqual(g.get('proxycommand'), [`'${s.helper.replace(/%/g, '%%')}' ssh --hostname %h --non-interactive`]);
     // ours first; the Host * one is only tried after
     assert.deepEqual(g.get('identityfile'), [`${s.keyDir.replace(/%/g, '%%')}/ssh.example.com-cf_key`, '~/.ssh/id_everything']);
-    assert.deepEqual(g.get('certificatefile'), [`${s.keyDir.replace(/%/g, '%%')}/ssh.example.com-cf_key-cert.pub`, '~/.ssh/id_everything-cert.pub']);
+    assert.deepEqual(g.get('certificatefile'), [
+      `${s.keyDir.replace(/%/g, '%%')}/ssh.example.com-cf_key-cert.pub`,
+      '~/.ssh/id_everything-cert.pub',
+    ]);
     assert.deepEqual(g.get('identitiesonly'), ['yes']);
   }
   // an unrelated host still gets the user's Host * (our block doesn't leak)
@@ -133,7 +153,9 @@ test('real ssh: Match exec runs the helper (ssh-gen, literal host, --non-interac
   await sshG(s.userConfig, 'cfpipe-ssh.example.com');
   assert.deepEqual(await readEvidence(s.evidence), ['ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out']);
   await sshG(s.userConfig, 'other.example.com');
-  assert.deepEqual((await readEvidence(s.evidence)).slice(1), ['ssh-gen|--hostname|other.example.com|--non-interactive|--quiet-signed-out']);
+  assert.deepEqual((await readEvidence(s.evidence)).slice(1), [
+    'ssh-gen|--hostname|other.example.com|--non-interactive|--quiet-signed-out',
+  ]);
   await sshG(s.userConfig, 'unrelated.example.org');
   await sshG(s.userConfig, 'cfpipe-unrelated.example.org');
   assert.equal((await readEvidence(s.evidence)).length, 2, 'no exec for other hosts');
@@ -141,7 +163,17 @@ test('real ssh: Match exec runs the helper (ssh-gen, literal host, --non-interac
 
 test('real ssh: a connection renews first, then runs the ProxyCommand, and loads the key and certificate from the % path', async () => {
   const s = await setup(HOSTILE_USER_CONFIG);
-  const r = await run(SSH, ['-v', '-F', s.userConfig, '-o', 'BatchMode=yes', '-o', 'UserKnownHostsFile=/dev/null', 'cfpipe-ssh.example.com', 'true']);
+  const r = await run(SSH, [
+    '-v',
+    '-F',
+    s.userConfig,
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    'cfpipe-ssh.example.com',
+    'true',
+  ]);
   assert.deepEqual(await readEvidence(s.evidence), [
     'ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out',
     'ssh|--hostname|ssh.example.com|--non-interactive',
@@ -194,9 +226,19 @@ test('hostOptions gives the values written (for ssh -G checks)', () => {
 
 test('renderEntries: a FedRAMP host gets --fedramp before the subcommand of both helper calls (where cloudflared access takes it)', () => {
   const text = renderEntries([{ hostname: 'fed.example.com', user: 'jdoe', fedramp: true }, { hostname: 'plain.example.com' }], LINUX);
-  assert.ok(text.includes(`!exec "'/opt/access ssh/access-ssh' --fedramp ssh-gen --hostname fed.example.com --non-interactive --quiet-signed-out"`), text);
-  assert.equal(text.split('\n').filter((l) => l === `  ProxyCommand '/opt/access ssh/access-ssh' --fedramp ssh --hostname %h --non-interactive`).length, 2);
+  assert.ok(
+    text.includes(`!exec "'/opt/access ssh/access-ssh' --fedramp ssh-gen --hostname fed.example.com --non-interactive --quiet-signed-out"`),
+    text,
+  );
+  assert.equal(
+    text.split('\n').filter((l) => l === `  ProxyCommand '/opt/access ssh/access-ssh' --fedramp ssh --hostname %h --non-interactive`)
+      .length,
+    2,
+  );
   assert.ok(text.includes(`exec "'/opt/access ssh/access-ssh' ssh-gen --hostname plain.example.com --non-interactive --quiet-signed-out"`));
   assert.equal((text.match(/--fedramp/g) ?? []).length, 3, 'only the FedRAMP host');
-  assert.throws(() => renderEntries([{ hostname: 'fed.example.com', fedramp: true }, { hostname: 'fed.example.com' }], LINUX), /once with fedramp and once without/);
+  assert.throws(
+    () => renderEntries([{ hostname: 'fed.example.com', fedramp: true }, { hostname: 'fed.example.com' }], LINUX),
+    /once with fedramp and once without/,
+  );
 });

@@ -4,7 +4,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import {
-  ensureInclude, removeInclude, writeManagedFile, withInclude, withoutInclude, BEGIN_MARKER, END_MARKER,
+  ensureInclude,
+  removeInclude,
+  writeManagedFile,
+  withInclude,
+  withoutInclude,
+  BEGIN_MARKER,
+  END_MARKER,
 } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
 import { tempDir, sshG } from './helpers.js';
@@ -132,7 +138,15 @@ for (const [name, content, rule] of BROKEN) {
     const p = await setupFile(content, 0o600);
     const before = await fs.stat(p);
     for (const op of [() => ensureInclude(p, OURS, { platform: 'linux' }), () => removeInclude(p)]) {
-      await assert.rejects(op(), (e: unknown) => e instanceof SshConfigError && e.code === 'broken-marker' && rule.test(e.message) && e.message.includes(p) && e.hint.includes(BEGIN_MARKER));
+      await assert.rejects(
+        op(),
+        (e: unknown) =>
+          e instanceof SshConfigError &&
+          e.code === 'broken-marker' &&
+          rule.test(e.message) &&
+          e.message.includes(p) &&
+          e.hint.includes(BEGIN_MARKER),
+      );
       assert.equal(await fs.readFile(p, 'utf8'), content);
       const after = await fs.stat(p);
       assert.equal(after.ino, before.ino, 'not even replaced');
@@ -186,29 +200,48 @@ test('real ssh: a BOM already breaks OpenSSH; our block keeps the BOM first and 
 // ---- property: the rest of any config survives ----------------------------
 
 const lineArb = fc.oneof(
-  fc.constantFrom('Host *', '  User x', 'Include foo', '# comment', '', '   ', 'Match all', '\t IdentityFile ~/.ssh/id', '# >>> not ours', '#<<<'),
+  fc.constantFrom(
+    'Host *',
+    '  User x',
+    'Include foo',
+    '# comment',
+    '',
+    '   ',
+    'Match all',
+    '\t IdentityFile ~/.ssh/id',
+    '# >>> not ours',
+    '#<<<',
+  ),
   fc.string({ unit: 'grapheme', maxLength: 30 }).map((s) => s.replace(/[\r\n]/g, '')),
 );
-const configArb = fc.record({
-  bom: fc.boolean(),
-  lines: fc.array(lineArb, { maxLength: 12 }),
-  eols: fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 12, maxLength: 12 }),
-  finalEol: fc.boolean(),
-}).map(({ bom, lines, eols, finalEol }) => (bom ? '\uFEFF' : '') + lines.map((l, i) => l + (i < lines.length - 1 || finalEol ? eols[i] : '')).join(''))
+const configArb = fc
+  .record({
+    bom: fc.boolean(),
+    lines: fc.array(lineArb, { maxLength: 12 }),
+    eols: fc.array(fc.constantFrom('\n', '\r\n'), { minLength: 12, maxLength: 12 }),
+    finalEol: fc.boolean(),
+  })
+  .map(
+    ({ bom, lines, eols, finalEol }) =>
+      (bom ? '\uFEFF' : '') + lines.map((l, i) => l + (i < lines.length - 1 || finalEol ? eols[i] : '')).join(''),
+  )
   .filter((c) => !/^\s*#\s*(>>>|<<<)\s*Access SSH/im.test(c.replace(/\r/g, '')));
 
 test('property: withInclude/withoutInclude keep every other byte of arbitrary configs', () => {
-  fc.assert(fc.property(configArb, (config) => {
-    const added = withInclude(config, OURS, 'linux');
-    const bom = config.startsWith('\uFEFF') ? '\uFEFF' : '';
-    const eol = /\r?\n/.exec(config.slice(bom.length))?.[0] ?? '\n';
-    assert.equal(added, bom + [BEGIN_MARKER, `Include "${OURS}"`, END_MARKER].map((l) => l + eol).join('') + config.slice(bom.length));
-    assert.equal(withInclude(added, OURS, 'linux'), added);
-    assert.equal(withoutInclude(added), config);
-    assert.equal(withoutInclude(config), config);
-    const moved = withInclude(added, '/elsewhere/config', 'linux');
-    assert.equal(withoutInclude(moved), config);
-  }), { numRuns: Number(process.env['ACCESS_SSH_PROPERTY_RUNS'] ?? 300) });
+  fc.assert(
+    fc.property(configArb, (config) => {
+      const added = withInclude(config, OURS, 'linux');
+      const bom = config.startsWith('\uFEFF') ? '\uFEFF' : '';
+      const eol = /\r?\n/.exec(config.slice(bom.length))?.[0] ?? '\n';
+      assert.equal(added, bom + [BEGIN_MARKER, `Include "${OURS}"`, END_MARKER].map((l) => l + eol).join('') + config.slice(bom.length));
+      assert.equal(withInclude(added, OURS, 'linux'), added);
+      assert.equal(withoutInclude(added), config);
+      assert.equal(withoutInclude(config), config);
+      const moved = withInclude(added, '/elsewhere/config', 'linux');
+      assert.equal(withoutInclude(moved), config);
+    }),
+    { numRuns: Number(process.env['ACCESS_SSH_PROPERTY_RUNS'] ?? 300) },
+  );
 });
 
 // Issue 11, item 7: a config that cannot be written names the file and says what to do.
@@ -216,33 +249,51 @@ test('a config that is a folder: SshConfigError naming it (EISDIR), nothing crea
   const dir = await tempDir();
   const config = path.join(dir, 'config');
   await fs.mkdir(config);
-  await assert.rejects(ensureInclude(config, '/x/ours'), (e: unknown) => e instanceof SshConfigError && e.code === 'file-error'
-    && e.message.includes(config) && /EISDIR/.test(e.message) && /is a folder/.test(e.hint));
+  await assert.rejects(
+    ensureInclude(config, '/x/ours'),
+    (e: unknown) =>
+      e instanceof SshConfigError &&
+      e.code === 'file-error' &&
+      e.message.includes(config) &&
+      /EISDIR/.test(e.message) &&
+      /is a folder/.test(e.hint),
+  );
   assert.deepEqual(await fs.readdir(dir), ['config']);
 });
 
-test('ENOSPC while adding the Include (a full tmpfs): SshConfigError naming the file, the config untouched, no temp file', { skip: process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false }, async () => {
-  const { execFileSync, spawnSync } = await import('node:child_process');
-  const dir = await tempDir();
-  const mnt = path.join(dir, 'ssh');
-  await fs.mkdir(mnt);
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
-  try {
-    const config = path.join(mnt, 'config');
-    await fs.writeFile(config, 'Host *\n  User me\n', { mode: 0o600 });
-    const filler = await fs.open(path.join(mnt, 'filler'), 'w');
+test(
+  'ENOSPC while adding the Include (a full tmpfs): SshConfigError naming the file, the config untouched, no temp file',
+  { skip: process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false },
+  async () => {
+    const { execFileSync, spawnSync } = await import('node:child_process');
+    const dir = await tempDir();
+    const mnt = path.join(dir, 'ssh');
+    await fs.mkdir(mnt);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
     try {
-      for (;;) await filler.write(Buffer.alloc(4096, 1));
-    } catch {
-      // ENOSPC: full
+      const config = path.join(mnt, 'config');
+      await fs.writeFile(config, 'Host *\n  User me\n', { mode: 0o600 });
+      const filler = await fs.open(path.join(mnt, 'filler'), 'w');
+      try {
+        for (;;) await filler.write(Buffer.alloc(4096, 1));
+      } catch {
+        // ENOSPC: full
+      } finally {
+        await filler.close();
+      }
+      await assert.rejects(
+        ensureInclude(config, '/x/ours'),
+        (e: unknown) =>
+          e instanceof SshConfigError &&
+          e.code === 'file-error' &&
+          e.message.includes(`Cannot write ${config}`) &&
+          /ENOSPC/.test(e.message) &&
+          /Free some space/.test(e.hint),
+      );
+      assert.equal(await fs.readFile(config, 'utf8'), 'Host *\n  User me\n');
+      assert.deepEqual((await fs.readdir(mnt)).sort(), ['config', 'filler']);
     } finally {
-      await filler.close();
+      spawnSync('umount', [mnt]);
     }
-    await assert.rejects(ensureInclude(config, '/x/ours'), (e: unknown) => e instanceof SshConfigError && e.code === 'file-error'
-      && e.message.includes(`Cannot write ${config}`) && /ENOSPC/.test(e.message) && /Free some space/.test(e.hint));
-    assert.equal(await fs.readFile(config, 'utf8'), 'Host *\n  User me\n');
-    assert.deepEqual((await fs.readdir(mnt)).sort(), ['config', 'filler']);
-  } finally {
-    spawnSync('umount', [mnt]);
-  }
-});
+  },
+);

@@ -47,7 +47,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('cli-remove' as const), host: hostArb }),
   fc.record({
     kind: fc.constant('ext-sync' as const),
-    hosts: fc.uniqueArray(fc.record({ hostname: hostArb, user: userArb }), { selector: (h) => h.hostname, maxLength: 4 })
+    hosts: fc
+      .uniqueArray(fc.record({ hostname: hostArb, user: userArb }), { selector: (h) => h.hostname, maxLength: 4 })
       .map((hs) => hs.map((h) => (h.user === undefined ? { hostname: h.hostname } : { hostname: h.hostname, user: h.user }))),
   }),
 );
@@ -60,61 +61,76 @@ interface Model {
 
 function apply(hosts: ManagedHost[], op: Op): ManagedHost[] {
   switch (op.kind) {
-    case 'cli-add': return addCliHost(hosts, op.host, op.user);
-    case 'cli-remove': return removeCliHost(hosts, op.host);
-    case 'ext-sync': return syncExtensionHosts(hosts, op.hosts);
+    case 'cli-add':
+      return addCliHost(hosts, op.host, op.user);
+    case 'cli-remove':
+      return removeCliHost(hosts, op.host);
+    case 'ext-sync':
+      return syncExtensionHosts(hosts, op.hosts);
   }
 }
 
 function step(model: Model, op: Op): void {
   switch (op.kind) {
-    case 'cli-add': model.cli.set(op.host, op.user ?? model.cli.get(op.host)); break;
-    case 'cli-remove': model.cli.delete(op.host); break;
-    case 'ext-sync': model.ext = new Map(op.hosts.map((h) => [h.hostname, h.user])); break;
+    case 'cli-add':
+      model.cli.set(op.host, op.user ?? model.cli.get(op.host));
+      break;
+    case 'cli-remove':
+      model.cli.delete(op.host);
+      break;
+    case 'ext-sync':
+      model.ext = new Map(op.hosts.map((h) => [h.hostname, h.user]));
+      break;
   }
 }
 
-test('interleaved CLI and extension edits: nobody loses the other\'s hosts; the file reads back to the model', () => {
-  fc.assert(fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
-    const model: Model = { cli: new Map(), ext: new Map() };
-    let content: string | undefined;
-    for (const op of ops) {
-      const before = parseManagedHosts(content);
-      const after = apply(before, op);
-      step(model, op);
-      content = renderManagedFile(after, OPTS);
-      const read = parseManagedHosts(content);
-      assert.deepEqual(read, after, 'the file reads back to what was written');
-      assert.equal(renderManagedFile(read, OPTS), content, 'rewriting the same list changes nothing');
-      // Every host of each side is there, marked by that side.
-      const names = new Set([...model.cli.keys(), ...model.ext.keys()]);
-      assert.deepEqual(read.map((h) => h.hostname), [...names].sort());
-      for (const h of read) {
-        assert.equal(h.from.includes('cli'), model.cli.has(h.hostname), `${h.hostname} cli mark`);
-        assert.equal(h.from.includes('vscode'), model.ext.has(h.hostname), `${h.hostname} vscode mark`);
-      }
-      // The other side's hosts are untouched by an operation.
-      if (op.kind === 'ext-sync') {
-        for (const h of before.filter((b) => b.from.includes('cli'))) {
-          const now = read.find((r) => r.hostname === h.hostname);
-          assert.ok(now?.from.includes('cli'), `the extension kept the CLI's ${h.hostname}`);
-          if (h.user !== undefined) assert.equal(now?.user, h.user, 'and the user the CLI wrote for it');
+test("interleaved CLI and extension edits: nobody loses the other's hosts; the file reads back to the model", () => {
+  fc.assert(
+    fc.property(fc.array(opArb, { maxLength: 25 }), (ops) => {
+      const model: Model = { cli: new Map(), ext: new Map() };
+      let content: string | undefined;
+      for (const op of ops) {
+        const before = parseManagedHosts(content);
+        const after = apply(before, op);
+        step(model, op);
+        content = renderManagedFile(after, OPTS);
+        const read = parseManagedHosts(content);
+        assert.deepEqual(read, after, 'the file reads back to what was written');
+        assert.equal(renderManagedFile(read, OPTS), content, 'rewriting the same list changes nothing');
+        // Every host of each side is there, marked by that side.
+        const names = new Set([...model.cli.keys(), ...model.ext.keys()]);
+        assert.deepEqual(
+          read.map((h) => h.hostname),
+          [...names].sort(),
+        );
+        for (const h of read) {
+          assert.equal(h.from.includes('cli'), model.cli.has(h.hostname), `${h.hostname} cli mark`);
+          assert.equal(h.from.includes('vscode'), model.ext.has(h.hostname), `${h.hostname} vscode mark`);
         }
-      } else {
-        for (const h of before.filter((b) => b.from.includes('vscode'))) {
-          assert.ok(read.find((r) => r.hostname === h.hostname)?.from.includes('vscode'), `the CLI kept the extension's ${h.hostname}`);
+        // The other side's hosts are untouched by an operation.
+        if (op.kind === 'ext-sync') {
+          for (const h of before.filter((b) => b.from.includes('cli'))) {
+            const now = read.find((r) => r.hostname === h.hostname);
+            assert.ok(now?.from.includes('cli'), `the extension kept the CLI's ${h.hostname}`);
+            if (h.user !== undefined) assert.equal(now?.user, h.user, 'and the user the CLI wrote for it');
+          }
+        } else {
+          for (const h of before.filter((b) => b.from.includes('vscode'))) {
+            assert.ok(read.find((r) => r.hostname === h.hostname)?.from.includes('vscode'), `the CLI kept the extension's ${h.hostname}`);
+          }
         }
+        // An explicit --user of the CLI is what is written.
+        if (op.kind === 'cli-add' && op.user !== undefined) assert.equal(read.find((r) => r.hostname === op.host)?.user, op.user);
+        // Each listed host has its entries; no other host has any.
+        for (const h of read) {
+          assert.ok(content.includes(`\nHost cfpipe-${h.hostname}\n`), `entries of ${h.hostname}`);
+          if (h.user !== undefined) assert.ok(content.includes(`Host cfpipe-${h.hostname}\n  HostName ${h.hostname}\n  User ${h.user}\n`));
+        }
+        assert.equal((content.match(/^Host cfpipe-/gm) ?? []).length, read.length);
       }
-      // An explicit --user of the CLI is what is written.
-      if (op.kind === 'cli-add' && op.user !== undefined) assert.equal(read.find((r) => r.hostname === op.host)?.user, op.user);
-      // Each listed host has its entries; no other host has any.
-      for (const h of read) {
-        assert.ok(content.includes(`\nHost cfpipe-${h.hostname}\n`), `entries of ${h.hostname}`);
-        if (h.user !== undefined) assert.ok(content.includes(`Host cfpipe-${h.hostname}\n  HostName ${h.hostname}\n  User ${h.user}\n`));
-      }
-      assert.equal((content.match(/^Host cfpipe-/gm) ?? []).length, read.length);
-    }
-  }), { numRuns: runs(1500) });
+    }),
+    { numRuns: runs(1500) },
+  );
 });
 
 test('a damaged host list line is an error naming the file and line; nothing is guessed', () => {
@@ -128,11 +144,15 @@ test('a damaged host list line is an error naming the file and line; nothing is 
     ['# access-ssh-host a.example.com from=vscode', /earlier line/],
   ] as const) {
     const text = good.replace('\n\n', `\n${bad}\n\n`);
-    assert.throws(() => parseManagedHosts(text, '/x/config'), (e: unknown) => e instanceof SshConfigError && /\/x\/config, line 4/.test(e.message) && why.test(e.message), bad);
+    assert.throws(
+      () => parseManagedHosts(text, '/x/config'),
+      (e: unknown) => e instanceof SshConfigError && /\/x\/config, line 4/.test(e.message) && why.test(e.message),
+      bad,
+    );
   }
 });
 
-test('a file written before the list (entries only) is read as the extension\'s hosts', () => {
+test("a file written before the list (entries only) is read as the extension's hosts", () => {
   const legacy = [
     '# managed by Access SSH; edits are overwritten',
     '',
@@ -153,43 +173,68 @@ test('a file written before the list (entries only) is read as the extension\'s 
   ]);
   // Then a CLI add keeps both.
   const next = addCliHost(parseManagedHosts(legacy), 'c.example.com', 'deploy');
-  assert.deepEqual(next.map((h) => `${h.hostname}:${h.from.join(',')}`), ['a.example.com:vscode', 'b.example.com:vscode', 'c.example.com:cli']);
+  assert.deepEqual(
+    next.map((h) => `${h.hostname}:${h.from.join(',')}`),
+    ['a.example.com:vscode', 'b.example.com:vscode', 'c.example.com:cli'],
+  );
 });
 
 test('two writers racing on the real file (CLI adds, extension syncs) both land, 0600, and the entries are what ssh -G reads', async () => {
   const dir = await tempDir('access-ssh-managed-');
   try {
-    await fc.assert(fc.asyncProperty(
-      fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
-      fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
-      async (cliHosts: string[], extHosts: string[]) => {
-        const file = path.join(dir, `c${Math.random().toString(36).slice(2)}`, 'config');
-        // The extension syncs repeatedly while the CLI adds its hosts one by one.
-        await Promise.all([
-          (async () => {
-            for (const h of cliHosts) await updateManagedHosts(file, (hs) => addCliHost(hs, h, 'deploy'), OPTS);
-          })(),
-          (async () => {
-            for (let i = 0; i < 3; i++) await updateManagedHosts(file, (hs) => syncExtensionHosts(hs, extHosts.map((hostname) => ({ hostname, user: 'jdoe' }))), OPTS);
-          })(),
-        ]);
-        const read = await readManagedHosts(file);
-        assert.deepEqual(read.map((h) => h.hostname), [...new Set([...cliHosts, ...extHosts])].sort());
-        for (const h of read) {
-          assert.equal(h.from.includes('cli'), cliHosts.includes(h.hostname));
-          assert.equal(h.from.includes('vscode'), extHosts.includes(h.hostname));
-          assert.equal(h.user, cliHosts.includes(h.hostname) ? 'deploy' : 'jdoe');
-        }
-        assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
-        assert.equal((await fs.stat(path.dirname(file))).mode & 0o777, 0o700);
-      },
-    ), { numRuns: runs(40) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
+        fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
+        async (cliHosts: string[], extHosts: string[]) => {
+          const file = path.join(dir, `c${Math.random().toString(36).slice(2)}`, 'config');
+          // The extension syncs repeatedly while the CLI adds its hosts one by one.
+          await Promise.all([
+            (async () => {
+              for (const h of cliHosts) await updateManagedHosts(file, (hs) => addCliHost(hs, h, 'deploy'), OPTS);
+            })(),
+            (async () => {
+              for (let i = 0; i < 3; i++)
+                await updateManagedHosts(
+                  file,
+                  (hs) =>
+                    syncExtensionHosts(
+                      hs,
+                      extHosts.map((hostname) => ({ hostname, user: 'jdoe' })),
+                    ),
+                  OPTS,
+                );
+            })(),
+          ]);
+          const read = await readManagedHosts(file);
+          assert.deepEqual(
+            read.map((h) => h.hostname),
+            [...new Set([...cliHosts, ...extHosts])].sort(),
+          );
+          for (const h of read) {
+            assert.equal(h.from.includes('cli'), cliHosts.includes(h.hostname));
+            assert.equal(h.from.includes('vscode'), extHosts.includes(h.hostname));
+            assert.equal(h.user, cliHosts.includes(h.hostname) ? 'deploy' : 'jdoe');
+          }
+          assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
+          assert.equal((await fs.stat(path.dirname(file))).mode & 0o777, 0o700);
+        },
+      ),
+      { numRuns: runs(40) },
+    );
 
     // The real ssh reads what was written: absolute key paths (no `~` that ssh would
     // expand from the passwd entry), the helper with its script, the user.
     const file = path.join(dir, 'ssh-g', 'config');
-    await updateManagedHosts(file, (hs) => syncExtensionHosts(addCliHost(hs, 'a.example.com', 'deploy'), [{ hostname: 'b.example.com', user: 'jdoe' }]), { ...OPTS, helper: '/bin/false', helperArgs: [] });
-    for (const [host, user] of [['a.example.com', 'deploy'], ['b.example.com', 'jdoe']] as const) {
+    await updateManagedHosts(
+      file,
+      (hs) => syncExtensionHosts(addCliHost(hs, 'a.example.com', 'deploy'), [{ hostname: 'b.example.com', user: 'jdoe' }]),
+      { ...OPTS, helper: '/bin/false', helperArgs: [] },
+    );
+    for (const [host, user] of [
+      ['a.example.com', 'deploy'],
+      ['b.example.com', 'jdoe'],
+    ] as const) {
       const g = await sshG(file, `cfpipe-${host}`);
       assert.deepEqual(g.get('user'), [user]);
       assert.deepEqual(g.get('hostname'), [host]);
@@ -212,13 +257,17 @@ test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedra
   assert.ok(text.includes('# access-ssh-host fed.example.com from=vscode user=deploy fedramp=true\n'), text);
   assert.deepEqual(parseManagedHosts(text), hosts, 'reads back');
   // The extension dropping the flag drops it from the file too.
-  assert.deepEqual(syncExtensionHosts(parseManagedHosts(text), [{ hostname: 'fed.example.com', user: 'deploy' }]), [{ hostname: 'fed.example.com', user: 'deploy', from: ['vscode'] }]);
+  assert.deepEqual(syncExtensionHosts(parseManagedHosts(text), [{ hostname: 'fed.example.com', user: 'deploy' }]), [
+    { hostname: 'fed.example.com', user: 'deploy', from: ['vscode'] },
+  ]);
   assert.throws(() => parseManagedHosts('# access-ssh-host fed.example.com from=vscode fedramp=yes\n'), /fedramp="yes"|fedramp=/);
   const dir = await tempDir();
   const file = path.join(dir, 'config');
   await fs.writeFile(file, text, { mode: 0o600 });
   const g = await sshG(file, 'cfpipe-fed.example.com');
-  assert.deepEqual(g.get('proxycommand'), [`'/opt/access ssh/node' '/opt/access ssh/access-ssh.js' --fedramp ssh --hostname %h --non-interactive`]);
+  assert.deepEqual(g.get('proxycommand'), [
+    `'/opt/access ssh/node' '/opt/access ssh/access-ssh.js' --fedramp ssh --hostname %h --non-interactive`,
+  ]);
   assert.deepEqual(g.get('user'), ['deploy']);
   const plain = await sshG(file, 'cfpipe-plain.example.com');
   assert.doesNotMatch(plain.get('proxycommand')?.[0] ?? '', /--fedramp/);

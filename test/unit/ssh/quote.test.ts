@@ -4,7 +4,12 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
-  quoteConfigPath, quoteIncludePath, proxyCommandValue, matchExecValue, unquoteConfigToken, escapePercent,
+  quoteConfigPath,
+  quoteIncludePath,
+  proxyCommandValue,
+  matchExecValue,
+  unquoteConfigToken,
+  escapePercent,
 } from '../../../src/ssh/quote.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
 import { tempDir, sshG, fakeHelper, readEvidence, run, SSH } from './helpers.js';
@@ -37,7 +42,11 @@ test('quoteConfigPath refuses what cannot be represented', () => {
     ['', /empty/],
   ];
   for (const [p, rule] of bad) {
-    assert.throws(() => quoteConfigPath(p, 'linux'), (e: unknown) => e instanceof SshConfigError && rule.test(e.message) && e.message.includes(JSON.stringify(p)), p);
+    assert.throws(
+      () => quoteConfigPath(p, 'linux'),
+      (e: unknown) => e instanceof SshConfigError && rule.test(e.message) && e.message.includes(JSON.stringify(p)),
+      p,
+    );
   }
 });
 
@@ -49,7 +58,10 @@ test('quoteIncludePath refuses %, ${ and globs (expanded by some OpenSSH version
 });
 
 test('proxyCommandValue on Unix: single-quoted program when needed, % doubled, %h kept', () => {
-  assert.equal(proxyCommandValue('/usr/local/bin/access-ssh', ['ssh', '--hostname', H], 'linux'), '/usr/local/bin/access-ssh ssh --hostname %h');
+  assert.equal(
+    proxyCommandValue('/usr/local/bin/access-ssh', ['ssh', '--hostname', H], 'linux'),
+    '/usr/local/bin/access-ssh ssh --hostname %h',
+  );
   assert.equal(
     proxyCommandValue('/tmp/x/Application Support/a%b/helper', ['ssh', '--hostname', H, '--non-interactive'], 'darwin'),
     "'/tmp/x/Application Support/a%%b/helper' ssh --hostname %h --non-interactive",
@@ -69,7 +81,7 @@ test('command quoting on Unix refuses single quotes, backslashes, relative paths
 test('matchExecValue on Unix: the whole command in one double-quoted token', () => {
   assert.equal(
     matchExecValue('/tmp/x/Application Support/a%b/helper', ['ssh-gen', '--hostname', 'h.example.com'], 'linux'),
-    "\"'/tmp/x/Application Support/a%%b/helper' ssh-gen --hostname h.example.com\"",
+    '"\'/tmp/x/Application Support/a%%b/helper\' ssh-gen --hostname h.example.com"',
   );
 });
 
@@ -91,7 +103,11 @@ test('Windows: Match exec cannot quote a path (cmd.exe + strdelim), so spaces an
     '"C:\\Users\\jdoe\\AppData\\access-ssh.cmd ssh-gen --hostname h.example.com"',
   );
   for (const p of ['C:\\Users\\Jane Doe\\h.cmd', 'C:\\a&b\\h.cmd', 'C:\\a(x86)\\h.cmd', 'C:\\a^b\\h.cmd']) {
-    assert.throws(() => matchExecValue(p, [], 'win32'), (e: unknown) => e instanceof SshConfigError && /cmd\.exe/.test(e.message) && /8\.3|no spaces/.test(e.hint), p);
+    assert.throws(
+      () => matchExecValue(p, [], 'win32'),
+      (e: unknown) => e instanceof SshConfigError && /cmd\.exe/.test(e.message) && /8\.3|no spaces/.test(e.hint),
+      p,
+    );
   }
 });
 
@@ -120,7 +136,9 @@ test('real ssh -G: quoted paths read back exactly (spaces, %, quote, $, #, backt
   // and ssh really loads the file at the path, with %% turned into %:
   const r = await run(SSH, ['-v', '-F', cfg, '-o', 'ProxyCommand=false', '-o', 'BatchMode=yes', 't', 'true']);
   // (ssh -v logs a backslash as \\, and also tries "<file>-cert" for each identity)
-  const loaded = [...r.stderr.matchAll(/identity file (.*) type /g)].map((m) => m[1]!.replace(/\\\\/g, '\\')).filter((f) => !f.endsWith('-cert'));
+  const loaded = [...r.stderr.matchAll(/identity file (.*) type /g)]
+    .map((m) => m[1]!.replace(/\\\\/g, '\\'))
+    .filter((f) => !f.endsWith('-cert'));
   assert.deepEqual(loaded, [paths[0], paths[1], paths[2], path.join(os.userInfo().homedir, '.cloudflared/h-cf_key')]);
 });
 
@@ -135,7 +153,8 @@ test('real ssh: the two tokenizers, the reason a backslash before \\ \' " is ref
   const [line] = await readEvidence(evidence);
   const ver = (await run(SSH, ['-V'])).stderr;
   const major = Number(/OpenSSH_(\d+)/.exec(ver)?.[1] ?? '0');
-  if (major < 10) assert.equal(line, 'a\\\\b'); // strdelim: the backslashes reach the shell as written
+  if (major < 10)
+    assert.equal(line, 'a\\\\b'); // strdelim: the backslashes reach the shell as written
   else assert.equal(line, 'a\\b'); // OpenSSH ≥ 10 uses argv_split for Match too
   // A single quote inside double quotes is an ordinary character for both:
   await fs.writeFile(cfg, `Host t\n  IdentityFile "/x/it's"\n  CertificateFile "/y/\\q"\n`);
@@ -150,13 +169,16 @@ test('real ssh: Match exec runs the quoted helper with the right args; ProxyComm
   const evidence = path.join(dir, 'evidence');
   await fakeHelper(helper, evidence);
   const cfg = path.join(dir, 'cfg');
-  await fs.writeFile(cfg, [
-    `Match originalhost t exec ${matchExecValue(helper, ['ssh-gen', '--hostname', 'h.example.com', '50%'], 'linux')}`,
-    'Host t',
-    `  ProxyCommand ${proxyCommandValue(helper, ['ssh', '--hostname', H, 'a b'], 'linux')}`,
-    '  HostName h.example.com',
-    '',
-  ].join('\n'));
+  await fs.writeFile(
+    cfg,
+    [
+      `Match originalhost t exec ${matchExecValue(helper, ['ssh-gen', '--hostname', 'h.example.com', '50%'], 'linux')}`,
+      'Host t',
+      `  ProxyCommand ${proxyCommandValue(helper, ['ssh', '--hostname', H, 'a b'], 'linux')}`,
+      '  HostName h.example.com',
+      '',
+    ].join('\n'),
+  );
   await sshG(cfg, 't');
   assert.deepEqual(await readEvidence(evidence), ['ssh-gen|--hostname|h.example.com|50%']);
   await run(SSH, ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 't', 'true']);
@@ -170,7 +192,10 @@ test('real ssh -G: a Windows-style ProxyCommand line is carried verbatim by the 
   const cfg = path.join(dir, 'cfg');
   const pc = proxyCommandValue('C:\\Users\\Jane Doe\\AppData\\access-ssh.cmd', ['ssh', '--hostname', H], 'win32');
   const me = matchExecValue('C:\\Users\\jdoe\\AppData\\access-ssh.cmd', ['ssh-gen', '--hostname', 'h'], 'win32');
-  await fs.writeFile(cfg, `Match originalhost never-this exec ${me}\nHost t\n  ProxyCommand ${pc}\n  IdentityFile ${quoteConfigPath('C:\\Users\\Jane Doe\\.cloudflared\\h-cf_key', 'win32')}\n`);
+  await fs.writeFile(
+    cfg,
+    `Match originalhost never-this exec ${me}\nHost t\n  ProxyCommand ${pc}\n  IdentityFile ${quoteConfigPath('C:\\Users\\Jane Doe\\.cloudflared\\h-cf_key', 'win32')}\n`,
+  );
   const g = await sshG(cfg, 't');
   assert.deepEqual(g.get('proxycommand'), [pc]);
   assert.deepEqual(g.get('identityfile'), ['C:\\Users\\Jane Doe\\.cloudflared\\h-cf_key']);

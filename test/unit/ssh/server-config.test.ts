@@ -22,7 +22,11 @@ test('parseCaPublicKey: one key line, comment dropped; private keys, certificate
     const { pub, priv } = await keyPair(type);
     const [t, b] = pub.trim().split(' ');
     assert.equal(parseCaPublicKey(`# the Access CA\n${pub}\n`), `${t} ${b}`);
-    assert.throws(() => parseCaPublicKey(priv), (e: unknown) => e instanceof SshConfigError && /private key.*not used or shown/.test(e.message) && !e.message.includes(priv.split('\n')[1]!));
+    assert.throws(
+      () => parseCaPublicKey(priv),
+      (e: unknown) =>
+        e instanceof SshConfigError && /private key.*not used or shown/.test(e.message) && !e.message.includes(priv.split('\n')[1]!),
+    );
   }
   const { pub } = await keyPair('ed25519');
   const [t, b] = pub.trim().split(' ');
@@ -33,26 +37,55 @@ test('parseCaPublicKey: one key line, comment dropped; private keys, certificate
     [`ssh-dss ${b}`, /not an SSH public key line/],
     [`${t} !!!`, /base64 part is missing or damaged/],
     [`ecdsa-sha2-nistp256 ${b}`, /does not hold a key of the type it names/],
-  ] as const) assert.throws(() => parseCaPublicKey(bad), (e: unknown) => e instanceof SshConfigError && why.test(e.message), bad);
+  ] as const)
+    assert.throws(
+      () => parseCaPublicKey(bad),
+      (e: unknown) => e instanceof SshConfigError && why.test(e.message),
+      bad,
+    );
 });
 
 test('parseMap: principal=account, both validated', () => {
   assert.deepEqual(parseMap('jdoe=deploy'), { principal: 'jdoe', account: 'deploy' });
   assert.deepEqual(parseMap('j.doe+ops=svc_build'), { principal: 'j.doe+ops', account: 'svc_build' });
-  for (const bad of ['jdoe', '=deploy', 'jdoe=', 'j doe=deploy', 'jdoe=de ploy', 'jdoe=$(id)', 'jdoe=a\nb', 'jdoe=-rf', 'jdoe@example.com=deploy']) {
+  for (const bad of [
+    'jdoe',
+    '=deploy',
+    'jdoe=',
+    'j doe=deploy',
+    'jdoe=de ploy',
+    'jdoe=$(id)',
+    'jdoe=a\nb',
+    'jdoe=-rf',
+    'jdoe@example.com=deploy',
+  ]) {
     assert.throws(() => parseMap(bad), SshConfigError, bad);
   }
 });
 
-test('renderServerConfig: the guide\'s two lines; a Match block only for mapped accounts; one principals file per account', async () => {
+test("renderServerConfig: the guide's two lines; a Match block only for mapped accounts; one principals file per account", async () => {
   const { pub } = await keyPair('ecdsa');
   const plain = renderServerConfig({ caPublicKey: pub });
-  assert.deepEqual(plain.files.map((f) => f.path), ['/etc/ssh/ca.pub', '/etc/ssh/sshd_config.d/50-cloudflare-access.conf']);
+  assert.deepEqual(
+    plain.files.map((f) => f.path),
+    ['/etc/ssh/ca.pub', '/etc/ssh/sshd_config.d/50-cloudflare-access.conf'],
+  );
   assert.match(plain.dropIn.content, /^PubkeyAuthentication yes\nTrustedUserCAKeys \/etc\/ssh\/ca\.pub\n$/m);
   assert.doesNotMatch(plain.dropIn.content, /Match|AuthorizedPrincipalsFile/);
-  const mapped = renderServerConfig({ caPublicKey: pub, maps: [{ principal: 'jdoe', account: 'deploy' }, { principal: 'alice', account: 'deploy' }, { principal: 'jdoe', account: 'deploy' }, { principal: 'bob', account: 'admin' }] });
+  const mapped = renderServerConfig({
+    caPublicKey: pub,
+    maps: [
+      { principal: 'jdoe', account: 'deploy' },
+      { principal: 'alice', account: 'deploy' },
+      { principal: 'jdoe', account: 'deploy' },
+      { principal: 'bob', account: 'admin' },
+    ],
+  });
   assert.match(mapped.dropIn.content, /\nMatch User deploy,admin\n {2}AuthorizedPrincipalsFile \/etc\/ssh\/auth_principals\/%u\n$/);
-  assert.equal(mapped.files.find((f) => f.path === '/etc/ssh/auth_principals/deploy')?.content, '# Access principals that may log in as deploy\njdoe\nalice\n');
+  assert.equal(
+    mapped.files.find((f) => f.path === '/etc/ssh/auth_principals/deploy')?.content,
+    '# Access principals that may log in as deploy\njdoe\nalice\n',
+  );
   assert.match(mapped.script, /^set -eu\n/m);
   assert.match(mapped.script, /chmod 0755 \/etc\/ssh\/auth_principals/);
   // The script is valid sh.
@@ -62,8 +95,12 @@ test('renderServerConfig: the guide\'s two lines; a Match block only for mapped 
 test('renderServerConfig: paths that sshd_config or the shell would read specially are refused', async () => {
   const { pub } = await keyPair('ed25519');
   for (const [opt, value] of [
-    ['caPath', 'relative/ca.pub'], ['caPath', '/etc/ssh/my ca.pub'], ['principalsDir', '/etc/ssh/p%u'],
-    ['dropInPath', '/etc/ssh/sshd_config.d/x.txt'], ['dropInPath', '/etc/ssh/$(id).conf'], ['sshdConfig', "/etc/ssh/'x"],
+    ['caPath', 'relative/ca.pub'],
+    ['caPath', '/etc/ssh/my ca.pub'],
+    ['principalsDir', '/etc/ssh/p%u'],
+    ['dropInPath', '/etc/ssh/sshd_config.d/x.txt'],
+    ['dropInPath', '/etc/ssh/$(id).conf'],
+    ['sshdConfig', "/etc/ssh/'x"],
   ] as const) {
     assert.throws(() => renderServerConfig({ caPublicKey: pub, [opt]: value }), SshConfigError, `${opt}=${value}`);
   }

@@ -31,7 +31,10 @@ test('ok when our Include is at the top, even with a hostile Host * below', asyn
   }
   // plain paths (not config syntax) compare equal too
   const plain = { ...s.expected, identityFile: path.join(s.dir, 'keys %x', 'ssh.example.com-cf_key') };
-  assert.equal((await checkSshConfig({ alias: 'cfpipe-ssh.example.com', configFile: s.userConfig, sshPath: SSH, expected: plain })).ok, true);
+  assert.equal(
+    (await checkSshConfig({ alias: 'cfpipe-ssh.example.com', configFile: s.userConfig, sshPath: SSH, expected: plain })).ok,
+    true,
+  );
 });
 
 test('reports each override with the file and line that set it', async () => {
@@ -39,26 +42,39 @@ test('reports each override with the file and line that set it', async () => {
   const conf = path.join(s.dir, 'conf.d', 'corp.conf');
   await fs.mkdir(path.dirname(conf));
   await fs.writeFile(conf, '# corp\nHost *.example.com\n  CertificateFile ~/.ssh/corp-cert.pub\n');
-  await fs.writeFile(s.userConfig, [
-    'Host other',
-    '  User notme',
-    'Host * !nothing',
-    '  ProxyCommand nc %h %p',
-    '  IdentityFile "~/.ssh/id_ed25519"',
-    '  User root',
-    `Include ${path.join(s.dir, 'conf.d', '*.conf')}`,
-    `Include "${s.ours}"`,
-    '',
-  ].join('\n'));
+  await fs.writeFile(
+    s.userConfig,
+    [
+      'Host other',
+      '  User notme',
+      'Host * !nothing',
+      '  ProxyCommand nc %h %p',
+      '  IdentityFile "~/.ssh/id_ed25519"',
+      '  User root',
+      `Include ${path.join(s.dir, 'conf.d', '*.conf')}`,
+      `Include "${s.ours}"`,
+      '',
+    ].join('\n'),
+  );
   const r = await checkSshConfig({ alias: 'cfpipe-ssh.example.com', configFile: s.userConfig, sshPath: SSH, expected: s.expected });
   assert.equal(r.ok, false);
   const by = new Map(r.mismatches.map((m) => [m.option, m]));
   assert.deepEqual([...by.keys()].sort(), ['certificatefile', 'identityfile', 'proxycommand', 'user']);
   assert.equal(by.get('proxycommand')!.actual, 'nc %h %p');
-  assert.deepEqual(by.get('proxycommand')!.source, { file: s.userConfig, line: 4, text: '  ProxyCommand nc %h %p', option: 'proxycommand' });
+  assert.deepEqual(by.get('proxycommand')!.source, {
+    file: s.userConfig,
+    line: 4,
+    text: '  ProxyCommand nc %h %p',
+    option: 'proxycommand',
+  });
   assert.equal(by.get('identityfile')!.source?.line, 5);
   assert.equal(by.get('user')!.source?.line, 6, 'the Host other block is not blamed');
-  assert.deepEqual(by.get('certificatefile')!.source, { file: conf, line: 3, text: '  CertificateFile ~/.ssh/corp-cert.pub', option: 'certificatefile' });
+  assert.deepEqual(by.get('certificatefile')!.source, {
+    file: conf,
+    line: 3,
+    text: '  CertificateFile ~/.ssh/corp-cert.pub',
+    option: 'certificatefile',
+  });
   assert.match(describeMismatch(by.get('user')!), /ssh uses user "root" instead of "jdoe"\. It is set by .*config:6/);
 });
 

@@ -36,21 +36,31 @@ const refusedHosts: [string, RegExp][] = [
 
 for (const [host, rule] of refusedHosts) {
   test(`validateHostname refuses ${JSON.stringify(host).slice(0, 40)}`, () => {
-    assert.throws(() => validateHostname(host), (e: unknown) => {
-      assert.ok(e instanceof SshConfigError);
-      assert.match(e.message, rule);
-      assert.ok(e.hint.length > 0);
-      assert.equal(e.code, 'invalid-value');
-      // the value is named safely: JSON-quoted, never a raw line break
-      assert.ok(!e.message.includes('\n') && !e.message.includes('\r') && !e.message.includes('\u0000'));
-      assert.ok(e.message.includes(JSON.stringify(host.length > 80 ? host.slice(0, 80) + '…' : host)));
-      return true;
-    });
+    assert.throws(
+      () => validateHostname(host),
+      (e: unknown) => {
+        assert.ok(e instanceof SshConfigError);
+        assert.match(e.message, rule);
+        assert.ok(e.hint.length > 0);
+        assert.equal(e.code, 'invalid-value');
+        // the value is named safely: JSON-quoted, never a raw line break
+        assert.ok(!e.message.includes('\n') && !e.message.includes('\r') && !e.message.includes('\u0000'));
+        assert.ok(e.message.includes(JSON.stringify(host.length > 80 ? host.slice(0, 80) + '…' : host)));
+        return true;
+      },
+    );
   });
 }
 
 test('validateHostname accepts DNS names', () => {
-  for (const h of ['ssh.example.com', 'a', 'A-1.b2.EXAMPLE.com', '10.0.0.1', 'x'.repeat(63) + '.com', Array.from({ length: 63 }, () => 'abc').join('.')]) {
+  for (const h of [
+    'ssh.example.com',
+    'a',
+    'A-1.b2.EXAMPLE.com',
+    '10.0.0.1',
+    'x'.repeat(63) + '.com',
+    Array.from({ length: 63 }, () => 'abc').join('.'),
+  ]) {
     assert.equal(validateHostname(h), h);
   }
 });
@@ -73,7 +83,10 @@ const refusedUsers: [string, RegExp][] = [
 ];
 for (const [user, rule] of refusedUsers) {
   test(`validateUser refuses ${JSON.stringify(user).slice(0, 40)}`, () => {
-    assert.throws(() => validateUser(user), (e: unknown) => e instanceof SshConfigError && rule.test(e.message) && e.message.includes(JSON.stringify(user.slice(0, 80))));
+    assert.throws(
+      () => validateUser(user),
+      (e: unknown) => e instanceof SshConfigError && rule.test(e.message) && e.message.includes(JSON.stringify(user.slice(0, 80))),
+    );
   });
 }
 
