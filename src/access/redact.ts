@@ -1,6 +1,8 @@
 // Masks secrets in text bound for logs, error reports and output channels:
 // a log line must never be enough to impersonate the user.
 
+import { displayText } from '../base/display.js';
+
 const MASK = '[redacted]';
 
 const RULES: ReadonlyArray<readonly [RegExp, (match: string, ...groups: string[]) => string]> = [
@@ -42,12 +44,27 @@ export function redact(text: string): string {
   return out;
 }
 
-/** A Logger wrapper that redacts every message before it reaches `inner`. */
+/** The longest log line shown; the rest of a longer one is cut. */
+const LOG_LINE_MAX = 2000;
+
+/**
+ * A log message as the lines to show: secrets masked, then every line through the one safe
+ * display (no escape sequence, CR, bidi override or line separator from a value reaches a
+ * terminal or the editor's log), each capped. The CLI and the extension both log through it.
+ */
+export function logLines(message: string): string[] {
+  return redact(message)
+    .replace(/\r?\n$/, '')
+    .split(/\r?\n/)
+    .map((l) => displayText(l, LOG_LINE_MAX));
+}
+
+/** A Logger wrapper that makes every message safe (logLines) before it reaches `inner`. */
 export function redactingLogger<L extends Record<'trace' | 'debug' | 'info' | 'warn' | 'error', (m: string) => void>>(inner: L): L {
   const wrap =
     (fn: (m: string) => void) =>
     (m: string): void =>
-      fn(redact(m));
+      fn(logLines(m).join('\n'));
   return {
     ...inner,
     trace: wrap(inner.trace.bind(inner)),

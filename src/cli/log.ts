@@ -1,8 +1,7 @@
 // The helper's logger: stderr only (stdout of `ssh` carries the SSH stream),
 // every line through redact().
 
-import { displayText } from '../base/display.js';
-import { redact } from '../access/redact.js';
+import { logLines } from '../access/redact.js';
 import type { Logger } from '../access/types.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -40,13 +39,8 @@ export function createLogger(level: LogLevel, write: (text: string) => void): Cl
     (at: LogLevel, prefix: string) =>
     (message: string): void => {
       if (ORDER[at] < ORDER[level]) return;
-      // Secrets masked; every line through the one safe display (no escape sequence,
-      // CR, bidi override or line separator from a value reaches the terminal).
-      const text = redact(message)
-        .replace(/\r?\n$/, '')
-        .split(/\r?\n/)
-        .map((l) => displayText(l, 2000))
-        .join('\n  ');
+      // Secrets masked; every line through the one safe display (logLines).
+      const text = logLines(message).join('\n  ');
       write(`access-ssh: ${prefix}${text}\n`);
     };
   return {

@@ -15,6 +15,10 @@ import { defaultConfigDir } from '../access/paths.js';
 import type { CertInfo, HostError, TokenInfo } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
+import { displayText } from '../base/display.js';
+
+/** The longest e-mail address (RFC 5321's path limit); a longer claim is cut when shown. */
+const EMAIL_MAX = 254;
 
 const ORG_SUFFIX = '-org-token';
 const TOKEN_SUFFIX = '-token';
@@ -200,7 +204,8 @@ export class AccessState implements Disposable {
       const base = {
         file,
         exp: claims.exp,
-        ...(claims.email !== undefined ? { email: claims.email } : {}),
+        // Shown in rows, tooltips, the Accounts menu and notifications: made safe where it is read.
+        ...(claims.email !== undefined ? { email: displayText(claims.email, EMAIL_MAX) } : {}),
         ...(authDomain !== undefined ? { authDomain } : {}),
       };
       if (name.endsWith(ORG_SUFFIX)) {

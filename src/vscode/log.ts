@@ -3,7 +3,7 @@
 // carry a token, a cookie or a private key.
 
 import { CancellationError, type LogOutputChannel, window } from 'vscode';
-import { redact } from '../access/redact.js';
+import { redact, redactingLogger } from '../access/redact.js';
 import type { Logger } from '../access/types.js';
 import { isAccessError } from '../access/errors.js';
 import { ACTION_LABELS, classifyFailure, firstLine, type Failure, type NextAction } from '../hosts/failure.js';
@@ -15,15 +15,15 @@ export interface ExtensionLog extends Logger {
 
 export function createLog(): ExtensionLog {
   const channel = window.createOutputChannel('Access SSH', { log: true });
-  return {
-    channel,
-    trace: (m) => channel.trace(redact(m)),
-    debug: (m) => channel.debug(redact(m)),
-    info: (m) => channel.info(redact(m)),
-    warn: (m) => channel.warn(redact(m)),
-    error: (m) => channel.error(redact(m)),
-    show: () => channel.show(true),
-  };
+  // Secrets masked and every line made safe to show (logLines), as the helper's log.
+  const safe = redactingLogger({
+    trace: (m: string) => channel.trace(m),
+    debug: (m: string) => channel.debug(m),
+    info: (m: string) => channel.info(m),
+    warn: (m: string) => channel.warn(m),
+    error: (m: string) => channel.error(m),
+  });
+  return { channel, ...safe, show: () => channel.show(true) };
 }
 
 /** What happened, and what to do next (AccessError and SshConfigError carry a hint). */

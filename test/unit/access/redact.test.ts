@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { redact, redactingLogger } from '../../../src/access/redact.js';
+import { logLines, redact, redactingLogger } from '../../../src/access/redact.js';
 import { fakeJwt } from './helpers.js';
 
 const jwt = fakeJwt({ aud: 'a', exp: 1, iss: 'x', email: 'jdoe@example.com' });
@@ -71,4 +71,27 @@ test('a JWT cut after its payload is still masked', () => {
   const cut = jwt.slice(0, jwt.indexOf('.', jwt.indexOf('.') + 1) - 3);
   const out = redact(`body: ${cut}`);
   assert.equal(out, 'body: [redacted]');
+});
+
+test('logLines: secrets masked, every line safe to show and capped (the CLI and the extension log through it)', () => {
+  const hostile = `Signed in as \u001b[2Jevil\u001b]0;title\u0007@example.com\r\nforged: line\u202etxt.exe ${jwt} ${'x'.repeat(5000)}`;
+  const lines = logLines(hostile);
+  assert.equal(lines.length, 2, 'a line break in a value stays a line break: no third, forged line');
+  for (const l of lines) {
+    assert.doesNotMatch(l, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, 'no raw control or bidi character');
+    assert.ok(l.length <= 2000 + 1 + 6 * 2000, 'capped');
+  }
+  assert.match(lines[0] ?? '', /Signed in as \\u001b\[2Jevil\\u001b\]0;title\\u0007@example\.com/);
+  assert.ok(!lines.join('\n').includes(jwt), 'the token is masked');
+  assert.ok((lines[1] ?? '').startsWith('forged: line\\u202etxt.exe'));
+  assert.ok((lines[1] ?? '').length < 2200, 'the 5,000-character tail is cut');
+  const seen: string[] = [];
+  redactingLogger({
+    trace: (m) => seen.push(m),
+    debug: (m) => seen.push(m),
+    info: (m) => seen.push(m),
+    warn: (m) => seen.push(m),
+    error: (m) => seen.push(m),
+  }).info(hostile);
+  assert.equal(seen[0], lines.join('\n'), 'the wrapped logger writes exactly those lines');
 });
