@@ -2,6 +2,7 @@
 // disk (tokens, certificate) and the clock. Pure: the view caches the inputs
 // and recomputes this every second while visible, with no file I/O per tick.
 
+import { displayText } from '../base/display.js';
 import type { NextAction } from './failure.js';
 
 /** What the view needs from a stored Access token (app or org). */
@@ -21,6 +22,33 @@ export interface CertInfo {
   readonly keyId: string;
   readonly serial?: string;
   readonly path?: string;
+}
+
+/** A certificate as read from disk (the fields the view shows). */
+export interface CertificateOnDisk {
+  readonly validAfter: Date;
+  readonly validBefore: Date;
+  readonly principals: readonly string[];
+  readonly keyId: string;
+  readonly serial?: string;
+  readonly path?: string;
+}
+
+/**
+ * What the view keeps of a certificate: times in seconds, and the texts the edge chose (its
+ * principals and key id) made safe to show, since rows, tooltips and the status bar print
+ * them. A principal that needed escaping is no valid ssh user either, so `sshUserFor`
+ * skips it as it would the raw one.
+ */
+export function certInfoOf(cert: CertificateOnDisk): CertInfo {
+  return {
+    validAfter: cert.validAfter.getTime() / 1000,
+    validBefore: cert.validBefore.getTime() / 1000,
+    principals: cert.principals.map((p) => displayText(p)),
+    keyId: displayText(cert.keyId, 200),
+    ...(cert.serial !== undefined ? { serial: cert.serial } : {}),
+    ...(cert.path !== undefined ? { path: cert.path } : {}),
+  };
 }
 
 export type HostStateKind = 'valid' | 'signedIn' | 'signedOut' | 'signingIn' | 'error';

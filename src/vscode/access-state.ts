@@ -12,7 +12,7 @@ import { readPrivateFile } from '../base/private-files.js';
 import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
 import { defaultConfigDir } from '../access/paths.js';
-import type { CertInfo, HostError, TokenInfo } from '../hosts/state.js';
+import { certInfoOf, type CertInfo, type HostError, type TokenInfo } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
 import { displayText } from '../base/display.js';
@@ -187,14 +187,7 @@ export class AccessState implements Disposable {
         // .pub beside the key, say) the full check, loaded on demand.
         const cert = (await readCachedCertificate(this.dir, host)).cert ?? (await (await accessModules()).readCertificate(this.dir, host));
         if (!cert) return undefined;
-        return {
-          validAfter: cert.validAfter.getTime() / 1000,
-          validBefore: cert.validBefore.getTime() / 1000,
-          principals: cert.principals,
-          keyId: cert.keyId,
-          serial: cert.serial,
-          path: cert.path,
-        };
+        return certInfoOf(cert);
       }
       // Through the private file layer: no symlink followed, a regular file of ours.
       const text = (await readPrivateFile(file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8');

@@ -4,6 +4,7 @@
 import { type Disposable, EventEmitter, type TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
 import { certFile } from '../access/paths.js';
 import { readPrivateFile } from '../base/private-files.js';
+import { displayText } from '../base/display.js';
 import { countdown, expiredText } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { AccessState } from './access-state.js';
@@ -51,9 +52,9 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
       `File:          ${c.path}`,
       `Private key:   ${c.keyPath}`,
       `Type:          ${c.type} certificate`,
-      `Key ID:        ${c.keyId}`,
+      `Key ID:        ${displayText(c.keyId, 200)}`,
       `Serial:        ${c.serial}`,
-      `Principals:    ${c.principals.join(', ') || '(none)'}`,
+      `Principals:    ${c.principals.map((p) => displayText(p)).join(', ') || '(none)'}`,
       `Valid after:   ${c.validAfter.toISOString()} (${c.validAfter.toLocaleString()})`,
       `Valid before:  ${c.validBefore.toISOString()} (${c.validBefore.toLocaleString()})`,
       `Status:        ${left > 0 ? `valid for ${countdown(left)}` : expiredText(-left)}`,

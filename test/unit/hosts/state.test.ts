@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   ago,
+  certInfoOf,
   countdown,
   expiredText,
   hostState,
@@ -201,4 +202,21 @@ test('a team session ending soon is warned about once per session', () => {
   // Renewed (a new end time): warned again when that one comes near.
   const renewed = [{ authDomain: 'a.cloudflareaccess.com', exp: now + 500 }];
   assert.equal(sessionsEndingSoon(renewed, now, 600, new Set(first.map((t) => t.key))).length, 1);
+});
+
+test('the principals and key id the edge chose are shown escaped, and a plain one as it is', () => {
+  const info = certInfoOf({
+    validAfter: new Date(1_800_000_000_000),
+    validBefore: new Date(1_800_000_180_000),
+    principals: ['jdoe', 'admin\u202egnp.exe', 'x\u001b[2J'],
+    keyId: `jdoe@example.com\u2028forged ${'k'.repeat(500)}`,
+    serial: '7',
+  });
+  assert.deepEqual(info.principals, ['jdoe', 'admin\\u202egnp.exe', 'x\\u001b[2J']);
+  assert.ok(info.keyId.startsWith('jdoe@example.com\\u2028forged'));
+  assert.ok(info.keyId.length < 220, 'capped');
+  assert.equal(info.validBefore - info.validAfter, 180);
+  assert.equal(info.serial, '7');
+  const rows = tooltipFields({ hostname: 'a.example.com', source: 'settings', now: 1_800_000_010, cert: info, marginSeconds: 60 });
+  for (const r of rows) assert.doesNotMatch(r.value, /[\u0000-\u001f\u202a-\u202e\u2028]/, `${r.label}: no raw control, bidi or separator`);
 });
