@@ -195,21 +195,10 @@ export class HttpClient {
     // Through the proxy: the tunnel first (Node's ClientRequest takes the socket
     // from the callback), then TLS to the edge inside it.
     return (_opts, oncreate) => {
-      openTunnel(
-        proxy,
-        {
-          host: target.host,
-          port: target.port,
-          userAgent: this.userAgent,
-          timeoutMs: this.timeoutMs,
-          ...(this.ca ? { ca: this.ca } : {}),
-          ...(this.secureContext ? { secureContext: this.secureContext } : {}),
-        },
-        (err, socket) => {
-          if (err || !socket) oncreate(err ?? new Error('no tunnel'));
-          else oncreate(null, tls.connect({ ...tlsOptions(), socket }));
-        },
-      );
+      this.openTunnelTo(proxy, target, (err, socket) => {
+        if (err || !socket) oncreate(err ?? new Error('no tunnel'));
+        else oncreate(null, tls.connect({ ...tlsOptions(), socket }));
+      });
       return undefined;
     };
   }
@@ -425,22 +414,27 @@ export class HttpClient {
   private tunnel(target: Route): Promise<Duplex> {
     const proxy = target.proxy!;
     return new Promise((resolve, reject) => {
-      openTunnel(
-        proxy,
-        {
-          host: target.host,
-          port: target.port,
-          userAgent: this.userAgent,
-          timeoutMs: this.timeoutMs,
-          ...(this.ca ? { ca: this.ca } : {}),
-          ...(this.secureContext ? { secureContext: this.secureContext } : {}),
-        },
-        (err, socket) => {
-          if (err || !socket) reject(err ?? new Error('no tunnel'));
-          else resolve(socket);
-        },
-      );
+      this.openTunnelTo(proxy, target, (err, socket) => {
+        if (err || !socket) reject(err ?? new Error('no tunnel'));
+        else resolve(socket);
+      });
     });
+  }
+
+  /** The CONNECT tunnel to `target` through `proxy`, with our User-Agent, timeout and trust. */
+  private openTunnelTo(proxy: ProxyServer, target: Route, done: (err: AccessError | null, socket?: Duplex) => void): void {
+    openTunnel(
+      proxy,
+      {
+        host: target.host,
+        port: target.port,
+        userAgent: this.userAgent,
+        timeoutMs: this.timeoutMs,
+        ...(this.ca ? { ca: this.ca } : {}),
+        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
+      },
+      done,
+    );
   }
 
   /**

@@ -12,6 +12,7 @@ import { onAbnormalExit } from '../base/cleanup.js';
 import { checkPrivateDir, openPrivateFile, readPrivateFile } from '../base/private-files.js';
 import { isFileError } from '../base/file-error.js';
 import { AccessError, describeError } from './errors.js';
+import { sleep } from '../base/sleep.js';
 
 export const DEFAULT_LOCK_TIMEOUT_MS = 10 * 60 * 1000;
 export const DEFAULT_LOCK_RETRY_MS = 2000;
@@ -108,7 +109,7 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
         opts.onWaiting?.({ pid: state.pid });
       }
     }
-    await delay(Math.min(retryMs, Math.max(0, deadline - Date.now()) + 1), opts.signal);
+    await sleep(Math.min(retryMs, Math.max(0, deadline - Date.now()) + 1), opts.signal);
   }
 }
 
@@ -401,16 +402,4 @@ export async function readAuthUrl(targetPath: string): Promise<string> {
   } catch {
     return '';
   }
-}
-
-function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -13,6 +13,7 @@ import type { HttpClient } from './http.js';
 import { decodeClaims } from './jwt.js';
 import { redact } from './redact.js';
 import { silentLogger, type AccessClaims, type AppInfo, type AppToken, type Logger, type OrgToken } from './types.js';
+import { sleep } from '../base/sleep.js';
 
 export const TRANSFER_SERVICE = 'https://login.cloudflareaccess.org/';
 /** cloudflared's `--fedramp` transfer service (token/transfer.go fedStoreURL). */
@@ -228,19 +229,6 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
     log.debug(`waiting for the browser login (HTTP ${res.status}${res.status === 200 ? ', empty' : ''})`);
     await sleep(delayMs, opts.signal);
   }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 export interface BrowserLoginOptions {
