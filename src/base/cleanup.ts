@@ -14,6 +14,27 @@ export function onAbnormalExit(undo: () => void): () => void {
   };
 }
 
+let signalsHeld = 0;
+
+/**
+ * A command that stops gracefully on SIGINT and SIGTERM (the tcp listener drains its
+ * connections, then exits 0) takes those signals over until the returned function is
+ * called; meanwhile the process-wide handler leaves them to it.
+ */
+export function takeOverSignals(): () => void {
+  signalsHeld++;
+  let released = false;
+  return () => {
+    if (!released) signalsHeld--;
+    released = true;
+  };
+}
+
+/** Whether a command has taken SIGINT and SIGTERM over (takeOverSignals). */
+export function signalsTakenOver(): boolean {
+  return signalsHeld > 0;
+}
+
 /** Run every registered undo once (best effort, synchronous: we are about to exit). */
 export function runExitCleanups(): void {
   for (const undo of [...pending]) {

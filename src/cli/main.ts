@@ -1,6 +1,6 @@
 // Entry of the access-ssh bundle (dist/access-ssh.js): the process around runCli.
 
-import { runExitCleanups } from '../base/cleanup.js';
+import { runExitCleanups, signalsTakenOver } from '../base/cleanup.js';
 import { runCli } from './run.js';
 
 // A login or renewal stopped by a signal removes the lock and login URL files it
@@ -10,8 +10,10 @@ const SIGNALS: ReadonlyArray<[NodeJS.Signals, number]> = [
   ['SIGINT', 2],
   ['SIGHUP', 1],
 ];
+// A command that stops gracefully (the tcp listener) takes SIGINT and SIGTERM over.
 for (const [signal, number] of SIGNALS) {
-  process.once(signal, () => {
+  process.on(signal, () => {
+    if (signal !== 'SIGHUP' && signalsTakenOver()) return;
     runExitCleanups();
     process.exit(128 + number);
   });

@@ -4,6 +4,7 @@
 // With --url host:port (or the address as the argument): a local listener that
 // carries each accepted connection over its own carrier (src/access/forwarder.ts).
 
+import { runExitCleanups, takeOverSignals } from '../../base/cleanup.js';
 import { boolFlag, listFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
 import { checkDestination, JUMP_DESTINATION_HEADER, parseHeaders } from '../headers.js';
 import { parseTarget } from '../host.js';
@@ -88,8 +89,11 @@ function parseMax(value: string | undefined, command: string): number | undefine
 function shutdownSignal(rt: Runtime): { signal: AbortSignal; dispose: () => void } {
   if (rt.shutdown) return { signal: rt.shutdown, dispose: () => {} };
   const ac = new AbortController();
+  // The process-wide handler (main.ts) would exit at once: the listener drains first.
+  const release = takeOverSignals();
   const onSignal = (sig: NodeJS.Signals): void => {
     if (ac.signal.aborted) {
+      runExitCleanups();
       process.exit(sig === 'SIGINT' ? 130 : 143);
     }
     rt.log.info(`${sig}: closing the connections (again to stop at once)`);
@@ -102,6 +106,7 @@ function shutdownSignal(rt: Runtime): { signal: AbortSignal; dispose: () => void
     dispose: () => {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      release();
     },
   };
 }
