@@ -1,0 +1,50 @@
+// The HTTPS client in a second Node process started with NODE_EXTRA_CA_CERTS.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { startServer, testCert, type TestServer } from '../../unit/access/helpers.js';
+
+let server: TestServer;
+before(async () => {
+  server = await startServer((req, res) => {
+    if (req.url.startsWith('/slow')) return; // never answers
+    if (req.url === '/redirect') {
+      res.writeHead(302, {
+        location: 'https://elsewhere.test/',
+        'set-cookie': ['a=1; Path=/; Expires=Wed, 21 Oct 2099 07:28:00 GMT', 'b=2; Max-Age=60; Domain=.sandbox.test; HttpOnly'],
+      });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-echo-method': req.method });
+    res.end(req.method === 'POST' ? req.body : 'hello');
+  });
+});
+after(() => server.close());
+
+test('plain Node started with NODE_EXTRA_CA_CERTS: its default store is used (no second one), and it trusts that CA', async () => {
+  const { execFile } = await import('node:child_process');
+  const script = `
+    const { HttpClient } = require(${JSON.stringify(path.join(__dirname, '../../../src/access/http.js'))});
+    const client = HttpClient.fromEnv(process.env);
+    client.request({ method: 'GET', url: 'https://ssh.sandbox.test/' }).then(
+      (res) => console.log(JSON.stringify({ status: res.status, ownStore: client.ca !== undefined })),
+      (err) => console.log(JSON.stringify({ error: String(err && err.message) })));`;
+  // Not execFileSync: the server answers from this process's event loop.
+  const run = (env: Record<string, string>): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['-e', script],
+        {
+          env: { PATH: process.env['PATH'] ?? '', ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`, ...env },
+          encoding: 'utf8',
+        },
+        (err, stdout) =>
+          err ? reject(new Error(err.message, { cause: err })) : resolve(JSON.parse(stdout.trim()) as Record<string, unknown>),
+      );
+    });
+  assert.deepEqual(await run({ NODE_EXTRA_CA_CERTS: testCert().certFile }), { status: 200, ownStore: false });
+  // Without it the test CA is not trusted (the server's certificate is refused).
+  assert.match(String((await run({})).error), /certificate|self.signed/i);
+});
