@@ -5,39 +5,20 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import type WebSocket from 'ws';
 import { openCarrier, pipeCarrier } from '../../../src/access/carrier.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { HttpClient } from '../../../src/access/http.js';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger, type AppToken, type OrgToken } from '../../../src/access/types.js';
-import { startEchoServer, tempDir } from '../../unit/access/helpers.js';
+import { sha, sink, startEchoServer, tempDir } from '../../unit/access/helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 
 const HOST = 'ssh.sandbox.test';
-
-function sink(opts: { delayMs?: number; highWaterMark?: number } = {}): Writable & { data: () => Buffer; maxBuffered: () => number } {
-  const parts: Buffer[] = [];
-  let maxBuffered = 0;
-  const w = new Writable({
-    highWaterMark: opts.highWaterMark ?? 16 * 1024,
-    write(chunk: Buffer, _enc, cb) {
-      parts.push(chunk);
-      maxBuffered = Math.max(maxBuffered, w.writableLength);
-      if (opts.delayMs) setTimeout(cb, opts.delayMs);
-      else cb();
-    },
-  }) as Writable & { data: () => Buffer; maxBuffered: () => number };
-  w.data = () => Buffer.concat(parts);
-  w.maxBuffered = () => maxBuffered;
-  return w;
-}
-
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('openCarrier against the sandbox edge', () => {
   let sandbox: Sandbox;

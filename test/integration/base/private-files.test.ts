@@ -12,34 +12,8 @@ import { FileError } from '../../../src/base/file-error.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { appTokenFile } from '../../../src/access/paths.js';
-import type { AppInfo, AppToken } from '../../../src/access/types.js';
 import { createOtherUser, otherUserMissing, type OtherUser } from '../../helpers/other-user.js';
-import { tempDir } from '../../unit/access/helpers.js';
-
-const posix = process.platform !== 'win32';
-const APP: AppInfo = { authDomain: 'team.cloudflareaccess.com', appAud: 'a'.repeat(64), appHostname: 'ssh.example.com' };
-
-function jwt(claims: Record<string, unknown>): AppToken {
-  const b = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b({ alg: 'RS256' })}.${b(claims)}.c2ln` as AppToken;
-}
-const TOKEN = jwt({
-  aud: [APP.appAud],
-  exp: Math.floor(Date.now() / 1000) + 3600,
-  iss: 'https://team.cloudflareaccess.com',
-  email: 'jdoe@example.com',
-});
-
-/** A home like a user's (0755) with a ~/.cloudflared of `mode`. */
-function home(mode: number): { home: string; dir: string } {
-  const h = tempDir('access-priv-');
-  fs.chmodSync(h, 0o755);
-  const dir = path.join(h, '.cloudflared');
-  fs.mkdirSync(dir);
-  fs.chmodSync(dir, mode);
-  forgetCheckedDirs();
-  return { home: h, dir };
-}
+import { APP, home, posix, TOKEN } from '../../unit/base/helpers.js';
 
 describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () => {
   let other: OtherUser;

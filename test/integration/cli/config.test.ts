@@ -5,26 +5,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { runCli } from '../../../src/cli/run.js';
+import { cliInProcess, SELF, type CliResult } from '../../support/cli.js';
 import { BEGIN_MARKER } from '../../../src/ssh/include.js';
 import { readManagedHosts, syncExtensionHosts, updateManagedHosts } from '../../../src/ssh/managed-hosts.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { sshG } from '../../support/openssh.js';
 
 const MAIN = path.join(__dirname, '../../../src/cli/main.js');
-const SELF = ['/usr/bin/node', '/opt/access ssh/access-ssh.js'];
 
-async function cli(argv: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(argv, { env: { HOME: home, PATH: process.env['PATH'] }, stdin: Readable.from([]), stdout, stderr, self: SELF });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (argv: string[], home: string): Promise<CliResult> =>
+  cliInProcess(argv, { HOME: home, PATH: process.env['PATH'] }, { self: SELF });
 
 test('config add/list/remove: the managed file, one Include, absolute paths for a HOME that is not the passwd one; ssh -G reads it', async () => {
   const home = await tempDir('access-ssh-config-');

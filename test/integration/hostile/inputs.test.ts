@@ -4,6 +4,8 @@
 // that try to smuggle lines or another identity.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Tally } from '../../support/figures.js';
+import { assertClear } from '../../unit/hostile/helpers.js';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,21 +23,8 @@ import { tempDir } from '../../unit/ssh/helpers.js';
 import { fakeHelper, readEvidence, run, SSH, sshG } from '../../support/openssh.js';
 
 /** Inputs tried per class, reported at the end (the README quotes them). */
-const tried = new Map<string, number>();
-const note = (cls: string): void => {
-  tried.set(cls, (tried.get(cls) ?? 0) + 1);
-};
-
-const RAW_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
-
-/** A clear refusal: a message with no raw control character, naming the problem. */
-function assertClear(err: unknown, what: string): void {
-  assert.ok(err instanceof Error, `${what}: an Error`);
-  assert.ok(err.message.length > 10 && err.message.length < 600, `${what}: a message of sane length: ${err.message.length}`);
-  assert.doesNotMatch(err.message, RAW_CONTROL, `${what}: no raw control character in ${JSON.stringify(err.message)}`);
-  const hint = (err as { hint?: string }).hint;
-  if (hint !== undefined) assert.doesNotMatch(hint, RAW_CONTROL);
-}
+const tried = new Tally();
+const note = (cls: string): void => tried.note(cls);
 
 // ---------------------------------------------------------------- paths, checked by the real OpenSSH
 
@@ -230,7 +219,4 @@ test('cert_sign answers that try to smuggle lines, control characters or another
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-after(() => {
-  const total = [...tried.values()].reduce((a, b) => a + b, 0);
-  process.stdout.write(`# hostile inputs tried against the real programs: ${JSON.stringify(Object.fromEntries(tried))} = ${total}\n`);
-});
+after(() => tried.report('hostile inputs tried against the real programs'));

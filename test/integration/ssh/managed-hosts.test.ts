@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
-import type { RenderOptions } from '../../../src/ssh/entries.js';
+import { runs } from '../../support/figures.js';
 import {
   addCliHost,
   parseManagedHosts,
@@ -14,21 +14,8 @@ import {
   syncExtensionHosts,
   updateManagedHosts,
 } from '../../../src/ssh/managed-hosts.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { hostArb, MANAGED_OPTS, tempDir } from '../../unit/ssh/helpers.js';
 import { sshG } from '../../support/openssh.js';
-
-const SCALE = Number(process.env['ACCESS_SSH_PROPERTY_SCALE'] ?? 1);
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
-
-const OPTS: RenderOptions = {
-  helper: '/opt/access ssh/node',
-  helperArgs: ['/opt/access ssh/access-ssh.js'],
-  keyDir: '/home/other home/.cloudflared',
-  platform: 'linux',
-  nonInteractive: true,
-};
-
-const hostArb = fc.constantFrom('a.example.com', 'b.example.com', 'ssh.sandbox.test', 'x-1.corp.example', 'zz.example.org');
 
 test('two writers racing on the real file (CLI adds, extension syncs) both land, 0600, and the entries are what ssh -G reads', async () => {
   const dir = await tempDir('access-ssh-managed-');
@@ -42,7 +29,7 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
           // The extension syncs repeatedly while the CLI adds its hosts one by one.
           await Promise.all([
             (async () => {
-              for (const h of cliHosts) await updateManagedHosts(file, (hs) => addCliHost(hs, h, 'deploy'), OPTS);
+              for (const h of cliHosts) await updateManagedHosts(file, (hs) => addCliHost(hs, h, 'deploy'), MANAGED_OPTS);
             })(),
             (async () => {
               for (let i = 0; i < 3; i++)
@@ -53,7 +40,7 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
                       hs,
                       extHosts.map((hostname) => ({ hostname, user: 'jdoe' })),
                     ),
-                  OPTS,
+                  MANAGED_OPTS,
                 );
             })(),
           ]);
@@ -80,7 +67,7 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
     await updateManagedHosts(
       file,
       (hs) => syncExtensionHosts(addCliHost(hs, 'a.example.com', 'deploy'), [{ hostname: 'b.example.com', user: 'jdoe' }]),
-      { ...OPTS, helper: '/bin/false', helperArgs: [] },
+      { ...MANAGED_OPTS, helper: '/bin/false', helperArgs: [] },
     );
     for (const [host, user] of [
       ['a.example.com', 'deploy'],
@@ -104,7 +91,7 @@ test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedra
     { hostname: 'fed.example.com', user: 'deploy', fedramp: true, from: ['vscode'] },
     { hostname: 'plain.example.com', from: ['vscode'] },
   ]);
-  const text = renderManagedFile(hosts, OPTS);
+  const text = renderManagedFile(hosts, MANAGED_OPTS);
   assert.ok(text.includes('# access-ssh-host fed.example.com from=vscode user=deploy fedramp=true\n'), text);
   assert.deepEqual(parseManagedHosts(text), hosts, 'reads back');
   // The extension dropping the flag drops it from the file too.

@@ -6,17 +6,13 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { runs, Tally } from '../../support/figures.js';
 import { ensureInclude, removeInclude } from '../../../src/ssh/include.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { sshG } from '../../support/openssh.js';
 
-const SCALE = Number(process.env['ACCESS_SSH_PROPERTY_SCALE'] ?? 1);
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
-/** Cases run by this file, reported at the end (the README quotes the figure). */
-const counted: Record<string, number> = {};
-const count = (name: string): void => {
-  counted[name] = (counted[name] ?? 0) + 1;
-};
+/** Cases run by this file, reported at the end. */
+const cases = new Tally();
 
 // ---------------------------------------------------------------- generators
 
@@ -62,7 +58,7 @@ test(`real ssh -G: our Include, at any awkward path, wins over the user's Host *
   try {
     await fc.assert(
       fc.asyncProperty(sshConfig, ourPath, async (user, ours) => {
-        count('ssh-G');
+        cases.note('ssh-G');
         const dir = path.join(root, String(n++));
         const ourFile = path.join(dir, ours);
         await fs.mkdir(path.dirname(ourFile), { recursive: true });
@@ -83,7 +79,4 @@ test(`real ssh -G: our Include, at any awkward path, wins over the user's Host *
   }
 });
 
-after(() => {
-  const total = Object.values(counted).reduce((a, b) => a + b, 0);
-  process.stdout.write(`# ssh config property cases read by the real ssh: ${JSON.stringify(counted)} = ${total}\n`);
-});
+after(() => cases.report('ssh config property cases read by the real ssh'));

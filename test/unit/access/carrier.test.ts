@@ -5,7 +5,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable, Writable } from 'node:stream';
@@ -16,7 +16,7 @@ import { HttpClient } from '../../../src/access/http.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger } from '../../../src/access/types.js';
-import { tempDir, testCert } from './helpers.js';
+import { sha, sink, tempDir, testCert } from './helpers.js';
 
 const HOST = 'ssh.sandbox.test';
 
@@ -89,25 +89,6 @@ function source(data: Buffer, chunk = 64 * 1024): Readable & { consumed: () => n
   r.consumed = () => off;
   return r;
 }
-
-function sink(opts: { delayMs?: number; highWaterMark?: number } = {}): Writable & { data: () => Buffer; maxBuffered: () => number } {
-  const parts: Buffer[] = [];
-  let maxBuffered = 0;
-  const w = new Writable({
-    highWaterMark: opts.highWaterMark ?? 16 * 1024,
-    write(chunk: Buffer, _enc, cb) {
-      parts.push(chunk);
-      maxBuffered = Math.max(maxBuffered, w.writableLength);
-      if (opts.delayMs) setTimeout(cb, opts.delayMs);
-      else cb();
-    },
-  }) as Writable & { data: () => Buffer; maxBuffered: () => number };
-  w.data = () => Buffer.concat(parts);
-  w.maxBuffered = () => maxBuffered;
-  return w;
-}
-
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 describe('pipeCarrier', () => {
   let echo: WsTestServer;

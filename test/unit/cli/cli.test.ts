@@ -3,26 +3,10 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough, Readable } from 'node:stream';
-import { runCli } from '../../../src/cli/run.js';
+import { cliInProcess, SELF, type CliResult } from '../../support/cli.js';
 import { renderSshConfig } from '../../../src/cli/commands/ssh-config.js';
 
-async function inProcess(argv: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(argv, {
-    env,
-    stdin: Readable.from([]),
-    stdout,
-    stderr,
-    self: ['/usr/bin/node', '/opt/access ssh/access-ssh.js'],
-  });
-  return { code, stdout: out, stderr: err };
-}
+const inProcess = (argv: string[], env: Record<string, string> = {}): Promise<CliResult> => cliInProcess(argv, env, { self: SELF });
 
 describe('in process', () => {
   test('--help, help <command>, --version: exit 0 on stdout', async () => {

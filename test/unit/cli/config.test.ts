@@ -5,24 +5,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
-import { runCli } from '../../../src/cli/run.js';
+import { cliInProcess, SELF, type CliResult } from '../../support/cli.js';
 import { BEGIN_MARKER } from '../../../src/ssh/include.js';
 import { readManagedHosts } from '../../../src/ssh/managed-hosts.js';
 import { tempDir } from '../ssh/helpers.js';
 
-const SELF = ['/usr/bin/node', '/opt/access ssh/access-ssh.js'];
-
-async function cli(argv: string[], home: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(argv, { env: { HOME: home, PATH: process.env['PATH'] }, stdin: Readable.from([]), stdout, stderr, self: SELF });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (argv: string[], home: string): Promise<CliResult> =>
+  cliInProcess(argv, { HOME: home, PATH: process.env['PATH'] }, { self: SELF });
 
 test('config: usage errors exit 2 and name the command', async () => {
   const home = await tempDir('access-ssh-config-');

@@ -6,6 +6,8 @@
 // by the real ssh and cert_sign answers: test/integration/hostile/inputs.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Tally } from '../../support/figures.js';
+import { assertClear, RAW_CONTROL } from './helpers.js';
 import { emailLocalPart } from '../../../src/access/jwt.js';
 import { parseTarget } from '../../../src/cli/host.js';
 import { UsageError } from '../../../src/cli/args.js';
@@ -15,21 +17,8 @@ import { renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { SshConfigError, validateHostname, validateUser } from '../../../src/ssh/validate.js';
 
 /** Inputs tried per class, reported at the end (the README quotes them). */
-const tried = new Map<string, number>();
-const note = (cls: string): void => {
-  tried.set(cls, (tried.get(cls) ?? 0) + 1);
-};
-
-const RAW_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
-
-/** A clear refusal: a message with no raw control character, naming the problem. */
-function assertClear(err: unknown, what: string): void {
-  assert.ok(err instanceof Error, `${what}: an Error`);
-  assert.ok(err.message.length > 10 && err.message.length < 600, `${what}: a message of sane length: ${err.message.length}`);
-  assert.doesNotMatch(err.message, RAW_CONTROL, `${what}: no raw control character in ${JSON.stringify(err.message)}`);
-  const hint = (err as { hint?: string }).hint;
-  if (hint !== undefined) assert.doesNotMatch(hint, RAW_CONTROL);
-}
+const tried = new Tally();
+const note = (cls: string): void => tried.note(cls);
 
 const HOSTS: [string, string][] = [
   ['newline + directive', 'a.example.com\nProxyCommand touch /tmp/pwned'],
@@ -199,7 +188,6 @@ test(`e-mails in JWT claims that would become a User line: all ${EMAILS.length} 
 });
 
 test('figures: hostile inputs tried', () => {
-  const total = [...tried.values()].reduce((a, b) => a + b, 0);
-  process.stdout.write(`# hostile inputs tried: ${JSON.stringify(Object.fromEntries(tried))} = ${total}\n`);
-  assert.ok(total >= 50, `${total}`);
+  tried.report('hostile inputs tried');
+  assert.ok(tried.total >= 50, `${tried.total}`);
 });

@@ -1,8 +1,22 @@
-// Shared by the ssh tests: temp dirs (real paths, so that symlink checks compare equal).
+// Shared by the ssh tests (unit and integration): temp dirs (real paths, so that symlink
+// checks compare equal), the managed file's render options and host names.
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import fc from 'fast-check';
+import type { RenderOptions } from '../../../src/ssh/entries.js';
 
 export async function tempDir(prefix = 'access-ssh-test-'): Promise<string> {
   return fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
 }
+
+/** Render options of the managed-file tests: a helper and key dir with spaces. */
+export const MANAGED_OPTS: RenderOptions = {
+  helper: '/opt/access ssh/node',
+  helperArgs: ['/opt/access ssh/access-ssh.js'],
+  keyDir: '/home/other home/.cloudflared',
+  platform: 'linux',
+  nonInteractive: true,
+};
+
+export const hostArb = fc.constantFrom('a.example.com', 'b.example.com', 'ssh.sandbox.test', 'x-1.corp.example', 'zz.example.org');

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { RenderOptions } from '../../../src/ssh/entries.js';
+import { runs } from '../../support/figures.js';
 import {
   addCliHost,
   parseManagedHosts,
@@ -17,19 +17,8 @@ import {
   type ManagedHost,
 } from '../../../src/ssh/managed-hosts.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
+import { hostArb, MANAGED_OPTS } from './helpers.js';
 
-const SCALE = Number(process.env['ACCESS_SSH_PROPERTY_SCALE'] ?? 1);
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
-
-const OPTS: RenderOptions = {
-  helper: '/opt/access ssh/node',
-  helperArgs: ['/opt/access ssh/access-ssh.js'],
-  keyDir: '/home/other home/.cloudflared',
-  platform: 'linux',
-  nonInteractive: true,
-};
-
-const hostArb = fc.constantFrom('a.example.com', 'b.example.com', 'ssh.sandbox.test', 'x-1.corp.example', 'zz.example.org');
 const userArb = fc.option(fc.constantFrom('jdoe', 'deploy', 'j.doe', 'svc_build'), { nil: undefined });
 
 type Op =
@@ -88,10 +77,10 @@ test("interleaved CLI and extension edits: nobody loses the other's hosts; the f
         const before = parseManagedHosts(content);
         const after = apply(before, op);
         step(model, op);
-        content = renderManagedFile(after, OPTS);
+        content = renderManagedFile(after, MANAGED_OPTS);
         const read = parseManagedHosts(content);
         assert.deepEqual(read, after, 'the file reads back to what was written');
-        assert.equal(renderManagedFile(read, OPTS), content, 'rewriting the same list changes nothing');
+        assert.equal(renderManagedFile(read, MANAGED_OPTS), content, 'rewriting the same list changes nothing');
         // Every host of each side is there, marked by that side.
         const names = new Set([...model.cli.keys(), ...model.ext.keys()]);
         assert.deepEqual(
@@ -129,7 +118,7 @@ test("interleaved CLI and extension edits: nobody loses the other's hosts; the f
 });
 
 test('a damaged host list line is an error naming the file and line; nothing is guessed', () => {
-  const good = renderManagedFile([{ hostname: 'a.example.com', from: ['cli'] }], OPTS);
+  const good = renderManagedFile([{ hostname: 'a.example.com', from: ['cli'] }], MANAGED_OPTS);
   for (const [bad, why] of [
     ['# access-ssh-host a..example.com from=cli', /valid host/],
     ['# access-ssh-host b.example.com from=nobody', /only cli and vscode/],

@@ -18,17 +18,14 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { runs, SCALE, Tally } from '../../support/figures.js';
 import { BEGIN_MARKER, END_MARKER, ensureInclude, removeInclude, withInclude, withoutInclude } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
 import { tempDir } from './helpers.js';
 
-const SCALE = Number(process.env['ACCESS_SSH_PROPERTY_SCALE'] ?? 1);
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
 /** Cases run by this file, reported at the end (the README quotes the figure). */
-const counted: Record<string, number> = {};
-const count = (name: string): void => {
-  counted[name] = (counted[name] ?? 0) + 1;
-};
+const cases = new Tally();
+const count = (name: string): void => cases.note(name);
 
 // ---------------------------------------------------------------- generators
 
@@ -422,7 +419,6 @@ test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for
 });
 
 test('figures: at least 10,000 property cases ran in this file', { skip: SCALE < 1 ? 'scaled down' : false }, () => {
-  const total = Object.values(counted).reduce((a, b) => a + b, 0);
-  process.stdout.write(`# ssh config property cases: ${JSON.stringify(counted)} = ${total}\n`);
-  assert.ok(total >= 10_000, `only ${total} cases`);
+  cases.report('ssh config property cases');
+  assert.ok(cases.total >= 10_000, `only ${cases.total} cases`);
 });
