@@ -27,6 +27,8 @@ import * as sshpk from 'sshpk';
 import { startSandbox, type Faults, type Sandbox } from '../sandbox/sandbox';
 import { createOtherUser, otherUserMissing, type OtherUser } from '../helpers/other-user';
 import { APP, delta, HELPER, helperMissing, makeClient, sleep, snapshot, type Client, type RunResult } from './harness';
+import { waitFor } from '../support/wait';
+import { DEBRIS_AGE_MS } from '../../src/access/lock';
 
 const missing = helperMissing();
 const posix = process.platform !== 'win32';
@@ -89,14 +91,6 @@ function waitExit(child: ReturnType<typeof spawn>): Promise<number | null> {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.once('exit', (code) => resolve(code));
   });
-}
-
-async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`waited in vain for ${what}`);
-    await sleep(50);
-  }
 }
 
 describe('hardening (issue 11)', { skip: missing }, () => {
@@ -263,7 +257,10 @@ describe('hardening (issue 11)', { skip: missing }, () => {
       holder.stderr.on('data', (d: Buffer) => (holderErr += d.toString()));
       try {
         const urlFiles = (): string[] => [...cfFiles(c).keys()].filter((x) => x.endsWith('.url'));
-        await waitFor(() => urlFiles().length >= 1 && debris(c).some((x) => x.endsWith('.lock')), "the holder's login URL and locks");
+        await waitFor(() => urlFiles().length >= 1 && debris(c).some((x) => x.endsWith('.lock')), {
+          what: "the holder's login URL and locks",
+          timeoutMs: 30_000,
+        });
         const r = await c.helper(['ssh-gen', '--hostname', APP, '--non-interactive']);
         assertFailed(r, /Renewing the certificate for ssh\.sandbox\.test did not finish within 8s/);
         assert.match(r.stderr, /\n {2}Check the network connection/);
@@ -403,7 +400,7 @@ describe('hardening (issue 11)', { skip: missing }, () => {
           stdio: 'ignore',
         });
         if (i < 12) {
-          await sleep(Math.floor(Math.random() * 900));
+          await sleep(Math.floor(Math.random() * 900)); // the random moment of the kill, on purpose
           child.kill('SIGKILL');
         } else {
           // The moment a temp file is created (inotify), kill: real debris of a real kill -9.
@@ -418,8 +415,12 @@ describe('hardening (issue 11)', { skip: missing }, () => {
         assertPairConsistent(c);
       }
       assert.ok(caught > 0, 'at least one kill left a temp file behind (the case under test)');
-      // A killed holder's temp files are debris once 5 s old (a live one lives milliseconds).
-      await sleep(5500);
+      // A killed holder's temp files are debris once DEBRIS_AGE_MS old (a live one lives
+      // milliseconds): wait until every one left is that old.
+      const tmpAge = (n: string): number => Date.now() - statSync(join(cfDir(c), n)).mtimeMs;
+      await waitFor(() => debris(c).every((n) => !n.endsWith('.tmp') || tmpAge(n) > DEBRIS_AGE_MS), {
+        what: `the temp files left by kill -9 to be ${DEBRIS_AGE_MS} ms old`,
+      });
       const r = await renew(c);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(debris(c), [], 'no temp, lock or url file left');

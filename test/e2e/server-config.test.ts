@@ -6,13 +6,12 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Origin } from '../sandbox/edge';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { ensureUser, findSshd, freePort } from '../sandbox/sshd';
+import { ensureUser, findSshd, freePort, waitForSshd } from '../sandbox/sshd';
 import { explain, HELPER, helperMissing, makeClient, runProcess } from './harness';
 
 const APP = 'srv.sandbox.test';
@@ -137,24 +136,10 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     assert.match(other, new RegExp(`^trustedusercakeys ${paths().ca}$`, 'm'));
 
     // Start the real sshd from it and route the sandbox's app to it.
-    sshd = spawn(findSshd(), ['-D', '-e', '-f', paths().main], { stdio: ['ignore', 'ignore', 'pipe'] });
-    sshd.stderr!.on('data', (d: Buffer) => (sshdLog += d.toString()));
-    for (let i = 0; ; i++) {
-      const ok = await new Promise<boolean>((res) => {
-        const s = connect(port, '127.0.0.1');
-        s.once('data', () => {
-          s.destroy();
-          res(true);
-        });
-        s.once('error', () => {
-          s.destroy();
-          res(false);
-        });
-      });
-      if (ok) break;
-      assert.ok(i < 200 && sshd.exitCode === null, `sshd did not start: ${sshdLog}`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    const child = spawn(findSshd(), ['-D', '-e', '-f', paths().main], { stdio: ['ignore', 'ignore', 'pipe'] });
+    sshd = child;
+    child.stderr.on('data', (d: Buffer) => (sshdLog += d.toString()));
+    await waitForSshd(port, child, () => sshdLog, 60_000);
     origins[APP] = { host: '127.0.0.1', port };
   });
 

@@ -12,7 +12,8 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSandbox, TCP_APP, BASTION_APP, DB_APP, type Sandbox } from '../sandbox/sandbox';
-import { delta, HELPER, helperMissing, makeClient, runProcess, sleep, snapshot, type Client, type RunResult } from './harness';
+import { delta, HELPER, helperMissing, makeClient, runProcess, snapshot, type Client, type RunResult } from './harness';
+import { waitFor } from '../support/wait';
 
 const missing = helperMissing();
 
@@ -32,15 +33,15 @@ async function startListener(c: Client, args: string[]): Promise<Listener> {
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal })),
   );
-  const end = Date.now() + 60_000;
-  let port = 0;
-  while (port === 0) {
-    const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) port = Number(m[1]);
-    else if (child.exitCode !== null) throw new Error(`the listener exited with ${child.exitCode}: ${err}`);
-    else if (Date.now() > end) throw new Error(`no "Listening on" line: ${err}`);
-    else await sleep(50);
-  }
+  const port = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`the listener exited with ${child.exitCode}: ${err}`);
+      return Number(/Listening on 127\.0\.0\.1:(\d+)/.exec(err)?.[1] ?? 0);
+    },
+    { what: 'the "Listening on" line of access-ssh tcp' },
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}; its stderr: ${err}`);
+  });
   return { child, port, stderr: () => err, exit };
 }
 
@@ -243,12 +244,14 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
       // 4. One closes: there is room again.
       a.socket.destroy();
       await a.closed;
-      let again = await firstBytes(l.port);
-      for (let i = 0; again.banner === '' && i < 50; i++) {
-        // the listener sees a's close a moment after us
-        await sleep(100);
-        again = await firstBytes(l.port);
-      }
+      // The listener sees a's close a moment after us: connect until one is let in.
+      const again = await waitFor(
+        async () => {
+          const t = await firstBytes(l.port);
+          return t.banner === '' ? undefined : t;
+        },
+        { what: 'a connection let in again after one of two closed' },
+      );
       assert.match(again.banner, /^SSH-2\.0-OpenSSH/);
       // 5. SIGTERM: open connections are closed, the process exits 0, the port is free.
       l.child.kill('SIGTERM');
