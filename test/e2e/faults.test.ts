@@ -13,7 +13,7 @@ import { TokenStore } from '../../src/access/token-store';
 import { login, type AccessContext } from '../../src/access/token-flow';
 import { silentLogger } from '../../src/access/types';
 import { startSandbox, type Fault, type Faults, type Sandbox } from '../sandbox/sandbox';
-import { APP, delta, explain, helperMissing, makeClient, snapshot, type Client, type RunResult } from './harness';
+import { APP, delta, explain, faultClients, helperMissing, snapshot, type Client, type RunResult } from './harness';
 import { waitFor } from '../support/wait';
 
 const missing = helperMissing();
@@ -70,28 +70,11 @@ function assertClearFailure(r: RunResult, cause: RegExp, next: RegExp): void {
 
 describe('a misbehaving edge', { skip: missing }, () => {
   let sb: Sandbox;
-  const homes: string[] = [];
-  let n = 0;
-  const fresh = (): Client => {
-    sb.setOptions({ faults: null } as never); // a fault left by the previous case must not meet the next one
-    const c = makeClient(sb, `fault${n++}`);
-    homes.push(c.home);
-    return c;
-  };
-  /** A client that is signed in and has a valid certificate. */
-  const primed = async (): Promise<Client> => {
-    const c = fresh();
-    const r = await c.helper(['ssh-gen', '--hostname', APP]);
-    assert.equal(r.code, 0, r.stderr);
-    return c;
-  };
+  // A fault left by the previous case must not meet the next one.
+  const { fresh, primed, fault, removeHomes } = faultClients(() => sb, 'fault');
   /** ssh-gen that has to renew (the margin exceeds any certificate's life). */
   const renew = (c: Client, extra: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
     c.helper(['ssh-gen', '--hostname', APP], { ACCESS_SSH_RENEW_MARGIN: '100000', ...extra });
-  const fault = (f: Faults): void => {
-    sb.setOptions({ faults: null } as never);
-    sb.setOptions({ faults: f });
-  };
   const survived: string[] = [];
 
   before(async () => {
@@ -99,7 +82,7 @@ describe('a misbehaving edge', { skip: missing }, () => {
   });
   after(async () => {
     await sb?.stop();
-    for (const h of homes) rmSync(h, { recursive: true, force: true });
+    removeHomes();
     process.stdout.write(`# faults survived (${survived.length}): ${survived.join('; ')}\n`);
   });
 

@@ -24,9 +24,9 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as sshpk from 'sshpk';
-import { startSandbox, type Faults, type Sandbox } from '../sandbox/sandbox';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { createOtherUser, otherUserMissing, type OtherUser } from '../helpers/other-user';
-import { APP, delta, HELPER, helperMissing, makeClient, sleep, snapshot, type Client, type RunResult } from './harness';
+import { APP, delta, faultClients, HELPER, helperMissing, sleep, snapshot, type Client, type RunResult } from './harness';
 import { waitFor } from '../support/wait';
 import { DEBRIS_AGE_MS } from '../../src/access/lock';
 
@@ -95,25 +95,7 @@ function waitExit(child: ReturnType<typeof spawn>): Promise<number | null> {
 
 describe('hardening (issue 11)', { skip: missing }, () => {
   let sb: Sandbox;
-  const homes: string[] = [];
-  let n = 0;
-  const fresh = (env: NodeJS.ProcessEnv = {}): Client => {
-    sb.setOptions({ faults: null } as never);
-    const c = makeClient(sb, `hard${n++}`);
-    Object.assign(c.env, env);
-    homes.push(c.home);
-    return c;
-  };
-  const primed = async (): Promise<Client> => {
-    const c = fresh();
-    const r = await c.helper(['ssh-gen', '--hostname', APP]);
-    assert.equal(r.code, 0, r.stderr);
-    return c;
-  };
-  const fault = (f: Faults): void => {
-    sb.setOptions({ faults: null } as never);
-    sb.setOptions({ faults: f });
-  };
+  const { fresh, primed, fault, removeHomes } = faultClients(() => sb, 'hard');
   const renew = (c: Client, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
     c.helper(['ssh-gen', '--hostname', APP, ...args], { ACCESS_SSH_RENEW_MARGIN: '100000', ...env });
 
@@ -122,7 +104,7 @@ describe('hardening (issue 11)', { skip: missing }, () => {
   });
   after(async () => {
     await sb?.stop();
-    for (const h of homes) rmSync(h, { recursive: true, force: true });
+    removeHomes();
   });
 
   // ------------------------------------------------------------------ item 1

@@ -8,6 +8,7 @@ import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import * as sshpk from 'sshpk';
 import { APP, delta, explain, helperMissing, makeClient, runProcess, snapshot, type Client } from './harness';
 import { waitFor } from '../support/wait';
+import { sshArgs } from '../support/ssh-args';
 
 const missing = helperMissing();
 const SERVICE = { clientId: 'e2e-client.access', clientSecret: 'e2e-secret-0123456789' };
@@ -201,18 +202,13 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     const b = snapshot(sb);
     const r = await runProcess(
       'ssh',
-      [
-        '-F',
-        c.config,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${c.knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=accept-new',
-        `jdoe@${APP}`,
-        'whoami',
-      ],
+      sshArgs({
+        config: c.config,
+        knownHosts: c.knownHosts,
+        strictHostKeyChecking: 'accept-new',
+        destination: `jdoe@${APP}`,
+        command: ['whoami'],
+      }),
       c.env,
     );
     assert.equal(r.code, 0, explain(r, sb));

@@ -42,7 +42,8 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     ca: join(dir, 'ca.pub'),
     principals: join(dir, 'auth_principals'),
   });
-  const serverConfig = (extra: string[] = []) =>
+  /** `access-ssh server-config` onto the files of `paths()`, for `maps` and an sshd_config. */
+  const serverConfig = (maps = ['jdoe=deploy'], sshdConfig = paths().main) =>
     runProcess(
       process.execPath,
       [
@@ -50,8 +51,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
         'server-config',
         '--ca-file',
         sb.sshCaPublicKeyFile,
-        '--map',
-        'jdoe=deploy',
+        ...maps.flatMap((m) => ['--map', m]),
         '--ca-path',
         paths().ca,
         '--principals-dir',
@@ -59,8 +59,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
         '--drop-in',
         paths().dropIn,
         '--sshd-config',
-        paths().main,
-        ...extra,
+        sshdConfig,
       ],
       { PATH: process.env.PATH },
     );
@@ -180,28 +179,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     const before = readFileSync(paths().dropIn, 'utf8');
     const broken = join(dir, 'sshd_config.broken');
     writeFileSync(broken, `Include ${join(dir, 'sshd_config.d')}/*.conf\nHostKey ${join(dir, 'host_key')}\nNoSuchOption yes\n`);
-    const out = await runProcess(
-      process.execPath,
-      [
-        HELPER,
-        'server-config',
-        '--ca-file',
-        sb.sshCaPublicKeyFile,
-        '--map',
-        'jdoe=deploy',
-        '--map',
-        'eve=deploy',
-        '--ca-path',
-        paths().ca,
-        '--principals-dir',
-        paths().principals,
-        '--drop-in',
-        paths().dropIn,
-        '--sshd-config',
-        broken,
-      ],
-      { PATH: process.env.PATH },
-    );
+    const out = await serverConfig(['jdoe=deploy', 'eve=deploy'], broken);
     assert.equal(out.code, 0, out.stderr);
     const script = join(dir, 'setup-broken.sh');
     writeFileSync(script, out.stdout);

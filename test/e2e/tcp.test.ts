@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { startSandbox, TCP_APP, BASTION_APP, DB_APP, type Sandbox } from '../sandbox/sandbox';
 import { delta, HELPER, helperMissing, makeClient, runProcess, snapshot, type Client, type RunResult } from './harness';
 import { waitFor } from '../support/wait';
+import { sshArgs } from '../support/ssh-args';
 
 const missing = helperMissing();
 
@@ -59,28 +60,15 @@ function sshVia(
   return new Promise((resolve) => {
     const child = spawn(
       'ssh',
-      [
-        '-F',
-        '/dev/null',
-        '-p',
-        String(port),
-        '-i',
+      sshArgs({
+        port,
         key,
-        '-o',
-        `CertificateFile=${key}-cert.pub`,
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'ConnectTimeout=60',
-        'jdoe@127.0.0.1',
-        command,
-      ],
+        knownHosts,
+        strictHostKeyChecking: 'yes',
+        connectTimeout: 60,
+        destination: 'jdoe@127.0.0.1',
+        command: [command],
+      }),
       { env: c.env, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     const out: Buffer[] = [];
@@ -320,20 +308,15 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
       ].join('\n');
     writeFileSync(join(c.home, '.ssh', 'known_hosts_bastion'), `${BASTION_APP} ${sb.tcpSshd!.hostKey}\n`);
     writeFileSync(cfg, entry(`--destination tcp://${dest}/ -H "X-Team: red"`));
-    const sshArgs = [
-      '-F',
-      cfg,
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      `UserKnownHostsFile=${join(c.home, '.ssh', 'known_hosts_bastion')}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      BASTION_APP,
-      'whoami',
-    ];
-    const ok = await runProcess('ssh', sshArgs, c.env);
-    assert.equal(ok.code, 0, `${ok.stderr}\n${sshArgs.join(' ')}`);
+    const args = sshArgs({
+      config: cfg,
+      knownHosts: join(c.home, '.ssh', 'known_hosts_bastion'),
+      strictHostKeyChecking: 'yes',
+      destination: BASTION_APP,
+      command: ['whoami'],
+    });
+    const ok = await runProcess('ssh', args, c.env);
+    assert.equal(ok.code, 0, `${ok.stderr}\n${args.join(' ')}`);
     assert.equal(ok.stdout.trim(), 'jdoe');
     const viaProxy = sb
       .carrierRequests()
@@ -344,7 +327,7 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     assert.equal(viaProxy.headers['cf-access-token'], undefined, 'the record leaves credentials out');
 
     writeFileSync(cfg, entry(''));
-    const no = await runProcess('ssh', sshArgs, c.env);
+    const no = await runProcess('ssh', args, c.env);
     assert.notEqual(no.code, 0);
     assert.match(no.stderr, /answered with HTTP 502/);
     assert.equal(
