@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderLauncher } from '../../../src/remote-ssh/launcher.js';
+import { renderLauncher } from '../../../src/ssh/launcher.js';
 import { shellQuote as shQuote } from '../../../src/ssh/quote.js';
 
 test('shell quoting', () => {
