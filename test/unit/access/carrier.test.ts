@@ -3,6 +3,7 @@
 // rules (302 to the login → new token → retry once; other statuses are errors)
 // against a local server and the sandbox edge.
 
+import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
@@ -21,7 +22,7 @@ import { silentLogger, type AppToken, type OrgToken } from '../../../src/access/
 import { startEchoServer, tempDir, testCert } from './helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 
-const HOST = 'ssh.sandbox.test';
+const HOST = validateHostname('ssh.sandbox.test');
 
 interface WsTestServer {
   readonly port: number;

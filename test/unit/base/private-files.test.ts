@@ -4,6 +4,7 @@
 // another owner is refused; a token others can read is repaired and reported; a
 // FIFO is refused at once, never waited on. The attack runs as a real second local
 // user, created here as root and removed afterwards.
+import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -59,7 +60,7 @@ describe('a ~/.cloudflared others can write is not used', { skip: !posix }, () =
       await assert.rejects(store.writeAppToken(APP, TOKEN), refused);
       await assert.rejects(store.readAppToken(APP), refused);
       await assert.rejects(
-        readCachedCertificate(dir, 'ssh.example.com'),
+        readCachedCertificate(dir, validateHostname('ssh.example.com')),
         (e: unknown) => e instanceof AccessError && /chmod 700/.test(e.hint ?? ''),
       );
       assert.deepEqual(fs.readdirSync(dir), []);
@@ -149,7 +150,7 @@ describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
     fs.writeFileSync(`${key}-cert.pub`, 'x');
     fs.writeFileSync(`${key}.pub`, 'x');
     await assert.rejects(
-      readCachedCertificate(dir, 'ssh.example.com'),
+      readCachedCertificate(dir, validateHostname('ssh.example.com')),
       (e: unknown) => e instanceof AccessError && e.code === 'cert-invalid' && /symbolic link/.test(e.message),
     );
   });
