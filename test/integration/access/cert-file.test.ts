@@ -13,7 +13,7 @@ import { keyFingerprint, parseOpenSshCertificate, readCachedCertificate } from '
 import { inspectCertificate } from '../../../src/access/cert-check.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { certFile, certKeyFile, certPubFile } from '../../../src/access/paths.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../unit/access/helpers.js';
 
 const HOST = validateHostname('ssh.sandbox.test');
 const KEYGEN = '/usr/bin/ssh-keygen';
