@@ -5,6 +5,7 @@
 // Files are re-read only when their size or mtime changed, so 1,000 hosts cost
 // one readdir and a stat each on a change.
 
+import { parseHostname } from '../ssh/validate.js';
 import { type FSWatcher, type Stats, existsSync, promises as fsp, watch as fsWatch } from 'node:fs';
 import { join } from 'node:path';
 import { type Disposable, EventEmitter, type Memento } from 'vscode';
@@ -175,7 +176,8 @@ export class AccessState implements Disposable {
     try {
       const kind = parseCloudflaredFileName(name);
       if (kind?.kind === 'certificate') {
-        const host = kind.host;
+        const host = parseHostname(kind.host);
+        if (host === undefined) return undefined; // not a host name: no host's row shows it
         // The light reader (no sshpk); only for a pair it cannot vouch for (no
         // .pub beside the key, say) the full check, loaded on demand.
         const cert = (await readCachedCertificate(this.dir, host)).cert ?? (await (await accessModules()).readCertificate(this.dir, host));
