@@ -13,6 +13,7 @@ import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
 import { defaultConfigDir } from '../access/paths.js';
 import { certInfoOf, type CertInfo, type HostError, type TokenInfo } from '../hosts/state.js';
+import { appTokenFor, orgTokenFor, sessionTokenCandidates, teamsOf, type StoredToken, type Team } from '../hosts/teams.js';
 import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
 import { displayText } from '../base/display.js';
@@ -27,21 +28,6 @@ const CERT_SUFFIX = '-cf_key-cert.pub';
 interface Cached<T> {
   readonly stamp: string;
   readonly value: T | undefined;
-}
-
-export interface StoredToken extends TokenInfo {
-  readonly file: string;
-  readonly kind: 'org' | 'app';
-  /** For app tokens: the application host name of the file. */
-  readonly appHostname?: string;
-}
-
-export interface Team {
-  readonly authDomain: string;
-  readonly email?: string;
-  /** When the last token of this team expires. */
-  readonly exp: number;
-  readonly hasOrgToken: boolean;
 }
 
 function authDomainOf(iss: string): string | undefined {
@@ -238,20 +224,11 @@ export class AccessState implements Disposable {
 
   /** The host's app token (the latest-expiring), live unless `includeExpired`. */
   appToken(host: string, includeExpired = false): StoredToken | undefined {
-    const now = Date.now() / 1000;
-    let best: StoredToken | undefined;
-    for (const t of this.tokens()) {
-      if (t.kind !== 'app' || t.appHostname !== host) continue;
-      if (!includeExpired && t.exp <= now) continue;
-      if (!best || t.exp > best.exp) best = t;
-    }
-    return best;
+    return appTokenFor(this.tokens(), host, Date.now() / 1000, includeExpired);
   }
 
   orgToken(authDomain: string | undefined): StoredToken | undefined {
-    if (!authDomain) return undefined;
-    const now = Date.now() / 1000;
-    return this.tokens().find((t) => t.kind === 'org' && t.authDomain === authDomain && t.exp > now);
+    return orgTokenFor(this.tokens(), authDomain, Date.now() / 1000);
   }
 
   cert(host: string): CertInfo | undefined {
@@ -276,29 +253,12 @@ export class AccessState implements Disposable {
 
   /** Teams with a live token: the authentication sessions. */
   teams(): Team[] {
-    const now = Date.now() / 1000;
-    const byDomain = new Map<string, Team>();
-    for (const t of this.tokens()) {
-      if (!t.authDomain || t.exp <= now) continue;
-      const prev = byDomain.get(t.authDomain);
-      const email = prev?.email ?? t.email;
-      byDomain.set(t.authDomain, {
-        authDomain: t.authDomain,
-        ...(email !== undefined ? { email } : {}),
-        exp: Math.max(prev?.exp ?? 0, t.exp),
-        hasOrgToken: (prev?.hasOrgToken ?? false) || t.kind === 'org',
-      });
-    }
-    return [...byDomain.values()].sort((a, b) => a.authDomain.localeCompare(b.authDomain));
+    return teamsOf(this.tokens(), Date.now() / 1000);
   }
 
   /** The token a session hands out: the team's org token, else its newest app token. */
   async sessionToken(authDomain: string): Promise<string> {
-    const now = Date.now() / 1000;
-    const candidates = this.tokens()
-      .filter((t) => t.authDomain === authDomain && t.exp > now)
-      .sort((a, b) => (a.kind === b.kind ? b.exp - a.exp : a.kind === 'org' ? -1 : 1));
-    for (const t of candidates) {
+    for (const t of sessionTokenCandidates(this.tokens(), authDomain, Date.now() / 1000)) {
       try {
         const text = (await readPrivateFile(t.file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8').trim();
         if (text) return text;

@@ -16,6 +16,7 @@ import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import type { AppInfo } from '../access/types.js';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, renameInSetting, type HostEntry } from '../hosts/hosts.js';
 import { countdown, teamName, timeLeft } from '../hosts/state.js';
+import { signedInTeam } from '../hosts/teams.js';
 import { pickHost, pickSignInHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import {
@@ -112,9 +113,7 @@ export async function addHostToSettings(svc: Services, host: string): Promise<vo
 
 /** Who is signed in for `host`'s team, as a sentence; undefined when nobody is. */
 export function signedInAs(svc: Services, host: string | undefined): string | undefined {
-  const teams = svc.state.teams();
-  const domain = host ? svc.state.teamOf(host) : undefined;
-  const team = domain ? teams.find((t) => t.authDomain === domain) : teams.length === 1 && !host ? teams[0] : undefined;
+  const team = signedInTeam(svc.state.teams(), host ? svc.state.teamOf(host) : undefined, host);
   if (!team) return undefined;
   return `You are signed in to Cloudflare Access as ${team.email ?? 'an unknown account'} (team ${teamName(team.authDomain)}, ${timeLeft(team.exp - Date.now() / 1000)}).`;
 }

@@ -19,7 +19,8 @@ import {
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import { ACTION_LABELS } from '../hosts/failure.js';
 import { hostState, sessionSummary, teamName, timeLeft, tooltipFields } from '../hosts/state.js';
-import type { AccessState, Team } from './access-state.js';
+import type { Team } from '../hosts/teams.js';
+import type { AccessState } from './access-state.js';
 import type { HostRegistry } from './host-registry.js';
 import { readSettings } from './settings.js';
 

@@ -1,0 +1,158 @@
+// The extension's services on the `vscode` stand-in, for unit tests of src/vscode/:
+// the real AccessState over a ~/.cloudflared in the test's own HOME, the real host
+// registry on the stand-in's settings, the real SSH config writer, the real
+// provider; only the Access flows that would reach the network (login, discovery,
+// certificate issue) are played by FakeAccess, which writes what the real flow
+// writes (token files, a certificate signed by ssh-keygen) and records each call.
+import { HOME } from '../../support/vscode.js';
+import * as vscode from '../../support/vscode-stub.js';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EnsureResult } from '../../../src/access/cert.js';
+import { appTokenFile, certKeyFile, orgTokenFile } from '../../../src/access/paths.js';
+import type { LoginOptions, LoginResult } from '../../../src/access/token-flow.js';
+import type { AppInfo, AppToken, OrgToken } from '../../../src/access/types.js';
+import { decodeClaims } from '../../../src/access/jwt.js';
+import { readCertificate } from '../../../src/access/cert.js';
+import { AccessService } from '../../../src/vscode/access.js';
+import { AccessState } from '../../../src/vscode/access-state.js';
+import { AccessAuthProvider } from '../../../src/vscode/auth-provider.js';
+import type { Services } from '../../../src/vscode/connect.js';
+import { HostRegistry } from '../../../src/vscode/host-registry.js';
+import { createLog } from '../../../src/vscode/log.js';
+import { SshConfigSync } from '../../../src/vscode/ssh-config-sync.js';
+import { fakeJwt } from '../access/helpers.js';
+
+export { HOME, vscode };
+export const DIR = join(HOME, '.cloudflared');
+export const TEAM = 'sandbox.cloudflareaccess.com';
+export const EMAIL = 'jdoe@example.com';
+export const nowS = (): number => Math.floor(Date.now() / 1000);
+
+function ensureDir(): void {
+  mkdirSync(DIR, { recursive: true, mode: 0o700 });
+}
+
+/** An app token file for `host` as the token flow stores it. */
+export function writeAppToken(host: string, opts: { exp?: number; team?: string; email?: string; aud?: string } = {}): string {
+  ensureDir();
+  const aud = opts.aud ?? `aud${host.replace(/[^a-z0-9]/g, '')}`;
+  const file = appTokenFile(DIR, host, aud);
+  const claims = {
+    aud: [aud],
+    exp: opts.exp ?? nowS() + 3600,
+    iss: `https://${opts.team ?? TEAM}`,
+    email: opts.email ?? EMAIL,
+    type: 'app',
+  };
+  writeFileSync(file, fakeJwt(claims), { mode: 0o600 });
+  return file;
+}
+
+/** The team's org token file. */
+export function writeOrgToken(opts: { exp?: number; team?: string; email?: string } = {}): string {
+  ensureDir();
+  const team = opts.team ?? TEAM;
+  const file = orgTokenFile(DIR, team);
+  writeFileSync(
+    file,
+    fakeJwt({ aud: [team], exp: opts.exp ?? nowS() + 86400, iss: `https://${team}`, email: opts.email ?? EMAIL, type: 'org' }),
+    {
+      mode: 0o600,
+    },
+  );
+  return file;
+}
+
+let ca: string | undefined;
+/** A real OpenSSH key pair and user certificate for `host` under ~/.cloudflared (ssh-keygen), valid for `validity` (ssh-keygen -V). */
+export function writeCertificate(host: string, validity = '-1m:+10m', principal = 'jdoe'): void {
+  ensureDir();
+  if (!ca) {
+    ca = join(HOME, 'test-ca');
+    execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
+  }
+  const key = certKeyFile(DIR, host);
+  execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+  execFileSync('/usr/bin/ssh-keygen', ['-q', '-s', ca, '-I', EMAIL, '-n', principal, '-V', validity, `${key}.pub`]);
+}
+
+/** The Access flows that would reach the edge, played locally; every call recorded. */
+export class FakeAccess extends AccessService {
+  readonly calls: { op: string; host?: string }[] = [];
+  /** What a login does: by default stores tokens as a completed browser login would. */
+  onLogin: (host: string, opts: Omit<LoginOptions, 'interactive'>) => Promise<void> = async () => undefined;
+  /** What a certificate request does: by default issues one valid for ten minutes. */
+  onEnsure: (host: string) => Promise<boolean> = async (host) => {
+    writeCertificate(host);
+    return true;
+  };
+  team = TEAM;
+
+  constructor() {
+    super(createLog(), 'test');
+  }
+
+  override async login(host: string, opts: Omit<LoginOptions, 'interactive'>): Promise<LoginResult> {
+    this.calls.push({ op: 'login', host });
+    await this.onLogin(host, opts);
+    const appFile = writeAppToken(host, { team: this.team });
+    writeOrgToken({ team: this.team });
+    const appToken = readFileSync(appFile, 'utf8') as AppToken;
+    const appInfo: AppInfo = { authDomain: this.team, appAud: decodeClaims(appToken).aud[0]!, appHostname: host };
+    return { appInfo, appToken, orgToken: '' as OrgToken, claims: decodeClaims(appToken) };
+  }
+
+  override discover(host: string): Promise<AppInfo> {
+    this.calls.push({ op: 'discover', host });
+    return Promise.resolve({ authDomain: this.team, appAud: 'aud', appHostname: host });
+  }
+
+  override async ensureCertificate(host: string): Promise<EnsureResult> {
+    this.calls.push({ op: 'ensureCertificate', host });
+    const renewed = await this.onEnsure(host);
+    const cert = await readCertificate(DIR, host);
+    if (!cert) throw new Error(`no certificate for ${host}`);
+    return { cert, renewed };
+  }
+
+  override renewAppToken(appInfo: AppInfo): Promise<boolean> {
+    this.calls.push({ op: 'renewAppToken', host: appInfo.appHostname });
+    return Promise.resolve(true);
+  }
+
+  ops(op: string): (string | undefined)[] {
+    return this.calls.filter((c) => c.op === op).map((c) => c.host);
+  }
+}
+
+/** The configured hosts (accessSsh.hosts in user settings). */
+export function setHosts(hosts: unknown[]): void {
+  vscode.setSetting('accessSsh.hosts', hosts);
+}
+
+export interface Harness extends Services {
+  readonly access: FakeAccess;
+  readonly context: ReturnType<typeof vscode.extensionContext>;
+}
+
+/** Fresh services on a fresh stand-in; disposed after the test. */
+export async function services(t: { after(fn: () => unknown): void }, hosts: unknown[] = []): Promise<Harness> {
+  vscode.reset();
+  for (const d of [DIR, join(HOME, '.ssh'), join(HOME, 'storage')]) rmSync(d, { recursive: true, force: true });
+  setHosts(hosts);
+  const context = vscode.extensionContext(join(HOME, 'storage'));
+  const log = createLog();
+  const access = new FakeAccess();
+  const state = new AccessState(log, context.globalState, DIR);
+  const registry = new HostRegistry(log);
+  const sync = new SshConfigSync(context as never, log, state);
+  const auth = new AccessAuthProvider(access, state, log, () => registry.hosts);
+  t.after(() => {
+    for (const d of [auth, registry, state]) d.dispose();
+    for (const d of context.subscriptions) d.dispose();
+  });
+  await Promise.all([state.reload(), registry.reload()]);
+  return { access, state, auth, registry, sync, log, context };
+}
