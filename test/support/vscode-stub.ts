@@ -419,6 +419,7 @@ const settings = new Map<string, { global?: unknown; workspace?: unknown; defaul
 const configurationChanged = new EventEmitter<{ affectsConfiguration(section: string): boolean }>();
 const trustGranted = new EventEmitter<void>();
 const foldersChanged = new EventEmitter<unknown>();
+const documentClosed = new EventEmitter<{ uri: Uri }>();
 
 function fireConfigurationChange(key: string): void {
   configurationChanged.fire({
@@ -465,6 +466,7 @@ export const workspace = {
   onDidChangeConfiguration: configurationChanged.event,
   onDidGrantWorkspaceTrust: trustGranted.event,
   onDidChangeWorkspaceFolders: foldersChanged.event,
+  onDidCloseTextDocument: documentClosed.event,
   isTrusted: true,
   workspaceFolders: undefined as { uri: Uri; name: string; index: number }[] | undefined,
   workspaceFile: undefined as Uri | undefined,

@@ -74,6 +74,7 @@ export function writeCertificate(host: string, validity = '-1m:+10m', principal 
     execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
   }
   const key = certKeyFile(DIR, host);
+  for (const f of [key, `${key}.pub`, `${key}-cert.pub`]) rmSync(f, { force: true });
   execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
   execFileSync('/usr/bin/ssh-keygen', ['-q', '-s', ca, '-I', EMAIL, '-n', principal, '-V', validity, `${key}.pub`]);
 }
@@ -142,6 +143,8 @@ export async function services(t: { after(fn: () => unknown): void }, hosts: unk
   vscode.reset();
   for (const d of [DIR, join(HOME, '.ssh'), join(HOME, 'storage')]) rmSync(d, { recursive: true, force: true });
   setHosts(hosts);
+  // Not ~/.ssh/config: ssh -G then gets it with -F (else it reads the passwd home's, not this HOME's).
+  vscode.setSetting('accessSsh.sshConfigFile', join(HOME, '.ssh', 'config-under-test'));
   const context = vscode.extensionContext(join(HOME, 'storage'));
   const log = createLog();
   const access = new FakeAccess();
