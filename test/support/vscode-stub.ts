@@ -244,8 +244,12 @@ export const ui = {
   },
 };
 
+/** Fires for every question, as it is asked. */
+export const questionAsked = new EventEmitter<Question>();
+
 function ask(q: Question): Promise<unknown> {
   ui.asked.push(q);
+  questionAsked.fire(q);
   return Promise.resolve(ui.answer(q));
 }
 
