@@ -56,7 +56,7 @@ test('without a certificate: the account from the token, "no certificate", on th
   t.after(() => item.dispose());
   const shown = vscode.ui.statusItems[0]!;
   assert.equal(shown.text, '$(key) ann.lee · no certificate');
-  assert.equal((shown.backgroundColor)?.id, 'statusBarItem.errorBackground');
+  assert.equal(shown.backgroundColor?.id, 'statusBarItem.errorBackground');
 });
 
 test('renewal: at validBefore minus the margin, not before; then not again sooner than the minimum', async (t) => {
