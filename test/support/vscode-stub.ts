@@ -48,29 +48,12 @@ export class CancellationError extends Error {
   }
 }
 
-export enum TreeItemCollapsibleState {
-  None = 0,
-  Collapsed = 1,
-  Expanded = 2,
-}
-export enum ProgressLocation {
-  SourceControl = 1,
-  Window = 10,
-  Notification = 15,
-}
-export enum StatusBarAlignment {
-  Left = 1,
-  Right = 2,
-}
-export enum ConfigurationTarget {
-  Global = 1,
-  Workspace = 2,
-  WorkspaceFolder = 3,
-}
-export enum ExtensionKind {
-  UI = 1,
-  Workspace = 2,
-}
+// VS Code's enums, with its values.
+export const TreeItemCollapsibleState = { None: 0, Collapsed: 1, Expanded: 2 } as const;
+export const ProgressLocation = { SourceControl: 1, Window: 10, Notification: 15 } as const;
+export const StatusBarAlignment = { Left: 1, Right: 2 } as const;
+export const ConfigurationTarget = { Global: 1, Workspace: 2, WorkspaceFolder: 3 } as const;
+export const ExtensionKind = { UI: 1, Workspace: 2 } as const;
 
 export class ThemeColor {
   constructor(readonly id: string) {}
@@ -109,7 +92,7 @@ export class TreeItem {
   accessibilityInformation?: { label: string };
   constructor(
     public label: string,
-    public collapsibleState: TreeItemCollapsibleState = TreeItemCollapsibleState.None,
+    public collapsibleState: number = TreeItemCollapsibleState.None,
   ) {}
 }
 
@@ -457,7 +440,7 @@ function configuration(section?: string) {
         ...(e?.workspace !== undefined ? { workspaceValue: e.workspace as T } : {}),
       };
     },
-    update: (key: string, value: unknown, target: ConfigurationTarget | boolean = ConfigurationTarget.Workspace) => {
+    update: (key: string, value: unknown, target: number | boolean = ConfigurationTarget.Workspace) => {
       const global = target === true || target === ConfigurationTarget.Global;
       setSetting(full(key), value, global ? 'global' : 'workspace');
       return Promise.resolve();
