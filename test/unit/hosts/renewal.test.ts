@@ -101,3 +101,23 @@ test('a state change re-arms one timer, never a second', () => {
   s.reschedule();
   assert.deepEqual(clock.pending(), [], 'nothing after dispose');
 });
+
+test('a renewal that fails after the scheduler is disposed is not reported or retried', async () => {
+  const clock = new FakeClock();
+  let fail: (err: Error) => void = () => undefined;
+  const failures: unknown[] = [];
+  const s = new RenewalScheduler({
+    clock,
+    validBefore: () => undefined,
+    marginSeconds: () => 60,
+    renew: () => new Promise<boolean>((_resolve, reject) => (fail = reject)),
+    onFailure: (err) => failures.push(err),
+  });
+  s.reschedule();
+  await clock.advance(MIN_DELAY_MS);
+  s.dispose();
+  fail(new Error('the window closed'));
+  await clock.advance(RETRY_AFTER_FAILURE_MS * 2);
+  assert.deepEqual(failures, []);
+  assert.deepEqual(clock.pending(), []);
+});

@@ -110,12 +110,26 @@ export class FakeAccess extends AccessService {
     return Promise.resolve({ authDomain: this.team, appAud: 'aud', appHostname: host });
   }
 
-  override async ensureCertificate(host: string): Promise<EnsureResult> {
+  override ensureCertificate(host: string): Promise<EnsureResult> {
     this.calls.push({ op: 'ensureCertificate', host });
-    const renewed = await this.onEnsure(host);
-    const cert = await readCertificate(DIR, host);
-    if (!cert) throw new Error(`no certificate for ${host}`);
-    return { cert, renewed };
+    const run = (async () => {
+      const renewed = await this.onEnsure(host);
+      const cert = await readCertificate(DIR, host);
+      if (!cert) throw new Error(`no certificate for ${host}`);
+      return { cert, renewed };
+    })();
+    this.inflight.add(run);
+    void run.then(
+      () => this.inflight.delete(run),
+      () => this.inflight.delete(run),
+    );
+    return run;
+  }
+
+  private readonly inflight = new Set<Promise<unknown>>();
+  /** Resolves when no certificate request is under way (a test ends only then: the next one clears the files). */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 
   override renewAppToken(appInfo: AppInfo): Promise<boolean> {
@@ -152,7 +166,8 @@ export async function services(t: { after(fn: () => unknown): void }, hosts: unk
   const registry = new HostRegistry(log);
   const sync = new SshConfigSync(context as never, log, state);
   const auth = new AccessAuthProvider(access, state, log, () => registry.hosts);
-  t.after(() => {
+  t.after(async () => {
+    await access.idle();
     for (const d of [auth, registry, state]) d.dispose();
     for (const d of context.subscriptions) d.dispose();
   });
