@@ -7,9 +7,9 @@ import { type FSWatcher, existsSync, watch as fsWatch } from 'node:fs';
 import type { Logger } from '../access/types.js';
 
 /** How long a burst of file events is waited out. */
-export const DEBOUNCE_MS = 150;
+const DEBOUNCE_MS = 150;
 /** How often a directory that does not exist (or cannot be watched) is looked for. */
-export const POLL_MS = 5000;
+const POLL_MS = 5000;
 
 export class DirWatch {
   private watcher: FSWatcher | undefined;

@@ -30,7 +30,7 @@ import type { AccessState } from './access-state.js';
 import { describe, isCancellation, type ExtensionLog } from './log.js';
 
 export const PROVIDER_ID = 'cloudflare-access';
-export const PROVIDER_LABEL = 'Cloudflare Access';
+const PROVIDER_LABEL = 'Cloudflare Access';
 /** Renew an app token this long before it expires. */
 const APP_TOKEN_RENEW_SECONDS = 5 * 60;
 

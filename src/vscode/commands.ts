@@ -71,7 +71,7 @@ async function askHostname(title: string, initial?: string): Promise<string | un
  * host is added (no token, no browser). The team is remembered, so a second host
  * of a signed-in team shows as signed in at once.
  */
-export async function checkHost(svc: Services, host: string): Promise<AppInfo> {
+async function checkHost(svc: Services, host: string): Promise<AppInfo> {
   const info = await vscodeWindow.withProgress(
     { location: ProgressLocation.Notification, title: `Checking ${host} with Cloudflare Access…` },
     () => svc.access.discover(host),
@@ -112,7 +112,7 @@ export async function addHostToSettings(svc: Services, host: string): Promise<vo
 }
 
 /** Who is signed in for `host`'s team, as a sentence; undefined when nobody is. */
-export function signedInAs(svc: Services, host: string | undefined): string | undefined {
+function signedInAs(svc: Services, host: string | undefined): string | undefined {
   const team = signedInTeam(svc.state.teams(), host ? svc.state.teamOf(host) : undefined, host);
   if (!team) return undefined;
   return `You are signed in to Cloudflare Access as ${team.email ?? 'an unknown account'} (team ${teamName(team.authDomain)}, ${timeLeft(team.exp - Date.now() / 1000)}).`;
@@ -378,4 +378,3 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
   ];
 }
 
-export { refreshCertificate };

@@ -74,7 +74,7 @@ export async function refreshCertificate(svc: Services, host: string, quiet = fa
 }
 
 /** Sign in, certificate, ssh config: everything before ssh or Remote-SSH runs. */
-export async function prepare(svc: Services, host: string): Promise<void> {
+async function prepare(svc: Services, host: string): Promise<void> {
   await ensureSignedIn(svc, host);
   await refreshCertificate(svc, host);
   await svc.sync.sync(hostsForConnect(svc.registry.hosts, host), host);
@@ -146,7 +146,7 @@ export async function reportFailure(
   await runAction(svc, host, action, retry);
 }
 
-export async function runAction(
+async function runAction(
   svc: Services,
   host: string,
   action: NextAction | undefined,

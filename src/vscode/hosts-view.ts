@@ -29,15 +29,15 @@ export const VIEW_ID = 'accessSsh.hosts';
 export type ViewNode = HostEntry | ProblemNode | AccountNode;
 
 /** The signed-in account of a team: the first rows, so the session is always in sight. */
-export interface AccountNode {
+interface AccountNode {
   readonly account: Team;
 }
 
-export function isAccount(node: unknown): node is AccountNode {
+function isAccount(node: unknown): node is AccountNode {
   return typeof node === 'object' && node !== null && 'account' in node;
 }
 
-export interface ProblemNode {
+interface ProblemNode {
   readonly problem: HostProblem;
 }
 
