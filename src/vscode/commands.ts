@@ -377,4 +377,3 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     }),
   ];
 }
-

@@ -146,12 +146,7 @@ export async function reportFailure(
   await runAction(svc, host, action, retry);
 }
 
-async function runAction(
-  svc: Services,
-  host: string,
-  action: NextAction | undefined,
-  retry?: () => Promise<unknown>,
-): Promise<void> {
+async function runAction(svc: Services, host: string, action: NextAction | undefined, retry?: () => Promise<unknown>): Promise<void> {
   switch (action) {
     case 'retry':
       if (retry) await retry();

@@ -3,11 +3,11 @@
 // re-read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appTokenFileName, certKeyFile, orgTokenFileName } from '../../../src/access/paths.js';
 import { TokenFiles } from '../../../src/hosts/token-files.js';
+import { writeUserCertificate } from '../../support/ssh-cert.js';
 import { tempDir } from '../../support/tmp.js';
 import { fakeJwt, nowSeconds } from '../access/helpers.js';
 
@@ -70,13 +70,8 @@ test('only changed files are re-read; a removed one is gone; an unreadable one i
 
 test('certificates: read by the light reader with their principals; without a .pub the full check is asked', async (t) => {
   const { dir, files, full } = setup(t);
-  const ca = join(dir, 'ca');
-  execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
-  for (const host of ['one.example.com', 'two.example.com']) {
-    const key = certKeyFile(dir, host);
-    execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-    execFileSync('/usr/bin/ssh-keygen', ['-q', '-s', ca, '-I', 'jdoe@example.com', '-n', 'jdoe', '-V', '-1m:+5m', `${key}.pub`]);
-  }
+  writeUserCertificate(dir, 'one.example.com', { validFromS: -60, validUntilS: 300 });
+  writeUserCertificate(dir, 'two.example.com');
   rmSync(`${certKeyFile(dir, 'two.example.com')}.pub`);
   await files.scan();
   const one = files.cert('one.example.com');

@@ -1,7 +1,7 @@
 // AccessState on the vscode stand-in: the token files, each host's team (learned from
 // its token or remembered in globalState), its last failure and its sign-in under way,
 // and one onDidChange for all of them.
-import { DIR, TEAM, services, writeAppToken } from './harness.js';
+import { DIR, TEAM, services, writeAppToken } from '../../support/vscode-harness.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';

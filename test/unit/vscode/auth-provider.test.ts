@@ -1,7 +1,7 @@
 // The `cloudflare-access` authentication provider on the vscode stand-in: sessions are
 // the teams of the token files in ~/.cloudflared, events follow the files, sign-in runs
 // one cancellable browser login, sign-out removes the team's tokens and certificates.
-import { DIR, EMAIL, TEAM, services, vscode, writeAppToken, writeCertificate, writeOrgToken } from './harness.js';
+import { DIR, EMAIL, TEAM, services, vscode, writeAppToken, writeCertificate, writeOrgToken } from '../../support/vscode-harness.js';
 import { eventQueue } from '../../support/vscode-stub.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

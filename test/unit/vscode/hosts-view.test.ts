@@ -1,7 +1,7 @@
 // The "Access hosts" tree on the vscode stand-in: which rows, and each row's label,
 // description, icon, context value (the menus' `when` clauses read it) and tooltip,
 // for every state a host can be in.
-import { EMAIL, HOME, TEAM, services, vscode, writeAppToken, writeCertificate, writeOrgToken } from './harness.js';
+import { EMAIL, HOME, TEAM, services, vscode, writeAppToken, writeCertificate, writeOrgToken } from '../../support/vscode-harness.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -66,7 +66,7 @@ test('signed in: the account row first, the host "signed in", the view says who'
 test('a live certificate: "valid for", its principal, and the renewal margin in the tooltip', async (t) => {
   const { svc, row } = await view(t, [{ hostname: HOST, label: 'Build box' }]);
   writeAppToken(HOST);
-  writeCertificate(HOST, '-1m:+10m', 'deploy');
+  writeCertificate(HOST, 'deploy');
   await svc.state.reload();
   const r = row('Build box');
   assert.match(String(r.description), /^ssh\.example\.com · valid for (9|10):\d\d$/);

@@ -1,7 +1,7 @@
 // The connected window's status item and certificate renewal, on the vscode stand-in and
 // a fake clock: what the item says as time passes, when the certificate is renewed (at
 // the margin, read when the setting changes), and how a failing renewal is reported.
-import { TEAM, services, vscode, writeAppToken, writeCertificate, type Harness } from './harness.js';
+import { TEAM, services, vscode, writeAppToken, writeCertificate, type Harness } from '../../support/vscode-harness.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AccessError } from '../../../src/access/errors.js';
@@ -16,7 +16,7 @@ const HOST = 'ssh.example.com';
 async function connected(t: { after(fn: () => unknown): void }): Promise<{ svc: Harness; clock: FakeClock; validBefore: number }> {
   const svc = await services(t, [HOST]);
   writeAppToken(HOST);
-  writeCertificate(HOST, '-1m:+10m');
+  writeCertificate(HOST);
   await svc.state.reload();
   const validBefore = svc.state.cert(HOST)!.validBefore;
   return { svc, clock: new FakeClock(Date.now()), validBefore };

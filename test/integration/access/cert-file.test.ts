@@ -12,7 +12,7 @@ import { keyFingerprint, parseOpenSshCertificate, readCachedCertificate } from '
 import { inspectCertificate } from '../../../src/access/cert.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { certFile, certKeyFile, certPubFile } from '../../../src/access/paths.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../unit/access/helpers.js';
 
 const HOST = 'ssh.sandbox.test';
 const KEYGEN = '/usr/bin/ssh-keygen';

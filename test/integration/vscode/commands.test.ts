@@ -1,7 +1,18 @@
 // The commands' decision paths on the vscode stand-in, run as the palette, a row or a
 // link runs them (executeCommand): what is asked, what is shown, what is opened, and
 // what is left on disk and in the settings.
-import { DIR, HOME, TEAM, services, setHosts, vscode, writeAppToken, writeCertificate, writeOrgToken, type Harness } from './harness.js';
+import {
+  DIR,
+  HOME,
+  TEAM,
+  services,
+  setHosts,
+  vscode,
+  writeAppToken,
+  writeCertificate,
+  writeOrgToken,
+  type Harness,
+} from '../../support/vscode-harness.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

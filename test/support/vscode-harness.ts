@@ -4,25 +4,25 @@
 // provider; only the Access flows that would reach the network (login, discovery,
 // certificate issue) are played by FakeAccess, which writes what the real flow
 // writes (token files, a certificate signed by ssh-keygen) and records each call.
-import { HOME } from '../../support/vscode.js';
-import * as vscode from '../../support/vscode-stub.js';
-import { execFileSync } from 'node:child_process';
+import { HOME } from './vscode.js';
+import * as vscode from './vscode-stub.js';
+import { writeUserCertificate } from './ssh-cert.js';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EnsureResult } from '../../../src/access/cert.js';
-import { appTokenFile, certKeyFile, orgTokenFile } from '../../../src/access/paths.js';
-import type { LoginOptions, LoginResult } from '../../../src/access/token-flow.js';
-import type { AppInfo, AppToken, OrgToken } from '../../../src/access/types.js';
-import { decodeClaims } from '../../../src/access/jwt.js';
-import { readCertificate } from '../../../src/access/cert.js';
-import { AccessService } from '../../../src/vscode/access.js';
-import { AccessState } from '../../../src/vscode/access-state.js';
-import { AccessAuthProvider } from '../../../src/vscode/auth-provider.js';
-import type { Services } from '../../../src/vscode/connect.js';
-import { HostRegistry } from '../../../src/vscode/host-registry.js';
-import { createLog } from '../../../src/vscode/log.js';
-import { SshConfigSync } from '../../../src/vscode/ssh-config-sync.js';
-import { fakeJwt } from '../access/helpers.js';
+import type { EnsureResult } from '../../src/access/cert.js';
+import { appTokenFile, orgTokenFile } from '../../src/access/paths.js';
+import type { LoginOptions, LoginResult } from '../../src/access/token-flow.js';
+import type { AppInfo, AppToken, OrgToken } from '../../src/access/types.js';
+import { decodeClaims } from '../../src/access/jwt.js';
+import { readCertificate } from '../../src/access/cert.js';
+import { AccessService } from '../../src/vscode/access.js';
+import { AccessState } from '../../src/vscode/access-state.js';
+import { AccessAuthProvider } from '../../src/vscode/auth-provider.js';
+import type { Services } from '../../src/vscode/connect.js';
+import { HostRegistry } from '../../src/vscode/host-registry.js';
+import { createLog } from '../../src/vscode/log.js';
+import { SshConfigSync } from '../../src/vscode/ssh-config-sync.js';
+import { fakeJwt } from '../unit/access/helpers.js';
 
 export { HOME, vscode };
 export const DIR = join(HOME, '.cloudflared');
@@ -65,18 +65,9 @@ export function writeOrgToken(opts: { exp?: number; team?: string; email?: strin
   return file;
 }
 
-let ca: string | undefined;
-/** A real OpenSSH key pair and user certificate for `host` under ~/.cloudflared (ssh-keygen), valid for `validity` (ssh-keygen -V). */
-export function writeCertificate(host: string, validity = '-1m:+10m', principal = 'jdoe'): void {
-  ensureDir();
-  if (!ca) {
-    ca = join(HOME, 'test-ca');
-    execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
-  }
-  const key = certKeyFile(DIR, host);
-  for (const f of [key, `${key}.pub`, `${key}-cert.pub`]) rmSync(f, { force: true });
-  execFileSync('/usr/bin/ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
-  execFileSync('/usr/bin/ssh-keygen', ['-q', '-s', ca, '-I', EMAIL, '-n', principal, '-V', validity, `${key}.pub`]);
+/** A key pair and user certificate for `host` under ~/.cloudflared, valid from a minute ago for ten minutes (or `opts`). */
+export function writeCertificate(host: string, principal = 'jdoe', opts: { validFromS?: number; validUntilS?: number } = {}): void {
+  writeUserCertificate(DIR, host, { principal, ...opts });
 }
 
 /** The Access flows that would reach the edge, played locally; every call recorded. */
