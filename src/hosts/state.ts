@@ -28,8 +28,9 @@ export interface CertInfo {
 
 /** A certificate as read from disk (the fields the view shows). */
 export interface CertificateOnDisk {
-  readonly validAfter: Date;
-  readonly validBefore: Date;
+  /** Seconds since the epoch, as CertificateInfo's. */
+  readonly validAfter: number;
+  readonly validBefore: number;
   readonly principals: readonly string[];
   readonly keyId: string;
   readonly serial?: string;
@@ -44,8 +45,8 @@ export interface CertificateOnDisk {
  */
 export function certInfoOf(cert: CertificateOnDisk): CertInfo {
   return {
-    validAfter: cert.validAfter.getTime() / 1000,
-    validBefore: cert.validBefore.getTime() / 1000,
+    validAfter: cert.validAfter,
+    validBefore: cert.validBefore,
     principals: cert.principals.map((p) => displayText(p)),
     keyId: displayText(cert.keyId, 200),
     ...(cert.serial !== undefined ? { serial: cert.serial } : {}),
@@ -150,7 +151,7 @@ export function hostState(input: HostStateInput): HostState {
   }
   // A certificate is renewed at every connect and before it runs out in a connected
   // window: the last minute of a normal cycle is not a warning.
-  if (cert && hasStarted(new Date(cert.validAfter * 1000), new Date(now * 1000)) && cert.validBefore > now) {
+  if (cert && hasStarted(cert.validAfter, now) && cert.validBefore > now) {
     return {
       ...base,
       kind: 'valid',

@@ -15,6 +15,7 @@ import { certFileName, parseCloudflaredFileName } from '../access/paths.js';
 import type { Logger } from '../access/types.js';
 import { displayText } from '../base/display.js';
 import { readPrivateFile } from '../base/private-files.js';
+import { parseHostname, type Hostname } from '../ssh/validate.js';
 import { certInfoOf, type CertificateOnDisk, type CertInfo } from './state.js';
 import type { StoredToken } from './teams.js';
 
@@ -31,7 +32,7 @@ export interface TokenFilesOptions {
    * The full certificate check (sshpk), for a pair the light reader cannot vouch for
    * (no `.pub` beside the key, say); the editor loads it on demand.
    */
-  readonly readFullCertificate: (dir: string, host: string) => Promise<CertificateOnDisk | undefined>;
+  readonly readFullCertificate: (dir: string, host: Hostname) => Promise<CertificateOnDisk | undefined>;
   readonly log: Pick<Logger, 'debug'>;
 }
 
@@ -87,8 +88,10 @@ export class TokenFiles {
     try {
       const kind = parseCloudflaredFileName(name);
       if (kind?.kind === 'certificate') {
+        const host = parseHostname(kind.host);
+        if (host === undefined) return undefined; // not a host name: no host's row shows it
         // The light reader (no sshpk) first.
-        const cert = (await readCachedCertificate(this.dir, kind.host)).cert ?? (await this.opts.readFullCertificate(this.dir, kind.host));
+        const cert = (await readCachedCertificate(this.dir, host)).cert ?? (await this.opts.readFullCertificate(this.dir, host));
         return cert ? certInfoOf(cert) : undefined;
       }
       if (kind?.kind !== 'org-token' && kind?.kind !== 'app-token') return undefined;

@@ -27,19 +27,15 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { atomicWrite, ChangedMeanwhileError } from '../base/atomic-write.js';
-import { MANAGED_HEADER, renderEntries, type RenderOptions } from './entries.js';
+import { MANAGED_HEADER, renderEntries, type HostEntry, type RenderOptions } from './entries.js';
 import { showValue } from '../base/display.js';
 import { hostFromAlias, SshConfigError, validateHostname, validateUser } from './validate.js';
 
 export type HostOrigin = 'cli' | 'vscode';
 export const ORIGINS: readonly HostOrigin[] = ['cli', 'vscode'];
 
-export interface ManagedHost {
-  readonly hostname: string;
-  /** The `User` written for the host, if any. */
-  readonly user?: string;
-  /** A FedRAMP account: the helper calls carry `--fedramp` (list field `fedramp=true`). */
-  readonly fedramp?: boolean;
+/** A host of the managed file's list: the host entry (`user` is the `User` written; `fedramp=true`), and who lists it. */
+export interface ManagedHost extends HostEntry {
   /** Who lists the host (never empty, sorted). */
   readonly from: readonly HostOrigin[];
 }
@@ -50,7 +46,7 @@ const LIST_PREFIX = '# access-ssh-host ';
 function listError(file: string, lineNo: number, text: string, why: string): SshConfigError {
   return new SshConfigError(
     `${file}, line ${lineNo}: the host list line ${showValue(text)} ${why}. The file was not changed.`,
-    `Fix or delete that line (the format is "# access-ssh-host <host> from=cli|vscode[,…] [user=<name>] [fedramp=true]"), or run "access-ssh config add --hostname <host>" again after deleting it.`,
+    `Fix or delete that line (the format is "# access-ssh-host <host> from=cli|vscode[,…] [user=<name>] [fedramp=true]"); a host whose line was deleted can then be added again.`,
     'invalid-value',
   );
 }
@@ -295,6 +291,7 @@ async function casUpdate(
           `${file} changed while it was being updated, ${ATTEMPTS} times in a row; it was left as it is.`,
           'Another access-ssh or VS Code window keeps rewriting it; try again in a moment.',
           'changed-meanwhile',
+          { action: 'retry' },
         );
       }
       await new Promise((r) => setTimeout(r, Math.min(250, attempt * (10 + Math.random() * 40))));

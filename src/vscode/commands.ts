@@ -318,7 +318,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
           await ensureSignedIn(svc, host);
           const { cert, renewed } = await refreshCertificate(svc, host);
           await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`SSH config: ${String(err)}`));
-          const left = countdown(cert.validBefore.getTime() / 1000 - Date.now() / 1000);
+          const left = countdown(cert.validBefore - Date.now() / 1000);
           void vscodeWindow.showInformationMessage(
             renewed
               ? `New certificate for ${host}, valid for ${left}.`

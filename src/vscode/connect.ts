@@ -52,7 +52,7 @@ export async function refreshCertificate(svc: Services, host: string, quiet = fa
       svc.state.setError(host, undefined);
       if (result.renewed) {
         svc.log.info(
-          `Renewed the certificate for ${host}: valid until ${defaultFormatTime(result.cert.validBefore.getTime() / 1000)} for ${result.cert.principals.join(', ')}`,
+          `Renewed the certificate for ${host}: valid until ${defaultFormatTime(result.cert.validBefore)} for ${result.cert.principals.join(', ')}`,
         );
       }
       svc.state.schedule(0);

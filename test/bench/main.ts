@@ -12,6 +12,7 @@
 //   helper  ssh ─ProxyCommand─ access-ssh ssh ─wss─ sandbox edge ─tcp─ sshd
 //   relay   ssh ─ProxyCommand─ socat ─tcp─ socat relay (the edge's place) ─tcp─ sshd
 //   direct  ssh ─tcp─ sshd
+import { validateHostname } from '../../src/ssh/validate.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -636,7 +637,7 @@ async function renewal(client: Client, n: number): Promise<{ renew: number[]; ht
     const t0 = now();
     const http = HttpClient.fromEnv(env);
     const ctx = { http, store: new TokenStore(dir), log: silentLogger };
-    const r = await ensureCertificate(ctx, APP, { marginSeconds: 60, login: { interactive: false }, dir });
+    const r = await ensureCertificate(ctx, validateHostname(APP), { marginSeconds: 60, login: { interactive: false }, dir });
     const ms = now() - t0;
     if (!r.renewed) throw new Error('the certificate was not renewed');
     return ms;

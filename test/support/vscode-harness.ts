@@ -14,7 +14,8 @@ import { appTokenFile, orgTokenFile } from '../../src/access/paths.js';
 import type { LoginOptions, LoginResult } from '../../src/access/token-flow.js';
 import type { AppInfo, AppToken, OrgToken } from '../../src/access/types.js';
 import { decodeClaims } from '../../src/access/jwt.js';
-import { readCertificate } from '../../src/access/cert.js';
+import { readCertificate } from '../../src/access/cert-check.js';
+import { parseHostname } from '../../src/ssh/validate.js';
 import { AccessService } from '../../src/vscode/access.js';
 import { AccessState } from '../../src/vscode/access-state.js';
 import { AccessAuthProvider } from '../../src/vscode/auth-provider.js';
@@ -105,7 +106,8 @@ export class FakeAccess extends AccessService {
     this.calls.push({ op: 'ensureCertificate', host });
     const run = (async () => {
       const renewed = await this.onEnsure(host);
-      const cert = await readCertificate(DIR, host);
+      const name = parseHostname(host);
+      const cert = name === undefined ? undefined : await readCertificate(DIR, name);
       if (!cert) throw new Error(`no certificate for ${host}`);
       return { cert, renewed };
     })();

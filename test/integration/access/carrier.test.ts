@@ -3,6 +3,7 @@
 // The piping and the handshake against a local server are unit tests
 // (test/unit/access/carrier.test.ts).
 
+import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,7 @@ import { silentLogger, type AppToken, type OrgToken } from '../../../src/access/
 import { sha, sink, startEchoServer, tempDir } from '../../unit/access/helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 
-const HOST = 'ssh.sandbox.test';
+const HOST = validateHostname('ssh.sandbox.test');
 
 describe('openCarrier against the sandbox edge', () => {
   let sandbox: Sandbox;

@@ -10,7 +10,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as sshpk from 'sshpk';
-import { issueCertificate, signCertificate } from '../../../src/access/cert.js';
+import { issueCertificate } from '../../../src/access/cert-issue.js';
+import { signCertificate } from '../../../src/access/cert-sign.js';
 import { AccessError } from '../../../src/access/errors.js';
 import type { HttpClient, HttpRequest, HttpResponse } from '../../../src/access/http.js';
 import { certFile, certKeyFile } from '../../../src/access/paths.js';
@@ -18,7 +19,7 @@ import type { AppToken } from '../../../src/access/types.js';
 import { sshUserFor } from '../../../src/hosts/hosts.js';
 import { hostOptions, renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { quoteConfigPath } from '../../../src/ssh/quote.js';
-import { SshConfigError } from '../../../src/ssh/validate.js';
+import { SshConfigError, validateHostname } from '../../../src/ssh/validate.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { fakeHelper, readEvidence, run, SSH, sshG } from '../../support/openssh.js';
 
@@ -171,7 +172,7 @@ test('cert_sign answers that try to smuggle lines, control characters or another
   for (const [name, answer, rule] of cases) {
     note('cert_sign answer');
     const dir = path.join(work, `out${seq++}`);
-    const err = await issueCertificate(fakeEdge(answer), dir, 'ok.example.com', {
+    const err = await issueCertificate(fakeEdge(answer), dir, validateHostname('ok.example.com'), {
       get: async () => TOKEN,
       forget: async () => undefined,
     }).then(
@@ -200,7 +201,7 @@ test('cert_sign answers that try to smuggle lines, control characters or another
     const info = await issueCertificate(
       fakeEdge((pub) => ok(sign(pub, principals))),
       dir,
-      'ok.example.com',
+      validateHostname('ok.example.com'),
       { get: async () => TOKEN, forget: async () => undefined },
     );
     assert.deepEqual(info.principals, principals.split(','));

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderLauncher } from '../../../src/remote-ssh/launcher.js';
+import { renderLauncher } from '../../../src/ssh/launcher.js';
 
 test('POSIX launcher runs the helper on the editor runtime with the routing environment', { skip: process.platform === 'win32' }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'launcher-'));

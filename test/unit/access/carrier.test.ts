@@ -3,6 +3,7 @@
 // rules (302 to the login → new token → retry once; other statuses are errors)
 // against a local server. Against the sandbox edge: test/integration/access/.
 
+import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -18,7 +19,7 @@ import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger } from '../../../src/access/types.js';
 import { sha, sink, tempDir, testCert } from './helpers.js';
 
-const HOST = 'ssh.sandbox.test';
+const HOST = validateHostname('ssh.sandbox.test');
 
 interface WsTestServer {
   readonly port: number;

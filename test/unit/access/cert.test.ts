@@ -4,7 +4,7 @@
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { certSignUrl, signCertificate } from '../../../src/access/cert.js';
+import { certSignUrl, signCertificate } from '../../../src/access/cert-sign.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { type AppToken } from '../../../src/access/types.js';
 import { fakeJwt, nowSeconds, startServer, type TestServer } from './helpers.js';

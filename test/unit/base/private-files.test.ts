@@ -3,6 +3,7 @@
 // naming the fix; write: the link is replaced, its target untouched); a token others
 // can read is repaired and reported. A second local user's attack and FIFOs:
 // test/integration/base/private-files.test.ts.
+import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -29,7 +30,7 @@ describe('a ~/.cloudflared others can write is not used', { skip: !posix }, () =
       await assert.rejects(store.writeAppToken(APP, TOKEN), refused);
       await assert.rejects(store.readAppToken(APP), refused);
       await assert.rejects(
-        readCachedCertificate(dir, 'ssh.example.com'),
+        readCachedCertificate(dir, validateHostname('ssh.example.com')),
         (e: unknown) => e instanceof AccessError && /chmod 700/.test(e.hint ?? ''),
       );
       assert.deepEqual(fs.readdirSync(dir), []);
@@ -57,7 +58,7 @@ describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
     fs.writeFileSync(`${key}-cert.pub`, 'x');
     fs.writeFileSync(`${key}.pub`, 'x');
     await assert.rejects(
-      readCachedCertificate(dir, 'ssh.example.com'),
+      readCachedCertificate(dir, validateHostname('ssh.example.com')),
       (e: unknown) => e instanceof AccessError && e.code === 'cert-invalid' && /symbolic link/.test(e.message),
     );
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { renderLauncher } from '../../../src/remote-ssh/launcher.js';
+import { renderLauncher } from '../../../src/ssh/launcher.js';
 import { shellQuote as shQuote } from '../../../src/ssh/quote.js';
 
 test('shell quoting', () => {
