@@ -8,7 +8,7 @@ import { AccessError, describeError } from './errors.js';
 import { exchangeOrgToken } from './exchange.js';
 import type { HttpClient } from './http.js';
 import { parseAppToken } from './jwt.js';
-import { withFileLock, type LockHolder } from './lock.js';
+import type { LockHolder, LockOptions } from './lock.js';
 import { authDomainOfIssuer } from './auth-domain.js';
 import type { TokenStore } from './token-store.js';
 import type { BrowserLoginResult } from './transfer.js';
@@ -59,6 +59,14 @@ export interface LoginResult {
 }
 
 const DEFAULT_LOCK_RETRY_MS = 250;
+
+/**
+ * lock.ts (and node:child_process under it) loaded when a lock is first taken: a live
+ * stored token, every carrier's start, needs none (docs/BENCHMARKS.md, fifth round).
+ */
+async function withFileLock<T>(targetPath: string, fn: () => Promise<T>, opts: LockOptions): Promise<T> {
+  return await (await import('./lock.js')).withFileLock(targetPath, fn, opts);
+}
 
 export function loginRequired(host: string): AccessError {
   return new AccessError('login-required', `Not signed in to Cloudflare Access for ${host}`, { action: 'sign-in', host });

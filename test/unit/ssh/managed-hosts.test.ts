@@ -7,18 +7,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { MANAGED_HEADER, renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { runs } from '../../support/figures.js';
 import {
   addCliHost,
+  LIST_INTRO,
   parseManagedHosts,
   removeCliHost,
   renderManagedFile,
   syncExtensionHosts,
+  type HostOrigin,
   type ManagedHost,
 } from '../../../src/ssh/managed-hosts.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
 import { hostArb, MANAGED_OPTS } from './helpers.js';
 
+type HostOriginList = HostOrigin[];
 const userArb = fc.option(fc.constantFrom('jdoe', 'deploy', 'j.doe', 'svc_build'), { nil: undefined });
 
 type Op =
@@ -160,5 +164,83 @@ test("a file written before the list (entries only) is read as the extension's h
   assert.deepEqual(
     next.map((h) => `${h.hostname}:${h.from.join(',')}`),
     ['a.example.com:vscode', 'b.example.com:vscode', 'c.example.com:cli'],
+  );
+});
+
+test('the file is byte for byte what renderEntries writes, whatever earlier renders left to reuse', () => {
+  // renderManagedFile reuses each host's entry from the previous render when the host and
+  // the options are the same; the result must never differ from a render from scratch.
+  const optionSets: RenderOptions[] = [
+    MANAGED_OPTS,
+    { ...MANAGED_OPTS, nonInteractive: false },
+    { ...MANAGED_OPTS, keyDir: '/elsewhere/.cloudflared' },
+    { ...MANAGED_OPTS, extraArgs: ['--loglevel', 'debug'] },
+    { helper: 'C:\\Users\\jdoe\\access-ssh.cmd', platform: 'win32', nonInteractive: true },
+  ];
+  const hostsArb = fc.uniqueArray(
+    fc.record({
+      hostname: hostArb,
+      user: userArb,
+      fedramp: fc.boolean(),
+      from: fc.constantFrom<HostOriginList>(['cli'], ['vscode'], ['cli', 'vscode']),
+    }),
+    { selector: (h) => h.hostname, maxLength: 5 },
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(hostsArb, fc.nat(optionSets.length - 1)), { minLength: 1, maxLength: 6 }), (renders) => {
+      for (const [raw, o] of renders) {
+        const hosts: ManagedHost[] = raw.map((h) => ({
+          hostname: h.hostname,
+          from: h.from,
+          ...(h.user === undefined ? {} : { user: h.user }),
+          ...(h.fedramp ? { fedramp: true } : {}),
+        }));
+        const opts = optionSets[o]!;
+        const sorted = [...hosts].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+        const scratch = renderEntries(
+          sorted.map((h) => ({
+            hostname: h.hostname,
+            ...(h.user === undefined ? {} : { user: h.user }),
+            ...(h.fedramp ? { fedramp: true } : {}),
+          })),
+          opts,
+        );
+        const text = renderManagedFile(hosts, opts);
+        // Header line, host list, then exactly renderEntries' output after its header line.
+        assert.ok(text.startsWith(`${MANAGED_HEADER}\n${LIST_INTRO}\n`));
+        assert.ok(text.endsWith(scratch.slice(MANAGED_HEADER.length + 1)), 'entries as renderEntries writes them');
+        assert.equal(text.split('\n# access-ssh-host ').length - 1, hosts.length, 'one list line per host');
+        assert.deepEqual(
+          parseManagedHosts(text),
+          sorted.map((h) => ({ ...h, from: [...h.from] })),
+          'reads back',
+        );
+      }
+    }),
+    { numRuns: runs(300) },
+  );
+});
+
+test('list lines are found wherever they are, with CRLF line ends, and errors name the right line', () => {
+  const text = [
+    '# managed by Access SSH; edits are overwritten',
+    '# access-ssh-host a.example.com from=cli',
+    'Host x',
+    '  # access-ssh-host not-at-line-start.example.com from=cli',
+    '# access-ssh-host b.example.com from=vscode user=jdoe',
+    '',
+  ].join('\r\n');
+  assert.deepEqual(parseManagedHosts(text), [
+    { hostname: 'a.example.com', from: ['cli'] },
+    { hostname: 'b.example.com', user: 'jdoe', from: ['vscode'] },
+  ]);
+  assert.deepEqual(
+    parseManagedHosts('# access-ssh-host c.example.com from=cli'),
+    [{ hostname: 'c.example.com', from: ['cli'] }],
+    'no line end',
+  );
+  assert.throws(
+    () => parseManagedHosts(`${text}\r\nHost y\r\n# access-ssh-host b.example.com from=cli\r\n`, '/x/config'),
+    (e: unknown) => e instanceof SshConfigError && /\/x\/config, line 8: /.test(e.message) && /earlier line/.test(e.message),
   );
 });
