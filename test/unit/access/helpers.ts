@@ -1,7 +1,6 @@
 // Test helpers: a loopback HTTPS server with a throwaway self-signed
 // certificate for the sandbox's names, and temp dirs.
 
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
@@ -12,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
+import * as sshpk from 'sshpk';
 import { HttpClient } from '../../../src/access/http.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
 
@@ -27,34 +27,33 @@ export interface TestCert {
 
 let cached: TestCert | undefined;
 
-/** A self-signed certificate for the sandbox names, made once per process. */
+/** The names the loopback servers answer for (the sandbox's, and one outside it). */
+const TEST_CERT_NAMES = [
+  'sandbox.test',
+  '*.sandbox.test',
+  'sandbox.cloudflareaccess.com',
+  '*.cloudflareaccess.com',
+  'login.cloudflareaccess.org',
+  'login.fed.cloudflareaccess.org',
+  '*.fed.cloudflareaccess.com',
+  'app.example.com',
+];
+
+/** A self-signed certificate for the sandbox names, made in process (sshpk) once per process. */
 export function testCert(): TestCert {
   if (cached) return cached;
-  const dir = tempDir('access-cert-');
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    '/usr/bin/openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-subj',
-      '/CN=sandbox.test',
-      '-addext',
-      'subjectAltName=DNS:sandbox.test,DNS:*.sandbox.test,DNS:sandbox.cloudflareaccess.com,DNS:*.cloudflareaccess.com,DNS:login.cloudflareaccess.org,DNS:login.fed.cloudflareaccess.org,DNS:*.fed.cloudflareaccess.com,DNS:app.example.com',
-    ],
-    { stdio: 'ignore' },
+  const key = sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' });
+  const cert = sshpk.createSelfSignedCertificate(
+    TEST_CERT_NAMES.map((n) => sshpk.identityForHost(n)),
+    key,
+    {
+      lifetime: 86_400,
+      purposes: ['serverAuth', 'ca'],
+    },
   );
-  cached = { key: fs.readFileSync(keyFile, 'utf8'), cert: fs.readFileSync(certFile, 'utf8'), certFile };
+  const certFile = path.join(tempDir('access-cert-'), 'cert.pem');
+  fs.writeFileSync(certFile, cert.toString('pem'));
+  cached = { key: key.toString('pkcs8'), cert: cert.toString('pem'), certFile };
   return cached;
 }
 
