@@ -31,6 +31,16 @@ import { describe, isCancellation, type ExtensionLog } from './log.js';
 
 export const PROVIDER_ID = 'cloudflare-access';
 export const PROVIDER_LABEL = 'Cloudflare Access';
+/**
+ * The one scope of every session: a session is a team's, whatever was asked.
+ * Also the scope of the Accounts menu's "Sign in with Cloudflare Access to use
+ * Access SSH" request. Not empty on purpose: VS Code keys a sign-in request by
+ * its scopes joined with " " and clears it when a session whose scopes equal
+ * that key split on " " is added; `[]` gives the key "" and `"".split(" ")` is
+ * `[""]`, which no session's scopes ever equal, so the Accounts badge stayed
+ * after sign-in (VS Code 1.139, authenticationExtensionsService).
+ */
+export const SESSION_SCOPE = 'access-ssh';
 /** Renew an app token this long before it expires. */
 const APP_TOKEN_RENEW_SECONDS = 5 * 60;
 
@@ -87,10 +97,9 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
       id: team.authDomain,
       accessToken: await this.state.sessionToken(team.authDomain),
       account: { id: `${team.authDomain}/${team.email ?? ''}`, label: team.email ?? team.authDomain },
-      // No scopes: a session is a team's, whatever was asked. With [] it also answers the
-      // Accounts menu's "Sign in with Cloudflare Access to use Access SSH" request (made
-      // with no scopes), which VS Code clears when a session with the same scopes appears.
-      scopes: [],
+      // A session is a team's, whatever was asked; its one scope also answers (and clears)
+      // the Accounts menu's sign-in request (see SESSION_SCOPE).
+      scopes: [SESSION_SCOPE],
     };
   }
 
@@ -108,8 +117,9 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   async getSessions(scopes?: readonly string[]): Promise<AuthenticationSession[]> {
     await this.state.reload();
     let teams = this.state.teams();
-    if (scopes && scopes.length > 0) {
-      const wanted = new Set(scopes.map((s) => this.teamForScope(s)).filter((t): t is string => t !== undefined));
+    const named = (scopes ?? []).filter((s) => s !== SESSION_SCOPE);
+    if (named.length > 0) {
+      const wanted = new Set(named.map((s) => this.teamForScope(s)).filter((t): t is string => t !== undefined));
       teams = teams.filter((t) => wanted.has(t.authDomain));
     }
     return await Promise.all(teams.map((t) => this.session(t)));
@@ -132,6 +142,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   private async hostForScopes(scopes: readonly string[]): Promise<string | undefined> {
     const hosts = this.hosts();
     for (const scope of scopes) {
+      if (scope === SESSION_SCOPE) continue;
       const s = scope.toLowerCase();
       if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) {
         const match = hosts.find((h) => this.state.teamOf(h.hostname) === s);
@@ -293,7 +304,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 }
 
 function emptySession(domain: string, email: string): AuthenticationSession {
-  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [] };
+  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [SESSION_SCOPE] };
 }
 
 /**

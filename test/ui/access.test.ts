@@ -78,10 +78,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       },
       settings: (home) => ({
         // Only the sandbox's names go to the sandbox: any other name resolves as it would for a user.
-        'accessSsh.connectTo': SANDBOX_NAMES.map((n) => `${n}:443:127.0.0.1:${sandbox.port}`).join(','),
-        'accessSsh.extraCaFile': join(home, 'sandbox-ca.pem'),
+        'accessSSH.connectTo': SANDBOX_NAMES.map((n) => `${n}:443:127.0.0.1:${sandbox.port}`).join(','),
+        'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
         // Short enough for the timeout step, long enough for a user who approves.
-        'accessSsh.loginTimeoutSeconds': 30,
+        'accessSSH.loginTimeoutSeconds': 30,
       }),
     });
     mark('workbench');
@@ -258,6 +258,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       60_000,
     );
     console.log(`# Accounts menu before sign-in: ${JSON.stringify(entries)}`);
+    assert.equal(await ui.accountsBadge(), '1', 'the Accounts icon counts the one sign-in request');
     await ui.page.locator('.monaco-menu .action-item', { hasText: 'Sign in with Cloudflare Access' }).first().hover();
     await new Promise((r) => setTimeout(r, 500));
     await ui.shot('02-accounts-sign-in-request');
@@ -423,6 +424,8 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       };
       assert.ok(secs(later) < secs(description), `countdown runs: "${description}" then "${later}"`);
       assert.ok(secs(description) <= 180, 'a short-lived certificate (the sandbox issues 3 minutes)');
+      // The Accounts menu's sign-in request is answered: its "1" badge is gone.
+      await waitFor('the Accounts badge to clear after sign-in', async () => (await ui.accountsBadge()) === '', 15_000);
       // Who is signed in, and for how long: the first row.
       const account = (await ui.treeRows())[0];
       assert.equal(account?.label, EMAIL, `the account row: ${JSON.stringify(account)}`);
@@ -449,6 +452,8 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const entries = await ui.openAccountsMenu();
     const account = entries.find((e) => e.includes(EMAIL));
     assert.ok(account, `Accounts menu lists ${EMAIL}: ${JSON.stringify(entries)}`);
+    assert.ok(!entries.some((e) => /Sign in with Cloudflare Access/.test(e)), `no sign-in request left: ${JSON.stringify(entries)}`);
+    assert.equal(await ui.accountsBadge(), '', 'no badge on the Accounts icon');
     await ui.page.locator('.monaco-menu .action-item', { hasText: EMAIL }).first().hover();
     await new Promise((r) => setTimeout(r, 700));
     await ui.shot('11-accounts-menu');
@@ -632,6 +637,8 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const entries = await ui.openAccountsMenu();
     assert.ok(!entries.some((e) => e.includes(EMAIL)), `Accounts menu no longer lists ${EMAIL}: ${JSON.stringify(entries)}`);
     await ui.closeMenus();
+    // Signed out: the sign-in request (and its badge) is back.
+    await waitFor('the Accounts sign-in request after sign-out', async () => (await ui.accountsBadge()) === '1', 30_000);
     const dir = join(wb.home, '.cloudflared');
     const tokens = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('-token')) : [];
     assert.deepEqual(tokens, [], 'no token files left in ~/.cloudflared');

@@ -51,8 +51,8 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
       },
       settings: (home) => ({
         'http.proxy': sandbox.proxyUrl,
-        'accessSsh.extraCaFile': join(home, 'sandbox-ca.pem'),
-        'accessSsh.hosts': [HOST],
+        'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
+        'accessSSH.hosts': [HOST],
       }),
     });
     // The user's browser reaches the login pages (it is not what is under test).

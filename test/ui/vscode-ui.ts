@@ -242,6 +242,16 @@ export class VsCodeUi {
     }));
   }
 
+  /** The text of a tree row's hover (its tooltip), shown by resting the mouse on it. */
+  async rowTooltip(label: string, timeoutMs = 15_000): Promise<string> {
+    await this.page.mouse.move(640, 700);
+    await new Promise((r) => setTimeout(r, 300));
+    await this.treeRow(label).hover();
+    const hover = this.page.locator('.workbench-hover:visible, .monaco-hover:visible').first();
+    await hover.waitFor({ state: 'visible', timeout: timeoutMs });
+    return (await hover.innerText()).replace(/\u00a0/g, ' ').trim();
+  }
+
   /** The title and description of the sidebar's (single) view header, e.g. "ACCESS SSH: HOSTS". */
   async sidebarTitle(): Promise<string> {
     const t = this.page.locator('.part.sidebar .composite.title .title-label, .part.sidebar .title .title-label').first();
@@ -380,6 +390,17 @@ export class VsCodeUi {
     return (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
   }
 
+  /** The number on the Accounts icon ('' when there is no badge): pending sign-in requests. */
+  async accountsBadge(): Promise<string> {
+    const item = this.page
+      .locator('.part.activitybar .action-item')
+      .filter({ has: this.page.locator('a.action-label[aria-label^="Accounts"]') })
+      .first();
+    const badge = item.locator('.badge .badge-content');
+    if ((await badge.count()) === 0 || !(await badge.first().isVisible())) return '';
+    return ((await badge.first().textContent()) ?? '').trim();
+  }
+
   /** Hovers a submenu entry of an open menu and returns the submenu's entries. */
   async openSubmenu(label: string): Promise<string[]> {
     const entry = this.page.locator('.monaco-menu .action-item a.action-menu-item', { hasText: label }).first();
@@ -402,6 +423,82 @@ export class VsCodeUi {
   async closeMenus(): Promise<void> {
     await this.page.keyboard.press('Escape');
     await this.page.keyboard.press('Escape');
+  }
+
+  // ---- settings editor ------------------------------------------------------------
+
+  /**
+   * Opens the Settings editor (UI) filtered by `query` and returns each setting as the
+   * editor shows it: "Category: Label" and the setting's key.
+   */
+  async settingsEditor(
+    query: string,
+    accept: (entries: { title: string; key: string }[]) => boolean = (e) => e.length > 0,
+    timeoutMs = 30_000,
+  ): Promise<{ title: string; key: string }[]> {
+    await this.runCommand('Preferences: Open Settings (UI)');
+    return await this.settingsSearch(query, accept, timeoutMs);
+  }
+
+  /** In the open Settings editor: shows the `tab` settings (User, Remote, Workspace) and lists them as settingsEditor does. */
+  async settingsTab(
+    tab: RegExp,
+    query: string,
+    accept: (entries: { title: string; key: string }[]) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<{ title: string; key: string }[]> {
+    await this.page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: tab }).first().click();
+    return await this.settingsSearch(query, accept, timeoutMs);
+  }
+
+  private async settingsSearch(
+    query: string,
+    accept: (entries: { title: string; key: string }[]) => boolean,
+    timeoutMs: number,
+  ): Promise<{ title: string; key: string }[]> {
+    const header = this.page.locator('.settings-editor .settings-header .suggest-input-container').first();
+    const search = header.locator('.monaco-editor textarea').first();
+    await search.waitFor({ timeout: timeoutMs });
+    // The search box is a small editor that may drop the first keys while it starts: type until it holds the query.
+    await waitFor(
+      `the Settings search box to hold ${query}`,
+      async () => {
+        await search.focus();
+        await this.page.keyboard.press('ControlOrMeta+A');
+        await this.page.keyboard.press('Backspace');
+        await this.page.keyboard.type(query, { delay: 40 });
+        await new Promise((r) => setTimeout(r, 300));
+        const text = ((await header.locator('.view-lines').first().innerText()) ?? '').replace(/\u00a0/g, ' ').trim();
+        return text === query;
+      },
+      timeoutMs,
+      500,
+    );
+    // Off the search box: its suggestion list closes (the query stays).
+    await this.page
+      .locator('.settings-editor .settings-toc-container')
+      .first()
+      .click({ position: { x: 20, y: 400 } })
+      .catch(() => undefined);
+    return await waitFor(
+      `the Settings editor to list ${query}`,
+      async () => {
+        const items = this.page.locator('.settings-editor .settings-tree-container [data-key]').filter({
+          has: this.page.locator('.setting-item-label'),
+        });
+        const n = await items.count();
+        const out: { title: string; key: string }[] = [];
+        for (let i = 0; i < n; i++) {
+          const it = items.nth(i);
+          const category = ((await it.locator('.setting-item-category').first().textContent()) ?? '').trim();
+          const label = ((await it.locator('.setting-item-label').first().textContent()) ?? '').trim();
+          const key = (await it.getAttribute('data-key')) ?? '';
+          out.push({ title: `${category} ${label}`.trim(), key });
+        }
+        return accept(out) ? out : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   // ---- terminal -------------------------------------------------------------------

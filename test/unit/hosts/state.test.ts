@@ -220,3 +220,11 @@ test('the principals and key id the edge chose are shown escaped, and a plain on
   const rows = tooltipFields({ hostname: 'a.example.com', source: 'settings', now: 1_800_000_010, cert: info, marginSeconds: 60 });
   for (const r of rows) assert.doesNotMatch(r.value, /[\u0000-\u001f\u202a-\u202e\u2028]/, `${r.label}: no raw control, bidi or separator`);
 });
+
+test('tooltip of a host added from the command line, FedRAMP: both said', () => {
+  const rows = tooltipFields({ hostname: 'gov.example.com', source: 'cli', fedramp: true, user: 'deploy', now, marginSeconds: 60 });
+  const get = (label: string) => rows.find((r) => r.label === label)?.value;
+  assert.equal(get('From'), 'the command line (access-ssh config add), not your VS Code settings');
+  assert.equal(get('Account type'), 'FedRAMP (signs in through login.fed.cloudflareaccess.org)');
+  assert.equal(get('Logs in as'), 'deploy');
+});

@@ -70,7 +70,7 @@ test('settings that reach a command line or a path ignore workspace values', asy
     // VS Code refuses to write an application/machine setting to the workspace.
     await assert.rejects(
       Promise.resolve(cfg.update('connectTo', 'evil:443:127.0.0.1:1', vscode.ConfigurationTarget.Workspace)),
-      'a workspace cannot set accessSsh.connectTo',
+      'a workspace cannot set accessSSH.connectTo',
     );
   }
 });
