@@ -20,6 +20,15 @@ import { certFile, certKeyFile, certPubFile } from './paths.js';
 
 /** How far in the future a certificate's `valid_after` may be (clock skew between us and the CA). */
 export const CLOCK_SKEW_SECONDS = 120;
+
+/**
+ * The one clock-skew rule: a certificate whose window starts no later than
+ * CLOCK_SKEW_SECONDS from `now` counts as started (the CA's clock may run ahead of
+ * ours). Used by the cache check, the check of a new certificate and the editor's rows.
+ */
+export function hasStarted(validAfter: Date, now: Date): boolean {
+  return validAfter.getTime() <= now.getTime() + CLOCK_SKEW_SECONDS * 1000;
+}
 /** Default renewal margin: a certificate valid for less than this is renewed. */
 export const DEFAULT_RENEW_MARGIN_SECONDS = 60;
 /**
@@ -315,10 +324,35 @@ export function unusableReason(
   const policy = policyProblem(cert, maxValiditySeconds);
   if (policy !== undefined) return policy;
   const t = now.getTime();
-  if (cert.validAfter.getTime() > t + CLOCK_SKEW_SECONDS * 1000) return `it is not valid before ${cert.validAfter.toISOString()}`;
+  if (!hasStarted(cert.validAfter, now)) return `it is not valid before ${cert.validAfter.toISOString()}`;
   if (cert.validBefore.getTime() <= t) return `it expired at ${cert.validBefore.toISOString()}`;
   if (cert.validBefore.getTime() <= t + marginSeconds * 1000) {
     return `it expires at ${cert.validBefore.toISOString()}, within the ${marginSeconds}s renewal margin`;
   }
   return undefined;
+}
+
+export interface FreshnessOptions {
+  readonly now: Date;
+  /** Renew when the certificate is valid for less than this. */
+  readonly marginSeconds: number;
+  /** The longest validity window accepted; default DEFAULT_MAX_VALIDITY_SECONDS (24 h). */
+  readonly maxValiditySeconds?: number;
+}
+
+/**
+ * The fast path of every connection, in one place (`ensureCertificate` and the
+ * helper's `ssh-gen` before it loads anything else): the cached certificate when it
+ * is usable at `now` with `marginSeconds` left (readCachedCertificate, then
+ * unusableReason), else why not. Three small files, no sshpk, no network.
+ */
+export async function usableCachedCertificate(
+  dir: string,
+  host: string,
+  opts: FreshnessOptions,
+): Promise<{ readonly cert: CertificateInfo } | { readonly cert?: undefined; readonly reason: string }> {
+  const cached = await readCachedCertificate(dir, host);
+  if (!cached.cert) return { reason: cached.reason ?? 'unknown' };
+  const why = unusableReason(cached.cert, opts.now, opts.marginSeconds, opts.maxValiditySeconds);
+  return why === undefined ? { cert: cached.cert } : { reason: why };
 }

@@ -19,12 +19,12 @@ import { AccessError, describeError, fromFileError, isAccessError } from './erro
 import type { HttpClient } from './http.js';
 import {
   certificateInfo,
-  CLOCK_SKEW_SECONDS,
   DEFAULT_MAX_VALIDITY_SECONDS,
+  hasStarted,
   parseOpenSshCertificate,
   policyProblem,
-  readCachedCertificate,
   unusableReason,
+  usableCachedCertificate,
   type CertificateInfo,
   type OpenSshCertificate,
 } from './cert-file.js';
@@ -413,7 +413,7 @@ function verifyIssued(parsed: ParsedCertificate, ourKey: sshpk.Key, now: Date, m
   const t = now.getTime();
   if (info.validBefore.getTime() <= info.validAfter.getTime()) throw bad('its validity window is empty');
   if (info.validBefore.getTime() <= t) throw bad(`it already expired at ${info.validBefore.toISOString()}`);
-  if (info.validAfter.getTime() > t + CLOCK_SKEW_SECONDS * 1000) {
+  if (!hasStarted(info.validAfter, now)) {
     throw bad(`it only becomes valid at ${info.validAfter.toISOString()} (check the system clock)`);
   }
 }
@@ -449,11 +449,14 @@ export async function ensureCertificate(ctx: AccessContext, host: string, opts: 
   const dir = opts.dir ?? ctx.store.dir ?? defaultConfigDir();
   const log = ctx.log;
 
-  const cached = await readCachedCertificate(dir, host);
   const maxValidity = opts.maxValiditySeconds ?? DEFAULT_MAX_VALIDITY_SECONDS;
-  const why = cached.cert ? unusableReason(cached.cert, now(), opts.marginSeconds, maxValidity) : cached.reason;
-  if (cached.cert && why === undefined) return { cert: cached.cert, renewed: false };
-  log.debug(`No usable certificate for ${host} (${why ?? 'unknown'}); checking under the lock`);
+  const cached = await usableCachedCertificate(dir, host, {
+    now: now(),
+    marginSeconds: opts.marginSeconds,
+    maxValiditySeconds: maxValidity,
+  });
+  if (cached.cert) return { cert: cached.cert, renewed: false };
+  log.debug(`No usable certificate for ${host} (${cached.reason}); checking under the lock`);
 
   const keyPath = certKeyFile(dir, host);
   try {

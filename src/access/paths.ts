@@ -13,6 +13,45 @@ export function appTokenFileName(appHostname: string, aud: string): string {
   return `${appHostname}-${aud}-token`.replace(/[/*]/g, '-');
 }
 
+const ORG_TOKEN_SUFFIX = '-org-token';
+const TOKEN_SUFFIX = '-token';
+const KEY_SUFFIX = '-cf_key';
+
+/** What a file name under ~/.cloudflared is, read back from the builders above and below. */
+export type CloudflaredFileName =
+  | { readonly kind: 'org-token'; readonly authDomain: string }
+  | { readonly kind: 'app-token'; readonly appHostname: string; readonly aud: string }
+  | { readonly kind: 'key' | 'public-key' | 'certificate'; readonly host: string };
+
+/**
+ * The one parser of cloudflared's file names, the inverse of `appTokenFileName`,
+ * `orgTokenFileName` and `certKeyFileName` (and its `.pub` / `-cert.pub`). An app
+ * token's name is `<host>-<aud>-token`, and host names may hold `-`: `auds` (the
+ * token's own audiences) decide where the host ends; without a match, the audience
+ * is the last `-` field (audience tags have no `-`). Undefined for other names.
+ */
+export function parseCloudflaredFileName(name: string, auds: readonly string[] = []): CloudflaredFileName | undefined {
+  if (name.endsWith(KEY_SUFFIX + '-cert.pub')) return hostFile('certificate', name.slice(0, -(KEY_SUFFIX.length + 9)));
+  if (name.endsWith(KEY_SUFFIX + '.pub')) return hostFile('public-key', name.slice(0, -(KEY_SUFFIX.length + 4)));
+  if (name.endsWith(KEY_SUFFIX)) return hostFile('key', name.slice(0, -KEY_SUFFIX.length));
+  if (name.endsWith(ORG_TOKEN_SUFFIX)) {
+    const authDomain = name.slice(0, -ORG_TOKEN_SUFFIX.length);
+    return authDomain === '' ? undefined : { kind: 'org-token', authDomain };
+  }
+  if (!name.endsWith(TOKEN_SUFFIX)) return undefined;
+  const stem = name.slice(0, -TOKEN_SUFFIX.length);
+  const escaped = (s: string): string => s.replace(/[/*]/g, '-');
+  const aud = auds.find((a) => a !== '' && stem.endsWith(`-${escaped(a)}`) && stem.length > escaped(a).length + 1);
+  if (aud !== undefined) return { kind: 'app-token', appHostname: stem.slice(0, stem.length - escaped(aud).length - 1), aud };
+  const dash = stem.lastIndexOf('-');
+  if (dash <= 0 || dash === stem.length - 1) return undefined;
+  return { kind: 'app-token', appHostname: stem.slice(0, dash), aud: stem.slice(dash + 1) };
+}
+
+function hostFile(kind: 'key' | 'public-key' | 'certificate', host: string): CloudflaredFileName | undefined {
+  return host === '' ? undefined : { kind, host };
+}
+
 export function appTokenFile(dir: string, appHostname: string, aud: string): string {
   return join(dir, appTokenFileName(appHostname, aud));
 }
@@ -48,6 +87,10 @@ export function certPubFile(dir: string, host: string): string {
   return certKeyFile(dir, host) + '.pub';
 }
 
+export function certFileName(host: string): string {
+  return certKeyFileName(host) + '-cert.pub';
+}
+
 export function certFile(dir: string, host: string): string {
-  return certKeyFile(dir, host) + '-cert.pub';
+  return join(dir, certFileName(host));
 }

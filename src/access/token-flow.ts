@@ -9,7 +9,7 @@ import { exchangeOrgToken } from './exchange.js';
 import type { HttpClient } from './http.js';
 import { decodeClaims } from './jwt.js';
 import { withFileLock, type LockHolder } from './lock.js';
-import { parseAuthDomain } from './auth-domain.js';
+import { authDomainOfIssuer } from './auth-domain.js';
 import type { TokenStore } from './token-store.js';
 import type { BrowserLoginResult } from './transfer.js';
 import type { AccessClaims, AppInfo, AppToken, Logger, OrgToken } from './types.js';
@@ -262,12 +262,9 @@ export function appTokens(ctx: AccessContext, appUrl: URL, opts: LoginOptions): 
 async function storedApp(ctx: AccessContext, appUrl: URL): Promise<{ appInfo: AppInfo; token: AppToken } | undefined> {
   const found = await ctx.store.findAppToken(appUrl.hostname);
   if (!found) return undefined;
-  let authDomain: string;
-  try {
-    authDomain = parseAuthDomain(new URL(found.claims.iss).hostname);
-  } catch {
-    return undefined; // not issued by an Access team domain: let discovery decide
-  }
+  const team = authDomainOfIssuer(found.claims.iss);
+  if (!team.ok) return undefined; // not issued by an Access team domain: let discovery decide
+  const authDomain = team.authDomain;
   ctx.log.debug(`Using the stored app token for ${appUrl.host} (${authDomain}); no app discovery`);
   return { appInfo: { authDomain, appAud: found.aud, appHostname: appUrl.hostname }, token: found.token };
 }
@@ -285,17 +282,9 @@ export async function logout(ctx: AccessContext, authDomain: string): Promise<st
     if (org.authDomain.toLowerCase() === domain) removed.push(org.file);
   }
   for (const app of await ctx.store.listAppTokens()) {
-    if (issuerHost(app.issuer) === domain) removed.push(app.file);
+    if (app.authDomain === domain) removed.push(app.file);
   }
   await ctx.store.deleteOrgToken(authDomain);
   for (const file of removed) await fsp.rm(file, { force: true });
   return removed;
-}
-
-function issuerHost(iss: string): string {
-  try {
-    return new URL(iss).hostname.toLowerCase();
-  } catch {
-    return iss.toLowerCase();
-  }
 }

@@ -8,11 +8,9 @@ import { isFileError } from '../base/file-error.js';
 import { checkPrivateDir, readPrivateFile, removePrivateFile, writePrivateFile } from '../base/private-files.js';
 import { AccessError, describeError, fromFileError } from './errors.js';
 import { decodeClaims, isExpired } from './jwt.js';
-import { appTokenFile, appTokenFileName, defaultConfigDir, orgTokenFile } from './paths.js';
+import { authDomainOfIssuer } from './auth-domain.js';
+import { appTokenFile, appTokenFileName, defaultConfigDir, orgTokenFile, parseCloudflaredFileName } from './paths.js';
 import type { AccessClaims, AppInfo, AppToken, OrgToken } from './types.js';
-
-const ORG_SUFFIX = '-org-token';
-const APP_SUFFIX = '-token';
 
 export interface StoredOrgToken {
   readonly authDomain: string;
@@ -26,6 +24,8 @@ export interface StoredAppToken {
   readonly aud: string;
   readonly email?: string;
   readonly issuer: string;
+  /** The team of the issuer (authDomainOfIssuer); absent for a foreign issuer. */
+  readonly authDomain?: string;
   readonly expiresAt: Date;
   readonly file: string;
 }
@@ -81,10 +81,10 @@ export class TokenStore {
     appHostname: string,
     nowSeconds?: number,
   ): Promise<{ token: AppToken; aud: string; claims: AccessClaims } | undefined> {
-    const prefix = appTokenFileName(appHostname, '').slice(0, -APP_SUFFIX.length);
+    const prefix = appTokenFileName(appHostname, '').replace(/-token$/, ''); // `<host>-`
     let best: { token: AppToken; aud: string; claims: AccessClaims } | undefined;
     for (const name of await this.names()) {
-      if (!name.startsWith(prefix) || !name.endsWith(APP_SUFFIX) || name.endsWith(ORG_SUFFIX)) continue;
+      if (!name.startsWith(prefix) || parseCloudflaredFileName(name)?.kind !== 'app-token') continue;
       const found = await this.readValid(join(this.dir, name), nowSeconds);
       const aud = found?.claims.aud.find((a) => a !== '' && appTokenFileName(appHostname, a) === name);
       if (!found || aud === undefined) continue;
@@ -118,12 +118,13 @@ export class TokenStore {
   async listOrgTokens(): Promise<StoredOrgToken[]> {
     const out: StoredOrgToken[] = [];
     for (const name of await this.names()) {
-      if (!name.endsWith(ORG_SUFFIX)) continue;
+      const parsed = parseCloudflaredFileName(name);
+      if (parsed?.kind !== 'org-token') continue;
       const file = join(this.dir, name);
       const claims = await this.peek(file);
       if (!claims) continue;
       out.push({
-        authDomain: name.slice(0, -ORG_SUFFIX.length),
+        authDomain: parsed.authDomain,
         ...(claims.email !== undefined ? { email: claims.email } : {}),
         expiresAt: new Date(claims.exp * 1000),
         file,
@@ -136,23 +137,20 @@ export class TokenStore {
   async listAppTokens(): Promise<StoredAppToken[]> {
     const out: StoredAppToken[] = [];
     for (const name of await this.names()) {
-      if (!name.endsWith(APP_SUFFIX) || name.endsWith(ORG_SUFFIX)) continue;
-      const stem = name.slice(0, -APP_SUFFIX.length);
+      if (parseCloudflaredFileName(name)?.kind !== 'app-token') continue;
       const file = join(this.dir, name);
       const claims = await this.peek(file);
       if (!claims) continue;
       // Audience tags have no '-', host names may: match against the token's own aud first.
-      const escaped = (s: string): string => s.replace(/[/*]/g, '-');
-      const aud =
-        claims.aud.find((a) => a !== '' && stem.endsWith(`-${escaped(a)}`) && stem.length > escaped(a).length + 1) ??
-        stem.slice(stem.lastIndexOf('-') + 1);
-      const appHostname = stem.slice(0, stem.length - escaped(aud).length - 1);
-      if (appHostname === '' || aud === '') continue;
+      const parsed = parseCloudflaredFileName(name, claims.aud);
+      if (parsed?.kind !== 'app-token') continue;
+      const team = authDomainOfIssuer(claims.iss);
       out.push({
-        appHostname,
-        aud,
+        appHostname: parsed.appHostname,
+        aud: parsed.aud,
         ...(claims.email !== undefined ? { email: claims.email } : {}),
         issuer: claims.iss,
+        ...(team.ok ? { authDomain: team.authDomain } : {}),
         expiresAt: new Date(claims.exp * 1000),
         file,
       });

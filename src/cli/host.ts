@@ -2,16 +2,15 @@
 // Like cloudflared's parseURL: a bare host means https://host/; only https.
 
 import { showValue } from '../base/display.js';
+import { parseHostname, type Hostname } from '../ssh/validate.js';
 import { UsageError } from './args.js';
 
 export interface Target {
   /** The host name, for file names (`<host>-cf_key`) and messages. */
-  readonly host: string;
+  readonly host: Hostname;
   /** The application URL (https). */
   readonly appUrl: URL;
 }
-
-const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
 const shown = (value: string): string => showValue(value);
 
@@ -28,8 +27,8 @@ export function parseTarget(value: string | undefined, command: string, what = '
   if (url.protocol === 'http:') url.protocol = 'https:';
   if (url.protocol !== 'https:') throw new UsageError(`${what}: only https applications are supported, not ${url.protocol}`, command);
   if (url.username || url.password) throw new UsageError(`${what}: a URL with credentials is not accepted.`, command);
-  const host = url.hostname.replace(/\.$/, '').toLowerCase();
-  if (!HOST_RE.test(host)) throw new UsageError(`${what}: ${shown(url.hostname)} is not a valid host name.`, command);
+  const host = parseHostname(url.hostname.replace(/\.$/, '').toLowerCase());
+  if (host === undefined) throw new UsageError(`${what}: ${shown(url.hostname)} is not a valid host name.`, command);
   // Normalised once: the file names, the Host header, SNI and the token's files all use this name.
   url.hostname = host;
   url.hash = '';

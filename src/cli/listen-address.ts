@@ -4,6 +4,8 @@
 // fails later, in net.Listen); port 0 asks for a free one, which is then logged.
 
 import { isIP } from 'node:net';
+import { showValue } from '../base/display.js';
+import { parseHostname } from '../ssh/validate.js';
 import { UsageError } from './args.js';
 
 export interface ListenTarget {
@@ -14,11 +16,8 @@ export interface ListenTarget {
 }
 
 const SCHEMES = new Set(['http', 'https', 'rdp', 'ssh', 'smb', 'tcp']);
-const HOST_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 
-function shown(v: string): string {
-  return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
-}
+const shown = (v: string): string => showValue(v, 80);
 
 function isLoopback(host: string): boolean {
   const h = host.toLowerCase();
@@ -64,7 +63,7 @@ export function parseListenAddress(value: string, command: string): ListenTarget
   if (host === '')
     throw new UsageError(`--url: ${shown(raw)} has no host; give the local address to listen on, such as 127.0.0.1:${port}.`, command);
   const ipv6 = v6 !== null;
-  if (ipv6 ? isIP(host) !== 6 : isIP(host) !== 4 && (!HOST_RE.test(host) || /^[\d.]+$/.test(host))) {
+  if (ipv6 ? isIP(host) !== 6 : isIP(host) !== 4 && (parseHostname(host.replace(/\.$/, '')) === undefined || /^[\d.]+$/.test(host))) {
     throw new UsageError(`--url: ${shown(host)} is not a host name or IP address.`, command);
   }
   return { host, port: Number(port), exposed: !isLoopback(host) };

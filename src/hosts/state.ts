@@ -3,6 +3,7 @@
 // and recomputes this every second while visible, with no file I/O per tick.
 
 import { displayText } from '../base/display.js';
+import { hasStarted } from '../access/cert-file.js';
 import type { NextAction } from './failure.js';
 
 /** What the view needs from a stored Access token (app or org). */
@@ -148,7 +149,7 @@ export function hostState(input: HostStateInput): HostState {
   }
   // A certificate is renewed at every connect and before it runs out in a connected
   // window: the last minute of a normal cycle is not a warning.
-  if (cert && cert.validAfter <= now + 60 && cert.validBefore > now) {
+  if (cert && hasStarted(new Date(cert.validAfter * 1000), new Date(now * 1000)) && cert.validBefore > now) {
     return {
       ...base,
       kind: 'valid',

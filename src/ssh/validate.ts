@@ -32,90 +32,25 @@ export type SshConfigErrorCode =
   | 'file-error'; // the file could not be read or written (the message names it: ENOSPC, a folder, ...)
 
 import { showValue } from '../base/display.js';
+import { describeHazard, hostnameProblem, parseHostname, type Hostname } from '../base/hostname.js';
+
+export { describeHazard, parseHostname, type Hostname } from '../base/hostname.js';
 
 /** The one safe display lives in src/base/display.ts; re-exported for src/ssh's callers. */
 export { escapeUnsafeForDisplay, showValue } from '../base/display.js';
 
-/** A one-line description of the first hazardous character in `value`, if any. */
-export function describeHazard(value: string): string | undefined {
-  for (const ch of value) {
-    const cp = ch.codePointAt(0) ?? 0;
-    if (ch === '\n' || ch === '\r') return 'a line break';
-    if (cp < 0x20 || cp === 0x7f) return `a control character (U+${cp.toString(16).padStart(4, '0').toUpperCase()})`;
-    if (cp > 0x7e) return `a non-ASCII character (${showValue(ch)})`;
-    switch (ch) {
-      case ' ':
-        return 'a space';
-      case '"':
-      case "'":
-        return 'a quote';
-      case '`':
-        return 'a backtick';
-      case '$':
-        return 'a "$"';
-      case '%':
-        return 'a "%" (ssh expands %-tokens)';
-      case '#':
-        return 'a "#" (starts a comment in ssh_config)';
-      case '*':
-      case '?':
-      case '!':
-        return `a pattern character (${JSON.stringify(ch)})`;
-      case '\\':
-        return 'a backslash';
-      case ',':
-        return 'a comma (separates patterns in ssh_config)';
-      case ';':
-      case '&':
-      case '|':
-      case '<':
-      case '>':
-      case '(':
-      case ')':
-      case '{':
-      case '}':
-        return `a shell metacharacter (${JSON.stringify(ch)})`;
-      default:
-    }
-  }
-  return undefined;
-}
-
-const HOSTNAME_MAX = 253;
-const LABEL_MAX = 63;
-const LABEL_RE = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
-
 /**
- * A DNS host name as Access applications use them: labels of letters, digits and
- * `-` separated by `.`, each 1–63 characters, not starting or ending with `-`,
- * 253 characters in all, no empty label (so no trailing dot).
- * Returns the host name unchanged; throws `SshConfigError` otherwise.
+ * A DNS host name as Access applications use them (the rule is `hostnameProblem` in
+ * src/base/hostname.ts, the one host-name validator, which src/access uses too).
+ * Returns the host name as a `Hostname`; throws `SshConfigError` otherwise.
  */
-export function validateHostname(host: string): string {
-  const refuse = (rule: string): never => {
-    throw new SshConfigError(
-      `Invalid host name ${showValue(host)}: ${rule}.`,
-      'Use the plain DNS name of the Access application, for example "ssh.example.com" (no scheme, port, path or spaces).',
-    );
-  };
-  if (typeof host !== 'string' || host.length === 0) refuse('it is empty');
-  const hazard = describeHazard(host);
-  if (hazard) refuse(`it contains ${hazard}; only letters, digits, "-" and "." are allowed`);
-  if (host.length > HOSTNAME_MAX) refuse(`it is ${host.length} characters long, the limit is ${HOSTNAME_MAX}`);
-  if (host.startsWith('-')) refuse('it starts with "-"');
-  if (host.includes('..') || host.startsWith('.') || host.endsWith('.'))
-    refuse('it has an empty label (a leading, trailing or doubled ".")');
-  for (const label of host.split('.')) {
-    if (label.length > LABEL_MAX) refuse(`the label ${showValue(label)} is ${label.length} characters long, the limit is ${LABEL_MAX}`);
-    if (!LABEL_RE.test(label)) {
-      refuse(
-        /^[A-Za-z0-9-]*$/.test(label)
-          ? `the label ${showValue(label)} starts or ends with "-"`
-          : `the label ${showValue(label)} has a character other than letters, digits and "-"`,
-      );
-    }
-  }
-  return host;
+export function validateHostname(host: string): Hostname {
+  const ok = parseHostname(host);
+  if (ok !== undefined) return ok;
+  throw new SshConfigError(
+    `Invalid host name ${showValue(host)}: ${hostnameProblem(host) ?? 'it is not a host name'}.`,
+    'Use the plain DNS name of the Access application, for example "ssh.example.com" (no scheme, port, path or spaces).',
+  );
 }
 
 const USER_MAX = 64;
@@ -153,12 +88,7 @@ export function aliasFor(host: string): string {
 }
 
 /** The host name behind a `cfpipe-` alias, or undefined when `alias` is not one. */
-export function hostFromAlias(alias: string): string | undefined {
+export function hostFromAlias(alias: string): Hostname | undefined {
   if (!alias.startsWith(ALIAS_PREFIX)) return undefined;
-  const host = alias.slice(ALIAS_PREFIX.length);
-  try {
-    return validateHostname(host);
-  } catch {
-    return undefined;
-  }
+  return parseHostname(alias.slice(ALIAS_PREFIX.length));
 }

@@ -11,7 +11,8 @@ import { type Disposable, EventEmitter, type Memento } from 'vscode';
 import { readPrivateFile } from '../base/private-files.js';
 import { readCachedCertificate } from '../access/cert-file.js';
 import { decodeClaims } from '../access/jwt.js';
-import { defaultConfigDir } from '../access/paths.js';
+import { authDomainOfIssuer } from '../access/auth-domain.js';
+import { certFileName, defaultConfigDir, parseCloudflaredFileName } from '../access/paths.js';
 import { certInfoOf, type CertInfo, type HostError, type TokenInfo } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
@@ -19,10 +20,6 @@ import { displayText } from '../base/display.js';
 
 /** The longest e-mail address (RFC 5321's path limit); a longer claim is cut when shown. */
 const EMAIL_MAX = 254;
-
-const ORG_SUFFIX = '-org-token';
-const TOKEN_SUFFIX = '-token';
-const CERT_SUFFIX = '-cf_key-cert.pub';
 
 interface Cached<T> {
   readonly stamp: string;
@@ -42,14 +39,6 @@ export interface Team {
   /** When the last token of this team expires. */
   readonly exp: number;
   readonly hasOrgToken: boolean;
-}
-
-function authDomainOf(iss: string): string | undefined {
-  try {
-    return new URL(iss).hostname || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 export class AccessState implements Disposable {
@@ -151,7 +140,10 @@ export class AccessState implements Disposable {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       names = [];
     }
-    const wanted = names.filter((n) => n.endsWith(TOKEN_SUFFIX) || n.endsWith(CERT_SUFFIX));
+    const wanted = names.filter((n) => {
+      const kind = parseCloudflaredFileName(n)?.kind;
+      return kind === 'org-token' || kind === 'app-token' || kind === 'certificate';
+    });
     let changed = false;
     const present = new Set(wanted);
     for (const name of [...this.files.keys()]) {
@@ -181,31 +173,34 @@ export class AccessState implements Disposable {
 
   private async read(name: string, file: string): Promise<StoredToken | CertInfo | undefined> {
     try {
-      if (name.endsWith(CERT_SUFFIX)) {
-        const host = name.slice(0, -CERT_SUFFIX.length);
+      const kind = parseCloudflaredFileName(name);
+      if (kind?.kind === 'certificate') {
+        const host = kind.host;
         // The light reader (no sshpk); only for a pair it cannot vouch for (no
         // .pub beside the key, say) the full check, loaded on demand.
         const cert = (await readCachedCertificate(this.dir, host)).cert ?? (await (await accessModules()).readCertificate(this.dir, host));
         if (!cert) return undefined;
         return certInfoOf(cert);
       }
+      if (kind?.kind !== 'org-token' && kind?.kind !== 'app-token') return undefined;
       // Through the private file layer: no symlink followed, a regular file of ours.
       const text = (await readPrivateFile(file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8');
       if (text === undefined) return undefined;
       const claims = decodeClaims(text);
-      const authDomain = authDomainOf(claims.iss);
+      // A foreign issuer (not an Access team domain) is no team: the token flow refuses it too.
+      const team = authDomainOfIssuer(claims.iss);
       const base = {
         file,
         exp: claims.exp,
         // Shown in rows, tooltips, the Accounts menu and notifications: made safe where it is read.
         ...(claims.email !== undefined ? { email: displayText(claims.email, EMAIL_MAX) } : {}),
-        ...(authDomain !== undefined ? { authDomain } : {}),
+        ...(team.ok ? { authDomain: team.authDomain } : {}),
       };
-      if (name.endsWith(ORG_SUFFIX)) {
-        return { ...base, kind: 'org', authDomain: name.slice(0, -ORG_SUFFIX.length) };
+      if (kind.kind === 'org-token') {
+        return { ...base, kind: 'org', authDomain: kind.authDomain };
       }
-      const aud = claims.aud.find((a) => name.endsWith(`-${a}${TOKEN_SUFFIX}`));
-      const appHostname = aud ? name.slice(0, -(aud.length + 1 + TOKEN_SUFFIX.length)) : undefined;
+      const app = parseCloudflaredFileName(name, claims.aud);
+      const appHostname = app?.kind === 'app-token' ? app.appHostname : undefined;
       return { ...base, kind: 'app', ...(appHostname ? { appHostname } : {}) };
     } catch (err) {
       this.log.debug(`Skipping ${name}: ${err instanceof Error ? err.message : String(err)}`);
@@ -255,7 +250,7 @@ export class AccessState implements Disposable {
   }
 
   cert(host: string): CertInfo | undefined {
-    const c = this.files.get(host + CERT_SUFFIX)?.value;
+    const c = this.files.get(certFileName(host))?.value;
     return c && !('kind' in c) ? c : undefined;
   }
 

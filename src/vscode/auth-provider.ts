@@ -271,13 +271,8 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
         if (!configured.has(t.appHostname)) continue;
         const left = t.expiresAt.getTime() / 1000 - now;
         if (left > APP_TOKEN_RENEW_SECONDS || left < -86400) continue;
-        let authDomain: string;
-        try {
-          authDomain = new URL(t.issuer).hostname;
-        } catch {
-          continue;
-        }
-        if (!this.state.orgToken(authDomain)) continue;
+        const authDomain = t.authDomain; // the issuer's team (authDomainOfIssuer); none for a foreign issuer
+        if (authDomain === undefined || !this.state.orgToken(authDomain)) continue;
         try {
           const ok = await this.access.renewAppToken({ authDomain, appAud: t.aud, appHostname: t.appHostname });
           this.log.info(

@@ -6,12 +6,7 @@
 import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
-import {
-  DEFAULT_MAX_VALIDITY_SECONDS,
-  DEFAULT_RENEW_MARGIN_SECONDS,
-  readCachedCertificate,
-  unusableReason,
-} from '../../access/cert-file.js';
+import { DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, usableCachedCertificate } from '../../access/cert-file.js';
 import { defaultConfigDir } from '../../access/paths.js';
 import { isAccessError } from '../../access/errors.js';
 
@@ -48,8 +43,14 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const maxValidity = maxCertValidity(rt);
   const interactive = !boolFlag(p, 'non-interactive');
 
-  const { cert: cached } = await readCachedCertificate(defaultConfigDir(), host);
-  if (cached && unusableReason(cached, new Date(), margin, maxValidity) === undefined) {
+  // The fast path is ensureCertificate's own first step, run before the context and
+  // the flow modules are loaded at all.
+  const { cert: cached } = await usableCachedCertificate(defaultConfigDir(), host, {
+    now: new Date(),
+    marginSeconds: margin,
+    maxValiditySeconds: maxValidity,
+  });
+  if (cached) {
     rt.log.debug(`Certificate for ${host} is valid until ${cached.validBefore.toISOString()}; nothing to do`);
     return 0;
   }

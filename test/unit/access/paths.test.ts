@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { appTokenFile, certFile, certKeyFile, certPubFile, defaultConfigDir, orgTokenFile } from '../../../src/access/paths.js';
+import {
+  appTokenFile,
+  appTokenFileName,
+  certFile,
+  certKeyFile,
+  certPubFile,
+  defaultConfigDir,
+  orgTokenFile,
+  orgTokenFileName,
+  parseCloudflaredFileName,
+} from '../../../src/access/paths.js';
 
 test('cloudflared file names', () => {
   assert.equal(defaultConfigDir('/home/u'), path.join('/home/u', '.cloudflared'));
@@ -15,4 +25,31 @@ test('cloudflared file names', () => {
   assert.equal(certFile(d, 'ssh.example.com'), path.join(d, 'ssh.example.com-cf_key-cert.pub'));
   assert.equal(certKeyFile(d, 'https://ssh.example.com/x/y'), path.join(d, 'ssh.example.com-x-y-cf_key'));
   assert.equal(certKeyFile(d, 'https://ssh.example.com/'), path.join(d, 'ssh.example.com-cf_key'));
+});
+
+test('parseCloudflaredFileName reads back every name the builders make', () => {
+  const hosts = ['ssh.example.com', 'my-host.example.com', 'a-b-c.example.com'];
+  for (const host of hosts) {
+    for (const aud of ['aud1', '0123456789abcdef0123456789abcdef']) {
+      assert.deepEqual(parseCloudflaredFileName(appTokenFileName(host, aud), [aud]), { kind: 'app-token', appHostname: host, aud });
+      // Without the token's audiences, the audience is the last `-` field (tags have no `-`).
+      assert.deepEqual(parseCloudflaredFileName(appTokenFileName(host, aud)), { kind: 'app-token', appHostname: host, aud });
+    }
+    assert.deepEqual(parseCloudflaredFileName(path.basename(certKeyFile('/d', host))), { kind: 'key', host });
+    assert.deepEqual(parseCloudflaredFileName(path.basename(certPubFile('/d', host))), { kind: 'public-key', host });
+    assert.deepEqual(parseCloudflaredFileName(path.basename(certFile('/d', host))), { kind: 'certificate', host });
+  }
+  assert.deepEqual(parseCloudflaredFileName(orgTokenFileName('team.cloudflareaccess.com')), {
+    kind: 'org-token',
+    authDomain: 'team.cloudflareaccess.com',
+  });
+  // An audience with `-` (not Access's, but possible in a file): the token's own aud decides.
+  assert.deepEqual(parseCloudflaredFileName(appTokenFileName('h.example.com', 'x-y'), ['x-y']), {
+    kind: 'app-token',
+    appHostname: 'h.example.com',
+    aud: 'x-y',
+  });
+  for (const other of ['config.yml', '-token', '-org-token', '-cf_key', 'x.lock', 'ssh.example.com-cf_key.url', 'aud-token']) {
+    assert.equal(parseCloudflaredFileName(other), undefined, other);
+  }
 });
