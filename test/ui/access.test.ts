@@ -10,14 +10,13 @@
 // Env: ACCESS_SSH_UI_HEADED=1 shows the browser; ACCESS_SSH_UI_KEEP=1 keeps the temp HOME;
 // ACCESS_SSH_UI_VSIX=<file> tests another package than access-ssh.vsix.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
-import { VsCodeUi, waitFor } from './vscode-ui';
+import { extensionLogOf, scenarioSteps, VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -54,7 +53,6 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   let wb: Workbench | undefined;
   let bs: BrowserSession | undefined;
   let ui: VsCodeUi;
-  let broken: string | undefined;
   let completed = false;
   const timings: string[] = [];
 
@@ -100,11 +98,11 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
 
   after(async () => {
     if (timings.length) console.log(`# startup: ${timings.join(', ')}`);
-    if (!broken && completed && process.env.UPDATE_SCREENSHOTS === '1') {
+    if (!failed() && completed && process.env.UPDATE_SCREENSHOTS === '1') {
       mkdirSync(README_DIR, { recursive: true });
       for (const name of README_SHOTS) copyFileSync(join(RESULTS_DIR, `${name}.png`), join(README_DIR, `${name}.png`));
       console.log(`# README screenshots refreshed in ${README_DIR}`);
-    } else if (!broken && completed) {
+    } else if (!failed() && completed) {
       console.log(`# screenshots in ${RESULTS_DIR} (UPDATE_SCREENSHOTS=1 copies them to ${README_DIR})`);
     }
     await bs?.close();
@@ -115,27 +113,11 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   /** The extension's "Access SSH" log (its output channel's file). */
   function extensionLog(): string {
     assert.ok(wb);
-    const r = spawnSync('sh', ['-c', `cat "${wb.userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], {
-      encoding: 'utf8',
-    });
-    return r.stdout;
+    return extensionLogOf(wb.userDataDir);
   }
 
   /** One step of the scenario; later steps are skipped once one fails. */
-  function step(name: string, fn: (t: TestContext) => Promise<void>): void {
-    test(name, { timeout: 5 * 60_000 }, async (t) => {
-      if (broken) {
-        t.skip(`an earlier step failed: ${broken}`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = name;
-        throw await withDiagnostics(name, err);
-      }
-    });
-  }
+  const { step, failed } = scenarioSteps((name, err) => withDiagnostics(name, err));
 
   async function withDiagnostics(name: string, err: unknown): Promise<Error> {
     const file = join(FAIL_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);

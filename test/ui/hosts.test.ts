@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
-import { escapeRegExp, VsCodeUi, waitFor } from './vscode-ui';
+import { escapeRegExp, openWorkbenchPage, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -47,7 +47,6 @@ describe(
     let wb: Workbench | undefined;
     let bs: BrowserSession | undefined;
     let ui: VsCodeUi;
-    let broken: string | undefined;
 
     before(async () => {
       // The login page approves itself (the sign-in flows are walked in access.test.ts).
@@ -70,9 +69,7 @@ describe(
       });
       const hash = await spkiHash(sandbox.port, HOST);
       bs = await launchBrowser({ hostMap: Object.fromEntries(NAMES.map((n) => [n, `127.0.0.1:${sandbox.port}`])), spkiHashes: [hash] });
-      ui = new VsCodeUi(bs.page, [RESULTS_DIR]);
-      await bs.page.goto(wb.url, { timeout: 180_000 });
-      await ui.waitReady(180_000);
+      ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
     });
 
     after(async () => {
@@ -81,27 +78,16 @@ describe(
       await sb?.stop();
     });
 
-    function step(name: string, fn: (t: TestContext) => Promise<void>): void {
-      test(name, { timeout: 5 * 60_000 }, async (t) => {
-        if (broken) {
-          t.skip(`an earlier step failed: ${broken}`);
-          return;
-        }
-        try {
-          await fn(t);
-        } catch (err) {
-          broken = name;
-          const shot = join(RESULTS_DIR, `FAILED-hosts-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-          await ui?.page.screenshot({ path: shot }).catch(() => undefined);
-          const notes = await ui?.notifications().catch(() => []);
-          const rows = await ui?.treeRows().catch(() => []);
-          throw new Error(
-            `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\ntree: ${JSON.stringify(rows)}\n${wb?.logTail(30) ?? ''}\nsandbox counters: ${JSON.stringify(sb?.counters)}`,
-            { cause: err },
-          );
-        }
-      });
-    }
+    const { step } = scenarioSteps(async (name, err) => {
+      const shot = join(RESULTS_DIR, `FAILED-hosts-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+      await ui?.page.screenshot({ path: shot }).catch(() => undefined);
+      const notes = await ui?.notifications().catch(() => []);
+      const rows = await ui?.treeRows().catch(() => []);
+      return new Error(
+        `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\ntree: ${JSON.stringify(rows)}\n${wb?.logTail(30) ?? ''}\nsandbox counters: ${JSON.stringify(sb?.counters)}`,
+        { cause: err },
+      );
+    });
 
     const managedFile = (): string => join(wb!.home, '.ssh', 'access-ssh', 'config');
     const managed = (): string => (existsSync(managedFile()) ? readFileSync(managedFile(), 'utf8') : '');
@@ -141,6 +127,7 @@ describe(
       const tip = await ui.rowTooltip(HOST);
       assert.match(tip, /Logs in as: deploy$/m, tip);
       await ui.shot('19-host-user-tooltip');
+      await ui.closeHover();
       await waitFor('the entries for both hosts', async () => block(HOST) !== '' && block(FED) !== '', 60_000);
       assert.match(block(HOST), /^ {2}User deploy$/m, block(HOST));
       assert.match(managed(), new RegExp(`^# access-ssh-host ${escapeRegExp(HOST)} from=vscode user=deploy$`, 'm'));
@@ -164,6 +151,7 @@ describe(
       const tip = await ui.rowTooltip('Gov box');
       assert.match(tip, /Account type: FedRAMP/, tip);
       assert.match(tip, /Team: sandbox\.fed\.cloudflareaccess\.com/, tip);
+      await ui.closeHover();
       assert.match(block(FED), /--fedramp/, `the helper runs with --fedramp for ${FED}:\n${block(FED)}`);
       assert.doesNotMatch(block(HOST), /--fedramp/);
       await ui.clearNotifications();
@@ -200,6 +188,7 @@ describe(
       assert.ok(sb.counters.transferDeliveries > logins, 'a new login was completed');
       const tip = await ui.rowTooltip(HOST);
       assert.match(tip, /Team session: 23h 5\dm left/, tip);
+      await ui.closeHover();
       await ui.clearNotifications();
     });
 
@@ -230,6 +219,7 @@ describe(
       const tip = await ui.rowTooltip(CLI_HOST);
       assert.match(tip, /From: the command line \(access-ssh config add\), not your VS Code settings/, tip);
       assert.match(tip, /Logs in as: ops$/m, tip);
+      await ui.closeHover();
       await ui.page.mouse.move(640, 700);
       await ui.shot('21-cli-hosts');
       const items = await ui.contextMenuItems(ui.treeRow(CLI_HOST));

@@ -6,12 +6,11 @@
 //
 //   node --test out/test/ui/settings.test.js   (after `npm run package` and tsc)
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import { launchBrowser, missingBrowser, type BrowserSession } from './browser';
-import { VsCodeUi, waitFor } from './vscode-ui';
+import { extensionLogOf, openWorkbenchPage, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
@@ -31,14 +30,11 @@ describe('Settings: names that read right, old keys moved once', { timeout: 10 *
   let wb: Workbench | undefined;
   let bs: BrowserSession | undefined;
   let ui: VsCodeUi;
-  let broken: string | undefined;
 
   before(async () => {
     wb = await startWorkbench({ settings: OLD });
     bs = await launchBrowser({});
-    ui = new VsCodeUi(bs.page, [RESULTS_DIR]);
-    await bs.page.goto(wb.url, { timeout: 180_000 });
-    await ui.waitReady(180_000);
+    ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
   });
 
   after(async () => {
@@ -46,31 +42,16 @@ describe('Settings: names that read right, old keys moved once', { timeout: 10 *
     await wb?.stop();
   });
 
-  function extensionLog(): string {
-    assert.ok(wb);
-    return spawnSync('sh', ['-c', `cat "${wb.userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], { encoding: 'utf8' })
-      .stdout;
-  }
+  const extensionLog = (): string => (wb ? extensionLogOf(wb.userDataDir) : '');
 
-  function step(name: string, fn: (t: TestContext) => Promise<void>): void {
-    test(name, { timeout: 5 * 60_000 }, async (t) => {
-      if (broken) {
-        t.skip(`an earlier step failed: ${broken}`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = name;
-        const shot = join(RESULTS_DIR, `FAILED-settings-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-        await ui?.page.screenshot({ path: shot }).catch(() => undefined);
-        throw new Error(
-          `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nlog:\n${extensionLog().slice(-3000)}\n${wb?.logTail(30) ?? ''}`,
-          { cause: err },
-        );
-      }
-    });
-  }
+  const { step } = scenarioSteps(async (name, err) => {
+    const shot = join(RESULTS_DIR, `FAILED-settings-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    await ui?.page.screenshot({ path: shot }).catch(() => undefined);
+    return new Error(
+      `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nlog:\n${extensionLog().slice(-3000)}\n${wb?.logTail(30) ?? ''}`,
+      { cause: err },
+    );
+  });
 
   step('on activation the old keys move to the new ones, once, each with a log line', async () => {
     assert.ok(wb);

@@ -2,7 +2,9 @@
 // boxes, the activity bar, tree views, context menus, notifications, the Accounts menu
 // and the terminal. Selectors are VS Code's own DOM classes (stable for years; checked
 // against code-server 4.139 / VS Code 1.139).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { test, type TestContext } from 'node:test';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 
@@ -242,14 +244,34 @@ export class VsCodeUi {
     }));
   }
 
-  /** The text of a tree row's hover (its tooltip), shown by resting the mouse on it. */
+  /**
+   * The text of a tree row's hover (its tooltip). Shown from the keyboard (select the row,
+   * Ctrl+K Ctrl+I, as a keyboard user does): a resting mouse shows no hover in headless
+   * Chromium. The hover stays open (for a screenshot) until `closeHover`.
+   */
   async rowTooltip(label: string, timeoutMs = 15_000): Promise<string> {
-    await this.page.mouse.move(640, 700);
-    await new Promise((r) => setTimeout(r, 300));
-    await this.treeRow(label).hover();
-    const hover = this.page.locator('.workbench-hover:visible, .monaco-hover:visible').first();
-    await hover.waitFor({ state: 'visible', timeout: timeoutMs });
-    return (await hover.innerText()).replace(/\u00a0/g, ' ').trim();
+    await this.closeHover();
+    await this.treeRow(label).click();
+    await this.page.keyboard.press('ControlOrMeta+K');
+    await this.page.keyboard.press('ControlOrMeta+I');
+    // Read in the page in one go: the hover may be re-rendered (or closed) between two locator calls.
+    const text = await waitFor(
+      `the hover of ${label}`,
+      () =>
+        this.page.evaluate(() => {
+          // (DOM types are not in this project's lib: the page's own objects, typed by hand.)
+          type El = { offsetParent: unknown; innerText: string };
+          const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<El> } }).document;
+          const h = [...doc.querySelectorAll('.workbench-hover')].find((e) => e.offsetParent !== null);
+          return h?.innerText || undefined;
+        }),
+      timeoutMs,
+    );
+    return text.replace(/\u00a0/g, ' ').trim();
+  }
+
+  async closeHover(): Promise<void> {
+    if ((await this.page.locator('.workbench-hover:visible').count()) > 0) await this.page.keyboard.press('Escape');
   }
 
   /** The title and description of the sidebar's (single) view header, e.g. "ACCESS SSH: HOSTS". */
@@ -544,4 +566,45 @@ export class VsCodeUi {
 
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The steps of one scenario in one workbench: each a test; once one fails, the later
+ * ones are skipped (they would only fail for the same reason), and the failure carries
+ * what `diagnose` adds (a screenshot, notifications, logs).
+ */
+export function scenarioSteps(
+  diagnose: (name: string, err: unknown) => Promise<Error>,
+  timeoutMs = 5 * 60_000,
+): { step: (name: string, fn: (t: TestContext) => Promise<void>) => void; failed: () => string | undefined } {
+  let broken: string | undefined;
+  const step = (name: string, fn: (t: TestContext) => Promise<void>): void => {
+    test(name, { timeout: timeoutMs }, async (t) => {
+      if (broken) {
+        t.skip(`an earlier step failed: ${broken}`);
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (err) {
+        broken = name;
+        throw await diagnose(name, err);
+      }
+    });
+  };
+  return { step, failed: () => broken };
+}
+
+/** The extension's "Access SSH" log in a workbench's user data (its output channel's file). */
+export function extensionLogOf(userDataDir: string): string {
+  return spawnSync('sh', ['-c', `cat "${userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], { encoding: 'utf8' })
+    .stdout;
+}
+
+/** The workbench at `url` in `page`, drawn and connected; screenshots go to `shotDirs`. */
+export async function openWorkbenchPage(page: Page, url: string, shotDirs: string[]): Promise<VsCodeUi> {
+  const ui = new VsCodeUi(page, shotDirs);
+  await page.goto(url, { timeout: 180_000 });
+  await ui.waitReady(180_000);
+  return ui;
 }
