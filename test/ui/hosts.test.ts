@@ -13,7 +13,7 @@ import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
-import { escapeRegExp, openWorkbenchPage, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import { escapeRegExp, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -72,13 +72,16 @@ describe(
       ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
     });
 
+    let completed = false;
+
     after(async () => {
+      publishScreenshots(ROOT, RESULTS_DIR, ['19-host-user-tooltip', '20-session-ending', '21-cli-hosts'], completed && !failed());
       await bs?.close();
       await wb?.stop();
       await sb?.stop();
     });
 
-    const { step } = scenarioSteps(async (name, err) => {
+    const { step, failed } = scenarioSteps(async (name, err) => {
       const shot = join(RESULTS_DIR, `FAILED-hosts-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
       await ui?.page.screenshot({ path: shot }).catch(() => undefined);
       const notes = await ui?.notifications().catch(() => []);
@@ -159,8 +162,9 @@ describe(
 
     step('the team session ending: a warning some minutes before, and one click renews it', async () => {
       assert.ok(bs && sb);
-      // The team hands out short sessions (9 minutes): the warning comes within its 30 s check.
-      sb.setOptions({ orgTokenTtlSeconds: 9 * 60 });
+      // The team hands out short sessions (9 minutes, app and team tokens alike: the session
+      // ends when the last of them does): the warning comes within its 30 s check.
+      sb.setOptions({ orgTokenTtlSeconds: 9 * 60, appTokenTtlSeconds: 9 * 60 });
       const popup = bs.context.waitForEvent('page', { timeout: 90_000 });
       await ui.inlineAction(ui.treeRow(HOST), 'Sign In');
       const login = await acceptOpen(popup);
@@ -177,7 +181,7 @@ describe(
       await ui.page.mouse.move(640, 700);
       await ui.shot('20-session-ending');
       // The renewed session is a normal one (a day): one click, the browser login, done.
-      sb.setOptions({ orgTokenTtlSeconds: 86400 });
+      sb.setOptions({ orgTokenTtlSeconds: 86400, appTokenTtlSeconds: 3600 });
       const logins = sb.counters.transferDeliveries;
       const again = bs.context.waitForEvent('page', { timeout: 90_000 });
       await ui.clickNotificationButton(ENDING, 'Renew Session');
@@ -251,6 +255,7 @@ describe(
       const settings = JSON.parse(readFileSync(join(wb.userDataDir, 'User', 'settings.json'), 'utf8')) as Record<string, unknown>;
       assert.ok(JSON.stringify(settings['accessSSH.hosts']).includes(CLI_KEEP), JSON.stringify(settings['accessSSH.hosts']));
       await ui.clearNotifications();
+      completed = true;
     });
   },
 );

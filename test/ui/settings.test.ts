@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { launchBrowser, missingBrowser, type BrowserSession } from './browser';
-import { extensionLogOf, openWorkbenchPage, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import { extensionLogOf, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
@@ -37,14 +37,17 @@ describe('Settings: names that read right, old keys moved once', { timeout: 10 *
     ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
   });
 
+  let completed = false;
+
   after(async () => {
+    publishScreenshots(ROOT, RESULTS_DIR, ['18-settings-remote'], completed && !failed());
     await bs?.close();
     await wb?.stop();
   });
 
   const extensionLog = (): string => (wb ? extensionLogOf(wb.userDataDir) : '');
 
-  const { step } = scenarioSteps(async (name, err) => {
+  const { step, failed } = scenarioSteps(async (name, err) => {
     const shot = join(RESULTS_DIR, `FAILED-settings-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
     await ui?.page.screenshot({ path: shot }).catch(() => undefined);
     return new Error(
@@ -115,5 +118,6 @@ describe('Settings: names that read right, old keys moved once', { timeout: 10 *
       entries.every((e) => e.key.startsWith('accessSSH.')),
       `only the new keys are listed (the old ones, once moved, are hidden): ${JSON.stringify(entries.map((e) => e.key))}`,
     );
+    completed = true;
   });
 });

@@ -3,7 +3,7 @@
 // and the terminal. Selectors are VS Code's own DOM classes (stable for years; checked
 // against code-server 4.139 / VS Code 1.139).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -607,4 +607,21 @@ export async function openWorkbenchPage(page: Page, url: string, shotDirs: strin
   await page.goto(url, { timeout: 180_000 });
   await ui.waitReady(180_000);
   return ui;
+}
+
+/**
+ * With UPDATE_SCREENSHOTS=1, after a run where every step passed: copies the named
+ * pictures of `fromDir` to media/screenshots (the README's). Never otherwise, so that
+ * `npm test` leaves the tree clean.
+ */
+export function publishScreenshots(root: string, fromDir: string, names: readonly string[], everyStepPassed: boolean): void {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  if (!everyStepPassed) {
+    console.log(`# README screenshots NOT refreshed: a step failed`);
+    return;
+  }
+  const to = join(root, 'media', 'screenshots');
+  mkdirSync(to, { recursive: true });
+  for (const name of names) copyFileSync(join(fromDir, `${name}.png`), join(to, `${name}.png`));
+  console.log(`# README screenshots refreshed in ${to}: ${names.join(', ')}`);
 }
