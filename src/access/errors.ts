@@ -1,8 +1,9 @@
-// One error type for the whole Access protocol layer, so that the CLI and the
-// extension can show a message (what happened) and a hint (what to do next)
-// without parsing strings. Messages never carry secrets: callers pass host
-// names and statuses, never tokens.
+// One error type for the whole Access protocol layer, an AppError (src/base/app-error.ts):
+// the CLI and the extension show the message (what happened) and render the next step
+// (`action`, plus a `hint` without UI words) each in its own words, without parsing
+// strings. Messages never carry secrets: callers pass host names and statuses, never tokens.
 
+import { AppError, type AppErrorOptions } from '../base/app-error.js';
 import { FileError } from '../base/file-error.js';
 
 export type AccessErrorCode =
@@ -23,20 +24,12 @@ export type AccessErrorCode =
   | 'store'
   | 'proxy';
 
-export interface AccessErrorOptions {
-  readonly hint?: string | undefined;
-  readonly cause?: unknown;
-}
+export type AccessErrorOptions = AppErrorOptions;
 
-export class AccessError extends Error {
-  readonly code: AccessErrorCode;
-  readonly hint?: string;
-
+export class AccessError extends AppError<AccessErrorCode> {
   constructor(code: AccessErrorCode, message: string, options: AccessErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super(code, message, options);
     this.name = 'AccessError';
-    this.code = code;
-    if (options.hint !== undefined) this.hint = options.hint;
   }
 }
 
@@ -58,7 +51,6 @@ export function describeError(err: unknown): string {
  * same message and next step; anything else unchanged.
  */
 export function fromFileError(err: unknown): unknown {
-  if (err instanceof FileError)
-    return new AccessError('store', err.message, { ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
+  if (err instanceof FileError) return new AccessError('store', err.message, { action: err.action, hint: err.hint, cause: err });
   return err;
 }

@@ -12,7 +12,7 @@
 
 import { AccessError } from './errors.js';
 import type { Cookie, HttpClient, HttpResponse } from './http.js';
-import type { AppToken, OrgToken } from './types.js';
+import type { OrgToken } from './types.js';
 
 export const LOGIN_PATH = '/cdn-cgi/access/login';
 export const AUTHORIZED_PATH = '/cdn-cgi/access/authorized';
@@ -33,7 +33,8 @@ export interface ExchangeOptions {
 }
 
 /**
- * Exchange `orgToken` for an app token of `appUrl`. `authDomain` is the team
+ * Exchange `orgToken` for an app token of `appUrl` (its text: the caller parses it,
+ * parseAppToken). `authDomain` is the team
  * domain the org token belongs to: the only host it is ever sent to.
  */
 export async function exchangeOrgToken(
@@ -42,7 +43,7 @@ export async function exchangeOrgToken(
   orgToken: OrgToken,
   authDomain: string,
   opts: ExchangeOptions = {},
-): Promise<AppToken> {
+): Promise<string> {
   const seen: Cookie[] = [];
   const team = authDomain.toLowerCase();
   const appHost = appUrl.host.toLowerCase();
@@ -105,7 +106,9 @@ export async function exchangeOrgToken(
         'token-refused',
         `Exchanging the Access login for ${appUrl.host} stopped: ${url.host} redirected to ${next.host}, which is neither the application nor its team domain ${team}; the team login was not sent there`,
         {
-          hint: `Sign in with the browser: "Access: Sign In" in VS Code, or \`access-ssh login https://${appUrl.host}\`; if this persists, check the application's settings in Cloudflare Zero Trust.`,
+          action: 'sign-in',
+          host: appUrl.host,
+          hint: "If this persists, check the application's settings in Cloudflare Zero Trust.",
         },
       );
     }
@@ -116,7 +119,7 @@ export async function exchangeOrgToken(
   // Only an Expires in the future counts (cloudflared ignores Max-Age): a
   // revoked or logged-out session answers with a cookie that clears it.
   const token = res.setCookies.find((c) => c.name === TOKEN_COOKIE && c.expires !== undefined && c.expires.getTime() > now);
-  if (token && token.value !== '') return token.value as AppToken;
+  if (token && token.value !== '') return token.value;
 
   const where = `${url.origin}${url.pathname}`;
   if (res.status >= 500) {
@@ -126,7 +129,8 @@ export async function exchangeOrgToken(
     'token-refused',
     `The stored Access login was not accepted for ${appUrl.host} (${where} answered HTTP ${res.status} without an app token)`,
     {
-      hint: `Sign in again: "Access: Sign In" in VS Code, or \`access-ssh login https://${appUrl.host}\`.`,
+      action: 'sign-in',
+      host: appUrl.host,
     },
   );
 }

@@ -2,7 +2,7 @@
 // tokens (the edge does); it only needs their expiry, audience, issuer and
 // e-mail to decide whether a stored token is still worth sending.
 
-import type { AccessClaims } from './types.js';
+import type { AccessClaims, AppToken, OrgToken } from './types.js';
 import { AccessError } from './errors.js';
 
 /**
@@ -94,4 +94,20 @@ export function isExpired(claims: Pick<AccessClaims, 'exp'>, nowSeconds: number 
 export function emailLocalPart(email: string): string {
   const at = email.lastIndexOf('@');
   return at < 0 ? email : email.slice(0, at);
+}
+
+/**
+ * A token's text as an `AppToken`, with its claims: the one maker of the brand (no
+ * `as AppToken` elsewhere). The text must decode as an Access JWT (decodeClaims);
+ * throws AccessError('jwt') otherwise. Unverified, as every client-side read.
+ */
+export function parseAppToken(text: string): { readonly token: AppToken; readonly claims: AccessClaims } {
+  const token = text.trim();
+  return { token: token as AppToken, claims: decodeClaims(token) };
+}
+
+/** The same for an organisation token: the one maker of `OrgToken`. */
+export function parseOrgToken(text: string): { readonly token: OrgToken; readonly claims: AccessClaims } {
+  const token = text.trim();
+  return { token: token as OrgToken, claims: decodeClaims(token) };
 }

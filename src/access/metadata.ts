@@ -44,6 +44,7 @@ export async function discoverApp(http: HttpClient, appUrl: URL, opts: { now?: D
   const raw = headerValue(res.headers[METADATA_RESPONSE_HEADER]);
   if (!raw && res.status >= 500) {
     throw new AccessError('metadata', `The Access edge failed to answer for ${where} (HTTP ${res.status}, twice)`, {
+      action: 'retry',
       hint: EDGE_FAILED_HINT,
     });
   }
@@ -51,7 +52,7 @@ export async function discoverApp(http: HttpClient, appUrl: URL, opts: { now?: D
     throw new AccessError(
       'metadata',
       `No Access application at ${where} (the answer, HTTP ${res.status}, has no ${METADATA_RESPONSE_HEADER} header)`,
-      { hint: NO_APP_HINT },
+      { action: 'edit-host', host: appUrl.hostname, hint: NO_APP_HINT },
     );
   }
   return await verifyAppMetadata(http, appUrl, raw, { now });
@@ -174,10 +175,16 @@ function checkIssuedAt(iat: unknown, now: Date): void {
   }
   const nowS = now.getTime() / 1000;
   if (iat < nowS - METADATA_MAX_AGE_S) {
-    throw new AccessError('metadata', 'The Access metadata is older than 24 hours', { hint: 'Check the system clock.' });
+    throw new AccessError('metadata', 'The Access metadata is older than 24 hours', {
+      action: 'check-clock',
+      hint: 'Check the system clock.',
+    });
   }
   if (iat > nowS + METADATA_CLOCK_SKEW_S) {
-    throw new AccessError('metadata', 'The Access metadata is more than 5 minutes in the future', { hint: 'Check the system clock.' });
+    throw new AccessError('metadata', 'The Access metadata is more than 5 minutes in the future', {
+      action: 'check-clock',
+      hint: 'Check the system clock.',
+    });
   }
 }
 

@@ -240,6 +240,7 @@ function authority(host: string, port: number): string {
 /** The error for a proxy that could not give us a tunnel; `what` says why. */
 export function proxyError(proxy: ProxyServer, target: string, what: string, hint: string, cause?: unknown): AccessError {
   return new AccessError('proxy', `The proxy ${proxy.display} (${proxy.source}) ${what} (tunnel to ${target})`, {
+    action: 'check-proxy',
     hint,
     ...(cause !== undefined ? { cause } : {}),
   });

@@ -7,8 +7,8 @@ import * as fsp from 'node:fs/promises';
 import { AccessError, describeError } from './errors.js';
 import { exchangeOrgToken } from './exchange.js';
 import type { HttpClient } from './http.js';
-import { decodeClaims } from './jwt.js';
-import { withFileLock, type LockHolder } from './lock.js';
+import { parseAppToken } from './jwt.js';
+import type { LockHolder, LockOptions } from './lock.js';
 import { authDomainOfIssuer } from './auth-domain.js';
 import type { TokenStore } from './token-store.js';
 import type { BrowserLoginResult } from './transfer.js';
@@ -60,10 +60,16 @@ export interface LoginResult {
 
 const DEFAULT_LOCK_RETRY_MS = 250;
 
+/**
+ * lock.ts (and node:child_process under it) loaded when a lock is first taken: a live
+ * stored token, every carrier's start, needs none (docs/BENCHMARKS.md, fifth round).
+ */
+async function withFileLock<T>(targetPath: string, fn: () => Promise<T>, opts: LockOptions): Promise<T> {
+  return await (await import('./lock.js')).withFileLock(targetPath, fn, opts);
+}
+
 export function loginRequired(host: string): AccessError {
-  return new AccessError('login-required', `Not signed in to Cloudflare Access for ${host}`, {
-    hint: `Run "Access: Sign In" in VS Code, or \`access-ssh login https://${host}\` in a terminal.`,
-  });
+  return new AccessError('login-required', `Not signed in to Cloudflare Access for ${host}`, { action: 'sign-in', host });
 }
 
 export async function getAppToken(ctx: AccessContext, appUrl: URL, appInfo: AppInfo, opts: LoginOptions): Promise<AppToken> {
@@ -109,8 +115,8 @@ async function tryExchange(
   signal?: AbortSignal,
 ): Promise<AppToken | undefined> {
   try {
-    const token = await exchangeOrgToken(ctx.http, appUrl, org, appInfo.authDomain, signal ? { signal } : {});
-    const claims = decodeClaims(token);
+    // The cookie's text becomes an AppToken only through the parser.
+    const { token, claims } = parseAppToken(await exchangeOrgToken(ctx.http, appUrl, org, appInfo.authDomain, signal ? { signal } : {}));
     if (!claims.aud.includes(appInfo.appAud)) {
       throw new AccessError('token-refused', `the exchanged token is not for ${appInfo.appHostname}`);
     }

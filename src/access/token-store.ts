@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { isFileError } from '../base/file-error.js';
 import { checkPrivateDir, readPrivateFile, removePrivateFile, writePrivateFile } from '../base/private-files.js';
 import { AccessError, describeError, fromFileError } from './errors.js';
-import { decodeClaims, isExpired } from './jwt.js';
+import { decodeClaims, isExpired, parseAppToken, parseOrgToken } from './jwt.js';
 import { authDomainOfIssuer } from './auth-domain.js';
 import { appTokenFile, appTokenFileName, defaultConfigDir, orgTokenFile, parseCloudflaredFileName } from './paths.js';
 import type { AccessClaims, AppInfo, AppToken, OrgToken } from './types.js';
@@ -69,7 +69,7 @@ export class TokenStore {
       await this.remove(file);
       return undefined;
     }
-    return found.token as AppToken;
+    return parseAppToken(found.token).token;
   }
 
   /**
@@ -88,14 +88,14 @@ export class TokenStore {
       const found = await this.readValid(join(this.dir, name), nowSeconds);
       const aud = found?.claims.aud.find((a) => a !== '' && appTokenFileName(appHostname, a) === name);
       if (!found || aud === undefined) continue;
-      if (!best || found.claims.exp > best.claims.exp) best = { token: found.token as AppToken, aud, claims: found.claims };
+      if (!best || found.claims.exp > best.claims.exp) best = { token: parseAppToken(found.token).token, aud, claims: found.claims };
     }
     return best;
   }
 
   async readOrgToken(authDomain: string, nowSeconds?: number): Promise<OrgToken | undefined> {
     const found = await this.readValid(this.orgTokenPath(authDomain), nowSeconds);
-    return found ? (found.token as OrgToken) : undefined;
+    return found ? parseOrgToken(found.token).token : undefined;
   }
 
   async writeAppToken(app: AppInfo, token: AppToken): Promise<void> {

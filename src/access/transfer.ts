@@ -10,7 +10,7 @@ import { displayText } from '../base/display.js';
 import { removePrivateFile, removePrivateFileSync, writePrivateFile } from '../base/private-files.js';
 import { AccessError, describeError } from './errors.js';
 import type { HttpClient } from './http.js';
-import { decodeClaims } from './jwt.js';
+import { parseAppToken, parseOrgToken } from './jwt.js';
 import { redact } from './redact.js';
 import { silentLogger, type AccessClaims, type AppInfo, type AppToken, type Logger, type OrgToken } from './types.js';
 import { sleep } from '../base/sleep.js';
@@ -136,7 +136,7 @@ export function openTransferPayload(body: string, servicePublicKeyB64: string | 
  * missing or empty (cloudflared's transferServiceResponse takes what is there):
  * the login then gives an app token alone.
  */
-export function parseTransferTokens(plain: Uint8Array): { appToken: AppToken; orgToken?: OrgToken } {
+export function parseTransferTokens(plain: Uint8Array): { appToken: string; orgToken?: string } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(plain).toString('utf8'));
@@ -149,7 +149,7 @@ export function parseTransferTokens(plain: Uint8Array): { appToken: AppToken; or
   if (typeof app !== 'string' || app === '') throw new AccessError('transfer', 'The login service answer has no app_token');
   if (org !== undefined && org !== null && typeof org !== 'string')
     throw new AccessError('transfer', 'The login service answer has an org_token that is not a string');
-  return typeof org === 'string' && org !== '' ? { appToken: app as AppToken, orgToken: org as OrgToken } : { appToken: app as AppToken };
+  return typeof org === 'string' && org !== '' ? { appToken: app, orgToken: org } : { appToken: app };
 }
 
 export interface PollOptions {
@@ -218,6 +218,7 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
     if (res.status >= 500) {
       const excerpt = displayText(redact(res.body.toString('utf8').slice(0, 4096)).replace(/\s+/g, ' ').trim(), 200);
       throw new AccessError('transfer', `The login service failed with HTTP ${res.status}${excerpt ? `: ${excerpt}` : ''}`, {
+        action: 'retry',
         hint: 'Try signing in again in a moment.',
       });
     }
@@ -284,24 +285,26 @@ export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOption
     };
     const plain = await pollTransfer(http, keyPair, pollOpts);
     const tokens = parseTransferTokens(plain);
-    const appClaims = claimsOf(tokens.appToken, 'app');
-    if (!appClaims.aud.includes(opts.appInfo.appAud)) {
+    const app = loginToken(() => parseAppToken(tokens.appToken), 'app');
+    if (!app.claims.aud.includes(opts.appInfo.appAud)) {
       throw new AccessError('transfer', `The app token from the login is not for ${opts.appInfo.appHostname} (audience mismatch)`);
     }
     if (tokens.orgToken === undefined) {
       log.info('The login service handed over an app token without an org token; other apps of the team will need their own login');
-      return { appToken: tokens.appToken, appClaims };
+      return { appToken: app.token, appClaims: app.claims };
     }
-    return { appToken: tokens.appToken, orgToken: tokens.orgToken, appClaims, orgClaims: claimsOf(tokens.orgToken, 'org') };
+    const orgText = tokens.orgToken;
+    const org = loginToken(() => parseOrgToken(orgText), 'org');
+    return { appToken: app.token, orgToken: org.token, appClaims: app.claims, orgClaims: org.claims };
   } finally {
     if (urlFile) await removePrivateFile(urlFile).catch(() => undefined);
     unregister();
   }
 }
 
-function claimsOf(token: string, kind: 'app' | 'org'): AccessClaims {
+function loginToken<T>(parse: () => T, kind: 'app' | 'org'): T {
   try {
-    return decodeClaims(token);
+    return parse();
   } catch (err) {
     throw new AccessError('transfer', `The ${kind} token from the login is unusable: ${describeError(err)}`, { cause: err });
   }

@@ -1,6 +1,8 @@
 // The error of the file layer (src/base): what happened to which file, and the
 // next step. src/access turns it into an AccessError ('store'), src/ssh into its
-// own messages; the CLI and the extension show message and hint as they are.
+// own messages; the CLI and the extension render them as any AppError.
+
+import { AppError, type NextStep } from './app-error.js';
 
 export type FileErrorCode =
   | 'unsafe-dir' // a directory others may write to, or that is not ours
@@ -8,19 +10,23 @@ export type FileErrorCode =
   | 'read-only' // the user made the file read-only: we do not replace it
   | 'io'; // the system refused (ENOSPC, EACCES, EISDIR, ...): the path is named
 
-export class FileError extends Error {
+export class FileError extends AppError<FileErrorCode> {
   override readonly name = 'FileError';
   constructor(
-    readonly code: FileErrorCode,
+    code: FileErrorCode,
     /** The file or directory concerned. */
     readonly path: string,
     message: string,
-    /** The next step for the user. */
-    readonly hint?: string,
-    options?: { cause?: unknown },
+    /** More about the next step (the command that fixes it, the file to move). */
+    hint?: string,
+    options?: { cause?: unknown; action?: NextStep },
   ) {
-    super(message, options);
+    super(code, message, { hint, action: options?.action ?? actionOf(code), cause: options?.cause });
   }
+}
+
+function actionOf(code: FileErrorCode): NextStep | undefined {
+  return code === 'io' ? undefined : 'fix-permissions';
 }
 
 export function isFileError(value: unknown, code?: FileErrorCode): value is FileError {
@@ -39,7 +45,24 @@ export function errnoText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The next step for an I/O failure, when there is an obvious one. */
+/** The next step of an I/O failure, when there is an obvious one. */
+export function errnoAction(err: unknown): NextStep | undefined {
+  switch ((err as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'free-space';
+    case 'EACCES':
+    case 'EPERM':
+    case 'EROFS':
+    case 'EISDIR':
+    case 'ENOTDIR':
+      return 'fix-permissions';
+    default:
+      return undefined;
+  }
+}
+
+/** More about that next step, naming the path. */
 export function errnoHint(err: unknown, path: string): string | undefined {
   switch ((err as NodeJS.ErrnoException | undefined)?.code) {
     case 'ENOSPC':
@@ -62,5 +85,9 @@ export function errnoHint(err: unknown, path: string): string | undefined {
 /** An I/O failure on `path` as a FileError that names the path and says what to do. */
 export function ioError(action: string, path: string, err: unknown): FileError {
   if (err instanceof FileError) return err;
-  return new FileError('io', path, `Cannot ${action} ${path}: ${errnoText(err)}`, errnoHint(err, path), { cause: err });
+  const step = errnoAction(err);
+  return new FileError('io', path, `Cannot ${action} ${path}: ${errnoText(err)}`, errnoHint(err, path), {
+    cause: err,
+    ...(step !== undefined ? { action: step } : {}),
+  });
 }

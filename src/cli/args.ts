@@ -6,11 +6,14 @@
 // `forward`) word is accepted so that `cloudflared access ssh …` becomes
 // `access-ssh access ssh …` by renaming the binary alone.
 
-export class UsageError extends Error {
+import { AppError } from '../base/app-error.js';
+
+/** A command line the helper refuses (exit 2): an AppError whose next step is the usage. */
+export class UsageError extends AppError<'usage'> {
   /** The command whose usage to point at, if any. */
   readonly command?: string;
   constructor(message: string, command?: string) {
-    super(message);
+    super('usage', message, { action: 'fix-input' });
     this.name = 'UsageError';
     if (command !== undefined) this.command = command;
   }

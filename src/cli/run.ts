@@ -6,7 +6,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { displayText } from '../base/display.js';
+import { isAppError } from '../base/app-error.js';
 import { isAccessError } from '../access/errors.js';
+import { cliNextStep } from './next-step.js';
 import { redact } from '../access/redact.js';
 import { helpText, parseArgs, stringFlag, UsageError, type ParsedCommand } from './args.js';
 import { createLogger, parseLogLevel, teeLogger, type LogLevel } from './log.js';
@@ -110,21 +112,6 @@ function usageFailure(io: CliIo, err: UsageError): number {
   return 2;
 }
 
-/**
- * The next step when signed out, as a command the user can run: the launcher the
- * extension wrote (ACCESS_SSH_LAUNCHER, set by it), else this very program,
- * rather than an `access-ssh` that is usually not on the PATH.
- */
-export function signInHint(hint: string | undefined, io: Pick<CliIo, 'env' | 'self' | 'platform'>): string | undefined {
-  const url = /https:\/\/[A-Za-z0-9.-]+/.exec(hint ?? '')?.[0];
-  if (!url) return hint;
-  const launcher = io.env['ACCESS_SSH_LAUNCHER'];
-  const windows = (io.platform ?? process.platform) === 'win32';
-  const quote = (a: string): string => (/^[A-Za-z0-9@%+=:,./_-]+$/.test(a) ? a : windows ? `"${a}"` : `'${a.replace(/'/g, `'\\''`)}'`);
-  const self = launcher ? [launcher] : io.self && io.self.length > 0 ? [...io.self] : [PROGRAM];
-  return `Sign in with "Access: Sign In" in VS Code, or run: ${self.map(quote).join(' ')} login ${url}`;
-}
-
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let level: LogLevel = 'info';
   let logFile: LogFile | undefined;
@@ -188,8 +175,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     logFile?.logger.error(err instanceof Error ? err.message : String(err));
     if (isAccessError(err)) {
-      const hint = err.code === 'login-required' ? signInHint(err.hint, io) : err.hint;
-      io.stderr.write(`${PROGRAM}: ${line(err.message)}\n${hint ? `  ${line(hint)}\n` : ''}`);
+      const next = cliNextStep(err, io);
+      io.stderr.write(`${PROGRAM}: ${line(err.message)}\n${next ? `  ${line(next)}\n` : ''}`);
+    } else if (isAppError(err)) {
+      const next = cliNextStep(err, io);
+      io.stderr.write(`${PROGRAM}: error: ${line(err.message)}\n${next ? `  ${line(next)}\n` : ''}`);
     } else {
       const message = err instanceof Error ? err.message : String(err);
       io.stderr.write(`${PROGRAM}: error: ${line(message)}\n`);

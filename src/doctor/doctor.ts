@@ -14,9 +14,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessError, describeError, isAccessError } from '../access/errors.js';
+import { isAppError, nextStepText, type NextStepWords } from '../base/app-error.js';
+import type { Hostname } from '../base/hostname.js';
+import { describeError, isAccessError } from '../access/errors.js';
 import type { HttpResponse } from '../access/http.js';
 import { decodeClaims, emailLocalPart } from '../access/jwt.js';
+import { hasStarted, isoTime } from '../access/cert-file.js';
 import { certFile, certKeyFile } from '../access/paths.js';
 import { redact } from '../access/redact.js';
 import type { AccessContext, LoginOptions } from '../access/token-flow.js';
@@ -68,8 +71,8 @@ export interface DoctorReport {
 }
 
 export interface DoctorOptions {
-  /** The Access application's host name (validated by the caller). */
-  readonly host: string;
+  /** The Access application's host name (validated by the caller: a Hostname). */
+  readonly host: Hostname;
   readonly ctx: AccessContext;
   /** May the tokens step sign in in the browser? Never with --non-interactive. */
   readonly login: LoginOptions;
@@ -425,7 +428,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   // ---------------------------------------------------------------- certificate
   let principalMismatch: string | undefined;
   await step('certificate', ['cert_sign'], async () => {
-    const { inspectCertificate } = await import('../access/cert.js');
+    const { inspectCertificate } = await import('../access/cert-check.js');
     const state = await inspectCertificate(dir, host);
     if (state.status !== 'ok')
       throw new StepFailure(
@@ -433,10 +436,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         'Run `access-ssh ssh-gen --hostname ' + host + '` (VS Code: Access: Refresh Certificate) and diagnose again.',
       );
     const c = state.cert;
-    const t = now().getTime();
+    const t = now().getTime() / 1000;
     const details = [
       `${c.type} certificate, principals ${c.principals.join(', ') || '(none)'}, key id ${c.keyId}`,
-      `valid ${c.validAfter.toISOString()} → ${c.validBefore.toISOString()} (${Math.round((c.validBefore.getTime() - t) / 1000)} s left)`,
+      `valid ${isoTime(c.validAfter)} → ${isoTime(c.validBefore)} (${Math.round(c.validBefore - t)} s left)`,
       `extensions: ${c.extensions.join(', ') || '(none)'}${c.criticalOptions.length ? `; critical options: ${c.criticalOptions.join(', ')}` : ''}`,
     ];
     if (c.type !== 'user')
@@ -445,11 +448,12 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         'Check the Access application: it must be an SSH application with short-lived certificates.',
         details,
       );
-    if (c.validBefore.getTime() <= t)
-      throw new StepFailure(`It expired at ${c.validBefore.toISOString()}.`, 'Check the system clock, then diagnose again.', details);
-    if (c.validAfter.getTime() > t + 60_000)
+    if (c.validBefore <= t)
+      throw new StepFailure(`It expired at ${isoTime(c.validBefore)}.`, 'Check the system clock, then diagnose again.', details);
+    // The helper's own clock rule (CLOCK_SKEW_SECONDS): what it would use, the doctor passes.
+    if (!hasStarted(c.validAfter, t))
       throw new StepFailure(
-        `It is not valid before ${c.validAfter.toISOString()}: this machine's clock is behind the edge's.`,
+        `It is not valid before ${isoTime(c.validAfter)}: this machine's clock is behind the edge's.`,
         'Set the system clock right (enable NTP time synchronisation).',
         details,
       );
@@ -833,8 +837,28 @@ function safeUrl(u: string): string {
   }
 }
 
+/**
+ * The report's words for a next step: the report is read in the terminal and in the
+ * editor alike, so a sign-in names both ways (as SIGN_IN_NEXT does).
+ */
+const REPORT_WORDS: NextStepWords = {
+  'sign-in': (host) => SIGN_IN_NEXT(host ?? '<host>'),
+  retry: () => 'Try again in a moment.',
+  'check-network': () => 'Check the network connection (and ACCESS_SSH_CONNECT_TO or the proxy, if set).',
+  'check-proxy': () => 'Check the proxy settings and credentials.',
+  'edit-host': () => 'Check the host name: it must be a Cloudflare Access application.',
+  'free-space': () => 'Free some space on the disk, then try again.',
+  'fix-permissions': () => 'Check the owner and permissions of the file and its folder.',
+  'check-clock': () => "Set this computer's clock right, then try again.",
+  'check-settings': () => 'Check the settings (or ACCESS_SSH_* environment variables).',
+  'fix-input': () => 'Check the value given.',
+};
+
 function describe(err: unknown): { cause: string; next?: string } {
-  if (err instanceof AccessError) return { cause: err.message, ...(err.hint ? { next: err.hint } : {}) };
+  if (isAppError(err)) {
+    const next = nextStepText(err, REPORT_WORDS);
+    return { cause: err.message, ...(next ? { next } : {}) };
+  }
   const e = err as { message?: unknown; hint?: unknown } | undefined;
   const cause = typeof e?.message === 'string' ? e.message : describeError(err);
   return { cause, ...(typeof e?.hint === 'string' ? { next: e.hint } : {}) };

@@ -1,8 +1,12 @@
 // What a failure means to the user: a one-line reason for the host's row, the
 // whole story for its tooltip and the log, and the one next step that fits the
 // cause (Retry, Edit Host, Sign In, Show Log). Pure: the editor layer turns an
-// error into a FailureInput (its code, message, hint and the system error code
-// of its cause) and renders the result; the mapping lives, and is tested, here.
+// error into a FailureInput (its code, message, next step (action and hint) and the
+// system error code of its cause) and renders the result; the mapping lives, and is
+// tested, here. The next step an error carries (src/base/app-error.ts) is said in
+// the extension's words (`EXTENSION_WORDS`); the helper has its own (src/cli/next-step.ts).
+
+import { nextStepText, type NextStep, type NextStepWords } from '../base/app-error.js';
 
 export type NextAction = 'retry' | 'editHost' | 'signIn' | 'showLog';
 
@@ -14,11 +18,52 @@ export const ACTION_LABELS: Readonly<Record<NextAction, string>> = {
   showLog: 'Show Log',
 };
 
+/** The extension's words for each next step an error can carry. */
+export const EXTENSION_WORDS: NextStepWords = {
+  'sign-in': () => 'Sign in again with "Access: Sign In".',
+  retry: () => 'Try again in a moment.',
+  'check-network': () => 'Check the network connection (and the accessSSH.connectTo setting or the proxy, if set).',
+  'check-proxy': () => 'Check the http.proxy setting (or HTTPS_PROXY) and the proxy credentials.',
+  'edit-host': (host) => `Check the host name${host ? ` ${host}` : ''} (Edit Host): it must be a Cloudflare Access application.`,
+  'free-space': () => 'Free some space on the disk, then try again.',
+  'fix-permissions': () => 'Check the owner and permissions of the file and its folder.',
+  'check-clock': () => "Set this computer's clock right, then try again.",
+  'check-settings': () => 'Check the Access SSH settings.',
+  'fix-input': () => 'Check the value and try again.',
+};
+
+/** The button each next step gets in the extension. */
+const BUTTON: Readonly<Record<NextStep, NextAction>> = {
+  'sign-in': 'signIn',
+  retry: 'retry',
+  'check-network': 'retry',
+  'check-proxy': 'showLog',
+  'edit-host': 'editHost',
+  'free-space': 'showLog',
+  'fix-permissions': 'showLog',
+  'check-clock': 'showLog',
+  'check-settings': 'showLog',
+  'fix-input': 'showLog',
+};
+
+/** The extension's button for a next step (Sign In, Edit Host, Retry, Show Log). */
+export function buttonFor(step: NextStep): NextAction {
+  return BUTTON[step];
+}
+
+/** An error's next step in the extension's words (its action, then its hint). */
+export function extensionNextStep(err: { readonly action?: NextStep; readonly hint?: string; readonly host?: string }): string | undefined {
+  return nextStepText(err, EXTENSION_WORDS);
+}
+
 export interface FailureInput {
   /** The error's code (AccessError's `network`, `metadata`, …), when it has one. */
   readonly code?: string;
   readonly message: string;
+  /** The next step in the extension's words (extensionNextStep), or the hint of an error without an action. */
   readonly hint?: string;
+  /** The error's next step (AppError's `action`), read before any text. */
+  readonly action?: NextStep;
   /** The system error code of the cause (`ENOTFOUND`, `ERR_TLS_CERT_ALTNAME_INVALID`, …). */
   readonly causeCode?: string;
 }
@@ -59,17 +104,21 @@ export function classifyFailure(host: string, input: FailureInput): Failure {
     case 'token-refused':
       return make('sign-in refused', `Cloudflare Access no longer accepts your sign-in for ${host}; sign in again.`, 'signIn');
     case 'timeout':
-      if (/browser login/i.test(message)) {
+      if (input.action === 'sign-in' || (input.action === undefined && /browser login/i.test(message))) {
         return make('sign-in timed out', `The browser login for ${host} was not completed in time.`, 'signIn');
       }
       return make('no answer', `${host} did not answer in time.`, 'retry');
     case 'metadata':
-      if (/^No Access application/i.test(message)) {
+      // The error's action decides; the texts only for an error that carries none.
+      if (input.action === 'edit-host' || (input.action === undefined && /^No Access application/i.test(message))) {
         return make('not an Access app', `${host} is not an application protected by Cloudflare Access.`, 'editHost');
       }
-      if (/failed to answer/i.test(message))
+      if (input.action === 'retry' || (input.action === undefined && /failed to answer/i.test(message)))
         return make('Access edge error', `The Cloudflare Access edge failed to answer for ${host}.`, 'retry');
-      if (/clock|older than|in the future/i.test(message + (input.hint ?? ''))) {
+      if (
+        input.action === 'check-clock' ||
+        (input.action === undefined && /clock|older than|in the future/i.test(message + (input.hint ?? '')))
+      ) {
         return make('clock out of sync', `The Access answer for ${host} does not match this computer's clock.`, 'showLog');
       }
       return make('Access check failed', `The Access application of ${host} could not be verified.`, 'showLog');
@@ -95,7 +144,8 @@ export function classifyFailure(host: string, input: FailureInput): Failure {
     case 'cert-invalid':
       return make('bad certificate', `The certificate Cloudflare Access issued for ${host} was refused.`, 'showLog');
     case 'transfer':
-      if (/HTTP 5\d\d/.test(message)) return make('login service error', 'The Cloudflare Access login service failed.', 'retry');
+      if (input.action === 'retry' || (input.action === undefined && /HTTP 5\d\d/.test(message)))
+        return make('login service error', 'The Cloudflare Access login service failed.', 'retry');
       return make('sign-in failed', `The sign-in for ${host} failed.`, 'signIn');
     case 'lock':
     case 'store':
@@ -103,6 +153,6 @@ export function classifyFailure(host: string, input: FailureInput): Failure {
     case 'config':
       return make('settings problem', 'A setting of Access SSH is not usable.', 'showLog');
     default:
-      return make(firstLine(message, 40) || 'failed', firstLine(message), 'showLog');
+      return make(firstLine(message, 40) || 'failed', firstLine(message), input.action !== undefined ? buttonFor(input.action) : 'showLog');
   }
 }

@@ -3,26 +3,24 @@
 // it is used, because a host name ends up in ssh_config and on a command line;
 // an entry that fails is reported (shown to the user as an error), never used.
 
+import type { HostEntry as SshHostEntry } from '../ssh/entries.js';
 import { escapeUnsafeForDisplay, replaceUnsafeForDisplay } from '../base/display.js';
 import { validateHostname, validateUser } from '../ssh/validate.js';
 
 /** Where a host is listed: user settings, a trusted repository's file, or only `access-ssh config add`. */
 export type HostSource = 'settings' | 'repo' | 'cli';
 
-export interface HostEntry {
-  /** The Access application host name, lower case, validated. */
-  readonly hostname: string;
+/**
+ * A host of the extension's list: the one host entry of src/ssh/entries.ts (`hostname`
+ * lower case and validated; `user` the account to log in as, for servers that map the
+ * certificate's principal to other accounts, default the principal; `fedramp`), plus
+ * what the editor adds.
+ */
+export interface HostEntry extends SshHostEntry {
   /** What the view shows; the host name when not given. */
   readonly label?: string;
   /** The remote folder Remote-SSH opens (absolute path). */
   readonly path?: string;
-  /**
-   * The account to log in as (`User` of the entries), for servers that map the
-   * certificate's principal to other accounts. Default: the certificate's principal.
-   */
-  readonly user?: string;
-  /** A FedRAMP team: logins through `login.fed.cloudflareaccess.org` (cloudflared `--fedramp`). */
-  readonly fedramp?: boolean;
   readonly source: HostSource;
 }
 

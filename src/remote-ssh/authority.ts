@@ -1,6 +1,7 @@
 // Remote authorities, folder URIs and deep links for the Remote-SSH hand-off.
 // Pure string work; src/vscode turns the results into vscode.Uri values.
 
+import { AppError } from '../base/app-error.js';
 import { normaliseHostname } from '../hosts/hosts.js';
 import { ALIAS_PREFIX } from '../ssh/validate.js';
 
@@ -70,25 +71,30 @@ export interface DeepLink {
   readonly window: 'new' | 'current';
 }
 
+/** A link the URI handler refuses: an AppError whose next step is the link itself. */
+function badLink(message: string, cause?: unknown): AppError<'invalid-link'> {
+  return new AppError('invalid-link', message, { action: 'fix-input', ...(cause !== undefined ? { cause } : {}) });
+}
+
 /**
  * `vscode://<publisher>.access-ssh/connect?host=<host>[&path=/x][&window=current]`:
  * the URI handler's path and query. Throws with a message for anything else.
  */
 export function parseDeepLink(uriPath: string, query: string): DeepLink {
   const action = uriPath.replace(/^\/+|\/+$/g, '');
-  if (action !== 'connect') throw new Error(`unknown link "/${action.slice(0, 40)}": only /connect is supported`);
+  if (action !== 'connect') throw badLink(`unknown link "/${action.slice(0, 40)}": only /connect is supported`);
   const params = new URLSearchParams(query);
   for (const key of new Set(params.keys())) {
-    if (!['host', 'path', 'window'].includes(key)) throw new Error(`unknown parameter "${key.slice(0, 40)}"`);
-    if (params.getAll(key).length > 1) throw new Error(`parameter "${key}" given more than once`);
+    if (!['host', 'path', 'window'].includes(key)) throw badLink(`unknown parameter "${key.slice(0, 40)}"`);
+    if (params.getAll(key).length > 1) throw badLink(`parameter "${key}" given more than once`);
   }
   const host = params.get('host');
-  if (!host) throw new Error('the link names no host (?host=...)');
+  if (!host) throw badLink('the link names no host (?host=...)');
   let hostname: string;
   try {
     hostname = normaliseHostname(host);
   } catch (err) {
-    throw new Error(`the link's host is not valid: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw badLink(`the link's host is not valid: ${err instanceof Error ? err.message : String(err)}`, err);
   }
   const link: { action: 'connect'; hostname: string; path?: string; window: 'new' | 'current' } = {
     action: 'connect',
@@ -97,14 +103,14 @@ export function parseDeepLink(uriPath: string, query: string): DeepLink {
   };
   const path = params.get('path');
   if (path !== null && path !== '') {
-    if (/[\u0000-\u001f\u007f]/.test(path)) throw new Error("the link's path contains a control character");
-    if (!path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path)) throw new Error("the link's path must be absolute");
-    if (path.length > 1024) throw new Error("the link's path is too long");
+    if (/[\u0000-\u001f\u007f]/.test(path)) throw badLink("the link's path contains a control character");
+    if (!path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path)) throw badLink("the link's path must be absolute");
+    if (path.length > 1024) throw badLink("the link's path is too long");
     link.path = path;
   }
   const win = params.get('window');
   if (win !== null) {
-    if (win !== 'new' && win !== 'current') throw new Error('window must be "new" or "current"');
+    if (win !== 'new' && win !== 'current') throw badLink('window must be "new" or "current"');
     link.window = win;
   }
   return link;

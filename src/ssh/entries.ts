@@ -26,15 +26,20 @@ import { proxyCommandValue, matchExecValue, quoteConfigPath, type CommandArg } f
 import { showValue } from '../base/display.js';
 import { aliasFor, validateHostname, validateUser, SshConfigError } from './validate.js';
 
+/**
+ * The one host entry: what every host list holds of a host. The managed file's list
+ * (ManagedHost) and the extension's (src/hosts/hosts.ts HostEntry) extend it with their own fields.
+ */
 export interface HostEntry {
-  hostname: string;
+  /** The Access application host name. */
+  readonly hostname: string;
   /** The account ssh logs in as (the certificate's principal, or the user's choice), when known. */
-  user?: string;
+  readonly user?: string;
   /**
    * A FedRAMP team: `--fedramp` goes before the subcommand of every helper call,
    * where `cloudflared access --fedramp <subcommand>` takes it too.
    */
-  fedramp?: boolean;
+  readonly fedramp?: boolean;
 }
 
 export interface RenderOptions {

@@ -155,6 +155,7 @@ function configFileError(err: unknown): unknown {
     err.message,
     err.hint ?? `Check ${err.path} and try again.`,
     err.code === 'read-only' ? 'read-only' : 'file-error',
+    { ...(err.action !== undefined ? { action: err.action } : {}), cause: err },
   );
 }
 
@@ -251,8 +252,9 @@ async function editBytes(configPath: string, compute: (before: string | undefine
       if (attempt >= EDIT_ATTEMPTS) {
         throw new SshConfigError(
           `${configPath} changed while Access SSH was editing it, ${EDIT_ATTEMPTS} times in a row; it was left as it is.`,
-          'Something keeps rewriting the file (an editor saving, a dotfiles sync). Let it finish, then run "Access: Sign In" or reload the window to try again.',
+          'Something keeps rewriting the file (an editor saving, a dotfiles sync). Let it finish, then try again.',
           'changed-meanwhile',
+          { action: 'retry' },
         );
       }
       await backoff(attempt);

@@ -27,19 +27,15 @@
 import { promises as fs } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { atomicWrite, ChangedMeanwhileError } from '../base/atomic-write.js';
-import { MANAGED_HEADER, renderEntries, type RenderOptions } from './entries.js';
+import { MANAGED_HEADER, renderEntries, type HostEntry, type RenderOptions } from './entries.js';
 import { showValue } from '../base/display.js';
 import { hostFromAlias, SshConfigError, validateHostname, validateUser } from './validate.js';
 
 export type HostOrigin = 'cli' | 'vscode';
 export const ORIGINS: readonly HostOrigin[] = ['cli', 'vscode'];
 
-export interface ManagedHost {
-  readonly hostname: string;
-  /** The `User` written for the host, if any. */
-  readonly user?: string;
-  /** A FedRAMP account: the helper calls carry `--fedramp` (list field `fedramp=true`). */
-  readonly fedramp?: boolean;
+/** A host of the managed file's list: the host entry (`user` is the `User` written; `fedramp=true`), and who lists it. */
+export interface ManagedHost extends HostEntry {
   /** Who lists the host (never empty, sorted). */
   readonly from: readonly HostOrigin[];
 }
@@ -50,27 +46,47 @@ const LIST_PREFIX = '# access-ssh-host ';
 function listError(file: string, lineNo: number, text: string, why: string): SshConfigError {
   return new SshConfigError(
     `${file}, line ${lineNo}: the host list line ${showValue(text)} ${why}. The file was not changed.`,
-    `Fix or delete that line (the format is "# access-ssh-host <host> from=cli|vscode[,…] [user=<name>] [fedramp=true]"), or run "access-ssh config add --hostname <host>" again after deleting it.`,
+    `Fix or delete that line (the format is "# access-ssh-host <host> from=cli|vscode[,…] [user=<name>] [fedramp=true]"); a host whose line was deleted can then be added again.`,
     'invalid-value',
   );
+}
+
+/**
+ * The lines of `content` (split at \n or \r\n) that start with `# access-ssh-host`, and
+ * where each starts: found by searching for the marker rather than by splitting a file of
+ * some 900 bytes per host into lines (1,000 hosts: docs/BENCHMARKS.md, fifth round).
+ */
+function* listLines(content: string): Generator<{ text: string; index: number }> {
+  const marker = LIST_PREFIX.trimEnd();
+  let at = content.startsWith(marker) ? 0 : content.indexOf(`\n${marker}`);
+  if (at > 0) at += 1;
+  while (at >= 0) {
+    const nl = content.indexOf('\n', at);
+    const end = nl < 0 ? content.length : nl;
+    const text = content.slice(at, end > at && content[end - 1] === '\r' ? end - 1 : end);
+    yield { text, index: at };
+    if (nl < 0) return;
+    at = content.indexOf(`\n${marker}`, nl);
+    if (at >= 0) at += 1;
+  }
 }
 
 /** The host list of a managed file's content (pure). Throws `SshConfigError` on a damaged list line. */
 export function parseManagedHosts(content: string | undefined, file = 'the managed ssh config'): ManagedHost[] {
   if (content === undefined) return [];
-  const lines = content.split(/\r?\n/);
   const hosts = new Map<string, ManagedHost>();
   let sawList = false;
-  lines.forEach((text, i) => {
-    if (!text.startsWith(LIST_PREFIX.trimEnd())) return;
+  for (const { text, index } of listLines(content)) {
     sawList = true;
+    // The line number, for an error only (counting lines is as dear as the whole parse).
+    const lineNo = (): number => content.slice(0, index).split('\n').length;
     const words = text.slice(LIST_PREFIX.length).trim().split(/\s+/);
     const [name, ...fields] = words;
     let hostname: string;
     try {
       hostname = validateHostname((name ?? '').toLowerCase());
     } catch (err) {
-      throw listError(file, i + 1, text, `names no valid host (${(err as Error).message})`);
+      throw listError(file, lineNo(), text, `names no valid host (${(err as Error).message})`);
     }
     let user: string | undefined;
     let fedramp = false;
@@ -79,33 +95,33 @@ export function parseManagedHosts(content: string | undefined, file = 'the manag
       const eq = f.indexOf('=');
       const key = f.slice(0, eq);
       const value = f.slice(eq + 1);
-      if (eq < 0) throw listError(file, i + 1, text, `has ${showValue(f)} where key=value was expected`);
+      if (eq < 0) throw listError(file, lineNo(), text, `has ${showValue(f)} where key=value was expected`);
       if (key === 'user') {
         try {
           user = validateUser(value);
         } catch (err) {
-          throw listError(file, i + 1, text, `has an invalid user (${(err as Error).message})`);
+          throw listError(file, lineNo(), text, `has an invalid user (${(err as Error).message})`);
         }
       } else if (key === 'fedramp') {
-        if (value !== 'true') throw listError(file, i + 1, text, `has fedramp=${showValue(value)}; only fedramp=true is written`);
+        if (value !== 'true') throw listError(file, lineNo(), text, `has fedramp=${showValue(value)}; only fedramp=true is written`);
         fedramp = true;
       } else if (key === 'from') {
         const names = value.split(',');
         if (!names.every((n): n is HostOrigin => (ORIGINS as readonly string[]).includes(n))) {
-          throw listError(file, i + 1, text, `has from=${showValue(value)}; only cli and vscode are known`);
+          throw listError(file, lineNo(), text, `has from=${showValue(value)}; only cli and vscode are known`);
         }
         from = names;
       } else {
-        throw listError(file, i + 1, text, `has the unknown field ${showValue(key)}`);
+        throw listError(file, lineNo(), text, `has the unknown field ${showValue(key)}`);
       }
     }
-    if (from.length === 0) throw listError(file, i + 1, text, 'says nothing about who added it (from=…)');
-    if (hosts.has(hostname)) throw listError(file, i + 1, text, 'names a host listed on an earlier line');
+    if (from.length === 0) throw listError(file, lineNo(), text, 'says nothing about who added it (from=…)');
+    if (hosts.has(hostname)) throw listError(file, lineNo(), text, 'names a host listed on an earlier line');
     hosts.set(hostname, normalise({ hostname, from, ...(user === undefined ? {} : { user }), ...(fedramp ? { fedramp } : {}) }));
-  });
+  }
   if (!sawList) {
     // A file from before the list: its `Host cfpipe-…` entries, written by the extension.
-    for (const text of lines) {
+    for (const text of content.split(/\r?\n/)) {
       const m = /^Host\s+(\S+)\s*$/.exec(text);
       const host = m ? hostFromAlias(m[1]!) : undefined;
       if (host !== undefined && !hosts.has(host)) hosts.set(host, { hostname: host, from: ['vscode'] });
@@ -130,15 +146,12 @@ function sortHosts(hosts: ManagedHost[]): ManagedHost[] {
 
 /** The whole managed file for `hosts`: header, host list, entries (pure, deterministic). */
 export function renderManagedFile(hosts: readonly ManagedHost[], opts: RenderOptions): string {
+  return renderManagedBytes(hosts, opts).toString('utf8');
+}
+
+/** `renderManagedFile`, as the UTF-8 bytes that are written. */
+function renderManagedBytes(hosts: readonly ManagedHost[], opts: RenderOptions): Buffer {
   const list = sortHosts(hosts.filter((h) => h.from.length > 0).map(normalise));
-  const entries = renderEntries(
-    list.map((h) => ({
-      hostname: h.hostname,
-      ...(h.user === undefined ? {} : { user: h.user }),
-      ...(h.fedramp === true ? { fedramp: true } : {}),
-    })),
-    opts,
-  );
   const listLines = [
     LIST_INTRO,
     ...list.map(
@@ -146,10 +159,48 @@ export function renderManagedFile(hosts: readonly ManagedHost[], opts: RenderOpt
         `${LIST_PREFIX}${h.hostname} from=${h.from.join(',')}${h.user === undefined ? '' : ` user=${h.user}`}${h.fedramp === true ? ' fedramp=true' : ''}`,
     ),
   ];
-  const nl = entries.indexOf('\n');
-  const first = entries.slice(0, nl);
-  if (first === MANAGED_HEADER) return `${first}\n${listLines.join('\n')}\n${entries.slice(nl + 1)}`;
-  return `${listLines.join('\n')}\n${entries}`;
+  const entries: HostEntry[] = list.map((h) => ({
+    hostname: h.hostname,
+    ...(h.user === undefined ? {} : { user: h.user }),
+    ...(h.fedramp === true ? { fedramp: true } : {}),
+  }));
+  // The header line of the entries, the host list under it, then the hosts' entries.
+  const head = Buffer.from(`${MANAGED_HEADER}\n${listLines.join('\n')}\n`, 'utf8');
+  return Buffer.concat([head, ...entryPieces(entries, opts)]);
+}
+
+/**
+ * The entries of the last render, one piece per host (`renderEntries` of that host alone,
+ * after its header line, as UTF-8), and the options they were rendered with. The extension
+ * rewrites the file for the same hosts again and again (every registry change, every
+ * renewal): a host whose entry and options did not change is not validated, quoted and
+ * encoded again. 1,000 hosts: docs/BENCHMARKS.md, fifth round.
+ */
+let pieces: { opts: string; byHost: Map<string, Buffer> } | undefined;
+
+/**
+ * What `renderEntries(entries, opts)` writes after its header line, byte for byte, in
+ * per-host pieces: its output is the header line, then per host (sorted by name) an empty
+ * line and the host's lines. `entries` are sorted and each host is listed once (the
+ * managed list is keyed by host name); anything else goes to `renderEntries` whole.
+ */
+function entryPieces(entries: readonly HostEntry[], opts: RenderOptions): Buffer[] {
+  const sorted = entries.every((e, i) => i === 0 || entries[i - 1]!.hostname < e.hostname);
+  if (!sorted) return [Buffer.from(renderEntries(entries, opts).slice(MANAGED_HEADER.length + 1), 'utf8')];
+  // All of the options (plain data): a field added to RenderOptions is part of the key too.
+  const optsKey = JSON.stringify(opts);
+  const old = pieces?.opts === optsKey ? pieces.byHost : undefined;
+  const byHost = new Map<string, Buffer>();
+  const out: Buffer[] = [];
+  for (const e of entries) {
+    const key = `${e.hostname}\n${e.user ?? ''}\n${e.fedramp === true ? 'f' : ''}`;
+    let piece = old?.get(key);
+    if (piece === undefined) piece = Buffer.from(renderEntries([e], opts).slice(MANAGED_HEADER.length + 1), 'utf8');
+    byHost.set(key, piece);
+    out.push(piece);
+  }
+  pieces = { opts: optsKey, byHost };
+  return out;
 }
 
 /** `access-ssh config add`: the host marked `cli`; `user` replaces the written user when given. */
@@ -271,6 +322,21 @@ export function updateManagedHosts(
   });
 }
 
+/**
+ * The last file parsed in `casUpdate`, its bytes and its list: the file is read again under
+ * the lock at every update (another process may have written it), and is usually what this
+ * process read last; the same bytes give the same list. Callers get copies.
+ */
+let parsed: { file: string; bytes: Buffer; hosts: readonly ManagedHost[] } | undefined;
+
+function parseReusing(bytes: Buffer | null, file: string): ManagedHost[] {
+  if (bytes === null) return [];
+  if (parsed?.file !== file || !parsed.bytes.equals(bytes)) {
+    parsed = { file, bytes, hosts: parseManagedHosts(bytes.toString('utf8'), file) };
+  }
+  return parsed.hosts.map((h) => ({ ...h, from: [...h.from] }));
+}
+
 async function casUpdate(
   file: string,
   change: (hosts: ManagedHost[]) => ManagedHost[],
@@ -278,10 +344,10 @@ async function casUpdate(
 ): Promise<{ hosts: ManagedHost[]; before: ManagedHost[]; changed: boolean }> {
   for (let attempt = 1; ; attempt++) {
     const bytes = await readIfExists(file);
-    const before = parseManagedHosts(bytes === null ? undefined : bytes.toString('utf8'), file);
+    const before = parseReusing(bytes, file);
     const hosts = change(before.map((h) => ({ ...h })));
-    const content = renderManagedFile(hosts, opts);
-    if (bytes !== null && bytes.toString('utf8') === content) {
+    const content = renderManagedBytes(hosts, opts);
+    if (bytes?.equals(content) === true) {
       const st = await fs.stat(file);
       if ((st.mode & 0o777) === 0o600 || process.platform === 'win32') return { hosts, before, changed: false };
     }
@@ -295,6 +361,7 @@ async function casUpdate(
           `${file} changed while it was being updated, ${ATTEMPTS} times in a row; it was left as it is.`,
           'Another access-ssh or VS Code window keeps rewriting it; try again in a moment.',
           'changed-meanwhile',
+          { action: 'retry' },
         );
       }
       await new Promise((r) => setTimeout(r, Math.min(250, attempt * (10 + Math.random() * 40))));

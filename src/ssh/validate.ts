@@ -9,17 +9,24 @@
  * newline or control character shows as `\n`, never as a broken message).
  */
 
-/** An error the user sees: what is wrong, and what to do about it. */
-export class SshConfigError extends Error {
+import { AppError, type NextStep } from '../base/app-error.js';
+import { showValue } from '../base/display.js';
+import { describeHazard, hostnameProblem, parseHostname, type Hostname } from '../base/hostname.js';
+
+/** An error the user sees: what is wrong, and what to do about it (an AppError). */
+export class SshConfigError extends AppError<SshConfigErrorCode> {
   override readonly name = 'SshConfigError';
+  /** More about the next step (always given for this error). */
+  declare readonly hint: string;
   constructor(
     message: string,
-    /** The next step for the user. */
-    readonly hint: string,
+    /** More about the next step, without UI words. */
+    hint: string,
     /** A stable machine-readable reason. */
-    readonly code: SshConfigErrorCode = 'invalid-value',
+    code: SshConfigErrorCode = 'invalid-value',
+    options: { action?: NextStep; cause?: unknown } = {},
   ) {
-    super(message);
+    super(code, message, { hint, action: options.action ?? (code === 'invalid-value' ? 'fix-input' : undefined), cause: options.cause });
   }
 }
 
@@ -30,9 +37,6 @@ export type SshConfigErrorCode =
   | 'ssh-failed' // `ssh -G` could not read the configuration
   | 'read-only' // the user made the file read-only: we do not replace it
   | 'file-error'; // the file could not be read or written (the message names it: ENOSPC, a folder, ...)
-
-import { showValue } from '../base/display.js';
-import { describeHazard, hostnameProblem, parseHostname, type Hostname } from '../base/hostname.js';
 
 export { describeHazard, parseHostname, type Hostname } from '../base/hostname.js';
 

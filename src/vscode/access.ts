@@ -3,6 +3,7 @@
 // flows the editor runs in process (login, logout, certificate, app token
 // renewal). Rebuilt when the settings change.
 
+import { validateHostname } from '../ssh/validate.js';
 import type { EnsureResult } from '../access/cert.js';
 import { TokenStore } from '../access/token-store.js';
 import type { AccessContext, LoginOptions, LoginResult } from '../access/token-flow.js';
@@ -68,7 +69,7 @@ export class AccessService {
   async ensureCertificate(host: string, signal?: AbortSignal, fedramp = false): Promise<EnsureResult> {
     const s = this.settings();
     const { ensureCertificate } = await accessModules();
-    return await ensureCertificate(await this.context(), host, {
+    return await ensureCertificate(await this.context(), validateHostname(host), {
       marginSeconds: s.renewalMarginSeconds,
       login: { interactive: false, ...(fedramp ? { fedramp } : {}), ...(signal ? { signal } : {}) },
     });

@@ -22,15 +22,15 @@ import {
 import { AccessError } from '../access/errors.js';
 import { setContext } from './context.js';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
-import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import { teamName } from '../hosts/state.js';
 import type { AccessService } from './access.js';
-import type { AccessState, Team } from './access-state.js';
+import { sessionChanges, sessionSnapshot, signInHostForScopes, signOutHosts, teamForScope, type Team } from '../hosts/teams.js';
+import type { AccessState } from './access-state.js';
 import { describe, isCancellation, type ExtensionLog } from './log.js';
 
 export const PROVIDER_ID = 'cloudflare-access';
-export const PROVIDER_LABEL = 'Cloudflare Access';
+const PROVIDER_LABEL = 'Cloudflare Access';
 /**
  * The one scope of every session: a session is a team's, whatever was asked.
  * Also the scope of the Accounts menu's "Sign in with Cloudflare Access to use
@@ -68,23 +68,17 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   }
 
   private snapshot(): Map<string, string> {
-    return new Map(this.state.teams().map((t) => [t.authDomain, `${t.email ?? ''}`]));
+    return sessionSnapshot(this.state.teams());
   }
 
   private async onStateChange(): Promise<void> {
-    const now = this.snapshot();
-    const added: AuthenticationSession[] = [];
-    const removed: AuthenticationSession[] = [];
-    const changed: AuthenticationSession[] = [];
+    const before = this.known;
     const teams = new Map(this.state.teams().map((t) => [t.authDomain, t]));
-    for (const [domain, email] of now) {
-      const team = teams.get(domain)!;
-      if (!this.known.has(domain)) added.push(await this.session(team));
-      else if (this.known.get(domain) !== email) changed.push(await this.session(team));
-    }
-    for (const [domain, email] of this.known) {
-      if (!now.has(domain)) removed.push(emptySession(domain, email));
-    }
+    const now = sessionSnapshot([...teams.values()]);
+    const diff = sessionChanges(before, now);
+    const added = await Promise.all(diff.added.map((d) => this.session(teams.get(d)!)));
+    const changed = await Promise.all(diff.changed.map((d) => this.session(teams.get(d)!)));
+    const removed = diff.removed.map((d) => emptySession(d, before.get(d) ?? ''));
     this.known = now;
     if (added.length + removed.length + changed.length > 0) {
       this.log.debug(`Access sessions: +${added.length} -${removed.length} ~${changed.length}`);
@@ -103,23 +97,13 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     };
   }
 
-  /** The team (auth domain) a scope names: an auth domain as is, a host through its known team. */
-  private teamForScope(scope: string): string | undefined {
-    const s = scope.toLowerCase();
-    if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) return s;
-    try {
-      return this.state.teamOf(normaliseHostname(s));
-    } catch {
-      return undefined;
-    }
-  }
-
   async getSessions(scopes?: readonly string[]): Promise<AuthenticationSession[]> {
     await this.state.reload();
     let teams = this.state.teams();
     const named = (scopes ?? []).filter((s) => s !== SESSION_SCOPE);
     if (named.length > 0) {
-      const wanted = new Set(named.map((s) => this.teamForScope(s)).filter((t): t is string => t !== undefined));
+      const teamOf = (host: string): string | undefined => this.state.teamOf(host);
+      const wanted = new Set(named.map((s) => teamForScope(s, teamOf)).filter((t): t is string => t !== undefined));
       teams = teams.filter((t) => wanted.has(t.authDomain));
     }
     return await Promise.all(teams.map((t) => this.session(t)));
@@ -141,21 +125,9 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 
   private async hostForScopes(scopes: readonly string[]): Promise<string | undefined> {
     const hosts = this.hosts();
-    for (const scope of scopes) {
-      if (scope === SESSION_SCOPE) continue;
-      const s = scope.toLowerCase();
-      if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) {
-        const match = hosts.find((h) => this.state.teamOf(h.hostname) === s);
-        if (match) return match.hostname;
-        continue;
-      }
-      try {
-        return normaliseHostname(s);
-      } catch {
-        /* not a host */
-      }
-    }
-    return await pickSignInHost(hosts, this.state);
+    // Our own scope names no host or team (the Accounts menu's request): the user picks.
+    const named = scopes.filter((s) => s !== SESSION_SCOPE);
+    return signInHostForScopes(named, hosts, (h) => this.state.teamOf(h)) ?? (await pickSignInHost(hosts, this.state));
   }
 
   /** The browser sign-in under way: its host and login page, for "Copy Login Link". */
@@ -235,12 +207,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
    */
   async removeSession(sessionId: string): Promise<void> {
     await this.state.reload();
-    const hosts = new Set(
-      this.hosts()
-        .map((h) => h.hostname)
-        .filter((h) => this.state.teamOf(h) === sessionId),
-    );
-    for (const t of this.state.appTokensOf(sessionId)) if (t.appHostname) hosts.add(t.appHostname);
+    const hosts = signOutHosts(sessionId, this.hosts(), (h) => this.state.teamOf(h), this.state.appTokensOf(sessionId));
     const removed = await this.access.logout(sessionId);
     let certs = 0;
     for (const host of hosts) {

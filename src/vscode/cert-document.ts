@@ -1,6 +1,8 @@
 // "Show Certificate": a read-only document (`access-ssh-cert:` scheme) with the
 // parsed certificate of a host, rendered from the files on disk.
 
+import { isoTime } from '../access/cert-file.js';
+import { validateHostname } from '../ssh/validate.js';
 import { type Disposable, EventEmitter, type TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
 import { certFile } from '../access/paths.js';
 import { readPrivateFile } from '../base/private-files.js';
@@ -9,7 +11,7 @@ import { countdown, expiredText } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { AccessState } from './access-state.js';
 
-export const CERT_SCHEME = 'access-ssh-cert';
+const CERT_SCHEME = 'access-ssh-cert';
 
 export class CertificateDocuments implements TextDocumentContentProvider, Disposable {
   private readonly changed = new EventEmitter<Uri>();
@@ -39,7 +41,7 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
     const host = uri.path.replace(/^\//, '').replace(/\.txt$/, '');
     const dir = this.state.dir;
     const { inspectCertificate } = await accessModules();
-    const state = await inspectCertificate(dir, host);
+    const state = await inspectCertificate(dir, validateHostname(host));
     const lines = [`# Access SSH certificate for ${host}`, ''];
     if (state.status !== 'ok') {
       lines.push(`No usable certificate: ${state.reason}`, '', 'Run "Access: Refresh Certificate" to get one.');
@@ -47,7 +49,7 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
     }
     const c = state.cert;
     const now = Date.now();
-    const left = (c.validBefore.getTime() - now) / 1000;
+    const left = c.validBefore - now / 1000;
     lines.push(
       `File:          ${c.path}`,
       `Private key:   ${c.keyPath}`,
@@ -55,8 +57,8 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
       `Key ID:        ${displayText(c.keyId, 200)}`,
       `Serial:        ${c.serial}`,
       `Principals:    ${c.principals.map((p) => displayText(p)).join(', ') || '(none)'}`,
-      `Valid after:   ${c.validAfter.toISOString()} (${c.validAfter.toLocaleString()})`,
-      `Valid before:  ${c.validBefore.toISOString()} (${c.validBefore.toLocaleString()})`,
+      `Valid after:   ${isoTime(c.validAfter)} (${new Date(c.validAfter * 1000).toLocaleString()})`,
+      `Valid before:  ${isoTime(c.validBefore)} (${new Date(c.validBefore * 1000).toLocaleString()})`,
       `Status:        ${left > 0 ? `valid for ${countdown(left)}` : expiredText(-left)}`,
       `Key:           ${c.keyFingerprint}`,
       `Signing CA:    ${c.caFingerprint}`,

@@ -6,7 +6,8 @@ import { CancellationError, type LogOutputChannel, window } from 'vscode';
 import { redact, redactingLogger } from '../access/redact.js';
 import type { Logger } from '../access/types.js';
 import { isAccessError } from '../access/errors.js';
-import { ACTION_LABELS, classifyFailure, firstLine, type Failure, type NextAction } from '../hosts/failure.js';
+import { isAppError } from '../base/app-error.js';
+import { ACTION_LABELS, classifyFailure, extensionNextStep, firstLine, type Failure, type NextAction } from '../hosts/failure.js';
 
 export interface ExtensionLog extends Logger {
   readonly channel: LogOutputChannel;
@@ -26,10 +27,10 @@ export function createLog(): ExtensionLog {
   return { channel, ...safe, show: () => channel.show(true) };
 }
 
-/** What happened, and what to do next (AccessError and SshConfigError carry a hint). */
+/** What happened, and what to do next (an AppError's next step in the extension's words, extensionNextStep). */
 export function describe(err: unknown): { message: string; hint?: string } {
   if (err instanceof Error) {
-    const hint = (err as { hint?: unknown }).hint;
+    const hint = isAppError(err) ? extensionNextStep(err) : (err as { hint?: unknown }).hint;
     const message = redact(err.message);
     return typeof hint === 'string' && hint !== '' ? { message, hint: redact(hint) } : { message };
   }
@@ -69,6 +70,7 @@ export function failureOf(host: string, err: unknown): Failure {
   return classifyFailure(host, {
     message,
     ...(hint !== undefined ? { hint } : {}),
+    ...(isAppError(err) && err.action !== undefined ? { action: err.action } : {}),
     ...(typeof code === 'string' ? { code } : {}),
     ...(cause && typeof cause.code === 'string' ? { causeCode: cause.code } : {}),
   });

@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ExtensionContext, Range, Uri, commands, window, workspace } from 'vscode';
-import { renderLauncher } from '../remote-ssh/launcher.js';
+import { renderLauncher } from '../ssh/launcher.js';
 import { atomicWrite } from '../base/atomic-write.js';
 import { hostOptions, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
 import { ensureInclude } from '../ssh/include.js';
@@ -21,7 +21,7 @@ import type { ExtensionLog } from './log.js';
 import { helperEnv, readSettings, type Settings } from './settings.js';
 
 /** Shared with `access-ssh config` (src/ssh/managed-hosts.ts): its host list is the source of truth. */
-export const OUR_CONFIG = managedConfigPath(homedir());
+const OUR_CONFIG = managedConfigPath(homedir());
 
 export class SshConfigSync {
   private launcher: string | undefined;

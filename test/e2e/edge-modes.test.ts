@@ -6,6 +6,7 @@
 //   - an edge that maps the login to another account (the certificate's principal);
 //   - an application under a Bypass policy (the carrier lets anyone in);
 //   - a FedRAMP team (auth domain under .fed.cloudflareaccess.com) and its transfer host.
+import { validateHostname } from '../../src/ssh/validate.js';
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +54,7 @@ describe("the edge's modes, end to end (login, ssh-gen, real ssh, org → app ex
 
   /** The User the extension writes for `host`: src/hosts' rule on the certificate on disk. */
   async function userFor(c: Client, host: string, configured?: string): Promise<string | undefined> {
-    const { cert } = await readCachedCertificate(join(c.home, '.cloudflared'), host);
+    const { cert } = await readCachedCertificate(join(c.home, '.cloudflared'), validateHostname(host));
     return sshUserFor({ ...(configured ? { configured } : {}), principals: cert?.principals ?? [], email: 'jdoe@example.com' }).user;
   }
 

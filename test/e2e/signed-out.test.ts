@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { renderLauncher } from '../../src/remote-ssh/launcher';
+import { renderLauncher } from '../../src/ssh/launcher';
 import { renderEntries } from '../../src/ssh/entries';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { APP, BROWSER_SH, HELPER, explain, helperMissing, runProcess } from './harness';

@@ -3,7 +3,7 @@
 // with Node's crypto, the way `ssh-keygen -s` makes them (same fields, the same
 // default extensions). The sandbox's real sshd trusts this CA (TrustedUserCAKeys),
 // so every e2e login proves that sshd accepts what is made here; the unit test
-// test/unit/sandbox/ssh-ca.test.ts also has `ssh-keygen -L` read it.
+// test/integration/sandbox/ssh-ca.test.ts also has `ssh-keygen -L` read it.
 //
 // In process rather than by running `ssh-keygen -s` per request: the edge stands in
 // for Cloudflare's in the measured path of a renewal (docs/BENCHMARKS.md), and a

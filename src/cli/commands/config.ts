@@ -3,6 +3,7 @@
 // host list and Include line as the extension (src/ssh/managed-hosts.ts,
 // src/ssh/include.ts): what one adds, the other keeps.
 
+import type { Hostname } from '../../base/hostname.js';
 import * as os from 'node:os';
 import { join, resolve } from 'node:path';
 import { AccessError } from '../../access/errors.js';
@@ -68,7 +69,7 @@ function describeHost(h: ManagedHost): string {
 }
 
 /** The account for a host when --user is not given: the cached certificate's principal, else the stored token's e-mail. */
-async function derivedUser(rt: Runtime, host: string): Promise<string | undefined> {
+async function derivedUser(rt: Runtime, host: Hostname): Promise<string | undefined> {
   const dir = keyDirFor(helperHome(rt));
   try {
     const { readCachedCertificate } = await import('../../access/cert-file.js');

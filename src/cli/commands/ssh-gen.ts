@@ -6,7 +6,7 @@
 import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
 import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
-import { DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, usableCachedCertificate } from '../../access/cert-file.js';
+import { DEFAULT_MAX_VALIDITY_SECONDS, DEFAULT_RENEW_MARGIN_SECONDS, isoTime, usableCachedCertificate } from '../../access/cert-file.js';
 import { defaultConfigDir } from '../../access/paths.js';
 import { isAccessError } from '../../access/errors.js';
 
@@ -51,7 +51,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     maxValiditySeconds: maxValidity,
   });
   if (cached) {
-    rt.log.debug(`Certificate for ${host} is valid until ${cached.validBefore.toISOString()}; nothing to do`);
+    rt.log.debug(`Certificate for ${host} is valid until ${isoTime(cached.validBefore)}; nothing to do`);
     return 0;
   }
 
@@ -98,6 +98,6 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     if (timer) clearTimeout(timer);
   }
   const { cert, renewed } = result;
-  if (!renewed) rt.log.debug(`Certificate for ${host} is valid until ${cert.validBefore.toISOString()}`);
+  if (!renewed) rt.log.debug(`Certificate for ${host} is valid until ${isoTime(cert.validBefore)}`);
   return 0;
 }

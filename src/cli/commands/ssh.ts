@@ -46,10 +46,8 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   if (!listen) {
     const ws = await openCarrier(ctx, host, carrierOptions);
     // Bounded memory under bulk transfers: a young-generation collection every few MiB
-    // carried (carrier.ts `collect`; where the runtime refuses, V8's own schedule). Obtained
-    // on the first collection, so that neither the first byte nor a small session pays for it.
-    const { lazyMinorCollector } = await import('../gc.js');
-    await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log, collect: { everyBytes: COLLECT_EVERY_BYTES, run: lazyMinorCollector() } });
+    // carried (carrier.ts `collect`; where the runtime refuses, V8's own schedule).
+    await pipeCarrier(ws, rt.stdin, rt.stdout, { log: rt.log, collect: { everyBytes: COLLECT_EVERY_BYTES, run: collectorOnFirstUse() } });
     return 0;
   }
 
@@ -75,6 +73,26 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   } finally {
     dispose();
   }
+}
+
+/**
+ * The collection, with gc.ts (and node:v8, node:vm) loaded at the first call: neither the
+ * first byte nor a session that carries less than 2 MiB pays for them (docs/BENCHMARKS.md).
+ * The first call only starts the loading; collections run from the next one on.
+ */
+function collectorOnFirstUse(): () => void {
+  let collect: (() => void) | undefined;
+  let loading = false;
+  return () => {
+    if (collect) collect();
+    else if (!loading) {
+      loading = true;
+      void import('../gc.js').then(
+        (m) => (collect = m.lazyMinorCollector()),
+        () => {}, // no collector: V8's own schedule
+      );
+    }
+  };
 }
 
 function parseMax(value: string | undefined, command: string): number | undefined {

@@ -16,9 +16,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const appInfo = await discoverApp(ctx.http, appUrl);
   const token = await ctx.store.readAppToken(appInfo);
   if (token === undefined) {
-    throw new AccessError('login-required', `No valid token for ${host} is stored.`, {
-      hint: `Run: access-ssh login https://${host}`,
-    });
+    throw new AccessError('login-required', `No valid token for ${host} is stored.`, { action: 'sign-in', host });
   }
   rt.stdout.write(token);
   return 0;

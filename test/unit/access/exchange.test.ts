@@ -35,7 +35,9 @@ test('org token refused: token-refused, the token never in the message', async (
   await assert.rejects(exchangeOrgToken(edge.server.client(), appUrl, org, TEAM), (err: unknown) => {
     assert.ok(err instanceof AccessError && err.code === 'token-refused');
     assert.ok(!err.message.includes(org));
-    assert.ok(err.hint);
+    // The next step: sign in again for the app (each front end says it in its words).
+    assert.equal(err.action, 'sign-in');
+    assert.equal(err.host, appUrl.host);
     return true;
   });
 });

@@ -2,6 +2,7 @@
 // certificate for the sandbox's names, and temp dirs.
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -9,6 +10,7 @@ import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { HttpClient } from '../../../src/access/http.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
@@ -135,3 +137,25 @@ export async function startEchoServer(): Promise<{ server: net.Server; port: num
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as AddressInfo).port };
 }
+
+/** A Writable that keeps what it got and the most it ever had buffered; `delayMs` per write. */
+export function sink(
+  opts: { delayMs?: number; highWaterMark?: number } = {},
+): Writable & { data: () => Buffer; maxBuffered: () => number } {
+  const parts: Buffer[] = [];
+  let maxBuffered = 0;
+  const w = new Writable({
+    highWaterMark: opts.highWaterMark ?? 16 * 1024,
+    write(chunk: Buffer, _enc, cb) {
+      parts.push(chunk);
+      maxBuffered = Math.max(maxBuffered, w.writableLength);
+      if (opts.delayMs) setTimeout(cb, opts.delayMs);
+      else cb();
+    },
+  }) as Writable & { data: () => Buffer; maxBuffered: () => number };
+  w.data = () => Buffer.concat(parts);
+  w.maxBuffered = () => maxBuffered;
+  return w;
+}
+
+export const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

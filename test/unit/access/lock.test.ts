@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectLock, processStartTime, selfLockContent, withFileLock, type LockHolder } from '../../../src/access/lock.js';
@@ -52,23 +51,13 @@ test('the directory is created (0700) when missing', async () => {
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
 });
 
-test('processStartTime of this process matches selfLockContent and /proc', () => {
-  const own = processStartTime(process.pid);
-  if (process.platform === 'linux') assert.ok(own !== undefined);
-  assert.equal(selfLockContent().pid, process.pid);
-  if (own !== undefined) assert.equal(selfLockContent().start_time, own);
-});
-
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '0']);
-  const pid = child.pid!;
-  await new Promise((r) => child.on('exit', r));
-  return pid;
-}
+// No process ever has this pid: it is PID_MAX_LIMIT on 64-bit Linux (pids are below it)
+// and beyond macOS's 99,999.
+const DEAD_PID = 2 ** 22;
 
 test('stale: dead pid is reclaimed at once', async () => {
   const target = path.join(tempDir(), 'tok');
-  fs.writeFileSync(`${target}.lock`, JSON.stringify({ pid: await deadPid(), start_time: Date.now() }));
+  fs.writeFileSync(`${target}.lock`, JSON.stringify({ pid: DEAD_PID, start_time: Date.now() }));
   assert.equal((await inspectLock(`${target}.lock`)).kind, 'stale');
   const t0 = Date.now();
   let ran = false;
@@ -202,41 +191,3 @@ test('release leaves a lock that is no longer ours', async () => {
   );
   assert.equal(fs.readFileSync(`${target}.lock`, 'utf8'), '{"pid":1,"start_time":0}');
 });
-
-// Issue 11, item 3: a lock that is not a regular lock file we can read is an error
-// naming the path, at once: no busy loop (a directory, a dangling symlink read as
-// "gone"), no hang (a FIFO), and the function under the lock never runs.
-for (const [what, make] of [
-  ['a directory', (p: string) => fs.mkdirSync(p)],
-  ['a dangling symlink', (p: string) => fs.symlinkSync(path.join(path.dirname(p), 'nowhere'), p)],
-  [
-    'a symlink to a real lock',
-    (p: string) => {
-      fs.writeFileSync(`${p}.real`, JSON.stringify({ pid: process.pid, start_time: Date.now() }));
-      fs.symlinkSync(`${p}.real`, p);
-    },
-  ],
-  ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
-] as const) {
-  test(`a lock that is ${what}: an error naming the path, at once`, { skip: process.platform === 'win32', timeout: 30_000 }, async () => {
-    const target = path.join(tempDir(), 'tok');
-    make(`${target}.lock`);
-    let ran = false;
-    const cpuBefore = process.cpuUsage();
-    await assert.rejects(
-      withFileLock(
-        target,
-        async () => {
-          ran = true;
-        },
-        { retryMs: 25, timeoutMs: 20_000 },
-      ),
-      (err: unknown) =>
-        err instanceof AccessError && err.code === 'lock' && err.message.includes(`${target}.lock`) && /rm /.test(err.hint ?? ''),
-    );
-    assert.equal(ran, false);
-    // Refused before any retry: far less CPU than one retry interval of spinning.
-    const cpu = process.cpuUsage(cpuBefore);
-    assert.ok(cpu.user + cpu.system < 2_000_000, `no busy loop (${cpu.user + cpu.system} µs of CPU)`);
-  });
-}

@@ -5,19 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { PassThrough, Readable } from 'node:stream';
-import { parseTimeout, runCli, userAgent, version } from '../../../src/cli/run.js';
+import { parseTimeout, userAgent, version } from '../../../src/cli/run.js';
+import { cliInProcess, type CliResult } from '../../support/cli.js';
 import { startServer, testCert } from '../access/helpers.js';
 
-async function cli(argv: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let err = '';
-  stdout.resume();
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await runCli(argv, { env, stdin: Readable.from([]), stdout, stderr, openUrl: async () => {} });
-  return { code, stderr: err };
-}
+const cli = (argv: string[], env: Record<string, string>): Promise<CliResult> => cliInProcess(argv, env, { openUrl: async () => {} });
 
 test('parseTimeout: Go durations or seconds, 1s to 1h', () => {
   assert.equal(parseTimeout('30'), 30_000);

@@ -1,47 +1,24 @@
 // Hostile input (issue #4, item 3): host names, user names and paths with newline,
 // quotes, %, spaces, $(…), backticks, #, non-ASCII, overlong values, arriving from the
-// settings, a repository's host list, a deep link, the command line, JWT claims (an
-// e-mail becoming a `User`) and a cert_sign answer. Each is refused with a clear
-// message (the value shown escaped: no raw line break or control character reaches a
-// message) or quoted so that the real `ssh -G` / ssh reads back exactly the value.
+// settings, a repository's host list, a deep link, the command line and JWT claims (an
+// e-mail becoming a `User`). Each is refused with a clear message (the value shown
+// escaped: no raw line break or control character reaches a message). Paths read back
+// by the real ssh and cert_sign answers: test/integration/hostile/inputs.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import * as sshpk from 'sshpk';
-import { issueCertificate, signCertificate } from '../../../src/access/cert.js';
-import { AccessError } from '../../../src/access/errors.js';
-import type { HttpClient, HttpRequest, HttpResponse } from '../../../src/access/http.js';
+import { Tally } from '../../support/figures.js';
+import { assertClear, RAW_CONTROL } from './helpers.js';
 import { emailLocalPart } from '../../../src/access/jwt.js';
-import { certFile, certKeyFile } from '../../../src/access/paths.js';
-import type { AppToken } from '../../../src/access/types.js';
 import { parseTarget } from '../../../src/cli/host.js';
-import { sshUserFor } from '../../../src/hosts/hosts.js';
 import { UsageError } from '../../../src/cli/args.js';
 import { parseHostList, parseRepoHostsFile } from '../../../src/hosts/hosts.js';
 import { parseDeepLink } from '../../../src/remote-ssh/authority.js';
-import { hostOptions, renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
-import { quoteConfigPath } from '../../../src/ssh/quote.js';
+import { renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { SshConfigError, validateHostname, validateUser } from '../../../src/ssh/validate.js';
-import { fakeHelper, readEvidence, run, SSH, sshG, tempDir } from '../ssh/helpers.js';
 
 /** Inputs tried per class, reported at the end (the README quotes them). */
-const tried = new Map<string, number>();
-const note = (cls: string): void => {
-  tried.set(cls, (tried.get(cls) ?? 0) + 1);
-};
-
-const RAW_CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/;
-
-/** A clear refusal: a message with no raw control character, naming the problem. */
-function assertClear(err: unknown, what: string): void {
-  assert.ok(err instanceof Error, `${what}: an Error`);
-  assert.ok(err.message.length > 10 && err.message.length < 600, `${what}: a message of sane length: ${err.message.length}`);
-  assert.doesNotMatch(err.message, RAW_CONTROL, `${what}: no raw control character in ${JSON.stringify(err.message)}`);
-  const hint = (err as { hint?: string }).hint;
-  if (hint !== undefined) assert.doesNotMatch(hint, RAW_CONTROL);
-}
+const tried = new Tally();
+const note = (cls: string): void => tried.note(cls);
 
 const HOSTS: [string, string][] = [
   ['newline + directive', 'a.example.com\nProxyCommand touch /tmp/pwned'],
@@ -210,201 +187,7 @@ test(`e-mails in JWT claims that would become a User line: all ${EMAILS.length} 
   }
 });
 
-// ---------------------------------------------------------------- paths, checked by the real OpenSSH
-
-const PATH_DIRS = [
-  'with space',
-  '$(touch PWNED)',
-  '`touch PWNED`',
-  'hash#dir',
-  'per%cent',
-  'ünï©ødé',
-  'semi;colon&amp',
-  'paren(s)',
-  'tilde~x',
-  'dollar$HOME',
-  "sq'uote",
-];
-
-test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quoted so that ssh reads back exactly; nothing is run', async () => {
-  const dir = await tempDir('hostile-paths-');
-  try {
-    for (const d of PATH_DIRS) {
-      note('path: helper and key directory');
-      const base = path.join(dir, d);
-      const helper = path.join(base, 'access-ssh');
-      const evidence = path.join(dir, `evidence-${PATH_DIRS.indexOf(d)}`);
-      const opts: RenderOptions = { helper, keyDir: path.join(base, 'keys'), platform: 'linux', nonInteractive: true };
-      if (d.includes("'")) {
-        // A single quote cannot be carried by the Match exec line: refused, clearly.
-        assert.throws(
-          () => hostOptions({ hostname: 'ok.example.com' }, opts),
-          (e: unknown) => {
-            assertClear(e, d);
-            return e instanceof SshConfigError && /single quote/.test(e.message);
-          },
-        );
-        // As a key path alone it is fine.
-        const q = quoteConfigPath(path.join(base, 'k'), 'linux');
-        const cfg = path.join(dir, 'sq-config');
-        fs.writeFileSync(cfg, `Host t\n  IdentityFile ${q}\n`);
-        assert.deepEqual((await sshG(cfg, 't')).get('identityfile'), [path.join(base, 'k')]);
-        continue;
-      }
-      await fakeHelper(helper, evidence);
-      const cfg = path.join(dir, `config-${PATH_DIRS.indexOf(d)}`);
-      fs.writeFileSync(cfg, renderEntries([{ hostname: 'ok.example.com', user: 'jdoe' }], opts));
-      const g = await sshG(cfg, 'cfpipe-ok.example.com', ['-o', 'BatchMode=yes']);
-      // ssh -G shows paths before their %-expansion, which turns %% back into %.
-      const expanded = (v: string[] | undefined): string[] | undefined => v?.map((x) => x.replace(/%%/g, '%'));
-      assert.deepEqual(expanded(g.get('identityfile')), [path.join(base, 'keys', 'ok.example.com-cf_key')], d);
-      assert.deepEqual(expanded(g.get('certificatefile')), [path.join(base, 'keys', 'ok.example.com-cf_key-cert.pub')], d);
-      assert.deepEqual(g.get('user'), ['jdoe']);
-      // ssh -G ran the Match exec: our helper, at that path, with exactly these arguments.
-      assert.deepEqual(await readEvidence(evidence), ['ssh-gen|--hostname|ok.example.com|--non-interactive|--quiet-signed-out'], d);
-      // The ProxyCommand, run by a real connection attempt.
-      await run(SSH, ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 'cfpipe-ok.example.com', 'true'], 20_000);
-      assert.ok(
-        (await readEvidence(evidence)).includes('ssh|--hostname|ok.example.com|--non-interactive'),
-        `${d}: ${JSON.stringify(await readEvidence(evidence))}`,
-      );
-      assert.ok(
-        !fs.existsSync(path.join(process.cwd(), 'PWNED')) && !fs.existsSync(path.join(base, 'PWNED')),
-        `${d}: nothing injected ran`,
-      );
-    }
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-});
-
-// ---------------------------------------------------------------- cert_sign answers
-
-const ISS = 'https://sandbox.cloudflareaccess.com';
-function jwt(claims: Record<string, unknown>): AppToken {
-  const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.c2ln` as AppToken;
-}
-const TOKEN = jwt({ iss: ISS, aud: ['aud1'], email: 'jdoe@example.com', exp: Math.floor(Date.now() / 1000) + 3600 });
-
-/** An HttpClient stand-in whose cert_sign answer is made by `answer` from the posted public key. */
-function fakeEdge(answer: (publicKey: string) => { status: number; body: string }): HttpClient {
-  return {
-    async request(req: HttpRequest): Promise<HttpResponse> {
-      const posted = JSON.parse(String(req.body)) as { public_key: string };
-      const a = answer(posted.public_key);
-      return {
-        status: a.status,
-        headers: { 'content-type': 'application/json' },
-        setCookies: [],
-        body: Buffer.from(a.body),
-        url: new URL(String(req.url)),
-      };
-    },
-  } as unknown as HttpClient;
-}
-
-test('cert_sign answers that try to smuggle lines, control characters or another identity: refused, nothing written, messages clean', async () => {
-  const work = await tempDir('hostile-cert-');
-  const ca = path.join(work, 'ca');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
-  let seq = 0;
-  const sign = (pub: string, principals: string, id = 'jdoe@example.com'): string => {
-    const f = path.join(work, `k${seq++}.pub`);
-    fs.writeFileSync(f, pub + '\n');
-    execFileSync('ssh-keygen', ['-q', '-s', ca, '-I', id, '-n', principals, '-V', '-1m:+3m', f]);
-    return fs
-      .readFileSync(f.replace(/\.pub$/, '-cert.pub'), 'utf8')
-      .trim()
-      .split(' ')
-      .slice(0, 2)
-      .join(' ');
-  };
-  const ok = (certificate: string) => ({
-    status: 200,
-    body: JSON.stringify({ id: 'x', certificate, expires_at: new Date(Date.now() + 180_000).toISOString() }),
-  });
-  const cases: [string, (pub: string) => { status: number; body: string }, RegExp][] = [
-    [
-      'a certificate followed by ssh_config lines',
-      (pub) => ok(`${sign(pub, 'jdoe')}\nHost *\n  ProxyCommand touch /tmp/pwned`),
-      /certificate/i,
-    ],
-    ['a certificate with a CR-LF and junk', (pub) => ok(`${sign(pub, 'jdoe')}\r\nX`), /certificate/i],
-    ['a principal with a newline', (pub) => ok(sign(pub, 'jdoe\nProxyCommand x')), /principal/i],
-    ['a key id with a newline and an escape sequence', (pub) => ok(sign(pub, 'jdoe', 'jdoe\n\u001b[2Jfake')), /key id|certificate/i],
-    [
-      'a certificate that is not one',
-      () => ok('ssh-ed25519-cert-v01@openssh.com AAAA$(id)'),
-      /not (one line of )?(an )?OpenSSH certificate/,
-    ],
-    ['base64 that is not a certificate', () => ok('ssh-ed25519-cert-v01@openssh.com AAAAQUJD'), /not an OpenSSH certificate/],
-    ['a one-megabyte certificate', () => ok(`ssh-ed25519-cert-v01@openssh.com ${'A'.repeat(1 << 20)}`), /certificate/i],
-    [
-      'an error message with a newline and a terminal escape',
-      () => ({ status: 500, body: JSON.stringify({ status: 500, message: 'bad\n\u001b[2J\u001b[31mPassword: ' }) }),
-      /HTTP 500/,
-    ],
-    [
-      'an error message that carries a token',
-      () => ({ status: 400, body: JSON.stringify({ status: 400, message: `invalid jwt ${TOKEN}` }) }),
-      /HTTP 400/,
-    ],
-    ['a 200 whose certificate is a number', () => ({ status: 200, body: '{"certificate": 42}' }), /without a certificate/],
-  ];
-  for (const [name, answer, rule] of cases) {
-    note('cert_sign answer');
-    const dir = path.join(work, `out${seq++}`);
-    const err = await issueCertificate(fakeEdge(answer), dir, 'ok.example.com', {
-      get: async () => TOKEN,
-      forget: async () => undefined,
-    }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    assert.ok(err instanceof AccessError, `${name}: refused (${String(err)})`);
-    assertClear(err, name);
-    assert.match(err.message, rule, `${name}: ${err.message}`);
-    assert.ok(!err.message.includes(TOKEN) && !err.message.includes(TOKEN.split('.')[1]!), `${name}: no token in the message`);
-    assert.ok(
-      !fs.existsSync(certFile(dir, 'ok.example.com')) && !fs.existsSync(certKeyFile(dir, 'ok.example.com')),
-      `${name}: nothing written`,
-    );
-  }
-  // The edge decides the principal: a certificate for another account is kept, but a
-  // principal reaches a User line only when src/ssh accepts it as a user name.
-  for (const [principals, user] of [
-    ['"$(id)"', undefined],
-    ['root', 'root'],
-    ['"$(id)",deploy', 'deploy'],
-    ['jdoe\u202eevil', undefined],
-  ] as const) {
-    note('cert_sign principal');
-    const dir = path.join(work, `out${seq++}`);
-    const info = await issueCertificate(
-      fakeEdge((pub) => ok(sign(pub, principals))),
-      dir,
-      'ok.example.com',
-      { get: async () => TOKEN, forget: async () => undefined },
-    );
-    assert.deepEqual(info.principals, principals.split(','));
-    const chosen = sshUserFor({ principals: info.principals, email: 'jdoe@example.com' });
-    assert.equal(chosen.user, user ?? 'jdoe', `User for principals ${JSON.stringify(principals)}`);
-    assert.equal(chosen.source, user === undefined ? 'email' : 'certificate');
-  }
-  // The key id and principals of an accepted certificate are never trusted for a User line.
-  note('cert_sign answer');
-  const signed = await signCertificate(
-    fakeEdge((pub) => ok(sign(pub, 'jdoe'))),
-    TOKEN,
-    sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' }).toPublic().toString('ssh'),
-  );
-  assert.match(signed.certificate, /^ecdsa-sha2-nistp256-cert-v01@openssh\.com [A-Za-z0-9+/=]+$/);
-  fs.rmSync(work, { recursive: true, force: true });
-});
-
 test('figures: hostile inputs tried', () => {
-  const total = [...tried.values()].reduce((a, b) => a + b, 0);
-  process.stdout.write(`# hostile inputs tried: ${JSON.stringify(Object.fromEntries(tried))} = ${total}\n`);
-  assert.ok(total >= 50, `${total}`);
+  tried.report('hostile inputs tried');
+  assert.ok(tried.total >= 50, `${tried.total}`);
 });

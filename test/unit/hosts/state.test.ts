@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
+  certificateStatus,
   ago,
   certInfoOf,
   countdown,
@@ -206,8 +207,8 @@ test('a team session ending soon is warned about once per session', () => {
 
 test('the principals and key id the edge chose are shown escaped, and a plain one as it is', () => {
   const info = certInfoOf({
-    validAfter: new Date(1_800_000_000_000),
-    validBefore: new Date(1_800_000_180_000),
+    validAfter: 1_800_000_000,
+    validBefore: 1_800_000_180,
     principals: ['jdoe', 'admin\u202egnp.exe', 'x\u001b[2J'],
     keyId: `jdoe@example.com\u2028forged ${'k'.repeat(500)}`,
     serial: '7',
@@ -227,4 +228,26 @@ test('tooltip of a host added from the command line, FedRAMP: both said', () => 
   assert.equal(get('From'), 'the command line (access-ssh config add), not your VS Code settings');
   assert.equal(get('Account type'), 'FedRAMP (signs in through login.fed.cloudflareaccess.org)');
   assert.equal(get('Logs in as'), 'deploy');
+});
+
+test("certificateStatus: the principal (else the e-mail's local part) and the time left; no live certificate is an alarm", () => {
+  const now = 1_000_000;
+  const cert = { validAfter: now - 60, validBefore: now + 125, principals: ['deploy'], keyId: 'k' };
+  const live = certificateStatus('h.example.com', { now, cert, appToken: { exp: now + 10, email: 'jdoe@example.com' } }, () => 'T');
+  assert.equal(live.text, '$(key) deploy · 2:05');
+  assert.equal(live.alarm, false);
+  assert.equal(
+    live.tooltip,
+    '**Cloudflare Access** — h.example.com\n\nCertificate for `deploy` valid until T\n\nClick to refresh the certificate.',
+  );
+  const expired = certificateStatus('h.example.com', { now: now + 200, cert });
+  assert.deepEqual([expired.text, expired.alarm], ['$(key) deploy · expired', true]);
+  const none = certificateStatus('h.example.com', {
+    now,
+    orgToken: { exp: now + 10, email: 'ann@example.com' },
+    error: { reason: 'Sign-in needed', detail: 'd', action: 'signIn' },
+  });
+  assert.equal(none.text, '$(key) ann · no certificate');
+  assert.match(none.tooltip, /Last error: Sign-in needed/);
+  assert.equal(certificateStatus('h.example.com', { now }).text, '$(key) no certificate');
 });

@@ -2,39 +2,27 @@
 // the extension's writer (SshConfigSync calls syncExtensionHosts through
 // updateManagedHosts, the CLI calls addCliHost/removeCliHost through it). Property
 // tests over interleaved operations of both writers: neither ever loses a host of
-// the other, the file reads back to the model, a write is idempotent, and two
-// writers racing on the same file both land. Then the real `ssh -G` reads the result.
+// the other, the file reads back to the model, a write is idempotent. The real
+// `ssh -G` reading the result: test/integration/ssh/managed-hosts.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
-import * as path from 'node:path';
 import fc from 'fast-check';
-import type { RenderOptions } from '../../../src/ssh/entries.js';
+import { MANAGED_HEADER, renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
+import { runs } from '../../support/figures.js';
 import {
   addCliHost,
+  LIST_INTRO,
   parseManagedHosts,
-  readManagedHosts,
   removeCliHost,
   renderManagedFile,
   syncExtensionHosts,
-  updateManagedHosts,
+  type HostOrigin,
   type ManagedHost,
 } from '../../../src/ssh/managed-hosts.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
-import { sshG, tempDir } from './helpers.js';
+import { hostArb, MANAGED_OPTS } from './helpers.js';
 
-const SCALE = Number(process.env['ACCESS_SSH_PROPERTY_SCALE'] ?? 1);
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
-
-const OPTS: RenderOptions = {
-  helper: '/opt/access ssh/node',
-  helperArgs: ['/opt/access ssh/access-ssh.js'],
-  keyDir: '/home/other home/.cloudflared',
-  platform: 'linux',
-  nonInteractive: true,
-};
-
-const hostArb = fc.constantFrom('a.example.com', 'b.example.com', 'ssh.sandbox.test', 'x-1.corp.example', 'zz.example.org');
+type HostOriginList = HostOrigin[];
 const userArb = fc.option(fc.constantFrom('jdoe', 'deploy', 'j.doe', 'svc_build'), { nil: undefined });
 
 type Op =
@@ -93,10 +81,10 @@ test("interleaved CLI and extension edits: nobody loses the other's hosts; the f
         const before = parseManagedHosts(content);
         const after = apply(before, op);
         step(model, op);
-        content = renderManagedFile(after, OPTS);
+        content = renderManagedFile(after, MANAGED_OPTS);
         const read = parseManagedHosts(content);
         assert.deepEqual(read, after, 'the file reads back to what was written');
-        assert.equal(renderManagedFile(read, OPTS), content, 'rewriting the same list changes nothing');
+        assert.equal(renderManagedFile(read, MANAGED_OPTS), content, 'rewriting the same list changes nothing');
         // Every host of each side is there, marked by that side.
         const names = new Set([...model.cli.keys(), ...model.ext.keys()]);
         assert.deepEqual(
@@ -134,7 +122,7 @@ test("interleaved CLI and extension edits: nobody loses the other's hosts; the f
 });
 
 test('a damaged host list line is an error naming the file and line; nothing is guessed', () => {
-  const good = renderManagedFile([{ hostname: 'a.example.com', from: ['cli'] }], OPTS);
+  const good = renderManagedFile([{ hostname: 'a.example.com', from: ['cli'] }], MANAGED_OPTS);
   for (const [bad, why] of [
     ['# access-ssh-host a..example.com from=cli', /valid host/],
     ['# access-ssh-host b.example.com from=nobody', /only cli and vscode/],
@@ -179,96 +167,80 @@ test("a file written before the list (entries only) is read as the extension's h
   );
 });
 
-test('two writers racing on the real file (CLI adds, extension syncs) both land, 0600, and the entries are what ssh -G reads', async () => {
-  const dir = await tempDir('access-ssh-managed-');
-  try {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
-        fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
-        async (cliHosts: string[], extHosts: string[]) => {
-          const file = path.join(dir, `c${Math.random().toString(36).slice(2)}`, 'config');
-          // The extension syncs repeatedly while the CLI adds its hosts one by one.
-          await Promise.all([
-            (async () => {
-              for (const h of cliHosts) await updateManagedHosts(file, (hs) => addCliHost(hs, h, 'deploy'), OPTS);
-            })(),
-            (async () => {
-              for (let i = 0; i < 3; i++)
-                await updateManagedHosts(
-                  file,
-                  (hs) =>
-                    syncExtensionHosts(
-                      hs,
-                      extHosts.map((hostname) => ({ hostname, user: 'jdoe' })),
-                    ),
-                  OPTS,
-                );
-            })(),
-          ]);
-          const read = await readManagedHosts(file);
-          assert.deepEqual(
-            read.map((h) => h.hostname),
-            [...new Set([...cliHosts, ...extHosts])].sort(),
-          );
-          for (const h of read) {
-            assert.equal(h.from.includes('cli'), cliHosts.includes(h.hostname));
-            assert.equal(h.from.includes('vscode'), extHosts.includes(h.hostname));
-            assert.equal(h.user, cliHosts.includes(h.hostname) ? 'deploy' : 'jdoe');
-          }
-          assert.equal((await fs.stat(file)).mode & 0o777, 0o600);
-          assert.equal((await fs.stat(path.dirname(file))).mode & 0o777, 0o700);
-        },
-      ),
-      { numRuns: runs(40) },
-    );
-
-    // The real ssh reads what was written: absolute key paths (no `~` that ssh would
-    // expand from the passwd entry), the helper with its script, the user.
-    const file = path.join(dir, 'ssh-g', 'config');
-    await updateManagedHosts(
-      file,
-      (hs) => syncExtensionHosts(addCliHost(hs, 'a.example.com', 'deploy'), [{ hostname: 'b.example.com', user: 'jdoe' }]),
-      { ...OPTS, helper: '/bin/false', helperArgs: [] },
-    );
-    for (const [host, user] of [
-      ['a.example.com', 'deploy'],
-      ['b.example.com', 'jdoe'],
-    ] as const) {
-      const g = await sshG(file, `cfpipe-${host}`);
-      assert.deepEqual(g.get('user'), [user]);
-      assert.deepEqual(g.get('hostname'), [host]);
-      assert.deepEqual(g.get('proxycommand'), [`/bin/false ssh --hostname %h --non-interactive`]);
-      assert.equal(g.get('identityfile')?.[0], `/home/other home/.cloudflared/${host}-cf_key`);
-      assert.equal(g.get('certificatefile')?.[0], `/home/other home/.cloudflared/${host}-cf_key-cert.pub`);
-    }
-  } finally {
-    await fs.rm(dir, { recursive: true, force: true });
-  }
+test('the file is byte for byte what renderEntries writes, whatever earlier renders left to reuse', () => {
+  // renderManagedFile reuses each host's entry from the previous render when the host and
+  // the options are the same; the result must never differ from a render from scratch.
+  const optionSets: RenderOptions[] = [
+    MANAGED_OPTS,
+    { ...MANAGED_OPTS, nonInteractive: false },
+    { ...MANAGED_OPTS, keyDir: '/elsewhere/.cloudflared' },
+    { ...MANAGED_OPTS, extraArgs: ['--loglevel', 'debug'] },
+    { helper: 'C:\\Users\\jdoe\\access-ssh.cmd', platform: 'win32', nonInteractive: true },
+  ];
+  const hostsArb = fc.uniqueArray(
+    fc.record({
+      hostname: hostArb,
+      user: userArb,
+      fedramp: fc.boolean(),
+      from: fc.constantFrom<HostOriginList>(['cli'], ['vscode'], ['cli', 'vscode']),
+    }),
+    { selector: (h) => h.hostname, maxLength: 5 },
+  );
+  fc.assert(
+    fc.property(fc.array(fc.tuple(hostsArb, fc.nat(optionSets.length - 1)), { minLength: 1, maxLength: 6 }), (renders) => {
+      for (const [raw, o] of renders) {
+        const hosts: ManagedHost[] = raw.map((h) => ({
+          hostname: h.hostname,
+          from: h.from,
+          ...(h.user === undefined ? {} : { user: h.user }),
+          ...(h.fedramp ? { fedramp: true } : {}),
+        }));
+        const opts = optionSets[o]!;
+        const sorted = [...hosts].sort((a, b) => (a.hostname < b.hostname ? -1 : 1));
+        const scratch = renderEntries(
+          sorted.map((h) => ({
+            hostname: h.hostname,
+            ...(h.user === undefined ? {} : { user: h.user }),
+            ...(h.fedramp ? { fedramp: true } : {}),
+          })),
+          opts,
+        );
+        const text = renderManagedFile(hosts, opts);
+        // Header line, host list, then exactly renderEntries' output after its header line.
+        assert.ok(text.startsWith(`${MANAGED_HEADER}\n${LIST_INTRO}\n`));
+        assert.ok(text.endsWith(scratch.slice(MANAGED_HEADER.length + 1)), 'entries as renderEntries writes them');
+        assert.equal(text.split('\n# access-ssh-host ').length - 1, hosts.length, 'one list line per host');
+        assert.deepEqual(
+          parseManagedHosts(text),
+          sorted.map((h) => ({ ...h, from: [...h.from] })),
+          'reads back',
+        );
+      }
+    }),
+    { numRuns: runs(300) },
+  );
 });
 
-test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedramp in its entries; ssh -G reads it', async () => {
-  const hosts = syncExtensionHosts([], [{ hostname: 'fed.example.com', user: 'deploy', fedramp: true }, { hostname: 'plain.example.com' }]);
-  assert.deepEqual(hosts, [
-    { hostname: 'fed.example.com', user: 'deploy', fedramp: true, from: ['vscode'] },
-    { hostname: 'plain.example.com', from: ['vscode'] },
+test('list lines are found wherever they are, with CRLF line ends, and errors name the right line', () => {
+  const text = [
+    '# managed by Access SSH; edits are overwritten',
+    '# access-ssh-host a.example.com from=cli',
+    'Host x',
+    '  # access-ssh-host not-at-line-start.example.com from=cli',
+    '# access-ssh-host b.example.com from=vscode user=jdoe',
+    '',
+  ].join('\r\n');
+  assert.deepEqual(parseManagedHosts(text), [
+    { hostname: 'a.example.com', from: ['cli'] },
+    { hostname: 'b.example.com', user: 'jdoe', from: ['vscode'] },
   ]);
-  const text = renderManagedFile(hosts, OPTS);
-  assert.ok(text.includes('# access-ssh-host fed.example.com from=vscode user=deploy fedramp=true\n'), text);
-  assert.deepEqual(parseManagedHosts(text), hosts, 'reads back');
-  // The extension dropping the flag drops it from the file too.
-  assert.deepEqual(syncExtensionHosts(parseManagedHosts(text), [{ hostname: 'fed.example.com', user: 'deploy' }]), [
-    { hostname: 'fed.example.com', user: 'deploy', from: ['vscode'] },
-  ]);
-  assert.throws(() => parseManagedHosts('# access-ssh-host fed.example.com from=vscode fedramp=yes\n'), /fedramp="yes"|fedramp=/);
-  const dir = await tempDir();
-  const file = path.join(dir, 'config');
-  await fs.writeFile(file, text, { mode: 0o600 });
-  const g = await sshG(file, 'cfpipe-fed.example.com');
-  assert.deepEqual(g.get('proxycommand'), [
-    `'/opt/access ssh/node' '/opt/access ssh/access-ssh.js' --fedramp ssh --hostname %h --non-interactive`,
-  ]);
-  assert.deepEqual(g.get('user'), ['deploy']);
-  const plain = await sshG(file, 'cfpipe-plain.example.com');
-  assert.doesNotMatch(plain.get('proxycommand')?.[0] ?? '', /--fedramp/);
+  assert.deepEqual(
+    parseManagedHosts('# access-ssh-host c.example.com from=cli'),
+    [{ hostname: 'c.example.com', from: ['cli'] }],
+    'no line end',
+  );
+  assert.throws(
+    () => parseManagedHosts(`${text}\r\nHost y\r\n# access-ssh-host b.example.com from=cli\r\n`, '/x/config'),
+    (e: unknown) => e instanceof SshConfigError && /\/x\/config, line 8: /.test(e.message) && /earlier line/.test(e.message),
+  );
 });

@@ -11,24 +11,21 @@
 //   broken and doubled markers .............................. 1500
 //   real file system (modes, symlinks, missing dirs, bytes) .  300
 //   very large files (pure + file system) ...................    6
-//   real `ssh -G` reads the result ..........................   24
-//                                                     total  10830
+//                                                     total  10806
+// The real `ssh -G` reads 24 more: test/integration/ssh/property.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import fc from 'fast-check';
+import { runs, SCALE, Tally } from '../../support/figures.js';
 import { BEGIN_MARKER, END_MARKER, ensureInclude, removeInclude, withInclude, withoutInclude } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
-import { sshG, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
 
-const SCALE = Number(process.env['ACCESS_SSH_PROPERTY_SCALE'] ?? 1);
-const runs = (n: number): number => Math.max(1, Math.round(n * SCALE));
 /** Cases run by this file, reported at the end (the README quotes the figure). */
-const counted: Record<string, number> = {};
-const count = (name: string): void => {
-  counted[name] = (counted[name] ?? 0) + 1;
-};
+const cases = new Tally();
+const count = (name: string): void => cases.note(name);
 
 // ---------------------------------------------------------------- generators
 
@@ -421,60 +418,7 @@ test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for
   }
 });
 
-// ---------------------------------------------------------------- real ssh -G
-
-/** Configs OpenSSH accepts, with a `Host *` that would win if our Include were not first. */
-const sshLine = fc.constantFrom(
-  '# a comment',
-  '',
-  '\t',
-  'Host *',
-  '  User other',
-  '\tUser other',
-  'Host other.example',
-  '  Port 2222',
-  'Match all',
-  '  ForwardAgent no',
-  'Include /nonexistent/dir/*',
-  'Host *.example.com !x.example.com',
-  '  IdentityFile ~/.ssh/id_other',
-);
-const sshConfig = fc
-  .record({ lines: fc.array(fc.tuple(sshLine, EOL), { maxLength: 10 }), finalEol: fc.boolean() })
-  .map(({ lines, finalEol }) => {
-    const all: [string, string][] = [['Host *', '\n'], ['  User other', '\n'], ...lines];
-    return all.map(([l, e], i) => l + (i < all.length - 1 || finalEol ? e : '')).join('');
-  });
-
-test(`real ssh -G: our Include, at any awkward path, wins over the user's Host * and goes away cleanly (${runs(24)} cases)`, async () => {
-  const root = await tempDir('access-ssh-prop-ssh-');
-  let n = 0;
-  try {
-    await fc.assert(
-      fc.asyncProperty(sshConfig, ourPath, async (user, ours) => {
-        count('ssh-G');
-        const dir = path.join(root, String(n++));
-        const ourFile = path.join(dir, ours);
-        await fs.mkdir(path.dirname(ourFile), { recursive: true });
-        await fs.writeFile(ourFile, 'Host t\n  User fromours\n', { mode: 0o600 });
-        const config = path.join(dir, 'config');
-        await fs.writeFile(config, user);
-        await ensureInclude(config, ourFile, { platform: 'linux' });
-        assert.deepEqual((await sshG(config, 't')).get('user'), ['fromours'], `${JSON.stringify(ourFile)} in ${JSON.stringify(user)}`);
-        assert.deepEqual((await sshG(config, 'u')).get('user'), ['other']);
-        await removeInclude(config);
-        assert.equal(await fs.readFile(config, 'utf8'), user);
-        assert.deepEqual((await sshG(config, 't')).get('user'), ['other']);
-      }),
-      { numRuns: runs(24) },
-    );
-  } finally {
-    await fs.rm(root, { recursive: true, force: true });
-  }
-});
-
 test('figures: at least 10,000 property cases ran in this file', { skip: SCALE < 1 ? 'scaled down' : false }, () => {
-  const total = Object.values(counted).reduce((a, b) => a + b, 0);
-  process.stdout.write(`# ssh config property cases: ${JSON.stringify(counted)} = ${total}\n`);
-  assert.ok(total >= 10_000, `only ${total} cases`);
+  cases.report('ssh config property cases');
+  assert.ok(cases.total >= 10_000, `only ${cases.total} cases`);
 });

@@ -5,8 +5,11 @@
 // Rewritten on every activation, so the paths in ssh_config (which name the
 // launcher, not the versioned extension folder) survive extension updates.
 // With `useCloudflared`, the launcher runs `cloudflared access` instead.
+// It lives in src/ssh beside the entries whose ProxyCommand and `Match exec` run it:
+// it is what ssh executes, not Remote-SSH logic, and needs nothing above src/ssh.
 
-import { shellQuote } from '../ssh/quote.js';
+import { shellQuote } from './quote.js';
+import { SshConfigError } from './validate.js';
 
 export interface LauncherOptions {
   readonly platform: NodeJS.Platform;
@@ -28,17 +31,21 @@ export interface Launcher {
 
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
+const MOVE_HINT = 'Change the setting or the environment variable, or move the file to a path without such characters.';
+
 function checkValue(what: string, value: string, windows: boolean): void {
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new Error(`${what} contains a control character`);
+  if (/[\u0000-\u001f\u007f]/.test(value)) throw new SshConfigError(`${what} contains a control character`, MOVE_HINT);
   // cmd.exe has no quoting that survives `"` or `%` inside a value.
-  if (windows && /["%!^]/.test(value)) throw new Error(`${what} contains a character (" % ! ^) a Windows launcher cannot pass safely`);
+  if (windows && /["%!^]/.test(value))
+    throw new SshConfigError(`${what} contains a character (" % ! ^) a Windows launcher cannot pass safely`, MOVE_HINT);
 }
 
 export function renderLauncher(opts: LauncherOptions): Launcher {
   const windows = opts.platform === 'win32';
   const env = Object.entries(opts.env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '');
   for (const [name, value] of env) {
-    if (!ENV_NAME.test(name)) throw new Error(`bad environment variable name ${JSON.stringify(name)}`);
+    if (!ENV_NAME.test(name))
+      throw new SshConfigError(`bad environment variable name ${JSON.stringify(name)}`, 'Environment variable names are A-Z, 0-9 and "_".');
     checkValue(name, value, windows);
   }
   checkValue('the runtime path', opts.execPath, windows);

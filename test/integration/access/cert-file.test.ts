@@ -2,6 +2,7 @@
 // and fingerprints as sshpk / ssh-keygen for real `ssh-keygen -s` certificates of
 // every key type, and "not usable" (with a reason) whenever it cannot vouch.
 
+import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -9,12 +10,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as sshpk from 'sshpk';
 import { keyFingerprint, parseOpenSshCertificate, readCachedCertificate } from '../../../src/access/cert-file.js';
-import { inspectCertificate } from '../../../src/access/cert.js';
+import { inspectCertificate } from '../../../src/access/cert-check.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { certFile, certKeyFile, certPubFile } from '../../../src/access/paths.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../unit/access/helpers.js';
 
-const HOST = 'ssh.sandbox.test';
+const HOST = validateHostname('ssh.sandbox.test');
 const KEYGEN = '/usr/bin/ssh-keygen';
 
 function keygen(dir: string, name: string, type: string, bits?: string): string {
@@ -52,8 +53,9 @@ describe('parseOpenSshCertificate', () => {
       assert.deepEqual(c.principals, ['jdoe']);
       assert.equal(c.keyId, 'jdoe@example.com');
       assert.equal(c.serial, 42n);
-      assert.equal(c.validAfter.getTime(), ref.validFrom.getTime());
-      assert.equal(c.validBefore.getTime(), ref.validUntil.getTime());
+      // Certificate times are seconds since the epoch (docs/ARCHITECTURE.md).
+      assert.equal(c.validAfter, ref.validFrom.getTime() / 1000);
+      assert.equal(c.validBefore, ref.validUntil.getTime() / 1000);
       assert.equal(keyFingerprint(c.subjectKey), ref.subjectKey.fingerprint('sha256').toString());
       assert.equal(keyFingerprint(c.caKey), ref.issuerKey!.fingerprint('sha256').toString());
       // The subject key is the .pub line's blob, byte for byte.
@@ -66,7 +68,7 @@ describe('parseOpenSshCertificate', () => {
     const c = parseOpenSshCertificate(sign(ca, key, ['-h']));
     assert.equal(c.type, 'host');
     assert.deepEqual(c.principals, []);
-    assert.equal(c.validBefore.getTime(), 8.64e15);
+    assert.equal(c.validBefore, 8.64e12);
   });
 
   test('refuses what is not a certificate, truncated or with a type mismatch', () => {

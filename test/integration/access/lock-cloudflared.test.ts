@@ -13,7 +13,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectLock, processStartTime, withFileLock, type LockHolder } from '../../../src/access/lock.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../unit/access/helpers.js';
 
 const linux = process.platform === 'linux';
 
