@@ -145,3 +145,27 @@ export function signOutHosts(
   for (const t of appTokens) if (t.kind === 'app' && t.authDomain === authDomain && t.appHostname) out.add(t.appHostname);
   return out;
 }
+
+/** Renew an app token this long before it expires (through the team's org token, no browser). */
+const APP_TOKEN_RENEW_SECONDS = 5 * 60;
+/** An app token expired longer ago than this is left for a sign-in. */
+const APP_TOKEN_RENEW_AFTER_EXPIRY_SECONDS = 86400;
+
+/**
+ * The app tokens the background pass renews now: of a configured host, within
+ * APP_TOKEN_RENEW_SECONDS of expiry (or expired less than a day ago), of a team (not a
+ * foreign issuer) whose org token is live (`hasOrgToken`).
+ */
+export function appTokensToRenew<T extends { appHostname: string; authDomain?: string; expiresAt: Date }>(
+  tokens: readonly T[],
+  configured: ReadonlySet<string>,
+  now: number,
+  hasOrgToken: (authDomain: string) => boolean,
+): (T & { authDomain: string })[] {
+  return tokens.filter((t): t is T & { authDomain: string } => {
+    if (!configured.has(t.appHostname)) return false;
+    const left = t.expiresAt.getTime() / 1000 - now;
+    if (left > APP_TOKEN_RENEW_SECONDS || left < -APP_TOKEN_RENEW_AFTER_EXPIRY_SECONDS) return false;
+    return t.authDomain !== undefined && hasOrgToken(t.authDomain);
+  });
+}

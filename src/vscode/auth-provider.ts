@@ -25,7 +25,15 @@ import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import { teamName } from '../hosts/state.js';
 import type { AccessService } from './access.js';
-import { sessionChanges, sessionSnapshot, signInHostForScopes, signOutHosts, teamForScope, type Team } from '../hosts/teams.js';
+import {
+  appTokensToRenew,
+  sessionChanges,
+  sessionSnapshot,
+  signInHostForScopes,
+  signOutHosts,
+  teamForScope,
+  type Team,
+} from '../hosts/teams.js';
 import type { AccessState } from './access-state.js';
 import { describe, isCancellation, type ExtensionLog } from './log.js';
 
@@ -41,8 +49,6 @@ const PROVIDER_LABEL = 'Cloudflare Access';
  * after sign-in (VS Code 1.139, authenticationExtensionsService).
  */
 export const SESSION_SCOPE = 'access-ssh';
-/** Renew an app token this long before it expires. */
-const APP_TOKEN_RENEW_SECONDS = 5 * 60;
 
 export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   private readonly changed = new EventEmitter<AuthenticationProviderAuthenticationSessionsChangeEvent>();
@@ -232,16 +238,11 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const now = Date.now() / 1000;
       const configured = new Set(this.hosts().map((h) => h.hostname));
-      for (const t of await this.access.listAppTokens()) {
-        if (!configured.has(t.appHostname)) continue;
-        const left = t.expiresAt.getTime() / 1000 - now;
-        if (left > APP_TOKEN_RENEW_SECONDS || left < -86400) continue;
-        const authDomain = t.authDomain; // the issuer's team (authDomainOfIssuer); none for a foreign issuer
-        if (authDomain === undefined || !this.state.orgToken(authDomain)) continue;
+      const due = appTokensToRenew(await this.access.listAppTokens(), configured, Date.now() / 1000, (d) => !!this.state.orgToken(d));
+      for (const t of due) {
         try {
-          const ok = await this.access.renewAppToken({ authDomain, appAud: t.aud, appHostname: t.appHostname });
+          const ok = await this.access.renewAppToken({ authDomain: t.authDomain, appAud: t.aud, appHostname: t.appHostname });
           this.log.info(
             ok
               ? `Renewed the app token for ${t.appHostname}`

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   appTokenFor,
+  appTokensToRenew,
   orgTokenFor,
   sessionChanges,
   sessionSnapshot,
@@ -118,4 +119,27 @@ test("signing out of a team clears its configured hosts' and its app tokens' cer
   const teamOf = (h: string) => (h === 'three.example.com' ? B : A);
   const tokens = [app('gone.example.com', A, NOW - 5), app('b.example.com', B, NOW + 5), org(A, NOW + 5)];
   assert.deepEqual([...signOutHosts(A, hosts, teamOf, tokens)].sort(), ['gone.example.com', 'one.example.com', 'two.example.com']);
+});
+
+test('background renewal: app tokens of configured hosts near expiry, of a team with a live org token', () => {
+  const at = (appHostname: string, leftS: number, authDomain?: string) => ({
+    appHostname,
+    expiresAt: new Date((NOW + leftS) * 1000),
+    ...(authDomain ? { authDomain } : {}),
+  });
+  const tokens = [
+    at('due.example.com', 299, A),
+    at('later.example.com', 301, A),
+    at('expired-today.example.com', -3600, A),
+    at('expired-long-ago.example.com', -86401, A),
+    at('unconfigured.example.com', 10, A),
+    at('foreign.example.com', 10),
+    at('no-org.example.com', 10, B),
+  ];
+  const configured = new Set(tokens.map((t) => t.appHostname).filter((h) => h !== 'unconfigured.example.com'));
+  const due = appTokensToRenew(tokens, configured, NOW, (d) => d === A);
+  assert.deepEqual(
+    due.map((t) => t.appHostname),
+    ['due.example.com', 'expired-today.example.com'],
+  );
 });
