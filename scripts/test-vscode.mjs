@@ -8,7 +8,7 @@
 // Not part of `npm test`: where no desktop VS Code can be had (as on the machines
 // where code-server serves the UI tests) it says what is missing and exits 2.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -67,12 +67,17 @@ async function main() {
 
   const { runTests } = require('@vscode/test-electron');
   const userDataDir = mkdtempSync(join(tmpdir(), 'access-ssh-vscode-'));
+  // A folder open in the window: the suite checks that workspace settings cannot set what
+  // reaches a command line, which needs a workspace to write to.
+  const workspaceFolder = join(userDataDir, 'workspace');
+  mkdirSync(workspaceFolder);
   try {
     await runTests({
       ...(vscodeExecutablePath ? { vscodeExecutablePath } : { version: process.env.VSCODE_VERSION ?? 'stable' }),
       extensionDevelopmentPath: ROOT,
       extensionTestsPath: SUITE,
       launchArgs: [
+        workspaceFolder,
         '--disable-extensions', // other extensions, not the one under development
         '--disable-workspace-trust',
         '--skip-welcome',

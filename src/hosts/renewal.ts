@@ -62,6 +62,8 @@ export class RenewalScheduler {
     try {
       if (await this.opts.renew()) this.reschedule(MIN_DELAY_AFTER_RENEWAL_MS);
     } catch (err) {
+      // Disposed meanwhile (the window closed): nobody to tell, nothing to retry.
+      if (this.disposed) return;
       this.opts.onFailure(err);
       this.arm(RETRY_AFTER_FAILURE_MS);
     }

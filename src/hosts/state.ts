@@ -2,6 +2,7 @@
 // disk (tokens, certificate) and the clock. Pure: the view caches the inputs
 // and recomputes this every second while visible, with no file I/O per tick.
 
+import { emailLocalPart } from '../access/jwt.js';
 import { displayText } from '../base/display.js';
 import { hasStarted } from '../access/cert-file.js';
 import type { NextAction } from './failure.js';
@@ -275,4 +276,37 @@ export function sessionsEndingSoon(
     .filter((t) => t.exp > now && t.exp - now <= warnSeconds)
     .map((t) => ({ authDomain: t.authDomain, exp: t.exp, key: `${t.authDomain}@${Math.floor(t.exp)}` }))
     .filter((t) => !warned.has(t.key));
+}
+
+/** What the status bar of a window connected to a host shows. */
+export interface CertificateStatus {
+  /** `$(key) jdoe · 9:41`, `$(key) jdoe · expired`, `$(key) no certificate`. */
+  readonly text: string;
+  /** No live certificate: shown on the error background. */
+  readonly alarm: boolean;
+  /** Markdown lines of the tooltip (values escaped where they are text from outside). */
+  readonly tooltip: string;
+}
+
+/**
+ * The status item of a connected window: who (the certificate's principal, else the
+ * e-mail's local part) and how long the certificate has left.
+ */
+export function certificateStatus(
+  host: string,
+  input: Pick<HostStateInput, 'cert' | 'appToken' | 'orgToken' | 'error' | 'now'>,
+  formatTime: (epochSeconds: number) => string = defaultFormatTime,
+): CertificateStatus {
+  const { cert, now } = input;
+  const email = input.appToken?.email ?? input.orgToken?.email;
+  const user = cert?.principals[0] ?? (email ? emailLocalPart(email) : undefined);
+  const left = cert ? cert.validBefore - now : undefined;
+  const who = user ? `${user} · ` : '';
+  const live = left !== undefined && left > 0;
+  const text = live ? `$(key) ${who}${countdown(left)}` : `$(key) ${who}${left === undefined ? 'no certificate' : 'expired'}`;
+  let tooltip = `**Cloudflare Access** — ${host}\n\n`;
+  if (cert) tooltip += `Certificate for \`${cert.principals.join(', ')}\` valid until ${formatTime(cert.validBefore)}\n\n`;
+  if (input.error) tooltip += `Last error: ${input.error.reason}\n\n`;
+  tooltip += 'Click to refresh the certificate.';
+  return { text, alarm: !live, tooltip };
 }

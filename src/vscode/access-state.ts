@@ -1,57 +1,28 @@
-// What is on disk in ~/.cloudflared (shared with the helper and any cloudflared
-// install): org tokens per team, app tokens per application host, certificates
-// per host. Read when the directory changes (fsWatch, debounced), never per
-// view tick: the view computes countdowns from the cached validity windows.
-// Files are re-read only when their size or mtime changed, so 1,000 hosts cost
-// one readdir and a stat each on a change.
+// The editor's view of ~/.cloudflared and of its own memory per host, in one place that
+// fires onDidChange: the token and certificate files (src/hosts/token-files.ts, re-read
+// when the directory changes, src/hosts/dir-watch.ts, never per view tick: the view
+// computes countdowns from the cached validity windows), each host's team as learned
+// (kept in the extension's globalState), the last failure per host and the sign-ins
+// under way (kept in memory).
 
-import { parseHostname } from '../ssh/validate.js';
-import { type FSWatcher, type Stats, existsSync, promises as fsp, watch as fsWatch } from 'node:fs';
-import { join } from 'node:path';
 import { type Disposable, EventEmitter, type Memento } from 'vscode';
 import { readPrivateFile } from '../base/private-files.js';
-import { readCachedCertificate } from '../access/cert-file.js';
-import { decodeClaims } from '../access/jwt.js';
-import { authDomainOfIssuer } from '../access/auth-domain.js';
-import { certFileName, defaultConfigDir, parseCloudflaredFileName } from '../access/paths.js';
-import { certInfoOf, type CertInfo, type HostError, type TokenInfo } from '../hosts/state.js';
+import { defaultConfigDir } from '../access/paths.js';
+import { DirWatch } from '../hosts/dir-watch.js';
+import type { CertInfo, HostError, TokenInfo } from '../hosts/state.js';
+import { appTokenFor, orgTokenFor, sessionTokenCandidates, teamsOf, type StoredToken, type Team } from '../hosts/teams.js';
+import { TokenFiles } from '../hosts/token-files.js';
 import { accessModules } from './lazy.js';
 import type { ExtensionLog } from './log.js';
-import { displayText } from '../base/display.js';
-
-/** The longest e-mail address (RFC 5321's path limit); a longer claim is cut when shown. */
-const EMAIL_MAX = 254;
-
-interface Cached<T> {
-  readonly stamp: string;
-  readonly value: T | undefined;
-}
-
-export interface StoredToken extends TokenInfo {
-  readonly file: string;
-  readonly kind: 'org' | 'app';
-  /** For app tokens: the application host name of the file. */
-  readonly appHostname?: string;
-}
-
-export interface Team {
-  readonly authDomain: string;
-  readonly email?: string;
-  /** When the last token of this team expires. */
-  readonly exp: number;
-  readonly hasOrgToken: boolean;
-}
 
 export class AccessState implements Disposable {
   readonly dir: string;
-  private readonly files = new Map<string, Cached<StoredToken | CertInfo>>();
+  private readonly files: TokenFiles;
+  private readonly watch: DirWatch;
   private readonly errors = new Map<string, HostError>();
   private readonly signingIn = new Set<string>();
   private readonly changed = new EventEmitter<void>();
   readonly onDidChange = this.changed.event;
-  private watcher: FSWatcher | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private debounce: NodeJS.Timeout | undefined;
   private loading: Promise<void> | undefined;
   private again = false;
   private disposed = false;
@@ -62,53 +33,22 @@ export class AccessState implements Disposable {
     dir: string = defaultConfigDir(),
   ) {
     this.dir = dir;
+    this.files = new TokenFiles(dir, {
+      readFullCertificate: async (d, host) => await (await accessModules()).readCertificate(d, host),
+      log,
+    });
+    this.watch = new DirWatch(dir, () => void this.reload(), log);
   }
 
   /** Start watching the directory (or poll until it exists) and load once. */
   async start(): Promise<void> {
-    this.watch();
+    this.watch.start();
     await this.reload();
   }
 
-  private watch(): void {
-    if (this.disposed || this.watcher) return;
-    try {
-      this.watcher = fsWatch(this.dir, { persistent: false }, () => this.schedule());
-      this.watcher.on('error', (err) => {
-        this.log.debug(`Watching ${this.dir} stopped: ${err.message}`);
-        this.watcher?.close();
-        this.watcher = undefined;
-        this.pollUntilWatchable();
-      });
-      if (this.pollTimer) clearInterval(this.pollTimer);
-      this.pollTimer = undefined;
-    } catch {
-      this.pollUntilWatchable();
-    }
-  }
-
-  private pollUntilWatchable(): void {
-    if (this.disposed || this.pollTimer) return;
-    // The directory appears on the first login; until then look every 5 s.
-    this.pollTimer = setInterval(() => {
-      if (existsSync(this.dir)) {
-        clearInterval(this.pollTimer);
-        this.pollTimer = undefined;
-        this.watch();
-        this.schedule();
-      }
-    }, 5000);
-    this.pollTimer.unref?.();
-  }
-
   /** Reload soon (coalesces bursts of file events). */
-  schedule(delayMs = 150): void {
-    if (this.disposed) return;
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      void this.reload();
-    }, delayMs);
+  schedule(delayMs?: number): void {
+    this.watch.schedule(delayMs);
   }
 
   /** Re-read what changed; concurrent calls share one pass (plus one more if asked meanwhile). */
@@ -121,7 +61,7 @@ export class AccessState implements Disposable {
       try {
         do {
           this.again = false;
-          if (await this.scan()) this.changed.fire();
+          if (await this.files.scan()) this.changed.fire();
         } while (this.again && !this.disposed);
       } catch (err) {
         this.log.warn(`Cannot read ${this.dir}: ${err instanceof Error ? err.message : String(err)}`);
@@ -132,88 +72,8 @@ export class AccessState implements Disposable {
     return this.loading;
   }
 
-  /** One pass over the directory; true when anything changed. */
-  private async scan(): Promise<boolean> {
-    let names: string[];
-    try {
-      names = await fsp.readdir(this.dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      names = [];
-    }
-    const wanted = names.filter((n) => {
-      const kind = parseCloudflaredFileName(n)?.kind;
-      return kind === 'org-token' || kind === 'app-token' || kind === 'certificate';
-    });
-    let changed = false;
-    const present = new Set(wanted);
-    for (const name of [...this.files.keys()]) {
-      if (!present.has(name)) {
-        this.files.delete(name);
-        changed = true;
-      }
-    }
-    await Promise.all(
-      wanted.map(async (name) => {
-        const file = join(this.dir, name);
-        let stat: Stats;
-        try {
-          stat = await fsp.stat(file);
-        } catch {
-          if (this.files.delete(name)) changed = true;
-          return;
-        }
-        const stamp = `${stat.size}:${stat.mtimeMs}:${stat.ino}`;
-        if (this.files.get(name)?.stamp === stamp) return;
-        changed = true;
-        this.files.set(name, { stamp, value: await this.read(name, file) });
-      }),
-    );
-    return changed;
-  }
-
-  private async read(name: string, file: string): Promise<StoredToken | CertInfo | undefined> {
-    try {
-      const kind = parseCloudflaredFileName(name);
-      if (kind?.kind === 'certificate') {
-        const host = parseHostname(kind.host);
-        if (host === undefined) return undefined; // not a host name: no host's row shows it
-        // The light reader (no sshpk); only for a pair it cannot vouch for (no
-        // .pub beside the key, say) the full check, loaded on demand.
-        const cert = (await readCachedCertificate(this.dir, host)).cert ?? (await (await accessModules()).readCertificate(this.dir, host));
-        if (!cert) return undefined;
-        return certInfoOf(cert);
-      }
-      if (kind?.kind !== 'org-token' && kind?.kind !== 'app-token') return undefined;
-      // Through the private file layer: no symlink followed, a regular file of ours.
-      const text = (await readPrivateFile(file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8');
-      if (text === undefined) return undefined;
-      const claims = decodeClaims(text);
-      // A foreign issuer (not an Access team domain) is no team: the token flow refuses it too.
-      const team = authDomainOfIssuer(claims.iss);
-      const base = {
-        file,
-        exp: claims.exp,
-        // Shown in rows, tooltips, the Accounts menu and notifications: made safe where it is read.
-        ...(claims.email !== undefined ? { email: displayText(claims.email, EMAIL_MAX) } : {}),
-        ...(team.ok ? { authDomain: team.authDomain } : {}),
-      };
-      if (kind.kind === 'org-token') {
-        return { ...base, kind: 'org', authDomain: kind.authDomain };
-      }
-      const app = parseCloudflaredFileName(name, claims.aud);
-      const appHostname = app?.kind === 'app-token' ? app.appHostname : undefined;
-      return { ...base, kind: 'app', ...(appHostname ? { appHostname } : {}) };
-    } catch (err) {
-      this.log.debug(`Skipping ${name}: ${err instanceof Error ? err.message : String(err)}`);
-      return undefined;
-    }
-  }
-
   private tokens(): StoredToken[] {
-    const out: StoredToken[] = [];
-    for (const c of this.files.values()) if (c.value && 'kind' in c.value) out.push(c.value);
-    return out;
+    return this.files.tokens();
   }
 
   /** A team's auth domain learned for a host (from its app token, or remembered from earlier). */
@@ -235,25 +95,15 @@ export class AccessState implements Disposable {
 
   /** The host's app token (the latest-expiring), live unless `includeExpired`. */
   appToken(host: string, includeExpired = false): StoredToken | undefined {
-    const now = Date.now() / 1000;
-    let best: StoredToken | undefined;
-    for (const t of this.tokens()) {
-      if (t.kind !== 'app' || t.appHostname !== host) continue;
-      if (!includeExpired && t.exp <= now) continue;
-      if (!best || t.exp > best.exp) best = t;
-    }
-    return best;
+    return appTokenFor(this.tokens(), host, Date.now() / 1000, includeExpired);
   }
 
   orgToken(authDomain: string | undefined): StoredToken | undefined {
-    if (!authDomain) return undefined;
-    const now = Date.now() / 1000;
-    return this.tokens().find((t) => t.kind === 'org' && t.authDomain === authDomain && t.exp > now);
+    return orgTokenFor(this.tokens(), authDomain, Date.now() / 1000);
   }
 
   cert(host: string): CertInfo | undefined {
-    const c = this.files.get(certFileName(host))?.value;
-    return c && !('kind' in c) ? c : undefined;
+    return this.files.cert(host);
   }
 
   /** Everything hostState() needs for `host`, from the cache. */
@@ -273,29 +123,12 @@ export class AccessState implements Disposable {
 
   /** Teams with a live token: the authentication sessions. */
   teams(): Team[] {
-    const now = Date.now() / 1000;
-    const byDomain = new Map<string, Team>();
-    for (const t of this.tokens()) {
-      if (!t.authDomain || t.exp <= now) continue;
-      const prev = byDomain.get(t.authDomain);
-      const email = prev?.email ?? t.email;
-      byDomain.set(t.authDomain, {
-        authDomain: t.authDomain,
-        ...(email !== undefined ? { email } : {}),
-        exp: Math.max(prev?.exp ?? 0, t.exp),
-        hasOrgToken: (prev?.hasOrgToken ?? false) || t.kind === 'org',
-      });
-    }
-    return [...byDomain.values()].sort((a, b) => a.authDomain.localeCompare(b.authDomain));
+    return teamsOf(this.tokens(), Date.now() / 1000);
   }
 
   /** The token a session hands out: the team's org token, else its newest app token. */
   async sessionToken(authDomain: string): Promise<string> {
-    const now = Date.now() / 1000;
-    const candidates = this.tokens()
-      .filter((t) => t.authDomain === authDomain && t.exp > now)
-      .sort((a, b) => (a.kind === b.kind ? b.exp - a.exp : a.kind === 'org' ? -1 : 1));
-    for (const t of candidates) {
+    for (const t of sessionTokenCandidates(this.tokens(), authDomain, Date.now() / 1000)) {
       try {
         const text = (await readPrivateFile(t.file, { sensitivity: 'repair', maxBytes: 64 * 1024 }))?.toString('utf8').trim();
         if (text) return text;
@@ -336,9 +169,7 @@ export class AccessState implements Disposable {
 
   dispose(): void {
     this.disposed = true;
-    this.watcher?.close();
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    if (this.debounce) clearTimeout(this.debounce);
+    this.watch.dispose();
     this.changed.dispose();
   }
 }

@@ -22,17 +22,23 @@ import {
 import { AccessError } from '../access/errors.js';
 import { setContext } from './context.js';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
-import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import { teamName } from '../hosts/state.js';
 import type { AccessService } from './access.js';
-import type { AccessState, Team } from './access-state.js';
+import {
+  appTokensToRenew,
+  sessionChanges,
+  sessionSnapshot,
+  signInHostForScopes,
+  signOutHosts,
+  teamForScope,
+  type Team,
+} from '../hosts/teams.js';
+import type { AccessState } from './access-state.js';
 import { describe, isCancellation, type ExtensionLog } from './log.js';
 
 export const PROVIDER_ID = 'cloudflare-access';
-export const PROVIDER_LABEL = 'Cloudflare Access';
-/** Renew an app token this long before it expires. */
-const APP_TOKEN_RENEW_SECONDS = 5 * 60;
+const PROVIDER_LABEL = 'Cloudflare Access';
 
 export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   private readonly changed = new EventEmitter<AuthenticationProviderAuthenticationSessionsChangeEvent>();
@@ -58,23 +64,17 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   }
 
   private snapshot(): Map<string, string> {
-    return new Map(this.state.teams().map((t) => [t.authDomain, `${t.email ?? ''}`]));
+    return sessionSnapshot(this.state.teams());
   }
 
   private async onStateChange(): Promise<void> {
-    const now = this.snapshot();
-    const added: AuthenticationSession[] = [];
-    const removed: AuthenticationSession[] = [];
-    const changed: AuthenticationSession[] = [];
+    const before = this.known;
     const teams = new Map(this.state.teams().map((t) => [t.authDomain, t]));
-    for (const [domain, email] of now) {
-      const team = teams.get(domain)!;
-      if (!this.known.has(domain)) added.push(await this.session(team));
-      else if (this.known.get(domain) !== email) changed.push(await this.session(team));
-    }
-    for (const [domain, email] of this.known) {
-      if (!now.has(domain)) removed.push(emptySession(domain, email));
-    }
+    const now = sessionSnapshot([...teams.values()]);
+    const diff = sessionChanges(before, now);
+    const added = await Promise.all(diff.added.map((d) => this.session(teams.get(d)!)));
+    const changed = await Promise.all(diff.changed.map((d) => this.session(teams.get(d)!)));
+    const removed = diff.removed.map((d) => emptySession(d, before.get(d) ?? ''));
     this.known = now;
     if (added.length + removed.length + changed.length > 0) {
       this.log.debug(`Access sessions: +${added.length} -${removed.length} ~${changed.length}`);
@@ -94,22 +94,12 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     };
   }
 
-  /** The team (auth domain) a scope names: an auth domain as is, a host through its known team. */
-  private teamForScope(scope: string): string | undefined {
-    const s = scope.toLowerCase();
-    if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) return s;
-    try {
-      return this.state.teamOf(normaliseHostname(s));
-    } catch {
-      return undefined;
-    }
-  }
-
   async getSessions(scopes?: readonly string[]): Promise<AuthenticationSession[]> {
     await this.state.reload();
     let teams = this.state.teams();
     if (scopes && scopes.length > 0) {
-      const wanted = new Set(scopes.map((s) => this.teamForScope(s)).filter((t): t is string => t !== undefined));
+      const teamOf = (host: string): string | undefined => this.state.teamOf(host);
+      const wanted = new Set(scopes.map((s) => teamForScope(s, teamOf)).filter((t): t is string => t !== undefined));
       teams = teams.filter((t) => wanted.has(t.authDomain));
     }
     return await Promise.all(teams.map((t) => this.session(t)));
@@ -131,20 +121,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 
   private async hostForScopes(scopes: readonly string[]): Promise<string | undefined> {
     const hosts = this.hosts();
-    for (const scope of scopes) {
-      const s = scope.toLowerCase();
-      if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) {
-        const match = hosts.find((h) => this.state.teamOf(h.hostname) === s);
-        if (match) return match.hostname;
-        continue;
-      }
-      try {
-        return normaliseHostname(s);
-      } catch {
-        /* not a host */
-      }
-    }
-    return await pickSignInHost(hosts, this.state);
+    return signInHostForScopes(scopes, hosts, (h) => this.state.teamOf(h)) ?? (await pickSignInHost(hosts, this.state));
   }
 
   /** The browser sign-in under way: its host and login page, for "Copy Login Link". */
@@ -224,12 +201,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
    */
   async removeSession(sessionId: string): Promise<void> {
     await this.state.reload();
-    const hosts = new Set(
-      this.hosts()
-        .map((h) => h.hostname)
-        .filter((h) => this.state.teamOf(h) === sessionId),
-    );
-    for (const t of this.state.appTokensOf(sessionId)) if (t.appHostname) hosts.add(t.appHostname);
+    const hosts = signOutHosts(sessionId, this.hosts(), (h) => this.state.teamOf(h), this.state.appTokensOf(sessionId));
     const removed = await this.access.logout(sessionId);
     let certs = 0;
     for (const host of hosts) {
@@ -254,16 +226,11 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const now = Date.now() / 1000;
       const configured = new Set(this.hosts().map((h) => h.hostname));
-      for (const t of await this.access.listAppTokens()) {
-        if (!configured.has(t.appHostname)) continue;
-        const left = t.expiresAt.getTime() / 1000 - now;
-        if (left > APP_TOKEN_RENEW_SECONDS || left < -86400) continue;
-        const authDomain = t.authDomain; // the issuer's team (authDomainOfIssuer); none for a foreign issuer
-        if (authDomain === undefined || !this.state.orgToken(authDomain)) continue;
+      const due = appTokensToRenew(await this.access.listAppTokens(), configured, Date.now() / 1000, (d) => !!this.state.orgToken(d));
+      for (const t of due) {
         try {
-          const ok = await this.access.renewAppToken({ authDomain, appAud: t.aud, appHostname: t.appHostname });
+          const ok = await this.access.renewAppToken({ authDomain: t.authDomain, appAud: t.aud, appHostname: t.appHostname });
           this.log.info(
             ok
               ? `Renewed the app token for ${t.appHostname}`

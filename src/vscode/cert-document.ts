@@ -11,7 +11,7 @@ import { countdown, expiredText } from '../hosts/state.js';
 import { accessModules } from './lazy.js';
 import type { AccessState } from './access-state.js';
 
-export const CERT_SCHEME = 'access-ssh-cert';
+const CERT_SCHEME = 'access-ssh-cert';
 
 export class CertificateDocuments implements TextDocumentContentProvider, Disposable {
   private readonly changed = new EventEmitter<Uri>();

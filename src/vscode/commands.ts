@@ -16,6 +16,7 @@ import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import type { AppInfo } from '../access/types.js';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, renameInSetting, type HostEntry } from '../hosts/hosts.js';
 import { countdown, teamName, timeLeft } from '../hosts/state.js';
+import { signedInTeam } from '../hosts/teams.js';
 import { pickHost, pickSignInHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
 import {
@@ -70,7 +71,7 @@ async function askHostname(title: string, initial?: string): Promise<string | un
  * host is added (no token, no browser). The team is remembered, so a second host
  * of a signed-in team shows as signed in at once.
  */
-export async function checkHost(svc: Services, host: string): Promise<AppInfo> {
+async function checkHost(svc: Services, host: string): Promise<AppInfo> {
   const info = await vscodeWindow.withProgress(
     { location: ProgressLocation.Notification, title: `Checking ${host} with Cloudflare Access…` },
     () => svc.access.discover(host),
@@ -111,10 +112,8 @@ export async function addHostToSettings(svc: Services, host: string): Promise<vo
 }
 
 /** Who is signed in for `host`'s team, as a sentence; undefined when nobody is. */
-export function signedInAs(svc: Services, host: string | undefined): string | undefined {
-  const teams = svc.state.teams();
-  const domain = host ? svc.state.teamOf(host) : undefined;
-  const team = domain ? teams.find((t) => t.authDomain === domain) : teams.length === 1 && !host ? teams[0] : undefined;
+function signedInAs(svc: Services, host: string | undefined): string | undefined {
+  const team = signedInTeam(svc.state.teams(), host ? svc.state.teamOf(host) : undefined, host);
   if (!team) return undefined;
   return `You are signed in to Cloudflare Access as ${team.email ?? 'an unknown account'} (team ${teamName(team.authDomain)}, ${timeLeft(team.exp - Date.now() / 1000)}).`;
 }
@@ -378,5 +377,3 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
     }),
   ];
 }
-
-export { refreshCertificate };

@@ -3,8 +3,7 @@
 // check it, then open `vscode-remote://ssh-remote+cfpipe-<host>/<path>`.
 
 import { ProgressLocation, ThemeIcon, Uri, commands, env, extensions, window as vscodeWindow, workspace } from 'vscode';
-import { detectRemoteSsh, missingRemoteSshOffer, type RemoteSshFlavor } from '../remote-ssh/detect.js';
-import { remoteTarget } from '../remote-ssh/authority.js';
+import { handOff, hostsForConnect, type WindowChoice } from '../remote-ssh/hand-off.js';
 import { shellWord } from '../ssh/quote.js';
 import type { HostEntry } from '../hosts/hosts.js';
 import type { AccessService } from './access.js';
@@ -17,7 +16,7 @@ import { defaultFormatTime } from '../hosts/state.js';
 import { failureOf, isCancellation, showFailure, type ExtensionLog } from './log.js';
 import type { SshConfigSync } from './ssh-config-sync.js';
 
-export type WindowChoice = 'new' | 'current' | 'default';
+export type { WindowChoice };
 
 export interface Services {
   readonly access: AccessService;
@@ -26,13 +25,6 @@ export interface Services {
   readonly registry: HostRegistry;
   readonly sync: SshConfigSync;
   readonly log: ExtensionLog;
-}
-
-export function installedRemoteSsh(): RemoteSshFlavor | undefined {
-  return detectRemoteSsh(
-    extensions.all.map((e) => ({ id: e.id })),
-    env.appName,
-  );
 }
 
 /** Signed in for `host` (a live app token, or an org token of its team); if not, the browser login. */
@@ -82,29 +74,10 @@ export async function refreshCertificate(svc: Services, host: string, quiet = fa
 }
 
 /** Sign in, certificate, ssh config: everything before ssh or Remote-SSH runs. */
-export async function prepare(svc: Services, host: string): Promise<void> {
+async function prepare(svc: Services, host: string): Promise<void> {
   await ensureSignedIn(svc, host);
   await refreshCertificate(svc, host);
-  await svc.sync.sync(
-    svc.registry.hosts.some((h) => h.hostname === host)
-      ? svc.registry.hosts
-      : [...svc.registry.hosts, { hostname: host, source: 'settings' }],
-    host,
-  );
-}
-
-/** Remote-SSH missing: offer to install one that can use certificates, or ssh in a terminal. */
-async function offerRemoteSsh(svc: Services, host: string): Promise<void> {
-  const offer = missingRemoteSshOffer(host, env.appName);
-  // The button names what it installs: this editor's own Remote-SSH.
-  const install = offer.install ? `Install ${offer.install.name}` : undefined;
-  const terminal = 'Open ssh in Terminal';
-  const choice = await vscodeWindow.showWarningMessage(offer.message, ...(install ? [install, terminal] : [terminal]));
-  if (install && choice === install) {
-    await commands.executeCommand('workbench.extensions.installExtension', offer.install!.id);
-  } else if (choice === terminal) {
-    await openTerminal(svc, host);
-  }
+  await svc.sync.sync(hostsForConnect(svc.registry.hosts, host), host);
 }
 
 export async function connect(svc: Services, entry: HostEntry | string, window: WindowChoice): Promise<void> {
@@ -118,25 +91,34 @@ export async function connect(svc: Services, entry: HostEntry | string, window: 
     await reportFailure(svc, `Cannot connect to ${host}`, host, err, () => connect(svc, entry, window));
     return;
   }
-  const flavor = installedRemoteSsh();
-  if (!flavor) {
+  let plan = handOff({
+    host,
+    path: hostEntry?.path,
+    installed: extensions.all.map((e) => ({ id: e.id })),
+    appName: env.appName,
+    window,
+    windowInUse: (workspace.workspaceFolders?.length ?? 0) > 0 || Boolean(env.remoteName),
+  });
+  if (plan.kind === 'offerRemoteSsh') {
     svc.log.warn(`No Remote-SSH extension is installed (looked for ${env.appName}'s)`);
-    await offerRemoteSsh(svc, host);
+    // The button names what it installs: this editor's own Remote-SSH.
+    const install = plan.install ? `Install ${plan.install.name}` : undefined;
+    const terminal = 'Open ssh in Terminal';
+    const choice = await vscodeWindow.showWarningMessage(plan.message, ...(install ? [install, terminal] : [terminal]));
+    if (install && choice === install) {
+      await commands.executeCommand('workbench.extensions.installExtension', plan.install!.id);
+    } else if (choice === terminal) {
+      await openTerminal(svc, host);
+    }
     return;
   }
-  if (!flavor.supportsCertificates) {
-    const choice = await vscodeWindow.showWarningMessage(
-      flavor.note ?? `${flavor.name} cannot use Access certificates.`,
-      { modal: true },
-      'Connect Anyway',
-      'Open in Terminal',
-    );
+  if (plan.kind === 'confirmUnsupported') {
+    const choice = await vscodeWindow.showWarningMessage(plan.message, { modal: true }, 'Connect Anyway', 'Open in Terminal');
     if (choice === 'Open in Terminal') return await openTerminal(svc, host);
     if (choice !== 'Connect Anyway') return;
+    plan = plan.then;
   }
-  const target = remoteTarget(host, hostEntry?.path, flavor.authorityPrefix);
-  // Default: this window when it is empty and local, else a new one.
-  const reuseWindow = window === 'current' || (window === 'default' && !workspace.workspaceFolders?.length && !env.remoteName);
+  const { flavor, target, reuseWindow } = plan;
   svc.log.info(
     `Handing ${host} to ${flavor.name}: ${target.authority}${target.path ?? ''} (${reuseWindow ? 'this window' : 'new window'})`,
   );
@@ -164,12 +146,7 @@ export async function reportFailure(
   await runAction(svc, host, action, retry);
 }
 
-export async function runAction(
-  svc: Services,
-  host: string,
-  action: NextAction | undefined,
-  retry?: () => Promise<unknown>,
-): Promise<void> {
+async function runAction(svc: Services, host: string, action: NextAction | undefined, retry?: () => Promise<unknown>): Promise<void> {
   switch (action) {
     case 'retry':
       if (retry) await retry();

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { type ExtensionContext, type Uri, authentication, env, window as vscodeWindow, workspace } from 'vscode';
 import { parseDeepLink } from '../remote-ssh/authority.js';
+import { deepLinkEntry } from '../remote-ssh/hand-off.js';
 import { AccessService } from './access.js';
 import { AccessState } from './access-state.js';
 import { AccessAuthProvider, PROVIDER_ID } from './auth-provider.js';
@@ -152,13 +153,7 @@ async function handleUri(svc: Services, uri: Uri): Promise<void> {
     if (choice !== 'Add and Connect') return;
     await addHostToSettings(svc, link.hostname);
   }
-  const entry = svc.registry.find(link.hostname);
-  const target = entry && link.path ? { ...entry, path: link.path } : (entry ?? link.hostname);
-  await connect(
-    svc,
-    link.path && typeof target === 'string' ? { hostname: target, path: link.path, source: 'settings' } : target,
-    link.window,
-  );
+  await connect(svc, deepLinkEntry(link, svc.registry.find(link.hostname)), link.window);
 }
 
 export function deactivate(): void {

@@ -19,7 +19,8 @@ import {
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import { ACTION_LABELS } from '../hosts/failure.js';
 import { hostState, sessionSummary, teamName, timeLeft, tooltipFields } from '../hosts/state.js';
-import type { AccessState, Team } from './access-state.js';
+import type { Team } from '../hosts/teams.js';
+import type { AccessState } from './access-state.js';
 import type { HostRegistry } from './host-registry.js';
 import { readSettings } from './settings.js';
 
@@ -28,15 +29,15 @@ export const VIEW_ID = 'accessSsh.hosts';
 export type ViewNode = HostEntry | ProblemNode | AccountNode;
 
 /** The signed-in account of a team: the first rows, so the session is always in sight. */
-export interface AccountNode {
+interface AccountNode {
   readonly account: Team;
 }
 
-export function isAccount(node: unknown): node is AccountNode {
+function isAccount(node: unknown): node is AccountNode {
   return typeof node === 'object' && node !== null && 'account' in node;
 }
 
-export interface ProblemNode {
+interface ProblemNode {
   readonly problem: HostProblem;
 }
 

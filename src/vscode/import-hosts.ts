@@ -14,7 +14,7 @@ import { describe } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
 
 /** globalState key: the first-run offer was made (once per installation). */
-export const IMPORT_OFFERED_KEY = 'accessSsh.importOffered';
+const IMPORT_OFFERED_KEY = 'accessSsh.importOffered';
 
 function passwdHome(): string | undefined {
   try {
@@ -36,7 +36,7 @@ function configsToScan(): string[] {
 }
 
 /** Hosts set up for cloudflared that are not Access hosts yet. */
-export async function findImportable(svc: Services): Promise<{ hosts: ImportCandidate[]; files: string[]; skipped: number }> {
+async function findImportable(svc: Services): Promise<{ hosts: ImportCandidate[]; files: string[]; skipped: number }> {
   const known = new Set(svc.registry.hosts.map((h) => h.hostname));
   try {
     for (const h of await readManagedHosts(svc.sync.ourConfigFile)) known.add(h.hostname);

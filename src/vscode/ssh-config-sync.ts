@@ -21,7 +21,7 @@ import type { ExtensionLog } from './log.js';
 import { helperEnv, readSettings, type Settings } from './settings.js';
 
 /** Shared with `access-ssh config` (src/ssh/managed-hosts.ts): its host list is the source of truth. */
-export const OUR_CONFIG = managedConfigPath(homedir());
+const OUR_CONFIG = managedConfigPath(homedir());
 
 export class SshConfigSync {
   private launcher: string | undefined;

@@ -1,7 +1,9 @@
-// In a window connected through us (`ssh-remote+cfpipe-<host>`): a status bar
-// item counting the certificate down, and the renewal scheduler of src/hosts/renewal.ts
-// renewing it at the margin so that Remote-SSH's reconnects find a fresh one (the Match
-// exec entry renews it too; this one keeps the view honest and spares the reconnect a wait).
+// In a window connected through us (`ssh-remote+cfpipe-<host>`), two jobs:
+// CertificateStatusItem, the status bar item counting the certificate down, and
+// CertificateRenewal, which runs the scheduler of src/hosts/renewal.ts to renew the
+// certificate at the margin so that Remote-SSH's reconnects find a fresh one (the Match
+// exec entry renews it too; this one keeps the view honest and spares the reconnect a
+// wait). Both run on an injected clock (the real one in the editor, a fake in tests).
 
 import {
   type Disposable,
@@ -14,13 +16,12 @@ import {
   window as vscodeWindow,
   workspace,
 } from 'vscode';
-import { emailLocalPart } from '../access/jwt.js';
 import { hostFromAuthority } from '../remote-ssh/authority.js';
-import { RenewalScheduler, realClock } from '../hosts/renewal.js';
-import { countdown, defaultFormatTime } from '../hosts/state.js';
+import { type Clock, RenewalScheduler, realClock } from '../hosts/renewal.js';
+import { certificateStatus } from '../hosts/state.js';
 import { refreshCertificate, type Services } from './connect.js';
 import { describe, isCancellation } from './log.js';
-import { readSettings } from './settings.js';
+import { readSettings, SECTION } from './settings.js';
 
 /** The host of the window's remote authority when it is one of ours. */
 export function connectedHost(): string | undefined {
@@ -35,59 +36,78 @@ export function connectedHost(): string | undefined {
   return undefined;
 }
 
-export class ConnectedHost implements Disposable {
+/** The status bar item: the certificate's countdown, re-rendered every second and on every state change. */
+export class CertificateStatusItem implements Disposable {
   private readonly item: StatusBarItem;
-  private tickTimer: NodeJS.Timeout | undefined;
+  private tick: unknown;
+  private readonly subscription: Disposable;
+
+  constructor(
+    private readonly svc: Services,
+    readonly host: string,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.item = vscodeWindow.createStatusBarItem('accessSsh.certificate', StatusBarAlignment.Left, 100);
+    this.item.name = 'Access SSH certificate';
+    this.item.command = { command: 'accessSsh.refreshCertificate', title: 'Refresh Certificate', arguments: [host] };
+    this.subscription = svc.state.onDidChange(() => this.render());
+    this.render();
+    this.item.show();
+  }
+
+  private render(): void {
+    const status = certificateStatus(this.host, { now: this.clock.now() / 1000, ...this.svc.state.input(this.host) });
+    this.item.text = status.text;
+    this.item.backgroundColor = status.alarm ? new ThemeColor('statusBarItem.errorBackground') : undefined;
+    this.item.tooltip = new MarkdownString(status.tooltip);
+    if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
+    this.tick = this.clock.setTimeout(() => {
+      this.tick = undefined;
+      this.render();
+    }, 1000);
+  }
+
+  dispose(): void {
+    if (this.tick !== undefined) this.clock.clearTimeout(this.tick);
+    this.tick = undefined;
+    this.subscription.dispose();
+    this.item.dispose();
+  }
+}
+
+/**
+ * Renews the host's certificate at the margin (accessSsh.renewalMarginSeconds, read when
+ * it changes), again after every state change; a failure is logged each time and shown
+ * once until a renewal succeeds.
+ */
+export class CertificateRenewal implements Disposable {
   private readonly scheduler: RenewalScheduler;
   private readonly disposables: Disposable[] = [];
+  private margin = readSettings().renewalMarginSeconds;
   private warned = false;
 
   constructor(
     private readonly svc: Services,
     readonly host: string,
+    clock: Clock = realClock,
   ) {
-    this.item = vscodeWindow.createStatusBarItem('accessSsh.certificate', StatusBarAlignment.Left, 100);
-    this.item.name = 'Access SSH certificate';
-    this.item.command = { command: 'accessSsh.refreshCertificate', title: 'Refresh Certificate', arguments: [host] };
     this.scheduler = new RenewalScheduler({
-      clock: realClock,
+      clock,
       validBefore: () => svc.state.cert(host)?.validBefore,
-      marginSeconds: () => readSettings().renewalMarginSeconds,
+      marginSeconds: () => this.margin,
       renew: () => this.renew(),
       onFailure: (err) => this.renewalFailed(err),
     });
     this.disposables.push(
-      this.item,
       this.scheduler,
-      svc.state.onDidChange(() => {
-        this.render();
+      svc.state.onDidChange(() => this.scheduler.reschedule()),
+      workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration(`${SECTION}.renewalMarginSeconds`)) return;
+        this.margin = readSettings().renewalMarginSeconds;
         this.scheduler.reschedule();
       }),
     );
-    this.tickTimer = setInterval(() => this.render(), 1000);
-    this.render();
-    this.item.show();
     this.scheduler.reschedule();
-  }
-
-  private render(): void {
-    const { cert, appToken, orgToken, error } = this.svc.state.input(this.host);
-    const email = appToken?.email ?? orgToken?.email;
-    const user = cert?.principals[0] ?? (email ? emailLocalPart(email) : undefined);
-    const left = cert ? cert.validBefore - Date.now() / 1000 : undefined;
-    const who = user ? `${user} · ` : '';
-    if (left === undefined || left <= 0) {
-      this.item.text = `$(key) ${who}${left === undefined ? 'no certificate' : 'expired'}`;
-      this.item.backgroundColor = new ThemeColor('statusBarItem.errorBackground');
-    } else {
-      this.item.text = `$(key) ${who}${countdown(left)}`;
-      this.item.backgroundColor = undefined;
-    }
-    const md = new MarkdownString(`**Cloudflare Access** — ${this.host}\n\n`);
-    if (cert) md.appendMarkdown(`Certificate for \`${cert.principals.join(', ')}\` valid until ${defaultFormatTime(cert.validBefore)}\n\n`);
-    if (error) md.appendMarkdown(`Last error: ${error.reason}\n\n`);
-    md.appendMarkdown('Click to refresh the certificate.');
-    this.item.tooltip = md;
   }
 
   /** One renewal; false when the user cancelled it (the scheduler then waits for a state change). */
@@ -118,7 +138,19 @@ export class ConnectedHost implements Disposable {
   }
 
   dispose(): void {
-    if (this.tickTimer) clearInterval(this.tickTimer);
     for (const d of this.disposables) d.dispose();
+  }
+}
+
+/** Both jobs for the host this window is connected to. */
+export class ConnectedHost implements Disposable {
+  private readonly parts: Disposable[];
+
+  constructor(svc: Services, host: string, clock: Clock = realClock) {
+    this.parts = [new CertificateStatusItem(svc, host, clock), new CertificateRenewal(svc, host, clock)];
+  }
+
+  dispose(): void {
+    for (const d of this.parts) d.dispose();
   }
 }

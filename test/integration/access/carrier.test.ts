@@ -3,6 +3,7 @@
 // The piping and the handshake against a local server are unit tests
 // (test/unit/access/carrier.test.ts).
 
+import { parseAppToken, parseOrgToken } from '../../../src/access/jwt.js';
 import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { openCarrier, pipeCarrier } from '../../../src/access/carrier.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { HttpClient } from '../../../src/access/http.js';
 import { TokenStore } from '../../../src/access/token-store.js';
-import { silentLogger, type AppToken, type OrgToken } from '../../../src/access/types.js';
+import { silentLogger } from '../../../src/access/types.js';
 import { sha, sink, startEchoServer, tempDir } from '../../unit/access/helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 
@@ -43,7 +44,7 @@ describe('openCarrier against the sandbox edge', () => {
     const store = new TokenStore(tempDir('carrier-sbx-'));
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
-    await store.writeAppToken(appInfo, (await sandbox.mintAppToken()) as AppToken);
+    await store.writeAppToken(appInfo, parseAppToken(await sandbox.mintAppToken()).token);
     return { ctx: { http, store, log: silentLogger }, appInfo };
   }
 
@@ -82,7 +83,7 @@ describe('openCarrier against the sandbox edge', () => {
     const { ctx, appInfo } = await seeded();
     const oldToken = await ctx.store.readAppToken(appInfo);
     sandbox.revokeAllTokens('app');
-    await ctx.store.writeOrgToken(appInfo.authDomain, (await sandbox.mintOrgToken()) as OrgToken);
+    await ctx.store.writeOrgToken(appInfo.authDomain, parseOrgToken(await sandbox.mintOrgToken()).token);
     const refused = sandbox.counters.carrierRefused;
     const metadata = sandbox.counters.metadata;
     const ws = await openCarrier(ctx, HOST, { login: { interactive: false } });
@@ -105,7 +106,7 @@ describe('openCarrier against the sandbox edge', () => {
     const ctx = { http, store, log: silentLogger };
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
-    await store.writeOrgToken(appInfo.authDomain, (await sandbox.mintOrgToken()) as OrgToken);
+    await store.writeOrgToken(appInfo.authDomain, parseOrgToken(await sandbox.mintOrgToken()).token);
     const before = { ...sandbox.counters };
     const ws = await openCarrier(ctx, HOST, { login: { interactive: false } });
     assert.equal(sandbox.counters.carrierRefused - before.carrierRefused, 1, 'the bare handshake is answered 302');

@@ -2,6 +2,7 @@
 // with a fake token source, the no-network fast path, and the whole renewal against the
 // sandbox edge. cert_sign's wire contract is a unit test (test/unit/access/cert.test.ts).
 
+import { parseAppToken } from '../../../src/access/jwt.js';
 import { validateHostname } from '../../../src/ssh/validate.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,7 +26,7 @@ const ISS = 'https://sandbox.cloudflareaccess.com';
 const KEYGEN = '/usr/bin/ssh-keygen';
 
 function token(claims: Record<string, unknown> = {}): AppToken {
-  return fakeJwt({ iss: ISS, aud: ['aud1'], email: 'jdoe@example.com', exp: nowSeconds() + 3600, ...claims }) as AppToken;
+  return parseAppToken(fakeJwt({ iss: ISS, aud: ['aud1'], email: 'jdoe@example.com', exp: nowSeconds() + 3600, ...claims })).token;
 }
 
 /** A test SSH CA made by ssh-keygen. */
@@ -351,7 +352,7 @@ describe('ensureCertificate against the sandbox edge', () => {
     const ctx = { http, store, log: silentLogger };
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
-    await store.writeAppToken(appInfo, (await sandbox.mintAppToken()) as AppToken);
+    await store.writeAppToken(appInfo, parseAppToken(await sandbox.mintAppToken()).token);
     const signsBefore = sandbox.counters.certSigns;
     const metadataBefore = sandbox.counters.metadata;
 
@@ -387,7 +388,9 @@ describe('ensureCertificate against the sandbox edge', () => {
     const { fakeJwt } = await import('../../unit/access/helpers.js');
     await store.writeAppToken(
       appInfo,
-      fakeJwt({ iss: 'https://evil.example.com', aud: [appInfo.appAud], email: 'jdoe@example.com', exp: nowSeconds() + 3600 }) as AppToken,
+      parseAppToken(
+        fakeJwt({ iss: 'https://evil.example.com', aud: [appInfo.appAud], email: 'jdoe@example.com', exp: nowSeconds() + 3600 }),
+      ).token,
     );
     const metadataBefore = sandbox.counters.metadata;
     const signsBefore = sandbox.counters.certSigns;
@@ -414,7 +417,7 @@ describe('ensureCertificate against the sandbox edge', () => {
     const ctx = { http, store, log: silentLogger };
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
-    await store.writeAppToken(appInfo, (await sandbox.mintAppToken()) as AppToken);
+    await store.writeAppToken(appInfo, parseAppToken(await sandbox.mintAppToken()).token);
     sandbox.revokeAllTokens('app');
     await store.writeOrgToken(appInfo.authDomain, (await sandbox.mintOrgToken()) as import('../../../src/access/types.js').OrgToken);
     const metadataBefore = sandbox.counters.metadata;

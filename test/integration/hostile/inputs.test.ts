@@ -2,6 +2,7 @@
 // with $(…), backticks, #, %, spaces, non-ASCII quoted so that the real `ssh -G` / ssh
 // reads back exactly the value, and cert_sign answers (certificates made by ssh-keygen)
 // that try to smuggle lines or another identity.
+import { parseAppToken } from '../../../src/access/jwt.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tally } from '../../support/figures.js';
@@ -48,7 +49,7 @@ const PATH_DIRS = [
 const ISS = 'https://sandbox.cloudflareaccess.com';
 function jwt(claims: Record<string, unknown>): AppToken {
   const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.c2ln` as AppToken;
+  return parseAppToken(`${b64({ alg: 'RS256', typ: 'JWT' })}.${b64(claims)}.c2ln`).token;
 }
 const TOKEN = jwt({ iss: ISS, aud: ['aud1'], email: 'jdoe@example.com', exp: Math.floor(Date.now() / 1000) + 3600 });
 

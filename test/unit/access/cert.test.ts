@@ -2,6 +2,7 @@
 // Certificates made by the real ssh-keygen and the renewal against the sandbox edge are
 // integration tests (test/integration/access/cert.test.ts).
 
+import { parseAppToken } from '../../../src/access/jwt.js';
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { certSignUrl, signCertificate } from '../../../src/access/cert-sign.js';
@@ -12,7 +13,7 @@ import { fakeJwt, nowSeconds, startServer, type TestServer } from './helpers.js'
 const ISS = 'https://sandbox.cloudflareaccess.com';
 
 function token(claims: Record<string, unknown> = {}): AppToken {
-  return fakeJwt({ iss: ISS, aud: ['aud1'], email: 'jdoe@example.com', exp: nowSeconds() + 3600, ...claims }) as AppToken;
+  return parseAppToken(fakeJwt({ iss: ISS, aud: ['aud1'], email: 'jdoe@example.com', exp: nowSeconds() + 3600, ...claims })).token;
 }
 
 describe('cert_sign', () => {

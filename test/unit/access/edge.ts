@@ -1,6 +1,8 @@
 // A small fake Access edge for unit tests, served by the loopback HTTPS
 // server of helpers.ts: metadata + JWKS, transfer service, org → app exchange.
 
+import { parseAppToken, parseOrgToken } from '../../../src/access/jwt.js';
+import type { AppToken, OrgToken } from '../../../src/access/types.js';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import nacl from 'tweetnacl';
 import type { ServerResponse } from 'node:http';
@@ -25,24 +27,28 @@ export async function signMetadata(key: RsaKey, claims: Record<string, unknown>,
   return await new SignJWT(claims).setProtectedHeader({ alg, kid: key.jwk.kid! }).sign(key.privateKey);
 }
 
-export function appToken(opts: { aud?: string | string[]; exp?: number; iss?: string; email?: string } = {}): string {
-  return fakeJwt({
-    aud: opts.aud ?? [AUD],
-    exp: opts.exp ?? nowSeconds() + 3600,
-    iss: opts.iss ?? `https://${TEAM}`,
-    email: opts.email ?? 'jdoe@example.com',
-    type: 'app',
-  });
+export function appToken(opts: { aud?: string | string[]; exp?: number; iss?: string; email?: string } = {}): AppToken {
+  return parseAppToken(
+    fakeJwt({
+      aud: opts.aud ?? [AUD],
+      exp: opts.exp ?? nowSeconds() + 3600,
+      iss: opts.iss ?? `https://${TEAM}`,
+      email: opts.email ?? 'jdoe@example.com',
+      type: 'app',
+    }),
+  ).token;
 }
 
-export function orgToken(opts: { exp?: number; iss?: string } = {}): string {
-  return fakeJwt({
-    aud: [TEAM],
-    exp: opts.exp ?? nowSeconds() + 86400,
-    iss: opts.iss ?? `https://${TEAM}`,
-    email: 'jdoe@example.com',
-    type: 'org',
-  });
+export function orgToken(opts: { exp?: number; iss?: string } = {}): OrgToken {
+  return parseOrgToken(
+    fakeJwt({
+      aud: [TEAM],
+      exp: opts.exp ?? nowSeconds() + 86400,
+      iss: opts.iss ?? `https://${TEAM}`,
+      email: 'jdoe@example.com',
+      type: 'org',
+    }),
+  ).token;
 }
 
 /** Seal `payload` to the client key `clientKeyB64` as the transfer service does. */

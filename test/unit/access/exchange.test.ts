@@ -2,7 +2,6 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { exchangeOrgToken } from '../../../src/access/exchange.js';
 import { AccessError } from '../../../src/access/errors.js';
-import type { OrgToken } from '../../../src/access/types.js';
 import { APP_HOST, TEAM, orgToken, startEdge, type FakeEdge } from './edge.js';
 import { startServer, type TestServer } from './helpers.js';
 
@@ -14,7 +13,7 @@ before(async () => {
 after(() => edge.close());
 
 test('cookies go to the right hops; stops after authorized', async () => {
-  const org = orgToken() as OrgToken;
+  const org = orgToken();
   edge.acceptOrg = org;
   const start = edge.server.seen.length;
   const token = await exchangeOrgToken(edge.server.client(), appUrl, org, TEAM);
@@ -30,7 +29,7 @@ test('cookies go to the right hops; stops after authorized', async () => {
 });
 
 test('org token refused: token-refused, the token never in the message', async () => {
-  const org = orgToken() as OrgToken;
+  const org = orgToken();
   edge.acceptOrg = undefined;
   await assert.rejects(exchangeOrgToken(edge.server.client(), appUrl, org, TEAM), (err: unknown) => {
     assert.ok(err instanceof AccessError && err.code === 'token-refused');
@@ -69,7 +68,7 @@ test('only a CF_Authorization cookie with a future Expires counts', async () => 
   for (const [cookie, ok] of cases) {
     const srv = await authorizedAnswer(cookie);
     try {
-      const p = exchangeOrgToken(srv.client(), appUrl, orgToken() as OrgToken, TEAM);
+      const p = exchangeOrgToken(srv.client(), appUrl, orgToken(), TEAM);
       if (ok) assert.equal(await p, 'good.tok.en');
       else await assert.rejects(p, (err: unknown) => err instanceof AccessError && err.code === 'token-refused', String(cookie));
       // The redirect after authorized is never followed.
@@ -87,7 +86,7 @@ test('redirect loop and server errors are http errors', async () => {
   });
   try {
     await assert.rejects(
-      exchangeOrgToken(loop.client(), appUrl, orgToken() as OrgToken, TEAM),
+      exchangeOrgToken(loop.client(), appUrl, orgToken(), TEAM),
       (err: unknown) => err instanceof AccessError && err.code === 'http' && /redirects/.test(err.message),
     );
     assert.equal(loop.seen.length, 11);
@@ -100,7 +99,7 @@ test('redirect loop and server errors are http errors', async () => {
   });
   try {
     await assert.rejects(
-      exchangeOrgToken(broken.client(), appUrl, orgToken() as OrgToken, TEAM),
+      exchangeOrgToken(broken.client(), appUrl, orgToken(), TEAM),
       (err: unknown) => err instanceof AccessError && err.code === 'http' && /503/.test(err.message),
     );
   } finally {
@@ -112,7 +111,7 @@ test('redirect loop and server errors are http errors', async () => {
   });
   try {
     await assert.rejects(
-      exchangeOrgToken(insecure.client(), appUrl, orgToken() as OrgToken, TEAM),
+      exchangeOrgToken(insecure.client(), appUrl, orgToken(), TEAM),
       (err: unknown) => err instanceof AccessError && err.code === 'http' && /non-https/.test(err.message),
     );
   } finally {
@@ -123,7 +122,7 @@ test('redirect loop and server errors are http errors', async () => {
 // Issue 11, item 1: the org token (the whole team's session) goes only to the team's
 // auth domain; a redirect to a login path anywhere else ends the exchange.
 test('a redirect to a login page on another host ends the exchange; the org token is not sent there', async () => {
-  const org = orgToken() as OrgToken;
+  const org = orgToken();
   for (const elsewhere of [
     `https://evil.sandbox.test/cdn-cgi/access/login/${APP_HOST}`,
     `https://${TEAM}.evil.sandbox.test/cdn-cgi/access/login`,
@@ -162,7 +161,7 @@ test('the whole exchange has one deadline (cloudflared: 7 s), however many hops'
   });
   try {
     await assert.rejects(
-      exchangeOrgToken(slow.client(), appUrl, orgToken() as OrgToken, TEAM, { timeoutMs: 1000 }),
+      exchangeOrgToken(slow.client(), appUrl, orgToken(), TEAM, { timeoutMs: 1000 }),
       (err: unknown) => err instanceof AccessError && err.code === 'timeout' && /took longer than 1s/.test(err.message),
     );
     assert.ok(slow.seen.length <= 4, `stopped at the deadline (${slow.seen.length} hops)`);

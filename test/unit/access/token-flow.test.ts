@@ -6,7 +6,7 @@ import { forgetAppToken, getAppToken, login, logout, renewAppToken, type AccessC
 import { TokenStore } from '../../../src/access/token-store.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { clearJwksCache } from '../../../src/access/metadata.js';
-import { silentLogger, type AppToken, type Logger, type OrgToken } from '../../../src/access/types.js';
+import { silentLogger, type Logger } from '../../../src/access/types.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken, startEdge, visitor, type FakeEdge } from './edge.js';
 import { tempDir } from './helpers.js';
 
@@ -29,7 +29,7 @@ const fastOpts = { pollDelayMs: 20, lockRetryMs: 20 };
 
 test('a valid stored app token is used without any request', async () => {
   const c = ctx();
-  const tok = appToken() as AppToken;
+  const tok = appToken();
   await c.store.writeAppToken(appInfo, tok);
   const before = edge.server.seen.length;
   assert.equal(await getAppToken(c, appUrl, appInfo, { interactive: false }), tok);
@@ -38,7 +38,7 @@ test('a valid stored app token is used without any request', async () => {
 
 test('no app token, valid org token: exchanged, stored, no browser', async () => {
   const c = ctx();
-  const org = orgToken() as OrgToken;
+  const org = orgToken();
   await c.store.writeOrgToken(TEAM, org);
   edge.acceptOrg = org;
   const got = await getAppToken(c, appUrl, appInfo, { interactive: false, openBrowser: async () => assert.fail('no browser') });
@@ -52,7 +52,7 @@ test('no app token, valid org token: exchanged, stored, no browser', async () =>
 
 test('non-interactive without usable tokens: login-required naming the command, no browser', async () => {
   const c = ctx();
-  await c.store.writeOrgToken(TEAM, orgToken() as OrgToken); // refused by the edge
+  await c.store.writeOrgToken(TEAM, orgToken()); // refused by the edge
   const debug: string[] = [];
   const log = { ...silentLogger, debug: (m: string) => debug.push(m) };
   await assert.rejects(
@@ -96,7 +96,7 @@ test('interactive: a login without org_token stores the app token alone; a store
     assert.deepEqual(fs.readdirSync(c.store.dir), [`${APP_HOST}-${AUD}-token`], 'no org token file, not even an empty one');
 
     const c2 = ctx();
-    const org = orgToken() as OrgToken;
+    const org = orgToken();
     await c2.store.writeOrgToken(TEAM, org); // refused by the exchange: a browser login follows
     const r = await login(c2, appUrl, { interactive: true, openBrowser: visitor(edge), ...fastOpts });
     assert.equal(r.orgToken, undefined);
@@ -170,7 +170,7 @@ test("a waiting process is shown the holder's login URL", async () => {
 
 test('login() forces a browser login and returns app info and claims', async () => {
   const c = ctx();
-  await c.store.writeAppToken(appInfo, appToken() as AppToken);
+  await c.store.writeAppToken(appInfo, appToken());
   const opened: string[] = [];
   const r = await login(c, appUrl, { interactive: true, openBrowser: visitor(edge, opened), ...fastOpts });
   assert.equal(opened.length, 1);
@@ -187,27 +187,27 @@ test('login() forces a browser login and returns app info and claims', async () 
 test('renewAppToken exchanges the stored org token now; undefined without one', async () => {
   const c = ctx();
   assert.equal(await renewAppToken(c, appUrl, appInfo), undefined);
-  const org = orgToken() as OrgToken;
+  const org = orgToken();
   await c.store.writeOrgToken(TEAM, org);
   assert.equal(await renewAppToken(c, appUrl, appInfo), undefined); // refused
   edge.acceptOrg = org;
-  await c.store.writeAppToken(appInfo, appToken() as AppToken);
+  await c.store.writeAppToken(appInfo, appToken());
   assert.equal(await renewAppToken(c, appUrl, appInfo), edge.exchangeToken);
   assert.equal(await c.store.readAppToken(appInfo), edge.exchangeToken);
 });
 
 test('forgetAppToken and logout', async () => {
   const c = ctx();
-  await c.store.writeAppToken(appInfo, appToken() as AppToken);
+  await c.store.writeAppToken(appInfo, appToken());
   await forgetAppToken(c, appInfo);
   assert.equal(await c.store.readAppToken(appInfo), undefined);
 
   const other = { authDomain: 'other.cloudflareaccess.com', appAud: 'bbb', appHostname: 'x.example.com' };
-  await c.store.writeAppToken(appInfo, appToken() as AppToken);
-  await c.store.writeAppToken({ ...appInfo, appHostname: 'two.sandbox.test' }, appToken() as AppToken);
-  await c.store.writeOrgToken(TEAM, orgToken() as OrgToken);
-  await c.store.writeAppToken(other, appToken({ aud: ['bbb'], iss: 'https://other.cloudflareaccess.com' }) as AppToken);
-  await c.store.writeOrgToken(other.authDomain, orgToken({ iss: 'https://other.cloudflareaccess.com' }) as OrgToken);
+  await c.store.writeAppToken(appInfo, appToken());
+  await c.store.writeAppToken({ ...appInfo, appHostname: 'two.sandbox.test' }, appToken());
+  await c.store.writeOrgToken(TEAM, orgToken());
+  await c.store.writeAppToken(other, appToken({ aud: ['bbb'], iss: 'https://other.cloudflareaccess.com' }));
+  await c.store.writeOrgToken(other.authDomain, orgToken({ iss: 'https://other.cloudflareaccess.com' }));
   fs.writeFileSync(path.join(c.store.dir, `${APP_HOST}-cf_key`), 'key');
   const removed = await logout(c, TEAM);
   assert.equal(removed.length, 3);

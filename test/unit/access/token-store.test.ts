@@ -4,7 +4,6 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { defaultConfigDir } from '../../../src/access/paths.js';
-import type { AppToken, OrgToken } from '../../../src/access/types.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken } from './edge.js';
 import { nowSeconds, tempDir } from './helpers.js';
 
@@ -19,9 +18,9 @@ test('default directory is ~/.cloudflared', () => {
 test('write: atomic, file 0600, directory created 0700; read back', async () => {
   const dir = path.join(tempDir(), '.cloudflared');
   const store = new TokenStore(dir);
-  const tok = appToken() as AppToken;
+  const tok = appToken();
   await store.writeAppToken(app, tok);
-  await store.writeOrgToken(TEAM, orgToken() as OrgToken);
+  await store.writeOrgToken(TEAM, orgToken());
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
   assert.equal(fs.statSync(appFile(dir)).mode & 0o777, 0o600);
   assert.equal(fs.statSync(orgFile(dir)).mode & 0o777, 0o600);
@@ -84,8 +83,8 @@ test('expired org token is deleted; missing files are just absent', async () => 
 test('delete', async () => {
   const dir = tempDir();
   const store = new TokenStore(dir);
-  await store.writeAppToken(app, appToken() as AppToken);
-  await store.writeOrgToken(TEAM, orgToken() as OrgToken);
+  await store.writeAppToken(app, appToken());
+  await store.writeOrgToken(TEAM, orgToken());
   await store.deleteAppToken(app);
   await store.deleteOrgToken(TEAM);
   await store.deleteOrgToken(TEAM); // idempotent

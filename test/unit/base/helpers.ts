@@ -1,5 +1,6 @@
 // Shared by the ~/.cloudflared file-layer tests (unit and integration): an app, a token
 // for it, and a home with a ~/.cloudflared of a given mode.
+import { parseAppToken } from '../../../src/access/jwt.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { forgetCheckedDirs } from '../../../src/base/private-files.js';
@@ -11,7 +12,7 @@ export const APP: AppInfo = { authDomain: 'team.cloudflareaccess.com', appAud: '
 
 export function jwt(claims: Record<string, unknown>): AppToken {
   const b = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
-  return `${b({ alg: 'RS256' })}.${b(claims)}.c2ln` as AppToken;
+  return parseAppToken(`${b({ alg: 'RS256' })}.${b(claims)}.c2ln`).token;
 }
 export const TOKEN = jwt({
   aud: [APP.appAud],

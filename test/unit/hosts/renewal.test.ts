@@ -1,48 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { FakeClock } from '../../support/clock.js';
 import {
-  type Clock,
   MIN_DELAY_AFTER_RENEWAL_MS,
   MIN_DELAY_MS,
   RETRY_AFTER_FAILURE_MS,
   RenewalScheduler,
   renewalDelayMs,
 } from '../../../src/hosts/renewal.js';
-
-/** A clock whose time moves only when the test says so. */
-class FakeClock implements Clock {
-  t = 1_000_000_000_000;
-  private timers = new Map<number, { at: number; fn: () => void }>();
-  private next = 1;
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.next++;
-    this.timers.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.timers.delete(handle as number);
-  }
-  /** The pending timers' due times, relative to now. */
-  pending(): number[] {
-    return [...this.timers.values()].map((x) => x.at - this.t).sort((a, b) => a - b);
-  }
-  /** Moves time on by `ms`, firing what falls due, in order, and letting their promises settle. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      const due = [...this.timers.entries()].filter(([, x]) => x.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.t = due[1].at;
-      due[1].fn();
-      for (let i = 0; i < 10; i++) await Promise.resolve();
-    }
-    this.t = end;
-  }
-}
 
 test('renewal is due at validBefore − margin, never sooner than the minimum', () => {
   const now = 1_000_000;
@@ -135,4 +100,24 @@ test('a state change re-arms one timer, never a second', () => {
   s.dispose();
   s.reschedule();
   assert.deepEqual(clock.pending(), [], 'nothing after dispose');
+});
+
+test('a renewal that fails after the scheduler is disposed is not reported or retried', async () => {
+  const clock = new FakeClock();
+  let fail: (err: Error) => void = () => undefined;
+  const failures: unknown[] = [];
+  const s = new RenewalScheduler({
+    clock,
+    validBefore: () => undefined,
+    marginSeconds: () => 60,
+    renew: () => new Promise<boolean>((_resolve, reject) => (fail = reject)),
+    onFailure: (err) => failures.push(err),
+  });
+  s.reschedule();
+  await clock.advance(MIN_DELAY_MS);
+  s.dispose();
+  fail(new Error('the window closed'));
+  await clock.advance(RETRY_AFTER_FAILURE_MS * 2);
+  assert.deepEqual(failures, []);
+  assert.deepEqual(clock.pending(), []);
 });

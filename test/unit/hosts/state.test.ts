@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
+  certificateStatus,
   ago,
   certInfoOf,
   countdown,
@@ -219,4 +220,26 @@ test('the principals and key id the edge chose are shown escaped, and a plain on
   assert.equal(info.serial, '7');
   const rows = tooltipFields({ hostname: 'a.example.com', source: 'settings', now: 1_800_000_010, cert: info, marginSeconds: 60 });
   for (const r of rows) assert.doesNotMatch(r.value, /[\u0000-\u001f\u202a-\u202e\u2028]/, `${r.label}: no raw control, bidi or separator`);
+});
+
+test("certificateStatus: the principal (else the e-mail's local part) and the time left; no live certificate is an alarm", () => {
+  const now = 1_000_000;
+  const cert = { validAfter: now - 60, validBefore: now + 125, principals: ['deploy'], keyId: 'k' };
+  const live = certificateStatus('h.example.com', { now, cert, appToken: { exp: now + 10, email: 'jdoe@example.com' } }, () => 'T');
+  assert.equal(live.text, '$(key) deploy · 2:05');
+  assert.equal(live.alarm, false);
+  assert.equal(
+    live.tooltip,
+    '**Cloudflare Access** — h.example.com\n\nCertificate for `deploy` valid until T\n\nClick to refresh the certificate.',
+  );
+  const expired = certificateStatus('h.example.com', { now: now + 200, cert });
+  assert.deepEqual([expired.text, expired.alarm], ['$(key) deploy · expired', true]);
+  const none = certificateStatus('h.example.com', {
+    now,
+    orgToken: { exp: now + 10, email: 'ann@example.com' },
+    error: { reason: 'Sign-in needed', detail: 'd', action: 'signIn' },
+  });
+  assert.equal(none.text, '$(key) ann · no certificate');
+  assert.match(none.tooltip, /Last error: Sign-in needed/);
+  assert.equal(certificateStatus('h.example.com', { now }).text, '$(key) no certificate');
 });

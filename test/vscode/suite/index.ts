@@ -2,9 +2,11 @@
 // `npm run test:vscode` through @vscode/test-electron where a desktop VS Code can
 // be had; extensionTestsPath = out/test/vscode/suite/index.js). It checks what only
 // the real API can: activation, registered commands, the auth provider, the view,
-// setting scopes as VS Code itself reads them. No network, no login.
+// setting scopes as VS Code itself reads them. No network, no login. It runs with a
+// folder open (scripts/test-vscode.mjs), so that workspace-scope writes can be tried.
 import * as assert from 'node:assert/strict';
 import * as vscode from 'vscode';
+import type { AccessSshApi } from '../../../src/vscode/extension.js';
 
 const EXTENSION_ID = 'access-ssh.access-ssh';
 
@@ -18,8 +20,8 @@ function test(name: string, run: () => Promise<void>): void {
   cases.push({ name, run });
 }
 
-async function extension(): Promise<vscode.Extension<unknown>> {
-  const ext = vscode.extensions.getExtension(EXTENSION_ID);
+async function extension(): Promise<vscode.Extension<AccessSshApi>> {
+  const ext = vscode.extensions.getExtension<AccessSshApi>(EXTENSION_ID);
   assert.ok(ext, `${EXTENSION_ID} is installed`);
   if (!ext.isActive) await ext.activate();
   return ext;
@@ -46,32 +48,57 @@ test('the cloudflare-access authentication provider answers (silently, no login)
   assert.ok(session === undefined || session.id === 'example.cloudflareaccess.com');
 });
 
-test('the Access hosts view opens', async () => {
+test('the Access hosts view is contributed and opens', async () => {
   await extension();
+  const all = new Set(await vscode.commands.getCommands(true));
+  // VS Code makes a focus command for every registered view and container.
+  assert.ok(all.has('accessSsh.hosts.focus'), 'the accessSsh.hosts view exists');
+  assert.ok(all.has('workbench.view.extension.accessSsh'), 'the Access container exists');
   await vscode.commands.executeCommand('workbench.view.extension.accessSsh');
   await vscode.commands.executeCommand('accessSsh.hosts.focus');
 });
 
-test('Refresh and Show Log run without a host', async () => {
-  await extension();
-  await vscode.commands.executeCommand('accessSsh.refreshView');
+test('Refresh reads a host added to user settings; Show Log shows the "Access SSH" channel', async () => {
+  const { services } = (await extension()).exports;
+  const cfg = vscode.workspace.getConfiguration('accessSsh');
+  const before = cfg.inspect('hosts')?.globalValue;
+  try {
+    await cfg.update('hosts', ['ssh.example.com'], vscode.ConfigurationTarget.Global);
+    await vscode.commands.executeCommand('accessSsh.refreshView');
+    assert.deepEqual(
+      services.registry.hosts.map((h) => h.hostname),
+      ['ssh.example.com'],
+    );
+  } finally {
+    await cfg.update('hosts', before, vscode.ConfigurationTarget.Global);
+  }
   await vscode.commands.executeCommand('accessSsh.showLog');
+  assert.equal(services.log.channel.name, 'Access SSH');
 });
 
 test('settings that reach a command line or a path ignore workspace values', async () => {
   await extension();
   const cfg = vscode.workspace.getConfiguration('accessSsh');
-  for (const key of ['hosts', 'sshConfigFile', 'connectTo', 'extraCaFile', 'useCloudflared', 'cloudflaredPath']) {
+  for (const key of ['hosts', 'sshConfigFile', 'extraCaFile', 'useCloudflared', 'cloudflaredPath']) {
     const inspected = cfg.inspect(key);
     assert.ok(inspected, `accessSsh.${key} is declared`);
   }
   const folders = vscode.workspace.workspaceFolders;
-  if (folders && folders.length > 0) {
-    // VS Code refuses to write an application/machine setting to the workspace.
+  assert.ok(folders && folders.length > 0, 'the suite runs with a folder open (scripts/test-vscode.mjs)');
+  // VS Code refuses to write an application/machine setting to the workspace.
+  const attempts: [string, unknown][] = [
+    ['hosts', ['evil.example.com']],
+    ['sshConfigFile', '/tmp/evil-ssh-config'],
+    ['extraCaFile', '/tmp/evil-ca.pem'],
+    ['useCloudflared', true],
+    ['cloudflaredPath', '/tmp/evil'],
+  ];
+  for (const [key, value] of attempts) {
     await assert.rejects(
-      Promise.resolve(cfg.update('connectTo', 'evil:443:127.0.0.1:1', vscode.ConfigurationTarget.Workspace)),
-      'a workspace cannot set accessSsh.connectTo',
+      Promise.resolve(cfg.update(key, value, vscode.ConfigurationTarget.Workspace)),
+      `a workspace cannot set accessSsh.${key}`,
     );
+    assert.equal(cfg.inspect(key)?.workspaceValue, undefined, `no workspace value of accessSsh.${key}`);
   }
 });
 

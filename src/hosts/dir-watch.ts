@@ -1,0 +1,74 @@
+// Tells when a directory's files may have changed: fs.watch while the directory
+// exists, a 5 s poll until it does (~/.cloudflared appears on the first login), and
+// bursts of events coalesced into one call. No editor: src/vscode/access-state.ts
+// reloads the token files on it.
+
+import { type FSWatcher, existsSync, watch as fsWatch } from 'node:fs';
+import type { Logger } from '../access/types.js';
+
+/** How long a burst of file events is waited out. */
+const DEBOUNCE_MS = 150;
+/** How often a directory that does not exist (or cannot be watched) is looked for. */
+const POLL_MS = 5000;
+
+export class DirWatch {
+  private watcher: FSWatcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly onChange: () => void,
+    private readonly log: Pick<Logger, 'debug'>,
+  ) {}
+
+  /** Watch the directory, or poll until it can be watched. */
+  start(): void {
+    if (this.disposed || this.watcher) return;
+    try {
+      this.watcher = fsWatch(this.dir, { persistent: false }, () => this.schedule());
+      this.watcher.on('error', (err) => {
+        this.log.debug(`Watching ${this.dir} stopped: ${err.message}`);
+        this.watcher?.close();
+        this.watcher = undefined;
+        this.pollUntilWatchable();
+      });
+      if (this.pollTimer) clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    } catch {
+      this.pollUntilWatchable();
+    }
+  }
+
+  private pollUntilWatchable(): void {
+    if (this.disposed || this.pollTimer) return;
+    this.pollTimer = setInterval(() => {
+      if (existsSync(this.dir)) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+        this.start();
+        this.schedule();
+      }
+    }, POLL_MS);
+    this.pollTimer.unref?.();
+  }
+
+  /** Calls onChange after `delayMs` (a later call within it starts the wait again). */
+  schedule(delayMs = DEBOUNCE_MS): void {
+    if (this.disposed) return;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      this.onChange();
+    }, delayMs);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.watcher?.close();
+    this.watcher = undefined;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.debounce) clearTimeout(this.debounce);
+  }
+}
