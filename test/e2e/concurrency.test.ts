@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openLikeBrowser } from '../sandbox/fake-browser';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { APP, delta, explain, HELPER, helperMissing, makeClient, sleep, snapshot, type Client } from './harness';
+import { APP, delta, explain, HELPER, helperMissing, makeClient, snapshot, type Client } from './harness';
+import { waitFor } from '../support/wait';
 
 const missing = helperMissing();
 
@@ -27,14 +28,6 @@ function start(c: Client, args: string[], env: NodeJS.ProcessEnv = {}): Running 
   child.stdout.resume();
   const done = new Promise<number>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
   return { child, stderr: () => err, done };
-}
-
-async function until(what: string, cond: () => boolean, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** A $BROWSER that only notes the URL: the login is left open. */
@@ -74,7 +67,7 @@ describe('helper processes at once', { skip: missing }, () => {
       const c = client('stale');
       const a = start(c, ['ssh-gen', '--hostname', APP], { BROWSER: lazyBrowser(c) });
       running.push(a);
-      await until('the login URL of the first helper', () => a.stderr().includes('/cdn-cgi/access/cli?'));
+      await waitFor(() => a.stderr().includes('/cdn-cgi/access/cli?'), { what: 'the login URL of the first helper', timeoutMs: 120_000 });
       const held = locks(c);
       assert.ok(held.length >= 2, `the key and token locks are held: ${held.join(', ')}`);
       assert.ok(a.child.kill('SIGKILL'));
@@ -102,13 +95,13 @@ describe('helper processes at once', { skip: missing }, () => {
         const b = snapshot(sb);
         const a = start(c, ['ssh-gen', '--hostname', APP], { BROWSER: lazyBrowser(c) });
         running.push(a);
-        await until('the login URL of the first helper', () => a.stderr().includes('/cdn-cgi/access/cli?'));
+        await waitFor(() => a.stderr().includes('/cdn-cgi/access/cli?'), { what: 'the login URL of the first helper', timeoutMs: 120_000 });
         const url = /(https:\/\/\S+\/cdn-cgi\/access\/cli\?\S+)/.exec(a.stderr())![1]!;
 
         // The second one, with a browser that would approve at once if it were opened.
         const w = start(c, cmd === 'ssh' ? ['ssh', '--hostname', APP] : ['ssh-gen', '--hostname', APP]);
         running.push(w);
-        await until(`the waiting ${cmd} to show the URL`, () => w.stderr().includes(url), 120_000);
+        await waitFor(() => w.stderr().includes(url), { what: `the waiting ${cmd} to show the URL`, timeoutMs: 120_000 });
         assert.match(w.stderr(), /Another process \(pid \d+\) is signing in to Cloudflare Access; finish the login at:/);
         assert.equal(c.browserOpens(), 0, 'the waiter opened no browser');
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { APP, explain, helperMissing, makeClient, runProcess, type Client } from './harness';
+import { sshArgs } from '../support/ssh-args';
 
 describe('access-ssh config: a terminal ssh through the written entries', { skip: helperMissing() }, () => {
   let sb: Sandbox;
@@ -27,19 +28,14 @@ describe('access-ssh config: a terminal ssh through the written entries', { skip
   const ssh = (extra: string[] = []) =>
     runProcess(
       'ssh',
-      [
-        '-F',
-        sshConfig,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${c.knownHosts}`,
-        '-o',
-        'ConnectTimeout=15',
-        ...extra,
-        `cfpipe-${APP}`,
-        'whoami',
-      ],
+      sshArgs({
+        config: sshConfig,
+        knownHosts: c.knownHosts,
+        connectTimeout: 15,
+        extra,
+        destination: `cfpipe-${APP}`,
+        command: ['whoami'],
+      }),
       c.env,
       60_000,
     );

@@ -24,9 +24,11 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as sshpk from 'sshpk';
-import { startSandbox, type Faults, type Sandbox } from '../sandbox/sandbox';
+import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { createOtherUser, otherUserMissing, type OtherUser } from '../helpers/other-user';
-import { APP, delta, HELPER, helperMissing, makeClient, sleep, snapshot, type Client, type RunResult } from './harness';
+import { APP, delta, faultClients, HELPER, helperMissing, sleep, snapshot, type Client, type RunResult } from './harness';
+import { waitFor } from '../support/wait';
+import { DEBRIS_AGE_MS } from '../../src/access/lock';
 
 const missing = helperMissing();
 const posix = process.platform !== 'win32';
@@ -91,35 +93,9 @@ function waitExit(child: ReturnType<typeof spawn>): Promise<number | null> {
   });
 }
 
-async function waitFor(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`waited in vain for ${what}`);
-    await sleep(50);
-  }
-}
-
 describe('hardening (issue 11)', { skip: missing }, () => {
   let sb: Sandbox;
-  const homes: string[] = [];
-  let n = 0;
-  const fresh = (env: NodeJS.ProcessEnv = {}): Client => {
-    sb.setOptions({ faults: null } as never);
-    const c = makeClient(sb, `hard${n++}`);
-    Object.assign(c.env, env);
-    homes.push(c.home);
-    return c;
-  };
-  const primed = async (): Promise<Client> => {
-    const c = fresh();
-    const r = await c.helper(['ssh-gen', '--hostname', APP]);
-    assert.equal(r.code, 0, r.stderr);
-    return c;
-  };
-  const fault = (f: Faults): void => {
-    sb.setOptions({ faults: null } as never);
-    sb.setOptions({ faults: f });
-  };
+  const { fresh, primed, fault, removeHomes } = faultClients(() => sb, 'hard');
   const renew = (c: Client, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunResult> =>
     c.helper(['ssh-gen', '--hostname', APP, ...args], { ACCESS_SSH_RENEW_MARGIN: '100000', ...env });
 
@@ -128,7 +104,7 @@ describe('hardening (issue 11)', { skip: missing }, () => {
   });
   after(async () => {
     await sb?.stop();
-    for (const h of homes) rmSync(h, { recursive: true, force: true });
+    removeHomes();
   });
 
   // ------------------------------------------------------------------ item 1
@@ -263,7 +239,10 @@ describe('hardening (issue 11)', { skip: missing }, () => {
       holder.stderr.on('data', (d: Buffer) => (holderErr += d.toString()));
       try {
         const urlFiles = (): string[] => [...cfFiles(c).keys()].filter((x) => x.endsWith('.url'));
-        await waitFor(() => urlFiles().length >= 1 && debris(c).some((x) => x.endsWith('.lock')), "the holder's login URL and locks");
+        await waitFor(() => urlFiles().length >= 1 && debris(c).some((x) => x.endsWith('.lock')), {
+          what: "the holder's login URL and locks",
+          timeoutMs: 30_000,
+        });
         const r = await c.helper(['ssh-gen', '--hostname', APP, '--non-interactive']);
         assertFailed(r, /Renewing the certificate for ssh\.sandbox\.test did not finish within 8s/);
         assert.match(r.stderr, /\n {2}Check the network connection/);
@@ -403,7 +382,7 @@ describe('hardening (issue 11)', { skip: missing }, () => {
           stdio: 'ignore',
         });
         if (i < 12) {
-          await sleep(Math.floor(Math.random() * 900));
+          await sleep(Math.floor(Math.random() * 900)); // the random moment of the kill, on purpose
           child.kill('SIGKILL');
         } else {
           // The moment a temp file is created (inotify), kill: real debris of a real kill -9.
@@ -418,8 +397,12 @@ describe('hardening (issue 11)', { skip: missing }, () => {
         assertPairConsistent(c);
       }
       assert.ok(caught > 0, 'at least one kill left a temp file behind (the case under test)');
-      // A killed holder's temp files are debris once 5 s old (a live one lives milliseconds).
-      await sleep(5500);
+      // A killed holder's temp files are debris once DEBRIS_AGE_MS old (a live one lives
+      // milliseconds): wait until every one left is that old.
+      const tmpAge = (n: string): number => Date.now() - statSync(join(cfDir(c), n)).mtimeMs;
+      await waitFor(() => debris(c).every((n) => !n.endsWith('.tmp') || tmpAge(n) > DEBRIS_AGE_MS), {
+        what: `the temp files left by kill -9 to be ${DEBRIS_AGE_MS} ms old`,
+      });
       const r = await renew(c);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(debris(c), [], 'no temp, lock or url file left');

@@ -1,13 +1,14 @@
 // What the end-to-end tests share: a client HOME with an ssh config that runs the
 // access-ssh helper (Match exec ssh-gen + ProxyCommand ssh), the fake browser as
 // $BROWSER, and a runner for the real `ssh`.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Sandbox } from '../sandbox/sandbox';
+import type { Faults, Sandbox } from '../sandbox/sandbox';
 import type { Counters } from '../sandbox/state';
 import { runProcess, type RunResult } from '../support/process';
 import { ROOT } from '../support/root';
+import { sshArgs } from '../support/ssh-args';
 
 export { ROOT } from '../support/root';
 export { runProcess, type RunResult } from '../support/process';
@@ -90,21 +91,15 @@ export function makeClient(sb: Sandbox, name: string, opts: ClientOptions = {}):
     ssh(command = ['whoami'], o = {}) {
       return runProcess(
         'ssh',
-        [
-          '-F',
+        sshArgs({
           config,
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          `UserKnownHostsFile=${knownHosts}`,
-          '-o',
-          'StrictHostKeyChecking=accept-new',
-          '-o',
-          'ConnectTimeout=30',
-          ...(o.extraArgs ?? []),
-          o.host ?? APP,
-          ...command,
-        ],
+          knownHosts,
+          strictHostKeyChecking: 'accept-new',
+          connectTimeout: 30,
+          extra: o.extraArgs ?? [],
+          destination: o.host ?? APP,
+          command,
+        }),
         { ...env, ...o.env },
         o.timeoutMs,
       );
@@ -114,6 +109,37 @@ export function makeClient(sb: Sandbox, name: string, opts: ClientOptions = {}):
     },
   };
   return client;
+}
+
+/**
+ * Clients for a suite whose cases inject faults: `fresh()` clears any fault the previous case
+ * left and makes a new HOME (extra `env` merged in), `primed()` is also signed in with a valid
+ * certificate, `fault(f)` sets exactly `f`. `removeHomes()` goes in the suite's `after`.
+ */
+export function faultClients(sandbox: () => Sandbox, prefix: string) {
+  const homes: string[] = [];
+  let n = 0;
+  const fault = (f: Faults | null): void => {
+    sandbox().setOptions({ faults: null } as never);
+    if (f) sandbox().setOptions({ faults: f });
+  };
+  const fresh = (env: NodeJS.ProcessEnv = {}): Client => {
+    fault(null);
+    const c = makeClient(sandbox(), `${prefix}${n++}`);
+    Object.assign(c.env, env);
+    homes.push(c.home);
+    return c;
+  };
+  const primed = async (): Promise<Client> => {
+    const c = fresh();
+    const r = await c.helper(['ssh-gen', '--hostname', APP]);
+    if (r.code !== 0) throw new Error(`ssh-gen for a primed client exited with ${r.code}: ${r.stderr}`);
+    return c;
+  };
+  const removeHomes = (): void => {
+    for (const h of homes.splice(0)) rmSync(h, { recursive: true, force: true });
+  };
+  return { fresh, primed, fault, removeHomes };
 }
 
 /** Counter differences since `before`. */

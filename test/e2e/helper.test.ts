@@ -5,7 +5,10 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { APP, delta, explain, helperMissing, makeClient, runProcess, sleep, snapshot, type Client } from './harness';
+import * as sshpk from 'sshpk';
+import { APP, delta, explain, helperMissing, makeClient, runProcess, snapshot, type Client } from './harness';
+import { waitFor } from '../support/wait';
+import { sshArgs } from '../support/ssh-args';
 
 const missing = helperMissing();
 const SERVICE = { clientId: 'e2e-client.access', clientSecret: 'e2e-secret-0123456789' };
@@ -26,6 +29,15 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     await sb?.stop();
     for (const h of homes) rmSync(h, { recursive: true, force: true });
   });
+
+  /** `exp` of the one app token in ~/.cloudflared (seconds). */
+  function appTokenExpiry(c: Client): number {
+    const dir = join(c.home, '.cloudflared');
+    const names = readdirSync(dir).filter((n) => n.endsWith('-token') && !n.endsWith('-org-token'));
+    assert.equal(names.length, 1, names.join(', '));
+    const payload = readFileSync(join(dir, names[0]!), 'utf8').trim().split('.')[1] ?? '';
+    return (JSON.parse(Buffer.from(payload, 'base64url').toString()) as { exp: number }).exp;
+  }
 
   function certSerial(c: Client): Promise<string> {
     return runProcess('ssh-keygen', ['-L', '-f', c.certFile], c.env).then((r) => r.stdout.match(/Serial: (\d+)/)?.[1] ?? '');
@@ -74,7 +86,8 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     }
     const serial = await certSerial(c);
     assert.equal(c.browserOpens(), 1);
-    await sleep(5000);
+    const validUntil = sshpk.parseCertificate(readFileSync(c.certFile), 'openssh').validUntil.getTime();
+    await waitFor(() => Date.now() > validUntil, { what: 'the 4-second certificate to expire' });
     const b = snapshot(sb);
     const r = await c.ssh();
     assert.equal(r.code, 0, explain(r, sb));
@@ -96,7 +109,8 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     } finally {
       sb.setOptions({ appTokenTtlSeconds: 3600 });
     }
-    await sleep(4000);
+    const exp = appTokenExpiry(c);
+    await waitFor(() => Date.now() / 1000 > exp, { what: 'the 3-second app token to expire' });
     const b = snapshot(sb);
     const r2 = await c.ssh();
     assert.equal(r2.code, 0, explain(r2, sb));
@@ -188,18 +202,13 @@ describe('access-ssh as ssh ProxyCommand against the sandbox', { skip: missing }
     const b = snapshot(sb);
     const r = await runProcess(
       'ssh',
-      [
-        '-F',
-        c.config,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${c.knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=accept-new',
-        `jdoe@${APP}`,
-        'whoami',
-      ],
+      sshArgs({
+        config: c.config,
+        knownHosts: c.knownHosts,
+        strictHostKeyChecking: 'accept-new',
+        destination: `jdoe@${APP}`,
+        command: ['whoami'],
+      }),
       c.env,
     );
     assert.equal(r.code, 0, explain(r, sb));

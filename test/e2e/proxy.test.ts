@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { proxiedMissing, PROXY_PASSWORD, PROXY_USER, startProxiedSandbox, type ProxiedSandbox } from '../sandbox/proxied';
 import { squidMissing } from '../sandbox/squid';
 import { APP, delta, explain, helperMissing, makeClient, snapshot, type Client, type RunResult } from './harness';
+import { waitFor } from '../support/wait';
 
 const missing = helperMissing() ?? squidMissing() ?? proxiedMissing();
 const ALIAS = 'edge-alias.sandbox.test';
@@ -47,18 +48,17 @@ describe('behind a CONNECT proxy (squid) that is the only way to the edge', { sk
       .split('\n')
       .filter((l) => / CONNECT /.test(l));
   /** squid logs a tunnel when it closes, which may be just after ssh exits: wait for the line. */
-  const tunnelled = async (from: number, needle: string): Promise<boolean> => {
-    for (let i = 0; i < 100; i++) {
-      if (
+  const tunnelled = (from: number, needle: string): Promise<boolean> =>
+    waitFor(
+      () =>
         connects()
           .slice(from)
-          .some((l) => l.includes(needle))
-      )
-        return true;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    return false;
-  };
+          .some((l) => l.includes(needle)),
+      { what: `squid's access.log line "${needle.trim()}"`, timeoutMs: 10_000 },
+    ).then(
+      () => true,
+      () => false, // the assertion says what the log holds
+    );
 
   before(async () => {
     px = await startProxiedSandbox({ apps: [ALIAS], deny: [BLOCKED] });

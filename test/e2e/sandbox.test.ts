@@ -15,6 +15,7 @@ import WebSocket, { createWebSocketStream } from 'ws';
 import { sandboxFetch, type Reply } from '../sandbox/client';
 import { openLikeBrowser } from '../sandbox/fake-browser';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { sshArgs } from '../support/ssh-args';
 
 const APP = 'https://ssh.sandbox.test';
 
@@ -226,26 +227,17 @@ describe('sandbox edge (contract walk, no product code)', () => {
     try {
       const port = (fw.address() as { port: number }).port;
       writeFileSync(join(tmp, 'known_hosts'), `[127.0.0.1]:${port} ${sb.sshd!.hostKey}\n`);
-      const ssh = await run('ssh', [
-        '-F',
-        '/dev/null',
-        '-p',
-        String(port),
-        '-i',
-        key,
-        '-o',
-        `CertificateFile=${key}-cert.pub`,
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        `UserKnownHostsFile=${join(tmp, 'known_hosts')}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        'jdoe@127.0.0.1',
-        'whoami',
-      ]);
+      const ssh = await run(
+        'ssh',
+        sshArgs({
+          port,
+          key,
+          knownHosts: join(tmp, 'known_hosts'),
+          strictHostKeyChecking: 'yes',
+          destination: 'jdoe@127.0.0.1',
+          command: ['whoami'],
+        }),
+      );
       assert.equal(ssh.stdout.trim(), 'jdoe', ssh.stderr + sb.sshd!.log().slice(-2000));
     } finally {
       fw.close();

@@ -53,7 +53,7 @@ async function commandLinesDuring<T>(during: Promise<T>): Promise<{ result: T; l
         // gone
       }
     }
-    await sleep(50);
+    await sleep(50); // the sampling interval: /proc is read until the run ends
   }
   return { result: await result, lines };
 }

@@ -6,13 +6,12 @@
 import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Origin } from '../sandbox/edge';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { ensureUser, findSshd, freePort } from '../sandbox/sshd';
+import { ensureUser, findSshd, freePort, waitForSshd } from '../sandbox/sshd';
 import { explain, HELPER, helperMissing, makeClient, runProcess } from './harness';
 
 const APP = 'srv.sandbox.test';
@@ -43,7 +42,8 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     ca: join(dir, 'ca.pub'),
     principals: join(dir, 'auth_principals'),
   });
-  const serverConfig = (extra: string[] = []) =>
+  /** `access-ssh server-config` onto the files of `paths()`, for `maps` and an sshd_config. */
+  const serverConfig = (maps = ['jdoe=deploy'], sshdConfig = paths().main) =>
     runProcess(
       process.execPath,
       [
@@ -51,8 +51,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
         'server-config',
         '--ca-file',
         sb.sshCaPublicKeyFile,
-        '--map',
-        'jdoe=deploy',
+        ...maps.flatMap((m) => ['--map', m]),
         '--ca-path',
         paths().ca,
         '--principals-dir',
@@ -60,8 +59,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
         '--drop-in',
         paths().dropIn,
         '--sshd-config',
-        paths().main,
-        ...extra,
+        sshdConfig,
       ],
       { PATH: process.env.PATH },
     );
@@ -137,24 +135,10 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     assert.match(other, new RegExp(`^trustedusercakeys ${paths().ca}$`, 'm'));
 
     // Start the real sshd from it and route the sandbox's app to it.
-    sshd = spawn(findSshd(), ['-D', '-e', '-f', paths().main], { stdio: ['ignore', 'ignore', 'pipe'] });
-    sshd.stderr!.on('data', (d: Buffer) => (sshdLog += d.toString()));
-    for (let i = 0; ; i++) {
-      const ok = await new Promise<boolean>((res) => {
-        const s = connect(port, '127.0.0.1');
-        s.once('data', () => {
-          s.destroy();
-          res(true);
-        });
-        s.once('error', () => {
-          s.destroy();
-          res(false);
-        });
-      });
-      if (ok) break;
-      assert.ok(i < 200 && sshd.exitCode === null, `sshd did not start: ${sshdLog}`);
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    const child = spawn(findSshd(), ['-D', '-e', '-f', paths().main], { stdio: ['ignore', 'ignore', 'pipe'] });
+    sshd = child;
+    child.stderr.on('data', (d: Buffer) => (sshdLog += d.toString()));
+    await waitForSshd(port, child, () => sshdLog, 60_000);
     origins[APP] = { host: '127.0.0.1', port };
   });
 
@@ -195,28 +179,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     const before = readFileSync(paths().dropIn, 'utf8');
     const broken = join(dir, 'sshd_config.broken');
     writeFileSync(broken, `Include ${join(dir, 'sshd_config.d')}/*.conf\nHostKey ${join(dir, 'host_key')}\nNoSuchOption yes\n`);
-    const out = await runProcess(
-      process.execPath,
-      [
-        HELPER,
-        'server-config',
-        '--ca-file',
-        sb.sshCaPublicKeyFile,
-        '--map',
-        'jdoe=deploy',
-        '--map',
-        'eve=deploy',
-        '--ca-path',
-        paths().ca,
-        '--principals-dir',
-        paths().principals,
-        '--drop-in',
-        paths().dropIn,
-        '--sshd-config',
-        broken,
-      ],
-      { PATH: process.env.PATH },
-    );
+    const out = await serverConfig(['jdoe=deploy', 'eve=deploy'], broken);
     assert.equal(out.code, 0, out.stderr);
     const script = join(dir, 'setup-broken.sh');
     writeFileSync(script, out.stdout);

@@ -11,6 +11,7 @@ import { renderLauncher } from '../../src/ssh/launcher';
 import { renderEntries } from '../../src/ssh/entries';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { APP, BROWSER_SH, HELPER, explain, helperMissing, runProcess } from './harness';
+import { sshArgs } from '../support/ssh-args';
 
 describe('plain ssh through the written entries while signed out', { skip: helperMissing() }, () => {
   let sb: Sandbox;
@@ -55,18 +56,13 @@ describe('plain ssh through the written entries while signed out', { skip: helpe
     const ssh = (): ReturnType<typeof runProcess> =>
       runProcess(
         'ssh',
-        [
-          '-F',
+        sshArgs({
           config,
-          '-o',
-          'BatchMode=yes',
-          '-o',
-          `UserKnownHostsFile=${join(home, '.ssh', 'known_hosts')}`,
-          '-o',
-          'StrictHostKeyChecking=accept-new',
-          APP,
-          'whoami',
-        ],
+          knownHosts: join(home, '.ssh', 'known_hosts'),
+          strictHostKeyChecking: 'accept-new',
+          destination: APP,
+          command: ['whoami'],
+        }),
         env,
       );
 

@@ -12,7 +12,9 @@ import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startSandbox, TCP_APP, BASTION_APP, DB_APP, type Sandbox } from '../sandbox/sandbox';
-import { delta, HELPER, helperMissing, makeClient, runProcess, sleep, snapshot, type Client, type RunResult } from './harness';
+import { delta, HELPER, helperMissing, makeClient, runProcess, snapshot, type Client, type RunResult } from './harness';
+import { waitFor } from '../support/wait';
+import { sshArgs } from '../support/ssh-args';
 
 const missing = helperMissing();
 
@@ -32,15 +34,15 @@ async function startListener(c: Client, args: string[]): Promise<Listener> {
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('close', (code, signal) => resolve({ code, signal })),
   );
-  const end = Date.now() + 60_000;
-  let port = 0;
-  while (port === 0) {
-    const m = /Listening on 127\.0\.0\.1:(\d+)/.exec(err);
-    if (m) port = Number(m[1]);
-    else if (child.exitCode !== null) throw new Error(`the listener exited with ${child.exitCode}: ${err}`);
-    else if (Date.now() > end) throw new Error(`no "Listening on" line: ${err}`);
-    else await sleep(50);
-  }
+  const port = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`the listener exited with ${child.exitCode}: ${err}`);
+      return Number(/Listening on 127\.0\.0\.1:(\d+)/.exec(err)?.[1] ?? 0);
+    },
+    { what: 'the "Listening on" line of access-ssh tcp' },
+  ).catch((e: Error) => {
+    throw new Error(`${e.message}; its stderr: ${err}`);
+  });
   return { child, port, stderr: () => err, exit };
 }
 
@@ -58,28 +60,15 @@ function sshVia(
   return new Promise((resolve) => {
     const child = spawn(
       'ssh',
-      [
-        '-F',
-        '/dev/null',
-        '-p',
-        String(port),
-        '-i',
+      sshArgs({
+        port,
         key,
-        '-o',
-        `CertificateFile=${key}-cert.pub`,
-        '-o',
-        'IdentitiesOnly=yes',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        'ConnectTimeout=60',
-        'jdoe@127.0.0.1',
-        command,
-      ],
+        knownHosts,
+        strictHostKeyChecking: 'yes',
+        connectTimeout: 60,
+        destination: 'jdoe@127.0.0.1',
+        command: [command],
+      }),
       { env: c.env, stdio: ['pipe', 'pipe', 'pipe'] },
     );
     const out: Buffer[] = [];
@@ -243,12 +232,14 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
       // 4. One closes: there is room again.
       a.socket.destroy();
       await a.closed;
-      let again = await firstBytes(l.port);
-      for (let i = 0; again.banner === '' && i < 50; i++) {
-        // the listener sees a's close a moment after us
-        await sleep(100);
-        again = await firstBytes(l.port);
-      }
+      // The listener sees a's close a moment after us: connect until one is let in.
+      const again = await waitFor(
+        async () => {
+          const t = await firstBytes(l.port);
+          return t.banner === '' ? undefined : t;
+        },
+        { what: 'a connection let in again after one of two closed' },
+      );
       assert.match(again.banner, /^SSH-2\.0-OpenSSH/);
       // 5. SIGTERM: open connections are closed, the process exits 0, the port is free.
       l.child.kill('SIGTERM');
@@ -317,20 +308,15 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
       ].join('\n');
     writeFileSync(join(c.home, '.ssh', 'known_hosts_bastion'), `${BASTION_APP} ${sb.tcpSshd!.hostKey}\n`);
     writeFileSync(cfg, entry(`--destination tcp://${dest}/ -H "X-Team: red"`));
-    const sshArgs = [
-      '-F',
-      cfg,
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      `UserKnownHostsFile=${join(c.home, '.ssh', 'known_hosts_bastion')}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      BASTION_APP,
-      'whoami',
-    ];
-    const ok = await runProcess('ssh', sshArgs, c.env);
-    assert.equal(ok.code, 0, `${ok.stderr}\n${sshArgs.join(' ')}`);
+    const args = sshArgs({
+      config: cfg,
+      knownHosts: join(c.home, '.ssh', 'known_hosts_bastion'),
+      strictHostKeyChecking: 'yes',
+      destination: BASTION_APP,
+      command: ['whoami'],
+    });
+    const ok = await runProcess('ssh', args, c.env);
+    assert.equal(ok.code, 0, `${ok.stderr}\n${args.join(' ')}`);
     assert.equal(ok.stdout.trim(), 'jdoe');
     const viaProxy = sb
       .carrierRequests()
@@ -341,7 +327,7 @@ describe('access-ssh tcp --url: a local listener carried over Access', { skip: m
     assert.equal(viaProxy.headers['cf-access-token'], undefined, 'the record leaves credentials out');
 
     writeFileSync(cfg, entry(''));
-    const no = await runProcess('ssh', sshArgs, c.env);
+    const no = await runProcess('ssh', args, c.env);
     assert.notEqual(no.code, 0);
     assert.match(no.stderr, /answered with HTTP 502/);
     assert.equal(

@@ -76,7 +76,8 @@ export async function ensureUser(name: string): Promise<void> {
   if (!line || line.split(':')[1] !== '*') await run(requireTool('usermod'), ['-p', '*', name]);
 }
 
-function waitForPort(port: number, child: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
+/** Resolves once the sshd `child` sends its banner on `port`; rejects when it exits or after `timeoutMs`. */
+export function waitForSshd(port: number, child: ChildProcess, log: () => string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
@@ -162,7 +163,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     const killOnExit = () => child.kill('SIGTERM');
     process.once('exit', killOnExit);
     try {
-      await waitForPort(port, child, log);
+      await waitForSshd(port, child, log);
     } catch (err) {
       lastErr = err;
       process.off('exit', killOnExit);

@@ -61,7 +61,7 @@ describe('the helper process against the sandbox', () => {
 
   test('--non-interactive without a token fails at once naming "Access: Sign In"', async () => {
     for (const cmd of ['ssh-gen', 'ssh']) {
-      const started = Date.now();
+      const before = { ...sandbox.counters };
       const r = await runMain([cmd, '--hostname', HOST, '--non-interactive'], env);
       assert.equal(r.code, 1, r.stderr);
       assert.equal(r.stdout.length, 0);
@@ -72,7 +72,9 @@ describe('the helper process against the sandbox', () => {
       // A command the user can run: this very helper (no `access-ssh` on the PATH needed).
       assert.ok(r.stderr.includes(`run: ${process.execPath} `) && / login https:\/\/ssh\.sandbox\.test\n$/.test(r.stderr), r.stderr);
       assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-      assert.ok(Date.now() - started < 20_000);
+      // At once: no login was started and waited on (runMain kills a hang after 60 s).
+      assert.equal(sandbox.counters.transferPolls, before.transferPolls, 'no login polled');
+      assert.equal(sandbox.counters.loginPage, before.loginPage, 'no login page');
     }
     assert.equal(fs.existsSync(path.join(home, 'browser.log')), false, 'no browser opened');
   });

@@ -23,6 +23,7 @@ import { quoteConfigPath } from '../../../src/ssh/quote.js';
 import { SshConfigError, validateHostname } from '../../../src/ssh/validate.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { fakeHelper, readEvidence, run, SSH, sshG } from '../../support/openssh.js';
+import { sshArgs } from '../../support/ssh-args.js';
 
 /** Inputs tried per class, reported at the end (the README quotes them). */
 const tried = new Tally();
@@ -107,7 +108,7 @@ test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quot
       // ssh -G ran the Match exec: our helper, at that path, with exactly these arguments.
       assert.deepEqual(await readEvidence(evidence), ['ssh-gen|--hostname|ok.example.com|--non-interactive|--quiet-signed-out'], d);
       // The ProxyCommand, run by a real connection attempt.
-      await run(SSH, ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 'cfpipe-ok.example.com', 'true'], 20_000);
+      await run(SSH, sshArgs({ config: cfg, connectTimeout: 5, destination: 'cfpipe-ok.example.com', command: ['true'] }), 20_000);
       assert.ok(
         (await readEvidence(evidence)).includes('ssh|--hostname|ok.example.com|--non-interactive'),
         `${d}: ${JSON.stringify(await readEvidence(evidence))}`,

@@ -8,6 +8,7 @@ import { renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { ensureInclude, writeManagedFile } from '../../../src/ssh/include.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { sshG, fakeHelper, readEvidence, run, SSH } from '../../support/openssh.js';
+import { sshArgs } from '../../support/ssh-args.js';
 
 // ---- real OpenSSH round trips ---------------------------------------------
 
@@ -72,17 +73,10 @@ test('real ssh: Match exec runs the helper (ssh-gen, literal host, --non-interac
 
 test('real ssh: a connection renews first, then runs the ProxyCommand, and loads the key and certificate from the % path', async () => {
   const s = await setup(HOSTILE_USER_CONFIG);
-  const r = await run(SSH, [
-    '-v',
-    '-F',
-    s.userConfig,
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    'cfpipe-ssh.example.com',
-    'true',
-  ]);
+  const r = await run(
+    SSH,
+    sshArgs({ config: s.userConfig, knownHosts: '/dev/null', extra: ['-v'], destination: 'cfpipe-ssh.example.com', command: ['true'] }),
+  );
   assert.deepEqual(await readEvidence(s.evidence), [
     'ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out',
     'ssh|--hostname|ssh.example.com|--non-interactive',

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { quoteConfigPath, proxyCommandValue, matchExecValue, escapePercent } from '../../../src/ssh/quote.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { sshG, fakeHelper, readEvidence, run, SSH } from '../../support/openssh.js';
+import { sshArgs } from '../../support/ssh-args.js';
 
 const H = { sshToken: 'h' } as const;
 
@@ -72,7 +73,7 @@ test('real ssh: Match exec runs the quoted helper with the right args; ProxyComm
   );
   await sshG(cfg, 't');
   assert.deepEqual(await readEvidence(evidence), ['ssh-gen|--hostname|h.example.com|50%']);
-  await run(SSH, ['-F', cfg, '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', 't', 'true']);
+  await run(SSH, sshArgs({ config: cfg, connectTimeout: 5, destination: 't', command: ['true'] }));
   assert.deepEqual((await readEvidence(evidence)).slice(1), ['ssh-gen|--hostname|h.example.com|50%', 'ssh|--hostname|h.example.com|a b']);
   await assert.rejects(fs.access(path.join(dir, 'pwned')));
   await assert.rejects(fs.access('pwned'));

@@ -106,7 +106,6 @@ test('fromEnv reads ACCESS_SSH_CONNECT_TO and NODE_EXTRA_CA_CERTS', async () => 
 });
 
 test('timeout names the host, not the query', async () => {
-  const t0 = Date.now();
   await assert.rejects(
     server.client({ timeoutMs: 200 }).request({ method: 'GET', url: 'https://ssh.sandbox.test/slow?token=SECRET' }),
     (err: unknown) => {
@@ -117,7 +116,6 @@ test('timeout names the host, not the query', async () => {
       return true;
     },
   );
-  assert.ok(Date.now() - t0 < 2000);
 });
 
 test('abort signal cancels', async () => {

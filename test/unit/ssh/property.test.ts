@@ -382,7 +382,8 @@ test(`file system: bytes, modes, symlinks, missing files and directories (${runs
 
 // ---------------------------------------------------------------- very large files
 
-test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for byte, quickly', async () => {
+// How fast is `npm run bench`'s question; a hang fails at the test's timeout.
+test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for byte', { timeout: 300_000 }, async () => {
   const dir = await tempDir();
   try {
     for (const [eol, bom] of [
@@ -398,7 +399,6 @@ test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for
         size += l.length + eol.length;
       }
       const user = bom + lines.join(eol); // no final newline
-      const t0 = Date.now();
       const added = withInclude(user, '/o/config', 'linux');
       assert.equal(added, bom + block(inc('/o/config'), eol) + user.slice(bom.length));
       assert.equal(withoutInclude(added), user);
@@ -411,7 +411,6 @@ test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for
       await removeInclude(p);
       assert.deepEqual(await fs.readFile(p), Buffer.from(user, 'utf8'));
       assert.equal((await fs.stat(p)).mode & 0o777, 0o640);
-      assert.ok(Date.now() - t0 < 60_000, 'a 2 MiB config is handled in well under a minute');
     }
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
