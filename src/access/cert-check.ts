@@ -36,7 +36,7 @@ export async function inspectCertificate(dir: string, host: Hostname): Promise<C
     if (isAccessError(err)) throw err;
     const e = fromFileError(err);
     if (isAccessError(e) && isFileError(e.cause) && e.cause.code !== 'io') {
-      throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
+      throw new AccessError('cert-invalid', e.message, { action: e.action, hint: e.hint, cause: err });
     }
     return { status: 'invalid', reason: `cannot read ${crtPath}: ${describeError(e)}` };
   }
@@ -115,8 +115,7 @@ async function readSecureKey(keyPath: string): Promise<Buffer | undefined> {
     return await readPrivateFile(keyPath, { sensitivity: 'secret', maxBytes: 64 * 1024 });
   } catch (err) {
     const e = fromFileError(err);
-    if (isAccessError(e))
-      throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
+    if (isAccessError(e)) throw new AccessError('cert-invalid', e.message, { action: e.action, hint: e.hint, cause: err });
     throw e;
   }
 }

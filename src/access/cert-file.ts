@@ -268,8 +268,7 @@ export async function readCachedCertificate(dir: string, host: Hostname): Promis
     ]);
   } catch (err) {
     const e = fromFileError(err);
-    if (e instanceof AccessError)
-      throw new AccessError('cert-invalid', e.message, { ...(e.hint !== undefined ? { hint: e.hint } : {}), cause: err });
+    if (e instanceof AccessError) throw new AccessError('cert-invalid', e.message, { action: e.action, hint: e.hint, cause: err });
     throw e;
   }
   const [st, certBuf, pubBuf] = found;

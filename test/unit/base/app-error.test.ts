@@ -115,3 +115,22 @@ test('every error of ours is an AppError with a code', () => {
     ],
   );
 });
+
+test('a file-layer refusal keeps its next step when the access layer rewraps it', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync, chmodSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { readCachedCertificate } = await import('../../../src/access/cert-file.js');
+  const { validateHostname } = await import('../../../src/ssh/validate.js');
+  const dir = mkdtempSync(join(tmpdir(), 'app-error-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  chmodSync(dir, 0o700);
+  writeFileSync(join(dir, 'h.example.com-cf_key'), 'not a key', { mode: 0o644 });
+  chmodSync(join(dir, 'h.example.com-cf_key'), 0o644);
+  await assert.rejects(readCachedCertificate(dir, validateHostname('h.example.com')), (e: unknown) => {
+    assert.ok(e instanceof AccessError && e.code === 'cert-invalid', String(e));
+    assert.equal(e.action, 'fix-permissions');
+    assert.match(e.hint ?? '', /chmod 600/);
+    return true;
+  });
+});
