@@ -99,8 +99,8 @@ export async function vscodeDemo({ noBuild, port, forceCodeServer, devMode }) {
   // Chromium refuses to run as root without --no-sandbox.
   const chromiumBase = ['--no-first-run', '--no-default-browser-check', ...(asRoot ? ['--no-sandbox'] : []), ...flags];
   const settings = {
-    'accessSsh.hosts': [APP],
-    'accessSsh.connectTo': sb.env.ACCESS_SSH_CONNECT_TO,
+    'accessSSH.hosts': [APP],
+    'accessSSH.connectTo': sb.env.ACCESS_SSH_CONNECT_TO,
   };
   if (code) await openDesktop(code, sb, settings, chromiumBase, vsix, devMode);
   else await openCodeServer(sb, settings, chromiumBase);
@@ -122,8 +122,8 @@ async function openCodeServer(sb, settings, chromiumBase) {
       },
       settings: (home) => ({
         ...settings,
-        'accessSsh.extraCaFile': join(home, 'sandbox-ca.pem'),
-        'accessSsh.sshConfigFile': join(home, '.ssh', 'config'),
+        'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
+        'accessSSH.configFile': join(home, '.ssh', 'config'),
       }),
     });
   } catch (err) {
@@ -143,7 +143,7 @@ async function openCodeServer(sb, settings, chromiumBase) {
   process.stdout.write(
     `    workbench   ${bold(url)}\n` +
       `    runs as     Unix user ${wb.user}, HOME ${wb.home} (its passwd home, so ssh's ~ is the demo's too)\n` +
-      `    ssh config  ${join(wb.home, '.ssh', 'config')} (accessSsh.sshConfigFile)\n` +
+      `    ssh config  ${join(wb.home, '.ssh', 'config')} (accessSSH.configFile)\n` +
       `    settings    ${join(wb.userDataDir, 'User', 'settings.json')} and ${join(wb.userDataDir, 'Machine', 'settings.json')}\n`,
   );
   step('Open the workbench in a Chromium that reaches the sandbox (the login page is served under its names):');
@@ -191,7 +191,7 @@ async function openDesktop(code, sb, settings, chromiumBase, vsixFile, devMode) 
   writeFileSync(
     sshConfig,
     [
-      `# The demo's ssh config (npm start -- --vscode): accessSsh.sshConfigFile and remote.SSH.configFile.`,
+      `# The demo's ssh config (npm start -- --vscode): accessSSH.configFile and remote.SSH.configFile.`,
       `# The extension puts its Include at the top. Its entries name ~/.cloudflared/...; ssh expands ~`,
       `# from the passwd entry, not $HOME, so these lines add the demo's key files by absolute path`,
       `# (IdentityFile and CertificateFile accumulate) and keep host keys out of your known_hosts.`,
@@ -218,8 +218,8 @@ async function openDesktop(code, sb, settings, chromiumBase, vsixFile, devMode) 
   }
   const userSettings = {
     ...settings,
-    'accessSsh.extraCaFile': ca,
-    'accessSsh.sshConfigFile': sshConfig,
+    'accessSSH.extraCAFile': ca,
+    'accessSSH.configFile': sshConfig,
     'remote.SSH.configFile': sshConfig,
     ...(browserScript ? { 'workbench.externalBrowser': browserScript } : {}),
     'telemetry.telemetryLevel': 'off',
@@ -255,7 +255,7 @@ async function openDesktop(code, sb, settings, chromiumBase, vsixFile, devMode) 
   step('Opening VS Code on the sandbox');
   process.stdout.write(
     `    HOME        ${home} (the extension's ~/.cloudflared and ~/.ssh/access-ssh are there)\n` +
-      `    ssh config  ${sshConfig} (accessSsh.sshConfigFile, remote.SSH.configFile)\n` +
+      `    ssh config  ${sshConfig} (accessSSH.configFile, remote.SSH.configFile)\n` +
       `    settings    ${join(userData, 'User', 'settings.json')}\n` +
       (browserScript
         ? `    login page  opens in ${browserScript} (workbench.externalBrowser), a Chromium that reaches the sandbox\n`

@@ -527,11 +527,24 @@ function formatSeconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${(ms / 1000).toFixed(1)}s`;
 }
 
-function tlsHint(err: unknown): string | undefined {
+/**
+ * The next step for a connection error. Only an untrusted chain points at a
+ * TLS-inspecting proxy (it re-signs with its own CA); a certificate for other
+ * names is the server's (or the host name's) doing, an expired one the server's
+ * or this computer's clock: no proxy hint for those.
+ */
+export function tlsHint(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
-  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS_CERT_ALTNAME/.test(code)) {
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return 'The server presents a certificate for other names: check the host name (and ACCESS_SSH_CONNECT_TO, if set).';
+  }
+  if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+    return "The server certificate is outside its validity period: check this computer's clock.";
+  }
+  if (/SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|CERT_UNTRUSTED|CERT_REJECTED|CERT_CHAIN_TOO_LONG|INVALID_CA/.test(code)) {
     return 'The server certificate is not trusted. Behind a TLS-inspecting proxy, point NODE_EXTRA_CA_CERTS (or the extension setting) at its CA.';
   }
+  if (/CERT/.test(code)) return 'The server certificate was refused.';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'Check the host name and the DNS / network connection.';
   if (code === 'ECONNREFUSED') return 'Nothing is listening there. Check the host, and ACCESS_SSH_CONNECT_TO if set.';
   return undefined;

@@ -238,7 +238,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         throw new StepFailure(
           `The certificate chain of ${host} is not trusted (${t.error}): it was issued by "${t.issuer}" (chain: ${t.chain.join(' ← ')}). ` +
             'This is what a TLS-inspecting proxy or firewall looks like: it re-signs traffic with its own CA.',
-          "If your network inspects TLS, point NODE_EXTRA_CA_CERTS (VS Code: the accessSsh.extraCaFile setting) at that CA's certificate (PEM); otherwise do not go on: something is intercepting the connection.",
+          "If your network inspects TLS, point NODE_EXTRA_CA_CERTS (VS Code: the accessSSH.extraCAFile setting) at that CA's certificate (PEM); otherwise do not go on: something is intercepting the connection.",
           facts,
         );
       }

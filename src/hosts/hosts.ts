@@ -1,4 +1,4 @@
-// The host list: user settings (`accessSsh.hosts`) and, in a trusted workspace,
+// The host list: user settings (`accessSSH.hosts`) and, in a trusted workspace,
 // the repository's `.vscode/access-hosts.json`. Every entry is validated before
 // it is used, because a host name ends up in ssh_config and on a command line;
 // an entry that fails is reported (shown to the user as an error), never used.
@@ -7,7 +7,8 @@ import type { HostEntry as SshHostEntry } from '../ssh/entries.js';
 import { escapeUnsafeForDisplay, replaceUnsafeForDisplay } from '../base/display.js';
 import { validateHostname, validateUser } from '../ssh/validate.js';
 
-export type HostSource = 'settings' | 'repo';
+/** Where a host is listed: user settings, a trusted repository's file, or only `access-ssh config add`. */
+export type HostSource = 'settings' | 'repo' | 'cli';
 
 /**
  * A host of the extension's list: the one host entry of src/ssh/entries.ts (`hostname`
@@ -245,7 +246,7 @@ export function mergeHosts(settings: HostList, repo?: HostList): HostList {
 
 /** Where the host list comes from (the editor supplies these; the rule is here). */
 export interface HostSources {
-  /** The value of `accessSsh.hosts` from user (or remote-machine) settings. */
+  /** The value of `accessSSH.hosts` from user (or remote-machine) settings. */
   readonly settings: unknown;
   /** Whether the workspace is trusted. */
   readonly trusted: boolean;
@@ -271,14 +272,15 @@ export async function collectHosts(src: HostSources): Promise<HostList> {
 }
 
 /** The setting's new value with one host added (as a plain string unless it has a label or path). */
-export function addToSetting(current: unknown, hostname: string): unknown[] {
+export function addToSetting(current: unknown, hostname: string, extra: { user?: string; fedramp?: boolean } = {}): unknown[] {
   const list = Array.isArray(current) ? [...(current as unknown[])] : [];
   const exists = list.some((item) => {
     const name =
       typeof item === 'string' ? item : item && typeof item === 'object' ? (item as Record<string, unknown>)['hostname'] : undefined;
     return typeof name === 'string' && name.trim().toLowerCase() === hostname;
   });
-  if (!exists) list.push(hostname);
+  // A plain name unless the host carries more (a user, FedRAMP): then the object form.
+  if (!exists) list.push(extra.user !== undefined || extra.fedramp === true ? { hostname, ...extra } : hostname);
   return list;
 }
 
@@ -298,7 +300,7 @@ export function removeFromSetting(current: unknown, hostname: string): unknown[]
 }
 
 export function describeProblem(p: HostProblem): string {
-  const where = p.source === 'repo' ? REPO_HOSTS_FILE : 'setting accessSsh.hosts';
+  const where = p.source === 'repo' ? REPO_HOSTS_FILE : 'setting accessSSH.hosts';
   return p.index >= 0 ? `${where}, entry ${p.index + 1} ${p.value}: ${p.message}` : `${where}: ${p.message}`;
 }
 
@@ -368,4 +370,29 @@ export function renameInSetting(current: unknown, from: string, to: string): unk
     renamed = true;
     return [typeof item === 'string' ? to : { ...(item as Record<string, unknown>), hostname: to }];
   });
+}
+
+/** A host of the managed file's list (src/ssh/managed-hosts.ts), as far as the view needs it. */
+export interface ListedHost {
+  readonly hostname: string;
+  readonly user?: string;
+  readonly fedramp?: boolean;
+  readonly from: readonly string[];
+}
+
+/**
+ * The hosts that only `access-ssh config add` lists: marked `cli` in the managed
+ * file and in neither the user's nor the repository's list. The view shows them
+ * apart, as added from the command line; their `user` and `fedramp` are the CLI's.
+ */
+export function cliOnlyHosts(managed: readonly ListedHost[], listed: readonly HostEntry[]): HostEntry[] {
+  const known = new Set(listed.map((h) => h.hostname));
+  return managed
+    .filter((h) => h.from.includes('cli') && !known.has(h.hostname))
+    .map((h) => ({
+      hostname: h.hostname,
+      ...(h.user !== undefined ? { user: h.user } : {}),
+      ...(h.fedramp === true ? { fedramp: true } : {}),
+      source: 'cli' as const,
+    }));
 }

@@ -205,7 +205,9 @@ export interface TooltipInput extends HostStateInput {
   readonly label?: string;
   /** The account to log in as, when one is chosen for this host. */
   readonly user?: string;
-  readonly source: 'settings' | 'repo';
+  readonly source: 'settings' | 'repo' | 'cli';
+  /** A FedRAMP account (the host's `fedramp`). */
+  readonly fedramp?: boolean;
   /** Local clock time for the certificate window; HH:MM:SS by default. */
   readonly formatTime?: (epochSeconds: number) => string;
 }
@@ -215,6 +217,12 @@ export function defaultFormatTime(epochSeconds: number): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
+
+const SOURCE_TEXT: Record<TooltipInput['source'], string> = {
+  settings: 'user settings',
+  repo: '.vscode/access-hosts.json (this workspace)',
+  cli: 'the command line (access-ssh config add), not your VS Code settings',
+};
 
 /** The rows of the host's tooltip, in order; absent facts are left out. */
 export function tooltipFields(input: TooltipInput): TooltipField[] {
@@ -249,7 +257,8 @@ export function tooltipFields(input: TooltipInput): TooltipField[] {
     rows.push({ label: 'Certificate', value: 'none yet; one is issued at the next connect' });
   }
   rows.push({ label: 'SSH alias', value: `cfpipe-${input.hostname}` });
-  rows.push({ label: 'From', value: input.source === 'repo' ? '.vscode/access-hosts.json (this workspace)' : 'user settings' });
+  if (input.fedramp === true) rows.push({ label: 'Account type', value: 'FedRAMP (signs in through login.fed.cloudflareaccess.org)' });
+  rows.push({ label: 'From', value: SOURCE_TEXT[input.source] });
   return rows;
 }
 

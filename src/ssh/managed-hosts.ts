@@ -10,7 +10,7 @@
  *     # access-ssh-host build.example.com from=cli user=deploy
  *     # access-ssh-host ssh.example.com from=cli,vscode user=jdoe
  *
- * `from` names who listed the host: `vscode` (the extension's `accessSsh.hosts`
+ * `from` names who listed the host: `vscode` (the extension's `accessSSH.hosts`
  * and a trusted repository's hosts) and/or `cli` (`access-ssh config add`). Each
  * side adds and removes only its own mark; a host is written while one of them
  * still lists it. So the extension never drops a host added in a terminal, and

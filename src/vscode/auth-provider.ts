@@ -39,6 +39,16 @@ import { describe, isCancellation, type ExtensionLog } from './log.js';
 
 export const PROVIDER_ID = 'cloudflare-access';
 const PROVIDER_LABEL = 'Cloudflare Access';
+/**
+ * The one scope of every session: a session is a team's, whatever was asked.
+ * Also the scope of the Accounts menu's "Sign in with Cloudflare Access to use
+ * Access SSH" request. Not empty on purpose: VS Code keys a sign-in request by
+ * its scopes joined with " " and clears it when a session whose scopes equal
+ * that key split on " " is added; `[]` gives the key "" and `"".split(" ")` is
+ * `[""]`, which no session's scopes ever equal, so the Accounts badge stayed
+ * after sign-in (VS Code 1.139, authenticationExtensionsService).
+ */
+export const SESSION_SCOPE = 'access-ssh';
 
 export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   private readonly changed = new EventEmitter<AuthenticationProviderAuthenticationSessionsChangeEvent>();
@@ -87,19 +97,19 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
       id: team.authDomain,
       accessToken: await this.state.sessionToken(team.authDomain),
       account: { id: `${team.authDomain}/${team.email ?? ''}`, label: team.email ?? team.authDomain },
-      // No scopes: a session is a team's, whatever was asked. With [] it also answers the
-      // Accounts menu's "Sign in with Cloudflare Access to use Access SSH" request (made
-      // with no scopes), which VS Code clears when a session with the same scopes appears.
-      scopes: [],
+      // A session is a team's, whatever was asked; its one scope also answers (and clears)
+      // the Accounts menu's sign-in request (see SESSION_SCOPE).
+      scopes: [SESSION_SCOPE],
     };
   }
 
   async getSessions(scopes?: readonly string[]): Promise<AuthenticationSession[]> {
     await this.state.reload();
     let teams = this.state.teams();
-    if (scopes && scopes.length > 0) {
+    const named = (scopes ?? []).filter((s) => s !== SESSION_SCOPE);
+    if (named.length > 0) {
       const teamOf = (host: string): string | undefined => this.state.teamOf(host);
-      const wanted = new Set(scopes.map((s) => teamForScope(s, teamOf)).filter((t): t is string => t !== undefined));
+      const wanted = new Set(named.map((s) => teamForScope(s, teamOf)).filter((t): t is string => t !== undefined));
       teams = teams.filter((t) => wanted.has(t.authDomain));
     }
     return await Promise.all(teams.map((t) => this.session(t)));
@@ -121,7 +131,9 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 
   private async hostForScopes(scopes: readonly string[]): Promise<string | undefined> {
     const hosts = this.hosts();
-    return signInHostForScopes(scopes, hosts, (h) => this.state.teamOf(h)) ?? (await pickSignInHost(hosts, this.state));
+    // Our own scope names no host or team (the Accounts menu's request): the user picks.
+    const named = scopes.filter((s) => s !== SESSION_SCOPE);
+    return signInHostForScopes(named, hosts, (h) => this.state.teamOf(h)) ?? (await pickSignInHost(hosts, this.state));
   }
 
   /** The browser sign-in under way: its host and login page, for "Copy Login Link". */
@@ -255,7 +267,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 }
 
 function emptySession(domain: string, email: string): AuthenticationSession {
-  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [] };
+  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [SESSION_SCOPE] };
 }
 
 /**

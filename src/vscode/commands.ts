@@ -234,29 +234,61 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
         void vscodeWindow.showInformationMessage(`${host} comes from this workspace's .vscode/access-hosts.json; remove it there.`);
         return;
       }
+      // The command line's hosts are its own: removing one here does what `access-ssh config
+      // remove` does, after saying so; a host both list keeps its entries (and its key).
+      const cliOnly = !entry && svc.registry.cliHosts.some((h) => h.hostname === host);
+      const cliToo = !!entry && svc.registry.managedFrom(host).includes('cli');
       const choice = await vscodeWindow.showWarningMessage(
-        `Remove ${host} from your Access hosts?`,
+        cliOnly ? `Remove ${host} from the SSH config?` : `Remove ${host} from your Access hosts?`,
         {
           modal: true,
-          detail: `Its SSH entries and its key and certificate in ~/.cloudflared are deleted. You stay signed in to its team.`,
+          detail: cliOnly
+            ? `${host} was added from the command line (access-ssh config add). Removing it here takes its SSH entries out, as "access-ssh config remove" does, and deletes its key and certificate in ~/.cloudflared. You stay signed in to its team.`
+            : cliToo
+              ? `It stays in the SSH config, listed under "Added from the command line": it was also added with access-ssh config add (remove it there with "access-ssh config remove").`
+              : `Its SSH entries and its key and certificate in ~/.cloudflared are deleted. You stay signed in to its team.`,
         },
         'Remove',
       );
       if (choice !== 'Remove') return;
-      await updateHostsSetting(removeFromSetting(rawHostsSetting(), host));
+      if (cliOnly) await svc.sync.removeCliHost(host);
+      else await updateHostsSetting(removeFromSetting(rawHostsSetting(), host));
       let files = 0;
-      for (const file of [certFile(svc.state.dir, host), certKeyFile(svc.state.dir, host), certPubFile(svc.state.dir, host)]) {
-        try {
-          await fsp.rm(file);
-          files++;
-        } catch {
-          /* not there */
+      if (!cliToo) {
+        for (const file of [certFile(svc.state.dir, host), certKeyFile(svc.state.dir, host), certPubFile(svc.state.dir, host)]) {
+          try {
+            await fsp.rm(file);
+            files++;
+          } catch {
+            /* not there */
+          }
         }
       }
       svc.state.setError(host, undefined);
       await svc.registry.reload();
       await svc.sync.sync(svc.registry.hosts);
-      svc.log.info(`Removed host ${host} and ${files} key/certificate file${files === 1 ? '' : 's'}`);
+      svc.log.info(
+        cliToo
+          ? `Removed host ${host} from the settings; access-ssh config still lists it`
+          : `Removed host ${host} and ${files} key/certificate file${files === 1 ? '' : 's'}`,
+      );
+    }),
+    reg('accessSsh.addToSettings', async (arg) => {
+      const host = hostOf(arg);
+      if (!host) return;
+      const cli = svc.registry.cliHosts.find((h) => h.hostname === host);
+      if (svc.registry.find(host)) return;
+      // The CLI's user and FedRAMP choice come along, so the entries stay the same.
+      await updateHostsSetting(
+        addToSetting(rawHostsSetting(), host, {
+          ...(cli?.user !== undefined ? { user: cli.user } : {}),
+          ...(cli?.fedramp === true ? { fedramp: true } : {}),
+        }),
+      );
+      await svc.registry.reload();
+      await svc.sync.sync(svc.registry.hosts);
+      svc.log.info(`Added ${host} (from access-ssh config) to the settings`);
+      void vscodeWindow.showInformationMessage(`${host} is now one of your Access hosts in VS Code too.`);
     }),
     reg('accessSsh.signIn', async (arg) => {
       let host = hostOf(arg);

@@ -10,7 +10,7 @@ import { parseDeepLink } from '../remote-ssh/authority.js';
 import { deepLinkEntry } from '../remote-ssh/hand-off.js';
 import { AccessService } from './access.js';
 import { AccessState } from './access-state.js';
-import { AccessAuthProvider, PROVIDER_ID } from './auth-provider.js';
+import { AccessAuthProvider, PROVIDER_ID, SESSION_SCOPE } from './auth-provider.js';
 import { SessionWatch } from './session-watch.js';
 import { CertificateDocuments } from './cert-document.js';
 import { addHostToSettings, registerCommands, signInFlow } from './commands.js';
@@ -20,7 +20,7 @@ import { HostRegistry } from './host-registry.js';
 import { HostsView } from './hosts-view.js';
 import { offerImportOnFirstRun } from './import-hosts.js';
 import { createLog, describe, showError } from './log.js';
-import { SECTION } from './settings.js';
+import { migrateRenamedSettings, SECTION } from './settings.js';
 import { SshConfigSync } from './ssh-config-sync.js';
 import { ConnectedHost, connectedHost } from './status-bar.js';
 
@@ -37,12 +37,14 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
   context.subscriptions.push(log.channel);
   const { version } = context.extension.packageJSON as { version?: unknown };
   log.info(`Activating Access SSH ${typeof version === 'string' ? version : ''} in ${env.appName} (${env.remoteName ?? 'local'})`);
+  // Before anything reads a setting: values of the renamed keys (accessSsh.*) move to accessSSH.*.
+  await migrateRenamedSettings(log);
 
   const access = new AccessService(log, typeof version === 'string' ? version : 'dev');
   const state = new AccessState(log, context.globalState);
   const registry = new HostRegistry(log);
   const sync = new SshConfigSync(context, log, state);
-  const auth = new AccessAuthProvider(access, state, log, () => registry.hosts);
+  const auth = new AccessAuthProvider(access, state, log, () => registry.allHosts);
   const svc: Services = { access, state, auth, registry, sync, log };
   context.subscriptions.push(state, registry, auth);
 
@@ -54,7 +56,7 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     // Signed out: the Accounts menu offers "Sign in with Cloudflare Access to use Access SSH".
     if (!signedIn && wasSignedIn !== false) {
       void authentication
-        .getSession(PROVIDER_ID, [], { createIfNone: false })
+        .getSession(PROVIDER_ID, [SESSION_SCOPE], { createIfNone: false })
         .then(undefined, (err) => log.debug(`Accounts menu sign-in request: ${describe(err).message}`));
     }
     wasSignedIn = signedIn;
@@ -74,10 +76,10 @@ export async function activate(context: ExtensionContext): Promise<AccessSshApi>
     workspace.onDidChangeConfiguration(async (e) => {
       if (
         e.affectsConfiguration(`${SECTION}.connectTo`) ||
-        e.affectsConfiguration(`${SECTION}.extraCaFile`) ||
+        e.affectsConfiguration(`${SECTION}.extraCAFile`) ||
         e.affectsConfiguration(`${SECTION}.useCloudflared`) ||
         e.affectsConfiguration(`${SECTION}.cloudflaredPath`) ||
-        e.affectsConfiguration(`${SECTION}.sshConfigFile`) ||
+        e.affectsConfiguration(`${SECTION}.configFile`) ||
         e.affectsConfiguration('remote.SSH.configFile') ||
         e.affectsConfiguration('http.proxy') ||
         e.affectsConfiguration('http.noProxy') ||
@@ -147,7 +149,7 @@ async function handleUri(svc: Services, uri: Uri): Promise<void> {
   if (!svc.registry.find(link.hostname)) {
     const choice = await vscodeWindow.showWarningMessage(
       `A link asks to connect to ${link.hostname}, which is not one of your Access hosts. Add it and connect?`,
-      { modal: true, detail: 'Only continue if you expected this link. The host will be added to your settings (accessSsh.hosts).' },
+      { modal: true, detail: 'Only continue if you expected this link. The host will be added to your settings (accessSSH.hosts).' },
       'Add and Connect',
     );
     if (choice !== 'Add and Connect') return;

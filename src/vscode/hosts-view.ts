@@ -26,7 +26,18 @@ import { readSettings } from './settings.js';
 
 export const VIEW_ID = 'accessSsh.hosts';
 
-export type ViewNode = HostEntry | ProblemNode | AccountNode;
+export type ViewNode = HostEntry | ProblemNode | AccountNode | CliGroupNode;
+
+/** The heading of the hosts only `access-ssh config add` lists (its children: those hosts). */
+export interface CliGroupNode {
+  readonly cliGroup: true;
+}
+
+const CLI_GROUP: CliGroupNode = { cliGroup: true };
+
+export function isCliGroup(node: unknown): node is CliGroupNode {
+  return typeof node === 'object' && node !== null && 'cliGroup' in node;
+}
 
 /** The signed-in account of a team: the first rows, so the session is always in sight. */
 interface AccountNode {
@@ -66,7 +77,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       registry.onDidChange(() => this.refresh()),
       state.onDidChange(() => this.refresh()),
       workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('accessSsh.renewalMarginSeconds')) {
+        if (e.affectsConfiguration('accessSSH.renewalMarginSeconds')) {
           this.margin = readSettings().renewalMarginSeconds;
           this.refresh();
         }
@@ -90,7 +101,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   private tick(): void {
     const now = Date.now() / 1000;
     const dirty: HostEntry[] = [];
-    for (const host of this.registry.hosts) {
+    for (const host of this.registry.allHosts) {
       const s = hostState({ now, marginSeconds: this.margin, ...this.state.input(host.hostname) });
       if (this.rendered.get(host.hostname) !== s.description) dirty.push(host);
     }
@@ -111,16 +122,35 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   }
 
   getChildren(element?: ViewNode): ViewNode[] {
+    if (isCliGroup(element)) return [...this.registry.cliHosts];
     if (element) return [];
-    const accounts = this.registry.hosts.length > 0 ? this.state.teams().map((account) => ({ account })) : [];
-    return [...accounts, ...this.registry.hosts, ...this.registry.problems.map((problem) => ({ problem }))];
+    const any = this.registry.hosts.length + this.registry.cliHosts.length > 0;
+    const accounts = any ? this.state.teams().map((account) => ({ account })) : [];
+    return [
+      ...accounts,
+      ...this.registry.hosts,
+      ...this.registry.problems.map((problem) => ({ problem })),
+      ...(this.registry.cliHosts.length > 0 ? [CLI_GROUP] : []),
+    ];
   }
 
-  getParent(): undefined {
-    return undefined;
+  getParent(node: ViewNode): ViewNode | undefined {
+    return !isCliGroup(node) && !isAccount(node) && !isProblem(node) && node.source === 'cli' ? CLI_GROUP : undefined;
   }
 
   getTreeItem(node: ViewNode): TreeItem {
+    if (isCliGroup(node)) {
+      const n = this.registry.cliHosts.length;
+      const item = new TreeItem('Added from the command line', TreeItemCollapsibleState.Expanded);
+      item.id = 'cli-group';
+      item.description = `${n} host${n === 1 ? '' : 's'}`;
+      item.iconPath = new ThemeIcon('terminal');
+      item.contextValue = 'cliGroup';
+      item.tooltip = new MarkdownString(
+        'Hosts listed with `access-ssh config add` in a terminal, not in your VS Code settings. Their SSH entries work here too. **Add to Settings** keeps one in VS Code; **Remove Host** takes it out of the SSH config, as `access-ssh config remove` does.',
+      );
+      return item;
+    }
     if (isAccount(node)) {
       const t = node.account;
       const left = timeLeft(t.exp - Date.now() / 1000);
@@ -154,7 +184,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     item.id = `host:${node.hostname}`;
     item.description = node.label ? `${node.hostname} · ${s.description}` : s.description;
     item.iconPath = new ThemeIcon(s.icon.id, s.icon.color ? new ThemeColor(s.icon.color) : undefined);
-    item.contextValue = node.source === 'repo' ? `${s.contextValue}.repo` : s.contextValue;
+    item.contextValue = node.source === 'settings' ? s.contextValue : `${s.contextValue}.${node.source}`;
     const md = new MarkdownString(undefined, true);
     md.supportHtml = false;
     md.isTrusted = false;
@@ -166,6 +196,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       source: node.source,
       ...(node.label ? { label: node.label } : {}),
       ...(node.user ? { user: node.user } : {}),
+      ...(node.fedramp === true ? { fedramp: true } : {}),
     })) {
       md.appendMarkdown(`${escapeMd(f.label)}: ${escapeMd(f.value)}  \n`);
     }

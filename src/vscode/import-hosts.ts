@@ -63,7 +63,7 @@ function where(h: ImportCandidate): string {
   return `${by}, ${f.file}:${f.line}${f.alias ? ` (Host ${f.alias})` : ''}`;
 }
 
-/** The command: pick among the hosts found, add them to `accessSsh.hosts`, write the entries. */
+/** The command: pick among the hosts found, add them to `accessSSH.hosts`, write the entries. */
 export async function importHosts(svc: Services): Promise<number> {
   const found = await findImportable(svc);
   if (found.hosts.length === 0) {

@@ -28,7 +28,7 @@ export class SessionWatch implements Disposable {
     for (const t of sessionsEndingSoon(this.svc.state.teams(), now, WARN_SECONDS, this.warned)) {
       this.warned.add(t.key);
       const minutes = Math.max(1, Math.round((t.exp - now) / 60));
-      const host = this.svc.registry.hosts.find((h) => this.svc.state.teamOf(h.hostname) === t.authDomain)?.hostname;
+      const host = this.svc.registry.allHosts.find((h) => this.svc.state.teamOf(h.hostname) === t.authDomain)?.hostname;
       this.svc.log.info(`The Access session of team ${t.authDomain} ends in ${minutes} min`);
       void vscodeWindow
         .showWarningMessage(
@@ -47,7 +47,7 @@ export class SessionWatch implements Disposable {
   }
 
   private async checkUnknownHosts(): Promise<void> {
-    for (const h of this.svc.registry.hosts) {
+    for (const h of this.svc.registry.allHosts) {
       const host = h.hostname;
       if (this.checked.has(host) || this.svc.state.teamOf(host) !== undefined || this.svc.state.input(host).appToken) continue;
       this.checked.add(host);

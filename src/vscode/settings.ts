@@ -7,8 +7,9 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigurationTarget, Uri, type WorkspaceConfiguration, workspace as vscodeWorkspace } from 'vscode';
 import { collectHosts, parseRepoHostsFile, REPO_HOSTS_FILE, type HostList } from '../hosts/hosts.js';
+import { planSettingsMigration } from '../hosts/settings-migration.js';
 
-export const SECTION = 'accessSsh';
+export const SECTION = 'accessSSH';
 
 function cfg(): WorkspaceConfiguration {
   return vscodeWorkspace.getConfiguration(SECTION);
@@ -58,7 +59,7 @@ export function readSettings(): Settings {
     renewalMarginSeconds: Number.isFinite(margin) ? Math.min(Math.max(margin, 0), 3600) : 60,
     loginTimeoutSeconds: Number.isFinite(timeout) ? Math.min(Math.max(timeout, 10), 3600) : 600,
     connectTo: String(globalValue('connectTo', '')).trim(),
-    extraCaFile: expandHome(String(globalValue('extraCaFile', '')).trim()),
+    extraCaFile: expandHome(String(globalValue('extraCAFile', '')).trim()),
     useCloudflared: globalValue<boolean>('useCloudflared', false) === true,
     cloudflaredPath: expandHome(String(globalValue('cloudflaredPath', 'cloudflared')).trim() || 'cloudflared'),
     sshConfigFile: sshConfigFile(),
@@ -71,7 +72,7 @@ export function readSettings(): Settings {
  * (a workspace could otherwise send the user's tokens through a proxy of its
  * choosing). `http.proxySupport: "off"` (no proxy for extensions) leaves both
  * out. `http.proxyStrictSSL` is not used: the Access edge's certificate is
- * always verified (a TLS-inspecting proxy's CA goes in accessSsh.extraCaFile).
+ * always verified (a TLS-inspecting proxy's CA goes in accessSSH.extraCAFile).
  */
 export function editorProxy(): { proxy: string; noProxy: string[] } {
   const http = vscodeWorkspace.getConfiguration('http');
@@ -104,9 +105,9 @@ export function inProcessEnv(s: Settings, processEnv: NodeJS.ProcessEnv = proces
   return { ...env, ...helperEnv(s) };
 }
 
-/** `accessSsh.sshConfigFile`, else `remote.SSH.configFile`, else `~/.ssh/config`. */
+/** `accessSSH.configFile`, else `remote.SSH.configFile`, else `~/.ssh/config`. */
 export function sshConfigFile(): string {
-  const ours = String(globalValue('sshConfigFile', '')).trim();
+  const ours = String(globalValue('configFile', '')).trim();
   if (ours) return expandHome(ours);
   const remote = vscodeWorkspace.getConfiguration('remote.SSH');
   const inspected = remote.inspect<string>('configFile');
@@ -165,4 +166,31 @@ export async function updateHostsSetting(value: unknown[]): Promise<void> {
 
 export function rawHostsSetting(): unknown {
   return globalValue<unknown>('hosts', []);
+}
+
+/**
+ * Moves the values of the renamed settings (`accessSsh.*` to `accessSSH.*`, see
+ * src/hosts/settings-migration.ts) in the user's settings, once per value: the new
+ * key is written, then the old one removed; a workspace's settings are never
+ * written. VS Code puts each write where its scope says (a machine setting of a
+ * remote window in the remote's settings). One log line per key.
+ */
+export async function migrateRenamedSettings(log: { info(m: string): void; warn(m: string): void }): Promise<void> {
+  const inspect = (key: string): ReturnType<WorkspaceConfiguration['inspect']> => vscodeWorkspace.getConfiguration().inspect(key);
+  for (const step of planSettingsMigration(inspect)) {
+    try {
+      for (const w of step.writes) {
+        await vscodeWorkspace.getConfiguration().update(w.key, w.value, ConfigurationTarget.Global);
+        // A removal goes to one settings file; in a remote window the key may be in both the
+        // local and the remote user settings (VS Code then removes the remote one first).
+        for (let again = 0; w.value === undefined && again < 2 && inspect(w.key)?.globalValue !== undefined; again++) {
+          await vscodeWorkspace.getConfiguration().update(w.key, undefined, ConfigurationTarget.Global);
+        }
+      }
+      log.info(step.log);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      log.warn(`Could not move the user setting ${step.from} to ${step.to} (${why}): set ${step.to} in your user settings.`);
+    }
+  }
 }

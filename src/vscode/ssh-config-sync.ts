@@ -12,7 +12,7 @@ import { renderLauncher } from '../ssh/launcher.js';
 import { atomicWrite } from '../base/atomic-write.js';
 import { hostOptions, type HostEntry as SshHostEntry, type RenderOptions } from '../ssh/entries.js';
 import { ensureInclude } from '../ssh/include.js';
-import { keyDirFor, managedConfigPath, syncExtensionHosts, updateManagedHosts } from '../ssh/managed-hosts.js';
+import { keyDirFor, managedConfigPath, removeCliHost, syncExtensionHosts, updateManagedHosts } from '../ssh/managed-hosts.js';
 import { checkSshConfig, describeMismatch } from '../ssh/ssh-g.js';
 import { aliasFor } from '../ssh/validate.js';
 import { sshUserFor, type HostEntry, type SshUser } from '../hosts/hosts.js';
@@ -110,7 +110,7 @@ export class SshConfigSync {
     this.log.info(`${host}: the certificate is for ${chosen.user}, not ${chosen.differsFromEmail}; the entries log in as ${chosen.user}`);
     void window
       .showInformationMessage(
-        `Access issues certificates for ${host} to the account "${chosen.user}", not "${chosen.differsFromEmail}": ssh logs in as ${chosen.user}. To use another account there, set "user" for this host in accessSsh.hosts.`,
+        `Access issues certificates for ${host} to the account "${chosen.user}", not "${chosen.differsFromEmail}": ssh logs in as ${chosen.user}. To use another account there, set "user" for this host in accessSSH.hosts.`,
         'Open Settings',
       )
       .then((choice) => {
@@ -166,6 +166,27 @@ export class SshConfigSync {
       const written = wrote.hosts.find((h) => h.hostname === check);
       await this.check(check, { hostname: check, ...(written?.user === undefined ? {} : { user: written.user }) }, opts, settings);
     }
+  }
+
+  /**
+   * Takes the command line's mark off `host` (what `access-ssh config remove` does):
+   * its entries go unless the extension lists it too. Serialised with the syncs.
+   */
+  removeCliHost(host: string): Promise<void> {
+    const run = this.writing.then(async () => {
+      const settings = readSettings();
+      const helper = this.launcher ?? (await this.writeLauncher(settings));
+      const { withFileLock } = await import('../access/lock.js');
+      await updateManagedHosts(
+        OUR_CONFIG,
+        (current) => removeCliHost(current, host),
+        this.renderOptions(settings, helper),
+        (file, fn) => withFileLock(file, fn, { retryMs: 50, timeoutMs: 30_000 }),
+      );
+      this.log.info(`Removed ${host} (added with access-ssh config add) from ${OUR_CONFIG}`);
+    });
+    this.writing = run.catch(() => undefined);
+    return run;
   }
 
   /** `ssh -G cfpipe-<host>`: are our ProxyCommand, IdentityFile, CertificateFile in force? */

@@ -76,7 +76,7 @@ export class CertificateStatusItem implements Disposable {
 }
 
 /**
- * Renews the host's certificate at the margin (accessSsh.renewalMarginSeconds, read when
+ * Renews the host's certificate at the margin (accessSSH.renewalMarginSeconds, read when
  * it changes), again after every state change; a failure is logged each time and shown
  * once until a renewal succeeds.
  */

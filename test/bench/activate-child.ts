@@ -134,7 +134,7 @@ class CancellationError extends Error {}
 let treeProvider: { getChildren(e?: unknown): unknown[]; getTreeItem(n: unknown): unknown } | undefined;
 
 const settings: Record<string, unknown> = {
-  'accessSsh.hosts': Array.from({ length: hostCount }, (_, i) => `host-${i}.bench.test`),
+  'accessSSH.hosts': Array.from({ length: hostCount }, (_, i) => `host-${i}.bench.test`),
 };
 
 const logChannel = (): Record<string, unknown> => {

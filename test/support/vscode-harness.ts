@@ -135,9 +135,9 @@ export class FakeAccess extends AccessService {
   }
 }
 
-/** The configured hosts (accessSsh.hosts in user settings). */
+/** The configured hosts (accessSSH.hosts in user settings). */
 export function setHosts(hosts: unknown[]): void {
-  vscode.setSetting('accessSsh.hosts', hosts);
+  vscode.setSetting('accessSSH.hosts', hosts);
 }
 
 export interface Harness extends Services {
@@ -151,7 +151,7 @@ export async function services(t: { after(fn: () => unknown): void }, hosts: unk
   for (const d of [DIR, join(HOME, '.ssh'), join(HOME, 'storage')]) rmSync(d, { recursive: true, force: true });
   setHosts(hosts);
   // Not ~/.ssh/config: ssh -G then gets it with -F (else it reads the passwd home's, not this HOME's).
-  vscode.setSetting('accessSsh.sshConfigFile', join(HOME, '.ssh', 'config-under-test'));
+  vscode.setSetting('accessSSH.configFile', join(HOME, '.ssh', 'config-under-test'));
   const context = vscode.extensionContext(join(HOME, 'storage'));
   const log = createLog();
   const access = new FakeAccess();

@@ -137,6 +137,14 @@ export class Uri {
   }
 }
 
+/** A glob under a base folder (the managed ssh config's watcher uses one). */
+export class RelativePattern {
+  constructor(
+    readonly base: Uri | string,
+    readonly pattern: string,
+  ) {}
+}
+
 /** A Memento (globalState) kept in memory. */
 export class Memento {
   private readonly values = new Map<string, unknown>();

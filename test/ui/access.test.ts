@@ -10,14 +10,13 @@
 // Env: ACCESS_SSH_UI_HEADED=1 shows the browser; ACCESS_SSH_UI_KEEP=1 keeps the temp HOME;
 // ACCESS_SSH_UI_VSIX=<file> tests another package than access-ssh.vsix.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
-import { VsCodeUi, waitFor } from './vscode-ui';
+import { extensionLogOf, scenarioSteps, VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -54,7 +53,6 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   let wb: Workbench | undefined;
   let bs: BrowserSession | undefined;
   let ui: VsCodeUi;
-  let broken: string | undefined;
   let completed = false;
   const timings: string[] = [];
 
@@ -78,10 +76,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       },
       settings: (home) => ({
         // Only the sandbox's names go to the sandbox: any other name resolves as it would for a user.
-        'accessSsh.connectTo': SANDBOX_NAMES.map((n) => `${n}:443:127.0.0.1:${sandbox.port}`).join(','),
-        'accessSsh.extraCaFile': join(home, 'sandbox-ca.pem'),
+        'accessSSH.connectTo': SANDBOX_NAMES.map((n) => `${n}:443:127.0.0.1:${sandbox.port}`).join(','),
+        'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
         // Short enough for the timeout step, long enough for a user who approves.
-        'accessSsh.loginTimeoutSeconds': 30,
+        'accessSSH.loginTimeoutSeconds': 30,
       }),
     });
     mark('workbench');
@@ -100,11 +98,11 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
 
   after(async () => {
     if (timings.length) console.log(`# startup: ${timings.join(', ')}`);
-    if (!broken && completed && process.env.UPDATE_SCREENSHOTS === '1') {
+    if (!failed() && completed && process.env.UPDATE_SCREENSHOTS === '1') {
       mkdirSync(README_DIR, { recursive: true });
       for (const name of README_SHOTS) copyFileSync(join(RESULTS_DIR, `${name}.png`), join(README_DIR, `${name}.png`));
       console.log(`# README screenshots refreshed in ${README_DIR}`);
-    } else if (!broken && completed) {
+    } else if (!failed() && completed) {
       console.log(`# screenshots in ${RESULTS_DIR} (UPDATE_SCREENSHOTS=1 copies them to ${README_DIR})`);
     }
     await bs?.close();
@@ -115,27 +113,11 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   /** The extension's "Access SSH" log (its output channel's file). */
   function extensionLog(): string {
     assert.ok(wb);
-    const r = spawnSync('sh', ['-c', `cat "${wb.userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], {
-      encoding: 'utf8',
-    });
-    return r.stdout;
+    return extensionLogOf(wb.userDataDir);
   }
 
   /** One step of the scenario; later steps are skipped once one fails. */
-  function step(name: string, fn: (t: TestContext) => Promise<void>): void {
-    test(name, { timeout: 5 * 60_000 }, async (t) => {
-      if (broken) {
-        t.skip(`an earlier step failed: ${broken}`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = name;
-        throw await withDiagnostics(name, err);
-      }
-    });
-  }
+  const { step, failed } = scenarioSteps((name, err) => withDiagnostics(name, err));
 
   async function withDiagnostics(name: string, err: unknown): Promise<Error> {
     const file = join(FAIL_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
@@ -258,6 +240,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       60_000,
     );
     console.log(`# Accounts menu before sign-in: ${JSON.stringify(entries)}`);
+    assert.equal(await ui.accountsBadge(), '1', 'the Accounts icon counts the one sign-in request');
     await ui.page.locator('.monaco-menu .action-item', { hasText: 'Sign in with Cloudflare Access' }).first().hover();
     await new Promise((r) => setTimeout(r, 500));
     await ui.shot('02-accounts-sign-in-request');
@@ -423,6 +406,8 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       };
       assert.ok(secs(later) < secs(description), `countdown runs: "${description}" then "${later}"`);
       assert.ok(secs(description) <= 180, 'a short-lived certificate (the sandbox issues 3 minutes)');
+      // The Accounts menu's sign-in request is answered: its "1" badge is gone.
+      await waitFor('the Accounts badge to clear after sign-in', async () => (await ui.accountsBadge()) === '', 15_000);
       // Who is signed in, and for how long: the first row.
       const account = (await ui.treeRows())[0];
       assert.equal(account?.label, EMAIL, `the account row: ${JSON.stringify(account)}`);
@@ -449,6 +434,8 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const entries = await ui.openAccountsMenu();
     const account = entries.find((e) => e.includes(EMAIL));
     assert.ok(account, `Accounts menu lists ${EMAIL}: ${JSON.stringify(entries)}`);
+    assert.ok(!entries.some((e) => /Sign in with Cloudflare Access/.test(e)), `no sign-in request left: ${JSON.stringify(entries)}`);
+    assert.equal(await ui.accountsBadge(), '', 'no badge on the Accounts icon');
     await ui.page.locator('.monaco-menu .action-item', { hasText: EMAIL }).first().hover();
     await new Promise((r) => setTimeout(r, 700));
     await ui.shot('11-accounts-menu');
@@ -465,13 +452,14 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     assert.deepEqual(who.buttons, ['Sign In Again']);
     await ui.clearNotifications();
     await ui.inlineAction(ui.treeRow(HOST), 'Refresh Certificate');
-    const said = await ui.waitNotification(/certificate for/i, 30_000);
-    assert.match(
-      said.message,
+    // (Not the progress "Getting an SSH certificate for …" that may come first: what Refresh says when done.)
+    const said = await ui.waitNotification(
       new RegExp(
         `^(The certificate for ${HOST.replace(/\./g, '\\.')} is still valid for \\d+:\\d\\d; it is renewed when less than 1:00 is left\\.|New certificate for ${HOST.replace(/\./g, '\\.')}, valid for \\d+:\\d\\d\\.)$`,
       ),
+      30_000,
     );
+    assert.ok(said);
     await ui.clearNotifications();
   });
 
@@ -612,7 +600,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const files = (): string[] => (existsSync(dir) ? readdirSync(dir).filter((f) => f.startsWith(`${SECOND}-cf_key`)) : []);
     // A certificate for the second host first, so that there is something to delete.
     await ui.inlineAction(ui.treeRow(SECOND), 'Refresh Certificate');
-    await ui.waitNotification(new RegExp(`certificate for ${SECOND.replace(/\./g, '\\.')}`, 'i'), 60_000);
+    await ui.waitNotification(new RegExp(`^(New certificate for|The certificate for) ${SECOND.replace(/\./g, '\\.')}`), 60_000);
     await ui.clearNotifications();
     assert.equal(files().length, 3, `key, public key and certificate of ${SECOND}: ${JSON.stringify(files())}`);
     await ui.contextMenu(ui.treeRow(SECOND), 'Remove Host');
@@ -632,6 +620,8 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     const entries = await ui.openAccountsMenu();
     assert.ok(!entries.some((e) => e.includes(EMAIL)), `Accounts menu no longer lists ${EMAIL}: ${JSON.stringify(entries)}`);
     await ui.closeMenus();
+    // Signed out: the sign-in request (and its badge) is back.
+    await waitFor('the Accounts sign-in request after sign-out', async () => (await ui.accountsBadge()) === '1', 30_000);
     const dir = join(wb.home, '.cloudflared');
     const tokens = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('-token')) : [];
     assert.deepEqual(tokens, [], 'no token files left in ~/.cloudflared');

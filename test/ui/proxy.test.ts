@@ -10,12 +10,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { proxiedMissing, PROXY_PASSWORD, PROXY_USER, startProxiedSandbox, type ProxiedSandbox } from '../sandbox/proxied';
 import { squidMissing } from '../sandbox/squid';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
-import { VsCodeUi, waitFor } from './vscode-ui';
+import { openWorkbenchPage, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -36,7 +36,6 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
   let wb: Workbench | undefined;
   let bs: BrowserSession | undefined;
   let ui: VsCodeUi;
-  let broken: string | undefined;
 
   before(async () => {
     mkdirSync(RESULTS_DIR, { recursive: true });
@@ -51,16 +50,14 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
       },
       settings: (home) => ({
         'http.proxy': sandbox.proxyUrl,
-        'accessSsh.extraCaFile': join(home, 'sandbox-ca.pem'),
-        'accessSsh.hosts': [HOST],
+        'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
+        'accessSSH.hosts': [HOST],
       }),
     });
     // The user's browser reaches the login pages (it is not what is under test).
     const hash = await spkiHash(443, HOST, sandbox.address);
     bs = await launchBrowser({ hostMap: Object.fromEntries(NAMES.map((n) => [n, `${sandbox.address}:443`])), spkiHashes: [hash] });
-    ui = new VsCodeUi(bs.page, [RESULTS_DIR]);
-    await bs.page.goto(wb.url, { timeout: 180_000 });
-    await ui.waitReady(180_000);
+    ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
   });
 
   after(async () => {
@@ -69,26 +66,15 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
     await px?.stop();
   });
 
-  function step(name: string, fn: (t: TestContext) => Promise<void>): void {
-    test(name, { timeout: 5 * 60_000 }, async (t) => {
-      if (broken) {
-        t.skip(`an earlier step failed: ${broken}`);
-        return;
-      }
-      try {
-        await fn(t);
-      } catch (err) {
-        broken = name;
-        const shot = join(RESULTS_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-        await ui?.page.screenshot({ path: shot }).catch(() => undefined);
-        const notes = await ui?.notifications().catch(() => []);
-        throw new Error(
-          `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\n${wb?.logTail(40) ?? ''}\nsquid: ${px?.squid.accessLog().slice(-2000) ?? ''}`,
-          { cause: err },
-        );
-      }
-    });
-  }
+  const { step } = scenarioSteps(async (name, err) => {
+    const shot = join(RESULTS_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    await ui?.page.screenshot({ path: shot }).catch(() => undefined);
+    const notes = await ui?.notifications().catch(() => []);
+    return new Error(
+      `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\n${wb?.logTail(40) ?? ''}\nsquid: ${px?.squid.accessLog().slice(-2000) ?? ''}`,
+      { cause: err },
+    );
+  });
 
   const connects = (): string[] =>
     px

@@ -2,7 +2,9 @@
 // boxes, the activity bar, tree views, context menus, notifications, the Accounts menu
 // and the terminal. Selectors are VS Code's own DOM classes (stable for years; checked
 // against code-server 4.139 / VS Code 1.139).
-import { mkdirSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { test, type TestContext } from 'node:test';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 
@@ -242,6 +244,46 @@ export class VsCodeUi {
     }));
   }
 
+  /**
+   * The text of a tree row's hover (its tooltip). Shown from the keyboard (select the row,
+   * Ctrl+K Ctrl+I, as a keyboard user does): a resting mouse shows no hover in headless
+   * Chromium. The hover stays open (for a screenshot) until `closeHover`.
+   */
+  async rowTooltip(label: string, timeoutMs = 30_000): Promise<string> {
+    await this.closeHover();
+    // Read in the page in one go: the hover may be re-rendered (or closed) between two locator calls.
+    const shown = (): Promise<string | undefined> =>
+      this.page.evaluate(() => {
+        // (DOM types are not in this project's lib: the page's own objects, typed by hand.)
+        type El = { offsetParent: unknown; innerText: string };
+        const doc = (globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<El> } }).document;
+        const h = [...doc.querySelectorAll('.workbench-hover')].find((e) => e.offsetParent !== null);
+        return h?.innerText || undefined;
+      });
+    let asked = 0;
+    const text = await waitFor(
+      `the hover of ${label}`,
+      async () => {
+        const t = await shown();
+        if (t) return t;
+        // (Again every 3 s: under load the chord can reach the row before it has the focus.)
+        if (Date.now() - asked > 3_000) {
+          asked = Date.now();
+          await this.treeRow(label).click();
+          await this.page.keyboard.press('ControlOrMeta+K');
+          await this.page.keyboard.press('ControlOrMeta+I');
+        }
+        return undefined;
+      },
+      timeoutMs,
+    );
+    return text.replace(/\u00a0/g, ' ').trim();
+  }
+
+  async closeHover(): Promise<void> {
+    if ((await this.page.locator('.workbench-hover:visible').count()) > 0) await this.page.keyboard.press('Escape');
+  }
+
   /** The title and description of the sidebar's (single) view header, e.g. "ACCESS SSH: HOSTS". */
   async sidebarTitle(): Promise<string> {
     const t = this.page.locator('.part.sidebar .composite.title .title-label, .part.sidebar .title .title-label').first();
@@ -380,6 +422,17 @@ export class VsCodeUi {
     return (await labels.allTextContents()).map((t) => t.trim()).filter(Boolean);
   }
 
+  /** The number on the Accounts icon ('' when there is no badge): pending sign-in requests. */
+  async accountsBadge(): Promise<string> {
+    const item = this.page
+      .locator('.part.activitybar .action-item')
+      .filter({ has: this.page.locator('a.action-label[aria-label^="Accounts"]') })
+      .first();
+    const badge = item.locator('.badge .badge-content');
+    if ((await badge.count()) === 0 || !(await badge.first().isVisible())) return '';
+    return ((await badge.first().textContent()) ?? '').trim();
+  }
+
   /** Hovers a submenu entry of an open menu and returns the submenu's entries. */
   async openSubmenu(label: string): Promise<string[]> {
     const entry = this.page.locator('.monaco-menu .action-item a.action-menu-item', { hasText: label }).first();
@@ -402,6 +455,82 @@ export class VsCodeUi {
   async closeMenus(): Promise<void> {
     await this.page.keyboard.press('Escape');
     await this.page.keyboard.press('Escape');
+  }
+
+  // ---- settings editor ------------------------------------------------------------
+
+  /**
+   * Opens the Settings editor (UI) filtered by `query` and returns each setting as the
+   * editor shows it: "Category: Label" and the setting's key.
+   */
+  async settingsEditor(
+    query: string,
+    accept: (entries: { title: string; key: string }[]) => boolean = (e) => e.length > 0,
+    timeoutMs = 30_000,
+  ): Promise<{ title: string; key: string }[]> {
+    await this.runCommand('Preferences: Open Settings (UI)');
+    return await this.settingsSearch(query, accept, timeoutMs);
+  }
+
+  /** In the open Settings editor: shows the `tab` settings (User, Remote, Workspace) and lists them as settingsEditor does. */
+  async settingsTab(
+    tab: RegExp,
+    query: string,
+    accept: (entries: { title: string; key: string }[]) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<{ title: string; key: string }[]> {
+    await this.page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: tab }).first().click();
+    return await this.settingsSearch(query, accept, timeoutMs);
+  }
+
+  private async settingsSearch(
+    query: string,
+    accept: (entries: { title: string; key: string }[]) => boolean,
+    timeoutMs: number,
+  ): Promise<{ title: string; key: string }[]> {
+    const header = this.page.locator('.settings-editor .settings-header .suggest-input-container').first();
+    const search = header.locator('.monaco-editor textarea').first();
+    await search.waitFor({ timeout: timeoutMs });
+    // The search box is a small editor that may drop the first keys while it starts: type until it holds the query.
+    await waitFor(
+      `the Settings search box to hold ${query}`,
+      async () => {
+        await search.focus();
+        await this.page.keyboard.press('ControlOrMeta+A');
+        await this.page.keyboard.press('Backspace');
+        await this.page.keyboard.type(query, { delay: 40 });
+        await new Promise((r) => setTimeout(r, 300));
+        const text = ((await header.locator('.view-lines').first().innerText()) ?? '').replace(/\u00a0/g, ' ').trim();
+        return text === query;
+      },
+      timeoutMs,
+      500,
+    );
+    // Off the search box: its suggestion list closes (the query stays).
+    await this.page
+      .locator('.settings-editor .settings-toc-container')
+      .first()
+      .click({ position: { x: 20, y: 400 } })
+      .catch(() => undefined);
+    return await waitFor(
+      `the Settings editor to list ${query}`,
+      async () => {
+        const items = this.page.locator('.settings-editor .settings-tree-container [data-key]').filter({
+          has: this.page.locator('.setting-item-label'),
+        });
+        const n = await items.count();
+        const out: { title: string; key: string }[] = [];
+        for (let i = 0; i < n; i++) {
+          const it = items.nth(i);
+          const category = ((await it.locator('.setting-item-category').first().textContent()) ?? '').trim();
+          const label = ((await it.locator('.setting-item-label').first().textContent()) ?? '').trim();
+          const key = (await it.getAttribute('data-key')) ?? '';
+          out.push({ title: `${category} ${label}`.trim(), key });
+        }
+        return accept(out) ? out : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   // ---- terminal -------------------------------------------------------------------
@@ -447,4 +576,62 @@ export class VsCodeUi {
 
 export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The steps of one scenario in one workbench: each a test; once one fails, the later
+ * ones are skipped (they would only fail for the same reason), and the failure carries
+ * what `diagnose` adds (a screenshot, notifications, logs).
+ */
+export function scenarioSteps(
+  diagnose: (name: string, err: unknown) => Promise<Error>,
+  timeoutMs = 5 * 60_000,
+): { step: (name: string, fn: (t: TestContext) => Promise<void>) => void; failed: () => string | undefined } {
+  let broken: string | undefined;
+  const step = (name: string, fn: (t: TestContext) => Promise<void>): void => {
+    test(name, { timeout: timeoutMs }, async (t) => {
+      if (broken) {
+        t.skip(`an earlier step failed: ${broken}`);
+        return;
+      }
+      try {
+        await fn(t);
+      } catch (err) {
+        broken = name;
+        throw await diagnose(name, err);
+      }
+    });
+  };
+  return { step, failed: () => broken };
+}
+
+/** The extension's "Access SSH" log in a workbench's user data (its output channel's file). */
+export function extensionLogOf(userDataDir: string): string {
+  return spawnSync('sh', ['-c', `cat "${userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], { encoding: 'utf8' })
+    .stdout;
+}
+
+/** The workbench at `url` in `page`, drawn and connected; screenshots go to `shotDirs`. */
+export async function openWorkbenchPage(page: Page, url: string, shotDirs: string[]): Promise<VsCodeUi> {
+  const ui = new VsCodeUi(page, shotDirs);
+  await page.goto(url, { timeout: 180_000 });
+  await ui.waitReady(180_000);
+  return ui;
+}
+
+/**
+ * With UPDATE_SCREENSHOTS=1, after a run where every step passed: copies the named
+ * pictures of `fromDir` to media/screenshots (the README's). Never otherwise, so that
+ * `npm test` leaves the tree clean.
+ */
+export function publishScreenshots(root: string, fromDir: string, names: readonly string[], everyStepPassed: boolean): void {
+  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  if (!everyStepPassed) {
+    console.log(`# README screenshots NOT refreshed: a step failed`);
+    return;
+  }
+  const to = join(root, 'media', 'screenshots');
+  mkdirSync(to, { recursive: true });
+  for (const name of names) copyFileSync(join(fromDir, `${name}.png`), join(to, `${name}.png`));
+  console.log(`# README screenshots refreshed in ${to}: ${names.join(', ')}`);
 }

@@ -267,8 +267,8 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
   mkdirSync(join(home, 'tmp'), { recursive: true });
 
   const settings = { ...DEFAULT_SETTINGS, ...(typeof opts.settings === 'function' ? opts.settings(home) : opts.settings) };
-  // code-server's workbench is a remote window: "machine"-scoped settings (accessSsh.connectTo,
-  // extraCaFile, sshConfigFile) count only in the remote (Machine) settings, others
+  // code-server's workbench is a remote window: "machine"-scoped settings (accessSSH.connectTo,
+  // extraCAFile, configFile) count only in the remote (Machine) settings, others
   // in the User ones. Both get the same object; each ignores what is not its scope.
   writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
   mkdirSync(join(userDataDir, 'Machine'), { recursive: true });

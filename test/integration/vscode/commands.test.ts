@@ -106,7 +106,7 @@ test('connect to a host not in the list: entries written for it, the list unchan
   assert.match(readFileSync(MANAGED, 'utf8'), /Host cfpipe-new\.example\.com/);
   assert.equal(executed('vscode.newWindow').length, 1);
   assert.deepEqual(svc.registry.hosts, []);
-  assert.deepEqual(vscode.workspace.getConfiguration('accessSsh').get('hosts'), []);
+  assert.deepEqual(vscode.workspace.getConfiguration('accessSSH').get('hosts'), []);
 });
 
 test('connect, sign-in cancelled: nothing opened, no error shown', async (t) => {
@@ -153,7 +153,7 @@ test('remove host asks first; dismissed, the host, its key and its certificate s
   assert.ok(ask?.kind === 'warning' && ask.modal);
   assert.equal(ask.message, 'Remove ssh.example.com from your Access hosts?');
   assert.deepEqual(ask.items, ['Remove']);
-  assert.deepEqual(vscode.workspace.getConfiguration('accessSsh').get('hosts'), [HOST, 'b.example.com']);
+  assert.deepEqual(vscode.workspace.getConfiguration('accessSSH').get('hosts'), [HOST, 'b.example.com']);
   assert.equal(existsSync(certFile(DIR, HOST)), true);
 });
 
@@ -163,7 +163,7 @@ test('remove host, confirmed: out of the settings and the entries, key and certi
   const org = writeOrgToken();
   vscode.ui.answer = (q) => (q.kind === 'warning' ? 'Remove' : undefined);
   await run('accessSsh.removeHost', HOST);
-  assert.deepEqual(vscode.workspace.getConfiguration('accessSsh').get('hosts'), ['b.example.com']);
+  assert.deepEqual(vscode.workspace.getConfiguration('accessSSH').get('hosts'), ['b.example.com']);
   assert.deepEqual(
     svc.registry.hosts.map((h) => h.hostname),
     ['b.example.com'],

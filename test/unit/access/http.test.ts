@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
-import { HttpClient, parseSetCookie } from '../../../src/access/http.js';
+import { HttpClient, parseSetCookie, tlsHint } from '../../../src/access/http.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { startServer, tempDir, testCert, type TestServer } from './helpers.js';
 
@@ -77,12 +77,33 @@ test('the self-signed server is refused without the extra CA', async () => {
   });
 });
 
-test('a name the certificate does not cover is refused even when rerouted', async () => {
+test('a name the certificate does not cover is refused even when rerouted, with no proxy hint', async () => {
   await assert.rejects(server.client().request({ method: 'GET', url: 'https://not-covered.example/' }), (err: unknown) => {
     assert.ok(err instanceof AccessError);
     assert.equal(err.code, 'network');
+    assert.equal((err.cause as NodeJS.ErrnoException).code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+    // A name mismatch is not a TLS-inspecting proxy's doing (a proxy re-signs for the right name).
+    assert.doesNotMatch(err.hint ?? '', /proxy|NODE_EXTRA_CA_CERTS/i);
+    assert.match(err.hint ?? '', /other names: check the host name/);
     return true;
   });
+});
+
+test('tlsHint: the proxy hint only for an untrusted chain', () => {
+  const hint = (code: string): string => tlsHint(Object.assign(new Error(code), { code })) ?? '';
+  for (const untrusted of [
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  ]) {
+    assert.match(hint(untrusted), /TLS-inspecting proxy/, untrusted);
+  }
+  for (const notProxy of ['ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'CERT_SIGNATURE_FAILURE']) {
+    assert.ok(hint(notProxy) !== '', `${notProxy} has a hint`);
+    assert.doesNotMatch(hint(notProxy), /proxy/i, notProxy);
+  }
+  assert.match(hint('CERT_HAS_EXPIRED'), /clock/);
 });
 
 test('fromEnv reads ACCESS_SSH_CONNECT_TO and NODE_EXTRA_CA_CERTS', async () => {

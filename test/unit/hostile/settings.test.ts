@@ -18,7 +18,7 @@ type Manifest = { contributes: { configuration: { properties: Record<string, Pro
 /** The settings the extension reads, from its source: `globalValue('key', …)` in settings.ts. */
 function settingsRead(): string[] {
   const src = readFileSync(join(ROOT, 'src', 'vscode', 'settings.ts'), 'utf8');
-  return [...new Set([...src.matchAll(/globalValue(?:<[^>]*>)?\('([A-Za-z.]+)'/g)].map((m) => `accessSsh.${m[1]}`))].sort();
+  return [...new Set([...src.matchAll(/globalValue(?:<[^>]*>)?\('([A-Za-z.]+)'/g)].map((m) => `accessSSH.${m[1]}`))].sort();
 }
 
 /** Settings that a workspace could set: declared without application/machine scope, or not declared. */
@@ -31,32 +31,32 @@ function unsafeSettings(manifest: Manifest, read: readonly string[]): string[] {
 }
 
 /** The one setting read but not declared: test-only routing, hidden from ordinary users. */
-const HIDDEN = 'accessSsh.connectTo';
+const HIDDEN = 'accessSSH.connectTo';
 
 const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest;
 
 test('every setting the code reads (hosts, paths, connect-to, CA, cloudflared) is application or machine scoped', () => {
   const read = settingsRead();
   for (const key of [
-    'accessSsh.hosts',
-    'accessSsh.sshConfigFile',
-    'accessSsh.connectTo',
-    'accessSsh.extraCaFile',
-    'accessSsh.useCloudflared',
-    'accessSsh.cloudflaredPath',
+    'accessSSH.hosts',
+    'accessSSH.configFile',
+    'accessSSH.connectTo',
+    'accessSSH.extraCAFile',
+    'accessSSH.useCloudflared',
+    'accessSSH.cloudflaredPath',
   ]) {
     assert.ok(read.includes(key), `${key} is read through globalValue (which also refuses workspace values)`);
   }
-  // accessSsh.connectTo (test-only routing) is not declared, so that the Settings editor
+  // accessSSH.connectTo (test-only routing) is not declared, so that the Settings editor
   // does not show it to every user; globalValue still refuses a workspace's value of it.
   assert.deepEqual(unsafeSettings(manifest, read), [HIDDEN]);
   assert.equal(manifest.contributes.configuration.properties[HIDDEN], undefined, `${HIDDEN} stays out of the Settings editor`);
   // The check can fail: a window-scoped or undeclared setting is caught.
   const loose = structuredClone(manifest);
-  loose.contributes.configuration.properties['accessSsh.cloudflaredPath']!.scope = 'window';
-  assert.deepEqual(unsafeSettings(loose, read), ['accessSsh.cloudflaredPath', HIDDEN]);
-  delete loose.contributes.configuration.properties['accessSsh.extraCaFile'];
-  assert.deepEqual(unsafeSettings(loose, read), ['accessSsh.cloudflaredPath', HIDDEN, 'accessSsh.extraCaFile']);
+  loose.contributes.configuration.properties['accessSSH.cloudflaredPath']!.scope = 'window';
+  assert.deepEqual(unsafeSettings(loose, read), ['accessSSH.cloudflaredPath', HIDDEN]);
+  delete loose.contributes.configuration.properties['accessSSH.extraCAFile'];
+  assert.deepEqual(unsafeSettings(loose, read), ['accessSSH.cloudflaredPath', HIDDEN, 'accessSSH.extraCAFile']);
 });
 
 test("no setting is read around globalValue, and Remote-SSH's configFile (a path) refuses workspace values", () => {

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import {
   addToSetting,
+  cliOnlyHosts,
   describeProblem,
   displayValue,
   hostnameProblem,
@@ -234,4 +235,29 @@ test("sshUserFor: the host's user, else the certificate's principal, else the e-
   assert.deepEqual(sshUserFor({ email: 'john.doe@example.com' }), { user: 'john.doe', source: 'email' });
   assert.deepEqual(sshUserFor({ principals: ['$(id)'], email: 'x y@example.com' }), { source: 'none' });
   assert.deepEqual(sshUserFor({}), { source: 'none' });
+});
+
+test('cliOnlyHosts: the hosts only access-ssh config add lists, with its user and fedramp', () => {
+  const listed = [parseHostEntry('ssh.example.com', 'settings'), parseHostEntry('repo.example.com', 'repo')];
+  const managed = [
+    { hostname: 'ssh.example.com', from: ['cli', 'vscode'] },
+    { hostname: 'repo.example.com', from: ['cli'] },
+    { hostname: 'build.example.com', user: 'deploy', from: ['cli'] },
+    { hostname: 'gov.example.com', fedramp: true, from: ['cli'] },
+    { hostname: 'old.example.com', from: ['vscode'] },
+  ];
+  assert.deepEqual(cliOnlyHosts(managed, listed), [
+    { hostname: 'build.example.com', user: 'deploy', source: 'cli' },
+    { hostname: 'gov.example.com', fedramp: true, source: 'cli' },
+  ]);
+  assert.deepEqual(cliOnlyHosts([], listed), []);
+});
+
+test('addToSetting: a CLI host keeps its user and fedramp in the object form', () => {
+  assert.deepEqual(addToSetting(['a.example.com'], 'b.example.com', { user: 'deploy' }), [
+    'a.example.com',
+    { hostname: 'b.example.com', user: 'deploy' },
+  ]);
+  assert.deepEqual(addToSetting([], 'gov.example.com', { fedramp: true }), [{ hostname: 'gov.example.com', fedramp: true }]);
+  assert.deepEqual(addToSetting([], 'c.example.com', {}), ['c.example.com']);
 });

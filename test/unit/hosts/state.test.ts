@@ -222,6 +222,14 @@ test('the principals and key id the edge chose are shown escaped, and a plain on
   for (const r of rows) assert.doesNotMatch(r.value, /[\u0000-\u001f\u202a-\u202e\u2028]/, `${r.label}: no raw control, bidi or separator`);
 });
 
+test('tooltip of a host added from the command line, FedRAMP: both said', () => {
+  const rows = tooltipFields({ hostname: 'gov.example.com', source: 'cli', fedramp: true, user: 'deploy', now, marginSeconds: 60 });
+  const get = (label: string) => rows.find((r) => r.label === label)?.value;
+  assert.equal(get('From'), 'the command line (access-ssh config add), not your VS Code settings');
+  assert.equal(get('Account type'), 'FedRAMP (signs in through login.fed.cloudflareaccess.org)');
+  assert.equal(get('Logs in as'), 'deploy');
+});
+
 test("certificateStatus: the principal (else the e-mail's local part) and the time left; no live certificate is an alarm", () => {
   const now = 1_000_000;
   const cert = { validAfter: now - 60, validBefore: now + 125, principals: ['deploy'], keyId: 'k' };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import type { AuthenticationProviderAuthenticationSessionsChangeEvent as SessionsChange } from 'vscode';
 import { certFile, certKeyFile } from '../../../src/access/paths.js';
-import { PROVIDER_ID } from '../../../src/vscode/auth-provider.js';
+import { PROVIDER_ID, SESSION_SCOPE } from '../../../src/vscode/auth-provider.js';
 
 const HOST = 'ssh.example.com';
 const OTHER_TEAM = 'other.cloudflareaccess.com';
@@ -29,7 +29,9 @@ test('no tokens, no sessions; a team with tokens is one session that hands out i
   assert.equal(sessions.length, 1);
   assert.equal(sessions[0]!.id, TEAM);
   assert.equal(sessions[0]!.account.label, EMAIL);
-  assert.deepEqual(sessions[0]!.scopes, []);
+  // One non-empty scope: VS Code clears the Accounts menu's sign-in request (made with it)
+  // when a session with the same scopes appears; with [] the "1" badge stayed.
+  assert.deepEqual(sessions[0]!.scopes, [SESSION_SCOPE]);
   assert.equal(sessions[0]!.accessToken, readFileSync(orgFile, 'utf8').trim());
 });
 
@@ -50,6 +52,11 @@ test('a scope picks the session: its team domain, or a host through its team', a
     ['ops@example.com'],
   );
   assert.deepEqual(await svc.auth.getSessions(['unknown.example.com']), []);
+  // The Accounts request's own scope names no team: every session answers it.
+  assert.deepEqual(
+    (await svc.auth.getSessions([SESSION_SCOPE])).map((s) => s.id),
+    [OTHER_TEAM, TEAM],
+  );
 });
 
 test('onDidChangeSessions follows the files: added, changed account, removed', async (t) => {

@@ -78,7 +78,7 @@ test('renewal: a new margin is read when the setting changes, and the timer foll
   const { svc, clock, validBefore } = await connected(t);
   const renewal = new CertificateRenewal(svc, HOST, clock);
   t.after(() => renewal.dispose());
-  vscode.setSetting('accessSsh.renewalMarginSeconds', 300);
+  vscode.setSetting('accessSSH.renewalMarginSeconds', 300);
   await clock.advance((validBefore - 300) * 1000 - clock.now() + 1);
   assert.deepEqual(svc.access.ops('ensureCertificate'), [HOST]);
 });

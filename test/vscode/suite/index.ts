@@ -60,7 +60,7 @@ test('the Access hosts view is contributed and opens', async () => {
 
 test('Refresh reads a host added to user settings; Show Log shows the "Access SSH" channel', async () => {
   const { services } = (await extension()).exports;
-  const cfg = vscode.workspace.getConfiguration('accessSsh');
+  const cfg = vscode.workspace.getConfiguration('accessSSH');
   const before = cfg.inspect('hosts')?.globalValue;
   try {
     await cfg.update('hosts', ['ssh.example.com'], vscode.ConfigurationTarget.Global);
@@ -78,27 +78,27 @@ test('Refresh reads a host added to user settings; Show Log shows the "Access SS
 
 test('settings that reach a command line or a path ignore workspace values', async () => {
   await extension();
-  const cfg = vscode.workspace.getConfiguration('accessSsh');
-  for (const key of ['hosts', 'sshConfigFile', 'extraCaFile', 'useCloudflared', 'cloudflaredPath']) {
+  const cfg = vscode.workspace.getConfiguration('accessSSH');
+  for (const key of ['hosts', 'configFile', 'extraCAFile', 'useCloudflared', 'cloudflaredPath']) {
     const inspected = cfg.inspect(key);
-    assert.ok(inspected, `accessSsh.${key} is declared`);
+    assert.ok(inspected, `accessSSH.${key} is declared`);
   }
   const folders = vscode.workspace.workspaceFolders;
   assert.ok(folders && folders.length > 0, 'the suite runs with a folder open (scripts/test-vscode.mjs)');
   // VS Code refuses to write an application/machine setting to the workspace.
   const attempts: [string, unknown][] = [
     ['hosts', ['evil.example.com']],
-    ['sshConfigFile', '/tmp/evil-ssh-config'],
-    ['extraCaFile', '/tmp/evil-ca.pem'],
+    ['configFile', '/tmp/evil-ssh-config'],
+    ['extraCAFile', '/tmp/evil-ca.pem'],
     ['useCloudflared', true],
     ['cloudflaredPath', '/tmp/evil'],
   ];
   for (const [key, value] of attempts) {
     await assert.rejects(
       Promise.resolve(cfg.update(key, value, vscode.ConfigurationTarget.Workspace)),
-      `a workspace cannot set accessSsh.${key}`,
+      `a workspace cannot set accessSSH.${key}`,
     );
-    assert.equal(cfg.inspect(key)?.workspaceValue, undefined, `no workspace value of accessSsh.${key}`);
+    assert.equal(cfg.inspect(key)?.workspaceValue, undefined, `no workspace value of accessSSH.${key}`);
   }
 });
 
