@@ -78,7 +78,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
 /**
  * The collection, with gc.ts (and node:v8, node:vm) loaded at the first call: neither the
  * first byte nor a session that carries less than 2 MiB pays for them (docs/BENCHMARKS.md).
- * The first call only starts the loading; collections run from the next one on.
+ * The first call starts the loading and collects once it is loaded (a tick later).
  */
 function collectorOnFirstUse(): () => void {
   let collect: (() => void) | undefined;
@@ -88,7 +88,10 @@ function collectorOnFirstUse(): () => void {
     else if (!loading) {
       loading = true;
       void import('../gc.js').then(
-        (m) => (collect = m.lazyMinorCollector()),
+        (m) => {
+          collect = m.lazyMinorCollector();
+          collect(); // the collection this call asked for, as soon as it can run
+        },
         () => {}, // no collector: V8's own schedule
       );
     }
