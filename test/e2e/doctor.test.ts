@@ -175,7 +175,7 @@ describe('access-ssh doctor', { skip: missing }, () => {
       d,
       'tls',
       /not trusted .*issued by "Access SSH sandbox.*TLS-inspecting proxy/,
-      /NODE_EXTRA_CA_CERTS .*accessSsh\.extraCaFile/,
+      /NODE_EXTRA_CA_CERTS .*accessSSH\.extraCAFile/,
     );
   });
 
