@@ -172,8 +172,25 @@ export class VsCodeUi {
     await item.waitFor({ state: 'visible', timeout: timeoutMs });
     const checked = await item.getAttribute('aria-checked').catch(() => null);
     const expanded = await item.getAttribute('aria-expanded').catch(() => null);
-    if (checked !== 'true' && expanded !== 'true') await item.click();
-    await this.page.locator('.part.sidebar').waitFor({ state: 'visible', timeout: timeoutMs });
+    const sidebar = this.page.locator('.part.sidebar');
+    // The active container's icon stays checked while the side bar is hidden (e.g. after the
+    // last terminal is killed): a click then shows it; on a visible side bar it would hide it.
+    if ((checked !== 'true' && expanded !== 'true') || !(await sidebar.isVisible())) await item.click();
+    const shown = await sidebar.waitFor({ state: 'visible', timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (!shown) {
+      // Seen after the last terminal was killed: the side bar laid out with no width while
+      // its container stays checked. Showing the container by its command lays it out again.
+      const state = await sidebar.evaluate((el: { className: string; getBoundingClientRect(): { width: number; height: number } }) => {
+        const r = el.getBoundingClientRect();
+        return `${el.className} ${r.width}x${r.height}`;
+      });
+      console.log(`# side bar not visible after a click: ${state}`);
+      await this.runCommand(`${title}: Focus on Hosts View`).catch(() => this.runCommand('View: Toggle Primary Side Bar Visibility'));
+    }
+    await sidebar.waitFor({ state: 'visible', timeout: timeoutMs });
   }
 
   /** Drags the sidebar's edge to make it `width` pixels wide (room for descriptions). */
@@ -544,14 +561,20 @@ export class VsCodeUi {
 
   /** Waits until the active terminal shows text matching `re`; returns the whole text. */
   async waitTerminal(re: RegExp, timeoutMs = 60_000): Promise<string> {
-    return waitFor(
-      `terminal text matching ${re}`,
-      async () => {
-        const t = await this.terminalText();
-        return re.test(t) ? t : undefined;
-      },
-      timeoutMs,
-    );
+    let last = '';
+    try {
+      return await waitFor(
+        `terminal text matching ${re}`,
+        async () => {
+          last = await this.terminalText();
+          return re.test(last) ? last : undefined;
+        },
+        timeoutMs,
+      );
+    } catch (err) {
+      // The text it saw says why it did not match (another terminal, wrapped lines).
+      throw new Error(`${(err as Error).message}; the terminal showed: ${JSON.stringify(last.slice(-800))}`, { cause: err });
+    }
   }
 
   /** Types into the focused terminal. */
