@@ -15,11 +15,12 @@ import {
 } from '../../support/vscode-harness.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { AccessError } from '../../../src/access/errors.js';
 import { certFile, certKeyFile } from '../../../src/access/paths.js';
 import { MS_REMOTE_SSH } from '../../../src/remote-ssh/detect.js';
+import { LIST_INTRO } from '../../../src/ssh/managed-hosts.js';
 import { CertificateDocuments } from '../../../src/vscode/cert-document.js';
 import { registerCommands } from '../../../src/vscode/commands.js';
 
@@ -237,4 +238,24 @@ test('a failing command shows one error naming the command, and logs it', async 
   const error = vscode.ui.asked.find((q) => q.kind === 'error');
   assert.match(error?.kind === 'error' ? error.message : '', /^Copy ssh command failed: /);
   assert.ok(vscode.ui.log.some((l) => l.level === 'error' && /Copy ssh command failed/.test(l.message)));
+});
+
+test('Add to Settings: a host only the command line listed moves to the settings and out of the command line group', async (t) => {
+  const svc = await withCommands(t, []);
+  const CLI = 'tools.example.com';
+  mkdirSync(dirname(MANAGED), { recursive: true, mode: 0o700 });
+  writeFileSync(MANAGED, `${LIST_INTRO}\n# access-ssh-host ${CLI} from=cli\n`, { mode: 0o600 });
+  await svc.registry.reloadCli();
+  assert.deepEqual(
+    svc.registry.cliHosts.map((h) => h.hostname),
+    [CLI],
+  );
+  await run('accessSsh.addToSettings', CLI);
+  assert.deepEqual(
+    svc.registry.cliHosts.map((h) => h.hostname),
+    [],
+    'no longer in the command line group',
+  );
+  assert.ok(svc.registry.find(CLI), 'one of the settings hosts');
+  assert.match(readFileSync(MANAGED, 'utf8'), new RegExp(`^# access-ssh-host ${CLI.replace(/\./g, '\\.')} from=cli,vscode`, 'm'));
 });
