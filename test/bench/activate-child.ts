@@ -86,6 +86,14 @@ class Uri {
   }
 }
 
+/** A glob under a base folder, as createFileSystemWatcher takes it (the managed file's watch). */
+class RelativePattern {
+  constructor(
+    readonly base: Uri | string,
+    readonly pattern: string,
+  ) {}
+}
+
 class TreeItem {
   [k: string]: unknown;
   constructor(
@@ -162,6 +170,7 @@ const vscodeShim = {
   EventEmitter,
   Disposable,
   Uri,
+  RelativePattern,
   TreeItem,
   ThemeIcon,
   ThemeColor,
