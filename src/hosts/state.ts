@@ -26,16 +26,11 @@ export interface CertInfo {
   readonly path?: string;
 }
 
-/** A certificate as read from disk (the fields the view shows). */
-export interface CertificateOnDisk {
-  /** Seconds since the epoch, as CertificateInfo's. */
-  readonly validAfter: number;
-  readonly validBefore: number;
-  readonly principals: readonly string[];
-  readonly keyId: string;
-  readonly serial?: string;
-  readonly path?: string;
-}
+/**
+ * A certificate as read from disk: the same fields as CertInfo, but its principals and
+ * key id are the edge's text, not yet escaped for display (certInfoOf does that).
+ */
+export type CertificateOnDisk = CertInfo;
 
 /**
  * What the view keeps of a certificate: times in seconds, and the texts the edge chose (its
