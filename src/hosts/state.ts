@@ -182,12 +182,12 @@ function teamParts(authDomain: string): { name: string; fedramp: boolean } {
 
 /**
  * The short name of a team, as rows and menus show it: `sandbox` for
- * `sandbox.cloudflareaccess.com`, `sandbox (FedRAMP)` for `sandbox.fed.cloudflareaccess.com`
+ * `sandbox.cloudflareaccess.com`, `sandbox · FedRAMP` for `sandbox.fed.cloudflareaccess.com`
  * (a commercial and a FedRAMP team may share a name, and the same e-mail signs in to both).
  */
 export function teamName(authDomain: string): string {
   const { name, fedramp } = teamParts(authDomain);
-  return fedramp ? `${name} (FedRAMP)` : name;
+  return fedramp ? `${name} · FedRAMP` : name;
 }
 
 /** The team in a sentence (often inside parentheses): `team sandbox`, `FedRAMP team sandbox`. */

@@ -154,6 +154,19 @@ describe('rows: every row whole at the default side bar width; two accounts told
     assert.match(group, /^From the command line \(2 hosts\)$/m, group);
     assert.match(group, /access-ssh config add/, group);
     await ui.closeHover();
+    // The hover is asked for by selecting the row with a click, which also folds or unfolds a
+    // group (once or more): unfold it again from the keyboard (Right on a folded row opens it).
+    await waitFor(
+      'the command line group open',
+      async () => {
+        if (await row(CLI_KEEP)) return true;
+        await ui.treeRow(CLI_GROUP).click();
+        await ui.page.keyboard.press('ArrowRight');
+        await new Promise((r) => setTimeout(r, 500));
+        return false;
+      },
+      15_000,
+    );
     const user = await ui.rowTooltip(HOST);
     assert.match(user, /^Logs in as: deploy$/m, user);
     await ui.closeHover();
@@ -161,7 +174,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
 
   for (const [host, label, team] of [
     [HOST, HOST, 'sandbox'],
-    [FED, FED_LABEL, 'sandbox (FedRAMP)'],
+    [FED, FED_LABEL, 'sandbox · FedRAMP'],
   ] as const) {
     step(`signed in through ${host}: the account row "${team}"; every host row whole`, async () => {
       assert.ok(bs);
@@ -189,7 +202,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
     );
     const rows = await assertRowsWhole('two teams');
     const accounts = rows.filter(isAccount).map((r) => r.description);
-    assert.deepEqual(accounts.sort(), ['sandbox', 'sandbox (FedRAMP)']);
+    assert.deepEqual(accounts.sort(), ['sandbox', 'sandbox · FedRAMP']);
     assert.match(rows.find((r) => r.label === HOST)?.description ?? '', /^valid for \d+:\d\d · as deploy$/);
     assert.match(rows.find((r) => r.label === FED_LABEL)?.description ?? '', /^valid for \d+:\d\d$/);
     await ui.page.mouse.move(640, 700);
@@ -199,13 +212,14 @@ describe('rows: every row whole at the default side bar width; two accounts told
     const ours = entries.filter((e) => e.includes(EMAIL));
     assert.equal(ours.length, 2, `one entry per team: ${JSON.stringify(entries)}`);
     assert.ok(
-      ours.some((e) => e.includes(`${EMAIL} · sandbox (FedRAMP)`)),
+      ours.some((e) => e.includes(`${EMAIL} · sandbox · FedRAMP`)),
       JSON.stringify(ours),
     );
     assert.ok(
       ours.some((e) => e.includes(`${EMAIL} · sandbox`) && !e.includes('FedRAMP')),
       JSON.stringify(ours),
     );
+    assert.ok(!ours.some((e) => /\(.*\(/.test(e)), `no parentheses inside VS Code's "(Cloudflare Access)": ${JSON.stringify(ours)}`);
     await ui.closeMenus();
   });
 

@@ -180,10 +180,10 @@ test('tooltip of a signed-out host without certificate has no certificate rows',
 test('the view description says who is signed in; team names are short', () => {
   assert.equal(teamName('sandbox.cloudflareaccess.com'), 'sandbox');
   // A FedRAMP team may share its name (and the e-mail) with a commercial one: told apart.
-  assert.equal(teamName('agency.fed.cloudflareaccess.com'), 'agency (FedRAMP)');
+  assert.equal(teamName('agency.fed.cloudflareaccess.com'), 'agency · FedRAMP');
   assert.equal(teamPhrase('sandbox.cloudflareaccess.com'), 'team sandbox');
   assert.equal(teamPhrase('agency.fed.cloudflareaccess.com'), 'FedRAMP team agency');
-  assert.equal(accountLabel('agency.fed.cloudflareaccess.com', 'jdoe@example.com'), 'jdoe@example.com · agency (FedRAMP)');
+  assert.equal(accountLabel('agency.fed.cloudflareaccess.com', 'jdoe@example.com'), 'jdoe@example.com · agency · FedRAMP');
   assert.equal(accountLabel('agency.cloudflareaccess.com', 'jdoe@example.com'), 'jdoe@example.com · agency');
   assert.equal(accountLabel('agency.cloudflareaccess.com', undefined), 'agency');
   assert.equal(teamName('odd.example.com'), 'odd.example.com');

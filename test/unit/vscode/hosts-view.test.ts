@@ -181,7 +181,7 @@ test('one e-mail signed in to a commercial and a FedRAMP team of the same name: 
     accounts.map((a) => [a.label, a.description]),
     [
       [EMAIL, 'sandbox'],
-      [EMAIL, 'sandbox (FedRAMP)'],
+      [EMAIL, 'sandbox · FedRAMP'],
     ],
   );
   assert.match(accounts[1]!.accessibilityInformation!.label, /^Signed in as jdoe@example\.com, FedRAMP team sandbox, /);
@@ -189,5 +189,5 @@ test('one e-mail signed in to a commercial and a FedRAMP team of the same name: 
   assert.equal(vscode.ui.treeViews[0]!.description, 'jdoe@example.com · 2 teams');
   // The Accounts menu lists one entry per account label: one per team.
   const labels = (await svc.auth.getSessions()).map((s) => s.account.label);
-  assert.deepEqual(labels.sort(), ['jdoe@example.com · sandbox', 'jdoe@example.com · sandbox (FedRAMP)']);
+  assert.deepEqual(labels.sort(), ['jdoe@example.com · sandbox', 'jdoe@example.com · sandbox · FedRAMP']);
 });
