@@ -120,7 +120,7 @@ export class HttpClient {
         extra.push(fs.readFileSync(options.extraCaFile, 'utf8'));
       } catch (err) {
         throw new AccessError('config', `Cannot read the extra CA file ${options.extraCaFile}: ${describeError(err)}`, {
-          hint: 'Check NODE_EXTRA_CA_CERTS (or the extension setting) points at a readable PEM file.',
+          action: 'check-ca-file',
           cause: err,
         });
       }
@@ -128,8 +128,8 @@ export class HttpClient {
     if (options.extraCaPem) extra.push(options.extraCaPem);
     if (extra.length > 0) {
       if (!extra.some((pem) => pem.includes('-----BEGIN CERTIFICATE-----'))) {
-        throw new AccessError('config', 'The extra CA holds no PEM certificate', {
-          hint: 'NODE_EXTRA_CA_CERTS must name a file with "-----BEGIN CERTIFICATE-----" blocks.',
+        throw new AccessError('config', 'The extra CA holds no PEM certificate (no "-----BEGIN CERTIFICATE-----" block)', {
+          action: 'check-ca-file',
         });
       }
       // When plain Node already trusts exactly this file (it was NODE_EXTRA_CA_CERTS

@@ -69,7 +69,8 @@ export function proxyFromEnv(env: Env): ProxySettings | undefined {
   return { proxy: parseProxyUrl(set.value, set.name), noProxy: parseNoProxy(noProxy?.value ?? '') };
 }
 
-const HINT_URL = 'Write it as http://[user:password@]host:port (characters such as @ : / % in the user name or password percent-encoded).';
+/** How a proxy URL is written: part of the message, so that each front end's words for `check-proxy` say where it is set. */
+const URL_FORM = 'write it as http://[user:password@]host:port, with @ : / % in the user name or password percent-encoded';
 
 /** Parse a proxy URL; the error never quotes the value (it may hold a password). */
 export function parseProxyUrl(value: string, source: string): ProxyServer {
@@ -81,19 +82,19 @@ export function parseProxyUrl(value: string, source: string): ProxyServer {
     url = undefined;
   }
   if (!url || url.hostname === '') {
-    throw new AccessError('config', `${source} is not a valid proxy URL`, { hint: HINT_URL });
+    throw new AccessError('config', `${source} is not a valid proxy URL (${URL_FORM})`, { action: 'check-proxy' });
   }
   const protocol = url.protocol;
   if (protocol !== 'http:' && protocol !== 'https:') {
     const scheme = protocol.replace(/:$/, '');
-    throw new AccessError('config', `${source} names a ${scheme} proxy; access-ssh supports http:// and https:// proxies (HTTP CONNECT)`, {
-      hint: /^socks/.test(scheme)
-        ? 'Use the HTTP proxy of your network instead (most corporate proxies offer one), or unset the variable.'
-        : HINT_URL,
-    });
+    throw new AccessError(
+      'config',
+      `${source} names a ${scheme} proxy; access-ssh supports http:// and https:// proxies (HTTP CONNECT)${/^socks/.test(scheme) ? ': use the HTTP proxy of your network instead (most corporate proxies offer one)' : ` (${URL_FORM})`}`,
+      { action: 'check-proxy' },
+    );
   }
   if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new AccessError('config', `${source} has a path or query; a proxy URL is scheme://[user:password@]host:port`, { hint: HINT_URL });
+    throw new AccessError('config', `${source} has a path or query (${URL_FORM})`, { action: 'check-proxy' });
   }
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
   const port = url.port ? Number(url.port) : protocol === 'https:' ? 443 : 80;
@@ -108,7 +109,9 @@ export function parseProxyUrl(value: string, source: string): ProxyServer {
     if (url.username !== '') out.username = decodeURIComponent(url.username);
     if (url.password !== '') out.password = decodeURIComponent(url.password);
   } catch {
-    throw new AccessError('config', `${source}: the proxy user name or password has a bad percent-encoding`, { hint: HINT_URL });
+    throw new AccessError('config', `${source}: the proxy user name or password has a bad percent-encoding (${URL_FORM})`, {
+      action: 'check-proxy',
+    });
   }
   if (out.password !== undefined && out.username === undefined) out.username = '';
   return out;

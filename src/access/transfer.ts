@@ -154,6 +154,8 @@ export function parseTransferTokens(plain: Uint8Array): { appToken: string; orgT
 
 export interface PollOptions {
   readonly service?: string;
+  /** The application the login is for: the host of the sign-in step a timeout names. */
+  readonly host?: string;
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
   readonly pollDelayMs?: number;
@@ -177,7 +179,9 @@ export async function pollTransfer(http: HttpClient, keyPair: TransferKeyPair, o
     if (opts.signal?.aborted) return new AccessError('login-cancelled', 'The login was cancelled');
     if (Date.now() >= deadline) {
       return new AccessError('timeout', `The browser login did not finish within ${Math.round(timeoutMs / 1000)}s`, {
-        hint: 'Sign in again and complete the login page in the browser.',
+        action: 'sign-in',
+        ...(opts.host !== undefined ? { host: opts.host } : {}),
+        hint: 'Complete the login page in the browser before it times out.',
       });
     }
     return undefined;
@@ -278,6 +282,7 @@ export async function runBrowserLogin(http: HttpClient, opts: BrowserLoginOption
 
     const pollOpts: PollOptions = {
       log,
+      host: opts.appUrl.hostname,
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
       ...(opts.transferService !== undefined ? { service: opts.transferService } : {}),

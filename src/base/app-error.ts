@@ -12,6 +12,7 @@ export type NextStep =
   | 'retry' // a passing failure: try again
   | 'check-network' // the route to the host: DNS, firewall, ACCESS_SSH_CONNECT_TO
   | 'check-proxy' // the proxy settings or credentials
+  | 'check-ca-file' // the extra CA file (NODE_EXTRA_CA_CERTS, the extension's setting) is not a readable PEM file
   | 'edit-host' // the host name is wrong or not an Access application
   | 'free-space' // the disk is full
   | 'fix-permissions' // a file or folder has the wrong owner or mode (the hint names the command)
@@ -25,6 +26,7 @@ export const NEXT_STEPS: readonly NextStep[] = [
   'retry',
   'check-network',
   'check-proxy',
+  'check-ca-file',
   'edit-host',
   'free-space',
   'fix-permissions',

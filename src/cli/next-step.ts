@@ -31,6 +31,8 @@ export function cliWords(io: NextStepIo): NextStepWords {
     retry: () => 'Try again in a moment.',
     'check-network': () => 'Check the network connection (and ACCESS_SSH_CONNECT_TO or the proxy, if set).',
     'check-proxy': () => 'Check HTTPS_PROXY / ALL_PROXY (and NO_PROXY) and the proxy credentials.',
+    'check-ca-file': () =>
+      'Point NODE_EXTRA_CA_CERTS at a readable PEM file with the CA\'s certificate ("-----BEGIN CERTIFICATE-----" blocks), or unset it.',
     'edit-host': (host) =>
       `Check the host name${host ? ` ${host}` : ''} given with --hostname: it must be a Cloudflare Access application.`,
     'free-space': () => 'Free some space on the disk, then try again.',

@@ -14,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isAppError, nextStepText, type NextStepWords } from '../base/app-error.js';
+import { isAppError, type NextStep } from '../base/app-error.js';
 import type { Hostname } from '../base/hostname.js';
 import { describeError, isAccessError } from '../access/errors.js';
 import type { HttpResponse } from '../access/http.js';
@@ -56,8 +56,17 @@ export interface StepResult {
   readonly details: readonly string[];
   /** Failed: what is wrong. Skipped: why the step did not run. */
   readonly cause?: string;
-  /** Failed: the one thing to do next. */
+  /**
+   * Failed: the one thing to do next, as a text that names no front end; or, with
+   * `action`, more about that step (its hint). Read it through `stepNext` (report.ts).
+   */
   readonly next?: string;
+  /**
+   * Failed: the next step as an action (src/base/app-error.ts) that each front end words
+   * for itself (the helper its `login` command line, the extension its Sign In command):
+   * the report is read in both. The host it is about is the report's.
+   */
+  readonly action?: NextStep;
 }
 
 export interface DoctorReport {
@@ -90,15 +99,24 @@ export interface DoctorOptions {
   readonly now?: () => Date;
 }
 
+/** What to do after a failed step: a text, or an action the front end words (with more as `hint`). */
+type Next = string | { readonly action: NextStep; readonly hint?: string | undefined };
+
 /** A step's own verdict: it failed for `cause`, and the user should do `next`. */
 class StepFailure extends Error {
   constructor(
     override readonly cause: string,
-    readonly next: string,
+    readonly next: Next,
     readonly details: readonly string[] = [],
   ) {
     super(cause);
   }
+}
+
+/** A step result's `next` and `action` fields for `next`. */
+function nextFields(next: Next): { next?: string; action?: NextStep } {
+  if (typeof next === 'string') return { next: clean(next) };
+  return { action: next.action, ...(next.hint ? { next: clean(next.hint) } : {}) };
 }
 
 class StepSkip extends Error {
@@ -116,9 +134,6 @@ export const MAX_SKEW_SECONDS = 60;
 export const REQUIRED_EXTENSIONS = ['permit-port-forwarding'] as const;
 const SSH_TIMEOUT_MS = 45_000;
 const BANNER_TIMEOUT_MS = 10_000;
-
-const SIGN_IN_NEXT = (host: string): string =>
-  `Sign in: "Access: Sign In" in VS Code, or \`access-ssh login https://${host}\` in a terminal.`;
 
 export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   const { host, ctx } = opts;
@@ -159,7 +174,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
             ms,
             details: err.details.map(clean),
             cause: clean(err.cause),
-            next: clean(err.next),
+            ...nextFields(err.next),
           };
         } else {
           const e = describe(err);
@@ -170,7 +185,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
             ms,
             details: [],
             cause: clean(e.cause),
-            next: clean(e.next ?? 'Run again with --loglevel debug and report the output.'),
+            ...nextFields(e.next ?? 'Run again with --loglevel debug and report the output.'),
           };
         }
       }
@@ -349,18 +364,18 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       if (isAccessError(err, 'login-required')) {
         throw new StepFailure(
           `Signed out: no live app token for ${info.appHostname}${liveOrg ? ', and the team session could not be exchanged for one' : ' and no team session'}.`,
-          SIGN_IN_NEXT(host),
+          { action: 'sign-in' },
           details,
         );
       }
       const e = describe(err);
-      throw new StepFailure(e.cause, e.next ?? SIGN_IN_NEXT(host), details);
+      throw new StepFailure(e.cause, e.next ?? { action: 'sign-in' }, details);
     }
     const claims = decodeClaims(token);
     if (!claims.aud.includes(info.appAud)) {
       throw new StepFailure(
         `The app token's audience does not include the application's (${info.appAud.slice(0, 12)}…).`,
-        SIGN_IN_NEXT(host),
+        { action: 'sign-in' },
         details,
       );
     }
@@ -498,7 +513,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       if (isAccessLoginRedirect(r.status, r.location, url)) {
         throw new StepFailure(
           'Access refused the app token (302 to the login): it was revoked, or your session no longer satisfies the policy.',
-          `${SIGN_IN_NEXT(host)} If a fresh sign-in is refused too, your identity is not allowed by the application's policy: ask your Access administrator.`,
+          {
+            action: 'sign-in',
+            hint: "If a fresh sign-in is refused too, your identity is not allowed by the application's policy: ask your Access administrator.",
+          },
           [answer],
         );
       }
@@ -837,27 +855,11 @@ function safeUrl(u: string): string {
   }
 }
 
-/**
- * The report's words for a next step: the report is read in the terminal and in the
- * editor alike, so a sign-in names both ways (as SIGN_IN_NEXT does).
- */
-const REPORT_WORDS: NextStepWords = {
-  'sign-in': (host) => SIGN_IN_NEXT(host ?? '<host>'),
-  retry: () => 'Try again in a moment.',
-  'check-network': () => 'Check the network connection (and ACCESS_SSH_CONNECT_TO or the proxy, if set).',
-  'check-proxy': () => 'Check the proxy settings and credentials.',
-  'edit-host': () => 'Check the host name: it must be a Cloudflare Access application.',
-  'free-space': () => 'Free some space on the disk, then try again.',
-  'fix-permissions': () => 'Check the owner and permissions of the file and its folder.',
-  'check-clock': () => "Set this computer's clock right, then try again.",
-  'check-settings': () => 'Check the settings (or ACCESS_SSH_* environment variables).',
-  'fix-input': () => 'Check the value given.',
-};
-
-function describe(err: unknown): { cause: string; next?: string } {
+/** An error as a failed step's cause and next step (an AppError's action and hint, for the front end to word). */
+function describe(err: unknown): { cause: string; next?: Next } {
   if (isAppError(err)) {
-    const next = nextStepText(err, REPORT_WORDS);
-    return { cause: err.message, ...(next ? { next } : {}) };
+    const next: Next | undefined = err.action !== undefined ? { action: err.action, hint: err.hint } : err.hint;
+    return { cause: err.message, ...(next !== undefined ? { next } : {}) };
   }
   const e = err as { message?: unknown; hint?: unknown } | undefined;
   const cause = typeof e?.message === 'string' ? e.message : describeError(err);

@@ -1,8 +1,17 @@
 // The doctor's report as text (the terminal), Markdown (the editor's document) and
 // JSON (--json). Every line of a report is already redacted and on one line
-// (doctor.ts); these only lay it out.
+// (doctor.ts); these only lay it out. A failed step's next step may be an action
+// (sign in, …): each front end passes its own words for it (the helper `cliWords` of
+// src/cli/next-step.ts, the extension `EXTENSION_WORDS` of src/hosts/failure.ts).
 
+import { nextStepText, type NextStepWords } from '../base/app-error.js';
 import type { DoctorReport, StepResult } from './doctor.js';
+
+/** A failed step's next step in a front end's `words`: its action (for the report's host) and hint, or its text. */
+export function stepNext(step: StepResult, host: string, words: NextStepWords): string | undefined {
+  if (step.action === undefined) return step.next;
+  return nextStepText({ action: step.action, host, ...(step.next !== undefined ? { hint: step.next } : {}) }, words);
+}
 
 const MARK: Readonly<Record<StepResult['status'], string>> = { passed: 'ok', failed: 'FAIL', skipped: 'skip' };
 
@@ -11,7 +20,7 @@ function ms(step: StepResult): string {
 }
 
 /** One block per step: `[ok]   title   12 ms`, then its facts, cause and next step indented. */
-export function renderText(report: DoctorReport): string {
+export function renderText(report: DoctorReport, words: NextStepWords): string {
   const width = Math.max(...report.steps.map((s) => s.title.length));
   const out = [`Access SSH doctor: ${report.host} (ssh alias ${report.alias}), ${report.startedAt}`, ''];
   for (const s of report.steps) {
@@ -20,7 +29,7 @@ export function renderText(report: DoctorReport): string {
     if (s.status === 'skipped' && s.cause) out.push(`         skipped: ${s.cause}`);
     if (s.status === 'failed') {
       out.push(`         cause: ${s.cause ?? ''}`);
-      out.push(`         next:  ${s.next ?? ''}`);
+      out.push(`         next:  ${stepNext(s, report.host, words) ?? ''}`);
     }
   }
   out.push('');
@@ -41,7 +50,7 @@ function md(text: string): string {
   return text.replace(/([\\`*[\]<>|])/g, '\\$1');
 }
 
-export function renderMarkdown(report: DoctorReport): string {
+export function renderMarkdown(report: DoctorReport, words: NextStepWords): string {
   const icon: Readonly<Record<StepResult['status'], string>> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭ skipped' };
   const out = [
     `# Access SSH doctor: ${md(report.host)}`,
@@ -58,7 +67,7 @@ export function renderMarkdown(report: DoctorReport): string {
     for (const d of s.details) out.push(`- ${md(d)}`);
     if (s.status === 'skipped' && s.cause) out.push(`- skipped: ${md(s.cause)}`);
     if (s.status === 'failed') {
-      out.push('', `**Cause:** ${md(s.cause ?? '')}`, '', `**Next step:** ${md(s.next ?? '')}`);
+      out.push('', `**Cause:** ${md(s.cause ?? '')}`, '', `**Next step:** ${md(stepNext(s, report.host, words) ?? '')}`);
     }
     out.push('');
   }
@@ -66,6 +75,23 @@ export function renderMarkdown(report: DoctorReport): string {
   return out.join('\n');
 }
 
-export function renderJson(report: DoctorReport): string {
-  return JSON.stringify(report, null, 2) + '\n';
+/**
+ * The report as JSON: a step with an action keeps it and its hint (`hint`), and its
+ * `next` is the whole next step in `words` (the helper's), so that a script reads one
+ * text and the extension words the action itself.
+ */
+export function renderJson(report: DoctorReport, words: NextStepWords): string {
+  const steps = report.steps.map((s) => {
+    if (s.action === undefined) return s;
+    const { next: hint, ...rest } = s;
+    return { ...rest, ...(hint !== undefined ? { hint } : {}), next: stepNext(s, report.host, words) };
+  });
+  return JSON.stringify({ ...report, steps }, null, 2) + '\n';
+}
+
+/** A step of `renderJson`'s output read back: its hint is `next` again, for `stepNext`. */
+export function stepFromJson(step: StepResult & { readonly hint?: string }): StepResult {
+  if (step.action === undefined) return step;
+  const { hint, next: _worded, ...rest } = step;
+  return { ...rest, ...(hint !== undefined ? { next: hint } : {}) };
 }

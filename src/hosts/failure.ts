@@ -24,6 +24,8 @@ export const EXTENSION_WORDS: NextStepWords = {
   retry: () => 'Try again in a moment.',
   'check-network': () => 'Check the network connection (and the accessSSH.connectTo setting or the proxy, if set).',
   'check-proxy': () => 'Check the http.proxy setting (or HTTPS_PROXY) and the proxy credentials.',
+  'check-ca-file': () =>
+    'Point the "Access SSH: Extra CA File" setting (accessSSH.extraCAFile) at a readable PEM file with the CA\'s certificate, or clear it.',
   'edit-host': (host) => `Check the host name${host ? ` ${host}` : ''} (Edit Host): it must be a Cloudflare Access application.`,
   'free-space': () => 'Free some space on the disk, then try again.',
   'fix-permissions': () => 'Check the owner and permissions of the file and its folder.',
@@ -38,6 +40,7 @@ const BUTTON: Readonly<Record<NextStep, NextAction>> = {
   retry: 'retry',
   'check-network': 'retry',
   'check-proxy': 'showLog',
+  'check-ca-file': 'showLog',
   'edit-host': 'editHost',
   'free-space': 'showLog',
   'fix-permissions': 'showLog',

@@ -21,11 +21,37 @@ export interface Clock {
   clearTimeout(handle: unknown): void;
 }
 
+/** Time and timers of the process; a pending timer does not keep the process alive (the editor does). */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/**
+ * Runs `fn` every `ms` on `clock`, the first time `ms` from now, until disposed (a
+ * `setInterval` on the injected clock: the session-end warnings, the background
+ * app-token renewal). The next run is armed before `fn` runs, so a throwing `fn` does
+ * not stop it.
+ */
+export function every(clock: Clock, ms: number, fn: () => void): { dispose(): void } {
+  let handle: unknown;
+  let stopped = false;
+  const arm = (): void => {
+    handle = clock.setTimeout(() => {
+      if (stopped) return;
+      arm();
+      fn();
+    }, ms);
+  };
+  arm();
+  return {
+    dispose: () => {
+      stopped = true;
+      clock.clearTimeout(handle);
+    },
+  };
+}
 
 export interface RenewalOptions {
   readonly clock: Clock;

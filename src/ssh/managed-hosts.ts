@@ -52,9 +52,12 @@ function listError(file: string, lineNo: number, text: string, why: string): Ssh
 }
 
 /**
- * The lines of `content` (split at \n or \r\n) that start with `# access-ssh-host`, and
- * where each starts: found by searching for the marker rather than by splitting a file of
- * some 900 bytes per host into lines (1,000 hosts: docs/BENCHMARKS.md, fifth round).
+ * The lines of `content` (split at \n or \r\n) whose first word after `#` is
+ * `access-ssh-host`, and where each starts: found by searching for the marker rather than
+ * by splitting a file of some 900 bytes per host into lines (1,000 hosts:
+ * docs/BENCHMARKS.md, fifth round). The marker is a word, not a prefix: the entries'
+ * comment of a host named `access-ssh-host` (`# access-ssh-host: renew …`) or
+ * `access-ssh-host.example.com` is no list line.
  */
 function* listLines(content: string): Generator<{ text: string; index: number }> {
   const marker = LIST_PREFIX.trimEnd();
@@ -64,11 +67,16 @@ function* listLines(content: string): Generator<{ text: string; index: number }>
     const nl = content.indexOf('\n', at);
     const end = nl < 0 ? content.length : nl;
     const text = content.slice(at, end > at && content[end - 1] === '\r' ? end - 1 : end);
-    yield { text, index: at };
+    if (isMarkerWord(text.charAt(marker.length))) yield { text, index: at };
     if (nl < 0) return;
     at = content.indexOf(`\n${marker}`, nl);
     if (at >= 0) at += 1;
   }
+}
+
+/** What may follow the marker on a list line: white space, or the end of the line. */
+function isMarkerWord(next: string): boolean {
+  return next === '' || next === ' ' || next === '\t';
 }
 
 /** The host list of a managed file's content (pure). Throws `SshConfigError` on a damaged list line. */

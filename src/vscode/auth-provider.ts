@@ -23,7 +23,8 @@ import { AccessError } from '../access/errors.js';
 import { setContext } from './context.js';
 import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
-import { teamName } from '../hosts/state.js';
+import { accountLabel, teamPhrase } from '../hosts/state.js';
+import { every, realClock, type Clock } from '../hosts/renewal.js';
 import type { AccessService } from './access.js';
 import {
   appTokensToRenew,
@@ -50,12 +51,15 @@ const PROVIDER_LABEL = 'Cloudflare Access';
  */
 export const SESSION_SCOPE = 'access-ssh';
 
+/** How often the background renewal looks for app tokens close to expiry (`appTokensToRenew`). */
+export const RENEW_APP_TOKENS_EVERY_MS = 60_000;
+
 export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   private readonly changed = new EventEmitter<AuthenticationProviderAuthenticationSessionsChangeEvent>();
   readonly onDidChangeSessions = this.changed.event;
   private known = new Map<string, string>();
   private readonly disposables: Disposable[] = [];
-  private renewTimer: NodeJS.Timeout | undefined;
+  private readonly renewTimer: { dispose(): void };
   private renewing = false;
 
   constructor(
@@ -63,14 +67,14 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     private readonly state: AccessState,
     private readonly log: ExtensionLog,
     private readonly hosts: () => readonly HostEntry[],
+    private readonly clock: Clock = realClock,
   ) {
     this.known = this.snapshot();
     this.disposables.push(state.onDidChange(() => this.onStateChange()));
     this.disposables.push(
       vscodeAuthentication.registerAuthenticationProvider(PROVIDER_ID, PROVIDER_LABEL, this, { supportsMultipleAccounts: true }),
     );
-    this.renewTimer = setInterval(() => void this.renewAppTokens(), 60_000);
-    this.renewTimer.unref?.();
+    this.renewTimer = every(clock, RENEW_APP_TOKENS_EVERY_MS, () => void this.renewAppTokens());
   }
 
   private snapshot(): Map<string, string> {
@@ -96,7 +100,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     return {
       id: team.authDomain,
       accessToken: await this.state.sessionToken(team.authDomain),
-      account: { id: `${team.authDomain}/${team.email ?? ''}`, label: team.email ?? team.authDomain },
+      account: { id: `${team.authDomain}/${team.email ?? ''}`, label: accountLabel(team.authDomain, team.email) },
       // A session is a team's, whatever was asked; its one scope also answers (and clears)
       // the Accounts menu's sign-in request (see SESSION_SCOPE).
       scopes: [SESSION_SCOPE],
@@ -239,7 +243,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     this.renewing = true;
     try {
       const configured = new Set(this.hosts().map((h) => h.hostname));
-      const due = appTokensToRenew(await this.access.listAppTokens(), configured, Date.now() / 1000, (d) => !!this.state.orgToken(d));
+      const due = appTokensToRenew(await this.access.listAppTokens(), configured, this.clock.now() / 1000, (d) => !!this.state.orgToken(d));
       for (const t of due) {
         try {
           const ok = await this.access.renewAppToken({ authDomain: t.authDomain, appAud: t.aud, appHostname: t.appHostname });
@@ -260,14 +264,19 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   }
 
   dispose(): void {
-    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer.dispose();
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();
   }
 }
 
 function emptySession(domain: string, email: string): AuthenticationSession {
-  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [SESSION_SCOPE] };
+  return {
+    id: domain,
+    accessToken: '',
+    account: { id: `${domain}/${email}`, label: accountLabel(domain, email || undefined) },
+    scopes: [SESSION_SCOPE],
+  };
 }
 
 /**
@@ -279,7 +288,7 @@ export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessS
   const pick = await window.showQuickPick(
     hosts.map((h) => {
       const team = state.teamOf(h.hostname);
-      const description = [h.label ? h.hostname : undefined, team ? `team ${teamName(team)}` : undefined].filter(Boolean).join(' · ');
+      const description = [h.label ? h.hostname : undefined, team ? teamPhrase(team) : undefined].filter(Boolean).join(' · ');
       return { label: h.label ?? h.hostname, ...(description ? { description } : {}), host: h.hostname };
     }),
     {

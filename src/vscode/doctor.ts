@@ -7,7 +7,8 @@ import { join, resolve } from 'node:path';
 import { ProgressLocation, env, window as vscodeWindow, workspace } from 'vscode';
 import type { DoctorReport } from '../doctor/doctor.js';
 import type { Services } from './connect.js';
-import { renderMarkdown } from '../doctor/report.js';
+import { renderMarkdown, stepFromJson, stepNext } from '../doctor/report.js';
+import { EXTENSION_WORDS } from '../hosts/failure.js';
 import { readSettings } from './settings.js';
 
 let lastReport: string | undefined;
@@ -37,17 +38,19 @@ export async function diagnose(svc: Services, host: string): Promise<DoctorRepor
     { location: ProgressLocation.Notification, title: `Diagnosing ${host}…`, cancellable: false },
     () => runHelper(launcher, args),
   );
-  const markdown = renderMarkdown(report);
+  const markdown = renderMarkdown(report, EXTENSION_WORDS);
+  const next = (s: DoctorReport['steps'][number]): string => stepNext(s, report.host, EXTENSION_WORDS) ?? '';
   lastReport = markdown;
   svc.log.info(`Diagnosis of ${host}: ${report.ok ? 'the whole chain works' : `failed at ${report.failed ?? '?'}`}`);
   for (const s of report.steps) {
-    if (s.status === 'failed')
-      svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${s.next ?? ''}`].join(' | ')}`);
+    if (s.status === 'failed') svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${next(s)}`].join(' | ')}`);
   }
   const doc = await workspace.openTextDocument({ language: 'markdown', content: markdown });
   await vscodeWindow.showTextDocument(doc, { preview: false });
   const failed = report.steps.find((s) => s.id === report.failed);
-  const summary = report.ok ? `${host}: the whole chain works.` : `${host}: ${failed?.title ?? 'a step'} failed. ${failed?.next ?? ''}`;
+  const summary = report.ok
+    ? `${host}: the whole chain works.`
+    : `${host}: ${failed?.title ?? 'a step'} failed. ${failed ? next(failed) : ''}`;
   void (
     report.ok ? vscodeWindow.showInformationMessage(summary, 'Copy Report') : vscodeWindow.showWarningMessage(summary, 'Copy Report')
   ).then(async (choice) => {
@@ -77,7 +80,9 @@ async function runHelper(launcher: string, args: string[]): Promise<DoctorReport
       { env: process.env, timeout: 180_000, maxBuffer: 4 * 1024 * 1024, encoding: 'utf8' },
       (err, stdout, stderr) => {
         try {
-          resolvePromise(JSON.parse(stdout) as DoctorReport);
+          const report = JSON.parse(stdout) as DoctorReport;
+          // The helper worded the actions for a terminal; the extension words them itself.
+          resolvePromise({ ...report, steps: report.steps.map(stepFromJson) });
         } catch {
           reject(new Error(`The diagnosis did not finish: ${(stderr || (err ? err.message : '')).trim().split('\n').slice(-3).join(' ')}`));
         }

@@ -5,26 +5,33 @@
 // as signed in, a host that is no Access application shows its error on its row.
 
 import { type Disposable, window as vscodeWindow } from 'vscode';
-import { sessionsEndingSoon, teamName } from '../hosts/state.js';
+import { every, realClock, type Clock } from '../hosts/renewal.js';
+import { sessionsEndingSoon, teamPhrase } from '../hosts/state.js';
 import type { Services } from './connect.js';
 import { failureOf } from './log.js';
 
 /** Warn this long before a team session ends. */
-const WARN_SECONDS = 10 * 60;
+export const WARN_SECONDS = 10 * 60;
+/** How often the sessions' ends are looked at. */
+export const WARN_CHECK_EVERY_MS = 30_000;
+/** The check of hosts whose team is unknown waits this long (off the activation path; a burst of changes is one check). */
+export const CHECK_UNKNOWN_AFTER_MS = 1500;
 
 export class SessionWatch implements Disposable {
   private readonly warned = new Set<string>();
-  private readonly timer: NodeJS.Timeout;
-  private checkTimer: NodeJS.Timeout | undefined;
+  private readonly timer: { dispose(): void };
+  private checkTimer: unknown;
   private readonly checked = new Set<string>();
 
-  constructor(private readonly svc: Services) {
-    this.timer = setInterval(() => this.warnEndingSessions(), 30_000);
-    this.timer.unref?.();
+  constructor(
+    private readonly svc: Services,
+    private readonly clock: Clock = realClock,
+  ) {
+    this.timer = every(clock, WARN_CHECK_EVERY_MS, () => this.warnEndingSessions());
   }
 
   private warnEndingSessions(): void {
-    const now = Date.now() / 1000;
+    const now = this.clock.now() / 1000;
     for (const t of sessionsEndingSoon(this.svc.state.teams(), now, WARN_SECONDS, this.warned)) {
       this.warned.add(t.key);
       const minutes = Math.max(1, Math.round((t.exp - now) / 60));
@@ -32,7 +39,7 @@ export class SessionWatch implements Disposable {
       this.svc.log.info(`The Access session of team ${t.authDomain} ends in ${minutes} min`);
       void vscodeWindow
         .showWarningMessage(
-          `Your Cloudflare Access session (team ${teamName(t.authDomain)}) ends in ${minutes} min. Renew it to keep connecting without interruption.`,
+          `Your Cloudflare Access session (${teamPhrase(t.authDomain)}) ends in ${minutes} min. Renew it to keep connecting without interruption.`,
           ...(host ? ['Renew Session'] : []),
         )
         .then((c) => (c === 'Renew Session' && host ? this.svc.auth.signInFlow?.(host) : undefined));
@@ -41,9 +48,11 @@ export class SessionWatch implements Disposable {
 
   /** Soon (off the activation path): the team of each host not known yet. */
   checkUnknownHostsSoon(): void {
-    if (this.checkTimer) clearTimeout(this.checkTimer);
-    this.checkTimer = setTimeout(() => void this.checkUnknownHosts(), 1500);
-    this.checkTimer.unref?.();
+    if (this.checkTimer !== undefined) this.clock.clearTimeout(this.checkTimer);
+    this.checkTimer = this.clock.setTimeout(() => {
+      this.checkTimer = undefined;
+      void this.checkUnknownHosts();
+    }, CHECK_UNKNOWN_AFTER_MS);
   }
 
   private async checkUnknownHosts(): Promise<void> {
@@ -64,7 +73,7 @@ export class SessionWatch implements Disposable {
   }
 
   dispose(): void {
-    clearInterval(this.timer);
-    if (this.checkTimer) clearTimeout(this.checkTimer);
+    this.timer.dispose();
+    if (this.checkTimer !== undefined) this.clock.clearTimeout(this.checkTimer);
   }
 }

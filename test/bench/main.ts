@@ -24,6 +24,7 @@ import { README_START, recordRefusal, toolVersions, writeRecord } from './record
 import { findDescendant, procMem, procThreads, type ProcMem } from './proc';
 import { differences, ratios, summarize, type Summary } from './stats';
 import { SQUID, startSquid } from '../sandbox/squid';
+import { APP, CIPHER, pathSshArgs, plainSshArgs } from './ssh';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 
@@ -32,8 +33,6 @@ const SANDBOX_MAIN = join(ROOT, 'out', 'test', 'sandbox', 'main.js');
 const ACTIVATE_CHILD = join(__dirname, 'activate-child.js');
 const FLOOR_CLIENT = join(__dirname, 'floor-client.js');
 const BROWSER_SH = join(ROOT, 'test', 'sandbox', 'browser.sh');
-const APP = 'ssh.sandbox.test';
-const CIPHER = 'aes128-gcm@openssh.com';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
@@ -232,35 +231,6 @@ interface Paths {
 }
 
 function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number, tlsRelayPort: number): Paths {
-  const base = [
-    '-F',
-    'none',
-    '-T',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'LogLevel=ERROR',
-    '-o',
-    `IdentityFile=${client.key}`,
-    '-o',
-    `CertificateFile=${client.key}-cert.pub`,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-o',
-    'Compression=no',
-    '-o',
-    'ControlMaster=no',
-    '-o',
-    'ControlPath=none',
-    '-c',
-    CIPHER,
-    '-l',
-    'jdoe',
-  ];
   const prof = profileDir ? ` --cpu-prof --cpu-prof-dir=${plainPath(profileDir)}` : '';
   const helperCmd = `${plainPath(node)}${prof}${helperNodeOptions.map((o) => ` ${plainOption(o)}`).join('')} ${plainPath(HELPER)} ssh --hostname %h`;
   const socatCmd = `socat - TCP:127.0.0.1:${relayPort}`;
@@ -274,13 +244,13 @@ function makePaths(sb: Sandbox, client: Client, node: string, relayPort: number,
     sshArgs(path, cpuFile) {
       switch (path) {
         case 'helper':
-          return [...base, '-o', `ProxyCommand=${wrap(helperCmd, cpuFile)}`, APP];
+          return pathSshArgs(client.key, { proxyCommand: wrap(helperCmd, cpuFile) });
         case 'relay':
-          return [...base, '-o', `ProxyCommand=${wrap(socatCmd, cpuFile)}`, APP];
+          return pathSshArgs(client.key, { proxyCommand: wrap(socatCmd, cpuFile) });
         case 'tls':
-          return [...base, '-o', `ProxyCommand=${wrap(tlsCmd, cpuFile)}`, APP];
+          return pathSshArgs(client.key, { proxyCommand: wrap(tlsCmd, cpuFile) });
         case 'direct':
-          return [...base, '-p', String(sb.sshdPort), '127.0.0.1'];
+          return pathSshArgs(client.key, { sshdPort: sb.sshdPort });
       }
     },
   };
@@ -810,33 +780,7 @@ async function connectThroughEntries(
       child.stdin.write('echo ready\n');
     });
   const entriesArgs = ['-T', '-o', 'ConnectTimeout=15', '-F', config, `cfpipe-${APP}`, 'bash'];
-  const plainArgs = [
-    '-T',
-    '-o',
-    'ConnectTimeout=15',
-    '-F',
-    'none',
-    '-o',
-    'BatchMode=yes',
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'LogLevel=ERROR',
-    '-o',
-    `IdentityFile=${client.key}`,
-    '-o',
-    `CertificateFile=${client.key}-cert.pub`,
-    '-o',
-    'IdentitiesOnly=yes',
-    '-p',
-    String(sb.sshdPort),
-    '-l',
-    'jdoe',
-    '127.0.0.1',
-    'bash',
-  ];
+  const plainArgs = plainSshArgs(client.key, sb.sshdPort);
   const renewEnv = { ...client.env, ACCESS_SSH_RENEW_MARGIN: String(10 * 86400) };
   await firstAnswer(entriesArgs, client.env); // warm
   const entries: number[] = [];

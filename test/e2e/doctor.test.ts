@@ -144,7 +144,7 @@ describe('access-ssh doctor', { skip: missing }, () => {
       d,
       'tokens',
       /Signed out: no live app token .* and no team session/,
-      /Access: Sign In.*access-ssh login https:\/\/ssh\.sandbox\.test/,
+      /Access: Sign In.*login https:\/\/ssh\.sandbox\.test/,
     );
     assert.equal(c.browserOpens(), 0, 'no browser');
     assert.equal(status(d.report)['cert_sign'], 'skipped');

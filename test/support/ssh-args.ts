@@ -9,8 +9,8 @@ export interface SshCall {
   key?: string;
   /** UserKnownHostsFile= */
   knownHosts?: string;
-  /** StrictHostKeyChecking=; left to the config when not given. */
-  strictHostKeyChecking?: 'yes' | 'accept-new';
+  /** StrictHostKeyChecking=; left to the config when not given (`no`: the benchmark's throwaway sshd). */
+  strictHostKeyChecking?: 'yes' | 'accept-new' | 'no';
   /** ConnectTimeout= (seconds). */
   connectTimeout?: number;
   /** More options, before the destination. */

@@ -23,6 +23,7 @@ import type { Services } from '../../src/vscode/connect.js';
 import { HostRegistry } from '../../src/vscode/host-registry.js';
 import { createLog } from '../../src/vscode/log.js';
 import { SshConfigSync } from '../../src/vscode/ssh-config-sync.js';
+import type { Clock } from '../../src/hosts/renewal.js';
 import { fakeJwt } from '../unit/access/helpers.js';
 
 export { HOME, vscode };
@@ -145,8 +146,12 @@ export interface Harness extends Services {
   readonly context: ReturnType<typeof vscode.extensionContext>;
 }
 
-/** Fresh services on a fresh stand-in; disposed after the test. */
-export async function services(t: { after(fn: () => unknown): void }, hosts: unknown[] = []): Promise<Harness> {
+/** Fresh services on a fresh stand-in; disposed after the test. `clock`: the provider's timers (default the real one). */
+export async function services(
+  t: { after(fn: () => unknown): void },
+  hosts: unknown[] = [],
+  opts: { clock?: Clock } = {},
+): Promise<Harness> {
   vscode.reset();
   for (const d of [DIR, join(HOME, '.ssh'), join(HOME, 'storage')]) rmSync(d, { recursive: true, force: true });
   setHosts(hosts);
@@ -158,7 +163,7 @@ export async function services(t: { after(fn: () => unknown): void }, hosts: unk
   const state = new AccessState(log, context.globalState, DIR);
   const registry = new HostRegistry(log);
   const sync = new SshConfigSync(context as never, log, state);
-  const auth = new AccessAuthProvider(access, state, log, () => registry.hosts);
+  const auth = new AccessAuthProvider(access, state, log, () => registry.hosts, opts.clock);
   t.after(async () => {
     await access.idle();
     for (const d of [auth, registry, state]) d.dispose();

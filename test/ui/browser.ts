@@ -73,22 +73,30 @@ export function missingBrowser(): string | undefined {
   return existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing: run "node scripts/setup.mjs ui" (Debian package chromium)`;
 }
 
+/**
+ * The switches of every Chromium the UI suite starts (this file's `launchBrowser` and
+ * `remote-handoff.test.ts`, which adds its SOCKS proxy): no sandbox or GPU (a container),
+ * none of Chromium's own background traffic (updates, sync, translation, cast, hints), no
+ * first-run or keychain prompt, English.
+ */
+export const CHROMIUM_FLAGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--no-default-browser-check',
+  '--disable-features=Translate,MediaRouter,OptimizationHints',
+  '--password-store=basic',
+  '--use-mock-keychain',
+  '--lang=en-US',
+];
+
 export async function launchBrowser(opts: BrowserOptions = {}): Promise<BrowserSession> {
   const missing = missingBrowser();
   if (missing) throw new Error(missing);
-  const args = [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--no-default-browser-check',
-    '--disable-features=Translate,MediaRouter,OptimizationHints',
-    '--password-store=basic',
-    '--use-mock-keychain',
-    '--lang=en-US',
-  ];
+  const args = [...CHROMIUM_FLAGS];
   args.push(...routingFlags(opts));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

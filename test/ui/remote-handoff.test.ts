@@ -23,7 +23,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { freePort } from '../sandbox/sshd';
-import { CHROMIUM, missingBrowser } from './browser';
+import { CHROMIUM, CHROMIUM_FLAGS, missingBrowser } from './browser';
 import { waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, runtimeFor } from './workbench';
 
@@ -281,15 +281,7 @@ describe('Remote-SSH hand-off, played with ssh -D and a real VS Code server', { 
       executablePath: CHROMIUM,
       headless: process.env.ACCESS_SSH_UI_HEADED !== '1',
       args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-        '--no-default-browser-check',
-        '--password-store=basic',
-        '--lang=en-US',
+        ...CHROMIUM_FLAGS,
         // Every request, loopback included, through the SOCKS forward of ssh -D.
         `--proxy-server=socks5://127.0.0.1:${socksPort}`,
         '--proxy-bypass-list=<-loopback>',

@@ -506,29 +506,41 @@ export class VsCodeUi {
     timeoutMs: number,
   ): Promise<{ title: string; key: string }[]> {
     const header = this.page.locator('.settings-editor .settings-header .suggest-input-container').first();
-    const search = header.locator('.monaco-editor textarea').first();
-    await search.waitFor({ timeout: timeoutMs });
-    // The search box is a small editor that may drop the first keys while it starts: type until it holds the query.
+    const box = header.locator('.monaco-editor').first();
+    await box.waitFor({ timeout: timeoutMs });
+    // The search box is a small editor. Since VS Code 1.101 it takes keys through an EditContext
+    // element (`.native-edit-context`), not its hidden textarea: focusing the textarea sends the
+    // first keys nowhere. Click it as a user does, and type once it holds the focus.
     await waitFor(
       `the Settings search box to hold ${query}`,
       async () => {
-        await search.focus();
+        await box.click();
+        const focused = await box.evaluate((el: { contains(other: unknown): boolean }) =>
+          el.contains((globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement),
+        );
+        if (!focused) return false;
         await this.page.keyboard.press('ControlOrMeta+A');
         await this.page.keyboard.press('Backspace');
-        await this.page.keyboard.type(query, { delay: 40 });
-        await new Promise((r) => setTimeout(r, 300));
+        await this.page.keyboard.type(query, { delay: 20 });
         const text = ((await header.locator('.view-lines').first().innerText()) ?? '').replace(/\u00a0/g, ' ').trim();
         return text === query;
       },
       timeoutMs,
       500,
     );
-    // Off the search box: its suggestion list closes (the query stays).
-    await this.page
-      .locator('.settings-editor .settings-toc-container')
-      .first()
-      .click({ position: { x: 20, y: 400 } })
-      .catch(() => undefined);
+    // The box's suggestion list covers the tabs: a click off the box (on its "N Settings Found")
+    // closes it and keeps the query. Not Escape: that closes the Settings editor, a modal since 1.139.
+    const suggestions = header.locator('.suggest-widget.visible');
+    await waitFor(
+      'the search suggestions to close',
+      async () => {
+        if ((await suggestions.count()) === 0) return true;
+        await this.page.locator('.settings-editor .settings-count-widget').first().click();
+        return false;
+      },
+      10_000,
+      300,
+    );
     return await waitFor(
       `the Settings editor to list ${query}`,
       async () => {

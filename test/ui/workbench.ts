@@ -87,6 +87,17 @@ export function missingWorkbench(): string | undefined {
   return undefined;
 }
 
+/** The scope package.json declares for each of the extension's settings. */
+function declaredScopes(): Map<string, string | undefined> {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    contributes?: {
+      configuration?: { properties?: Record<string, { scope?: string }> } | { properties?: Record<string, { scope?: string }> }[];
+    };
+  };
+  const sections = [pkg.contributes?.configuration ?? []].flat();
+  return new Map(sections.flatMap((s) => Object.entries(s.properties ?? {}).map(([k, v]) => [k, v.scope] as const)));
+}
+
 const DEFAULT_SETTINGS: Record<string, unknown> = {
   // code-server has no local extension host: a "ui" extension (ours is) is disabled
   // ("defined to run only in code-server for the Desktop") unless the user lets it run
@@ -267,12 +278,32 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
   mkdirSync(join(home, 'tmp'), { recursive: true });
 
   const settings = { ...DEFAULT_SETTINGS, ...(typeof opts.settings === 'function' ? opts.settings(home) : opts.settings) };
-  // code-server's workbench is a remote window: "machine"-scoped settings (accessSSH.connectTo,
-  // extraCAFile, configFile) count only in the remote (Machine) settings, others
-  // in the User ones. Both get the same object; each ignores what is not its scope.
-  writeFileSync(join(userDataDir, 'User', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+  // code-server's workbench is a remote window: our "machine"-scoped settings (extraCAFile,
+  // configFile, ...) count only in the remote (Machine) settings, "application" ones only in
+  // the User settings. Each goes to its own file, as a user's would: an application setting
+  // left in Machine/settings.json is read by the extension host there and shadows what the
+  // extension writes to the User settings. Everything else (workbench and undeclared keys)
+  // goes to both.
+  const scopes = declaredScopes();
+  const only = (keep: (scope: string | undefined) => boolean): Record<string, unknown> =>
+    Object.fromEntries(Object.entries(settings).filter(([k]) => keep(scopes.get(k))));
+  writeFileSync(
+    join(userDataDir, 'User', 'settings.json'),
+    JSON.stringify(
+      only((s) => s !== 'machine'),
+      null,
+      2,
+    ) + '\n',
+  );
   mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
-  writeFileSync(join(userDataDir, 'Machine', 'settings.json'), JSON.stringify(settings, null, 2) + '\n');
+  writeFileSync(
+    join(userDataDir, 'Machine', 'settings.json'),
+    JSON.stringify(
+      only((s) => s !== 'application'),
+      null,
+      2,
+    ) + '\n',
+  );
   if (asRoot && ids.uid !== undefined && ids.gid !== undefined) chownTree(home, ids.uid, ids.gid);
   chmodSync(home, 0o700);
 

@@ -7,6 +7,7 @@ import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js
 import { parseTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
 import { validateHostname } from '../../ssh/validate.js';
+import { cliWords } from '../next-step.js';
 
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
   const { host } = parseTarget(stringFlag(p, 'hostname'), 'doctor');
@@ -33,6 +34,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
     ...(configFile ? { sshConfigFile: configFile } : {}),
     ...(!json ? { onStep: (s) => rt.stderr.write(`  ${s.title}: ${s.status}\n`) } : {}),
   });
-  rt.stdout.write(json ? renderJson(report) : renderText(report));
+  const words = cliWords({ env: rt.env, self: rt.self, platform: rt.platform });
+  rt.stdout.write(json ? renderJson(report, words) : renderText(report, words));
   return report.ok ? 0 : 1;
 }

@@ -134,3 +134,67 @@ test('a file-layer refusal keeps its next step when the access layer rewraps it'
     return true;
   });
 });
+
+test('the browser-login timeout, a bad proxy URL and an unusable extra CA file carry an action each front end words', async (t) => {
+  const { runBrowserLogin } = await import('../../../src/access/transfer.js');
+  const { HttpClient } = await import('../../../src/access/http.js');
+  const { parseProxyUrl } = await import('../../../src/access/proxy.js');
+  const { tempDir } = await import('../../support/tmp.js');
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const caught = async (fn: () => unknown): Promise<AccessError> => {
+    try {
+      await fn();
+    } catch (err) {
+      assert.ok(err instanceof AccessError, String(err));
+      return err;
+    }
+    assert.fail('no error');
+  };
+
+  // The login's deadline has passed before the first poll: no request is made.
+  const timeout = await caught(() =>
+    runBrowserLogin(new HttpClient(), {
+      appUrl: new URL('https://ssh.example.com/'),
+      appInfo: { authDomain: 'team.cloudflareaccess.com', appAud: 'aud1', appHostname: 'ssh.example.com' },
+      openBrowser: () => undefined,
+      timeoutMs: 0,
+    }),
+  );
+  assert.equal(timeout.code, 'timeout');
+  assert.equal(timeout.action, 'sign-in');
+  assert.equal(timeout.host, 'ssh.example.com');
+  assert.match(cliNextStep(timeout, io) ?? '', /^Sign in with .* login https:\/\/ssh\.example\.com Complete the login page/);
+  assert.match(extensionNextStep(timeout) ?? '', /^Sign in again with "Access: Sign In"\. Complete the login page/);
+  assert.equal(classifyFailure('ssh.example.com', { code: 'timeout', message: timeout.message, action: 'sign-in' }).action, 'signIn');
+
+  const proxies = ['http://', 'socks5://proxy.example:1080', 'http://proxy.example:3128/path', 'http://us%zzer:secret@proxy.example:3128'];
+  for (const value of proxies) {
+    const err = await caught(() => parseProxyUrl(value, 'HTTPS_PROXY'));
+    assert.equal(err.code, 'config', value);
+    assert.equal(err.action, 'check-proxy', value);
+    assert.equal(err.hint, undefined, `${value}: the words say where to look, the message how to write it`);
+    assert.doesNotMatch(err.message, /secret/, 'no password in the message');
+    assert.equal(cliNextStep(err, io), 'Check HTTPS_PROXY / ALL_PROXY (and NO_PROXY) and the proxy credentials.');
+    assert.equal(extensionNextStep(err), 'Check the http.proxy setting (or HTTPS_PROXY) and the proxy credentials.');
+  }
+
+  const dir = tempDir(t);
+  const notPem = join(dir, 'ca.txt');
+  writeFileSync(notPem, 'not a certificate\n');
+  for (const file of [join(dir, 'missing.pem'), notPem]) {
+    const err = await caught(() => new HttpClient({ extraCaFile: file }));
+    assert.equal(err.code, 'config', file);
+    assert.equal(err.action, 'check-ca-file', file);
+    assert.match(cliNextStep(err, io) ?? '', /^Point NODE_EXTRA_CA_CERTS at a readable PEM file/);
+    assert.match(extensionNextStep(err) ?? '', /^Point the "Access SSH: Extra CA File" setting \(accessSSH\.extraCAFile\)/);
+    const f = classifyFailure('ssh.example.com', {
+      code: err.code,
+      message: err.message,
+      action: 'check-ca-file',
+      hint: extensionNextStep(err) ?? '',
+    });
+    assert.equal(f.action, 'showLog');
+    assert.match(f.detail, /accessSSH\.extraCAFile/);
+  }
+});

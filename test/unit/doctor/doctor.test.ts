@@ -2,8 +2,12 @@
 // and the Markdown / text reports (escaped, no secret).
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { carrierStatus, readSshLog, type DoctorReport } from '../../../src/doctor/doctor';
-import { renderMarkdown, renderText } from '../../../src/doctor/report';
+import { carrierStatus, readSshLog, type DoctorReport, type StepResult } from '../../../src/doctor/doctor';
+import { renderJson, renderMarkdown, renderText, stepFromJson, stepNext } from '../../../src/doctor/report';
+import { cliWords } from '../../../src/cli/next-step';
+import { EXTENSION_WORDS } from '../../../src/hosts/failure';
+
+const CLI = cliWords({ env: {}, self: ['/usr/bin/node', '/opt/access ssh/access-ssh.js'], platform: 'linux' });
 
 test('readSshLog: host key, the certificate offered, acceptance', () => {
   const log = readSshLog(
@@ -77,7 +81,7 @@ const report: DoctorReport = {
 };
 
 test('renderText: one line per step, the cause and next step under a failure', () => {
-  const t = renderText(report);
+  const t = renderText(report, CLI);
   assert.match(t, /^\[ok\] {3}name resolution +3 ms$/m);
   assert.match(t, /^\[skip\] proxy$/m);
   assert.match(
@@ -88,8 +92,67 @@ test('renderText: one line per step, the cause and next step under a failure', (
 });
 
 test('renderMarkdown: a table of steps; values cannot become markup', () => {
-  const m = renderMarkdown(report);
+  const m = renderMarkdown(report, EXTENSION_WORDS);
   assert.match(m, /^\| carrier \(websocket\) \| ❌ failed \| 40 ms \|$/m);
   assert.match(m, /\*\*Next step:\*\* Ask your administrator/);
   assert.ok(m.includes('a \\<b\\>\\|pipe\\|\\</b\\> and \\`code\\` \\*stars\\*'), m);
+});
+
+/** The report of a signed-out host: the tokens step fails with the action sign-in (and one with a hint). */
+const signedOut: DoctorReport = {
+  ...report,
+  failed: 'tokens',
+  steps: [
+    { id: 'tokens', title: 'tokens', status: 'failed', ms: 5, details: [], cause: 'Signed out', action: 'sign-in' },
+    {
+      id: 'carrier',
+      title: 'carrier (websocket)',
+      status: 'failed',
+      ms: 7,
+      details: [],
+      cause: 'Access refused the app token (302 to the login)',
+      action: 'sign-in',
+      next: 'If a fresh sign-in is refused too, ask your Access administrator.',
+    },
+  ],
+};
+
+test("the sign-in step is an action each front end words for itself: the helper's command line, the extension's command", () => {
+  const [tokens, carrier] = signedOut.steps as [StepResult, StepResult];
+  const cli = stepNext(tokens, 'h.example.com', CLI) ?? '';
+  const ext = stepNext(tokens, 'h.example.com', EXTENSION_WORDS) ?? '';
+  assert.equal(
+    cli,
+    `Sign in with "Access: Sign In" in VS Code, or run: /usr/bin/node '/opt/access ssh/access-ssh.js' login https://h.example.com`,
+  );
+  assert.equal(ext, 'Sign in again with "Access: Sign In".');
+  assert.doesNotMatch(ext, /login https|access-ssh/, 'the extension names no command line');
+  // The hint follows the words.
+  assert.match(
+    stepNext(carrier, 'h.example.com', EXTENSION_WORDS) ?? '',
+    /^Sign in again with "Access: Sign In"\. If a fresh sign-in is refused too/,
+  );
+  // Each renderer uses the words it is given.
+  assert.ok(renderText(signedOut, CLI).includes(`next:  ${cli}`));
+  assert.ok(renderMarkdown(signedOut, EXTENSION_WORDS).includes(`**Next step:** Sign in again with "Access: Sign In".`));
+  assert.doesNotMatch(renderMarkdown(signedOut, EXTENSION_WORDS), /login https/);
+});
+
+test("--json: a step's next is the helper's whole text, with the action and hint kept for the extension to word", () => {
+  const json = JSON.parse(renderJson(signedOut, CLI)) as DoctorReport;
+  const [tokens, carrier] = json.steps as [StepResult & { hint?: string }, StepResult & { hint?: string }];
+  assert.equal(tokens.action, 'sign-in');
+  assert.match(tokens.next ?? '', /run: .* login https:\/\/h\.example\.com$/);
+  assert.equal(tokens.hint, undefined);
+  assert.equal(carrier.hint, 'If a fresh sign-in is refused too, ask your Access administrator.');
+  assert.match(carrier.next ?? '', /login https:\/\/h\.example\.com If a fresh sign-in is refused too/);
+  // Read back by the extension: the same steps as the report, worded by it.
+  assert.deepEqual(json.steps.map(stepFromJson), signedOut.steps);
+  assert.equal(
+    stepNext(stepFromJson(carrier), json.host, EXTENSION_WORDS),
+    'Sign in again with "Access: Sign In". If a fresh sign-in is refused too, ask your Access administrator.',
+  );
+  // A step without an action is written as it is.
+  const plain = JSON.parse(renderJson(report, CLI)) as DoctorReport;
+  assert.deepEqual(plain, report);
 });

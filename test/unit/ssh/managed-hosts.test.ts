@@ -244,3 +244,25 @@ test('list lines are found wherever they are, with CRLF line ends, and errors na
     (e: unknown) => e instanceof SshConfigError && /\/x\/config, line 8: /.test(e.message) && /earlier line/.test(e.message),
   );
 });
+
+test('a host whose name starts with the list marker reads back (its entry comment is no list line)', () => {
+  // `# access-ssh-host: renew …` and `# access-ssh-host.example.com: renew …` are the
+  // entries' comments of these hosts: the list marker is a word, not a prefix.
+  const hosts: ManagedHost[] = [
+    { hostname: 'access-ssh-host', from: ['cli'] },
+    { hostname: 'access-ssh-host-2.example.com', from: ['vscode'], user: 'jdoe' },
+    { hostname: 'access-ssh-host.example.com', from: ['cli', 'vscode'] },
+  ];
+  const text = renderManagedFile(hosts, MANAGED_OPTS);
+  assert.match(text, /^# access-ssh-host: renew/m, 'the comment the old parse took for a list line');
+  assert.deepEqual(parseManagedHosts(text), hosts);
+  assert.deepEqual(parseManagedHosts(text.replace(/\n/g, '\r\n')), hosts, 'CRLF');
+  // A later write starts from that parse.
+  assert.deepEqual(parseManagedHosts(renderManagedFile(addCliHost(hosts, 'access-ssh-host', 'deploy'), MANAGED_OPTS))[0], {
+    hostname: 'access-ssh-host',
+    user: 'deploy',
+    from: ['cli'],
+  });
+  // The marker alone is still a (damaged) list line.
+  assert.throws(() => parseManagedHosts(text.replace('\n\n', '\n# access-ssh-host\n\n')), /names no valid host/);
+});
