@@ -174,10 +174,62 @@ export function hostState(input: HostStateInput): HostState {
   };
 }
 
-/** The short name of a team: `sandbox` for `sandbox.cloudflareaccess.com`. */
-export function teamName(authDomain: string): string {
+/** The parts of a team's auth domain: its short name, and whether it is a FedRAMP team. */
+function teamParts(authDomain: string): { name: string; fedramp: boolean } {
   const m = /^(.+?)\.(fed\.)?cloudflareaccess\.com$/i.exec(authDomain);
-  return m ? m[1]! : authDomain;
+  return m ? { name: m[1]!, fedramp: m[2] !== undefined } : { name: authDomain, fedramp: false };
+}
+
+/**
+ * The short name of a team, as rows and menus show it: `sandbox` for
+ * `sandbox.cloudflareaccess.com`, `sandbox · FedRAMP` for `sandbox.fed.cloudflareaccess.com`
+ * (a commercial and a FedRAMP team may share a name, and the same e-mail signs in to both).
+ */
+export function teamName(authDomain: string): string {
+  const { name, fedramp } = teamParts(authDomain);
+  return fedramp ? `${name} · FedRAMP` : name;
+}
+
+/** The team in a sentence (often inside parentheses): `team sandbox`, `FedRAMP team sandbox`. */
+export function teamPhrase(authDomain: string): string {
+  const { name, fedramp } = teamParts(authDomain);
+  return `${fedramp ? 'FedRAMP team' : 'team'} ${name}`;
+}
+
+/**
+ * The account of a team's session in the Accounts menu: `jdoe@example.com · sandbox`.
+ * The team is part of it because VS Code lists one entry per distinct label: one e-mail
+ * signed in to two teams would otherwise be one entry, and its Sign Out both.
+ */
+export function accountLabel(authDomain: string, email: string | undefined): string {
+  return email ? `${email} · ${teamName(authDomain)}` : teamName(authDomain);
+}
+
+/** What a host's row shows, and what a screen reader says for it. */
+export interface HostRowText {
+  /** The host's own label, else its host name. */
+  readonly label: string;
+  /** The state; then the account to log in as, when the host has its own `user`. */
+  readonly description: string;
+  readonly accessible: string;
+}
+
+/**
+ * The texts of a host's row, short for the default side bar width: the state comes first
+ * and is never pushed out (the side bar cuts a description at its end); a labelled host's
+ * name is in its tooltip (as Remote Explorer's rows show only the alias), its own `user`
+ * after the state (`valid for 2:41 · as deploy`). The screen reader hears all of them.
+ */
+export function hostRowText(
+  host: { readonly hostname: string; readonly label?: string; readonly user?: string },
+  state: string,
+): HostRowText {
+  const as = host.user ? ` as ${host.user}` : '';
+  return {
+    label: host.label ?? host.hostname,
+    description: host.user ? `${state} ·${as}` : state,
+    accessible: `${host.label ? `${host.label}, ${host.hostname}` : host.hostname}${as}, ${state}`,
+  };
 }
 
 /** `23h 59m left`, `4:59 left`, `ended`. */

@@ -23,7 +23,7 @@ import { setContext } from './context.js';
 import { removeCertificateFiles } from '../access/cert-file.js';
 import type { Hostname } from '../base/hostname.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
-import { teamName } from '../hosts/state.js';
+import { accountLabel, teamPhrase } from '../hosts/state.js';
 import { every, realClock, type Clock } from '../hosts/renewal.js';
 import type { AccessService } from './access.js';
 import {
@@ -100,7 +100,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     return {
       id: team.authDomain,
       accessToken: await this.state.sessionToken(team.authDomain),
-      account: { id: `${team.authDomain}/${team.email ?? ''}`, label: team.email ?? team.authDomain },
+      account: { id: `${team.authDomain}/${team.email ?? ''}`, label: accountLabel(team.authDomain, team.email) },
       // A session is a team's, whatever was asked; its one scope also answers (and clears)
       // the Accounts menu's sign-in request (see SESSION_SCOPE).
       scopes: [SESSION_SCOPE],
@@ -269,7 +269,12 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
 }
 
 function emptySession(domain: string, email: string): AuthenticationSession {
-  return { id: domain, accessToken: '', account: { id: `${domain}/${email}`, label: email || domain }, scopes: [SESSION_SCOPE] };
+  return {
+    id: domain,
+    accessToken: '',
+    account: { id: `${domain}/${email}`, label: accountLabel(domain, email || undefined) },
+    scopes: [SESSION_SCOPE],
+  };
 }
 
 /**
@@ -281,7 +286,7 @@ export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessS
   const pick = await window.showQuickPick(
     hosts.map((h) => {
       const team = state.teamOf(h.hostname);
-      const description = [h.label ? h.hostname : undefined, team ? `team ${teamName(team)}` : undefined].filter(Boolean).join(' · ');
+      const description = [h.label ? h.hostname : undefined, team ? teamPhrase(team) : undefined].filter(Boolean).join(' · ');
       return { label: h.label ?? h.hostname, ...(description ? { description } : {}), host: h.hostname };
     }),
     {

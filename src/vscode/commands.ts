@@ -16,7 +16,7 @@ import { removeCertificateFiles } from '../access/cert-file.js';
 import { parseHostname, type Hostname } from '../base/hostname.js';
 import type { AppInfo } from '../access/types.js';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, renameInSetting, type HostEntry } from '../hosts/hosts.js';
-import { countdown, teamName, timeLeft } from '../hosts/state.js';
+import { countdown, teamPhrase, timeLeft } from '../hosts/state.js';
 import { signedInTeam } from '../hosts/teams.js';
 import { pickHost, pickSignInHost } from './auth-provider.js';
 import type { CertificateDocuments } from './cert-document.js';
@@ -31,7 +31,7 @@ import {
   type WindowChoice,
 } from './connect.js';
 import { copyReport, diagnose } from './doctor.js';
-import { isProblem } from './hosts-view.js';
+import { CLI_GROUP_LABEL, isProblem } from './hosts-view.js';
 import { importHosts } from './import-hosts.js';
 import { setUpServer } from './server-setup.js';
 import { failureOf, isCancellation, showError, showFailure } from './log.js';
@@ -116,7 +116,7 @@ export async function addHostToSettings(svc: Services, host: string): Promise<vo
 function signedInAs(svc: Services, host: string | undefined): string | undefined {
   const team = signedInTeam(svc.state.teams(), host ? svc.state.teamOf(host) : undefined, host);
   if (!team) return undefined;
-  return `You are signed in to Cloudflare Access as ${team.email ?? 'an unknown account'} (team ${teamName(team.authDomain)}, ${timeLeft(team.exp - Date.now() / 1000)}).`;
+  return `You are signed in to Cloudflare Access as ${team.email ?? 'an unknown account'} (${teamPhrase(team.authDomain)}, ${timeLeft(team.exp - Date.now() / 1000)}).`;
 }
 
 /**
@@ -141,7 +141,7 @@ export async function signInFlow(svc: Services, host: Hostname): Promise<string 
   );
   await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`SSH config: ${String(err)}`));
   const email = svc.state.teams().find((t) => t.authDomain === team)?.email;
-  void vscodeWindow.showInformationMessage(`Signed in to Cloudflare Access as ${email ?? 'an unknown account'} (team ${teamName(team)}).`);
+  void vscodeWindow.showInformationMessage(`Signed in to Cloudflare Access as ${email ?? 'an unknown account'} (${teamPhrase(team)}).`);
   return team;
 }
 
@@ -215,7 +215,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       if (!host) return;
       const team = svc.state.teamOf(host);
       const signedIn = svc.state.input(host).appToken || svc.state.input(host).orgToken;
-      const found = `Added ${host}, an Access application of team ${team ? teamName(team) : 'unknown'}.`;
+      const found = `Added ${host}, an Access application of ${team ? teamPhrase(team) : 'an unknown team'}.`;
       const next = await vscodeWindow.showInformationMessage(
         signedIn ? found : `${found} Sign in to connect.`,
         signedIn ? 'Connect' : 'Sign In',
@@ -246,7 +246,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
           detail: cliOnly
             ? `${host} was added from the command line (access-ssh config add). Removing it here takes its SSH entries out, as "access-ssh config remove" does, and deletes its key and certificate in ~/.cloudflared. You stay signed in to its team.`
             : cliToo
-              ? `It stays in the SSH config, listed under "Added from the command line": it was also added with access-ssh config add (remove it there with "access-ssh config remove").`
+              ? `It stays in the SSH config, listed under "${CLI_GROUP_LABEL}": it was also added with access-ssh config add (remove it there with "access-ssh config remove").`
               : `Its SSH entries and its key and certificate in ~/.cloudflared are deleted. You stay signed in to its team.`,
         },
         'Remove',

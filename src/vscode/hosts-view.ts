@@ -18,7 +18,7 @@ import {
 } from 'vscode';
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import { ACTION_LABELS } from '../hosts/failure.js';
-import { hostState, sessionSummary, teamName, timeLeft, tooltipFields } from '../hosts/state.js';
+import { hostRowText, hostState, sessionSummary, teamName, teamPhrase, timeLeft, tooltipFields } from '../hosts/state.js';
 import type { Team } from '../hosts/teams.js';
 import type { AccessState } from './access-state.js';
 import type { HostRegistry } from './host-registry.js';
@@ -34,6 +34,8 @@ export interface CliGroupNode {
 }
 
 const CLI_GROUP: CliGroupNode = { cliGroup: true };
+/** The group row's label (the hosts of `access-ssh config add`). */
+export const CLI_GROUP_LABEL = 'From the command line';
 
 export function isCliGroup(node: unknown): node is CliGroupNode {
   return typeof node === 'object' && node !== null && 'cliGroup' in node;
@@ -141,13 +143,14 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   getTreeItem(node: ViewNode): TreeItem {
     if (isCliGroup(node)) {
       const n = this.registry.cliHosts.length;
-      const item = new TreeItem('Added from the command line', TreeItemCollapsibleState.Expanded);
+      // Short enough, with its count, for the default side bar width; the rest is in the tooltip.
+      const item = new TreeItem(CLI_GROUP_LABEL, TreeItemCollapsibleState.Expanded);
       item.id = 'cli-group';
       item.description = `${n} host${n === 1 ? '' : 's'}`;
       item.iconPath = new ThemeIcon('terminal');
       item.contextValue = 'cliGroup';
       item.tooltip = new MarkdownString(
-        'Hosts listed with `access-ssh config add` in a terminal, not in your VS Code settings. Their SSH entries work here too. **Add to Settings** keeps one in VS Code; **Remove Host** takes it out of the SSH config, as `access-ssh config remove` does.',
+        `**${CLI_GROUP_LABEL}** (${n} host${n === 1 ? '' : 's'})\n\nHosts added with \`access-ssh config add\` in a terminal, not in your VS Code settings. Their SSH entries work here too. **Add to Settings** keeps one in VS Code; **Remove Host** takes it out of the SSH config, as \`access-ssh config remove\` does.`,
       );
       return item;
     }
@@ -164,14 +167,16 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       md.appendMarkdown(`**$(account) ${escapeMd(t.email ?? '(no e-mail)')}**\n\n`);
       md.appendMarkdown(`Team: ${escapeMd(t.authDomain)}  \nSession: ${escapeMd(left)}`);
       item.tooltip = md;
-      item.accessibilityInformation = { label: `Signed in as ${t.email ?? 'unknown'}, team ${teamName(t.authDomain)}, ${left}` };
+      item.accessibilityInformation = { label: `Signed in as ${t.email ?? 'unknown'}, ${teamPhrase(t.authDomain)}, ${left}` };
       return item;
     }
     if (isProblem(node)) {
-      const item = new TreeItem(`Invalid host entry ${node.problem.value}`, TreeItemCollapsibleState.None);
+      // The refused value and a short verdict on the row; why, and where it is, in the tooltip.
+      const item = new TreeItem(node.problem.value, TreeItemCollapsibleState.None);
       item.id = `problem:${node.problem.source}:${node.problem.index}`;
-      item.description = node.problem.message;
+      item.description = 'invalid entry';
       item.tooltip = describeProblem(node.problem);
+      item.accessibilityInformation = { label: `Invalid host entry ${node.problem.value}: ${node.problem.message}` };
       item.iconPath = new ThemeIcon('error', new ThemeColor('errorForeground'));
       item.contextValue = 'problem';
       return item;
@@ -180,9 +185,10 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     const input = { now, marginSeconds: this.margin, ...this.state.input(node.hostname) };
     const s = hostState(input);
     this.rendered.set(node.hostname, s.description);
-    const item = new TreeItem(node.label ?? node.hostname, TreeItemCollapsibleState.None);
+    const text = hostRowText(node, s.description);
+    const item = new TreeItem(text.label, TreeItemCollapsibleState.None);
     item.id = `host:${node.hostname}`;
-    item.description = node.label ? `${node.hostname} · ${s.description}` : s.description;
+    item.description = text.description;
     item.iconPath = new ThemeIcon(s.icon.id, s.icon.color ? new ThemeColor(s.icon.color) : undefined);
     item.contextValue = node.source === 'settings' ? s.contextValue : `${s.contextValue}.${node.source}`;
     const md = new MarkdownString(undefined, true);
@@ -202,7 +208,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     }
     if (input.error) md.appendMarkdown(`\nNext step: **${ACTION_LABELS[input.error.action]}**`);
     item.tooltip = md;
-    item.accessibilityInformation = { label: `${node.label ?? node.hostname}${node.user ? ` as ${node.user}` : ''}, ${s.description}` };
+    item.accessibilityInformation = { label: text.accessible };
     return item;
   }
 

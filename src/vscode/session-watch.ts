@@ -6,7 +6,7 @@
 
 import { type Disposable, window as vscodeWindow } from 'vscode';
 import { every, realClock, type Clock } from '../hosts/renewal.js';
-import { sessionsEndingSoon, teamName } from '../hosts/state.js';
+import { sessionsEndingSoon, teamPhrase } from '../hosts/state.js';
 import type { Services } from './connect.js';
 import { failureOf } from './log.js';
 
@@ -39,7 +39,7 @@ export class SessionWatch implements Disposable {
       this.svc.log.info(`The Access session of team ${t.authDomain} ends in ${minutes} min`);
       void vscodeWindow
         .showWarningMessage(
-          `Your Cloudflare Access session (team ${teamName(t.authDomain)}) ends in ${minutes} min. Renew it to keep connecting without interruption.`,
+          `Your Cloudflare Access session (${teamPhrase(t.authDomain)}) ends in ${minutes} min. Renew it to keep connecting without interruption.`,
           ...(host ? ['Renew Session'] : []),
         )
         .then((c) => (c === 'Renew Session' && host ? this.svc.auth.signInFlow?.(host) : undefined));

@@ -528,12 +528,19 @@ export class VsCodeUi {
       timeoutMs,
       500,
     );
-    // Off the search box: its suggestion list closes (the query stays).
-    await this.page
-      .locator('.settings-editor .settings-toc-container')
-      .first()
-      .click({ position: { x: 20, y: 400 } })
-      .catch(() => undefined);
+    // The box's suggestion list covers the tabs: a click off the box (on its "N Settings Found")
+    // closes it and keeps the query. Not Escape: that closes the Settings editor, a modal since 1.139.
+    const suggestions = header.locator('.suggest-widget.visible');
+    await waitFor(
+      'the search suggestions to close',
+      async () => {
+        if ((await suggestions.count()) === 0) return true;
+        await this.page.locator('.settings-editor .settings-count-widget').first().click();
+        return false;
+      },
+      10_000,
+      300,
+    );
     return await waitFor(
       `the Settings editor to list ${query}`,
       async () => {

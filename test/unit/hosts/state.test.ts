@@ -10,6 +10,9 @@ import {
   sessionsEndingSoon,
   sessionSummary,
   teamName,
+  teamPhrase,
+  accountLabel,
+  hostRowText,
   timeLeft,
   tooltipFields,
   type CertInfo,
@@ -176,7 +179,13 @@ test('tooltip of a signed-out host without certificate has no certificate rows',
 
 test('the view description says who is signed in; team names are short', () => {
   assert.equal(teamName('sandbox.cloudflareaccess.com'), 'sandbox');
-  assert.equal(teamName('agency.fed.cloudflareaccess.com'), 'agency');
+  // A FedRAMP team may share its name (and the e-mail) with a commercial one: told apart.
+  assert.equal(teamName('agency.fed.cloudflareaccess.com'), 'agency · FedRAMP');
+  assert.equal(teamPhrase('sandbox.cloudflareaccess.com'), 'team sandbox');
+  assert.equal(teamPhrase('agency.fed.cloudflareaccess.com'), 'FedRAMP team agency');
+  assert.equal(accountLabel('agency.fed.cloudflareaccess.com', 'jdoe@example.com'), 'jdoe@example.com · agency · FedRAMP');
+  assert.equal(accountLabel('agency.cloudflareaccess.com', 'jdoe@example.com'), 'jdoe@example.com · agency');
+  assert.equal(accountLabel('agency.cloudflareaccess.com', undefined), 'agency');
   assert.equal(teamName('odd.example.com'), 'odd.example.com');
   assert.equal(sessionSummary([]), undefined);
   assert.equal(sessionSummary([{ authDomain: 'sandbox.cloudflareaccess.com', email: 'jdoe@example.com' }]), 'jdoe@example.com · sandbox');
@@ -250,4 +259,22 @@ test("certificateStatus: the principal (else the e-mail's local part) and the ti
   assert.equal(none.text, '$(key) ann · no certificate');
   assert.match(none.tooltip, /Last error: Sign-in needed/);
   assert.equal(certificateStatus('h.example.com', { now }).text, '$(key) no certificate');
+});
+
+test("a host's row: the state first, a labelled host's name only in the tooltip, its own user after the state", () => {
+  assert.deepEqual(hostRowText({ hostname: 'ssh.example.com' }, 'valid for 2:41'), {
+    label: 'ssh.example.com',
+    description: 'valid for 2:41',
+    accessible: 'ssh.example.com, valid for 2:41',
+  });
+  assert.deepEqual(hostRowText({ hostname: 'ssh.example.com', user: 'deploy' }, 'signed out'), {
+    label: 'ssh.example.com',
+    description: 'signed out · as deploy',
+    accessible: 'ssh.example.com as deploy, signed out',
+  });
+  assert.deepEqual(hostRowText({ hostname: 'gov.example.com', label: 'Gov box', user: 'ops' }, 'valid for 0:59'), {
+    label: 'Gov box',
+    description: 'valid for 0:59 · as ops',
+    accessible: 'Gov box, gov.example.com as ops, valid for 0:59',
+  });
 });

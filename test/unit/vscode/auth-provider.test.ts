@@ -3,6 +3,7 @@
 // one cancellable browser login, sign-out removes the team's tokens and certificates.
 import { DIR, EMAIL, TEAM, services, vscode, writeAppToken, writeCertificate, writeOrgToken } from '../../support/vscode-harness.js';
 import { eventQueue } from '../../support/vscode-stub.js';
+import { teamName } from '../../../src/hosts/state.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -29,7 +30,8 @@ test('no tokens, no sessions; a team with tokens is one session that hands out i
   const sessions = await svc.auth.getSessions();
   assert.equal(sessions.length, 1);
   assert.equal(sessions[0]!.id, TEAM);
-  assert.equal(sessions[0]!.account.label, EMAIL);
+  // The team is part of the account's label: VS Code lists one Accounts entry per label.
+  assert.equal(sessions[0]!.account.label, `${EMAIL} · sandbox`);
   // One non-empty scope: VS Code clears the Accounts menu's sign-in request (made with it)
   // when a session with the same scopes appears; with [] the "1" badge stayed.
   assert.deepEqual(sessions[0]!.scopes, [SESSION_SCOPE]);
@@ -50,7 +52,7 @@ test('a scope picks the session: its team domain, or a host through its team', a
   );
   assert.deepEqual(
     (await svc.auth.getSessions([OTHER_TEAM])).map((s) => s.account.label),
-    ['ops@example.com'],
+    [`ops@example.com · ${teamName(OTHER_TEAM)}`],
   );
   assert.deepEqual(await svc.auth.getSessions(['unknown.example.com']), []);
   // The Accounts request's own scope names no team: every session answers it.
@@ -76,7 +78,7 @@ test('onDidChangeSessions follows the files: added, changed account, removed', a
 
   writeOrgToken({ email: 'someone@example.com' });
   await svc.state.reload();
-  assert.deepEqual(ids(await events.next()), { added: [], removed: [], changed: [`${TEAM} someone@example.com`] });
+  assert.deepEqual(ids(await events.next()), { added: [], removed: [], changed: [`${TEAM} someone@example.com · sandbox`] });
 
   // Nothing changed on disk: no event (the next one is the removal below).
   await svc.state.reload();
@@ -96,7 +98,7 @@ test('createSession for a host: one cancellable progress, the login through that
   const session = await svc.auth.createSession([HOST]);
   assert.deepEqual(svc.access.ops('login'), [HOST]);
   assert.equal(session.id, TEAM);
-  assert.equal(session.account.label, EMAIL);
+  assert.equal(session.account.label, `${EMAIL} · sandbox`);
   assert.equal(vscode.ui.progress.length, 1);
   assert.equal(vscode.ui.progress[0]!.cancellable, true);
   assert.match(vscode.ui.progress[0]!.title, /complete the login in your browser/);

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MarkdownString, ThemeIcon, TreeItem } from '../../support/vscode-stub.js';
-import { HostsView, VIEW_ID, type ViewNode } from '../../../src/vscode/hosts-view.js';
+import { CLI_GROUP_LABEL, HostsView, isCliGroup, VIEW_ID, type ViewNode } from '../../../src/vscode/hosts-view.js';
+import { LIST_INTRO } from '../../../src/ssh/managed-hosts.js';
 
 const HOST = 'ssh.example.com';
 
@@ -69,7 +70,10 @@ test('a live certificate: "valid for", its principal, and the renewal margin in 
   writeCertificate(HOST, 'deploy');
   await svc.state.reload();
   const r = row('Build box');
-  assert.match(String(r.description), /^ssh\.example\.com · valid for (9|10):\d\d$/);
+  // The label names the host; its name is in the tooltip and the accessible name, so the row fits.
+  assert.match(String(r.description), /^valid for (9|10):\d\d$/);
+  assert.match(tooltip(r), /^Host: ssh\.example\.com {2}$/m);
+  assert.match(r.accessibilityInformation!.label, /^Build box, ssh\.example\.com, valid for/);
   assert.equal(r.contextValue, 'host.valid');
   assert.equal(icon(r), 'pass-filled testing.iconPassed');
   assert.match(tooltip(r), /Logs in as: deploy \(the certificate's principal\)/);
@@ -101,7 +105,10 @@ test("a refused entry is a problem row, counted on the view's badge; untrusted t
   v.refresh();
   const problem = rows().find((r) => r.contextValue === 'problem');
   assert.ok(problem);
-  assert.equal(problem.label, 'Invalid host entry "bad host name"');
+  assert.equal(problem.label, '"bad host name"');
+  assert.equal(problem.description, 'invalid entry');
+  assert.match(problem.tooltip as string, /^setting accessSSH\.hosts, entry 2 "bad host name": /);
+  assert.match(problem.accessibilityInformation!.label, /^Invalid host entry "bad host name": /);
   assert.equal(icon(problem), 'error errorForeground');
   assert.deepEqual(vscode.ui.treeViews[0]!.badge, { value: 1, tooltip: '1 host entry was refused' });
   const host = rows().find((r) => r.label === HOST)!;
@@ -121,4 +128,66 @@ test("a host from the workspace's .vscode/access-hosts.json has a .repo context 
   assert.equal(r.label, 'repo.example.com');
   assert.equal(r.contextValue, 'host.signedOut.repo');
   assert.match(tooltip(r), /From: \.vscode\/access-hosts\.json \(this workspace\)/);
+});
+
+test("a host's own user is on its row after the state, in its tooltip and its accessible name", async (t) => {
+  const { svc, row } = await view(t, [{ hostname: HOST, user: 'deploy' }]);
+  assert.equal(row(HOST).description, 'signed out · as deploy');
+  writeAppToken(HOST);
+  writeCertificate(HOST, 'jdoe');
+  await svc.state.reload();
+  const r = row(HOST);
+  assert.match(String(r.description), /^valid for (9|10):\d\d · as deploy$/);
+  assert.match(tooltip(r), /^Logs in as: deploy {2}$/m);
+  assert.match(r.accessibilityInformation!.label, /^ssh\.example\.com as deploy, valid for/);
+});
+
+test('hosts added from the command line: a short group row with its count, its hosts under it with their user', async (t) => {
+  const { svc, v, rows } = await view(t, [HOST]);
+  mkdirSync(join(HOME, '.ssh', 'access-ssh'), { recursive: true, mode: 0o700 });
+  writeFileSync(
+    svc.registry.managedFile,
+    `${LIST_INTRO}\n# access-ssh-host build.example.com from=cli user=ops\n# access-ssh-host tools.example.com from=cli\n`,
+    { mode: 0o600 },
+  );
+  await svc.registry.reloadCli();
+  const group = v.getChildren().find(isCliGroup);
+  assert.ok(group, 'a group row');
+  const g = v.getTreeItem(group) as unknown as TreeItem;
+  assert.equal(g.label, CLI_GROUP_LABEL);
+  assert.equal(g.label, 'From the command line');
+  assert.equal(g.description, '2 hosts');
+  assert.match((g.tooltip as MarkdownString).value, /access-ssh config add/);
+  assert.equal(rows().at(-1)?.label, CLI_GROUP_LABEL, 'after the settings hosts');
+  const children = v.getChildren(group).map((n) => v.getTreeItem(n) as unknown as TreeItem);
+  assert.deepEqual(
+    children.map((c) => [c.label, c.description, c.contextValue]),
+    [
+      ['build.example.com', 'signed out · as ops', 'host.signedOut.cli'],
+      ['tools.example.com', 'signed out', 'host.signedOut.cli'],
+    ],
+  );
+});
+
+test('one e-mail signed in to a commercial and a FedRAMP team of the same name: two account rows told apart', async (t) => {
+  const FED_TEAM = 'sandbox.fed.cloudflareaccess.com';
+  const { svc, rows, v } = await view(t, [HOST, { hostname: 'gov.example.com', fedramp: true }]);
+  writeOrgToken();
+  writeOrgToken({ team: FED_TEAM });
+  await svc.state.reload();
+  v.refresh();
+  const accounts = rows().filter((r) => r.contextValue === 'account');
+  assert.deepEqual(
+    accounts.map((a) => [a.label, a.description]),
+    [
+      [EMAIL, 'sandbox'],
+      [EMAIL, 'sandbox · FedRAMP'],
+    ],
+  );
+  assert.match(accounts[1]!.accessibilityInformation!.label, /^Signed in as jdoe@example\.com, FedRAMP team sandbox, /);
+  assert.match(tooltip(accounts[1]!), /Team: sandbox\.fed\.cloudflareaccess\.com/);
+  assert.equal(vscode.ui.treeViews[0]!.description, 'jdoe@example.com · 2 teams');
+  // The Accounts menu lists one entry per account label: one per team.
+  const labels = (await svc.auth.getSessions()).map((s) => s.account.label);
+  assert.deepEqual(labels.sort(), ['jdoe@example.com · sandbox', 'jdoe@example.com · sandbox · FedRAMP']);
 });
