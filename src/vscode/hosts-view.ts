@@ -177,6 +177,11 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       item.description = 'invalid entry';
       item.tooltip = describeProblem(node.problem);
       item.accessibilityInformation = { label: `Invalid host entry ${node.problem.value}: ${node.problem.message}` };
+      // A click opens where the entry is to be fixed: the setting (a workspace's file is in its tree).
+      if (node.problem.source === 'settings') {
+        item.command = { title: 'Edit Setting', command: 'workbench.action.openSettings', arguments: ['accessSSH.hosts'] };
+        item.tooltip = `${describeProblem(node.problem)}\n\nClick to edit the setting.`;
+      }
       item.iconPath = new ThemeIcon('error', new ThemeColor('errorForeground'));
       item.contextValue = 'problem';
       return item;

@@ -90,6 +90,7 @@ export class TreeItem {
   iconPath?: ThemeIcon;
   contextValue?: string;
   accessibilityInformation?: { label: string };
+  command?: { title: string; command: string; arguments?: unknown[] };
   constructor(
     public label: string,
     public collapsibleState: number = TreeItemCollapsibleState.None,

@@ -109,6 +109,8 @@ test("a refused entry is a problem row, counted on the view's badge; untrusted t
   assert.equal(problem.description, 'invalid entry');
   assert.match(problem.tooltip as string, /^setting accessSSH\.hosts, entry 2 "bad host name": /);
   assert.match(problem.accessibilityInformation!.label, /^Invalid host entry "bad host name": /);
+  assert.deepEqual(problem.command, { title: 'Edit Setting', command: 'workbench.action.openSettings', arguments: ['accessSSH.hosts'] });
+  assert.match(problem.tooltip as string, /Click to edit the setting\.$/);
   assert.equal(icon(problem), 'error errorForeground');
   assert.deepEqual(vscode.ui.treeViews[0]!.badge, { value: 1, tooltip: '1 host entry was refused' });
   const host = rows().find((r) => r.label === HOST)!;
