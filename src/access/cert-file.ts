@@ -13,6 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { showValue } from '../base/display.js';
 import type { Hostname } from '../base/hostname.js';
 import { writeFilesAtomically } from '../base/atomic-write.js';
@@ -390,4 +391,21 @@ export async function writeCertificateFiles(
   } catch (err) {
     throw fromFileError(err);
   }
+}
+
+/**
+ * Removes a host's key, public key and certificate (sign-out, Remove Host): what is not
+ * there is not an error. Resolves with how many files were removed.
+ */
+export async function removeCertificateFiles(dir: string, host: Hostname): Promise<number> {
+  let removed = 0;
+  for (const file of [certFile(dir, host), certKeyFile(dir, host), certPubFile(dir, host)]) {
+    try {
+      await rm(file);
+      removed++;
+    } catch {
+      /* not there */
+    }
+  }
+  return removed;
 }

@@ -4,6 +4,7 @@
 // not the Access edge cannot send us to a login page of its choosing.
 
 import { showValue } from '../base/display.js';
+import { parseAppHostname, parseHostname } from '../base/hostname.js';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from 'jose';
 import { AccessError, describeError } from './errors.js';
 import { requestRetryOnce, type HttpClient } from './http.js';
@@ -91,8 +92,16 @@ export async function verifyAppMetadata(http: HttpClient, appUrl: URL, raw: stri
     throw new AccessError('metadata', 'The Access metadata has no application audience (aud)');
   }
   checkIssuedAt(claims['iat'], now);
+  // The name its tokens are stored under (cloudflared's file name): parsed here, where it enters.
   const appHostnameClaim = claims['app_hostname'];
-  const appHostname = typeof appHostnameClaim === 'string' && appHostnameClaim !== '' ? appHostnameClaim : hostname;
+  const named = typeof appHostnameClaim === 'string' && appHostnameClaim !== '';
+  const appHostname = named ? parseAppHostname(appHostnameClaim) : parseHostname(hostname);
+  if (appHostname === undefined) {
+    throw new AccessError(
+      'metadata',
+      `The Access metadata names the application ${showValue(String(named ? appHostnameClaim : hostname))}, which is not a host name`,
+    );
+  }
   return { authDomain, appAud: aud, appHostname };
 }
 

@@ -3,13 +3,14 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { parseHostname, type AppHostname, type Hostname } from '../base/hostname.js';
 
 export function defaultConfigDir(home: string = homedir()): string {
   return join(home, '.cloudflared');
 }
 
 /** `<appHostname>-<aud>-token`, `/` and `*` (wildcard apps) replaced by `-`. */
-export function appTokenFileName(appHostname: string, aud: string): string {
+export function appTokenFileName(appHostname: AppHostname, aud: string): string {
   return `${appHostname}-${aud}-token`.replace(/[/*]/g, '-');
 }
 
@@ -17,11 +18,16 @@ const ORG_TOKEN_SUFFIX = '-org-token';
 const TOKEN_SUFFIX = '-token';
 const KEY_SUFFIX = '-cf_key';
 
-/** What a file name under ~/.cloudflared is, read back from the builders above and below. */
+/**
+ * What a file name under ~/.cloudflared is, read back from the builders above and below.
+ * An app token's `appHostname` is as the name has it (a wildcard's `*` and a path's `/`
+ * read back as `-`); a key's or certificate's `host` is a `Hostname` (another name is not
+ * one of ours).
+ */
 export type CloudflaredFileName =
   | { readonly kind: 'org-token'; readonly authDomain: string }
   | { readonly kind: 'app-token'; readonly appHostname: string; readonly aud: string }
-  | { readonly kind: 'key' | 'public-key' | 'certificate'; readonly host: string };
+  | { readonly kind: 'key' | 'public-key' | 'certificate'; readonly host: Hostname };
 
 /**
  * The one parser of cloudflared's file names, the inverse of `appTokenFileName`,
@@ -48,11 +54,12 @@ export function parseCloudflaredFileName(name: string, auds: readonly string[] =
   return { kind: 'app-token', appHostname: stem.slice(0, dash), aud: stem.slice(dash + 1) };
 }
 
-function hostFile(kind: 'key' | 'public-key' | 'certificate', host: string): CloudflaredFileName | undefined {
-  return host === '' ? undefined : { kind, host };
+function hostFile(kind: 'key' | 'public-key' | 'certificate', name: string): CloudflaredFileName | undefined {
+  const host = parseHostname(name);
+  return host === undefined ? undefined : { kind, host };
 }
 
-export function appTokenFile(dir: string, appHostname: string, aud: string): string {
+export function appTokenFile(dir: string, appHostname: AppHostname, aud: string): string {
   return join(dir, appTokenFileName(appHostname, aud));
 }
 
@@ -67,30 +74,25 @@ export function orgTokenFile(dir: string, authDomain: string): string {
 
 /**
  * `<host><escaped path>-cf_key`, `/` replaced by `-`. cloudflared builds it from
- * a URL (hostname + EscapedPath); a bare host name has an empty path. A value
- * with a path (`host/x`) or a full URL is accepted for the same result.
+ * a URL (hostname + EscapedPath); a host name is a URL with an empty path.
  */
-export function certKeyFileName(host: string): string {
-  let base = host;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
-    const u = new URL(host);
-    base = u.hostname + (u.pathname === '/' ? '' : u.pathname);
-  }
+export function certKeyFileName(host: Hostname | URL): string {
+  const base = typeof host === 'string' ? host : host.hostname + (host.pathname === '/' ? '' : host.pathname);
   return `${base}-cf_key`.replace(/\//g, '-');
 }
 
-export function certKeyFile(dir: string, host: string): string {
+export function certKeyFile(dir: string, host: Hostname | URL): string {
   return join(dir, certKeyFileName(host));
 }
 
-export function certPubFile(dir: string, host: string): string {
+export function certPubFile(dir: string, host: Hostname | URL): string {
   return certKeyFile(dir, host) + '.pub';
 }
 
-export function certFileName(host: string): string {
+export function certFileName(host: Hostname | URL): string {
   return certKeyFileName(host) + '-cert.pub';
 }
 
-export function certFile(dir: string, host: string): string {
+export function certFile(dir: string, host: Hostname | URL): string {
   return join(dir, certFileName(host));
 }

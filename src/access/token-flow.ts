@@ -10,6 +10,7 @@ import type { HttpClient } from './http.js';
 import { parseAppToken } from './jwt.js';
 import type { LockHolder, LockOptions } from './lock.js';
 import { authDomainOfIssuer } from './auth-domain.js';
+import { parseHostname } from '../base/hostname.js';
 import type { TokenStore } from './token-store.js';
 import type { BrowserLoginResult } from './transfer.js';
 import type { AccessClaims, AppInfo, AppToken, Logger, OrgToken } from './types.js';
@@ -266,13 +267,15 @@ export function appTokens(ctx: AccessContext, appUrl: URL, opts: LoginOptions): 
 
 /** The app of `appUrl` as a live stored app token names it, with that token. */
 async function storedApp(ctx: AccessContext, appUrl: URL): Promise<{ appInfo: AppInfo; token: AppToken } | undefined> {
-  const found = await ctx.store.findAppToken(appUrl.hostname);
+  const host = parseHostname(appUrl.hostname);
+  if (host === undefined) return undefined; // no token is stored under it: discovery says why
+  const found = await ctx.store.findAppToken(host);
   if (!found) return undefined;
   const team = authDomainOfIssuer(found.claims.iss);
   if (!team.ok) return undefined; // not issued by an Access team domain: let discovery decide
   const authDomain = team.authDomain;
   ctx.log.debug(`Using the stored app token for ${appUrl.host} (${authDomain}); no app discovery`);
-  return { appInfo: { authDomain, appAud: found.aud, appHostname: appUrl.hostname }, token: found.token };
+  return { appInfo: { authDomain, appAud: found.aud, appHostname: host }, token: found.token };
 }
 
 /** Drop the stored app token (the edge refused it, e.g. a 302 on the carrier). */

@@ -11,6 +11,7 @@ import { decodeClaims, isExpired, parseAppToken, parseOrgToken } from './jwt.js'
 import { authDomainOfIssuer } from './auth-domain.js';
 import { appTokenFile, appTokenFileName, defaultConfigDir, orgTokenFile, parseCloudflaredFileName } from './paths.js';
 import type { AccessClaims, AppInfo, AppToken, OrgToken } from './types.js';
+import type { AppHostname } from '../base/hostname.js';
 
 export interface StoredOrgToken {
   readonly authDomain: string;
@@ -20,6 +21,7 @@ export interface StoredOrgToken {
 }
 
 export interface StoredAppToken {
+  /** As the file name has it (a wildcard's `*` and a path's `/` read back as `-`). */
   readonly appHostname: string;
   readonly aud: string;
   readonly email?: string;
@@ -78,7 +80,7 @@ export class TokenStore {
    * Files that fail the read rules are deleted as by readAppToken.
    */
   async findAppToken(
-    appHostname: string,
+    appHostname: AppHostname,
     nowSeconds?: number,
   ): Promise<{ token: AppToken; aud: string; claims: AccessClaims } | undefined> {
     const prefix = appTokenFileName(appHostname, '').replace(/-token$/, ''); // `<host>-`

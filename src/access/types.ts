@@ -1,6 +1,8 @@
 // Value types of the Access protocol. Brands keep one kind of secret from being
 // passed where another is expected: an app token is not any string.
 
+import type { AppHostname } from '../base/hostname.js';
+
 /** A Cloudflare Access application token (a JWT; `CF_Authorization` for one app). */
 export type AppToken = string & { readonly __brand: 'AppToken' };
 /** A Cloudflare Access organisation token (a JWT for the whole team's auth domain). */
@@ -18,8 +20,8 @@ export interface AppInfo {
   readonly authDomain: string;
   /** The application audience tag. */
   readonly appAud: string;
-  /** The application host name tokens are stored under (may differ from the host asked for). */
-  readonly appHostname: string;
+  /** The application host name tokens are stored under (may differ from the host asked for; may be a wildcard or have a path). */
+  readonly appHostname: AppHostname;
 }
 
 /** The claims of an Access JWT we read; `aud` is normalised to an array. */

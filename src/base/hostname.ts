@@ -87,3 +87,26 @@ export function hostnameProblem(host: unknown): string | undefined {
 export function parseHostname(host: unknown): Hostname | undefined {
   return hostnameProblem(host) === undefined ? (host as Hostname) : undefined;
 }
+
+/**
+ * An Access application's domain as its metadata names it (`app_hostname`), the name its
+ * app tokens are stored under: a `Hostname`, or one with a wildcard first label
+ * (`*.example.com`) and/or a path (`example.com/admin`), as Access applications may be
+ * defined. Made only by `parseAppHostname`; cloudflared's file name replaces `*` and `/`.
+ */
+export type AppHostname = Hostname | (string & { readonly __brand: 'AppHostname' });
+
+/** A URL path's characters (RFC 3986 pchar and `/`): nothing that could leave a file name. */
+const APP_PATH_RE = /^\/[A-Za-z0-9._~%!$&'()*+,;=:@/-]*$/;
+
+/** `value` as an `AppHostname` when it is one, else undefined. */
+export function parseAppHostname(value: unknown): AppHostname | undefined {
+  const host = parseHostname(value);
+  if (host !== undefined || typeof value !== 'string') return host;
+  const slash = value.indexOf('/');
+  const domain = slash < 0 ? value : value.slice(0, slash);
+  const path = slash < 0 ? '' : value.slice(slash);
+  if (path !== '' && !APP_PATH_RE.test(path)) return undefined;
+  const bare = domain.startsWith('*.') ? domain.slice(2) : domain;
+  return parseHostname(bare) !== undefined ? (value as AppHostname) : undefined;
+}

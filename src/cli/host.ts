@@ -3,7 +3,7 @@
 
 import { showValue } from '../base/display.js';
 import { parseHostname, type Hostname } from '../ssh/validate.js';
-import { UsageError } from './args.js';
+import { stringFlag, UsageError, type ParsedCommand } from './args.js';
 
 export interface Target {
   /** The host name, for file names (`<host>-cf_key`) and messages. */
@@ -33,4 +33,16 @@ export function parseTarget(value: string | undefined, command: string, what = '
   url.hostname = host;
   url.hash = '';
   return { host, appUrl: url };
+}
+
+/**
+ * The application of `login` and `token`: the URL as the argument or with `--app`
+ * (cloudflared takes both), not both. `fromAppFlag`: it came with `--app`.
+ */
+export function appTarget(p: ParsedCommand, command: string): Target & { readonly fromAppFlag: boolean } {
+  const positional = p.positionals[0];
+  const appFlag = stringFlag(p, 'app');
+  if (positional !== undefined && appFlag !== undefined)
+    throw new UsageError('Give the URL either as the argument or with --app, not both.', command);
+  return { ...parseTarget(positional ?? appFlag, command, 'the application URL'), fromAppFlag: appFlag !== undefined };
 }

@@ -5,7 +5,7 @@
 
 import type { HostEntry as SshHostEntry } from '../ssh/entries.js';
 import { escapeUnsafeForDisplay, replaceUnsafeForDisplay } from '../base/display.js';
-import { validateHostname, validateUser } from '../ssh/validate.js';
+import { validateHostname, validateUser, type Hostname } from '../ssh/validate.js';
 
 /** Where a host is listed: user settings, a trusted repository's file, or only `access-ssh config add`. */
 export type HostSource = 'settings' | 'repo' | 'cli';
@@ -80,7 +80,7 @@ export function hostnameProblem(input: string): string | undefined {
  * pasted `https://host/` URL reduced to its host. Then validated by src/ssh.
  * Throws with a message when the value cannot be a host.
  */
-export function normaliseHostname(input: string): string {
+export function normaliseHostname(input: string): Hostname {
   let host = input.trim();
   if (/^https?:\/\//i.test(host)) {
     let url: URL;
@@ -96,8 +96,7 @@ export function normaliseHostname(input: string): string {
   }
   host = host.toLowerCase();
   if (host.endsWith('.')) host = host.slice(0, -1);
-  validateHostname(host);
-  return host;
+  return validateHostname(host);
 }
 
 function checkPath(value: unknown): string {
@@ -140,7 +139,7 @@ export function parseHostEntry(raw: unknown, source: HostSource): HostEntry {
   if (!Object.prototype.hasOwnProperty.call(obj, 'hostname') || typeof obj['hostname'] !== 'string') {
     throw new Error('"hostname" must be a string');
   }
-  const entry: { hostname: string; label?: string; path?: string; user?: string; fedramp?: boolean; source: HostSource } = {
+  const entry: { hostname: Hostname; label?: string; path?: string; user?: string; fedramp?: boolean; source: HostSource } = {
     hostname: normaliseHostname(obj['hostname']),
     source,
   };
@@ -374,7 +373,7 @@ export function renameInSetting(current: unknown, from: string, to: string): unk
 
 /** A host of the managed file's list (src/ssh/managed-hosts.ts), as far as the view needs it. */
 export interface ListedHost {
-  readonly hostname: string;
+  readonly hostname: Hostname;
   readonly user?: string;
   readonly fedramp?: boolean;
   readonly from: readonly string[];

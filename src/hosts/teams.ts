@@ -5,6 +5,7 @@
 
 import { ACCESS_DOMAIN_SUFFIX } from '../access/types.js';
 import { normaliseHostname, type HostEntry } from './hosts.js';
+import { parseHostname, type Hostname } from '../base/hostname.js';
 import type { TokenInfo } from './state.js';
 
 /** A token file as the editor caches it. Times in seconds since the epoch. */
@@ -117,7 +118,7 @@ export function signInHostForScopes(
   scopes: readonly string[],
   hosts: readonly HostEntry[],
   teamOf: (host: string) => string | undefined,
-): string | undefined {
+): Hostname | undefined {
   for (const scope of scopes) {
     const s = scope.toLowerCase();
     if (s.endsWith(ACCESS_DOMAIN_SUFFIX)) {
@@ -138,11 +139,15 @@ export function signInHostForScopes(
 export function signOutHosts(
   authDomain: string,
   hosts: readonly HostEntry[],
-  teamOf: (host: string) => string | undefined,
+  teamOf: (host: Hostname) => string | undefined,
   appTokens: readonly StoredToken[],
-): Set<string> {
+): Set<Hostname> {
   const out = new Set(hosts.map((h) => h.hostname).filter((h) => teamOf(h) === authDomain));
-  for (const t of appTokens) if (t.kind === 'app' && t.authDomain === authDomain && t.appHostname) out.add(t.appHostname);
+  for (const t of appTokens) {
+    // A token file's host (a wildcard app's name, with `-` for `*`, is no host: it has no certificate).
+    const host = t.kind === 'app' && t.authDomain === authDomain ? parseHostname(t.appHostname) : undefined;
+    if (host !== undefined) out.add(host);
+  }
   return out;
 }
 

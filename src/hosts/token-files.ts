@@ -128,7 +128,7 @@ export class TokenFiles {
   }
 
   /** The host's certificate, as of the last scan. */
-  cert(host: string): CertInfo | undefined {
+  cert(host: Hostname): CertInfo | undefined {
     const c = this.files.get(certFileName(host))?.value;
     return c && !('kind' in c) ? c : undefined;
   }

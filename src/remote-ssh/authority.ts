@@ -3,7 +3,7 @@
 
 import { AppError } from '../base/app-error.js';
 import { normaliseHostname } from '../hosts/hosts.js';
-import { ALIAS_PREFIX } from '../ssh/validate.js';
+import { ALIAS_PREFIX, type Hostname } from '../ssh/validate.js';
 
 export { ALIAS_PREFIX };
 
@@ -21,7 +21,7 @@ export function remoteAuthority(hostname: string, prefix = 'ssh-remote'): string
  * is not ours. Understands Remote-SSH's hex-encoded JSON form
  * (`ssh-remote+7b22686f73744e616d65223a...7d`) as well as the plain one.
  */
-export function hostFromAuthority(authority: string | undefined): string | undefined {
+export function hostFromAuthority(authority: string | undefined): Hostname | undefined {
   if (!authority) return undefined;
   const plus = authority.indexOf('+');
   if (plus < 0 || authority.slice(0, plus) !== 'ssh-remote') return undefined;
@@ -65,7 +65,7 @@ export function remoteTarget(hostname: string, folder?: string, prefix = 'ssh-re
 
 export interface DeepLink {
   readonly action: 'connect';
-  readonly hostname: string;
+  readonly hostname: Hostname;
   readonly path?: string;
   /** `new` (default) or `current` window. */
   readonly window: 'new' | 'current';
@@ -90,13 +90,13 @@ export function parseDeepLink(uriPath: string, query: string): DeepLink {
   }
   const host = params.get('host');
   if (!host) throw badLink('the link names no host (?host=...)');
-  let hostname: string;
+  let hostname: Hostname;
   try {
     hostname = normaliseHostname(host);
   } catch (err) {
     throw badLink(`the link's host is not valid: ${err instanceof Error ? err.message : String(err)}`, err);
   }
-  const link: { action: 'connect'; hostname: string; path?: string; window: 'new' | 'current' } = {
+  const link: { action: 'connect'; hostname: Hostname; path?: string; window: 'new' | 'current' } = {
     action: 'connect',
     hostname,
     window: 'new',

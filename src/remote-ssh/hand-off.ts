@@ -3,6 +3,7 @@
 // offer instead. src/vscode/connect.ts asks this and carries out the answer.
 
 import type { HostEntry } from '../hosts/hosts.js';
+import type { Hostname } from '../ssh/validate.js';
 import { remoteTarget, type DeepLink, type RemoteTarget } from './authority.js';
 import { detectRemoteSsh, missingRemoteSshOffer, type InstalledExtension, type RemoteSshFlavor } from './detect.js';
 
@@ -51,7 +52,7 @@ export function handOff(input: HandOffInput): HandOff {
 }
 
 /** The hosts to write entries for before connecting to `host`: the configured ones, plus `host` for now when it is not one of them. */
-export function hostsForConnect(hosts: readonly HostEntry[], host: string): readonly HostEntry[] {
+export function hostsForConnect(hosts: readonly HostEntry[], host: Hostname): readonly HostEntry[] {
   return hosts.some((h) => h.hostname === host) ? hosts : [...hosts, { hostname: host, source: 'settings' }];
 }
 

@@ -24,15 +24,15 @@
  */
 import { proxyCommandValue, matchExecValue, quoteConfigPath, type CommandArg } from './quote.js';
 import { showValue } from '../base/display.js';
-import { aliasFor, validateHostname, validateUser, SshConfigError } from './validate.js';
+import { aliasFor, validateHostname, validateUser, SshConfigError, type Hostname } from './validate.js';
 
 /**
  * The one host entry: what every host list holds of a host. The managed file's list
  * (ManagedHost) and the extension's (src/hosts/hosts.ts HostEntry) extend it with their own fields.
  */
 export interface HostEntry {
-  /** The Access application host name. */
-  readonly hostname: string;
+  /** The Access application host name, parsed where the list is read (settings, the managed file, argv). */
+  readonly hostname: Hostname;
   /** The account ssh logs in as (the certificate's principal, or the user's choice), when known. */
   readonly user?: string;
   /**

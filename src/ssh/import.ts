@@ -20,7 +20,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { BEGIN_MARKER, END_MARKER } from './include.js';
 import { unquoteConfigToken } from './quote.js';
-import { validateHostname, ALIAS_PREFIX } from './validate.js';
+import { parseHostname, ALIAS_PREFIX, type Hostname } from './validate.js';
 
 export type FoundBy = 'proxycommand' | 'cfpipe' | 'match-exec';
 
@@ -35,7 +35,7 @@ export interface Found {
 
 export interface ImportCandidate {
   /** The Access application host, lower case, validated. */
-  readonly hostname: string;
+  readonly hostname: Hostname;
   /** `User` of the block that named it, if any. */
   readonly user?: string;
   /** Set up with `cloudflared access --fedramp …` (a FedRAMP account). */
@@ -207,12 +207,8 @@ function isPattern(name: string): boolean {
   return /[*?!]/.test(name);
 }
 
-function asHost(name: string): string | undefined {
-  try {
-    return validateHostname(name.toLowerCase().replace(/\.$/, ''));
-  } catch {
-    return undefined;
-  }
+function asHost(name: string): Hostname | undefined {
+  return parseHostname(name.toLowerCase().replace(/\.$/, ''));
 }
 
 interface Block {
@@ -228,14 +224,14 @@ interface Block {
 
 /** Scans `configFile` (and what it includes) for hosts set up for cloudflared. */
 export async function scanForCloudflaredHosts(configFile: string, io: ScanIo = nodeScanIo()): Promise<ImportScan> {
-  const found = new Map<string, { hostname: string; user?: string; fedramp?: boolean; found: Found[] }>();
+  const found = new Map<Hostname, { hostname: Hostname; user?: string; fedramp?: boolean; found: Found[] }>();
   const skipped: { file: string; line: number; text: string; reason: string }[] = [];
   const files: string[] = [];
   const errors: { file: string; line: number; message: string }[] = [];
   const seenFiles = new Set<string>();
   const sshDir = join(io.home, '.ssh');
 
-  const add = (hostname: string, f: Found, user?: string, fedramp = false): void => {
+  const add = (hostname: Hostname, f: Found, user?: string, fedramp = false): void => {
     const h = found.get(hostname) ?? { hostname, found: [] };
     if (h.user === undefined && user !== undefined) h.user = user;
     if (fedramp) h.fedramp = true;

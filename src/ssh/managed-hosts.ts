@@ -29,7 +29,7 @@ import { dirname, join } from 'node:path';
 import { atomicWrite, ChangedMeanwhileError } from '../base/atomic-write.js';
 import { MANAGED_HEADER, renderEntries, type HostEntry, type RenderOptions } from './entries.js';
 import { showValue } from '../base/display.js';
-import { hostFromAlias, SshConfigError, validateHostname, validateUser } from './validate.js';
+import { hostFromAlias, SshConfigError, validateHostname, validateUser, type Hostname } from './validate.js';
 
 export type HostOrigin = 'cli' | 'vscode';
 export const ORIGINS: readonly HostOrigin[] = ['cli', 'vscode'];
@@ -90,7 +90,7 @@ export function parseManagedHosts(content: string | undefined, file = 'the manag
     const lineNo = (): number => content.slice(0, index).split('\n').length;
     const words = text.slice(LIST_PREFIX.length).trim().split(/\s+/);
     const [name, ...fields] = words;
-    let hostname: string;
+    let hostname: Hostname;
     try {
       hostname = validateHostname((name ?? '').toLowerCase());
     } catch (err) {
@@ -212,8 +212,7 @@ function entryPieces(entries: readonly HostEntry[], opts: RenderOptions): Buffer
 }
 
 /** `access-ssh config add`: the host marked `cli`; `user` replaces the written user when given. */
-export function addCliHost(hosts: readonly ManagedHost[], hostname: string, user?: string): ManagedHost[] {
-  const name = validateHostname(hostname);
+export function addCliHost(hosts: readonly ManagedHost[], name: Hostname, user?: string): ManagedHost[] {
   if (user !== undefined) validateUser(user);
   const seen = hosts.find((h) => h.hostname === name);
   const rest = hosts.filter((h) => h.hostname !== name);
@@ -227,8 +226,7 @@ export function addCliHost(hosts: readonly ManagedHost[], hostname: string, user
 }
 
 /** `access-ssh config remove`: the `cli` mark taken off; the host goes when nobody else lists it. */
-export function removeCliHost(hosts: readonly ManagedHost[], hostname: string): ManagedHost[] {
-  const name = validateHostname(hostname);
+export function removeCliHost(hosts: readonly ManagedHost[], name: Hostname): ManagedHost[] {
   return hosts.flatMap((h) => {
     if (h.hostname !== name) return [h];
     const from = h.from.filter((o) => o !== 'cli');
@@ -241,17 +239,14 @@ export function removeCliHost(hosts: readonly ManagedHost[], hostname: string): 
  * the extension derives); hosts of the CLI stay, and a host the CLI added with an
  * explicit user keeps that user.
  */
-export function syncExtensionHosts(
-  hosts: readonly ManagedHost[],
-  mine: readonly { hostname: string; user?: string; fedramp?: boolean }[],
-): ManagedHost[] {
-  const wanted = new Map<string, string | undefined>();
-  const fed = new Set<string>();
+export function syncExtensionHosts(hosts: readonly ManagedHost[], mine: readonly HostEntry[]): ManagedHost[] {
+  const wanted = new Map<Hostname, string | undefined>();
+  const fed = new Set<Hostname>();
   for (const m of mine) {
-    wanted.set(validateHostname(m.hostname), m.user === undefined ? undefined : validateUser(m.user));
-    if (m.fedramp === true) fed.add(validateHostname(m.hostname));
+    wanted.set(m.hostname, m.user === undefined ? undefined : validateUser(m.user));
+    if (m.fedramp === true) fed.add(m.hostname);
   }
-  const out = new Map<string, ManagedHost>();
+  const out = new Map<Hostname, ManagedHost>();
   for (const h of hosts) {
     const from = h.from.filter((o) => o !== 'vscode');
     if (from.length > 0) out.set(h.hostname, { ...h, from });

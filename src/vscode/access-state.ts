@@ -5,6 +5,7 @@
 // (kept in the extension's globalState), the last failure per host and the sign-ins
 // under way (kept in memory).
 
+import type { Hostname } from '../base/hostname.js';
 import { type Disposable, EventEmitter, type Memento } from 'vscode';
 import { readPrivateFile } from '../base/private-files.js';
 import { defaultConfigDir } from '../access/paths.js';
@@ -102,12 +103,12 @@ export class AccessState implements Disposable {
     return orgTokenFor(this.tokens(), authDomain, Date.now() / 1000);
   }
 
-  cert(host: string): CertInfo | undefined {
+  cert(host: Hostname): CertInfo | undefined {
     return this.files.cert(host);
   }
 
   /** Everything hostState() needs for `host`, from the cache. */
-  input(host: string): { appToken?: TokenInfo; orgToken?: TokenInfo; cert?: CertInfo; error?: HostError; signingIn?: boolean } {
+  input(host: Hostname): { appToken?: TokenInfo; orgToken?: TokenInfo; cert?: CertInfo; error?: HostError; signingIn?: boolean } {
     const appToken = this.appToken(host);
     const orgToken = this.orgToken(appToken?.authDomain ?? this.teamOf(host));
     const cert = this.cert(host);

@@ -3,7 +3,7 @@
 // flows the editor runs in process (login, logout, certificate, app token
 // renewal). Rebuilt when the settings change.
 
-import { validateHostname } from '../ssh/validate.js';
+import type { Hostname } from '../ssh/validate.js';
 import type { EnsureResult } from '../access/cert.js';
 import { TokenStore } from '../access/token-store.js';
 import type { AccessContext, LoginOptions, LoginResult } from '../access/token-flow.js';
@@ -44,7 +44,7 @@ export class AccessService {
   }
 
   /** A browser login through `host`; `opts.fedramp` for a host of a FedRAMP account (its `fedramp` entry field). */
-  async login(host: string, opts: Omit<LoginOptions, 'interactive'>): Promise<LoginResult> {
+  async login(host: Hostname, opts: Omit<LoginOptions, 'interactive'>): Promise<LoginResult> {
     const s = this.settings();
     const { login } = await accessModules();
     return await login(await this.context(), new URL(`https://${host}/`), {
@@ -55,7 +55,7 @@ export class AccessService {
   }
 
   /** Is `host` an Access application, and of which team? (HEAD with the metadata header; no token, no browser.) */
-  async discover(host: string): Promise<AppInfo> {
+  async discover(host: Hostname): Promise<AppInfo> {
     const { discoverApp } = await accessModules();
     return await discoverApp((await this.context()).http, new URL(`https://${host}/`));
   }
@@ -66,10 +66,10 @@ export class AccessService {
   }
 
   /** A certificate valid beyond the renewal margin, without ever opening a browser. */
-  async ensureCertificate(host: string, signal?: AbortSignal, fedramp = false): Promise<EnsureResult> {
+  async ensureCertificate(host: Hostname, signal?: AbortSignal, fedramp = false): Promise<EnsureResult> {
     const s = this.settings();
     const { ensureCertificate } = await accessModules();
-    return await ensureCertificate(await this.context(), validateHostname(host), {
+    return await ensureCertificate(await this.context(), host, {
       marginSeconds: s.renewalMarginSeconds,
       login: { interactive: false, ...(fedramp ? { fedramp } : {}), ...(signal ? { signal } : {}) },
     });

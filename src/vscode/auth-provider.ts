@@ -5,7 +5,6 @@
 // host); signing out deletes the team's tokens. App tokens are renewed in the
 // background through the org token, before they expire, without a browser.
 
-import { promises as fsp } from 'node:fs';
 import {
   type AuthenticationProvider,
   type AuthenticationProviderAuthenticationSessionsChangeEvent,
@@ -21,7 +20,8 @@ import {
 } from 'vscode';
 import { AccessError } from '../access/errors.js';
 import { setContext } from './context.js';
-import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
+import { removeCertificateFiles } from '../access/cert-file.js';
+import type { Hostname } from '../base/hostname.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import { accountLabel, teamPhrase } from '../hosts/state.js';
 import { every, realClock, type Clock } from '../hosts/renewal.js';
@@ -133,7 +133,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     return session;
   }
 
-  private async hostForScopes(scopes: readonly string[]): Promise<string | undefined> {
+  private async hostForScopes(scopes: readonly string[]): Promise<Hostname | undefined> {
     const hosts = this.hosts();
     // Our own scope names no host or team (the Accounts menu's request): the user picks.
     const named = scopes.filter((s) => s !== SESSION_SCOPE);
@@ -143,7 +143,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
   /** The browser sign-in under way: its host and login page, for "Copy Login Link". */
   private pending: { host: string; url?: string } | undefined;
   /** The whole sign-in as the user meets it (login, certificate, one notification); set by activation. */
-  signInFlow: ((host: string) => Promise<string | undefined>) | undefined;
+  signInFlow: ((host: Hostname) => Promise<string | undefined>) | undefined;
 
   /** The login page of the sign-in under way, if any. */
   pendingLogin(): { host: string; url?: string } | undefined {
@@ -157,7 +157,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
    * nothing that could still complete a login is left open. Resolves to the
    * team's auth domain.
    */
-  async signIn(host: string): Promise<string> {
+  async signIn(host: Hostname): Promise<string> {
     if (this.pending) throw new AccessError('login-cancelled', `A sign-in through ${this.pending.host} is already under way`);
     const abort = new AbortController();
     const pending: { host: string; url?: string } = { host };
@@ -221,14 +221,7 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     const removed = await this.access.logout(sessionId);
     let certs = 0;
     for (const host of hosts) {
-      for (const file of [certFile(this.state.dir, host), certKeyFile(this.state.dir, host), certPubFile(this.state.dir, host)]) {
-        try {
-          await fsp.rm(file);
-          certs++;
-        } catch {
-          /* not there */
-        }
-      }
+      certs += await removeCertificateFiles(this.state.dir, host);
       this.state.setError(host, undefined);
     }
     this.log.info(
@@ -242,11 +235,16 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const configured = new Set(this.hosts().map((h) => h.hostname));
-      const due = appTokensToRenew(await this.access.listAppTokens(), configured, this.clock.now() / 1000, (d) => !!this.state.orgToken(d));
+      const configured = new Map<string, Hostname>(this.hosts().map((h) => [h.hostname, h.hostname]));
+      const due = appTokensToRenew(await this.access.listAppTokens(), new Set(configured.keys()), this.clock.now() / 1000, (d) =>
+        Boolean(this.state.orgToken(d)),
+      );
       for (const t of due) {
+        // A configured host's token (appTokensToRenew keeps only those): the host is the entry's.
+        const appHostname = configured.get(t.appHostname);
+        if (appHostname === undefined) continue;
         try {
-          const ok = await this.access.renewAppToken({ authDomain: t.authDomain, appAud: t.aud, appHostname: t.appHostname });
+          const ok = await this.access.renewAppToken({ authDomain: t.authDomain, appAud: t.aud, appHostname });
           this.log.info(
             ok
               ? `Renewed the app token for ${t.appHostname}`
@@ -283,7 +281,7 @@ function emptySession(domain: string, email: string): AuthenticationSession {
  * The host to sign in through: the login is per team, and any application of
  * the team will do. Hosts are shown with their team when it is known.
  */
-export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessState): Promise<string | undefined> {
+export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessState): Promise<Hostname | undefined> {
   if (hosts.length <= 1) return await pickHost(hosts, '');
   const pick = await window.showQuickPick(
     hosts.map((h) => {
@@ -301,7 +299,7 @@ export async function pickSignInHost(hosts: readonly HostEntry[], state: AccessS
 }
 
 /** Quick pick of configured hosts; undefined when cancelled or none. */
-export async function pickHost(hosts: readonly HostEntry[], placeHolder: string): Promise<string | undefined> {
+export async function pickHost(hosts: readonly HostEntry[], placeHolder: string): Promise<Hostname | undefined> {
   if (hosts.length === 0) {
     const typed = await window.showInputBox({
       title: 'Cloudflare Access host',

@@ -38,10 +38,10 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
   }
 
   async provideTextDocumentContent(uri: Uri): Promise<string> {
-    const host = uri.path.replace(/^\//, '').replace(/\.txt$/, '');
+    const host = validateHostname(uri.path.replace(/^\//, '').replace(/\.txt$/, ''));
     const dir = this.state.dir;
     const { inspectCertificate } = await accessModules();
-    const state = await inspectCertificate(dir, validateHostname(host));
+    const state = await inspectCertificate(dir, host);
     const lines = [`# Access SSH certificate for ${host}`, ''];
     if (state.status !== 'ok') {
       lines.push(`No usable certificate: ${state.reason}`, '', 'Run "Access: Refresh Certificate" to get one.');

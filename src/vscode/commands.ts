@@ -12,7 +12,8 @@ import {
   env,
   window as vscodeWindow,
 } from 'vscode';
-import { certFile, certKeyFile, certPubFile } from '../access/paths.js';
+import { removeCertificateFiles } from '../access/cert-file.js';
+import { parseHostname, type Hostname } from '../base/hostname.js';
 import type { AppInfo } from '../access/types.js';
 import { addToSetting, hostnameProblem, normaliseHostname, removeFromSetting, renameInSetting, type HostEntry } from '../hosts/hosts.js';
 import { countdown, teamPhrase, timeLeft } from '../hosts/state.js';
@@ -36,7 +37,7 @@ import { setUpServer } from './server-setup.js';
 import { failureOf, isCancellation, showError, showFailure } from './log.js';
 import { rawHostsSetting, readSettings, updateHostsSetting } from './settings.js';
 
-function hostOf(arg: unknown): string | undefined {
+function hostOf(arg: unknown): Hostname | undefined {
   if (typeof arg === 'string') {
     try {
       return normaliseHostname(arg);
@@ -44,17 +45,17 @@ function hostOf(arg: unknown): string | undefined {
       return undefined;
     }
   }
-  if (arg && typeof arg === 'object' && !isProblem(arg) && typeof (arg as HostEntry).hostname === 'string')
-    return (arg as HostEntry).hostname;
+  // A tree item's entry, or whatever a command was given: its host name parsed again.
+  if (arg && typeof arg === 'object' && !isProblem(arg)) return parseHostname((arg as { hostname?: unknown }).hostname);
   return undefined;
 }
 
-async function resolveHost(svc: Services, arg: unknown, placeHolder: string): Promise<string | undefined> {
+async function resolveHost(svc: Services, arg: unknown, placeHolder: string): Promise<Hostname | undefined> {
   return hostOf(arg) ?? (await pickHost(svc.registry.hosts, placeHolder));
 }
 
 /** Input box for a host name; undefined when cancelled. */
-async function askHostname(title: string, initial?: string): Promise<string | undefined> {
+async function askHostname(title: string, initial?: string): Promise<Hostname | undefined> {
   const value = await vscodeWindow.showInputBox({
     title,
     prompt: 'The host name of a Cloudflare Access SSH application',
@@ -71,7 +72,7 @@ async function askHostname(title: string, initial?: string): Promise<string | un
  * host is added (no token, no browser). The team is remembered, so a second host
  * of a signed-in team shows as signed in at once.
  */
-async function checkHost(svc: Services, host: string): Promise<AppInfo> {
+async function checkHost(svc: Services, host: Hostname): Promise<AppInfo> {
   const info = await vscodeWindow.withProgress(
     { location: ProgressLocation.Notification, title: `Checking ${host} with Cloudflare Access…` },
     () => svc.access.discover(host),
@@ -85,7 +86,7 @@ async function checkHost(svc: Services, host: string): Promise<AppInfo> {
  * Add Host: the name, then the check; a host that is not an Access application
  * is not added (the notification says what was found and offers the next step).
  */
-export async function addHost(svc: Services, initial?: string): Promise<string | undefined> {
+export async function addHost(svc: Services, initial?: string): Promise<Hostname | undefined> {
   const host = await askHostname('Add Access Host', initial);
   if (!host) return undefined;
   try {
@@ -124,7 +125,7 @@ function signedInAs(svc: Services, host: string | undefined): string | undefined
  * one notification. A failure stays on the host's row and is shown with the
  * one next step. Resolves to the team, undefined when cancelled or failed.
  */
-export async function signInFlow(svc: Services, host: string): Promise<string | undefined> {
+export async function signInFlow(svc: Services, host: Hostname): Promise<string | undefined> {
   let team: string;
   try {
     team = await svc.auth.signIn(host);
@@ -191,7 +192,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
 
   const connectWith = (window: WindowChoice) => async (arg: unknown) => {
     if (arg === undefined) {
-      const items: Array<QuickPickItem & { host?: string; add?: boolean }> = svc.registry.hosts.map((h) => ({
+      const items: Array<QuickPickItem & { host?: Hostname; add?: boolean }> = svc.registry.hosts.map((h) => ({
         label: `$(server) ${h.label ?? h.hostname}`,
         ...(h.label ? { description: h.hostname } : {}),
         ...(h.path !== undefined ? { detail: h.path } : {}),
@@ -253,17 +254,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       if (choice !== 'Remove') return;
       if (cliOnly) await svc.sync.removeCliHost(host);
       else await updateHostsSetting(removeFromSetting(rawHostsSetting(), host));
-      let files = 0;
-      if (!cliToo) {
-        for (const file of [certFile(svc.state.dir, host), certKeyFile(svc.state.dir, host), certPubFile(svc.state.dir, host)]) {
-          try {
-            await fsp.rm(file);
-            files++;
-          } catch {
-            /* not there */
-          }
-        }
-      }
+      const files = cliToo ? 0 : await removeCertificateFiles(svc.state.dir, host);
       svc.state.setError(host, undefined);
       await svc.registry.reload();
       await svc.sync.sync(svc.registry.hosts);

@@ -2,6 +2,7 @@
 // is on disk (in process, never a browser inside ssh), write the ssh config and
 // check it, then open `vscode-remote://ssh-remote+cfpipe-<host>/<path>`.
 
+import type { Hostname } from '../base/hostname.js';
 import { ProgressLocation, ThemeIcon, Uri, commands, env, extensions, window as vscodeWindow, workspace } from 'vscode';
 import { handOff, hostsForConnect, type WindowChoice } from '../remote-ssh/hand-off.js';
 import { shellWord } from '../ssh/quote.js';
@@ -28,7 +29,7 @@ export interface Services {
 }
 
 /** Signed in for `host` (a live app token, or an org token of its team); if not, the browser login. */
-export async function ensureSignedIn(svc: Services, host: string): Promise<void> {
+export async function ensureSignedIn(svc: Services, host: Hostname): Promise<void> {
   await svc.state.reload();
   const input = svc.state.input(host);
   if (input.appToken || input.orgToken) return;
@@ -45,7 +46,7 @@ export async function ensureSignedIn(svc: Services, host: string): Promise<void>
  * failure stays on the host's row (reason, detail, next step) until the next success.
  * One log line per renewal.
  */
-export async function refreshCertificate(svc: Services, host: string, quiet = false): Promise<EnsureResult> {
+export async function refreshCertificate(svc: Services, host: Hostname, quiet = false): Promise<EnsureResult> {
   const run = async (signal?: AbortSignal): Promise<EnsureResult> => {
     try {
       const result = await svc.access.ensureCertificate(host, signal);
@@ -74,13 +75,13 @@ export async function refreshCertificate(svc: Services, host: string, quiet = fa
 }
 
 /** Sign in, certificate, ssh config: everything before ssh or Remote-SSH runs. */
-async function prepare(svc: Services, host: string): Promise<void> {
+async function prepare(svc: Services, host: Hostname): Promise<void> {
   await ensureSignedIn(svc, host);
   await refreshCertificate(svc, host);
   await svc.sync.sync(hostsForConnect(svc.registry.hosts, host), host);
 }
 
-export async function connect(svc: Services, entry: HostEntry | string, window: WindowChoice): Promise<void> {
+export async function connect(svc: Services, entry: HostEntry | Hostname, window: WindowChoice): Promise<void> {
   const host = typeof entry === 'string' ? entry : entry.hostname;
   const hostEntry = typeof entry === 'string' ? svc.registry.find(host) : entry;
   // The host first (sign-in, certificate, entries): a host that cannot work says
@@ -167,7 +168,7 @@ async function runAction(svc: Services, host: string, action: NextAction | undef
 }
 
 /** A terminal running `ssh cfpipe-<host>` through the written config. */
-export async function openTerminal(svc: Services, host: string): Promise<void> {
+export async function openTerminal(svc: Services, host: Hostname): Promise<void> {
   try {
     await prepare(svc, host);
   } catch (err) {

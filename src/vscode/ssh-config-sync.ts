@@ -14,7 +14,7 @@ import { hostOptions, type HostEntry as SshHostEntry, type RenderOptions } from 
 import { ensureInclude } from '../ssh/include.js';
 import { keyDirFor, managedConfigPath, removeCliHost, syncExtensionHosts, updateManagedHosts } from '../ssh/managed-hosts.js';
 import { checkSshConfig, describeMismatch } from '../ssh/ssh-g.js';
-import { aliasFor } from '../ssh/validate.js';
+import { aliasFor, type Hostname } from '../ssh/validate.js';
 import { sshUserFor, type HostEntry, type SshUser } from '../hosts/hosts.js';
 import type { AccessState } from './access-state.js';
 import type { ExtensionLog } from './log.js';
@@ -122,7 +122,7 @@ export class SshConfigSync {
    * Write our file for `hosts` and the Include line; then, for `check`, verify
    * with ssh -G that our options win. Serialised: one write at a time.
    */
-  sync(hosts: readonly HostEntry[], check?: string): Promise<void> {
+  sync(hosts: readonly HostEntry[], check?: Hostname): Promise<void> {
     const run = this.writing.then(() => this.doSync(hosts, check));
     this.writing = run.catch(() => undefined);
     return run;
@@ -133,7 +133,7 @@ export class SshConfigSync {
     return hosts.some((h) => !this.writtenUsers.has(h.hostname) || this.writtenUsers.get(h.hostname) !== this.userFor(h).user);
   }
 
-  private async doSync(hosts: readonly HostEntry[], check?: string): Promise<void> {
+  private async doSync(hosts: readonly HostEntry[], check?: Hostname): Promise<void> {
     // The certificates on disk decide the User: read what a renewal just wrote.
     await this.state.reload();
     const settings = readSettings();
@@ -172,7 +172,7 @@ export class SshConfigSync {
    * Takes the command line's mark off `host` (what `access-ssh config remove` does):
    * its entries go unless the extension lists it too. Serialised with the syncs.
    */
-  removeCliHost(host: string): Promise<void> {
+  removeCliHost(host: Hostname): Promise<void> {
     const run = this.writing.then(async () => {
       const settings = readSettings();
       const helper = this.launcher ?? (await this.writeLauncher(settings));

@@ -5,6 +5,7 @@
 // exec entry renews it too; this one keeps the view honest and spares the reconnect a
 // wait). Both run on an injected clock (the real one in the editor, a fake in tests).
 
+import type { Hostname } from '../base/hostname.js';
 import {
   type Disposable,
   MarkdownString,
@@ -24,7 +25,7 @@ import { describe, isCancellation } from './log.js';
 import { readSettings, SECTION } from './settings.js';
 
 /** The host of the window's remote authority when it is one of ours. */
-export function connectedHost(): string | undefined {
+export function connectedHost(): Hostname | undefined {
   if (env.remoteName !== 'ssh-remote') return undefined;
   const uris = [workspace.workspaceFile, ...(workspace.workspaceFolders ?? []).map((f) => f.uri)];
   for (const uri of uris) {
@@ -44,7 +45,7 @@ export class CertificateStatusItem implements Disposable {
 
   constructor(
     private readonly svc: Services,
-    readonly host: string,
+    readonly host: Hostname,
     private readonly clock: Clock = realClock,
   ) {
     this.item = vscodeWindow.createStatusBarItem('accessSsh.certificate', StatusBarAlignment.Left, 100);
@@ -88,7 +89,7 @@ export class CertificateRenewal implements Disposable {
 
   constructor(
     private readonly svc: Services,
-    readonly host: string,
+    readonly host: Hostname,
     clock: Clock = realClock,
   ) {
     this.scheduler = new RenewalScheduler({
@@ -146,7 +147,7 @@ export class CertificateRenewal implements Disposable {
 export class ConnectedHost implements Disposable {
   private readonly parts: Disposable[];
 
-  constructor(svc: Services, host: string, clock: Clock = realClock) {
+  constructor(svc: Services, host: Hostname, clock: Clock = realClock) {
     this.parts = [new CertificateStatusItem(svc, host, clock), new CertificateRenewal(svc, host, clock)];
   }
 

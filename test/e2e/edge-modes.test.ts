@@ -17,6 +17,7 @@ import { renderEntries, type HostEntry } from '../../src/ssh/entries';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { FED_TEAM_DOMAIN, TEAM_DOMAIN } from '../sandbox/state';
 import { delta, explain, HELPER, helperMissing, makeClient, runProcess, snapshot, type Client, type RunResult } from './harness';
+import { hostname } from '../support/hostname.js';
 
 const missing = helperMissing();
 
@@ -81,7 +82,7 @@ describe("the edge's modes, end to end (login, ssh-gen, real ssh, org → app ex
       assert.equal(d.approvals, 1);
 
       ok(await c.helper(['ssh-gen', '--hostname', 'ssh.sandbox.test']), 'ssh-gen');
-      await writeEntries(c, [{ hostname: 'ssh.sandbox.test', user: (await userFor(c, 'ssh.sandbox.test'))! }]);
+      await writeEntries(c, [{ hostname: hostname('ssh.sandbox.test'), user: (await userFor(c, hostname('ssh.sandbox.test')))! }]);
       const r = await c.ssh(['whoami']);
       ok(r, 'ssh');
       assert.equal(r.stdout.trim(), 'jdoe');
@@ -111,7 +112,7 @@ describe("the edge's modes, end to end (login, ssh-gen, real ssh, org → app ex
       const b = snapshot(sb);
       ok(await c.helper(['ssh-gen', '--hostname', 'ssh.sandbox.test', '--non-interactive']), 'ssh-gen');
       assert.equal(delta(sb, b).certSigns, 1);
-      await writeEntries(c, [{ hostname: 'ssh.sandbox.test', user: (await userFor(c, 'ssh.sandbox.test'))! }]);
+      await writeEntries(c, [{ hostname: hostname('ssh.sandbox.test'), user: (await userFor(c, hostname('ssh.sandbox.test')))! }]);
       const r = await c.ssh(['whoami']);
       ok(r, 'ssh');
       assert.equal(r.stdout.trim(), 'jdoe');
@@ -141,7 +142,7 @@ describe("the edge's modes, end to end (login, ssh-gen, real ssh, org → app ex
 
       const user = await userFor(c, 'ssh.sandbox.test');
       assert.equal(user, 'deploy');
-      await writeEntries(c, [{ hostname: 'ssh.sandbox.test', user }]);
+      await writeEntries(c, [{ hostname: hostname('ssh.sandbox.test'), user }]);
       const r = await c.ssh(['whoami']);
       ok(r, 'ssh');
       assert.equal(r.stdout.trim(), 'deploy');
@@ -244,7 +245,9 @@ describe("the edge's modes, end to end (login, ssh-gen, real ssh, org → app ex
       );
 
       ok(await c.helper(['ssh-gen', '--hostname', 'fed.sandbox.test', '--fedramp']), 'ssh-gen --fedramp');
-      await writeEntries(c, [{ hostname: 'fed.sandbox.test', user: (await userFor(c, 'fed.sandbox.test'))!, fedramp: true }]);
+      await writeEntries(c, [
+        { hostname: hostname('fed.sandbox.test'), user: (await userFor(c, hostname('fed.sandbox.test')))!, fedramp: true },
+      ]);
       const r = await c.ssh(['whoami'], { host: 'cfpipe-fed.sandbox.test' });
       ok(r, 'ssh through the FedRAMP entries');
       assert.equal(r.stdout.trim(), 'jdoe');

@@ -9,12 +9,13 @@ import type { Counters } from '../sandbox/state';
 import { runProcess, type RunResult } from '../support/process';
 import { ROOT } from '../support/root';
 import { sshArgs } from '../support/ssh-args';
+import { hostname } from '../support/hostname';
 
 export { ROOT } from '../support/root';
 export { runProcess, type RunResult } from '../support/process';
 export const HELPER = join(ROOT, 'dist', 'access-ssh.js');
 export const BROWSER_SH = join(ROOT, 'test', 'sandbox', 'browser.sh');
-export const APP = 'ssh.sandbox.test';
+export const APP = hostname('ssh.sandbox.test');
 
 export function helperMissing(): string | undefined {
   if (!existsSync(HELPER)) return `${HELPER} is missing: build it with node scripts/build.mjs`;

@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import sshpk from 'sshpk';
 import { certFile, certKeyFile, certPubFile } from '../../src/access/paths.js';
+import { hostname } from './hostname.js';
 
 let ca: sshpk.PrivateKey | undefined;
 
@@ -27,7 +28,8 @@ export function writeUserCertificate(dir: string, host: string, opts: Certificat
     validUntil: new Date(now + (opts.validUntilS ?? 600) * 1000),
   });
   const comment = opts.keyId ?? 'jdoe@example.com';
-  writeFileSync(certKeyFile(dir, host), key.toString('openssh'), { mode: 0o600 });
-  writeFileSync(certPubFile(dir, host), `${key.toPublic().toString('ssh')} ${comment}\n`, { mode: 0o600 });
-  writeFileSync(certFile(dir, host), `${cert.toString('openssh')}\n`, { mode: 0o600 });
+  const name = hostname(host);
+  writeFileSync(certKeyFile(dir, name), key.toString('openssh'), { mode: 0o600 });
+  writeFileSync(certPubFile(dir, name), `${key.toPublic().toString('ssh')} ${comment}\n`, { mode: 0o600 });
+  writeFileSync(certFile(dir, name), `${cert.toString('openssh')}\n`, { mode: 0o600 });
 }

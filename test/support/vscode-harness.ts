@@ -25,6 +25,7 @@ import { createLog } from '../../src/vscode/log.js';
 import { SshConfigSync } from '../../src/vscode/ssh-config-sync.js';
 import type { Clock } from '../../src/hosts/renewal.js';
 import { fakeJwt } from '../unit/access/helpers.js';
+import { hostname } from './hostname.js';
 
 export { HOME, vscode };
 export const DIR = join(HOME, '.cloudflared');
@@ -40,7 +41,7 @@ function ensureDir(): void {
 export function writeAppToken(host: string, opts: { exp?: number; team?: string; email?: string; aud?: string } = {}): string {
   ensureDir();
   const aud = opts.aud ?? `aud${host.replace(/[^a-z0-9]/g, '')}`;
-  const file = appTokenFile(DIR, host, aud);
+  const file = appTokenFile(DIR, hostname(host), aud);
   const claims = {
     aud: [aud],
     exp: opts.exp ?? nowS() + 3600,
@@ -94,13 +95,13 @@ export class FakeAccess extends AccessService {
     const appFile = writeAppToken(host, { team: this.team });
     writeOrgToken({ team: this.team });
     const appToken = readFileSync(appFile, 'utf8') as AppToken;
-    const appInfo: AppInfo = { authDomain: this.team, appAud: decodeClaims(appToken).aud[0]!, appHostname: host };
+    const appInfo: AppInfo = { authDomain: this.team, appAud: decodeClaims(appToken).aud[0]!, appHostname: hostname(host) };
     return { appInfo, appToken, orgToken: '' as OrgToken, claims: decodeClaims(appToken) };
   }
 
   override discover(host: string): Promise<AppInfo> {
     this.calls.push({ op: 'discover', host });
-    return Promise.resolve({ authDomain: this.team, appAud: 'aud', appHostname: host });
+    return Promise.resolve({ authDomain: this.team, appAud: 'aud', appHostname: hostname(host) });
   }
 
   override ensureCertificate(host: string): Promise<EnsureResult> {

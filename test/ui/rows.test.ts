@@ -10,6 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { renderManagedFile } from '../../src/ssh/managed-hosts';
+import { hostname } from '../support/hostname';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
 import { acceptLoginTab, type RowWidth, sidebarRowWidths } from './rows';
@@ -25,8 +26,8 @@ const FED_LABEL = 'Gov box';
 const WEB = 'web.sandbox.test';
 const WEB_LABEL = 'Web server';
 /** Hosts listed by `access-ssh config add` (one with its own user). */
-const CLI_HOST = 'build.sandbox.test';
-const CLI_KEEP = 'tools.sandbox.test';
+const CLI_HOST = hostname('build.sandbox.test');
+const CLI_KEEP = hostname('tools.sandbox.test');
 const CLI_GROUP = 'From the command line';
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
 const NAMES = [

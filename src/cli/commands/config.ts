@@ -188,7 +188,7 @@ export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
 }
 
 /** `ssh -G -F <config> cfpipe-<host>`: our options must be the ones in force. */
-async function check(rt: Runtime, host: string, h: ManagedHost, opts: RenderOptions, sshConfig: string): Promise<void> {
+async function check(rt: Runtime, host: Hostname, h: ManagedHost, opts: RenderOptions, sshConfig: string): Promise<void> {
   const { checkSshConfig, describeMismatch } = await import('../../ssh/ssh-g.js');
   const expected = hostOptions({ hostname: host, ...(h.user === undefined ? {} : { user: h.user }) }, opts);
   let result;

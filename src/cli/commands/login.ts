@@ -3,21 +3,17 @@
 // and print the token only when asked (--no-verbose, or --app as cloudflared).
 
 import { displayText } from '../../base/display.js';
-import { boolFlag, stringFlag, UsageError, type ParsedCommand } from '../args.js';
-import { parseTarget } from '../host.js';
+import { boolFlag, type ParsedCommand } from '../args.js';
+import { appTarget } from '../host.js';
 import { createContext, loginOptions, type Runtime } from '../runtime.js';
 
 export async function run(rt: Runtime, p: ParsedCommand): Promise<number> {
-  const positional = p.positionals[0];
-  const appFlag = stringFlag(p, 'app');
-  if (positional !== undefined && appFlag !== undefined)
-    throw new UsageError('Give the URL either as the argument or with --app, not both.', 'login');
-  const { host, appUrl } = parseTarget(positional ?? appFlag, 'login', 'the application URL');
+  const { host, appUrl, fromAppFlag } = appTarget(p, 'login');
   const ctx = await createContext(rt);
   const { login } = await import('../../access/token-flow.js');
   const { appToken: token, claims } = await login(ctx, appUrl, loginOptions(rt, true, boolFlag(p, 'fedramp')));
   if (boolFlag(p, 'quiet')) return 0;
-  if (boolFlag(p, 'no-verbose') || appFlag !== undefined) {
+  if (boolFlag(p, 'no-verbose') || fromAppFlag) {
     rt.stdout.write(token);
     return 0;
   }

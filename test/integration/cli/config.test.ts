@@ -10,6 +10,7 @@ import { BEGIN_MARKER } from '../../../src/ssh/include.js';
 import { readManagedHosts, syncExtensionHosts, updateManagedHosts } from '../../../src/ssh/managed-hosts.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { sshG } from '../../support/openssh.js';
+import { hostname } from '../../support/hostname.js';
 
 const MAIN = path.join(__dirname, '../../../src/cli/main.js');
 
@@ -52,8 +53,8 @@ test('config add/list/remove: the managed file, one Include, absolute paths for 
     managed,
     (hs) =>
       syncExtensionHosts(hs, [
-        { hostname: 'ext.example.com', user: 'jdoe' },
-        { hostname: 'b.example.com', user: 'jdoe' },
+        { hostname: hostname('ext.example.com'), user: 'jdoe' },
+        { hostname: hostname('b.example.com'), user: 'jdoe' },
       ]),
     {
       helper: '/x/launcher',

@@ -24,6 +24,7 @@ import { SshConfigError, validateHostname } from '../../../src/ssh/validate.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { fakeHelper, readEvidence, run, SSH, sshG } from '../../support/openssh.js';
 import { sshArgs } from '../../support/ssh-args.js';
+import { hostname } from '../../support/hostname.js';
 
 /** Inputs tried per class, reported at the end (the README quotes them). */
 const tried = new Tally();
@@ -83,7 +84,7 @@ test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quot
       if (d.includes("'")) {
         // A single quote cannot be carried by the Match exec line: refused, clearly.
         assert.throws(
-          () => hostOptions({ hostname: 'ok.example.com' }, opts),
+          () => hostOptions({ hostname: hostname('ok.example.com') }, opts),
           (e: unknown) => {
             assertClear(e, d);
             return e instanceof SshConfigError && /single quote/.test(e.message);
@@ -98,7 +99,7 @@ test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quot
       }
       await fakeHelper(helper, evidence);
       const cfg = path.join(dir, `config-${PATH_DIRS.indexOf(d)}`);
-      fs.writeFileSync(cfg, renderEntries([{ hostname: 'ok.example.com', user: 'jdoe' }], opts));
+      fs.writeFileSync(cfg, renderEntries([{ hostname: hostname('ok.example.com'), user: 'jdoe' }], opts));
       const g = await sshG(cfg, 'cfpipe-ok.example.com', ['-o', 'BatchMode=yes']);
       // ssh -G shows paths before their %-expansion, which turns %% back into %.
       const expanded = (v: string[] | undefined): string[] | undefined => v?.map((x) => x.replace(/%%/g, '%'));
@@ -186,7 +187,7 @@ test('cert_sign answers that try to smuggle lines, control characters or another
     assert.match(err.message, rule, `${name}: ${err.message}`);
     assert.ok(!err.message.includes(TOKEN) && !err.message.includes(TOKEN.split('.')[1]!), `${name}: no token in the message`);
     assert.ok(
-      !fs.existsSync(certFile(dir, 'ok.example.com')) && !fs.existsSync(certKeyFile(dir, 'ok.example.com')),
+      !fs.existsSync(certFile(dir, hostname('ok.example.com'))) && !fs.existsSync(certKeyFile(dir, hostname('ok.example.com'))),
       `${name}: nothing written`,
     );
   }

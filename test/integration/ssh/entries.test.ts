@@ -9,6 +9,7 @@ import { ensureInclude, writeManagedFile } from '../../../src/ssh/include.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { sshG, fakeHelper, readEvidence, run, SSH } from '../../support/openssh.js';
 import { sshArgs } from '../../support/ssh-args.js';
+import { hostname } from '../../support/hostname.js';
 
 // ---- real OpenSSH round trips ---------------------------------------------
 
@@ -21,7 +22,10 @@ async function setup(userConfigBody: string, hostUser = 'jdoe') {
   await fakeHelper(helper, evidence);
   const ours = path.join(dir, 'home', '.ssh', 'access-ssh', 'config');
   const opts: RenderOptions = { helper, keyDir, platform: 'linux', nonInteractive: true };
-  await writeManagedFile(ours, renderEntries([{ hostname: 'ssh.example.com', user: hostUser }, { hostname: 'other.example.com' }], opts));
+  await writeManagedFile(
+    ours,
+    renderEntries([{ hostname: hostname('ssh.example.com'), user: hostUser }, { hostname: hostname('other.example.com') }], opts),
+  );
   const userConfig = path.join(dir, 'home', '.ssh', 'config');
   await fs.writeFile(userConfig, userConfigBody);
   await ensureInclude(userConfig, ours, { platform: 'linux' });

@@ -16,6 +16,8 @@ import {
 } from '../../../src/ssh/managed-hosts.js';
 import { hostArb, MANAGED_OPTS, tempDir } from '../../unit/ssh/helpers.js';
 import { sshG } from '../../support/openssh.js';
+import { hostname } from '../../support/hostname.js';
+import type { Hostname } from '../../../src/base/hostname.js';
 
 test('two writers racing on the real file (CLI adds, extension syncs) both land, 0600, and the entries are what ssh -G reads', async () => {
   const dir = await tempDir('access-ssh-managed-');
@@ -24,7 +26,7 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
       fc.asyncProperty(
         fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
         fc.uniqueArray(hostArb, { minLength: 1, maxLength: 3 }),
-        async (cliHosts: string[], extHosts: string[]) => {
+        async (cliHosts: Hostname[], extHosts: Hostname[]) => {
           const file = path.join(dir, `c${Math.random().toString(36).slice(2)}`, 'config');
           // The extension syncs repeatedly while the CLI adds its hosts one by one.
           await Promise.all([
@@ -66,7 +68,8 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
     const file = path.join(dir, 'ssh-g', 'config');
     await updateManagedHosts(
       file,
-      (hs) => syncExtensionHosts(addCliHost(hs, 'a.example.com', 'deploy'), [{ hostname: 'b.example.com', user: 'jdoe' }]),
+      (hs) =>
+        syncExtensionHosts(addCliHost(hs, hostname('a.example.com'), 'deploy'), [{ hostname: hostname('b.example.com'), user: 'jdoe' }]),
       { ...MANAGED_OPTS, helper: '/bin/false', helperArgs: [] },
     );
     for (const [host, user] of [
@@ -86,17 +89,20 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
 });
 
 test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedramp in its entries; ssh -G reads it', async () => {
-  const hosts = syncExtensionHosts([], [{ hostname: 'fed.example.com', user: 'deploy', fedramp: true }, { hostname: 'plain.example.com' }]);
+  const hosts = syncExtensionHosts(
+    [],
+    [{ hostname: hostname('fed.example.com'), user: 'deploy', fedramp: true }, { hostname: hostname('plain.example.com') }],
+  );
   assert.deepEqual(hosts, [
-    { hostname: 'fed.example.com', user: 'deploy', fedramp: true, from: ['vscode'] },
-    { hostname: 'plain.example.com', from: ['vscode'] },
+    { hostname: hostname('fed.example.com'), user: 'deploy', fedramp: true, from: ['vscode'] },
+    { hostname: hostname('plain.example.com'), from: ['vscode'] },
   ]);
   const text = renderManagedFile(hosts, MANAGED_OPTS);
   assert.ok(text.includes('# access-ssh-host fed.example.com from=vscode user=deploy fedramp=true\n'), text);
   assert.deepEqual(parseManagedHosts(text), hosts, 'reads back');
   // The extension dropping the flag drops it from the file too.
-  assert.deepEqual(syncExtensionHosts(parseManagedHosts(text), [{ hostname: 'fed.example.com', user: 'deploy' }]), [
-    { hostname: 'fed.example.com', user: 'deploy', from: ['vscode'] },
+  assert.deepEqual(syncExtensionHosts(parseManagedHosts(text), [{ hostname: hostname('fed.example.com'), user: 'deploy' }]), [
+    { hostname: hostname('fed.example.com'), user: 'deploy', from: ['vscode'] },
   ]);
   assert.throws(() => parseManagedHosts('# access-ssh-host fed.example.com from=vscode fedramp=yes\n'), /fedramp="yes"|fedramp=/);
   const dir = await tempDir();

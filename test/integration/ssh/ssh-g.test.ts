@@ -10,6 +10,7 @@ import { ensureInclude, writeManagedFile } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
 import { tempDir } from '../../unit/ssh/helpers.js';
 import { fakeHelper, SSH } from '../../support/openssh.js';
+import { hostname } from '../../support/hostname.js';
 
 async function setup() {
   const dir = await tempDir();
@@ -17,8 +18,8 @@ async function setup() {
   await fakeHelper(helper, path.join(dir, 'evidence'));
   const opts: RenderOptions = { helper, keyDir: path.join(dir, 'keys %x'), platform: 'linux', nonInteractive: true };
   const ours = path.join(dir, 'access-ssh', 'config');
-  await writeManagedFile(ours, renderEntries([{ hostname: 'ssh.example.com', user: 'jdoe' }], opts));
-  const o = hostOptions({ hostname: 'ssh.example.com', user: 'jdoe' }, opts);
+  await writeManagedFile(ours, renderEntries([{ hostname: hostname('ssh.example.com'), user: 'jdoe' }], opts));
+  const o = hostOptions({ hostname: hostname('ssh.example.com'), user: 'jdoe' }, opts);
   const expected = { proxyCommand: o.proxyCommand, identityFile: o.identityFile, certificateFile: o.certificateFile, user: 'jdoe' };
   return { dir, ours, opts, expected, userConfig: path.join(dir, 'config') };
 }

@@ -23,8 +23,9 @@ import { MS_REMOTE_SSH } from '../../../src/remote-ssh/detect.js';
 import { LIST_INTRO } from '../../../src/ssh/managed-hosts.js';
 import { CertificateDocuments } from '../../../src/vscode/cert-document.js';
 import { registerCommands } from '../../../src/vscode/commands.js';
+import { hostname } from '../../support/hostname.js';
 
-const HOST = 'ssh.example.com';
+const HOST = hostname('ssh.example.com');
 const MANAGED = join(HOME, '.ssh', 'access-ssh', 'config');
 
 async function withCommands(t: { after(fn: () => unknown): void }, hosts: unknown[] = [HOST]): Promise<Harness> {

@@ -8,10 +8,11 @@ import nacl from 'tweetnacl';
 import type { ServerResponse } from 'node:http';
 import { goUrlBase64 } from '../../../src/access/transfer.js';
 import { fakeJwt, nowSeconds, startServer, type SeenRequest, type TestServer } from './helpers.js';
+import { hostname } from '../../support/hostname.js';
 
 export const TEAM = 'team.cloudflareaccess.com';
 export const AUD = 'a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2c3d4e5f6a1b2';
-export const APP_HOST = 'ssh.sandbox.test';
+export const APP_HOST = hostname('ssh.sandbox.test');
 
 export interface RsaKey {
   readonly privateKey: CryptoKey;

@@ -144,6 +144,15 @@ test('parseAuthDomain oddities', () => {
   }
 });
 
+test('an app_hostname that is no host name (a line break, a space, a bad path) is refused, never a file name', async () => {
+  for (const bad of ['evil\n.sandbox.test', 'a b.sandbox.test', '../../x', 'sandbox.test/a b', '*.*.sandbox.test']) {
+    edge.metadata = { app_hostname: bad };
+    await rejectsMetadata(discoverApp(edge.server.client(), appUrl), /names the application .* which is not a host name/);
+  }
+  edge.metadata = { app_hostname: 'sandbox.test/admin' };
+  assert.equal((await discoverApp(edge.server.client(), appUrl)).appHostname, 'sandbox.test/admin', 'a path is kept');
+});
+
 test('hostname mismatch', async () => {
   edge.metadata = { hostname: 'other.sandbox.test' };
   await rejectsMetadata(discoverApp(edge.server.client(), appUrl), /not ssh\.sandbox\.test/);

@@ -9,6 +9,7 @@ import { clearJwksCache } from '../../../src/access/metadata.js';
 import { silentLogger, type Logger } from '../../../src/access/types.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken, startEdge, visitor, type FakeEdge } from './edge.js';
 import { tempDir } from './helpers.js';
+import { hostname } from '../../support/hostname.js';
 
 const appInfo = { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST };
 const appUrl = new URL(`https://${APP_HOST}/`);
@@ -202,9 +203,9 @@ test('forgetAppToken and logout', async () => {
   await forgetAppToken(c, appInfo);
   assert.equal(await c.store.readAppToken(appInfo), undefined);
 
-  const other = { authDomain: 'other.cloudflareaccess.com', appAud: 'bbb', appHostname: 'x.example.com' };
+  const other = { authDomain: 'other.cloudflareaccess.com', appAud: 'bbb', appHostname: hostname('x.example.com') };
   await c.store.writeAppToken(appInfo, appToken());
-  await c.store.writeAppToken({ ...appInfo, appHostname: 'two.sandbox.test' }, appToken());
+  await c.store.writeAppToken({ ...appInfo, appHostname: hostname('two.sandbox.test') }, appToken());
   await c.store.writeOrgToken(TEAM, orgToken());
   await c.store.writeAppToken(other, appToken({ aud: ['bbb'], iss: 'https://other.cloudflareaccess.com' }));
   await c.store.writeOrgToken(other.authDomain, orgToken({ iss: 'https://other.cloudflareaccess.com' }));

@@ -11,6 +11,7 @@ import { UsageError } from '../../../src/cli/args.js';
 import { cliNextStep, cliWords } from '../../../src/cli/next-step.js';
 import { buttonFor, classifyFailure, EXTENSION_WORDS, extensionNextStep } from '../../../src/hosts/failure.js';
 import { parseDeepLink } from '../../../src/remote-ssh/authority.js';
+import { hostname } from '../../support/hostname.js';
 
 const io = { env: {}, self: ['/opt/node', '/ext/dist/access-ssh.js'], platform: 'linux' as const };
 
@@ -156,7 +157,7 @@ test('the browser-login timeout, a bad proxy URL and an unusable extra CA file c
   const timeout = await caught(() =>
     runBrowserLogin(new HttpClient(), {
       appUrl: new URL('https://ssh.example.com/'),
-      appInfo: { authDomain: 'team.cloudflareaccess.com', appAud: 'aud1', appHostname: 'ssh.example.com' },
+      appInfo: { authDomain: 'team.cloudflareaccess.com', appAud: 'aud1', appHostname: hostname('ssh.example.com') },
       openBrowser: () => undefined,
       timeoutMs: 0,
     }),

@@ -6,9 +6,10 @@ import * as path from 'node:path';
 import { forgetCheckedDirs } from '../../../src/base/private-files.js';
 import type { AppInfo, AppToken } from '../../../src/access/types.js';
 import { tempDir } from '../access/helpers.js';
+import { hostname } from '../../support/hostname.js';
 
 export const posix = process.platform !== 'win32';
-export const APP: AppInfo = { authDomain: 'team.cloudflareaccess.com', appAud: 'a'.repeat(64), appHostname: 'ssh.example.com' };
+export const APP: AppInfo = { authDomain: 'team.cloudflareaccess.com', appAud: 'a'.repeat(64), appHostname: hostname('ssh.example.com') };
 
 export function jwt(claims: Record<string, unknown>): AppToken {
   const b = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');

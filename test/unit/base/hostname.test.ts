@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hostnameProblem, parseHostname } from '../../../src/base/hostname.js';
+import { hostnameProblem, parseAppHostname, parseHostname } from '../../../src/base/hostname.js';
 import { validateHostname, SshConfigError } from '../../../src/ssh/validate.js';
 import { parseTarget } from '../../../src/cli/host.js';
 import { parseListenAddress } from '../../../src/cli/listen-address.js';
@@ -52,4 +52,14 @@ test('the reason names the rule that failed', () => {
   assert.match(hostnameProblem('-a') ?? '', /starts with "-"/);
   assert.match(hostnameProblem('a%b') ?? '', /%-tokens/);
   assert.match(hostnameProblem('x'.repeat(254)) ?? '', /254 characters long, the limit is 253/);
+});
+
+test("an application's host name (app_hostname): a host name, a *. wildcard, a path; nothing that could leave a file name", () => {
+  for (const h of [...good, '*.example.com', 'example.com/admin', '*.example.com/a/b', 'ssh.example.com/x%20y']) {
+    assert.equal(parseAppHostname(h), h, h);
+  }
+  for (const h of [...bad, '*', '*.', '**.example.com', 'a.*.example.com', '/admin', 'example.com/a b', 'example.com/a\nb', '*.a..b']) {
+    assert.equal(parseAppHostname(h), undefined, JSON.stringify(h));
+  }
+  assert.equal(parseAppHostname(42), undefined);
 });

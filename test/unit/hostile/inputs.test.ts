@@ -15,6 +15,7 @@ import { parseHostList, parseRepoHostsFile } from '../../../src/hosts/hosts.js';
 import { parseDeepLink } from '../../../src/remote-ssh/authority.js';
 import { renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { SshConfigError, validateHostname, validateUser } from '../../../src/ssh/validate.js';
+import { forgedHostname, hostname } from '../../support/hostname.js';
 
 /** Inputs tried per class, reported at the end (the README quotes them). */
 const tried = new Tally();
@@ -82,7 +83,7 @@ test(`host names from settings, a repository list, a deep link and ssh_config re
     // Straight into the ssh config.
     note('host name: ssh config');
     assert.throws(
-      () => renderEntries([{ hostname: value }], LINUX),
+      () => renderEntries([{ hostname: forgedHostname(value) }], LINUX),
       (e: unknown) => {
         assertClear(e, name);
         return e instanceof SshConfigError && e.code === 'invalid-value';
@@ -183,7 +184,7 @@ test(`e-mails in JWT claims that would become a User line: all ${EMAILS.length} 
       },
       name,
     );
-    assert.throws(() => renderEntries([{ hostname: 'ok.example.com', user }], LINUX), SshConfigError, name);
+    assert.throws(() => renderEntries([{ hostname: hostname('ok.example.com'), user }], LINUX), SshConfigError, name);
   }
 });
 

@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../support/root';
 import { collectHosts, type HostList } from '../../../src/hosts/hosts.js';
+import { hostname } from '../../support/hostname.js';
 
 interface Prop {
   scope?: string;
@@ -83,7 +84,7 @@ test("no setting is read around globalValue, and Remote-SSH's configFile (a path
   }
 });
 
-const repoList: HostList = { hosts: [{ hostname: 'from-repo.example.com', source: 'repo' }], problems: [] };
+const repoList: HostList = { hosts: [{ hostname: hostname('from-repo.example.com'), source: 'repo' }], problems: [] };
 
 test("untrusted workspace: the repository's host list is not read at all; only the user's settings count", async () => {
   for (const trusted of [false, undefined, 'true', 1] as unknown[]) {
@@ -112,7 +113,7 @@ test("trusted workspace: the repository adds hosts after the settings' own, neve
     readRepoLists: async () => [
       repoList,
       {
-        hosts: [{ hostname: 'second.example.com', source: 'repo' }],
+        hosts: [{ hostname: hostname('second.example.com'), source: 'repo' }],
         problems: [{ source: 'repo', index: 0, value: '"a b"', message: 'bad' }],
       },
     ],

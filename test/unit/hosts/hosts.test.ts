@@ -15,6 +15,7 @@ import {
   renameInSetting,
   sshUserFor,
 } from '../../../src/hosts/hosts.js';
+import { hostname } from '../../support/hostname.js';
 
 test('plain host names are normalised to lower case', () => {
   assert.equal(normaliseHostname('  SSH.Example.COM '), 'ssh.example.com');
@@ -240,11 +241,11 @@ test("sshUserFor: the host's user, else the certificate's principal, else the e-
 test('cliOnlyHosts: the hosts only access-ssh config add lists, with its user and fedramp', () => {
   const listed = [parseHostEntry('ssh.example.com', 'settings'), parseHostEntry('repo.example.com', 'repo')];
   const managed = [
-    { hostname: 'ssh.example.com', from: ['cli', 'vscode'] },
-    { hostname: 'repo.example.com', from: ['cli'] },
-    { hostname: 'build.example.com', user: 'deploy', from: ['cli'] },
-    { hostname: 'gov.example.com', fedramp: true, from: ['cli'] },
-    { hostname: 'old.example.com', from: ['vscode'] },
+    { hostname: hostname('ssh.example.com'), from: ['cli', 'vscode'] },
+    { hostname: hostname('repo.example.com'), from: ['cli'] },
+    { hostname: hostname('build.example.com'), user: 'deploy', from: ['cli'] },
+    { hostname: hostname('gov.example.com'), fedramp: true, from: ['cli'] },
+    { hostname: hostname('old.example.com'), from: ['vscode'] },
   ];
   assert.deepEqual(cliOnlyHosts(managed, listed), [
     { hostname: 'build.example.com', user: 'deploy', source: 'cli' },

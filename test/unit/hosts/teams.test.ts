@@ -15,6 +15,7 @@ import {
   type StoredToken,
 } from '../../../src/hosts/teams.js';
 import type { HostEntry } from '../../../src/hosts/hosts.js';
+import { hostname } from '../../support/hostname.js';
 
 const NOW = 1_700_000_000;
 const A = 'alpha.cloudflareaccess.com';
@@ -33,7 +34,7 @@ function app(host: string, authDomain: string | undefined, exp: number, email?: 
 function org(authDomain: string, exp: number, email?: string): StoredToken {
   return { file: `/d/${authDomain}-org-token`, kind: 'org', authDomain, exp, ...(email ? { email } : {}) };
 }
-const entry = (hostname: string): HostEntry => ({ hostname, source: 'settings' });
+const entry = (name: string): HostEntry => ({ hostname: hostname(name), source: 'settings' });
 
 test('teams: one per auth domain with a live token, sorted, ending with its last token', () => {
   const teams = teamsOf(

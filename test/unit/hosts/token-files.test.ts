@@ -10,6 +10,7 @@ import { TokenFiles } from '../../../src/hosts/token-files.js';
 import { writeUserCertificate } from '../../support/ssh-cert.js';
 import { tempDir } from '../../support/tmp.js';
 import { fakeJwt, nowSeconds } from '../access/helpers.js';
+import { hostname } from '../../support/hostname.js';
 
 const TEAM = 'sandbox.cloudflareaccess.com';
 
@@ -34,7 +35,7 @@ function setup(t: Parameters<typeof tempDir>[0]) {
 test('tokens by kind: an org token is its team, an app token its host (even with dashes) and its issuer team', async (t) => {
   const { files, token } = setup(t);
   token(orgTokenFileName(TEAM), { aud: [TEAM], email: 'jdoe@example.com' });
-  token(appTokenFileName('ssh-a.example.com', 'f00d'), { aud: ['f00d'], email: 'jdoe@example.com' });
+  token(appTokenFileName(hostname('ssh-a.example.com'), 'f00d'), { aud: ['f00d'], email: 'jdoe@example.com' });
   assert.equal(await files.scan(), true);
   const got = files
     .tokens()
@@ -45,7 +46,11 @@ test('tokens by kind: an org token is its team, an app token its host (even with
 
 test('a foreign issuer gives no team; an e-mail claim with control characters is shown escaped', async (t) => {
   const { files, token } = setup(t);
-  token(appTokenFileName('x.example.com', 'a1'), { aud: ['a1'], iss: 'https://evil.example.com', email: 'a\u001b[31m@example.com' });
+  token(appTokenFileName(hostname('x.example.com'), 'a1'), {
+    aud: ['a1'],
+    iss: 'https://evil.example.com',
+    email: 'a\u001b[31m@example.com',
+  });
   await files.scan();
   const [x] = files.tokens();
   assert.equal(x?.authDomain, undefined);
@@ -54,14 +59,14 @@ test('a foreign issuer gives no team; an e-mail claim with control characters is
 
 test('only changed files are re-read; a removed one is gone; an unreadable one is skipped with a debug line', async (t) => {
   const { dir, files, token, debug } = setup(t);
-  const name = appTokenFileName('h.example.com', 'a1');
+  const name = appTokenFileName(hostname('h.example.com'), 'a1');
   token(name, { aud: ['a1'], email: 'one@example.com' });
   await files.scan();
   assert.equal(await files.scan(), false, 'nothing changed');
   token(name, { aud: ['a1'], email: 'someone-else@example.com' });
   assert.equal(await files.scan(), true);
   assert.equal(files.tokens()[0]?.email, 'someone-else@example.com');
-  writeFileSync(join(dir, appTokenFileName('bad.example.com', 'a2')), 'not a jwt', { mode: 0o600 });
+  writeFileSync(join(dir, appTokenFileName(hostname('bad.example.com'), 'a2')), 'not a jwt', { mode: 0o600 });
   rmSync(join(dir, name));
   assert.equal(await files.scan(), true);
   assert.deepEqual(files.tokens(), []);
@@ -72,13 +77,13 @@ test('certificates: read by the light reader with their principals; without a .p
   const { dir, files, full } = setup(t);
   writeUserCertificate(dir, 'one.example.com', { validFromS: -60, validUntilS: 300 });
   writeUserCertificate(dir, 'two.example.com');
-  rmSync(`${certKeyFile(dir, 'two.example.com')}.pub`);
+  rmSync(`${certKeyFile(dir, hostname('two.example.com'))}.pub`);
   await files.scan();
-  const one = files.cert('one.example.com');
+  const one = files.cert(hostname('one.example.com'));
   assert.deepEqual(one?.principals, ['jdoe']);
   assert.ok(one && one.validBefore - one.validAfter === 360);
   assert.deepEqual(full, ['two.example.com']);
-  assert.equal(files.cert('two.example.com'), undefined);
+  assert.equal(files.cert(hostname('two.example.com')), undefined);
   assert.deepEqual(files.tokens(), [], 'keys and certificates are no tokens');
 });
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { deepLinkEntry, handOff, hostsForConnect, type HandOffInput } from '../../../src/remote-ssh/hand-off.js';
 import { MS_REMOTE_SSH } from '../../../src/remote-ssh/detect.js';
+import { hostname } from '../../support/hostname.js';
 
 const base: HandOffInput = {
   host: 'ssh.example.com',
@@ -56,23 +57,23 @@ test('a Remote-SSH that cannot use certificates: asked first, with the plan to o
 });
 
 test('an unknown host gets entries for this connect without joining the list', () => {
-  const hosts = [{ hostname: 'a.example.com', source: 'settings' as const }];
-  assert.equal(hostsForConnect(hosts, 'a.example.com'), hosts);
+  const hosts = [{ hostname: hostname('a.example.com'), source: 'settings' as const }];
+  assert.equal(hostsForConnect(hosts, hostname('a.example.com')), hosts);
   assert.deepEqual(
-    hostsForConnect(hosts, 'new.example.com').map((h) => h.hostname),
+    hostsForConnect(hosts, hostname('new.example.com')).map((h) => h.hostname),
     ['a.example.com', 'new.example.com'],
   );
   assert.equal(hosts.length, 1);
 });
 
 test("a deep link: the configured entry with the link's folder, else the bare host", () => {
-  const entry = { hostname: 'a.example.com', label: 'A', path: '/home/a', source: 'settings' as const };
-  assert.deepEqual(deepLinkEntry({ action: 'connect', hostname: 'a.example.com', window: 'new' }, entry), entry);
-  assert.deepEqual(deepLinkEntry({ action: 'connect', hostname: 'a.example.com', path: '/x', window: 'new' }, entry), {
+  const entry = { hostname: hostname('a.example.com'), label: 'A', path: '/home/a', source: 'settings' as const };
+  assert.deepEqual(deepLinkEntry({ action: 'connect', hostname: hostname('a.example.com'), window: 'new' }, entry), entry);
+  assert.deepEqual(deepLinkEntry({ action: 'connect', hostname: hostname('a.example.com'), path: '/x', window: 'new' }, entry), {
     ...entry,
     path: '/x',
   });
-  assert.deepEqual(deepLinkEntry({ action: 'connect', hostname: 'b.example.com', path: '/y', window: 'current' }, undefined), {
+  assert.deepEqual(deepLinkEntry({ action: 'connect', hostname: hostname('b.example.com'), path: '/y', window: 'current' }, undefined), {
     hostname: 'b.example.com',
     source: 'settings',
     path: '/y',

@@ -2,12 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderEntries, hostOptions, keyPaths, type RenderOptions } from '../../../src/ssh/entries.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
+import { forgedHostname, hostname } from '../../support/hostname.js';
 
 const LINUX: RenderOptions = { helper: '/opt/access ssh/access-ssh', platform: 'linux', nonInteractive: true };
 
 test('renderEntries: exact text of one host', () => {
   assert.equal(
-    renderEntries([{ hostname: 'ssh.example.com', user: 'jdoe' }], LINUX),
+    renderEntries([{ hostname: hostname('ssh.example.com'), user: 'jdoe' }], LINUX),
     [
       '# managed by Access SSH; edits are overwritten',
       '',
@@ -35,7 +36,7 @@ test('renderEntries: exact text of one host', () => {
 });
 
 test('renderEntries: interactive, no user, extra args, key dir, Windows', () => {
-  const out = renderEntries([{ hostname: 'a.example.com' }], {
+  const out = renderEntries([{ hostname: hostname('a.example.com') }], {
     helper: 'C:\\Users\\Jane Doe\\AppData\\access-ssh.cmd'.replace('Jane Doe', 'jdoe'),
     keyDir: 'C:\\Users\\jdoe\\.cloudflared\\',
     platform: 'win32',
@@ -55,16 +56,19 @@ test('renderEntries: interactive, no user, extra args, key dir, Windows', () => 
 });
 
 test('renderEntries is deterministic: sorted, duplicates merged, conflicting duplicates refused', () => {
-  const a = renderEntries([{ hostname: 'b.example.com' }, { hostname: 'a.example.com', user: 'x' }], LINUX);
-  const b = renderEntries([{ hostname: 'a.example.com', user: 'x' }, { hostname: 'b.example.com' }, { hostname: 'b.example.com' }], LINUX);
+  const a = renderEntries([{ hostname: hostname('b.example.com') }, { hostname: hostname('a.example.com'), user: 'x' }], LINUX);
+  const b = renderEntries(
+    [{ hostname: hostname('a.example.com'), user: 'x' }, { hostname: hostname('b.example.com') }, { hostname: hostname('b.example.com') }],
+    LINUX,
+  );
   assert.equal(a, b);
   assert.ok(a.indexOf('Host cfpipe-a.example.com') < a.indexOf('Host cfpipe-b.example.com'));
   assert.throws(
     () =>
       renderEntries(
         [
-          { hostname: 'a.example.com', user: 'x' },
-          { hostname: 'a.example.com', user: 'y' },
+          { hostname: hostname('a.example.com'), user: 'x' },
+          { hostname: hostname('a.example.com'), user: 'y' },
         ],
         LINUX,
       ),
@@ -75,16 +79,16 @@ test('renderEntries is deterministic: sorted, duplicates merged, conflicting dup
 
 test('renderEntries validates every value first', () => {
   const bad: [Parameters<typeof renderEntries>[0], RenderOptions][] = [
-    [[{ hostname: 'a.example.com\nHost *' }], LINUX],
-    [[{ hostname: 'a.example.com', user: 'j doe' }], LINUX],
-    [[{ hostname: 'a.example.com', user: '$(id)' }], LINUX],
-    [[{ hostname: 'a.example.com' }], { ...LINUX, helper: "/it's/helper" }],
-    [[{ hostname: 'a.example.com' }], { ...LINUX, helper: 'relative/helper' }],
-    [[{ hostname: 'a.example.com' }], { ...LINUX, keyDir: '/keys/"x"' }],
-    [[{ hostname: 'a.example.com' }], { ...LINUX, keyDir: '/keys/${HOME}' }],
-    [[{ hostname: 'a.example.com' }], { ...LINUX, keyDir: '' }],
-    [[{ hostname: 'a.example.com' }], { ...LINUX, extraArgs: ["'"] }],
-    [[{ hostname: 'a.example.com' }], { ...LINUX, platform: 'win32', helper: 'C:\\Program Files\\h.cmd' }],
+    [[{ hostname: forgedHostname('a.example.com\nHost *') }], LINUX],
+    [[{ hostname: hostname('a.example.com'), user: 'j doe' }], LINUX],
+    [[{ hostname: hostname('a.example.com'), user: '$(id)' }], LINUX],
+    [[{ hostname: hostname('a.example.com') }], { ...LINUX, helper: "/it's/helper" }],
+    [[{ hostname: hostname('a.example.com') }], { ...LINUX, helper: 'relative/helper' }],
+    [[{ hostname: hostname('a.example.com') }], { ...LINUX, keyDir: '/keys/"x"' }],
+    [[{ hostname: hostname('a.example.com') }], { ...LINUX, keyDir: '/keys/${HOME}' }],
+    [[{ hostname: hostname('a.example.com') }], { ...LINUX, keyDir: '' }],
+    [[{ hostname: hostname('a.example.com') }], { ...LINUX, extraArgs: ["'"] }],
+    [[{ hostname: hostname('a.example.com') }], { ...LINUX, platform: 'win32', helper: 'C:\\Program Files\\h.cmd' }],
   ];
   for (const [hosts, opts] of bad) assert.throws(() => renderEntries(hosts, opts), SshConfigError, JSON.stringify([hosts, opts]));
 });
@@ -97,14 +101,17 @@ test('keyPaths joins with the key dir separator', () => {
 });
 
 test('hostOptions gives the values written (for ssh -G checks)', () => {
-  const o = hostOptions({ hostname: 'h.example.com', user: 'jdoe' }, LINUX);
+  const o = hostOptions({ hostname: hostname('h.example.com'), user: 'jdoe' }, LINUX);
   assert.equal(o.alias, 'cfpipe-h.example.com');
   assert.equal(o.proxyCommand, `'/opt/access ssh/access-ssh' ssh --hostname %h --non-interactive`);
   assert.equal(o.identityFile, '"~/.cloudflared/h.example.com-cf_key"');
 });
 
 test('renderEntries: a FedRAMP host gets --fedramp before the subcommand of both helper calls (where cloudflared access takes it)', () => {
-  const text = renderEntries([{ hostname: 'fed.example.com', user: 'jdoe', fedramp: true }, { hostname: 'plain.example.com' }], LINUX);
+  const text = renderEntries(
+    [{ hostname: hostname('fed.example.com'), user: 'jdoe', fedramp: true }, { hostname: hostname('plain.example.com') }],
+    LINUX,
+  );
   assert.ok(
     text.includes(`!exec "'/opt/access ssh/access-ssh' --fedramp ssh-gen --hostname fed.example.com --non-interactive --quiet-signed-out"`),
     text,
@@ -117,7 +124,7 @@ test('renderEntries: a FedRAMP host gets --fedramp before the subcommand of both
   assert.ok(text.includes(`exec "'/opt/access ssh/access-ssh' ssh-gen --hostname plain.example.com --non-interactive --quiet-signed-out"`));
   assert.equal((text.match(/--fedramp/g) ?? []).length, 3, 'only the FedRAMP host');
   assert.throws(
-    () => renderEntries([{ hostname: 'fed.example.com', fedramp: true }, { hostname: 'fed.example.com' }], LINUX),
+    () => renderEntries([{ hostname: hostname('fed.example.com'), fedramp: true }, { hostname: hostname('fed.example.com') }], LINUX),
     /once with fedramp and once without/,
   );
 });

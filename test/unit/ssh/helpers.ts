@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import type { RenderOptions } from '../../../src/ssh/entries.js';
+import { hostname } from '../../support/hostname.js';
 
 export async function tempDir(prefix = 'access-ssh-test-'): Promise<string> {
   return fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
@@ -19,4 +20,6 @@ export const MANAGED_OPTS: RenderOptions = {
   nonInteractive: true,
 };
 
-export const hostArb = fc.constantFrom('a.example.com', 'b.example.com', 'ssh.sandbox.test', 'x-1.corp.example', 'zz.example.org');
+export const hostArb = fc.constantFrom(
+  ...['a.example.com', 'b.example.com', 'ssh.sandbox.test', 'x-1.corp.example', 'zz.example.org'].map(hostname),
+);

@@ -21,14 +21,16 @@ import {
 } from '../../../src/ssh/managed-hosts.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
 import { hostArb, MANAGED_OPTS } from './helpers.js';
+import { hostname } from '../../support/hostname.js';
+import type { Hostname } from '../../../src/base/hostname.js';
 
 type HostOriginList = HostOrigin[];
 const userArb = fc.option(fc.constantFrom('jdoe', 'deploy', 'j.doe', 'svc_build'), { nil: undefined });
 
 type Op =
-  | { kind: 'cli-add'; host: string; user: string | undefined }
-  | { kind: 'cli-remove'; host: string }
-  | { kind: 'ext-sync'; hosts: { hostname: string; user?: string }[] };
+  | { kind: 'cli-add'; host: Hostname; user: string | undefined }
+  | { kind: 'cli-remove'; host: Hostname }
+  | { kind: 'ext-sync'; hosts: { hostname: Hostname; user?: string }[] };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('cli-add' as const), host: hostArb, user: userArb }),
@@ -122,7 +124,7 @@ test("interleaved CLI and extension edits: nobody loses the other's hosts; the f
 });
 
 test('a damaged host list line is an error naming the file and line; nothing is guessed', () => {
-  const good = renderManagedFile([{ hostname: 'a.example.com', from: ['cli'] }], MANAGED_OPTS);
+  const good = renderManagedFile([{ hostname: hostname('a.example.com'), from: ['cli'] }], MANAGED_OPTS);
   for (const [bad, why] of [
     ['# access-ssh-host a..example.com from=cli', /valid host/],
     ['# access-ssh-host b.example.com from=nobody', /only cli and vscode/],
@@ -156,11 +158,11 @@ test("a file written before the list (entries only) is read as the extension's h
     '',
   ].join('\n');
   assert.deepEqual(parseManagedHosts(legacy), [
-    { hostname: 'a.example.com', from: ['vscode'] },
-    { hostname: 'b.example.com', from: ['vscode'] },
+    { hostname: hostname('a.example.com'), from: ['vscode'] },
+    { hostname: hostname('b.example.com'), from: ['vscode'] },
   ]);
   // Then a CLI add keeps both.
-  const next = addCliHost(parseManagedHosts(legacy), 'c.example.com', 'deploy');
+  const next = addCliHost(parseManagedHosts(legacy), hostname('c.example.com'), 'deploy');
   assert.deepEqual(
     next.map((h) => `${h.hostname}:${h.from.join(',')}`),
     ['a.example.com:vscode', 'b.example.com:vscode', 'c.example.com:cli'],
@@ -231,12 +233,12 @@ test('list lines are found wherever they are, with CRLF line ends, and errors na
     '',
   ].join('\r\n');
   assert.deepEqual(parseManagedHosts(text), [
-    { hostname: 'a.example.com', from: ['cli'] },
-    { hostname: 'b.example.com', user: 'jdoe', from: ['vscode'] },
+    { hostname: hostname('a.example.com'), from: ['cli'] },
+    { hostname: hostname('b.example.com'), user: 'jdoe', from: ['vscode'] },
   ]);
   assert.deepEqual(
     parseManagedHosts('# access-ssh-host c.example.com from=cli'),
-    [{ hostname: 'c.example.com', from: ['cli'] }],
+    [{ hostname: hostname('c.example.com'), from: ['cli'] }],
     'no line end',
   );
   assert.throws(
@@ -249,17 +251,17 @@ test('a host whose name starts with the list marker reads back (its entry commen
   // `# access-ssh-host: renew …` and `# access-ssh-host.example.com: renew …` are the
   // entries' comments of these hosts: the list marker is a word, not a prefix.
   const hosts: ManagedHost[] = [
-    { hostname: 'access-ssh-host', from: ['cli'] },
-    { hostname: 'access-ssh-host-2.example.com', from: ['vscode'], user: 'jdoe' },
-    { hostname: 'access-ssh-host.example.com', from: ['cli', 'vscode'] },
+    { hostname: hostname('access-ssh-host'), from: ['cli'] },
+    { hostname: hostname('access-ssh-host-2.example.com'), from: ['vscode'], user: 'jdoe' },
+    { hostname: hostname('access-ssh-host.example.com'), from: ['cli', 'vscode'] },
   ];
   const text = renderManagedFile(hosts, MANAGED_OPTS);
   assert.match(text, /^# access-ssh-host: renew/m, 'the comment the old parse took for a list line');
   assert.deepEqual(parseManagedHosts(text), hosts);
   assert.deepEqual(parseManagedHosts(text.replace(/\n/g, '\r\n')), hosts, 'CRLF');
   // A later write starts from that parse.
-  assert.deepEqual(parseManagedHosts(renderManagedFile(addCliHost(hosts, 'access-ssh-host', 'deploy'), MANAGED_OPTS))[0], {
-    hostname: 'access-ssh-host',
+  assert.deepEqual(parseManagedHosts(renderManagedFile(addCliHost(hosts, hostname('access-ssh-host'), 'deploy'), MANAGED_OPTS))[0], {
+    hostname: hostname('access-ssh-host'),
     user: 'deploy',
     from: ['cli'],
   });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { eventQueue } from '../../support/vscode-stub.js';
+import { hostname } from '../../support/hostname.js';
 
 test('a foreign issuer shows no team; an Access issuer does', async (t) => {
   const { state } = await services(t);
@@ -43,14 +44,14 @@ test('a failure stays until cleared; the same failure again fires no change', as
   const failure = { reason: 'Sign-in needed', detail: 'd', action: 'signIn' as const };
   state.setError('h.example.com', failure);
   state.setError('h.example.com', { ...failure });
-  assert.deepEqual(state.input('h.example.com').error, failure);
+  assert.deepEqual(state.input(hostname('h.example.com')).error, failure);
   state.setError('h.example.com', undefined);
-  assert.equal(state.input('h.example.com').error, undefined);
+  assert.equal(state.input(hostname('h.example.com')).error, undefined);
   assert.equal(changes.pending(), 2);
   state.setSigningIn('h.example.com', true);
-  assert.equal(state.input('h.example.com').signingIn, true);
+  assert.equal(state.input(hostname('h.example.com')).signingIn, true);
   state.setSigningIn('h.example.com', false);
-  assert.equal(state.input('h.example.com').signingIn, undefined);
+  assert.equal(state.input(hostname('h.example.com')).signingIn, undefined);
 });
 
 test('started, it sees a token written by another process (the helper, cloudflared)', async (t) => {

@@ -10,8 +10,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AuthenticationProviderAuthenticationSessionsChangeEvent as SessionsChange } from 'vscode';
 import { certFile, certKeyFile } from '../../../src/access/paths.js';
 import { PROVIDER_ID, SESSION_SCOPE } from '../../../src/vscode/auth-provider.js';
+import { hostname } from '../../support/hostname.js';
 
-const HOST = 'ssh.example.com';
+const HOST = hostname('ssh.example.com');
 const OTHER_TEAM = 'other.cloudflareaccess.com';
 
 test('registers one provider, "Cloudflare Access", with several accounts', async (t) => {
@@ -149,7 +150,7 @@ test('a second sign-in while one is under way is refused', async (t) => {
   const svc = await services(t, [HOST]);
   let second: Promise<unknown> | undefined;
   svc.access.onLogin = async () => {
-    second = svc.auth.signIn('b.example.com');
+    second = svc.auth.signIn(hostname('b.example.com'));
     await assert.rejects(second, /already under way/);
   };
   await svc.auth.signIn(HOST);
@@ -178,7 +179,7 @@ test("removeSession: the team's tokens and its hosts' keys and certificates go; 
   assert.equal(existsSync(certFile(DIR, HOST)), false);
   assert.equal(existsSync(certKeyFile(DIR, HOST)), false);
   assert.equal(existsSync(otherApp), true);
-  assert.equal(existsSync(certFile(DIR, 'db.other.example')), true);
+  assert.equal(existsSync(certFile(DIR, hostname('db.other.example'))), true);
   assert.deepEqual(
     (await svc.auth.getSessions()).map((s) => s.id),
     [OTHER_TEAM],

@@ -9,8 +9,9 @@ import { MIN_DELAY_AFTER_RENEWAL_MS, RETRY_AFTER_FAILURE_MS } from '../../../src
 import { CertificateRenewal, CertificateStatusItem } from '../../../src/vscode/status-bar.js';
 import { FakeClock } from '../../support/clock.js';
 import { eventQueue, questionAsked, type MarkdownString, type ThemeColor } from '../../support/vscode-stub.js';
+import { hostname } from '../../support/hostname.js';
 
-const HOST = 'ssh.example.com';
+const HOST = hostname('ssh.example.com');
 
 /** Services with a ten-minute certificate for HOST; the clock starts at the real now (the certificate's times are real). */
 async function connected(t: { after(fn: () => unknown): void }): Promise<{ svc: Harness; clock: FakeClock; validBefore: number }> {
