@@ -5,7 +5,7 @@
 
 import { parseAppToken, parseOrgToken } from '../../../src/access/jwt.js';
 import { validateHostname } from '../../../src/ssh/validate.js';
-import { test, describe, before, after } from 'node:test';
+import { test, describe, before, after, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -17,8 +17,9 @@ import { isAccessError } from '../../../src/access/errors.js';
 import { HttpClient } from '../../../src/access/http.js';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger } from '../../../src/access/types.js';
-import { sha, sink, startEchoServer, tempDir } from '../../unit/access/helpers.js';
+import { sha, sink, startEchoServer } from '../../unit/access/helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { tempDir } from '../../support/tmp.js';
 
 const HOST = validateHostname('ssh.sandbox.test');
 
@@ -37,11 +38,11 @@ describe('openCarrier against the sandbox edge', () => {
     await new Promise((r) => echo.close(r));
   });
 
-  async function seeded(): Promise<{
+  async function seeded(t: TestContext): Promise<{
     ctx: { http: HttpClient; store: TokenStore; log: typeof silentLogger };
     appInfo: import('../../../src/access/types.js').AppInfo;
   }> {
-    const store = new TokenStore(tempDir('carrier-sbx-'));
+    const store = new TokenStore(tempDir(t, 'carrier-sbx-'));
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
     await store.writeAppToken(appInfo, parseAppToken(await sandbox.mintAppToken()).token);
@@ -70,8 +71,8 @@ describe('openCarrier against the sandbox edge', () => {
     assert.equal(sha(out.data()), sha(payload));
   }
 
-  test('with the stored app token: bytes reach the origin and come back', async () => {
-    const { ctx } = await seeded();
+  test('with the stored app token: bytes reach the origin and come back', async (t) => {
+    const { ctx } = await seeded(t);
     const accepted = sandbox.counters.carrierAccepted;
     const metadata = sandbox.counters.metadata;
     await roundTrip(await openCarrier(ctx, HOST, { login: { interactive: false } }));
@@ -79,8 +80,8 @@ describe('openCarrier against the sandbox edge', () => {
     assert.equal(sandbox.counters.metadata - metadata, 0, 'the stored token names the app: no discovery');
   });
 
-  test('a refused token (302 to the login) is dropped, replaced through the org token, retried once', async () => {
-    const { ctx, appInfo } = await seeded();
+  test('a refused token (302 to the login) is dropped, replaced through the org token, retried once', async (t) => {
+    const { ctx, appInfo } = await seeded(t);
     const oldToken = await ctx.store.readAppToken(appInfo);
     sandbox.revokeAllTokens('app');
     await ctx.store.writeOrgToken(appInfo.authDomain, parseOrgToken(await sandbox.mintOrgToken()).token);
@@ -94,15 +95,15 @@ describe('openCarrier against the sandbox edge', () => {
     await roundTrip(ws, 1000);
   });
 
-  test('a refused token and no way to get one without a browser: login-required', async () => {
-    const { ctx, appInfo } = await seeded();
+  test('a refused token and no way to get one without a browser: login-required', async (t) => {
+    const { ctx, appInfo } = await seeded(t);
     sandbox.revokeAllTokens('app');
     await assert.rejects(openCarrier(ctx, HOST, { login: { interactive: false } }), (err: unknown) => isAccessError(err, 'login-required'));
     assert.equal(await ctx.store.readAppToken(appInfo), undefined, 'the refused token was forgotten');
   });
 
-  test('no stored token: the first handshake goes out without one; a 302 starts discovery and the exchange', async () => {
-    const store = new TokenStore(tempDir('carrier-bare-'));
+  test('no stored token: the first handshake goes out without one; a 302 starts discovery and the exchange', async (t) => {
+    const store = new TokenStore(tempDir(t, 'carrier-bare-'));
     const ctx = { http, store, log: silentLogger };
     const { discoverApp } = await import('../../../src/access/metadata.js');
     const appInfo = await discoverApp(http, new URL(`https://${HOST}/`));
@@ -117,10 +118,10 @@ describe('openCarrier against the sandbox edge', () => {
     await roundTrip(ws, 1000);
   });
 
-  test('a Bypass application: the bare handshake is accepted, no discovery, no token, no browser', async () => {
+  test('a Bypass application: the bare handshake is accepted, no discovery, no token, no browser', async (t) => {
     sandbox.setOptions({ bypassHosts: [HOST] });
     try {
-      const store = new TokenStore(tempDir('carrier-bypass-'));
+      const store = new TokenStore(tempDir(t, 'carrier-bypass-'));
       const before = { ...sandbox.counters };
       const ws = await openCarrier({ http, store, log: silentLogger }, HOST, {
         login: { interactive: false, openBrowser: async () => assert.fail('no browser') },
@@ -135,9 +136,9 @@ describe('openCarrier against the sandbox edge', () => {
     }
   });
 
-  test('service token accepted by the edge', async () => {
+  test('service token accepted by the edge', async (t) => {
     sandbox.setOptions({ serviceTokens: [{ clientId: 'svc.access', clientSecret: 'svc-secret' }] });
-    const ctx = { http, store: new TokenStore(tempDir('carrier-svc-')), log: silentLogger };
+    const ctx = { http, store: new TokenStore(tempDir(t, 'carrier-svc-')), log: silentLogger };
     const before = sandbox.counters.carrierServiceToken;
     await roundTrip(
       await openCarrier(ctx, HOST, { serviceToken: { clientId: 'svc.access', clientSecret: 'svc-secret' }, login: { interactive: false } }),
@@ -146,8 +147,8 @@ describe('openCarrier against the sandbox edge', () => {
     assert.equal(sandbox.counters.carrierServiceToken - before, 1);
   });
 
-  test('a carrier answered 503 is a plain carrier error with the status', async () => {
-    const { ctx } = await seeded();
+  test('a carrier answered 503 is a plain carrier error with the status', async (t) => {
+    const { ctx } = await seeded(t);
     sandbox.setOptions({ faults: { carrier: { status: 503, times: 1 } } });
     await assert.rejects(
       openCarrier(ctx, HOST, { login: { interactive: false } }),

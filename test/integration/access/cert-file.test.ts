@@ -3,7 +3,7 @@
 // every key type, and "not usable" (with a reason) whenever it cannot vouch.
 
 import { validateHostname } from '../../../src/ssh/validate.js';
-import { test, describe, before } from 'node:test';
+import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -13,7 +13,7 @@ import { keyFingerprint, parseOpenSshCertificate, readCachedCertificate } from '
 import { inspectCertificate } from '../../../src/access/cert-check.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { certFile, certKeyFile, certPubFile } from '../../../src/access/paths.js';
-import { tempDir } from '../../unit/access/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const HOST = validateHostname('ssh.sandbox.test');
 const KEYGEN = '/usr/bin/ssh-keygen';
@@ -30,10 +30,9 @@ function sign(ca: string, key: string, extra: string[] = ['-n', 'jdoe', '-V', '-
 }
 
 describe('parseOpenSshCertificate', () => {
-  let dir: string;
+  const dir = tempDir({ after }, 'cert-file-');
   let ca: string;
   before(() => {
-    dir = tempDir('cert-file-');
     ca = keygen(dir, 'ca', 'ed25519');
   });
 
@@ -93,8 +92,8 @@ describe('parseOpenSshCertificate', () => {
 });
 
 describe('readCachedCertificate', () => {
-  test('agrees with the sshpk check for our files; not usable without or with another .pub', async () => {
-    const dir = tempDir('cert-file-read-');
+  test('agrees with the sshpk check for our files; not usable without or with another .pub', async (t) => {
+    const dir = tempDir(t, 'cert-file-read-');
     const ca = keygen(dir, 'ca', 'ed25519');
     const key = sshpk.generatePrivateKey('ecdsa', { curve: 'nistp256' });
     fs.writeFileSync(certKeyFile(dir, HOST), key.toString('pem'), { mode: 0o600 });
@@ -114,11 +113,11 @@ describe('readCachedCertificate', () => {
     assert.match((await readCachedCertificate(dir, HOST)).reason ?? '', /another key/);
     fs.rmSync(certPubFile(dir, HOST));
     assert.match((await readCachedCertificate(dir, HOST)).reason ?? '', /does not exist/);
-    assert.equal((await readCachedCertificate(tempDir('cert-file-none-'), HOST)).cert, undefined);
+    assert.equal((await readCachedCertificate(tempDir(t, 'cert-file-none-'), HOST)).cert, undefined);
   });
 
-  test('a private key others can read is an error, as in the full check', async () => {
-    const dir = tempDir('cert-file-mode-');
+  test('a private key others can read is an error, as in the full check', async (t) => {
+    const dir = tempDir(t, 'cert-file-mode-');
     for (const f of [certKeyFile(dir, HOST), certPubFile(dir, HOST), certFile(dir, HOST)]) fs.writeFileSync(f, 'x');
     fs.chmodSync(certKeyFile(dir, HOST), 0o644);
     await assert.rejects(

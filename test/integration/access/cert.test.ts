@@ -18,8 +18,9 @@ import { certFile, certKeyFile, certPubFile } from '../../../src/access/paths.js
 import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger, type AppToken } from '../../../src/access/types.js';
 import { HttpClient } from '../../../src/access/http.js';
-import { fakeJwt, nowSeconds, startServer, tempDir, type TestServer } from '../../unit/access/helpers.js';
+import { fakeJwt, nowSeconds, startServer, type TestServer } from '../../unit/access/helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
+import { tempDir } from '../../support/tmp.js';
 
 const HOST = validateHostname('ssh.sandbox.test');
 const ISS = 'https://sandbox.cloudflareaccess.com';
@@ -66,10 +67,10 @@ function writeKeyPair(dir: string, host = HOST): sshpk.PrivateKey {
 }
 
 describe('reading cached certificates', () => {
-  let dir: string;
+  // Made when the suite is defined, removed after it (node:test's suite-level after).
+  const dir = tempDir({ after }, 'cert-read-');
   let ca: string;
   before(() => {
-    dir = tempDir('cert-read-');
     ca = makeCa(dir);
   });
 
@@ -96,9 +97,9 @@ describe('reading cached certificates', () => {
     assert.match(unusableReason(cert, new Date(), 600) ?? '', /renewal margin/);
   });
 
-  test('a certificate for another key is not ours', async () => {
+  test('a certificate for another key is not ours', async (t) => {
     writeKeyPair(dir);
-    const other = tempDir('cert-other-');
+    const other = tempDir(t, 'cert-other-');
     writeKeyPair(other);
     fs.writeFileSync(certFile(dir, HOST), keygenSign(ca, certPubFile(other, HOST)) + '\n');
     assert.equal(await readCertificate(dir, HOST), undefined);
@@ -106,8 +107,8 @@ describe('reading cached certificates', () => {
     assert.equal(state.status, 'mismatch');
   });
 
-  test('missing files give undefined; garbage is reported invalid', async () => {
-    const empty = tempDir('cert-empty-');
+  test('missing files give undefined; garbage is reported invalid', async (t) => {
+    const empty = tempDir(t, 'cert-empty-');
     assert.equal(await readCertificate(empty, HOST), undefined);
     assert.equal((await inspectCertificate(empty, HOST)).status, 'missing');
     writeKeyPair(empty);
@@ -158,12 +159,11 @@ describe('reading cached certificates', () => {
 describe('issuing a certificate', () => {
   let server: TestServer;
   let ca: string;
-  let work: string;
+  const work = tempDir({ after }, 'cert-issue-');
   let signArgs: SignArgs;
   let foreignKey = false;
   let statuses: number[] = [];
   before(async () => {
-    work = tempDir('cert-issue-');
     ca = makeCa(work);
     server = await startServer((req, res) => {
       const status = statuses.shift();
@@ -200,10 +200,10 @@ describe('issuing a certificate', () => {
     return src;
   }
 
-  test('writes key (PEM 0600), .pub and -cert.pub (0600) that ssh-keygen accepts', async () => {
+  test('writes key (PEM 0600), .pub and -cert.pub (0600) that ssh-keygen accepts', async (t) => {
     signArgs = {};
     foreignKey = false;
-    const dir = path.join(tempDir('cert-out-'), 'nested');
+    const dir = path.join(tempDir(t, 'cert-out-'), 'nested');
     const cert = await issueCertificate(server.client(), dir, HOST, tokens([token()]));
     assert.deepEqual(cert.principals, ['jdoe']);
     const keyPath = certKeyFile(dir, HOST);
@@ -255,11 +255,11 @@ describe('issuing a certificate', () => {
       /not a user certificate/,
     ],
   ] as const) {
-    test(`refuses ${name} and writes nothing`, async () => {
+    test(`refuses ${name} and writes nothing`, async (t) => {
       signArgs = {};
       foreignKey = false;
       setup();
-      const dir = tempDir('cert-bad-');
+      const dir = tempDir(t, 'cert-bad-');
       await assert.rejects(issueCertificate(server.client(), dir, HOST, tokens([token()])), (err: unknown) => {
         assert.ok(isAccessError(err, 'cert-invalid'), String(err));
         assert.match(err.message, pattern);
@@ -269,10 +269,10 @@ describe('issuing a certificate', () => {
     });
   }
 
-  test("the edge decides the principal: one that is not the e-mail's local part is kept and written", async () => {
+  test("the edge decides the principal: one that is not the e-mail's local part is kept and written", async (t) => {
     signArgs = { principals: 'deploy' };
     foreignKey = false;
-    const dir = tempDir('cert-principal-');
+    const dir = tempDir(t, 'cert-principal-');
     const infos: string[] = [];
     const log = { trace() {}, debug() {}, info: (m: string) => infos.push(m), warn() {}, error() {} };
     const cert = await issueCertificate(server.client(), dir, HOST, tokens([token()]), { log });
@@ -286,19 +286,19 @@ describe('issuing a certificate', () => {
     signArgs = {};
   });
 
-  test('a token refused by cert_sign is forgotten and replaced once', async () => {
+  test('a token refused by cert_sign is forgotten and replaced once', async (t) => {
     signArgs = {};
     foreignKey = false;
     statuses = [401];
     const src = tokens([token({ email: 'old@example.com' }), token()]);
-    const cert = await issueCertificate(server.client(), tempDir('cert-retry-'), HOST, src);
+    const cert = await issueCertificate(server.client(), tempDir(t, 'cert-retry-'), HOST, src);
     assert.equal(src.gets, 2);
     assert.equal(src.forgets, 1);
     assert.deepEqual(cert.principals, ['jdoe']);
 
     statuses = [403, 403];
     const src2 = tokens([token(), token()]);
-    await assert.rejects(issueCertificate(server.client(), tempDir('cert-retry-'), HOST, src2), (err: unknown) =>
+    await assert.rejects(issueCertificate(server.client(), tempDir(t, 'cert-retry-'), HOST, src2), (err: unknown) =>
       isAccessError(err, 'token-refused'),
     );
     assert.equal(src2.gets, 2, 'retried once only');
@@ -307,9 +307,9 @@ describe('issuing a certificate', () => {
 });
 
 describe('ensureCertificate', () => {
-  test('fast path: a valid cached certificate makes no request at all', async () => {
-    const dir = tempDir('cert-fast-');
-    const ca = makeCa(tempDir('cert-fast-ca-'));
+  test('fast path: a valid cached certificate makes no request at all', async (t) => {
+    const dir = tempDir(t, 'cert-fast-');
+    const ca = makeCa(tempDir(t, 'cert-fast-ca-'));
     writeKeyPair(dir);
     fs.writeFileSync(certFile(dir, HOST), keygenSign(ca, certPubFile(dir, HOST), { validity: '-1m:+10m' }) + '\n');
     const keyBefore = fs.readFileSync(certKeyFile(dir, HOST), 'utf8');
@@ -346,8 +346,8 @@ describe('ensureCertificate against the sandbox edge', () => {
   });
   after(() => sandbox.stop());
 
-  test('renews with the stored token, then serves the cache; concurrent callers share one renewal', async () => {
-    const dir = tempDir('cert-sbx-');
+  test('renews with the stored token, then serves the cache; concurrent callers share one renewal', async (t) => {
+    const dir = tempDir(t, 'cert-sbx-');
     const store = new TokenStore(dir);
     const ctx = { http, store, log: silentLogger };
     const { discoverApp } = await import('../../../src/access/metadata.js');
@@ -379,8 +379,8 @@ describe('ensureCertificate against the sandbox edge', () => {
     assert.equal((await readCertificate(dir, HOST))?.keyFingerprint, fp);
   });
 
-  test('a stored token of a foreign issuer does not stand in for discovery', async () => {
-    const dir = tempDir('cert-sbx-foreign-');
+  test('a stored token of a foreign issuer does not stand in for discovery', async (t) => {
+    const dir = tempDir(t, 'cert-sbx-foreign-');
     const store = new TokenStore(dir);
     const ctx = { http, store, log: silentLogger };
     const { discoverApp } = await import('../../../src/access/metadata.js');
@@ -399,8 +399,8 @@ describe('ensureCertificate against the sandbox edge', () => {
     assert.equal(sandbox.counters.certSigns - signsBefore, 0);
   });
 
-  test('without a token and non-interactive: login-required, next step sign-in for the host', async () => {
-    const dir = tempDir('cert-sbx-none-');
+  test('without a token and non-interactive: login-required, next step sign-in for the host', async (t) => {
+    const dir = tempDir(t, 'cert-sbx-none-');
     const ctx = { http, store: new TokenStore(dir), log: silentLogger };
     await assert.rejects(ensureCertificate(ctx, HOST, { marginSeconds: 60, login: { interactive: false } }), (err: unknown) => {
       assert.ok(err instanceof AccessError && err.code === 'login-required', String(err));
@@ -411,8 +411,8 @@ describe('ensureCertificate against the sandbox edge', () => {
     assert.equal(await readCertificate(dir, HOST), undefined);
   });
 
-  test('a revoked app token is replaced through the org token and the certificate issued', async () => {
-    const dir = tempDir('cert-sbx-revoked-');
+  test('a revoked app token is replaced through the org token and the certificate issued', async (t) => {
+    const dir = tempDir(t, 'cert-sbx-revoked-');
     const store = new TokenStore(dir);
     const ctx = { http, store, log: silentLogger };
     const { discoverApp } = await import('../../../src/access/metadata.js');

@@ -13,7 +13,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectLock, processStartTime, withFileLock, type LockHolder } from '../../../src/access/lock.js';
-import { tempDir } from '../../unit/access/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const linux = process.platform === 'linux';
 
@@ -175,8 +175,8 @@ test("our start_time is exactly gopsutil's CreateTime (this process, pid 1, a ch
 test(
   'a lock written as cloudflared writes it for a live process is waited on, then reclaimed once that process is gone',
   { skip: !linux && 'needs /proc' },
-  async () => {
-    const target = path.join(tempDir(), 'ssh.example.com-aud-token');
+  async (t) => {
+    const target = path.join(tempDir(t), 'ssh.example.com-aud-token');
     const lock = `${target}.lock`;
     const holder = liveProcess();
     cloudflaredWriteLock(lock, holder.pid!);
@@ -216,8 +216,8 @@ test(
 test(
   'cloudflared waits on our lock: its rule finds ours live while we hold it, stale once we are gone',
   { skip: !linux && 'needs /proc' },
-  async () => {
-    const dir = tempDir();
+  async (t) => {
+    const dir = tempDir(t);
     const target = path.join(dir, 'sandbox.cloudflareaccess.com-org-token');
     const lock = `${target}.lock`;
     const lockModule = path.resolve(__dirname, '..', '..', '..', 'src', 'access', 'lock.js');
@@ -264,7 +264,7 @@ test(
 test(
   "cloudflared's tolerance: 1000 ms either way is the same process, 1001 ms is a recycled pid (both rules agree)",
   { skip: !linux && 'needs /proc' },
-  async () => {
+  async (t) => {
     const holder = liveProcess();
     try {
       const ct = goCreateTime(holder.pid!)!;
@@ -275,7 +275,7 @@ test(
         [1001, true],
         [-1001, true],
       ] as const) {
-        const lock = path.join(tempDir(), 'x.lock');
+        const lock = path.join(tempDir(t), 'x.lock');
         fs.writeFileSync(lock, `${JSON.stringify({ pid: holder.pid, start_time: ct + offset })}\n`, { mode: 0o600 });
         assert.equal(cloudflaredIsStale(lock).stale, stale, `cloudflared, offset ${offset}`);
         assert.equal((await inspectLock(lock)).kind, stale ? 'stale' : 'held', `ours, offset ${offset}`);

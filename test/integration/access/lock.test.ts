@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { processStartTime, selfLockContent, withFileLock } from '../../../src/access/lock.js';
 import { AccessError } from '../../../src/access/errors.js';
-import { tempDir } from '../../unit/access/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 test('processStartTime of this process matches selfLockContent and /proc', () => {
   const own = processStartTime(process.pid);
@@ -31,8 +31,8 @@ for (const [what, make] of [
   ],
   ['a FIFO', (p: string) => execFileSync('mkfifo', [p])],
 ] as const) {
-  test(`a lock that is ${what}: an error naming the path, at once`, { skip: process.platform === 'win32', timeout: 30_000 }, async () => {
-    const target = path.join(tempDir(), 'tok');
+  test(`a lock that is ${what}: an error naming the path, at once`, { skip: process.platform === 'win32', timeout: 30_000 }, async (t) => {
+    const target = path.join(tempDir(t), 'tok');
     make(`${target}.lock`);
     let ran = false;
     const cpuBefore = process.cpuUsage();

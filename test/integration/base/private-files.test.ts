@@ -22,8 +22,8 @@ describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () =>
   });
   after(() => other?.remove());
 
-  test('links planted in a world-writable ~/.cloudflared never get written through; after chmod 700 none can be planted', async () => {
-    const { home: h, dir } = home(0o777);
+  test('links planted in a world-writable ~/.cloudflared never get written through; after chmod 700 none can be planted', async (t) => {
+    const { home: h, dir } = home(t, 0o777);
     // The owner's file the attacker aims at, and the names we write.
     const victim = path.join(h, '.bashrc');
     fs.writeFileSync(victim, 'echo hello\n', { mode: 0o644 });
@@ -55,8 +55,8 @@ describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () =>
     assert.equal(fs.readFileSync(victim, 'utf8'), 'echo hello\n');
   });
 
-  test('a token, key or lock owned by another user is refused, naming rm (chmod cannot help)', async () => {
-    const { dir } = home(0o700);
+  test('a token, key or lock owned by another user is refused, naming rm (chmod cannot help)', async (t) => {
+    const { dir } = home(t, 0o700);
     const tokenPath = appTokenFile(dir, APP.appHostname, APP.appAud);
     fs.writeFileSync(tokenPath, TOKEN, { mode: 0o600 });
     fs.chownSync(tokenPath, other.uid, other.gid);
@@ -70,8 +70,8 @@ describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () =>
     assert.ok(fs.existsSync(tokenPath), 'refused, not deleted');
   });
 
-  test('a ~/.cloudflared owned by another user is refused', async () => {
-    const { dir } = home(0o700);
+  test('a ~/.cloudflared owned by another user is refused', async (t) => {
+    const { dir } = home(t, 0o700);
     fs.chownSync(dir, other.uid, other.gid);
     await assert.rejects(new TokenStore(dir).readAppToken(APP), /belongs to another user/);
   });
@@ -80,8 +80,8 @@ describe('as a second local user', { skip: otherUserMissing() ?? !posix }, () =>
 // mkfifo is a program: the FIFO half of the unit suite's "no symlink is followed, no FIFO
 // waited on".
 describe('no FIFO waited on', { skip: !posix }, () => {
-  test('a FIFO, a folder or a socket where a file is expected: refused at once', async () => {
-    const { dir } = home(0o700);
+  test('a FIFO, a folder or a socket where a file is expected: refused at once', async (t) => {
+    const { dir } = home(t, 0o700);
     const fifo = path.join(dir, 'fifo');
     execFileSync('mkfifo', [fifo]);
     fs.mkdirSync(path.join(dir, 'folder'));

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
-import { startEchoServer, tempDir } from '../../unit/access/helpers.js';
+import { startEchoServer } from '../../unit/access/helpers.js';
 import { startSandbox, type Sandbox } from '../../sandbox/sandbox.js';
 import { openLikeBrowser } from '../../sandbox/fake-browser.js';
+import { tempDir } from '../../support/tmp.js';
 
 const MAIN = path.join(__dirname, '../../../src/cli/main.js');
 const BROWSER_SH = path.join(__dirname, '../../../../test/sandbox/browser.sh');
@@ -45,13 +46,13 @@ function runMain(args: string[], env: NodeJS.ProcessEnv, input?: Buffer, timeout
 describe('the helper process against the sandbox', () => {
   let sandbox: Sandbox;
   let echo: net.Server;
-  let home: string;
+  // Made when the suite is defined, removed after it (node:test's suite-level after).
+  const home = tempDir({ after }, 'cli-home-');
   let env: NodeJS.ProcessEnv;
   before(async () => {
     let port: number;
     ({ server: echo, port } = await startEchoServer());
     sandbox = await startSandbox({ sshd: false, origins: { [HOST]: { host: '127.0.0.1', port } } });
-    home = tempDir('cli-home-');
     env = { PATH: process.env['PATH'], HOME: home, ...sandbox.env, BROWSER: BROWSER_SH, FAKE_BROWSER_LOG: path.join(home, 'browser.log') };
   });
   after(async () => {
@@ -145,8 +146,8 @@ describe('the helper process against the sandbox', () => {
     assert.match(stderr, /Carrier to ssh\.sandbox\.test is open/);
   });
 
-  test('a browser that fails to start does not fail the login: the printed URL works', async () => {
-    const home2 = tempDir('cli-home2-');
+  test('a browser that fails to start does not fail the login: the printed URL works', async (t) => {
+    const home2 = tempDir(t, 'cli-home2-');
     const env2 = { ...env, HOME: home2, BROWSER: path.join(home2, 'no-such-browser') };
     const child = spawn(process.execPath, [MAIN, 'login', `https://${HOST}`], { env: env2, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';

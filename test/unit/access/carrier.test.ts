@@ -17,7 +17,8 @@ import { HttpClient } from '../../../src/access/http.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger } from '../../../src/access/types.js';
-import { sha, sink, tempDir, testCert } from './helpers.js';
+import { sha, sink, testCert } from './helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const HOST = validateHostname('ssh.sandbox.test');
 
@@ -267,10 +268,10 @@ describe('handshake rules', () => {
     assert.equal(carrierUrl(new URL('https://ssh.sandbox.test/#x')).href, 'wss://ssh.sandbox.test/');
   });
 
-  test('service token headers, no compression offered; 302 → token-refused, other status → carrier error', async () => {
+  test('service token headers, no compression offered; 302 → token-refused, other status → carrier error', async (t) => {
     const srv = await startWsServer((ws) => ws.close(1000));
     try {
-      const ctx = { http: srv.client(), store: new TokenStore(tempDir('carrier-st-')), log: silentLogger };
+      const ctx = { http: srv.client(), store: new TokenStore(tempDir(t, 'carrier-st-')), log: silentLogger };
       const serviceToken = { clientId: 'id.access', clientSecret: 's3cret' };
       const ws = await openCarrier(ctx, HOST, { serviceToken, login: { interactive: false } });
       ws.terminate();

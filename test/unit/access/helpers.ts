@@ -1,5 +1,5 @@
 // Test helpers: a loopback HTTPS server with a throwaway self-signed
-// certificate for the sandbox's names, and temp dirs.
+// certificate for the sandbox's names (temporary folders: test/support/tmp.ts).
 
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -7,17 +7,13 @@ import * as https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import * as sshpk from 'sshpk';
 import { HttpClient } from '../../../src/access/http.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
-
-export function tempDir(prefix = 'access-test-'): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-}
+import { tempDir } from '../../support/tmp.js';
 
 export interface TestCert {
   readonly key: string;
@@ -51,7 +47,8 @@ export function testCert(): TestCert {
       purposes: ['serverAuth', 'ca'],
     },
   );
-  const certFile = path.join(tempDir('access-cert-'), 'cert.pem');
+  // Made once per process (the certificate is cached): removed when the process exits.
+  const certFile = path.join(tempDir({ after: (fn) => process.once('exit', fn) }, 'access-cert-'), 'cert.pem');
   fs.writeFileSync(certFile, cert.toString('pem'));
   cached = { key: key.toString('pkcs8'), cert: cert.toString('pem'), certFile };
   return cached;

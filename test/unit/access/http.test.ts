@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import WebSocket, { WebSocketServer } from 'ws';
 import { HttpClient, parseSetCookie, tlsHint } from '../../../src/access/http.js';
 import { AccessError } from '../../../src/access/errors.js';
-import { startServer, tempDir, testCert, type TestServer } from './helpers.js';
+import { startServer, testCert, type TestServer } from './helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 let server: TestServer;
 before(async () => {
@@ -106,15 +107,15 @@ test('tlsHint: the proxy hint only for an untrusted chain', () => {
   assert.match(hint('CERT_HAS_EXPIRED'), /clock/);
 });
 
-test('fromEnv reads ACCESS_SSH_CONNECT_TO and NODE_EXTRA_CA_CERTS', async () => {
+test('fromEnv reads ACCESS_SSH_CONNECT_TO and NODE_EXTRA_CA_CERTS', async (t) => {
   const client = HttpClient.fromEnv({ ACCESS_SSH_CONNECT_TO: `::127.0.0.1:${server.port}`, NODE_EXTRA_CA_CERTS: testCert().certFile });
   const res = await client.request({ method: 'GET', url: 'https://ssh.sandbox.test/' });
   assert.equal(res.status, 200);
   assert.throws(
-    () => HttpClient.fromEnv({ NODE_EXTRA_CA_CERTS: path.join(tempDir(), 'missing.pem') }),
+    () => HttpClient.fromEnv({ NODE_EXTRA_CA_CERTS: path.join(tempDir(t), 'missing.pem') }),
     (err: unknown) => err instanceof AccessError && err.code === 'config',
   );
-  const notPem = path.join(tempDir(), 'x.pem');
+  const notPem = path.join(tempDir(t), 'x.pem');
   fs.writeFileSync(notPem, 'garbage');
   assert.throws(
     () => HttpClient.fromEnv({ NODE_EXTRA_CA_CERTS: notPem }),

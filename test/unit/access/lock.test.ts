@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { inspectLock, processStartTime, selfLockContent, withFileLock, type LockHolder } from '../../../src/access/lock.js';
 import { AccessError } from '../../../src/access/errors.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const fast = { retryMs: 25 };
 
@@ -16,8 +16,8 @@ async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
   }
 }
 
-test('lock file: cloudflared JSON, 0600, removed afterwards (even on throw)', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('lock file: cloudflared JSON, 0600, removed afterwards (even on throw)', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   await withFileLock(
     target,
     async () => {
@@ -45,8 +45,8 @@ test('lock file: cloudflared JSON, 0600, removed afterwards (even on throw)', as
   assert.deepEqual(fs.readdirSync(path.dirname(target)), []);
 });
 
-test('the directory is created (0700) when missing', async () => {
-  const dir = path.join(tempDir(), 'sub');
+test('the directory is created (0700) when missing', async (t) => {
+  const dir = path.join(tempDir(t), 'sub');
   await withFileLock(path.join(dir, 'tok'), async () => undefined, fast);
   assert.equal(fs.statSync(dir).mode & 0o777, 0o700);
 });
@@ -55,8 +55,8 @@ test('the directory is created (0700) when missing', async () => {
 // and beyond macOS's 99,999.
 const DEAD_PID = 2 ** 22;
 
-test('stale: dead pid is reclaimed at once', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('stale: dead pid is reclaimed at once', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   fs.writeFileSync(`${target}.lock`, JSON.stringify({ pid: DEAD_PID, start_time: Date.now() }));
   assert.equal((await inspectLock(`${target}.lock`)).kind, 'stale');
   let ran = false;
@@ -77,8 +77,8 @@ test('stale: dead pid is reclaimed at once', async () => {
   assert.equal(waited, false, 'reclaimed without waiting for the holder');
 });
 
-test('stale: a recycled pid (start time differs by more than 1 s)', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('stale: a recycled pid (start time differs by more than 1 s)', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   const self = selfLockContent();
   fs.writeFileSync(`${target}.lock`, JSON.stringify({ pid: process.pid, start_time: self.start_time - 5000 }));
   if (processStartTime(process.pid) !== undefined) {
@@ -90,8 +90,8 @@ test('stale: a recycled pid (start time differs by more than 1 s)', async () => 
   assert.deepEqual(await inspectLock(`${target}.lock`), { kind: 'held', pid: process.pid });
 });
 
-test('stale: unparsable content, and a lock older than the timeout', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('stale: unparsable content, and a lock older than the timeout', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   const lock = `${target}.lock`;
   fs.writeFileSync(lock, 'not json');
   assert.equal((await inspectLock(lock)).kind, 'stale');
@@ -111,8 +111,8 @@ test('stale: unparsable content, and a lock older than the timeout', async () =>
   assert.equal((await inspectLock(`${lock}.missing`)).kind, 'gone');
 });
 
-test('held by a live process: wait, report the login URL once per new URL, then acquire', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('held by a live process: wait, report the login URL once per new URL, then acquire', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   fs.writeFileSync(`${target}.lock`, JSON.stringify(selfLockContent()));
   const seen: LockHolder[] = [];
   let acquired = false;
@@ -141,8 +141,8 @@ test('held by a live process: wait, report the login URL once per new URL, then 
   ]);
 });
 
-test('timeout while held is a lock error', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('timeout while held is a lock error', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   fs.writeFileSync(`${target}.lock`, JSON.stringify(selfLockContent()));
   // A lock older than the timeout counts as stale, and the wait lasts the
   // timeout too: date the lock ahead so that it stays young throughout.
@@ -161,8 +161,8 @@ test('timeout while held is a lock error', async () => {
   assert.ok(fs.existsSync(`${target}.lock`));
 });
 
-test('concurrent holders in one process never overlap', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('concurrent holders in one process never overlap', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   let inside = 0;
   let max = 0;
   const order: number[] = [];
@@ -185,8 +185,8 @@ test('concurrent holders in one process never overlap', async () => {
   assert.equal(order.length, 4);
 });
 
-test('release leaves a lock that is no longer ours', async () => {
-  const target = path.join(tempDir(), 'tok');
+test('release leaves a lock that is no longer ours', async (t) => {
+  const target = path.join(tempDir(t), 'tok');
   await withFileLock(
     target,
     async () => {

@@ -1,4 +1,4 @@
-import { test, before, after, beforeEach } from 'node:test';
+import { test, before, after, beforeEach, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -8,8 +8,9 @@ import { AccessError } from '../../../src/access/errors.js';
 import { clearJwksCache } from '../../../src/access/metadata.js';
 import { silentLogger, type Logger } from '../../../src/access/types.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken, startEdge, visitor, type FakeEdge } from './edge.js';
-import { tempDir } from './helpers.js';
+
 import { hostname } from '../../support/hostname.js';
+import { tempDir } from '../../support/tmp.js';
 
 const appInfo = { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST };
 const appUrl = new URL(`https://${APP_HOST}/`);
@@ -23,13 +24,13 @@ beforeEach(() => {
   clearJwksCache();
 });
 
-function ctx(log: Logger = silentLogger): AccessContext & { store: TokenStore } {
-  return { http: edge.server.client(), store: new TokenStore(tempDir()), log };
+function ctx(t: TestContext, log: Logger = silentLogger): AccessContext & { store: TokenStore } {
+  return { http: edge.server.client(), store: new TokenStore(tempDir(t)), log };
 }
 const fastOpts = { pollDelayMs: 20, lockRetryMs: 20 };
 
-test('a valid stored app token is used without any request', async () => {
-  const c = ctx();
+test('a valid stored app token is used without any request', async (t) => {
+  const c = ctx(t);
   const tok = appToken();
   await c.store.writeAppToken(appInfo, tok);
   const before = edge.server.seen.length;
@@ -37,8 +38,8 @@ test('a valid stored app token is used without any request', async () => {
   assert.equal(edge.server.seen.length, before);
 });
 
-test('no app token, valid org token: exchanged, stored, no browser', async () => {
-  const c = ctx();
+test('no app token, valid org token: exchanged, stored, no browser', async (t) => {
+  const c = ctx(t);
   const org = orgToken();
   await c.store.writeOrgToken(TEAM, org);
   edge.acceptOrg = org;
@@ -51,8 +52,8 @@ test('no app token, valid org token: exchanged, stored, no browser', async () =>
   );
 });
 
-test('non-interactive without usable tokens: login-required naming the command, no browser', async () => {
-  const c = ctx();
+test('non-interactive without usable tokens: login-required naming the command, no browser', async (t) => {
+  const c = ctx(t);
   await c.store.writeOrgToken(TEAM, orgToken()); // refused by the edge
   const debug: string[] = [];
   const log = { ...silentLogger, debug: (m: string) => debug.push(m) };
@@ -75,8 +76,8 @@ test('non-interactive without usable tokens: login-required naming the command, 
   );
 });
 
-test('interactive: browser login stores both tokens; url companion removed', async () => {
-  const c = ctx();
+test('interactive: browser login stores both tokens; url companion removed', async (t) => {
+  const c = ctx(t);
   const opened: string[] = [];
   const got = await getAppToken(c, appUrl, appInfo, { interactive: true, openBrowser: visitor(edge, opened), ...fastOpts });
   assert.equal(got, edge.transfer.app);
@@ -86,17 +87,17 @@ test('interactive: browser login stores both tokens; url companion removed', asy
   assert.deepEqual(fs.readdirSync(c.store.dir).sort(), [`${APP_HOST}-${AUD}-token`, `${TEAM}-org-token`].sort());
 });
 
-test('interactive: a login without org_token stores the app token alone; a stored org token is kept', async () => {
+test('interactive: a login without org_token stores the app token alone; a stored org token is kept', async (t) => {
   const saved = edge.transfer;
   try {
     edge.transfer = { app: appToken() };
-    const c = ctx();
+    const c = ctx(t);
     const got = await getAppToken(c, appUrl, appInfo, { interactive: true, openBrowser: visitor(edge), ...fastOpts });
     assert.equal(got, edge.transfer.app);
     assert.equal(await c.store.readAppToken(appInfo), edge.transfer.app);
     assert.deepEqual(fs.readdirSync(c.store.dir), [`${APP_HOST}-${AUD}-token`], 'no org token file, not even an empty one');
 
-    const c2 = ctx();
+    const c2 = ctx(t);
     const org = orgToken();
     await c2.store.writeOrgToken(TEAM, org); // refused by the exchange: a browser login follows
     const r = await login(c2, appUrl, { interactive: true, openBrowser: visitor(edge), ...fastOpts });
@@ -108,8 +109,8 @@ test('interactive: a login without org_token stores the app token alone; a store
   }
 });
 
-test('login --fedramp polls the FedRAMP transfer service', async () => {
-  const c = ctx();
+test('login --fedramp polls the FedRAMP transfer service', async (t) => {
+  const c = ctx(t);
   const fed = edge.count((r) => r.host.startsWith('login.fed.cloudflareaccess.org'));
   const commercial = edge.count((r) => r.host.startsWith('login.cloudflareaccess.org'));
   const r = await login(c, appUrl, { interactive: true, fedramp: true, openBrowser: visitor(edge), ...fastOpts });
@@ -121,8 +122,8 @@ test('login --fedramp polls the FedRAMP transfer service', async () => {
   );
 });
 
-test('concurrent first connections share one browser login', async () => {
-  const c = ctx();
+test('concurrent first connections share one browser login', async (t) => {
+  const c = ctx(t);
   const opened: string[] = [];
   const open = visitor(edge, opened);
   const slowOpen = async (u: string): Promise<void> => {
@@ -138,8 +139,8 @@ test('concurrent first connections share one browser login', async () => {
   for (const r of results) assert.equal(r, edge.transfer.app);
 });
 
-test("a waiting process is shown the holder's login URL", async () => {
-  const c = ctx();
+test("a waiting process is shown the holder's login URL", async (t) => {
+  const c = ctx(t);
   const shown: string[] = [];
   let release!: () => void;
   const gate = new Promise<void>((r) => {
@@ -169,8 +170,8 @@ test("a waiting process is shown the holder's login URL", async () => {
   assert.match(shown[0]!, /\/cdn-cgi\/access\/cli\?/);
 });
 
-test('login() forces a browser login and returns app info and claims', async () => {
-  const c = ctx();
+test('login() forces a browser login and returns app info and claims', async (t) => {
+  const c = ctx(t);
   await c.store.writeAppToken(appInfo, appToken());
   const opened: string[] = [];
   const r = await login(c, appUrl, { interactive: true, openBrowser: visitor(edge, opened), ...fastOpts });
@@ -185,8 +186,8 @@ test('login() forces a browser login and returns app info and claims', async () 
   );
 });
 
-test('renewAppToken exchanges the stored org token now; undefined without one', async () => {
-  const c = ctx();
+test('renewAppToken exchanges the stored org token now; undefined without one', async (t) => {
+  const c = ctx(t);
   assert.equal(await renewAppToken(c, appUrl, appInfo), undefined);
   const org = orgToken();
   await c.store.writeOrgToken(TEAM, org);
@@ -197,8 +198,8 @@ test('renewAppToken exchanges the stored org token now; undefined without one', 
   assert.equal(await c.store.readAppToken(appInfo), edge.exchangeToken);
 });
 
-test('forgetAppToken and logout', async () => {
-  const c = ctx();
+test('forgetAppToken and logout', async (t) => {
+  const c = ctx(t);
   await c.store.writeAppToken(appInfo, appToken());
   await forgetAppToken(c, appInfo);
   assert.equal(await c.store.readAppToken(appInfo), undefined);

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { defaultConfigDir } from '../../../src/access/paths.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken } from './edge.js';
-import { nowSeconds, tempDir } from './helpers.js';
+import { nowSeconds } from './helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const app = { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST };
 const appFile = (dir: string): string => path.join(dir, `${APP_HOST}-${AUD}-token`);
@@ -15,8 +16,8 @@ test('default directory is ~/.cloudflared', () => {
   assert.equal(new TokenStore().dir, defaultConfigDir());
 });
 
-test('write: atomic, file 0600, directory created 0700; read back', async () => {
-  const dir = path.join(tempDir(), '.cloudflared');
+test('write: atomic, file 0600, directory created 0700; read back', async (t) => {
+  const dir = path.join(tempDir(t), '.cloudflared');
   const store = new TokenStore(dir);
   const tok = appToken();
   await store.writeAppToken(app, tok);
@@ -34,22 +35,22 @@ test('write: atomic, file 0600, directory created 0700; read back', async () => 
   assert.equal(fs.statSync(appFile(dir)).mode & 0o777, 0o600);
 });
 
-test('a cloudflared-written token with a trailing newline is read', async () => {
-  const dir = tempDir();
+test('a cloudflared-written token with a trailing newline is read', async (t) => {
+  const dir = tempDir(t);
   const tok = appToken();
   fs.writeFileSync(appFile(dir), `${tok}\n`);
   assert.equal(await new TokenStore(dir).readAppToken(app), tok);
 });
 
-test('expired app token is deleted', async () => {
-  const dir = tempDir();
+test('expired app token is deleted', async (t) => {
+  const dir = tempDir(t);
   fs.writeFileSync(appFile(dir), appToken({ exp: nowSeconds() - 10 }));
   assert.equal(await new TokenStore(dir).readAppToken(app), undefined);
   assert.ok(!fs.existsSync(appFile(dir)));
 });
 
-test('app token whose aud lacks the app AUD is deleted; aud string accepted', async () => {
-  const dir = tempDir();
+test('app token whose aud lacks the app AUD is deleted; aud string accepted', async (t) => {
+  const dir = tempDir(t);
   const store = new TokenStore(dir);
   fs.writeFileSync(appFile(dir), appToken({ aud: ['other-aud'] }));
   assert.equal(await store.readAppToken(app), undefined);
@@ -60,8 +61,8 @@ test('app token whose aud lacks the app AUD is deleted; aud string accepted', as
   assert.ok(await store.readAppToken(app));
 });
 
-test('undecodable tokens are deleted', async () => {
-  const dir = tempDir();
+test('undecodable tokens are deleted', async (t) => {
+  const dir = tempDir(t);
   const store = new TokenStore(dir);
   fs.writeFileSync(appFile(dir), 'garbage');
   fs.writeFileSync(orgFile(dir), '');
@@ -70,8 +71,8 @@ test('undecodable tokens are deleted', async () => {
   assert.deepEqual(fs.readdirSync(dir), []);
 });
 
-test('expired org token is deleted; missing files are just absent', async () => {
-  const dir = tempDir();
+test('expired org token is deleted; missing files are just absent', async (t) => {
+  const dir = tempDir(t);
   const store = new TokenStore(dir);
   assert.equal(await store.readOrgToken(TEAM), undefined);
   assert.equal(await store.readAppToken(app), undefined);
@@ -80,8 +81,8 @@ test('expired org token is deleted; missing files are just absent', async () => 
   assert.ok(!fs.existsSync(orgFile(dir)));
 });
 
-test('delete', async () => {
-  const dir = tempDir();
+test('delete', async (t) => {
+  const dir = tempDir(t);
   const store = new TokenStore(dir);
   await store.writeAppToken(app, appToken());
   await store.writeOrgToken(TEAM, orgToken());
@@ -91,8 +92,8 @@ test('delete', async () => {
   assert.deepEqual(fs.readdirSync(dir), []);
 });
 
-test('list: tokens parsed from names, other files skipped', async () => {
-  const dir = tempDir();
+test('list: tokens parsed from names, other files skipped', async (t) => {
+  const dir = tempDir(t);
   const store = new TokenStore(dir);
   const exp = nowSeconds() + 100;
   fs.writeFileSync(appFile(dir), appToken({ exp }));

@@ -17,7 +17,8 @@ import {
 } from '../../../src/access/transfer.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { APP_HOST, AUD, TEAM, appToken, orgToken, seal, startEdge, visitor, type FakeEdge } from './edge.js';
-import { startServer, tempDir } from './helpers.js';
+import { startServer } from './helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const appInfo = { authDomain: TEAM, appAud: AUD, appHostname: APP_HOST };
 const appUrl = new URL(`https://${APP_HOST}/`);
@@ -215,8 +216,8 @@ test('poll: overall timeout and abort', async () => {
   }
 });
 
-test('runBrowserLogin: URL shown, url file 0600 while waiting and removed after, tokens validated', async () => {
-  const dir = tempDir();
+test('runBrowserLogin: URL shown, url file 0600 while waiting and removed after, tokens validated', async (t) => {
+  const dir = tempDir(t);
   const urlFile = path.join(dir, `${APP_HOST}-${AUD}-token.url`);
   const calls: string[] = [];
   const shown: string[] = [];

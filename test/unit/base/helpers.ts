@@ -3,10 +3,11 @@
 import { parseAppToken } from '../../../src/access/jwt.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { TestContext } from 'node:test';
 import { forgetCheckedDirs } from '../../../src/base/private-files.js';
 import type { AppInfo, AppToken } from '../../../src/access/types.js';
-import { tempDir } from '../access/helpers.js';
 import { hostname } from '../../support/hostname.js';
+import { tempDir } from '../../support/tmp.js';
 
 export const posix = process.platform !== 'win32';
 export const APP: AppInfo = { authDomain: 'team.cloudflareaccess.com', appAud: 'a'.repeat(64), appHostname: hostname('ssh.example.com') };
@@ -23,8 +24,8 @@ export const TOKEN = jwt({
 });
 
 /** A home like a user's (0755) with a ~/.cloudflared of `mode`. */
-export function home(mode: number): { home: string; dir: string } {
-  const h = tempDir('access-priv-');
+export function home(t: TestContext, mode: number): { home: string; dir: string } {
+  const h = tempDir(t, 'access-priv-');
   fs.chmodSync(h, 0o755);
   const dir = path.join(h, '.cloudflared');
   fs.mkdirSync(dir);

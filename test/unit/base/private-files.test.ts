@@ -18,8 +18,8 @@ import { APP, home, posix, TOKEN } from './helpers.js';
 
 describe('a ~/.cloudflared others can write is not used', { skip: !posix }, () => {
   for (const mode of [0o777, 0o770, 0o1777, 0o720]) {
-    test(`mode ${mode.toString(8)}: reads and writes refused, naming chmod 700; nothing written`, async () => {
-      const { dir } = home(mode);
+    test(`mode ${mode.toString(8)}: reads and writes refused, naming chmod 700; nothing written`, async (t) => {
+      const { dir } = home(t, mode);
       const store = new TokenStore(dir);
       const refused = (err: unknown): boolean =>
         err instanceof AccessError &&
@@ -43,8 +43,8 @@ describe('a ~/.cloudflared others can write is not used', { skip: !posix }, () =
 });
 
 describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
-  test('a token or key that is a symlink is refused, naming the link to remove', async () => {
-    const { home: h, dir } = home(0o700);
+  test('a token or key that is a symlink is refused, naming the link to remove', async (t) => {
+    const { home: h, dir } = home(t, 0o700);
     const real = path.join(h, 'real-token');
     fs.writeFileSync(real, TOKEN, { mode: 0o600 });
     const tokenPath = appTokenFile(dir, APP.appHostname, APP.appAud);
@@ -63,8 +63,8 @@ describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
     );
   });
 
-  test('writing over a planted symlink replaces the link; its target keeps bytes and mode', async () => {
-    const { home: h, dir } = home(0o700);
+  test('writing over a planted symlink replaces the link; its target keeps bytes and mode', async (t) => {
+    const { home: h, dir } = home(t, 0o700);
     const victim = path.join(h, 'victim');
     fs.writeFileSync(victim, 'precious', { mode: 0o644 });
     const p = path.join(dir, 'x.url');
@@ -76,8 +76,8 @@ describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
     assert.equal(fs.statSync(p).mode & 0o777, 0o600);
   });
 
-  test('a token others can read is made 0600 and reported (repair); a key others can read is refused', async () => {
-    const { dir } = home(0o700);
+  test('a token others can read is made 0600 and reported (repair); a key others can read is refused', async (t) => {
+    const { dir } = home(t, 0o700);
     const tokenPath = appTokenFile(dir, APP.appHostname, APP.appAud);
     fs.writeFileSync(tokenPath, TOKEN);
     fs.chmodSync(tokenPath, 0o644);
@@ -88,8 +88,8 @@ describe('no symlink is followed, no FIFO waited on', { skip: !posix }, () => {
     assert.equal(fs.statSync(tokenPath).mode & 0o777, 0o600);
   });
 
-  test('temp files: 128 random bits in the name, created exclusively, 0600 until renamed', async () => {
-    const { dir } = home(0o700);
+  test('temp files: 128 random bits in the name, created exclusively, 0600 until renamed', async (t) => {
+    const { dir } = home(t, 0o700);
     const target = path.join(dir, 't');
     const a = await stageFile(target, 'a', 0o600);
     const b = await stageFile(target, 'b', 0o600);
