@@ -78,14 +78,23 @@ async function acquire(lockPath: string, targetPath: string, opts: LockOptions):
         },
       );
     }
-    try {
-      await createExclusive(lockPath, content);
-      return content;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        if (isFileError(err)) throw lockFileError(err);
-        throw new AccessError('lock', `Cannot create ${lockPath}: ${describeError(err)}`, { cause: err });
+    // While another process holds the lock (the usual case here), look before staging a
+    // temp file: fewer files made and removed every retry, and fewer moments at which this
+    // process ending (a budget's deadline) could leave one behind.
+    const present = await fsp.lstat(lockPath).then(
+      () => true,
+      () => false,
+    );
+    if (!present) {
+      try {
+        await createExclusive(lockPath, content);
+        return content;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST') {
+          if (isFileError(err)) throw lockFileError(err);
+          throw new AccessError('lock', `Cannot create ${lockPath}: ${describeError(err)}`, { cause: err });
+        }
       }
     }
 
@@ -130,6 +139,9 @@ async function createExclusive(lockPath: string, content: string): Promise<void>
   // crash it is stale whatever it holds (an empty one too, once FRESH_EMPTY_GRACE_MS
   // passed); the fsync was one of a renewal's five (docs/BENCHMARKS.md, sixth round).
   const staged = await stageFile(lockPath, content, 0o600, { sync: false });
+  // The process may end before the link and the removal below (ssh-gen's budget ends
+  // with the lock still wanted): the temp file goes with it.
+  const unregister = onAbnormalExit(() => fs.rmSync(staged.temp, { force: true }));
   try {
     try {
       await fsp.link(staged.temp, lockPath);
@@ -140,6 +152,7 @@ async function createExclusive(lockPath: string, content: string): Promise<void>
     }
   } finally {
     await discardStaged([staged]);
+    unregister();
   }
   const fh = await fsp.open(
     lockPath,
