@@ -30,7 +30,7 @@ import {
   type Services,
   type WindowChoice,
 } from './connect.js';
-import { copyReport, diagnose } from './doctor.js';
+import { copyReport, diagnose, registerDoctorDocuments } from './doctor.js';
 import { CLI_GROUP_LABEL, isProblem } from './hosts-view.js';
 import { importHosts } from './import-hosts.js';
 import { setUpServer } from './server-setup.js';
@@ -392,6 +392,7 @@ export function registerCommands(svc: Services, certDocs: CertificateDocuments):
       return undefined;
     }),
     reg('accessSsh.copyDiagnosis', () => copyReport()),
+    registerDoctorDocuments(),
     reg('accessSsh.importHosts', () => importHosts(svc)),
     reg('accessSsh.setUpServer', () => setUpServer(svc)),
     reg('accessSsh.showLog', () => svc.log.show()),

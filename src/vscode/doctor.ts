@@ -1,10 +1,11 @@
 // "Access: Diagnose Connection…": the doctor of src/doctor/, run by the helper launcher
 // on the host's entries (the same ssh config, alias and settings a connection uses), its
-// report opened as a Markdown document, with "Copy Report".
+// report opened as a read-only Markdown document (`access-ssh-doctor:/<host>.md`: named
+// after the host, never "Untitled" nor asking to be saved on close), with "Copy Report".
 
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { ProgressLocation, env, window as vscodeWindow, workspace } from 'vscode';
+import { type Disposable, EventEmitter, ProgressLocation, Uri, env, window as vscodeWindow, workspace } from 'vscode';
 import type { DoctorReport } from '../doctor/doctor.js';
 import type { Services } from './connect.js';
 import { renderMarkdown, stepFromJson, stepNext } from '../doctor/report.js';
@@ -12,6 +13,23 @@ import { EXTENSION_WORDS } from '../hosts/failure.js';
 import { readSettings } from './settings.js';
 
 let lastReport: string | undefined;
+
+const DOCTOR_SCHEME = 'access-ssh-doctor';
+/** The last report of each host, served read-only under DOCTOR_SCHEME. */
+const reports = new Map<string, string>();
+const reportChanged = new EventEmitter<Uri>();
+
+function reportUri(host: string): Uri {
+  return Uri.from({ scheme: DOCTOR_SCHEME, path: `/${host}.md` });
+}
+
+/** The provider of the report documents (registered with the commands). */
+export function registerDoctorDocuments(): Disposable {
+  return workspace.registerTextDocumentContentProvider(DOCTOR_SCHEME, {
+    onDidChange: reportChanged.event,
+    provideTextDocumentContent: (uri) => reports.get(uri.path.replace(/^\//, '').replace(/\.md$/, '')) ?? '',
+  });
+}
 
 /** Runs the doctor for `host` and shows its report; resolves with it. */
 export async function diagnose(svc: Services, host: string): Promise<DoctorReport> {
@@ -45,7 +63,10 @@ export async function diagnose(svc: Services, host: string): Promise<DoctorRepor
   for (const s of report.steps) {
     if (s.status === 'failed') svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${next(s)}`].join(' | ')}`);
   }
-  const doc = await workspace.openTextDocument({ language: 'markdown', content: markdown });
+  reports.set(host, markdown);
+  const uri = reportUri(host);
+  reportChanged.fire(uri);
+  const doc = await workspace.openTextDocument(uri);
   await vscodeWindow.showTextDocument(doc, { preview: false });
   const failed = report.steps.find((s) => s.id === report.failed);
   const summary = report.ok

@@ -511,9 +511,16 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     assert.match(report, /\| carrier \(websocket\) \| .* passed/);
     assert.doesNotMatch(report, /eyJ[\w-]{10,}\.eyJ/, 'no token in the report');
     await ui.shot('11-doctor-report');
+    // A read-only document named after the host: not "Untitled-1", never dirty, closed without a question.
+    const tab = ui.page.locator('.tabs-container .tab.active').first();
+    const title = (await tab.innerText()).replace(/\s+/g, '');
+    assert.ok(title.includes(`${HOST}.md`), `the tab is named after the host: ${title}`);
+    assert.ok(!/\bdirty\b/.test((await tab.getAttribute('class')) ?? ''), 'the report is not a dirty editor');
     await ui.clickNotificationButton(done, 'Copy Report');
     await ui.waitNotification(/Copied the diagnosis report/, 30_000);
-    await ui.runCommand('View: Revert and Close Editor');
+    await ui.runCommand('View: Close Editor');
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await ui.dialogMessage().catch(() => undefined), undefined, 'closing asks nothing');
   });
 
   // No Remote-SSH can be installed here (no marketplace): the hand-off's own answer to
