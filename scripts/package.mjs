@@ -31,7 +31,7 @@ const ALLOWED = [
   /^package\.json$/,
   /^dist\/extension\.js$/,
   /^dist\/access-ssh\.js$/,
-  /^dist\/vendor-(sshpk|jose|ws|tweetnacl)\.js$/,
+  /^dist\/vendor-(sshpk|jose|tweetnacl)\.js$/,
   /^readme(\.marketplace)?\.md$/i,
   /^changelog\.md$/i,
   /^license(\.(md|txt))?$/i,
@@ -53,7 +53,7 @@ async function main() {
   for (const file of [
     manifest.main,
     ...Object.values(manifest.bin ?? {}),
-    ...['sshpk', 'jose', 'ws', 'tweetnacl'].map((p) => `dist/vendor-${p}.js`),
+    ...['sshpk', 'jose', 'tweetnacl'].map((p) => `dist/vendor-${p}.js`),
   ]) {
     if (file && !existsSync(join(ROOT, file))) fail(`${file} (from package.json) does not exist; build first`);
   }

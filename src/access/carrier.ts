@@ -8,13 +8,14 @@
 
 import type { Hostname } from '../base/hostname.js';
 import type { Readable, Writable } from 'node:stream';
-import WebSocket from 'ws';
 import { displayText } from '../base/display.js';
 import { AccessError, describeError, isAccessError } from './errors.js';
+import { unbracket } from './connect-to.js';
 import type { HttpClient } from './http.js';
 import { redact } from './redact.js';
 import { appTokens, type AccessContext, type LoginOptions } from './token-flow.js';
 import type { AppToken, Logger, ServiceToken } from './types.js';
+import { upgrade, WebSocketClient, WebSocketProtocolError } from './websocket.js';
 
 export const ACCESS_LOGIN_PATH = '/cdn-cgi/access/login';
 export const KEEPALIVE_MS = 30_000;
@@ -41,7 +42,7 @@ export interface CarrierOptions {
 }
 
 export type Handshake =
-  { readonly ok: true; readonly ws: WebSocket } | { readonly ok: false; readonly status: number; readonly location?: string };
+  { readonly ok: true; readonly ws: WebSocketClient } | { readonly ok: false; readonly status: number; readonly location?: string };
 
 /** The `wss://` URL of the carrier for an app URL. */
 export function carrierUrl(appUrl: URL): URL {
@@ -62,7 +63,7 @@ export function isAccessLoginRedirect(status: number, location: string | undefin
 }
 
 /** Open the carrier websocket for `host`, getting (and if refused, renewing once) the app token. */
-export async function openCarrier(ctx: AccessContext, host: Hostname, opts: CarrierOptions): Promise<WebSocket> {
+export async function openCarrier(ctx: AccessContext, host: Hostname, opts: CarrierOptions): Promise<WebSocketClient> {
   const appUrl = opts.appUrl ?? new URL(`https://${host}/`);
   const url = carrierUrl(appUrl);
   const log = ctx.log;
@@ -148,71 +149,78 @@ function statusError(url: URL, status: number): AccessError {
 
 /**
  * One websocket handshake: the open socket, or the status (and Location) it was
- * answered with (also `access-ssh doctor`'s probe). It has its own deadline (the
- * HTTP client's timeout, 10 s by default), whatever route the socket takes: ws's
- * handshakeTimeout does not reach a socket our connect-to connector opens, and a
- * stalled edge must not hang the ProxyCommand forever.
+ * answered with (also `access-ssh doctor`'s probe). TLS by the HTTP client's route,
+ * proxy and trust (HttpClient.connect), then the upgrade (websocket.ts). One deadline
+ * (the HTTP client's timeout, 10 s by default) covers both: a stalled edge must not
+ * hang the ProxyCommand forever.
  */
 export function carrierHandshake(http: HttpClient, url: URL, headers: Record<string, string>, log: Logger): Promise<Handshake> {
-  const base = http.wsOptions(url);
   const timeoutMs = http.timeoutMs;
+  const realHost = unbracket(url.hostname);
+  const realPort = url.port ? Number(url.port) : 443;
   log.debug(`Opening the carrier websocket ${url.origin}${url.pathname}`);
   return new Promise<Handshake>((resolve, reject) => {
     let settled = false;
-    const ws = new WebSocket(url, {
-      ...base,
-      headers: { ...(base.headers ?? {}), ...headers },
-      perMessageDeflate: false,
-      followRedirects: false,
-    });
+    const abort = new AbortController();
     const timer = setTimeout(() => {
       if (settled) return;
       settled = true;
-      ws.on('error', () => {});
-      ws.terminate();
+      abort.abort();
       reject(
         new AccessError('timeout', `No answer to the carrier websocket handshake from ${url.host} within ${timeoutMs / 1000}s`, {
           hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO, if set); the Access edge or the tunnel behind the application may be down.',
         }),
       );
     }, timeoutMs);
-    ws.once('open', () => clearTimeout(timer));
-    ws.once('unexpected-response', () => clearTimeout(timer));
-    ws.once('error', () => clearTimeout(timer));
-    ws.once('open', () => {
+    const fail = (err: unknown): void => {
+      clearTimeout(timer);
       if (settled) return;
       settled = true;
-      ws.removeAllListeners('error');
-      log.debug(`Carrier to ${url.host} is open`);
-      resolve({ ok: true, ws });
-    });
-    ws.once('unexpected-response', (req, res) => {
-      if (settled) return;
-      settled = true;
-      const status = res.statusCode ?? 0;
-      const location = res.headers.location;
-      log.debug(`Carrier handshake to ${url.host} answered ${status}${location ? ` -> ${displayText(redact(location), 200)}` : ''}`);
-      res.resume();
-      req.destroy();
-      // Errors of the aborted request are of no interest any more.
-      ws.on('error', () => {});
-      resolve(location === undefined ? { ok: false, status } : { ok: false, status, location });
-    });
-    ws.on('error', (err) => {
-      if (settled) return;
-      settled = true;
-      // A proxy that refused or cannot be reached: its error names the proxy, not the edge.
-      if (isAccessError(err, 'proxy')) {
+      // A proxy that refused or cannot be reached: its error names the proxy, not the edge;
+      // a header that cannot be sent is the caller's.
+      if (isAccessError(err, 'proxy') || isAccessError(err, 'config')) {
         reject(err);
         return;
       }
+      const why = err instanceof WebSocketProtocolError ? err.message : describeError(isAccessError(err) && err.cause ? err.cause : err);
       reject(
-        new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(describeError(err))}`, {
-          hint: 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
+        new AccessError('carrier', `Cannot open the carrier websocket to ${url.host}: ${redact(why)}`, {
+          hint:
+            isAccessError(err) && err.hint
+              ? err.hint
+              : 'Check the network connection (and ACCESS_SSH_CONNECT_TO / NODE_EXTRA_CA_CERTS, if set).',
           cause: err,
         }),
       );
-    });
+    };
+    http
+      .connect(realHost, realPort, abort.signal)
+      .then((socket) => {
+        if (settled) {
+          socket.destroy();
+          return undefined;
+        }
+        abort.signal.addEventListener('abort', () => socket.destroy(), { once: true });
+        return upgrade(socket, { path: url.pathname + url.search, host: url.host, headers: { 'user-agent': http.userAgent, ...headers } });
+      })
+      .then((r) => {
+        if (r === undefined) return;
+        clearTimeout(timer);
+        if (settled) {
+          if (r.ok) r.ws.terminate();
+          return;
+        }
+        settled = true;
+        if (r.ok) {
+          log.debug(`Carrier to ${url.host} is open`);
+          resolve(r);
+          return;
+        }
+        log.debug(
+          `Carrier handshake to ${url.host} answered ${r.status}${r.location ? ` -> ${displayText(redact(r.location), 200)}` : ''}`,
+        );
+        resolve(r);
+      }, fail);
   });
 }
 
@@ -237,7 +245,7 @@ export interface PipeOptions {
  * once `output` is finished (or broken: the reader went away); rejects when the
  * websocket failed.
  */
-export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, opts: PipeOptions = {}): Promise<void> {
+export function pipeCarrier(ws: WebSocketClient, input: Readable, output: Writable, opts: PipeOptions = {}): Promise<void> {
   const high = opts.highWaterMark ?? SEND_HIGH_WATER;
   const keepaliveMs = opts.keepaliveMs ?? KEEPALIVE_MS;
   const log = opts.log;
@@ -255,7 +263,8 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       if (!collect) return;
       sinceCollect += n;
       if (sinceCollect >= collect.everyBytes) {
-        sinceCollect = 0;
+        // Keep the remainder: chunks do not fall on the interval's boundaries.
+        sinceCollect %= collect.everyBytes;
         collect.run();
       }
     };
@@ -266,15 +275,14 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     const keepalive =
       keepaliveMs > 0
         ? setInterval(() => {
-            if (ws.readyState === WebSocket.OPEN) ws.ping();
+            if (ws.readyState === WebSocketClient.OPEN) ws.ping();
           }, keepaliveMs)
         : undefined;
     keepalive?.unref();
 
     // websocket → output
-    const onMessage = (data: WebSocket.RawData): void => {
+    const onMessage = (chunk: Buffer): void => {
       if (outputBroken) return;
-      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       carried(chunk.length);
       if (!output.write(chunk) && !wsPausedForOutput) {
         wsPausedForOutput = true;
@@ -309,16 +317,16 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       }
     };
     const onData = (chunk: Buffer | string): void => {
-      if (ws.readyState !== WebSocket.OPEN) return;
+      if (ws.readyState !== WebSocketClient.OPEN) return;
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       carried(buf.length);
       if (ws.bufferedAmount + buf.length > high && !inputPausedForWs) {
         // The callback of this send runs once it is flushed to the socket.
         inputPausedForWs = true;
         input.pause();
-        ws.send(buf, { binary: true, compress: false }, onSent);
+        ws.send(buf, onSent);
       } else {
-        ws.send(buf, { binary: true, compress: false }, inputPausedForWs ? onSent : undefined);
+        ws.send(buf, inputPausedForWs ? onSent : undefined);
       }
     };
     const onInputEnd = (): void => {
@@ -331,8 +339,8 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     };
 
     const closeWs = (code: number): void => {
-      if (ws.readyState === WebSocket.OPEN) ws.close(code);
-      else if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      if (ws.readyState === WebSocketClient.OPEN) ws.close(code);
+      else if (ws.readyState === WebSocketClient.CONNECTING) ws.terminate();
     };
 
     const onWsError = (err: Error): void => {
@@ -375,7 +383,6 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
       output.end();
     };
 
-    ws.binaryType = 'nodebuffer';
     ws.on('message', onMessage);
     ws.on('error', onWsError);
     ws.once('close', onWsClose);
@@ -383,9 +390,12 @@ export function pipeCarrier(ws: WebSocket, input: Readable, output: Writable, op
     input.on('data', onData);
     input.on('end', onInputEnd);
     input.on('error', onInputError);
-    if (ws.readyState !== WebSocket.OPEN) {
+    if (ws.readyState === WebSocketClient.CLOSED) {
       // Closed before we started: report it the same way.
-      if (ws.readyState === WebSocket.CLOSED) onWsClose(1006, Buffer.alloc(0));
+      onWsClose(1006, Buffer.alloc(0));
+    } else {
+      // Listeners are on: start reading (the edge's first bytes may have come with the 101).
+      ws.resume();
     }
   });
 }

@@ -10,11 +10,11 @@
 // pipeCarrier, so both directions have backpressure.
 
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type WebSocket from 'ws';
 import { pipeCarrier, type PipeOptions } from './carrier.js';
 import { AccessError, describeError } from './errors.js';
 import { redact } from './redact.js';
 import type { Logger } from './types.js';
+import { OPEN, type WebSocketClient } from './websocket.js';
 
 export const DEFAULT_MAX_CONNECTIONS = 256;
 /** How long shutdown waits for open connections to finish before cutting them. */
@@ -30,7 +30,7 @@ export interface ListenAddress {
 export interface ForwarderOptions {
   readonly listen: ListenAddress;
   /** Opens one carrier websocket (openCarrier with the command's options). */
-  open(): Promise<WebSocket>;
+  open(): Promise<WebSocketClient>;
   readonly log: Logger;
   /** Aborting it shuts the listener down; runForwarder then resolves. */
   readonly signal: AbortSignal;
@@ -51,7 +51,7 @@ export interface ForwarderStats {
 interface Connection {
   readonly id: number;
   readonly socket: Socket;
-  ws?: WebSocket;
+  ws?: WebSocketClient;
 }
 
 /** Listens until `signal` aborts; resolves with what it did. Rejects when it cannot listen. */
@@ -97,7 +97,7 @@ export async function runForwarder(opts: ForwarderOptions): Promise<ForwarderSta
   // token stored instead of each discovering the app and queueing on the login lock.
   let warm = false;
   let gate: Promise<void> = Promise.resolve();
-  const openCarrier = async (): Promise<WebSocket> => {
+  const openCarrier = async (): Promise<WebSocketClient> => {
     if (warm) return opts.open();
     const previous = gate;
     let release!: () => void;
@@ -120,7 +120,7 @@ export async function runForwarder(opts: ForwarderOptions): Promise<ForwarderSta
 
   const serve = async (conn: Connection): Promise<void> => {
     const { socket } = conn;
-    let ws: WebSocket;
+    let ws: WebSocketClient;
     try {
       ws = await openCarrier();
     } catch (err) {
@@ -187,7 +187,7 @@ export async function runForwarder(opts: ForwarderOptions): Promise<ForwarderSta
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   for (const conn of active) {
     if (conn.ws) {
-      if (conn.ws.readyState === conn.ws.OPEN) conn.ws.close(1001);
+      if (conn.ws.readyState === OPEN) conn.ws.close(1001);
     } else {
       conn.socket.destroy();
     }

@@ -4,12 +4,10 @@
 // read each hop.
 
 import * as fs from 'node:fs';
-import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ClientOptions } from 'ws';
 import { AccessError, describeError } from './errors.js';
 import { parseConnectTo, resolveConnectTo, unbracket, type ConnectToRule } from './connect-to.js';
 import { bypassesProxy, openTunnel, proxyFromEnv, type ProxyServer, type ProxySettings } from './proxy.js';
@@ -83,13 +81,13 @@ export interface Route {
 }
 
 /**
- * Node's ClientRequest (under https.request and ws) calls it with its options
+ * Node's ClientRequest (under https.request) calls it with its options
  * and a callback; a socket is either returned at once or passed to the callback
  * later (the proxy tunnel).
  */
 type Connector = (opts: unknown, oncreate: (err: Error | null, socket?: Duplex) => void) => Duplex | undefined;
 
-/** What a request and the websocket share: the trust store and, when routed, our socket. */
+/** What a request needs: the trust store and, when routed, our socket. */
 interface ConnectionOptions {
   ca?: tls.ConnectionOptions['ca'];
   secureContext?: tls.SecureContext;
@@ -175,21 +173,11 @@ export class HttpClient {
   }
 
   /**
-   * A `createConnection` for https.request and ws: TCP to the connect-to
+   * A `createConnection` for https.request: TCP to the connect-to
    * destination, TLS with the real host name as SNI and for verification.
    */
   private connector(realHost: string, target: Route): Connector {
-    const servername = net.isIP(realHost) ? undefined : realHost;
-    const tlsOptions = (): tls.ConnectionOptions => {
-      const options: tls.ConnectionOptions = {
-        ALPNProtocols: ['http/1.1'],
-        // Verify the certificate for the real name, not the rerouted address.
-        checkServerIdentity: (_host, cert) => tls.checkServerIdentity(realHost, cert),
-      };
-      if (servername !== undefined) options.servername = servername;
-      this.addTrust(options);
-      return options;
-    };
+    const tlsOptions = (): tls.ConnectionOptions => this.tlsOptions(realHost);
     const proxy = target.proxy;
     if (!proxy) return () => tls.connect({ ...tlsOptions(), host: target.host, port: target.port });
     // Through the proxy: the tunnel first (Node's ClientRequest takes the socket
@@ -203,9 +191,21 @@ export class HttpClient {
     };
   }
 
+  /** TLS to `realHost` (wherever the TCP goes): SNI and verification for the real name, our trust. */
+  private tlsOptions(realHost: string): tls.ConnectionOptions {
+    const options: tls.ConnectionOptions = {
+      ALPNProtocols: ['http/1.1'],
+      // Verify the certificate for the real name, not the rerouted address.
+      checkServerIdentity: (_host, cert) => tls.checkServerIdentity(realHost, cert),
+    };
+    if (!net.isIP(realHost)) options.servername = realHost;
+    this.addTrust(options);
+    return options;
+  }
+
   /**
-   * The connection options for one request to `realHost:realPort`, shared by
-   * https.request and the websocket.
+   * The connection options for one https.request to `realHost:realPort` (the
+   * websocket's connection is `connect`'s, by the same route and trust).
    *
    * Without connect-to, a plain request: inside VS Code that lets the editor's
    * proxy support (it patches `https`) apply as it does for every extension.
@@ -255,6 +255,12 @@ export class HttpClient {
     this.log.debug(`${req.method} ${where}${rerouted}`);
 
     if (req.signal?.aborted) throw cancelled(url, req.signal);
+    // Loaded on the first request: a helper with a live token opens only the carrier
+    // (websocket.ts, over `connect`), and node's http/https cost it ~0.7 MB and start time.
+    // require, not import(): inside VS Code the editor's proxy support is a patched
+    // `https` that its extension host hands out to require() only.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const https = require('node:https') as typeof import('node:https');
 
     return await new Promise<HttpResponse>((resolve, reject) => {
       let settled = false;
@@ -285,7 +291,7 @@ export class HttpClient {
         defaultPort: 443,
         path: url.pathname + url.search,
         headers,
-        ...(this.connectionOptions(realHost, realPort) as https.RequestOptions),
+        ...(this.connectionOptions(realHost, realPort) as import('node:https').RequestOptions),
       });
       req.signal?.addEventListener('abort', onAbort, { once: true });
       request.on('error', (err) => {
@@ -438,21 +444,61 @@ export class HttpClient {
   }
 
   /**
-   * What the `ws` client needs to take the same route with the same trust (ws
-   * hands these options on to https.request; the Host header stays the URL's).
+   * A TLS connection to `realHost:realPort` by the route (connect-to, the proxy's
+   * CONNECT tunnel) and with the trust of every request, for the carrier websocket
+   * (websocket.ts writes its upgrade on it). Resolves once the TLS handshake is done.
+   * Aborting `signal` destroys the connection.
    */
-  wsOptions(url: URL): ClientOptions {
-    const realHost = unbracket(url.hostname);
-    const secure = url.protocol === 'wss:' || url.protocol === 'https:';
-    const realPort = url.port ? Number(url.port) : secure ? 443 : 80;
-    return {
-      headers: { 'user-agent': this.userAgent },
-      handshakeTimeout: this.timeoutMs,
-      followRedirects: false,
-      // ws types createConnection as net's; at run time ws hands it to
-      // https.request, whose ClientRequest also takes the callback form.
-      ...(this.connectionOptions(realHost, realPort) as unknown as ClientOptions),
-    };
+  connect(realHost: string, realPort: number, signal?: AbortSignal): Promise<tls.TLSSocket> {
+    const target = this.route(realHost, realPort);
+    const rerouted = describeRoute(target, realHost, realPort);
+    const where = net.isIPv6(realHost) ? `[${realHost}]:${realPort}` : `${realHost}:${realPort}`;
+    this.log.debug(`TLS to ${where}${rerouted}`);
+    return new Promise<tls.TLSSocket>((resolve, reject) => {
+      let socket: tls.TLSSocket | undefined;
+      let settled = false;
+      const finish = (err: Error | undefined): void => {
+        if (settled) return;
+        settled = true;
+        signal?.removeEventListener('abort', onAbort);
+        if (err || !socket) {
+          socket?.destroy();
+          reject(err ?? new Error('no socket'));
+          return;
+        }
+        socket.off('error', onError);
+        resolve(socket);
+      };
+      const onAbort = (): void => finish(new AccessError('network', `The connection to ${where} was cancelled`, { cause: signal?.reason }));
+      const onError = (err: Error): void =>
+        finish(new AccessError('network', `Cannot reach ${where}${rerouted}: ${describeError(err)}`, { hint: tlsHint(err), cause: err }));
+      const start = (options: tls.ConnectionOptions): void => {
+        if (settled) return;
+        socket = tls.connect(options, () => finish(undefined));
+        socket.on('error', onError);
+      };
+      if (signal?.aborted) {
+        onAbort();
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const proxy = target.proxy;
+      if (!proxy) {
+        start({ ...this.tlsOptions(realHost), host: target.host, port: target.port });
+        return;
+      }
+      this.openTunnelTo(proxy, target, (err, tunnel) => {
+        if (err || !tunnel) {
+          finish(err ?? new Error('no tunnel'));
+          return;
+        }
+        if (settled) {
+          tunnel.destroy();
+          return;
+        }
+        start({ ...this.tlsOptions(realHost), socket: tunnel });
+      });
+    });
   }
 }
 

@@ -125,8 +125,11 @@ function abortReason(signal: AbortSignal, lockPath: string): Error {
  * are not supported.
  */
 async function createExclusive(lockPath: string, content: string): Promise<void> {
-  // The file layer's temp file: unpredictable name, O_EXCL|O_NOFOLLOW, checked, fsynced.
-  const staged = await stageFile(lockPath, content, 0o600);
+  // The file layer's temp file: unpredictable name, O_EXCL|O_NOFOLLOW, checked. Not
+  // fsynced (as cloudflared's lock is not): a lock names a live process, and after a
+  // crash it is stale whatever it holds (an empty one too, once FRESH_EMPTY_GRACE_MS
+  // passed); the fsync was one of a renewal's five (docs/BENCHMARKS.md, sixth round).
+  const staged = await stageFile(lockPath, content, 0o600, { sync: false });
   try {
     try {
       await fsp.link(staged.temp, lockPath);

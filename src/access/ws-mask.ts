@@ -1,10 +1,9 @@
-// WebSocket masking for the bundles, in place of ws's optional native `bufferutil`
-// (scripts/build.mjs aliases `bufferutil` to this module). Without it ws masks every
-// byte the client sends in a byte-at-a-time JavaScript loop (lib/buffer-util.js),
-// which the helper's CPU profile of a 256 MiB upload showed as its largest piece
-// of JavaScript (docs/BENCHMARKS.md). This one XORs 32-bit words: the same result
-// (RFC 6455 §5.3, a fresh random key per frame, chosen by ws), about 4× fewer steps.
-// Same interface as bufferutil: mask(source, mask, output, offset, length), unmask(buffer, mask).
+// WebSocket masking for the carrier's client (websocket.ts encodeFrame). A
+// byte-at-a-time JavaScript loop (what ws does without its optional native
+// `bufferutil`) was the helper's largest piece of JavaScript in the CPU profile of a
+// 256 MiB upload (docs/BENCHMARKS.md, fourth round). This one XORs 32-bit words: the
+// same result (RFC 6455 §5.3), about 4× fewer steps.
+// mask(source, key, output, offset, length) writes the masked copy; unmask(buffer, key) works in place.
 
 /** XOR `length` bytes of `buf` from `start` with the 4-byte key `key`, whose byte 0 applies at `start`. */
 function xorInPlace(buf: Uint8Array, start: number, length: number, key: Uint8Array): void {
@@ -31,6 +30,7 @@ export function mask(source: Uint8Array, key: Uint8Array, output: Uint8Array, of
   xorInPlace(output, offset, length, key);
 }
 
+/** Unmask in place (the sandbox edge's `ws` server reads client frames with it: test/sandbox/ws-mask.ts). */
 export function unmask(buffer: Uint8Array, key: Uint8Array): void {
   xorInPlace(buffer, 0, buffer.length, key);
 }

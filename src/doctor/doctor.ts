@@ -802,20 +802,19 @@ function runSsh(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ 
 }
 
 /** The first line the origin sends (its SSH banner), or undefined when the socket closes first. */
-function firstBytes(ws: import('ws').WebSocket, timeoutMs: number): Promise<string | undefined> {
+function firstBytes(ws: import('../access/websocket.js').WebSocketClient, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
     const done = (v: string | undefined): void => {
       clearTimeout(timer);
       ws.removeAllListeners('message');
       ws.removeAllListeners('close');
       ws.on('error', () => {});
-      if (ws.readyState === ws.OPEN) ws.close(1000);
-      else ws.terminate();
+      // Open: the closing handshake; closing or closed already: nothing more to do.
+      ws.close(1000);
       resolve(v);
     };
     const timer = setTimeout(() => done(undefined), timeoutMs);
-    ws.on('message', (data: Buffer | ArrayBuffer | Buffer[]) => {
-      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    ws.on('message', (buf: Buffer) => {
       done(
         buf
           .toString('latin1')
@@ -826,6 +825,7 @@ function firstBytes(ws: import('ws').WebSocket, timeoutMs: number): Promise<stri
     });
     ws.on('close', () => done(undefined));
     ws.on('error', () => done(undefined));
+    ws.resume();
   });
 }
 

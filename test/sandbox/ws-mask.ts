@@ -1,6 +1,5 @@
 // The sandbox edge's websocket masking: the same word-wise XOR as the helper's
-// bundles (src/access/ws-mask.ts, which scripts/build.mjs aliases as ws's optional
-// `bufferutil`). The sandbox runs from tsc output, where ws would fall back to its
+// websocket client (src/access/ws-mask.ts, used by src/access/websocket.ts). The sandbox runs from tsc output, where ws would fall back to its
 // byte-at-a-time JavaScript loop to unmask every client frame; the edge stands in
 // the measured path where Cloudflare's edge would be (docs/BENCHMARKS.md), so it
 // should not spend more CPU per byte than it has to.

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import { PassThrough } from 'node:stream';
-import type WebSocket from 'ws';
+import type { WebSocketClient } from '../../../src/access/websocket.js';
 import { openCarrier, pipeCarrier } from '../../../src/access/carrier.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { HttpClient } from '../../../src/access/http.js';
@@ -54,7 +54,7 @@ describe('openCarrier against the sandbox edge', () => {
    * a websocket has no half-close, so the edge drops the origin connection on
    * our close (as ssh closes the ProxyCommand's stdin only when it is done).
    */
-  async function roundTrip(ws: WebSocket, size = 3 * 1024 * 1024 + 17): Promise<void> {
+  async function roundTrip(ws: WebSocketClient, size = 3 * 1024 * 1024 + 17): Promise<void> {
     const payload = randomBytes(size);
     const input = new PassThrough({ highWaterMark: 64 * 1024 });
     const out = sink();

@@ -11,12 +11,13 @@ import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { carrierUrl, isAccessLoginRedirect, openCarrier, pipeCarrier } from '../../../src/access/carrier.js';
+import { carrierHandshake, carrierUrl, isAccessLoginRedirect, openCarrier, pipeCarrier } from '../../../src/access/carrier.js';
 import { isAccessError } from '../../../src/access/errors.js';
 import { HttpClient } from '../../../src/access/http.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
 import { TokenStore } from '../../../src/access/token-store.js';
 import { silentLogger } from '../../../src/access/types.js';
+import { WebSocketClient } from '../../../src/access/websocket.js';
 import { sha, sink, testCert } from './helpers.js';
 import { tempDir } from '../../support/tmp.js';
 
@@ -64,13 +65,10 @@ async function startWsServer(onConnection: (ws: WebSocket) => void): Promise<WsT
   return self;
 }
 
-function connect(server: WsTestServer): Promise<WebSocket> {
-  const url = new URL(`wss://${HOST}/`);
-  const ws = new WebSocket(url, { ...server.client().wsOptions(url), perMessageDeflate: false });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
+async function connect(server: WsTestServer): Promise<WebSocketClient> {
+  const r = await carrierHandshake(server.client(), new URL(`wss://${HOST}/`), {}, silentLogger);
+  assert.ok(r.ok, `the handshake was answered ${r.ok ? 101 : r.status}`);
+  return r.ws;
 }
 
 /** A Readable giving `total` bytes of `data` in `chunk`-sized pieces, on demand. */
@@ -114,7 +112,7 @@ describe('pipeCarrier', () => {
     assert.equal(out.data().length, payload.length);
     assert.equal(sha(out.data()), sha(payload));
     assert.equal(textFrames, 0);
-    assert.equal(ws.readyState, WebSocket.CLOSED);
+    assert.equal(ws.readyState, WebSocketClient.CLOSED);
   });
 
   test('the collection hook runs once per everyBytes carried, both directions counted, and the bytes stay intact', async () => {
@@ -250,7 +248,7 @@ describe('pipeCarrier', () => {
         },
       });
       await pipeCarrier(ws, new Readable({ read() {} }), out, { keepaliveMs: 0 });
-      assert.notEqual(ws.readyState, WebSocket.OPEN);
+      assert.notEqual(ws.readyState, WebSocketClient.OPEN);
     } finally {
       await srv.close();
     }

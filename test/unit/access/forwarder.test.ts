@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import type WebSocket from 'ws';
+import { WebSocketServer } from 'ws';
+import { upgrade, WebSocketClient } from '../../../src/access/websocket.js';
 import { runForwarder, type ForwarderStats } from '../../../src/access/forwarder.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { silentLogger, type Logger } from '../../../src/access/types.js';
@@ -16,9 +18,9 @@ interface Edge {
   readonly port: number;
   readonly wss: WebSocketServer;
   readonly sockets: WebSocket[];
-  open(): Promise<WebSocket>;
+  open(): Promise<WebSocketClient>;
   /** The client side of each websocket open() made, in order. */
-  readonly clients: WebSocket[];
+  readonly clients: WebSocketClient[];
   close(): Promise<void>;
 }
 
@@ -26,7 +28,7 @@ async function startEdge(onConnection: (ws: WebSocket) => void): Promise<Edge> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise<void>((r) => wss.once('listening', () => r()));
   const sockets: WebSocket[] = [];
-  const clients: WebSocket[] = [];
+  const clients: WebSocketClient[] = [];
   wss.on('connection', (ws) => {
     sockets.push(ws);
     onConnection(ws);
@@ -37,13 +39,14 @@ async function startEdge(onConnection: (ws: WebSocket) => void): Promise<Edge> {
     wss,
     sockets,
     clients,
-    open: () =>
-      new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: false });
-        clients.push(ws);
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      }),
+    open: async () => {
+      const socket = connect({ host: '127.0.0.1', port });
+      await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      const r = await upgrade(socket, { path: '/', host: `127.0.0.1:${port}`, headers: {} });
+      assert.ok(r.ok);
+      clients.push(r.ws);
+      return r.ws;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const c of wss.clients) c.terminate();
@@ -59,7 +62,7 @@ interface Running {
   lines: string[];
 }
 
-async function startForwarder(open: () => Promise<WebSocket>, maxConnections?: number): Promise<Running> {
+async function startForwarder(open: () => Promise<WebSocketClient>, maxConnections?: number): Promise<Running> {
   const ac = new AbortController();
   const lines: string[] = [];
   const log: Logger = { ...silentLogger, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) };
@@ -157,7 +160,7 @@ test('download backpressure: a client that does not read stalls its own websocke
   try {
     const stalled = await tcp(fw.port);
     stalled.pause(); // reads nothing
-    await until('the first websocket', () => edge.clients.length === 1 && edge.clients[0]!.readyState === WebSocket.OPEN);
+    await until('the first websocket', () => edge.clients.length === 1 && edge.clients[0]!.readyState === WebSocketClient.OPEN);
     const flowing = await tcp(fw.port);
     const got = await read(flowing, total);
     assert.equal(sha(got), sha(data), 'the reading client got all of its bytes while the other stalled');
@@ -189,7 +192,7 @@ test('upload backpressure: an edge that does not read pauses the TCP socket; the
   try {
     const s = await tcp(fw.port);
     s.write(data);
-    await until('the carrier', () => edge.sockets.length === 1 && edge.clients[0]?.readyState === WebSocket.OPEN);
+    await until('the carrier', () => edge.sockets.length === 1 && edge.clients[0]?.readyState === WebSocketClient.OPEN);
     const carrier = edge.clients[0]!;
     // The edge reads nothing: the carrier's queue reaches pipeCarrier's high-water mark
     // (1 MiB), the TCP socket is paused, and the client keeps most of the upload.

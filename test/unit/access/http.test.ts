@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
+import { upgrade } from '../../../src/access/websocket.js';
 import { HttpClient, parseSetCookie, tlsHint } from '../../../src/access/http.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { startServer, testCert, type TestServer } from './helpers.js';
@@ -166,39 +167,69 @@ test('only https is allowed', async () => {
   );
 });
 
-test('wsOptions: the websocket takes the same route, SNI and Host', async () => {
+test('connect: the websocket takes the same route, SNI and Host', async () => {
   const { key, cert } = testCert();
   const https = await import('node:https');
   const hs = https.createServer({ key, cert });
   const wss = new WebSocketServer({ server: hs });
-  const seen: { host?: string | undefined; sni?: string | false | null; token?: string } = {};
+  const seen: { host?: string | undefined; sni?: string | false | null; token?: string; ua?: string | undefined } = {};
   wss.on('connection', (ws, req) => {
     seen.host = req.headers.host;
     seen.sni = (req.socket as import('node:tls').TLSSocket).servername;
     seen.token = req.headers['cf-access-token'] as string;
+    seen.ua = req.headers['user-agent'];
     ws.on('message', (data) => ws.send(data));
   });
   await new Promise<void>((r) => hs.listen(0, '127.0.0.1', r));
   const port = (hs.address() as import('node:net').AddressInfo).port;
   try {
-    const client = new HttpClient({ connectTo: [{ toHost: '127.0.0.1', toPort: port }], extraCaPem: cert });
-    const url = new URL('wss://ssh.sandbox.test/');
-    const opts = client.wsOptions(url);
-    const ws = new WebSocket(url, { ...opts, headers: { ...opts.headers, 'cf-access-token': 'tok' } });
+    const client = new HttpClient({ connectTo: [{ toHost: '127.0.0.1', toPort: port }], extraCaPem: cert, userAgent: 'access-ssh/test' });
+    const socket = await client.connect('ssh.sandbox.test', 443);
+    const r = await upgrade(socket, {
+      path: '/',
+      host: 'ssh.sandbox.test',
+      headers: { 'user-agent': client.userAgent, 'cf-access-token': 'tok' },
+    });
+    assert.ok(r.ok);
+    const ws = r.ws;
     const echoed = await new Promise<Buffer>((resolve, reject) => {
-      ws.on('open', () => ws.send(Buffer.from([1, 2, 3])));
-      ws.on('message', (data) => resolve(data as Buffer));
+      ws.on('message', (data) => resolve(data));
       ws.on('error', reject);
+      ws.resume();
+      ws.send(Buffer.from([1, 2, 3]));
     });
     ws.close();
     assert.deepEqual([...echoed], [1, 2, 3]);
     assert.equal(seen.host, 'ssh.sandbox.test');
     assert.equal(seen.sni, 'ssh.sandbox.test');
     assert.equal(seen.token, 'tok');
+    assert.equal(seen.ua, 'access-ssh/test');
   } finally {
     wss.close();
     hs.closeAllConnections();
     await new Promise<void>((r) => hs.close(() => r()));
+  }
+});
+
+test('connect: a certificate for another name is refused with the TLS hint', async () => {
+  const { key, cert } = testCert();
+  const tls = await import('node:tls');
+  const srv = tls.createServer({ key, cert }, (s) => s.end());
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as import('node:net').AddressInfo).port;
+  try {
+    const client = new HttpClient({ connectTo: [{ toHost: '127.0.0.1', toPort: port }], extraCaPem: cert });
+    await assert.rejects(client.connect('other.example.com', 443), (err: unknown) => {
+      assert.ok(err instanceof AccessError && err.code === 'network', String(err));
+      assert.match(err.message, /Cannot reach other\.example\.com:443 via 127\.0\.0\.1:\d+/);
+      assert.match(err.hint ?? '', /other names/);
+      return true;
+    });
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(client.connect('ssh.sandbox.test', 443, ac.signal), /cancelled/);
+  } finally {
+    srv.close();
   }
 });
 

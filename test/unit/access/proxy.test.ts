@@ -2,7 +2,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import WebSocket, { WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
+import { carrierHandshake } from '../../../src/access/carrier.js';
+import { silentLogger } from '../../../src/access/types.js';
 import { HttpClient } from '../../../src/access/http.js';
 import { AccessError } from '../../../src/access/errors.js';
 import { parseConnectTo } from '../../../src/access/connect-to.js';
@@ -204,14 +206,12 @@ test('the websocket takes the proxy too, with the same SNI, Host and User-Agent'
   const wsProxy = await startConnectProxy({ hosts: { 'ssh.sandbox.test': `127.0.0.1:${wsPort}` } });
   try {
     const c = new HttpClient({ extraCaPem: cert.cert, proxy: proxyFromEnv({ HTTPS_PROXY: wsProxy.url })!, userAgent: 'access-ssh/9.9.9' });
-    const url = new URL('wss://ssh.sandbox.test/');
-    const ws = new WebSocket(url, c.wsOptions(url));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const echoed = new Promise<string>((r) => ws.once('message', (d: Buffer) => r(d.toString('utf8'))));
-    ws.send('ping');
+    const r = await carrierHandshake(c, new URL('wss://ssh.sandbox.test/'), {}, silentLogger);
+    assert.ok(r.ok);
+    const ws = r.ws;
+    const echoed = new Promise<string>((resolve) => ws.once('message', (d: Buffer) => resolve(d.toString('utf8'))));
+    ws.resume();
+    ws.send(Buffer.from('ping'));
     assert.equal(await echoed, 'ping');
     ws.close();
     assert.equal(wsProxy.seen[0]!.target, 'ssh.sandbox.test:443');
@@ -300,10 +300,11 @@ test('403, a non-HTTP answer, a hang-up, silence, and no proxy at all: each name
 test('the websocket handshake through a refusing proxy fails with the proxy error', async () => {
   proxy.behaviour = { kind: 'status', status: 403 };
   const c = client({ HTTPS_PROXY: withCreds() });
-  const url = new URL('wss://ssh.sandbox.test/');
-  const ws = new WebSocket(url, c.wsOptions(url));
-  const err = await new Promise<unknown>((resolve) => ws.once('error', resolve));
-  assert.ok(err instanceof AccessError);
+  const err = await carrierHandshake(c, new URL('wss://ssh.sandbox.test/'), {}, silentLogger).then(
+    () => assert.fail('the handshake went through'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof AccessError && err.code === 'proxy');
   assertNamesProxyOnly(err, proxy.port);
   proxy.behaviour = { kind: 'tunnel' };
 });
