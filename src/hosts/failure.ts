@@ -22,7 +22,7 @@ export const ACTION_LABELS: Readonly<Record<NextAction, string>> = {
 export const EXTENSION_WORDS: NextStepWords = {
   'sign-in': () => 'Sign in again with "Access: Sign In".',
   retry: () => 'Try again in a moment.',
-  'check-network': () => 'Check the network connection (and the accessSSH.connectTo setting or the proxy, if set).',
+  'check-network': () => 'Check the network connection (and the http.proxy setting, if set).',
   'check-proxy': () => 'Check the http.proxy setting (or HTTPS_PROXY) and the proxy credentials.',
   'check-ca-file': () =>
     'Point the "Access SSH: Extra CA File" setting (accessSSH.extraCAFile) at a readable PEM file with the CA\'s certificate, or clear it.',

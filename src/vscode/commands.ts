@@ -141,7 +141,7 @@ export async function signInFlow(svc: Services, host: Hostname): Promise<string 
   );
   await svc.sync.sync(svc.registry.hosts).catch((err) => svc.log.warn(`SSH config: ${String(err)}`));
   const email = svc.state.teams().find((t) => t.authDomain === team)?.email;
-  void vscodeWindow.showInformationMessage(`Signed in to Cloudflare Access as ${email ?? 'an unknown account'} (${teamPhrase(team)}).`);
+  void vscodeWindow.showInformationMessage(`Signed in as ${email ?? 'an unknown account'} (${teamPhrase(team)}).`);
   return team;
 }
 

@@ -389,7 +389,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       await login.close();
       await ui.page.bringToFront();
       const signedIn = await ui.waitNotification(/^Signed in/, 60_000);
-      assert.equal(signedIn.message, `Signed in to Cloudflare Access as ${EMAIL} (team sandbox).`);
+      assert.equal(signedIn.message, `Signed in as ${EMAIL} (team sandbox).`);
       await new Promise((r) => setTimeout(r, 1_000));
       const notes = await ui.notifications();
       assert.equal(notes.length, 1, `one notification after sign-in: ${JSON.stringify(notes)}`);

@@ -149,7 +149,7 @@ describe(
       await ui.inlineAction(ui.treeRow(HOST), 'Sign In');
       const login = await acceptLoginTab(ui, popup);
       await ui.page.bringToFront();
-      await ui.waitNotification(/^Signed in to Cloudflare Access as jdoe@example\.com \(team sandbox\)/, 90_000);
+      await ui.waitNotification(/^Signed in as jdoe@example\.com \((FedRAMP )?team sandbox\)/, 90_000);
       await login.close().catch(() => undefined);
       await ui.clearNotifications();
       const ENDING =
@@ -167,7 +167,7 @@ describe(
       await ui.clickNotificationButton(ENDING, 'Renew Session');
       const relogin = await acceptLoginTab(ui, again);
       await ui.page.bringToFront();
-      await ui.waitNotification(/^Signed in to Cloudflare Access as jdoe@example\.com \(team sandbox\)/, 90_000);
+      await ui.waitNotification(/^Signed in as jdoe@example\.com \((FedRAMP )?team sandbox\)/, 90_000);
       await relogin.close().catch(() => undefined);
       assert.ok(sb.counters.transferDeliveries > logins, 'a new login was completed');
       const tip = await ui.rowTooltip(HOST);

@@ -213,7 +213,7 @@ test('sign in when already signed in: says who, and signs in again only when ask
   vscode.ui.answer = (q) => (q.kind === 'info' && q.items.includes('Sign In Again') ? 'Sign In Again' : undefined);
   await run('accessSsh.signIn', HOST);
   assert.deepEqual(svc.access.ops('login'), [HOST]);
-  assert.ok(vscode.ui.messages('info').some((m) => m === 'Signed in to Cloudflare Access as jdoe@example.com (team sandbox).'));
+  assert.ok(vscode.ui.messages('info').some((m) => m === 'Signed in as jdoe@example.com (team sandbox).'));
 });
 
 test('sign out: nobody signed in is said; one team is signed out without a question', async (t) => {
