@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { cliInProcess, SELF, type CliResult } from '../../support/cli.js';
 import { BEGIN_MARKER } from '../../../src/ssh/include.js';
 import { readManagedHosts, syncExtensionHosts, updateManagedHosts } from '../../../src/ssh/managed-hosts.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 import { sshG } from '../../support/openssh.js';
 import { hostname } from '../../support/hostname.js';
 
@@ -17,8 +17,8 @@ const MAIN = path.join(__dirname, '../../../src/cli/main.js');
 const cli = (argv: string[], home: string): Promise<CliResult> =>
   cliInProcess(argv, { HOME: home, PATH: process.env['PATH'] }, { self: SELF });
 
-test('config add/list/remove: the managed file, one Include, absolute paths for a HOME that is not the passwd one; ssh -G reads it', async () => {
-  const home = await tempDir('access-ssh-config-');
+test('config add/list/remove: the managed file, one Include, absolute paths for a HOME that is not the passwd one; ssh -G reads it', async (t) => {
+  const home = tempDir(t, 'access-ssh-config-');
   const sshConfig = path.join(home, 'my ssh config');
   const mine = 'Host *\n  ServerAliveInterval 30\n';
   fs.writeFileSync(sshConfig, mine, { mode: 0o640 });
@@ -98,8 +98,8 @@ test('config add/list/remove: the managed file, one Include, absolute paths for 
   assert.match(none.stderr, /not in .*nothing to remove/);
 });
 
-test('eight access-ssh processes adding hosts at once: all eight land (the lock shared with the extension)', async () => {
-  const home = await tempDir('access-ssh-config-race-');
+test('eight access-ssh processes adding hosts at once: all eight land (the lock shared with the extension)', async (t) => {
+  const home = tempDir(t, 'access-ssh-config-race-');
   const sshConfig = path.join(home, 'config');
   const hosts = Array.from({ length: 8 }, (_, i) => `h${i}.example.com`);
   const results = await Promise.all(

@@ -21,7 +21,7 @@ import { sshUserFor } from '../../../src/hosts/hosts.js';
 import { hostOptions, renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { quoteConfigPath } from '../../../src/ssh/quote.js';
 import { SshConfigError, validateHostname } from '../../../src/ssh/validate.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 import { fakeHelper, readEvidence, run, SSH, sshG } from '../../support/openssh.js';
 import { sshArgs } from '../../support/ssh-args.js';
 import { hostname } from '../../support/hostname.js';
@@ -72,8 +72,8 @@ function fakeEdge(answer: (publicKey: string) => { status: number; body: string 
   } as unknown as HttpClient;
 }
 
-test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quoted so that ssh reads back exactly; nothing is run', async () => {
-  const dir = await tempDir('hostile-paths-');
+test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quoted so that ssh reads back exactly; nothing is run', async (t) => {
+  const dir = tempDir(t, 'hostile-paths-');
   try {
     for (const d of PATH_DIRS) {
       note('path: helper and key directory');
@@ -124,8 +124,8 @@ test('key and helper paths with $(…), backticks, #, %, spaces, non-ASCII: quot
   }
 });
 
-test('cert_sign answers that try to smuggle lines, control characters or another identity: refused, nothing written, messages clean', async () => {
-  const work = await tempDir('hostile-cert-');
+test('cert_sign answers that try to smuggle lines, control characters or another identity: refused, nothing written, messages clean', async (t) => {
+  const work = tempDir(t, 'hostile-cert-');
   const ca = path.join(work, 'ca');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', ca]);
   let seq = 0;

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BEGIN_MARKER, withoutInclude } from '../../../src/ssh/include.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 function runNode(script: string, args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
@@ -16,8 +16,8 @@ function runNode(script: string, args: string[]): Promise<{ code: number; stderr
   });
 }
 
-test('four processes (windows) adding, updating and removing at once: one intact block or none, user bytes intact', async () => {
-  const dir = await tempDir();
+test('four processes (windows) adding, updating and removing at once: one intact block or none, user bytes intact', async (t) => {
+  const dir = tempDir(t);
   const config = path.join(dir, 'config');
   const user = '# mine\r\nHost *\r\n  User me\r\n  IdentityFile "~/.ssh/id x"';
   await fs.writeFile(config, user, { mode: 0o640 });

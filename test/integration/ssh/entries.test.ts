@@ -6,15 +6,15 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { renderEntries, type RenderOptions } from '../../../src/ssh/entries.js';
 import { ensureInclude, writeManagedFile } from '../../../src/ssh/include.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { type HasAfter, tempDir } from '../../support/tmp.js';
 import { sshG, fakeHelper, readEvidence, run, SSH } from '../../support/openssh.js';
 import { sshArgs } from '../../support/ssh-args.js';
 import { hostname } from '../../support/hostname.js';
 
 // ---- real OpenSSH round trips ---------------------------------------------
 
-async function setup(userConfigBody: string, hostUser = 'jdoe') {
-  const dir = await tempDir();
+async function setup(t: HasAfter, userConfigBody: string, hostUser = 'jdoe') {
+  const dir = tempDir(t);
   const base = path.join(dir, 'x', 'Application Support', 'a%b');
   const helper = path.join(base, 'bin dir', 'access-ssh');
   const keyDir = path.join(base, 'keys');
@@ -41,8 +41,8 @@ const HOSTILE_USER_CONFIG = [
   '',
 ].join('\n');
 
-test('real ssh -G: helper and key dir with spaces and % read back exactly, and win over a later Host *', async () => {
-  const s = await setup(HOSTILE_USER_CONFIG);
+test('real ssh -G: helper and key dir with spaces and % read back exactly, and win over a later Host *', async (t) => {
+  const s = await setup(t, HOSTILE_USER_CONFIG);
   for (const alias of ['cfpipe-ssh.example.com', 'ssh.example.com']) {
     const g = await sshG(s.userConfig, alias);
     assert.deepEqual(g.get('hostname'), ['ssh.example.com']);
@@ -62,8 +62,8 @@ test('real ssh -G: helper and key dir with spaces and % read back exactly, and w
   assert.deepEqual(g.get('user'), ['someoneelse']);
 });
 
-test('real ssh: Match exec runs the helper (ssh-gen, literal host, --non-interactive) only for our hosts', async () => {
-  const s = await setup(HOSTILE_USER_CONFIG);
+test('real ssh: Match exec runs the helper (ssh-gen, literal host, --non-interactive) only for our hosts', async (t) => {
+  const s = await setup(t, HOSTILE_USER_CONFIG);
   await sshG(s.userConfig, 'cfpipe-ssh.example.com');
   assert.deepEqual(await readEvidence(s.evidence), ['ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out']);
   await sshG(s.userConfig, 'other.example.com');
@@ -75,8 +75,8 @@ test('real ssh: Match exec runs the helper (ssh-gen, literal host, --non-interac
   assert.equal((await readEvidence(s.evidence)).length, 2, 'no exec for other hosts');
 });
 
-test('real ssh: a connection renews first, then runs the ProxyCommand, and loads the key and certificate from the % path', async () => {
-  const s = await setup(HOSTILE_USER_CONFIG);
+test('real ssh: a connection renews first, then runs the ProxyCommand, and loads the key and certificate from the % path', async (t) => {
+  const s = await setup(t, HOSTILE_USER_CONFIG);
   const r = await run(
     SSH,
     sshArgs({ config: s.userConfig, knownHosts: '/dev/null', extra: ['-v'], destination: 'cfpipe-ssh.example.com', command: ['true'] }),
@@ -91,10 +91,10 @@ test('real ssh: a connection renews first, then runs the ProxyCommand, and loads
   assert.equal(certs[0], path.join(s.keyDir, 'ssh.example.com-cf_key-cert.pub'));
 });
 
-test('real ssh: why "Match originalhost" and not "Match host"', async () => {
+test('real ssh: why "Match originalhost" and not "Match host"', async (t) => {
   // `Match host` compares with HostName once one is set (here by -o, as in a
   // final CanonicalizeHostname pass); `originalhost` is always what was typed.
-  const s = await setup('');
+  const s = await setup(t, '');
   await sshG(s.userConfig, 'cfpipe-ssh.example.com', ['-o', 'HostName=10.0.0.1']);
   assert.deepEqual(await readEvidence(s.evidence), ['ssh-gen|--hostname|ssh.example.com|--non-interactive|--quiet-signed-out']);
 
@@ -106,16 +106,16 @@ test('real ssh: why "Match originalhost" and not "Match host"', async () => {
   assert.deepEqual(await readEvidence(s.evidence), [], 'Match host misses the renewal');
 });
 
-test('real ssh: a failing renewal does not stop ssh from reading the rest', async () => {
-  const s = await setup('');
+test('real ssh: a failing renewal does not stop ssh from reading the rest', async (t) => {
+  const s = await setup(t, '');
   await fakeHelper(s.helper, s.evidence, 1);
   const g = await sshG(s.userConfig, 'cfpipe-ssh.example.com');
   assert.deepEqual(g.get('user'), ['jdoe']);
   assert.equal(g.get('proxycommand')?.length, 1);
 });
 
-test('real ssh: top-level lines of the user file after our Include stay global', async () => {
-  const s = await setup('User globaluser\nPort 2222\n');
+test('real ssh: top-level lines of the user file after our Include stay global', async (t) => {
+  const s = await setup(t, 'User globaluser\nPort 2222\n');
   const g = await sshG(s.userConfig, 'unrelated.example.org');
   assert.deepEqual(g.get('user'), ['globaluser']);
   assert.deepEqual(g.get('port'), ['2222']);

@@ -6,11 +6,11 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ensureInclude } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 import { sshG } from '../../support/openssh.js';
 
-test('real ssh reads a config with our block (LF, CRLF, no final newline)', async () => {
-  const dir = await tempDir();
+test('real ssh reads a config with our block (LF, CRLF, no final newline)', async (t) => {
+  const dir = tempDir(t);
   const ours = path.join(dir, 'ours');
   await fs.writeFile(ours, 'Host t\n  User fromours\n', { mode: 0o600 });
   for (const user of ['Host *\n  User other\n', 'Host *\r\n  User other\r\n', 'Host *\n  User other']) {
@@ -22,8 +22,8 @@ test('real ssh reads a config with our block (LF, CRLF, no final newline)', asyn
   }
 });
 
-test('real ssh: a BOM already breaks OpenSSH; our block keeps the BOM first and changes nothing about that', async () => {
-  const dir = await tempDir();
+test('real ssh: a BOM already breaks OpenSSH; our block keeps the BOM first and changes nothing about that', async (t) => {
+  const dir = tempDir(t);
   const p = path.join(dir, 'config');
   await fs.writeFile(p, '\uFEFFHost *\n  User other\n');
   await assert.rejects(sshG(p, 'u'), /\\357\\273\\277/);
@@ -34,9 +34,9 @@ test('real ssh: a BOM already breaks OpenSSH; our block keeps the BOM first and 
 test(
   'ENOSPC while adding the Include (a full tmpfs): SshConfigError naming the file, the config untouched, no temp file',
   { skip: process.platform !== 'linux' || process.getuid?.() !== 0 ? 'needs root to mount a tmpfs' : false },
-  async () => {
+  async (t) => {
     const { execFileSync, spawnSync } = await import('node:child_process');
-    const dir = await tempDir();
+    const dir = tempDir(t);
     const mnt = path.join(dir, 'ssh');
     await fs.mkdir(mnt);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);

@@ -14,13 +14,14 @@ import {
   syncExtensionHosts,
   updateManagedHosts,
 } from '../../../src/ssh/managed-hosts.js';
-import { hostArb, MANAGED_OPTS, tempDir } from '../../unit/ssh/helpers.js';
+import { hostArb, MANAGED_OPTS } from '../../unit/ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 import { sshG } from '../../support/openssh.js';
 import { hostname } from '../../support/hostname.js';
 import type { Hostname } from '../../../src/base/hostname.js';
 
-test('two writers racing on the real file (CLI adds, extension syncs) both land, 0600, and the entries are what ssh -G reads', async () => {
-  const dir = await tempDir('access-ssh-managed-');
+test('two writers racing on the real file (CLI adds, extension syncs) both land, 0600, and the entries are what ssh -G reads', async (t) => {
+  const dir = tempDir(t, 'access-ssh-managed-');
   try {
     await fc.assert(
       fc.asyncProperty(
@@ -88,7 +89,7 @@ test('two writers racing on the real file (CLI adds, extension syncs) both land,
   }
 });
 
-test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedramp in its entries; ssh -G reads it', async () => {
+test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedramp in its entries; ssh -G reads it', async (t) => {
   const hosts = syncExtensionHosts(
     [],
     [{ hostname: hostname('fed.example.com'), user: 'deploy', fedramp: true }, { hostname: hostname('plain.example.com') }],
@@ -105,7 +106,7 @@ test('a FedRAMP host of the extension keeps fedramp=true in the list and --fedra
     { hostname: hostname('fed.example.com'), user: 'deploy', from: ['vscode'] },
   ]);
   assert.throws(() => parseManagedHosts('# access-ssh-host fed.example.com from=vscode fedramp=yes\n'), /fedramp="yes"|fedramp=/);
-  const dir = await tempDir();
+  const dir = tempDir(t);
   const file = path.join(dir, 'config');
   await fs.writeFile(file, text, { mode: 0o600 });
   const g = await sshG(file, 'cfpipe-fed.example.com');

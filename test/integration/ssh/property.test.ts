@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { runs, Tally } from '../../support/figures.js';
 import { ensureInclude, removeInclude } from '../../../src/ssh/include.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 import { sshG } from '../../support/openssh.js';
 
 /** Cases run by this file, reported at the end. */
@@ -52,8 +52,8 @@ const sshConfig = fc
     return all.map(([l, e], i) => l + (i < all.length - 1 || finalEol ? e : '')).join('');
   });
 
-test(`real ssh -G: our Include, at any awkward path, wins over the user's Host * and goes away cleanly (${runs(24)} cases)`, async () => {
-  const root = await tempDir('access-ssh-prop-ssh-');
+test(`real ssh -G: our Include, at any awkward path, wins over the user's Host * and goes away cleanly (${runs(24)} cases)`, async (t) => {
+  const root = tempDir(t, 'access-ssh-prop-ssh-');
   let n = 0;
   try {
     await fc.assert(

@@ -6,14 +6,14 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { quoteConfigPath, proxyCommandValue, matchExecValue, escapePercent } from '../../../src/ssh/quote.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 import { sshG, fakeHelper, readEvidence, run, SSH } from '../../support/openssh.js';
 import { sshArgs } from '../../support/ssh-args.js';
 
 const H = { sshToken: 'h' } as const;
 
-test('real ssh -G: quoted paths read back exactly (spaces, %, quote, $, #, backtick, ~)', async () => {
-  const dir = await tempDir();
+test('real ssh -G: quoted paths read back exactly (spaces, %, quote, $, #, backtick, ~)', async (t) => {
+  const dir = tempDir(t);
   const paths = [
     path.join(dir, 'Application Support', 'a%b', 'h-cf_key'),
     path.join(dir, "it's a $HOME `x` #1", 'k'),
@@ -34,8 +34,8 @@ test('real ssh -G: quoted paths read back exactly (spaces, %, quote, $, #, backt
   assert.deepEqual(loaded, [paths[0], paths[1], paths[2], path.join(os.userInfo().homedir, '.cloudflared/h-cf_key')]);
 });
 
-test('real ssh: the two tokenizers, the reason a backslash before \\ \' " is refused', async () => {
-  const dir = await tempDir();
+test('real ssh: the two tokenizers, the reason a backslash before \\ \' " is refused', async (t) => {
+  const dir = tempDir(t);
   const evidence = path.join(dir, 'evidence');
   const cfg = path.join(dir, 'cfg');
   // IdentityFile goes through argv_split: \\ becomes \ . Match (9.x) goes through strdelim: \\ stays \\ .
@@ -55,8 +55,8 @@ test('real ssh: the two tokenizers, the reason a backslash before \\ \' " is ref
   assert.deepEqual(g2.get('certificatefile'), ['/y/\\q']); // an unrecognised escape is kept
 });
 
-test('real ssh: Match exec runs the quoted helper with the right args; ProxyCommand too', async () => {
-  const dir = await tempDir();
+test('real ssh: Match exec runs the quoted helper with the right args; ProxyCommand too', async (t) => {
+  const dir = tempDir(t);
   const helper = path.join(dir, 'x', 'Application Support', 'a%b', '$(touch pwned) `x`', 'helper');
   const evidence = path.join(dir, 'evidence');
   await fakeHelper(helper, evidence);
@@ -79,8 +79,8 @@ test('real ssh: Match exec runs the quoted helper with the right args; ProxyComm
   await assert.rejects(fs.access('pwned'));
 });
 
-test('real ssh -G: a Windows-style ProxyCommand line is carried verbatim by the config parser', async () => {
-  const dir = await tempDir();
+test('real ssh -G: a Windows-style ProxyCommand line is carried verbatim by the config parser', async (t) => {
+  const dir = tempDir(t);
   const cfg = path.join(dir, 'cfg');
   const pc = proxyCommandValue('C:\\Users\\Jane Doe\\AppData\\access-ssh.cmd', ['ssh', '--hostname', H], 'win32');
   const me = matchExecValue('C:\\Users\\jdoe\\AppData\\access-ssh.cmd', ['ssh-gen', '--hostname', 'h'], 'win32');

@@ -8,34 +8,34 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseCaPublicKey, renderServerConfig } from '../../../src/ssh/server-config.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { type HasAfter, tempDir } from '../../support/tmp.js';
 
-async function keyPair(type: string): Promise<{ pub: string; priv: string }> {
-  const dir = await tempDir('server-config-');
+async function keyPair(t: HasAfter, type: string): Promise<{ pub: string; priv: string }> {
+  const dir = tempDir(t, 'server-config-');
   const f = path.join(dir, 'k');
   execFileSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'ca comment', '-f', f]);
   return { pub: readFileSync(`${f}.pub`, 'utf8'), priv: readFileSync(f, 'utf8') };
 }
 
-test('parseCaPublicKey: one key line, comment dropped; private keys, certificates, junk refused without echo', async () => {
+test('parseCaPublicKey: one key line, comment dropped; private keys, certificates, junk refused without echo', async (t) => {
   for (const type of ['ecdsa', 'ed25519']) {
-    const { pub, priv } = await keyPair(type);
-    const [t, b] = pub.trim().split(' ');
-    assert.equal(parseCaPublicKey(`# the Access CA\n${pub}\n`), `${t} ${b}`);
+    const { pub, priv } = await keyPair(t, type);
+    const [kind, b] = pub.trim().split(' ');
+    assert.equal(parseCaPublicKey(`# the Access CA\n${pub}\n`), `${kind} ${b}`);
     assert.throws(
       () => parseCaPublicKey(priv),
       (e: unknown) =>
         e instanceof SshConfigError && /private key.*not used or shown/.test(e.message) && !e.message.includes(priv.split('\n')[1]!),
     );
   }
-  const { pub } = await keyPair('ed25519');
-  const [t, b] = pub.trim().split(' ');
+  const { pub } = await keyPair(t, 'ed25519');
+  const [kind, b] = pub.trim().split(' ');
   for (const [bad, why] of [
     ['', /found 0 lines/],
     [`${pub}${pub}`, /found 2 lines/],
     [`ssh-ed25519-cert-v01@openssh.com ${b}`, /certificate/],
     [`ssh-dss ${b}`, /not an SSH public key line/],
-    [`${t} !!!`, /base64 part is missing or damaged/],
+    [`${kind} !!!`, /base64 part is missing or damaged/],
     [`ecdsa-sha2-nistp256 ${b}`, /does not hold a key of the type it names/],
   ] as const)
     assert.throws(
@@ -45,8 +45,8 @@ test('parseCaPublicKey: one key line, comment dropped; private keys, certificate
     );
 });
 
-test("renderServerConfig: the guide's two lines; a Match block only for mapped accounts; one principals file per account", async () => {
-  const { pub } = await keyPair('ecdsa');
+test("renderServerConfig: the guide's two lines; a Match block only for mapped accounts; one principals file per account", async (t) => {
+  const { pub } = await keyPair(t, 'ecdsa');
   const plain = renderServerConfig({ caPublicKey: pub });
   assert.deepEqual(
     plain.files.map((f) => f.path),
@@ -74,8 +74,8 @@ test("renderServerConfig: the guide's two lines; a Match block only for mapped a
   execFileSync('/bin/sh', ['-n', '-c', mapped.script]);
 });
 
-test('renderServerConfig: paths that sshd_config or the shell would read specially are refused', async () => {
-  const { pub } = await keyPair('ed25519');
+test('renderServerConfig: paths that sshd_config or the shell would read specially are refused', async (t) => {
+  const { pub } = await keyPair(t, 'ed25519');
   for (const [opt, value] of [
     ['caPath', 'relative/ca.pub'],
     ['caPath', '/etc/ssh/my ca.pub'],

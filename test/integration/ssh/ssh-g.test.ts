@@ -8,12 +8,12 @@ import { checkSshConfig, describeMismatch } from '../../../src/ssh/ssh-g.js';
 import { renderEntries, hostOptions, type RenderOptions } from '../../../src/ssh/entries.js';
 import { ensureInclude, writeManagedFile } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
-import { tempDir } from '../../unit/ssh/helpers.js';
+import { type HasAfter, tempDir } from '../../support/tmp.js';
 import { fakeHelper, SSH } from '../../support/openssh.js';
 import { hostname } from '../../support/hostname.js';
 
-async function setup() {
-  const dir = await tempDir();
+async function setup(t: HasAfter) {
+  const dir = tempDir(t);
   const helper = path.join(dir, 'Application Support', 'a%b', 'access-ssh');
   await fakeHelper(helper, path.join(dir, 'evidence'));
   const opts: RenderOptions = { helper, keyDir: path.join(dir, 'keys %x'), platform: 'linux', nonInteractive: true };
@@ -24,8 +24,8 @@ async function setup() {
   return { dir, ours, opts, expected, userConfig: path.join(dir, 'config') };
 }
 
-test('ok when our Include is at the top, even with a hostile Host * below', async () => {
-  const s = await setup();
+test('ok when our Include is at the top, even with a hostile Host * below', async (t) => {
+  const s = await setup(t);
   await fs.writeFile(s.userConfig, 'Host *\n  ProxyCommand nc %h %p\n  IdentityFile ~/.ssh/x\n  User root\n');
   await ensureInclude(s.userConfig, s.ours, { platform: 'linux' });
   for (const alias of ['cfpipe-ssh.example.com', 'ssh.example.com']) {
@@ -41,8 +41,8 @@ test('ok when our Include is at the top, even with a hostile Host * below', asyn
   );
 });
 
-test('reports each override with the file and line that set it', async () => {
-  const s = await setup();
+test('reports each override with the file and line that set it', async (t) => {
+  const s = await setup(t);
   const conf = path.join(s.dir, 'conf.d', 'corp.conf');
   await fs.mkdir(path.dirname(conf));
   await fs.writeFile(conf, '# corp\nHost *.example.com\n  CertificateFile ~/.ssh/corp-cert.pub\n');
@@ -82,8 +82,8 @@ test('reports each override with the file and line that set it', async () => {
   assert.match(describeMismatch(by.get('user')!), /ssh uses user "root" instead of "jdoe"\. It is set by .*config:6/);
 });
 
-test('a ProxyJump that wins over our ProxyCommand is reported', async () => {
-  const s = await setup();
+test('a ProxyJump that wins over our ProxyCommand is reported', async (t) => {
+  const s = await setup(t);
   await fs.writeFile(s.userConfig, `Host *\n  ProxyJump bastion.example.com\nInclude "${s.ours}"\n`);
   const r = await checkSshConfig({ alias: 'cfpipe-ssh.example.com', configFile: s.userConfig, sshPath: SSH, expected: s.expected });
   const m = r.mismatches.find((x) => x.option === 'proxycommand')!;
@@ -92,8 +92,8 @@ test('a ProxyJump that wins over our ProxyCommand is reported', async () => {
   assert.equal(m.source?.line, 2);
 });
 
-test('ssh rejecting the file is an SshConfigError naming the line; a BOM gets its own hint', async () => {
-  const s = await setup();
+test('ssh rejecting the file is an SshConfigError naming the line; a BOM gets its own hint', async (t) => {
+  const s = await setup(t);
   await fs.writeFile(s.userConfig, 'Host *\n  IdentityFile "unbalanced\n');
   await assert.rejects(
     checkSshConfig({ alias: 'cfpipe-ssh.example.com', configFile: s.userConfig, sshPath: SSH, expected: s.expected }),

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { atomicWrite, resolveWriteTarget } from '../../../src/base/atomic-write.js';
-import { tempDir } from '../ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const mode = async (p: string): Promise<number> => (await fs.stat(p)).mode & 0o777;
 
-test('new file 0600 in a new directory 0700', async () => {
-  const dir = await tempDir();
+test('new file 0600 in a new directory 0700', async (t) => {
+  const dir = tempDir(t);
   const p = path.join(dir, 'a', 'b', 'f');
   await atomicWrite(p, 'hello');
   assert.equal(await fs.readFile(p, 'utf8'), 'hello');
@@ -17,8 +17,8 @@ test('new file 0600 in a new directory 0700', async () => {
   assert.equal(await mode(path.join(dir, 'a', 'b')), 0o700);
 });
 
-test('keeps the mode of an existing file; an explicit mode wins; the umask cannot narrow it', async () => {
-  const dir = await tempDir();
+test('keeps the mode of an existing file; an explicit mode wins; the umask cannot narrow it', async (t) => {
+  const dir = tempDir(t);
   const p = path.join(dir, 'f');
   await fs.writeFile(p, 'old');
   await fs.chmod(p, 0o644);
@@ -36,8 +36,8 @@ test('keeps the mode of an existing file; an explicit mode wins; the umask canno
   assert.equal(await mode(p), 0o640);
 });
 
-test('follows symlinks (relative, chained, dangling) and keeps them', async () => {
-  const dir = await tempDir();
+test('follows symlinks (relative, chained, dangling) and keeps them', async (t) => {
+  const dir = tempDir(t);
   await fs.mkdir(path.join(dir, 'real'));
   const target = path.join(dir, 'real', 'cfg');
   await fs.writeFile(target, 'old');
@@ -58,8 +58,8 @@ test('follows symlinks (relative, chained, dangling) and keeps them', async () =
   await assert.rejects(atomicWrite(path.join(dir, 'loop1'), 'x'), /ELOOP|symbolic links/);
 });
 
-test('cleans up the temp file when the rename fails, and leaves the target alone', async () => {
-  const dir = await tempDir();
+test('cleans up the temp file when the rename fails, and leaves the target alone', async (t) => {
+  const dir = tempDir(t);
   const p = path.join(dir, 'target');
   await fs.mkdir(p);
   await fs.writeFile(path.join(p, 'inside'), 'keep');
@@ -68,8 +68,8 @@ test('cleans up the temp file when the rename fails, and leaves the target alone
   assert.equal(await fs.readFile(path.join(p, 'inside'), 'utf8'), 'keep');
 });
 
-test('concurrent writers: the file is always one complete version, no temp files left', async () => {
-  const dir = await tempDir();
+test('concurrent writers: the file is always one complete version, no temp files left', async (t) => {
+  const dir = tempDir(t);
   const p = path.join(dir, 'f');
   const versions = Array.from({ length: 40 }, (_, i) => `${i}:`.padEnd(200_000, String.fromCharCode(97 + (i % 26))));
   let reads = 0;

@@ -8,13 +8,13 @@ import * as path from 'node:path';
 import { cliInProcess, SELF, type CliResult } from '../../support/cli.js';
 import { BEGIN_MARKER } from '../../../src/ssh/include.js';
 import { readManagedHosts } from '../../../src/ssh/managed-hosts.js';
-import { tempDir } from '../ssh/helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 const cli = (argv: string[], home: string): Promise<CliResult> =>
   cliInProcess(argv, { HOME: home, PATH: process.env['PATH'] }, { self: SELF });
 
-test('config: usage errors exit 2 and name the command', async () => {
-  const home = await tempDir('access-ssh-config-');
+test('config: usage errors exit 2 and name the command', async (t) => {
+  const home = tempDir(t, 'access-ssh-config-');
   for (const [argv, pattern] of [
     [['config'], /needs an action: add, remove, list or import/],
     [['config', 'frob'], /Unknown config action "frob"/],
@@ -31,8 +31,8 @@ test('config: usage errors exit 2 and name the command', async () => {
   assert.deepEqual(fs.readdirSync(home), [], 'nothing written');
 });
 
-test('config add: the last CLI host removed takes the Include out; a damaged marker is an error and nothing changes', async () => {
-  const home = await tempDir('access-ssh-config-');
+test('config add: the last CLI host removed takes the Include out; a damaged marker is an error and nothing changes', async (t) => {
+  const home = tempDir(t, 'access-ssh-config-');
   const sshConfig = path.join(home, 'config');
   fs.writeFileSync(sshConfig, 'Host a\n  User x\n');
   assert.equal((await cli(['config', 'add', '--hostname', 'a.example.com', '--config', sshConfig, '--no-check'], home)).code, 0);
@@ -50,8 +50,8 @@ test('config add: the last CLI host removed takes the Include out; a damaged mar
   assert.equal(fs.readFileSync(sshConfig, 'utf8'), broken);
 });
 
-test("config import: lists the hosts set up for cloudflared (following Include), --yes adds them; the user's lines stay", async () => {
-  const home = await tempDir('access-ssh-config-import-');
+test("config import: lists the hosts set up for cloudflared (following Include), --yes adds them; the user's lines stay", async (t) => {
+  const home = tempDir(t, 'access-ssh-config-import-');
   const sshConfig = path.join(home, 'config');
   const included = path.join(home, 'work.conf');
   const mine = `Include ${included}\nHost bastion\n  HostName bastion.corp.example\n  User admin\n  ProxyCommand /usr/local/bin/cloudflared access ssh --hostname %h\nHost *.lab.example\n  ProxyCommand cloudflared access ssh --hostname %h\n`;

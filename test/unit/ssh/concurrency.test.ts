@@ -7,7 +7,7 @@ import * as fsSync from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BEGIN_MARKER, END_MARKER, ensureInclude, removeInclude } from '../../../src/ssh/include.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 /**
  * Runs `edit` while, the first `times` times our writer opens its temp file (after it
@@ -38,8 +38,8 @@ async function withRacingSave<T>(
 const OURS = '/home/me/.ssh/access-ssh/config';
 const BLOCK = `${BEGIN_MARKER}\nInclude "${OURS}"\n${END_MARKER}\n`;
 
-test('a save by someone else during our add is kept (we start over from their bytes)', async () => {
-  const dir = await tempDir();
+test('a save by someone else during our add is kept (we start over from their bytes)', async (t) => {
+  const dir = tempDir(t);
   const config = path.join(dir, 'config');
   await fs.writeFile(config, 'Host a\n  User x\n');
   const theirs = (n: number): string => `Host a\n  User x\nHost saved${n}\n  User y\n`;
@@ -49,8 +49,8 @@ test('a save by someone else during our add is kept (we start over from their by
   assert.deepEqual((await fs.readdir(dir)).sort(), ['config'], 'no temp file left');
 });
 
-test('a save by someone else during our remove is kept', async () => {
-  const dir = await tempDir();
+test('a save by someone else during our remove is kept', async (t) => {
+  const dir = tempDir(t);
   const config = path.join(dir, 'config');
   await fs.writeFile(config, BLOCK + 'Host a\n');
   const theirs = (): string => BLOCK + 'Host a\nHost added-meanwhile\n';
@@ -58,8 +58,8 @@ test('a save by someone else during our remove is kept', async () => {
   assert.equal(await fs.readFile(config, 'utf8'), 'Host a\nHost added-meanwhile\n');
 });
 
-test('a config that keeps changing under us: a clear error, their bytes untouched', async () => {
-  const dir = await tempDir();
+test('a config that keeps changing under us: a clear error, their bytes untouched', async (t) => {
+  const dir = tempDir(t);
   const config = path.join(dir, 'config');
   await fs.writeFile(config, 'Host a\n');
   const theirs = (n: number): string => `Host a\n# save ${n}\n`;

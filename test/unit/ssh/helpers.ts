@@ -1,15 +1,8 @@
-// Shared by the ssh tests (unit and integration): temp dirs (real paths, so that symlink
-// checks compare equal), the managed file's render options and host names.
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
+// Shared by the ssh tests (unit and integration): the managed file's render options and
+// host names. Temporary folders are test/support/tmp.ts's.
 import fc from 'fast-check';
 import type { RenderOptions } from '../../../src/ssh/entries.js';
 import { hostname } from '../../support/hostname.js';
-
-export async function tempDir(prefix = 'access-ssh-test-'): Promise<string> {
-  return fs.realpath(await fs.mkdtemp(path.join(os.tmpdir(), prefix)));
-}
 
 /** Render options of the managed-file tests: a helper and key dir with spaces. */
 export const MANAGED_OPTS: RenderOptions = {

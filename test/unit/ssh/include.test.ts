@@ -13,22 +13,22 @@ import {
   END_MARKER,
 } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
-import { tempDir } from './helpers.js';
+import { type HasAfter, tempDir } from '../../support/tmp.js';
 
 const OURS = '/home/me/.ssh/access-ssh/config';
 const BLOCK = `${BEGIN_MARKER}\nInclude "${OURS}"\n${END_MARKER}\n`;
 const BLOCK_CRLF = BLOCK.replace(/\n/g, '\r\n');
 
-async function setupFile(content: string | Buffer, mode = 0o644): Promise<string> {
-  const dir = await tempDir();
+async function setupFile(t: HasAfter, content: string | Buffer, mode = 0o644): Promise<string> {
+  const dir = tempDir(t);
   const p = path.join(dir, 'config');
   await fs.writeFile(p, content, { mode });
   await fs.chmod(p, mode);
   return p;
 }
 
-async function roundTrip(original: string | Buffer, expectedWith: string | Buffer): Promise<void> {
-  const p = await setupFile(original);
+async function roundTrip(t: HasAfter, original: string | Buffer, expectedWith: string | Buffer): Promise<void> {
+  const p = await setupFile(t, original);
   assert.deepEqual(await ensureInclude(p, OURS, { platform: 'linux' }), { changed: true });
   assert.deepEqual(await fs.readFile(p), Buffer.from(expectedWith as string));
   assert.deepEqual(await ensureInclude(p, OURS, { platform: 'linux' }), { changed: false }, 'idempotent');
@@ -39,47 +39,47 @@ async function roundTrip(original: string | Buffer, expectedWith: string | Buffe
   assert.equal((await fs.stat(p)).mode & 0o777, 0o644, 'mode kept');
 }
 
-test('LF file: block on top, rest untouched, removed exactly', async () => {
+test('LF file: block on top, rest untouched, removed exactly', async (t) => {
   const user = 'Host *\n  IdentityFile ~/.ssh/id_ed25519\n';
-  await roundTrip(user, BLOCK + user);
+  await roundTrip(t, user, BLOCK + user);
 });
 
-test('CRLF file gets a CRLF block', async () => {
+test('CRLF file gets a CRLF block', async (t) => {
   const user = 'Host a\r\n  User x\r\n';
-  await roundTrip(user, BLOCK_CRLF + user);
+  await roundTrip(t, user, BLOCK_CRLF + user);
 });
 
-test('BOM stays first', async () => {
+test('BOM stays first', async (t) => {
   const user = '\uFEFFHost a\n  User x\n';
-  await roundTrip(user, '\uFEFF' + BLOCK + 'Host a\n  User x\n');
+  await roundTrip(t, user, '\uFEFF' + BLOCK + 'Host a\n  User x\n');
 });
 
-test('no trailing newline stays so', async () => {
+test('no trailing newline stays so', async (t) => {
   const user = 'Host a\n  User x';
-  await roundTrip(user, BLOCK + user);
+  await roundTrip(t, user, BLOCK + user);
 });
 
-test('empty file', async () => {
-  await roundTrip('', BLOCK);
+test('empty file', async (t) => {
+  await roundTrip(t, '', BLOCK);
 });
 
-test('bytes that are not UTF-8 survive', async () => {
+test('bytes that are not UTF-8 survive', async (t) => {
   const user = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9, 0xff, 0xfe]), Buffer.from('\nHost a\n')]);
-  const p = await setupFile(user);
+  const p = await setupFile(t, user);
   await ensureInclude(p, OURS, { platform: 'linux' });
   assert.deepEqual(await fs.readFile(p), Buffer.concat([Buffer.from(BLOCK), user]));
   await removeInclude(p);
   assert.deepEqual(await fs.readFile(p), user);
 });
 
-test('non-ASCII include path is written as UTF-8', async () => {
-  const p = await setupFile('Host a\n');
+test('non-ASCII include path is written as UTF-8', async (t) => {
+  const p = await setupFile(t, 'Host a\n');
   await ensureInclude(p, '/home/josé/.ssh/access-ssh/config', { platform: 'linux' });
   assert.equal(await fs.readFile(p, 'utf8'), `${BEGIN_MARKER}\nInclude "/home/josé/.ssh/access-ssh/config"\n${END_MARKER}\nHost a\n`);
 });
 
-test('missing file and directory: created 0600 / 0700', async () => {
-  const dir = await tempDir();
+test('missing file and directory: created 0600 / 0700', async (t) => {
+  const dir = tempDir(t);
   const p = path.join(dir, 'new', '.ssh', 'config');
   assert.deepEqual(await ensureInclude(p, OURS, { platform: 'linux' }), { changed: true });
   assert.equal(await fs.readFile(p, 'utf8'), BLOCK);
@@ -89,9 +89,9 @@ test('missing file and directory: created 0600 / 0700', async () => {
   assert.deepEqual(await removeInclude(path.join(dir, 'absent')), { changed: false });
 });
 
-test('stale Include path inside our markers is replaced, nothing else changes', async () => {
+test('stale Include path inside our markers is replaced, nothing else changes', async (t) => {
   const user = 'Host a\r\n  User x';
-  const p = await setupFile(`${BEGIN_MARKER}\r\nInclude "/old/place/config"\r\n${END_MARKER}\r\n${user}`, 0o600);
+  const p = await setupFile(t, `${BEGIN_MARKER}\r\nInclude "/old/place/config"\r\n${END_MARKER}\r\n${user}`, 0o600);
   assert.deepEqual(await ensureInclude(p, OURS, { platform: 'linux' }), { changed: true });
   assert.equal(await fs.readFile(p, 'utf8'), BLOCK_CRLF + user);
   assert.equal((await fs.stat(p)).mode & 0o777, 0o600);
@@ -104,8 +104,8 @@ test('a block preceded only by comments counts as the top; below a directive it 
   assert.equal(withInclude(low, OURS, 'linux'), `${BLOCK}Host *\n  User x\nHost b\n`);
 });
 
-test('symlinked config: the target is edited, the link kept', async () => {
-  const dir = await tempDir();
+test('symlinked config: the target is edited, the link kept', async (t) => {
+  const dir = tempDir(t);
   const target = path.join(dir, 'dotfiles', 'ssh_config');
   await fs.mkdir(path.dirname(target));
   await fs.writeFile(target, 'Host a\n', { mode: 0o640 });
@@ -134,8 +134,8 @@ const BROKEN: [string, string, RegExp][] = [
 ];
 
 for (const [name, content, rule] of BROKEN) {
-  test(`broken marker (${name}): SshConfigError, file unchanged byte for byte`, async () => {
-    const p = await setupFile(content, 0o600);
+  test(`broken marker (${name}): SshConfigError, file unchanged byte for byte`, async (t) => {
+    const p = await setupFile(t, content, 0o600);
     const before = await fs.stat(p);
     for (const op of [() => ensureInclude(p, OURS, { platform: 'linux' }), () => removeInclude(p)]) {
       await assert.rejects(
@@ -155,15 +155,15 @@ for (const [name, content, rule] of BROKEN) {
   });
 }
 
-test('ensureInclude refuses an unrepresentable path of ours, file untouched', async () => {
-  const p = await setupFile('Host a\n');
+test('ensureInclude refuses an unrepresentable path of ours, file untouched', async (t) => {
+  const p = await setupFile(t, 'Host a\n');
   await assert.rejects(ensureInclude(p, '/tmp/a%b/config', { platform: 'linux' }), SshConfigError);
   await assert.rejects(ensureInclude(p, '/tmp/a"b/config', { platform: 'linux' }), SshConfigError);
   assert.equal(await fs.readFile(p, 'utf8'), 'Host a\n');
 });
 
-test('writeManagedFile: atomic, 0600, dir 0700, skips identical content, fixes a loose mode', async () => {
-  const dir = await tempDir();
+test('writeManagedFile: atomic, 0600, dir 0700, skips identical content, fixes a loose mode', async (t) => {
+  const dir = tempDir(t);
   const p = path.join(dir, '.ssh', 'access-ssh', 'config');
   assert.deepEqual(await writeManagedFile(p, 'x\n'), { changed: true });
   assert.equal((await fs.stat(p)).mode & 0o777, 0o600);
@@ -223,8 +223,8 @@ test('property: withInclude/withoutInclude keep every other byte of arbitrary co
 });
 
 // Issue 11, item 7: a config that cannot be written names the file and says what to do.
-test('a config that is a folder: SshConfigError naming it (EISDIR), nothing created beside it', async () => {
-  const dir = await tempDir();
+test('a config that is a folder: SshConfigError naming it (EISDIR), nothing created beside it', async (t) => {
+  const dir = tempDir(t);
   const config = path.join(dir, 'config');
   await fs.mkdir(config);
   await assert.rejects(

@@ -21,7 +21,7 @@ import fc from 'fast-check';
 import { runs, SCALE, Tally } from '../../support/figures.js';
 import { BEGIN_MARKER, END_MARKER, ensureInclude, removeInclude, withInclude, withoutInclude } from '../../../src/ssh/include.js';
 import { SshConfigError } from '../../../src/ssh/validate.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../support/tmp.js';
 
 /** Cases run by this file, reported at the end (the README quotes the figure). */
 const cases = new Tally();
@@ -289,8 +289,8 @@ async function leftovers(dir: string): Promise<string[]> {
   return names.filter((n) => n.endsWith('.tmp'));
 }
 
-test(`file system: bytes, modes, symlinks, missing files and directories (${runs(300)} cases)`, async () => {
-  const root = await tempDir('access-ssh-prop-');
+test(`file system: bytes, modes, symlinks, missing files and directories (${runs(300)} cases)`, async (t) => {
+  const root = tempDir(t, 'access-ssh-prop-');
   let n = 0;
   try {
     await fc.assert(
@@ -383,8 +383,8 @@ test(`file system: bytes, modes, symlinks, missing files and directories (${runs
 // ---------------------------------------------------------------- very large files
 
 // How fast is `npm run bench`'s question; a hang fails at the test's timeout.
-test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for byte', { timeout: 300_000 }, async () => {
-  const dir = await tempDir();
+test('very large files (2 MiB, 60k lines, CRLF, no final newline): kept byte for byte', { timeout: 300_000 }, async (t) => {
+  const dir = tempDir(t);
   try {
     for (const [eol, bom] of [
       ['\n', ''],
