@@ -126,7 +126,7 @@ describe(
       const login = await acceptLoginTab(ui, popup);
       assert.match(new URL(login.url()).hostname, new RegExp(`^${escapeRegExp(FED)}$`));
       await ui.page.bringToFront();
-      const note = await ui.waitNotification(/^Signed in to Cloudflare Access/, 90_000);
+      const note = await ui.waitNotification(/^Signed in as /, 90_000);
       assert.match(note.message, /as jdoe@example\.com/);
       await login.close().catch(() => undefined);
       assert.ok(sb.counters.fedTransferPolls > polls, 'the login was handed over by login.fed.cloudflareaccess.org');

@@ -183,7 +183,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
       await ui.inlineAction(ui.treeRow(label), 'Sign In');
       const login = await acceptLoginTab(ui, popup);
       await ui.page.bringToFront();
-      await ui.waitNotification(/^Signed in to Cloudflare Access/, 90_000);
+      await ui.waitNotification(/^Signed in as /, 90_000);
       await login.close().catch(() => undefined);
       await ui.clearNotifications();
       await waitFor(`${label} valid`, async () => /^valid for \d+:\d\d( · as \w+)?$/.test((await row(label))?.description ?? ''), 60_000);
