@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { TEAM_NAMES, sandboxHomeFiles, sandboxHostMap, sandboxSettings } from './sandbox-routes';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
 import { extensionLogOf, scenarioSteps, VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
@@ -46,7 +47,7 @@ const README_SHOTS = [
   '16-ssh-signed-out',
 ];
 const FAIL_DIR = RESULTS_DIR;
-const SANDBOX_NAMES = [HOST, SECOND, 'sandbox.test', 'sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'];
+const SANDBOX_NAMES = [HOST, SECOND, 'sandbox.test', ...TEAM_NAMES];
 
 describe('Access SSH in the real workbench (code-server in Chromium)', { timeout: 20 * 60_000 }, () => {
   let sb: Sandbox | undefined;
@@ -69,15 +70,9 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     wb = await startWorkbench({
       vsix,
       keep: process.env.ACCESS_SSH_UI_KEEP === '1',
-      homeFiles: {
-        // The user has accepted the server's host key before (not what is under test).
-        '.ssh/known_hosts': `${sandbox.knownHostsLine ?? ''}\n`,
-        'sandbox-ca.pem': readFileSync(sandbox.caFile, 'utf8'),
-      },
+      homeFiles: sandboxHomeFiles(sandbox),
       settings: (home) => ({
-        // Only the sandbox's names go to the sandbox: any other name resolves as it would for a user.
-        'accessSSH.connectTo': SANDBOX_NAMES.map((n) => `${n}:443:127.0.0.1:${sandbox.port}`).join(','),
-        'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
+        ...sandboxSettings(sandbox, home, SANDBOX_NAMES),
         // Short enough for the timeout step, long enough for a user who approves.
         'accessSSH.loginTimeoutSeconds': 30,
       }),
@@ -85,7 +80,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     mark('workbench');
     const hash = await spkiHash(sandbox.port, HOST);
     bs = await launchBrowser({
-      hostMap: Object.fromEntries(SANDBOX_NAMES.map((n) => [n, `127.0.0.1:${sandbox.port}`])),
+      hostMap: sandboxHostMap(sandbox, SANDBOX_NAMES),
       spkiHashes: [hash],
       headed: process.env.ACCESS_SSH_UI_HEADED === '1',
     });

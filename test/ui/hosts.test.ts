@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxHomeFiles, sandboxHostMap, sandboxSettings } from './sandbox-routes';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
 import { acceptLoginTab, sidebarRowWidths } from './rows';
 import { escapeRegExp, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
@@ -23,16 +24,7 @@ const FED = 'fed.sandbox.test';
 const CLI_HOST = 'build.sandbox.test';
 const CLI_KEEP = 'tools.sandbox.test';
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
-const NAMES = [
-  HOST,
-  FED,
-  CLI_HOST,
-  CLI_KEEP,
-  'sandbox.cloudflareaccess.com',
-  'login.cloudflareaccess.org',
-  'sandbox.fed.cloudflareaccess.com',
-  'login.fed.cloudflareaccess.org',
-];
+const NAMES = [HOST, FED, CLI_HOST, CLI_KEEP, ...TEAM_NAMES, ...FEDRAMP_TEAM_NAMES];
 /** The user's own ssh config: a `User` line for another host that must stay. */
 const USER_CONFIG = 'Host other.example.com\n  User someone\n';
 const CLI_GROUP = 'From the command line';
@@ -54,13 +46,11 @@ describe(
       const sandbox = sb;
       wb = await startWorkbench({
         homeFiles: {
-          '.ssh/known_hosts': `${sandbox.knownHostsLine ?? ''}\n`,
+          ...sandboxHomeFiles(sandbox),
           '.ssh/config': USER_CONFIG,
-          'sandbox-ca.pem': readFileSync(sandbox.caFile, 'utf8'),
         },
         settings: (home) => ({
-          'accessSSH.connectTo': NAMES.map((n) => `${n}:443:127.0.0.1:${sandbox.port}`).join(','),
-          'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
+          ...sandboxSettings(sandbox, home, NAMES),
           'accessSSH.hosts': [
             { hostname: HOST, user: 'deploy' },
             { hostname: FED, label: 'Gov box', fedramp: true },
@@ -68,7 +58,7 @@ describe(
         }),
       });
       const hash = await spkiHash(sandbox.port, HOST);
-      bs = await launchBrowser({ hostMap: Object.fromEntries(NAMES.map((n) => [n, `127.0.0.1:${sandbox.port}`])), spkiHashes: [hash] });
+      bs = await launchBrowser({ hostMap: sandboxHostMap(sandbox, NAMES), spkiHashes: [hash] });
       ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
     });
 
@@ -151,7 +141,7 @@ describe(
       await ui.page.bringToFront();
       await ui.waitNotification(/^Signed in as jdoe@example\.com \((FedRAMP )?team sandbox\)/, 90_000);
       await login.close().catch(() => undefined);
-      await ui.clearNotifications();
+      // Not cleared here: the warning may already be up, and it is shown once per session.
       const ENDING =
         /^Your Cloudflare Access session \(team sandbox\) ends in (\d+) min\. Renew it to keep connecting without interruption\.$/;
       const warning = await ui.waitNotification(ENDING, 90_000);

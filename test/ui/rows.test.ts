@@ -6,12 +6,13 @@
 //
 //   node --test out/test/ui/rows.test.js   (after `npm run package` and tsc)
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { renderManagedFile } from '../../src/ssh/managed-hosts';
 import { hostname } from '../support/hostname';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
+import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxHomeFiles, sandboxHostMap, sandboxSettings } from './sandbox-routes';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
 import { acceptLoginTab, type RowWidth, sidebarRowWidths } from './rows';
 import { escapeRegExp, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
@@ -30,17 +31,7 @@ const CLI_HOST = hostname('build.sandbox.test');
 const CLI_KEEP = hostname('tools.sandbox.test');
 const CLI_GROUP = 'From the command line';
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
-const NAMES = [
-  HOST,
-  FED,
-  WEB,
-  CLI_HOST,
-  CLI_KEEP,
-  'sandbox.cloudflareaccess.com',
-  'login.cloudflareaccess.org',
-  'sandbox.fed.cloudflareaccess.com',
-  'login.fed.cloudflareaccess.org',
-];
+const NAMES = [HOST, FED, WEB, CLI_HOST, CLI_KEEP, ...TEAM_NAMES, ...FEDRAMP_TEAM_NAMES];
 
 const missing = missingWorkbench() ?? missingBrowser() ?? (existsSync(VSIX) ? undefined : `${VSIX} is missing: run "npm run package"`);
 
@@ -63,13 +54,11 @@ describe('rows: every row whole at the default side bar width; two accounts told
     );
     wb = await startWorkbench({
       homeFiles: {
-        '.ssh/known_hosts': `${sandbox.knownHostsLine ?? ''}\n`,
+        ...sandboxHomeFiles(sandbox),
         '.ssh/access-ssh/config': managed,
-        'sandbox-ca.pem': readFileSync(sandbox.caFile, 'utf8'),
       },
       settings: (home) => ({
-        'accessSSH.connectTo': NAMES.map((n) => `${n}:443:127.0.0.1:${sandbox.port}`).join(','),
-        'accessSSH.extraCAFile': join(home, 'sandbox-ca.pem'),
+        ...sandboxSettings(sandbox, home, NAMES),
         'accessSSH.hosts': [
           { hostname: HOST, user: 'deploy' },
           { hostname: WEB, label: WEB_LABEL },
@@ -78,7 +67,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
       }),
     });
     const hash = await spkiHash(sandbox.port, HOST);
-    bs = await launchBrowser({ hostMap: Object.fromEntries(NAMES.map((n) => [n, `127.0.0.1:${sandbox.port}`])), spkiHashes: [hash] });
+    bs = await launchBrowser({ hostMap: sandboxHostMap(sandbox, NAMES), spkiHashes: [hash] });
     ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
   });
 
