@@ -32,10 +32,12 @@ export const DEFAULT_LOGIN_TIMEOUT_MS = 10 * 60 * 1000;
  * `.fed.cloudflareaccess.com`: its logins are only ever handed to that service).
  */
 export function transferServiceFor(authDomain: string | undefined, fedramp: boolean | undefined): string {
-  if (fedramp === true) return FEDRAMP_TRANSFER_SERVICE;
-  if (authDomain !== undefined && authDomain.toLowerCase().replace(/\.$/, '').endsWith(FEDRAMP_DOMAIN_SUFFIX))
-    return FEDRAMP_TRANSFER_SERVICE;
-  return TRANSFER_SERVICE;
+  return fedramp === true || (authDomain !== undefined && isFedrampTeam(authDomain)) ? FEDRAMP_TRANSFER_SERVICE : TRANSFER_SERVICE;
+}
+
+/** Whether a team's auth domain is a FedRAMP team's (under `.fed.cloudflareaccess.com`). */
+export function isFedrampTeam(authDomain: string): boolean {
+  return authDomain.toLowerCase().replace(/\.$/, '').endsWith(FEDRAMP_DOMAIN_SUFFIX);
 }
 const DEFAULT_POLL_DELAY_MS = 1000;
 /** The service holds a poll open while it waits; cloudflared allows 60 s. */

@@ -5,6 +5,7 @@
 import { emailLocalPart } from '../access/jwt.js';
 import { displayText } from '../base/display.js';
 import { hasStarted } from '../access/cert-file.js';
+import { isFedrampTeam } from '../access/transfer.js';
 import type { NextAction } from './failure.js';
 
 /** What the view needs from a stored Access token (app or org). */
@@ -176,8 +177,8 @@ export function hostState(input: HostStateInput): HostState {
 
 /** The parts of a team's auth domain: its short name, and whether it is a FedRAMP team. */
 function teamParts(authDomain: string): { name: string; fedramp: boolean } {
-  const m = /^(.+?)\.(fed\.)?cloudflareaccess\.com$/i.exec(authDomain);
-  return m ? { name: m[1]!, fedramp: m[2] !== undefined } : { name: authDomain, fedramp: false };
+  const m = /^(.+?)\.(?:fed\.)?cloudflareaccess\.com$/i.exec(authDomain);
+  return m ? { name: m[1]!, fedramp: isFedrampTeam(authDomain) } : { name: authDomain, fedramp: false };
 }
 
 /**
