@@ -287,23 +287,20 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
   const scopes = declaredScopes();
   const only = (keep: (scope: string | undefined) => boolean): Record<string, unknown> =>
     Object.fromEntries(Object.entries(settings).filter(([k]) => keep(scopes.get(k))));
-  writeFileSync(
-    join(userDataDir, 'User', 'settings.json'),
-    JSON.stringify(
-      only((s) => s !== 'machine'),
-      null,
-      2,
-    ) + '\n',
-  );
-  mkdirSync(join(userDataDir, 'Machine'), { recursive: true });
-  writeFileSync(
-    join(userDataDir, 'Machine', 'settings.json'),
-    JSON.stringify(
-      only((s) => s !== 'application'),
-      null,
-      2,
-    ) + '\n',
-  );
+  for (const [file, notScope] of [
+    ['User', 'machine'],
+    ['Machine', 'application'],
+  ] as const) {
+    mkdirSync(join(userDataDir, file), { recursive: true });
+    writeFileSync(
+      join(userDataDir, file, 'settings.json'),
+      JSON.stringify(
+        only((s) => s !== notScope),
+        null,
+        2,
+      ) + '\n',
+    );
+  }
   if (asRoot && ids.uid !== undefined && ids.gid !== undefined) chownTree(home, ids.uid, ids.gid);
   chmodSync(home, 0o700);
 
