@@ -468,10 +468,10 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
     await ui.clearNotifications();
     await ui.contextMenu(ui.treeRow(HOST), 'Open in Terminal');
     await ui.waitTerminal(new RegExp(`ssh .*cfpipe-${HOST.replace(/\./g, '\\.')}`), 60_000);
-    await ui.waitTerminal(/\$ *$/m, 90_000);
     await waitFor('the carrier connection', async () => sb!.counters.carrierAccepted > before, 60_000);
+    await ui.waitRemotePrompt();
     await ui.typeInTerminal('whoami; echo "on $(hostname) via Access"');
-    const text = await ui.waitTerminal(/^jdoe\s*$/m, 60_000);
+    const text = await ui.waitTerminal(/^(?:\$ )?jdoe\s*$/m, 60_000);
     assert.match(text, /via Access/);
     const userConfig = readFileSync(join(wb.home, '.ssh', 'config'), 'utf8');
     assert.match(userConfig, /Include /);
@@ -567,9 +567,9 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       await ui.clickNotificationButton(NO_REMOTE_SSH, TERMINAL_FALLBACK);
       await ui.waitTerminal(new RegExp(`ssh .*cfpipe-${HOST.replace(/\./g, '\\.')}`), 60_000);
       await waitFor('the carrier connection', async () => sb!.counters.carrierAccepted > before, 90_000);
-      await ui.waitTerminal(/\$ *$/m, 90_000);
+      await ui.waitRemotePrompt();
       await ui.typeInTerminal('echo "connected-$((6*7))-$(whoami)"');
-      await ui.waitTerminal(/^connected-42-jdoe\s*$/m, 60_000);
+      await ui.waitTerminal(/^(?:\$ )?connected-42-jdoe\s*$/m, 60_000);
       const titles = await ui.terminalTitles();
       assert.ok(
         titles.some((t) => t.includes(`ssh ${HOST}`)),

@@ -160,10 +160,10 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
         await ui.page.keyboard.press('Escape');
       }
     }
-    await ui.waitTerminal(/\$ *$/m, 90_000);
     await waitFor('the carrier connection', async () => px!.sb.counters.carrierAccepted > before, 60_000);
+    await ui.waitRemotePrompt();
     await ui.typeInTerminal('echo "proxied-$((6*7))-$(whoami)"');
-    await ui.waitTerminal(/^proxied-42-jdoe\s*$/m, 60_000);
+    await ui.waitTerminal(/^(?:\$ )?proxied-42-jdoe\s*$/m, 60_000);
     await ui.typeInTerminal('exit');
     await waitFor(
       'squid to log the websocket tunnel',

@@ -589,6 +589,15 @@ export class VsCodeUi {
     }
   }
 
+  /**
+   * Waits for the server's shell prompt, a row that is only `$ ` (the local prompt carries
+   * user@host:dir). Typing before it shows goes ahead of the prompt, and the command's output
+   * then lands on the prompt's row.
+   */
+  async waitRemotePrompt(timeoutMs = 90_000): Promise<string> {
+    return this.waitTerminal(/^\$ *$/m, timeoutMs);
+  }
+
   /** Types into the focused terminal. */
   async typeInTerminal(text: string, enter = true): Promise<void> {
     await this.page.locator('.terminal-wrapper.active .xterm, .terminal-group .xterm').last().click();
