@@ -3,7 +3,7 @@
 // as root, whose passwd home is not this temp HOME), reach the sandbox sshd as the
 // certificate's principal; signed out, the same ssh fails at once naming sign-in.
 import { strict as assert } from 'node:assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +23,7 @@ describe('access-ssh config: a terminal ssh through the written entries', { skip
   });
   after(async () => {
     await sb?.stop();
+    if (c) rmSync(c.home, { recursive: true, force: true });
   });
 
   const ssh = (extra: string[] = []) =>

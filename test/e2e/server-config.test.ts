@@ -36,6 +36,13 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
   let sshdLog = '';
   let hostKeyLine = '';
   const origins: Record<string, Origin> = {};
+  const homes: string[] = [];
+  /** A client whose ssh config logs in as deploy; its HOME goes in the suite's `after`. */
+  const client = (name: string) => {
+    const c = makeClient(sb, name, { configText: configText(process.execPath, 'deploy') });
+    homes.push(c.home);
+    return c;
+  };
   const paths = () => ({
     main: join(dir, 'sshd_config'),
     dropIn: join(dir, 'sshd_config.d', '50-cloudflare-access.conf'),
@@ -76,6 +83,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     sshd?.kill('SIGTERM');
     await sb?.stop();
     rmSync(dir, { recursive: true, force: true });
+    for (const h of homes) rmSync(h, { recursive: true, force: true });
   });
 
   it('the printed script writes the drop-in, CA key and principals file, and the real sshd -t accepts them', async () => {
@@ -143,7 +151,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
   });
 
   it("jdoe@example.com's certificate (principal jdoe) logs in as the mapped account deploy", async () => {
-    const c = makeClient(sb, 'srvcfg', { configText: configText(process.execPath, 'deploy') });
+    const c = client('srvcfg');
     writeFileSync(c.knownHosts, `${APP} ${hostKeyLine}\n`);
     const login = await c.helper(['login', `https://${APP}`]);
     assert.equal(login.code, 0, login.stderr);
@@ -161,7 +169,7 @@ describe('access-ssh server-config: the sshd side, run and proven with a real ss
     sb.setOptions({ autoApprove: 'eve@example.com', defaultEmail: 'eve@example.com' });
     const logFrom = sshdLog.length;
     try {
-      const c = makeClient(sb, 'srvcfg-eve', { configText: configText(process.execPath, 'deploy') });
+      const c = client('srvcfg-eve');
       writeFileSync(c.knownHosts, `${APP} ${hostKeyLine}\n`);
       const login = await c.helper(['login', `https://${APP}`]);
       assert.equal(login.code, 0, login.stderr);
