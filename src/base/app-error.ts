@@ -13,6 +13,9 @@ export type NextStep =
   | 'check-network' // the route to the host: DNS, firewall, ACCESS_SSH_CONNECT_TO
   | 'check-proxy' // the proxy settings or credentials
   | 'check-ca-file' // the extra CA file (NODE_EXTRA_CA_CERTS, the extension's setting) is not a readable PEM file
+  | 'trust-network-ca' // the network re-signs TLS: trust its CA (the extra CA file), or stop
+  | 'refresh-certificate' // the host's certificate is missing or unusable: get a new one
+  | 'write-entries' // ssh has no Access entries for the host: write them
   | 'edit-host' // the host name is wrong or not an Access application
   | 'free-space' // the disk is full
   | 'fix-permissions' // a file or folder has the wrong owner or mode (the hint names the command)
@@ -27,6 +30,9 @@ export const NEXT_STEPS: readonly NextStep[] = [
   'check-network',
   'check-proxy',
   'check-ca-file',
+  'trust-network-ca',
+  'refresh-certificate',
+  'write-entries',
   'edit-host',
   'free-space',
   'fix-permissions',

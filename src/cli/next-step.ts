@@ -33,6 +33,10 @@ export function cliWords(io: NextStepIo): NextStepWords {
     'check-proxy': () => 'Check HTTPS_PROXY / ALL_PROXY (and NO_PROXY) and the proxy credentials.',
     'check-ca-file': () =>
       'Point NODE_EXTRA_CA_CERTS at a readable PEM file with the CA\'s certificate ("-----BEGIN CERTIFICATE-----" blocks), or unset it.',
+    'trust-network-ca': () =>
+      "If your network inspects TLS, point NODE_EXTRA_CA_CERTS at its CA's certificate (PEM); otherwise do not go on: something is intercepting the connection.",
+    'refresh-certificate': (host) => `Run: ${selfCommand(io)} ssh-gen --hostname ${host ?? '<host>'}, then try again.`,
+    'write-entries': (host) => `Write the host's ssh entries: ${selfCommand(io)} config add --hostname ${host ?? '<host>'}`,
     'edit-host': (host) =>
       `Check the host name${host ? ` ${host}` : ''} given with --hostname: it must be a Cloudflare Access application.`,
     'free-space': () => 'Free some space on the disk, then try again.',

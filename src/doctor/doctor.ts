@@ -253,7 +253,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
         throw new StepFailure(
           `The certificate chain of ${host} is not trusted (${t.error}): it was issued by "${t.issuer}" (chain: ${t.chain.join(' ← ')}). ` +
             'This is what a TLS-inspecting proxy or firewall looks like: it re-signs traffic with its own CA.',
-          "If your network inspects TLS, point NODE_EXTRA_CA_CERTS (VS Code: the accessSSH.extraCAFile setting) at that CA's certificate (PEM); otherwise do not go on: something is intercepting the connection.",
+          { action: 'trust-network-ca' },
           facts,
         );
       }
@@ -445,11 +445,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
   await step('certificate', ['cert_sign'], async () => {
     const { inspectCertificate } = await import('../access/cert-check.js');
     const state = await inspectCertificate(dir, host);
-    if (state.status !== 'ok')
-      throw new StepFailure(
-        `No usable certificate: ${state.reason}`,
-        'Run `access-ssh ssh-gen --hostname ' + host + '` (VS Code: Access: Refresh Certificate) and diagnose again.',
-      );
+    if (state.status !== 'ok') throw new StepFailure(`No usable certificate: ${state.reason}`, { action: 'refresh-certificate' });
     const c = state.cert;
     const t = now().getTime() / 1000;
     const details = [
@@ -548,9 +544,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       const src = jump ? await where('proxyjump', jump) : undefined;
       throw new StepFailure(
         `ssh has no ProxyCommand for ${alias}${jump ? `: ProxyJump ${jump}${at(src)} is set instead` : ''}, so it would not go through Access.`,
-        jump && src
-          ? `Remove the ProxyJump at ${src.file}:${src.line} for this host.`
-          : `Add the host: "Access: Add Host…" in VS Code, or \`access-ssh ssh-config --hostname ${host} --short-lived-cert >> ~/.ssh/config\`.`,
+        jump && src ? `Remove the ProxyJump at ${src.file}:${src.line} for this host.` : { action: 'write-entries' },
       );
     }
     const pcSrc = await where('proxycommand', proxyCommand);
@@ -574,9 +568,7 @@ export async function runDoctor(opts: DoctorOptions): Promise<DoctorReport> {
       if (got === undefined || normalizePath(got, home) !== want) {
         throw new StepFailure(
           `ssh offers ${option === 'identityfile' ? 'the key' : 'the certificate'} ${got ?? '(none)'} first${at(src)}, not ${want}.`,
-          src
-            ? `Remove or move ${src.file}:${src.line}: ssh takes the first value it meets.`
-            : `Add the Access entries for ${host} again (VS Code: Access: Add Host…).`,
+          src ? `Remove or move ${src.file}:${src.line}: ssh takes the first value it meets.` : { action: 'write-entries' },
           details,
         );
       }

@@ -26,6 +26,10 @@ export const EXTENSION_WORDS: NextStepWords = {
   'check-proxy': () => 'Check the http.proxy setting (or HTTPS_PROXY) and the proxy credentials.',
   'check-ca-file': () =>
     'Point the "Access SSH: Extra CA File" setting (accessSSH.extraCAFile) at a readable PEM file with the CA\'s certificate, or clear it.',
+  'trust-network-ca': () =>
+    'If your network inspects TLS, point the "Access SSH: Extra CA File" setting at its CA\'s certificate (PEM); otherwise do not go on: something is intercepting the connection.',
+  'refresh-certificate': () => 'Get a new certificate with "Access: Refresh Certificate", then try again.',
+  'write-entries': () => 'Add the host with "Access: Add Host…": the extension writes its ssh entries.',
   'edit-host': (host) => `Check the host name${host ? ` ${host}` : ''} (Edit Host): it must be a Cloudflare Access application.`,
   'free-space': () => 'Free some space on the disk, then try again.',
   'fix-permissions': () => 'Check the owner and permissions of the file and its folder.',
@@ -41,6 +45,9 @@ const BUTTON: Readonly<Record<NextStep, NextAction>> = {
   'check-network': 'retry',
   'check-proxy': 'showLog',
   'check-ca-file': 'showLog',
+  'trust-network-ca': 'showLog',
+  'refresh-certificate': 'retry',
+  'write-entries': 'editHost',
   'edit-host': 'editHost',
   'free-space': 'showLog',
   'fix-permissions': 'showLog',

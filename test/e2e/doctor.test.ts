@@ -175,8 +175,10 @@ describe('access-ssh doctor', { skip: missing }, () => {
       d,
       'tls',
       /not trusted .*issued by "Access SSH sandbox.*TLS-inspecting proxy/,
-      /NODE_EXTRA_CA_CERTS .*accessSSH\.extraCAFile/,
+      /^If your network inspects TLS, point NODE_EXTRA_CA_CERTS at its CA's certificate/,
     );
+    // The step carries the action; each front end words it (the extension names its setting).
+    assert.equal(d.report.steps.find((s) => s.id === 'tls')?.action, 'trust-network-ca');
   });
 
   it('no Access application at the host (a name the edge serves, not an app): "app discovery" fails', async () => {
@@ -293,6 +295,16 @@ describe('access-ssh doctor', { skip: missing }, () => {
     const c = await signedIn(`Host ${ALIAS}\n  ProxyCommand nc %h %p\n\n`);
     const d = await doctor(c, ['--non-interactive']);
     assertFailsAt(d, 'ssh_config', /not access-ssh's .*config:2/, /Remove or move .*config:2/);
+  });
+
+  it('no Access entries in the ssh config: "ssh config" names the command that writes them', async () => {
+    const c = await signedIn();
+    writeFileSync(c.config, `Host *\n  User jdoe\n  UserKnownHostsFile ${c.knownHosts}\n`, { mode: 0o600 });
+    const d = await doctor(c, ['--non-interactive']);
+    assertFailsAt(d, 'ssh_config', /no ProxyCommand for /, new RegExp(`config add --hostname ${APP.replace(/[.]/g, '\\.')}$`));
+    const step = d.report.steps.find((s) => s.id === 'ssh_config');
+    assert.equal(step?.action, 'write-entries');
+    assert.doesNotMatch(step?.next ?? '', /VS Code/, "the helper's words only");
   });
 
   it('an unknown host key: noted, never written to known_hosts, and authentication still tested', async () => {

@@ -67,6 +67,26 @@ test('sign-in: the helper names the launcher the extension wrote, quoted for the
   assert.match(f.detail, /"Access: Sign In"/);
 });
 
+test("the doctor's steps: the helper names its command line, the extension its command or setting", () => {
+  const cli = cliWords(io);
+  assert.equal(
+    cli['refresh-certificate']('ssh.example.com'),
+    'Run: /opt/node /ext/dist/access-ssh.js ssh-gen --hostname ssh.example.com, then try again.',
+  );
+  assert.equal(
+    cli['write-entries']('ssh.example.com'),
+    "Write the host's ssh entries: /opt/node /ext/dist/access-ssh.js config add --hostname ssh.example.com",
+  );
+  assert.match(cli['trust-network-ca'](undefined), /NODE_EXTRA_CA_CERTS/);
+  assert.match(EXTENSION_WORDS['refresh-certificate']('ssh.example.com'), /"Access: Refresh Certificate"/);
+  assert.match(EXTENSION_WORDS['write-entries']('ssh.example.com'), /"Access: Add Host…"/);
+  assert.match(EXTENSION_WORDS['trust-network-ca'](undefined), /"Access SSH: Extra CA File"/);
+  // Neither names the other front end.
+  for (const step of ['refresh-certificate', 'write-entries', 'trust-network-ca'] as const) {
+    assert.doesNotMatch(cli[step]('ssh.example.com'), /VS Code|Access: |Access SSH: /, step);
+  }
+});
+
 test('other steps: the hint (the detail: file, setting) when there is one, else the words', () => {
   const e = new AppError('x', 'm', { action: 'retry' });
   assert.equal(nextStepText(e, EXTENSION_WORDS), 'Try again in a moment.');
