@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import type { EnsureResult } from '../../src/access/cert.js';
 import { appTokenFile, orgTokenFile } from '../../src/access/paths.js';
 import type { LoginOptions, LoginResult } from '../../src/access/token-flow.js';
-import type { AppInfo, AppToken, OrgToken } from '../../src/access/types.js';
-import { decodeClaims } from '../../src/access/jwt.js';
+import type { AppInfo } from '../../src/access/types.js';
+import { parseAppToken, parseOrgToken } from '../../src/access/jwt.js';
 import { readCertificate } from '../../src/access/cert-check.js';
 import { parseHostname } from '../../src/ssh/validate.js';
 import { AccessService } from '../../src/vscode/access.js';
@@ -92,11 +92,11 @@ export class FakeAccess extends AccessService {
   override async login(host: string, opts: Omit<LoginOptions, 'interactive'>): Promise<LoginResult> {
     this.calls.push({ op: 'login', host });
     await this.onLogin(host, opts);
-    const appFile = writeAppToken(host, { team: this.team });
-    writeOrgToken({ team: this.team });
-    const appToken = readFileSync(appFile, 'utf8') as AppToken;
-    const appInfo: AppInfo = { authDomain: this.team, appAud: decodeClaims(appToken).aud[0]!, appHostname: hostname(host) };
-    return { appInfo, appToken, orgToken: '' as OrgToken, claims: decodeClaims(appToken) };
+    // Read back through the parsers, as the real login's result is made.
+    const app = parseAppToken(readFileSync(writeAppToken(host, { team: this.team }), 'utf8'));
+    const org = parseOrgToken(readFileSync(writeOrgToken({ team: this.team }), 'utf8'));
+    const appInfo: AppInfo = { authDomain: this.team, appAud: app.claims.aud[0]!, appHostname: hostname(host) };
+    return { appInfo, appToken: app.token, orgToken: org.token, claims: app.claims };
   }
 
   override discover(host: string): Promise<AppInfo> {
