@@ -1,7 +1,8 @@
 // The "Access hosts" view: every host with its login and certificate state.
 // The state comes from AccessState's cache (re-read only when ~/.cloudflared
 // changes); while the view is visible a 1 s timer recomputes the countdowns and
-// refreshes only the items whose text changed. Nothing ticks while hidden.
+// refreshes only the items whose text changed. Nothing ticks while hidden. Time and
+// the timer come from an injected clock (a fake one in tests).
 
 import {
   type Disposable,
@@ -19,6 +20,7 @@ import {
 import { describeProblem, type HostEntry, type HostProblem } from '../hosts/hosts.js';
 import { ACTION_LABELS } from '../hosts/failure.js';
 import { hostRowText, hostState, sessionSummary, teamName, teamPhrase, timeLeft, tooltipFields } from '../hosts/state.js';
+import { every, realClock, type Clock } from '../hosts/renewal.js';
 import type { Team } from '../hosts/teams.js';
 import type { AccessState } from './access-state.js';
 import type { HostRegistry } from './host-registry.js';
@@ -63,7 +65,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   readonly onDidChangeTreeData = this.changed.event;
   readonly view: TreeView<ViewNode>;
   private readonly disposables: Disposable[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: { dispose(): void } | undefined;
   /** The description each item was last rendered with, to refresh only what changed. */
   private rendered = new Map<string, string>();
   private margin = readSettings().renewalMarginSeconds;
@@ -71,6 +73,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   constructor(
     private readonly registry: HostRegistry,
     private readonly state: AccessState,
+    private readonly clock: Clock = realClock,
   ) {
     this.view = window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: false });
     this.disposables.push(
@@ -91,17 +94,17 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
 
   private setTicking(on: boolean): void {
     if (on && !this.timer) {
-      this.timer = setInterval(() => this.tick(), 1000);
+      this.timer = every(this.clock, 1000, () => this.tick());
       this.tick();
     } else if (!on && this.timer) {
-      clearInterval(this.timer);
+      this.timer.dispose();
       this.timer = undefined;
     }
   }
 
   /** Recompute every host's text from the cache; refresh the items that changed. */
   private tick(): void {
-    const now = Date.now() / 1000;
+    const now = this.clock.now() / 1000;
     const dirty: HostEntry[] = [];
     for (const host of this.registry.allHosts) {
       const s = hostState({ now, marginSeconds: this.margin, ...this.state.input(host.hostname) });
@@ -156,7 +159,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     }
     if (isAccount(node)) {
       const t = node.account;
-      const left = timeLeft(t.exp - Date.now() / 1000);
+      const left = timeLeft(t.exp - this.clock.now() / 1000);
       const item = new TreeItem(t.email ?? teamName(t.authDomain), TreeItemCollapsibleState.None);
       item.id = `account:${t.authDomain}`;
       item.description = teamName(t.authDomain);
@@ -186,7 +189,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       item.contextValue = 'problem';
       return item;
     }
-    const now = Date.now() / 1000;
+    const now = this.clock.now() / 1000;
     const input = { now, marginSeconds: this.margin, ...this.state.input(node.hostname) };
     const s = hostState(input);
     this.rendered.set(node.hostname, s.description);

@@ -9,12 +9,13 @@ import { join } from 'node:path';
 import type { MarkdownString, ThemeIcon, TreeItem } from '../../support/vscode-stub.js';
 import { CLI_GROUP_LABEL, HostsView, isCliGroup, VIEW_ID, type ViewNode } from '../../../src/vscode/hosts-view.js';
 import { LIST_INTRO } from '../../../src/ssh/managed-hosts.js';
+import { FakeClock } from '../../support/clock.js';
 
 const HOST = 'ssh.example.com';
 
-async function view(t: { after(fn: () => unknown): void }, hosts: unknown[]) {
+async function view(t: { after(fn: () => unknown): void }, hosts: unknown[], clock?: FakeClock) {
   const svc = await services(t, hosts);
-  const v = new HostsView(svc.registry, svc.state);
+  const v = new HostsView(svc.registry, svc.state, clock);
   t.after(() => v.dispose());
   const rows = () => v.getChildren().map((n: ViewNode) => v.getTreeItem(n) as unknown as TreeItem);
   const row = (label: string) => {
@@ -192,4 +193,40 @@ test('one e-mail signed in to a commercial and a FedRAMP team of the same name: 
   // The Accounts menu lists one entry per account label: one per team.
   const labels = (await svc.auth.getSessions()).map((s) => s.account.label);
   assert.deepEqual(labels.sort(), ['jdoe@example.com · sandbox', 'jdoe@example.com · sandbox · FedRAMP']);
+});
+
+test('while the view shows, the countdown moves with the clock, refreshing only that row; hidden, nothing ticks', async (t) => {
+  const clock = new FakeClock(Date.now());
+  const { svc, v, row } = await view(t, [HOST, 'other.example.com'], clock);
+  writeAppToken(HOST);
+  writeCertificate(HOST, 'jdoe', { validUntilS: 600 });
+  await svc.state.reload();
+  const fired: unknown[] = [];
+  v.onDidChangeTreeData((e) => fired.push(e));
+  const seconds = () => {
+    const m = /^valid for (\d+):(\d\d)$/.exec(String(row(HOST).description));
+    assert.ok(m, `a countdown: ${String(row(HOST).description)}`);
+    return Number(m[1]) * 60 + Number(m[2]);
+  };
+  const start = seconds();
+  assert.deepEqual(clock.pending(), [], 'hidden at first: no timer');
+
+  vscode.ui.treeViews.at(-1)!.setVisible(true);
+  fired.length = 0;
+  await clock.advance(1000);
+  assert.equal(fired.length, 1, 'one refresh a second');
+  assert.deepEqual(
+    (fired[0] as { hostname: string }[]).map((h) => h.hostname),
+    [HOST],
+    'only the row whose text changed',
+  );
+  assert.equal(seconds(), start - 1);
+  await clock.advance(5 * 60_000);
+  assert.equal(seconds(), start - 1 - 300, "five minutes of the clock's time, none of the process's");
+
+  vscode.ui.treeViews.at(-1)!.setVisible(false);
+  assert.deepEqual(clock.pending(), [], 'hidden: the timer is gone');
+  fired.length = 0;
+  await clock.advance(10_000);
+  assert.equal(fired.length, 0);
 });
