@@ -10,24 +10,23 @@
 // Env: ACCESS_SSH_UI_HEADED=1 shows the browser; ACCESS_SSH_UI_KEEP=1 keeps the temp HOME;
 // ACCESS_SSH_UI_VSIX=<file> tests another package than access-ssh.vsix.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { TEAM_NAMES, sandboxHomeFiles, sandboxHostMap, sandboxSettings } from './sandbox-routes';
-import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
-import { extensionLogOf, scenarioSteps, VsCodeUi, waitFor } from './vscode-ui';
+import { TEAM_NAMES, sandboxBrowser, sandboxHomeFiles, sandboxSettings } from './sandbox-routes';
+import { missingBrowser, type BrowserSession } from './browser';
+import { extensionLogOf, failedShotPath, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
 /** A second application of the same team. */
 const SECOND = 'build.sandbox.test';
 const EMAIL = 'jdoe@example.com';
-// Every run's pictures go to test-results/ui; a run where every step passed also
-// refreshes the README's copies in media/screenshots.
+// Every run's pictures go to test-results/ui; with UPDATE_SCREENSHOTS=1 a run where every
+// step passed also refreshes the README's copies in media/screenshots (publishScreenshots).
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
-const README_DIR = join(ROOT, 'media', 'screenshots');
 const README_SHOTS = [
   '01-welcome',
   '02-accounts-sign-in-request',
@@ -46,7 +45,6 @@ const README_SHOTS = [
   '15-signed-out',
   '16-ssh-signed-out',
 ];
-const FAIL_DIR = RESULTS_DIR;
 const SANDBOX_NAMES = [HOST, SECOND, 'sandbox.test', ...TEAM_NAMES];
 
 describe('Access SSH in the real workbench (code-server in Chromium)', { timeout: 20 * 60_000 }, () => {
@@ -78,28 +76,15 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
       }),
     });
     mark('workbench');
-    const hash = await spkiHash(sandbox.port, HOST);
-    bs = await launchBrowser({
-      hostMap: sandboxHostMap(sandbox, SANDBOX_NAMES),
-      spkiHashes: [hash],
-      headed: process.env.ACCESS_SSH_UI_HEADED === '1',
-    });
+    bs = await sandboxBrowser(sandbox, SANDBOX_NAMES, HOST, { headed: process.env.ACCESS_SSH_UI_HEADED === '1' });
     mark('browser');
-    ui = new VsCodeUi(bs.page, [RESULTS_DIR]);
-    await bs.page.goto(wb.url, { timeout: 180_000 });
-    await ui.waitReady(180_000);
+    ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
     mark('workbench drawn');
   });
 
   after(async () => {
     if (timings.length) console.log(`# startup: ${timings.join(', ')}`);
-    if (!failed() && completed && process.env.UPDATE_SCREENSHOTS === '1') {
-      mkdirSync(README_DIR, { recursive: true });
-      for (const name of README_SHOTS) copyFileSync(join(RESULTS_DIR, `${name}.png`), join(README_DIR, `${name}.png`));
-      console.log(`# README screenshots refreshed in ${README_DIR}`);
-    } else if (!failed() && completed) {
-      console.log(`# screenshots in ${RESULTS_DIR} (UPDATE_SCREENSHOTS=1 copies them to ${README_DIR})`);
-    }
+    publishScreenshots(ROOT, RESULTS_DIR, README_SHOTS, completed && !failed());
     await bs?.close();
     await wb?.stop();
     await sb?.stop();
@@ -115,7 +100,7 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   const { step, failed } = scenarioSteps((name, err) => withDiagnostics(name, err));
 
   async function withDiagnostics(name: string, err: unknown): Promise<Error> {
-    const file = join(FAIL_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+    const file = failedShotPath(RESULTS_DIR, '', name);
     const parts = [err instanceof Error ? (err.stack ?? err.message) : String(err)];
     try {
       if (bs) {

@@ -11,10 +11,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxHomeFiles, sandboxHostMap, sandboxSettings } from './sandbox-routes';
-import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
+import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxBrowser, sandboxHomeFiles, sandboxSettings } from './sandbox-routes';
+import { missingBrowser, type BrowserSession } from './browser';
 import { acceptLoginTab, sidebarRowWidths } from './rows';
-import { escapeRegExp, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import {
+  escapeRegExp,
+  openWorkbenchPage,
+  publishScreenshots,
+  scenarioSteps,
+  screenshotDiagnosis,
+  type VsCodeUi,
+  waitFor,
+} from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -57,8 +65,7 @@ describe(
           ],
         }),
       });
-      const hash = await spkiHash(sandbox.port, HOST);
-      bs = await launchBrowser({ hostMap: sandboxHostMap(sandbox, NAMES), spkiHashes: [hash] });
+      bs = await sandboxBrowser(sandbox, NAMES, HOST);
       ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
     });
 
@@ -71,16 +78,19 @@ describe(
       await sb?.stop();
     });
 
-    const { step, failed } = scenarioSteps(async (name, err) => {
-      const shot = join(RESULTS_DIR, `FAILED-hosts-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-      await ui?.page.screenshot({ path: shot }).catch(() => undefined);
-      const notes = await ui?.notifications().catch(() => []);
-      const rows = await ui?.treeRows().catch(() => []);
-      return new Error(
-        `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\ntree: ${JSON.stringify(rows)}\n${wb?.logTail(30) ?? ''}\nsandbox counters: ${JSON.stringify(sb?.counters)}`,
-        { cause: err },
-      );
-    });
+    const { step, failed } = scenarioSteps(
+      screenshotDiagnosis(
+        RESULTS_DIR,
+        'hosts-',
+        () => ui,
+        async () => [
+          `notifications: ${JSON.stringify(await ui?.notifications().catch(() => []))}`,
+          `tree: ${JSON.stringify(await ui?.treeRows().catch(() => []))}`,
+          wb?.logTail(30) ?? '',
+          `sandbox counters: ${JSON.stringify(sb?.counters)}`,
+        ],
+      ),
+    );
 
     const managedFile = (): string => join(wb!.home, '.ssh', 'access-ssh', 'config');
     const managed = (): string => (existsSync(managedFile()) ? readFileSync(managedFile(), 'utf8') : '');

@@ -15,7 +15,7 @@ import type { Page } from 'playwright-core';
 import { proxiedMissing, PROXY_PASSWORD, PROXY_USER, startProxiedSandbox, type ProxiedSandbox } from '../sandbox/proxied';
 import { squidMissing } from '../sandbox/squid';
 import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
-import { openWorkbenchPage, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import { openWorkbenchPage, scenarioSteps, screenshotDiagnosis, type VsCodeUi, waitFor } from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -66,15 +66,18 @@ describe('the extension behind a proxy given only by http.proxy', { timeout: 15 
     await px?.stop();
   });
 
-  const { step } = scenarioSteps(async (name, err) => {
-    const shot = join(RESULTS_DIR, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-    await ui?.page.screenshot({ path: shot }).catch(() => undefined);
-    const notes = await ui?.notifications().catch(() => []);
-    return new Error(
-      `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\n${wb?.logTail(40) ?? ''}\nsquid: ${px?.squid.accessLog().slice(-2000) ?? ''}`,
-      { cause: err },
-    );
-  });
+  const { step } = scenarioSteps(
+    screenshotDiagnosis(
+      RESULTS_DIR,
+      '',
+      () => ui,
+      async () => [
+        `notifications: ${JSON.stringify(await ui?.notifications().catch(() => []))}`,
+        wb?.logTail(40) ?? '',
+        `squid: ${px?.squid.accessLog().slice(-2000) ?? ''}`,
+      ],
+    ),
+  );
 
   const connects = (): string[] =>
     px

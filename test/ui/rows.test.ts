@@ -12,10 +12,18 @@ import { after, before, describe } from 'node:test';
 import { renderManagedFile } from '../../src/ssh/managed-hosts';
 import { hostname } from '../support/hostname';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
-import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxHomeFiles, sandboxHostMap, sandboxSettings } from './sandbox-routes';
-import { launchBrowser, missingBrowser, spkiHash, type BrowserSession } from './browser';
+import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxBrowser, sandboxHomeFiles, sandboxSettings } from './sandbox-routes';
+import { missingBrowser, type BrowserSession } from './browser';
 import { acceptLoginTab, type RowWidth, sidebarRowWidths } from './rows';
-import { escapeRegExp, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import {
+  escapeRegExp,
+  openWorkbenchPage,
+  publishScreenshots,
+  scenarioSteps,
+  screenshotDiagnosis,
+  type VsCodeUi,
+  waitFor,
+} from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const EMAIL = 'jdoe@example.com';
@@ -66,8 +74,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
         ],
       }),
     });
-    const hash = await spkiHash(sandbox.port, HOST);
-    bs = await launchBrowser({ hostMap: sandboxHostMap(sandbox, NAMES), spkiHashes: [hash] });
+    bs = await sandboxBrowser(sandbox, NAMES, HOST);
     ui = await openWorkbenchPage(bs.page, wb.url, [RESULTS_DIR]);
   });
 
@@ -80,16 +87,18 @@ describe('rows: every row whole at the default side bar width; two accounts told
     await sb?.stop();
   });
 
-  const { step, failed } = scenarioSteps(async (name, err) => {
-    const shot = join(RESULTS_DIR, `FAILED-rows-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-    await ui?.page.screenshot({ path: shot }).catch(() => undefined);
-    const notes = await ui?.notifications().catch(() => []);
-    const rows = await sidebarRowWidths(ui.page).catch(() => []);
-    return new Error(
-      `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nnotifications: ${JSON.stringify(notes)}\nrows: ${JSON.stringify(rows)}\n${wb?.logTail(30) ?? ''}`,
-      { cause: err },
-    );
-  });
+  const { step, failed } = scenarioSteps(
+    screenshotDiagnosis(
+      RESULTS_DIR,
+      'rows-',
+      () => ui,
+      async () => [
+        `notifications: ${JSON.stringify(await ui?.notifications().catch(() => []))}`,
+        `rows: ${JSON.stringify(await sidebarRowWidths(ui.page).catch(() => []))}`,
+        wb?.logTail(30) ?? '',
+      ],
+    ),
+  );
 
   const isAccount = (r: RowWidth): boolean => r.label === EMAIL;
 

@@ -1,9 +1,10 @@
 // How a UI test sends the extension and Chromium to the sandbox edge on loopback: only the
 // names it lists (an application's host, the team, the login service) go to 127.0.0.1:<port>;
-// any other name resolves as it would for a user. One home for the three tests that use it.
+// any other name resolves as it would for a user. One home for the tests that use it.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sandbox } from '../sandbox/sandbox';
+import { launchBrowser, spkiHash, type BrowserOptions, type BrowserSession } from './browser';
 
 /** The sandbox team's and its login service's names. */
 export const TEAM_NAMES = ['sandbox.cloudflareaccess.com', 'login.cloudflareaccess.org'] as const;
@@ -28,4 +29,14 @@ export function sandboxSettings(sandbox: Sandbox, home: string, names: readonly 
 /** Chromium's host map for the same names. */
 export function sandboxHostMap(sandbox: Sandbox, names: readonly string[]): Record<string, string> {
   return Object.fromEntries(names.map((n) => [n, `127.0.0.1:${sandbox.port}`]));
+}
+
+/** Chromium with `names` sent to the sandbox, trusting the certificate it serves for `host`. */
+export async function sandboxBrowser(
+  sandbox: Sandbox,
+  names: readonly string[],
+  host: string,
+  opts: Omit<BrowserOptions, 'hostMap' | 'spkiHashes'> = {},
+): Promise<BrowserSession> {
+  return launchBrowser({ ...opts, hostMap: sandboxHostMap(sandbox, names), spkiHashes: [await spkiHash(sandbox.port, host)] });
 }

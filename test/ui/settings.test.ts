@@ -10,7 +10,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { launchBrowser, missingBrowser, type BrowserSession } from './browser';
-import { extensionLogOf, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import {
+  extensionLogOf,
+  openWorkbenchPage,
+  publishScreenshots,
+  scenarioSteps,
+  screenshotDiagnosis,
+  type VsCodeUi,
+  waitFor,
+} from './vscode-ui';
 import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
@@ -47,14 +55,14 @@ describe('Settings: names that read right, old keys moved once', { timeout: 10 *
 
   const extensionLog = (): string => (wb ? extensionLogOf(wb.userDataDir) : '');
 
-  const { step, failed } = scenarioSteps(async (name, err) => {
-    const shot = join(RESULTS_DIR, `FAILED-settings-${name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
-    await ui?.page.screenshot({ path: shot }).catch(() => undefined);
-    return new Error(
-      `${err instanceof Error ? (err.stack ?? err.message) : String(err)}\nscreenshot: ${shot}\nlog:\n${extensionLog().slice(-3000)}\n${wb?.logTail(30) ?? ''}`,
-      { cause: err },
-    );
-  });
+  const { step, failed } = scenarioSteps(
+    screenshotDiagnosis(
+      RESULTS_DIR,
+      'settings-',
+      () => ui,
+      async () => [`log:\n${extensionLog().slice(-3000)}`, wb?.logTail(30) ?? ''],
+    ),
+  );
 
   step('on activation the old keys move to the new ones, once, each with a log line', async () => {
     assert.ok(wb);

@@ -649,6 +649,32 @@ export function scenarioSteps(
   return { step, failed: () => broken };
 }
 
+/** Where a failed step's screenshot goes: `FAILED-<prefix><step name as a slug>.png` in `dir`. */
+export function failedShotPath(dir: string, prefix: string, step: string): string {
+  return join(dir, `FAILED-${prefix}${step.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}.png`);
+}
+
+/**
+ * scenarioSteps' diagnosis for a failed step: the error's stack, a screenshot of the
+ * workbench named after the step, then what `details` adds (notifications, the tree, logs).
+ */
+export function screenshotDiagnosis(
+  dir: string,
+  prefix: string,
+  ui: () => VsCodeUi | undefined,
+  details: () => Promise<string[]>,
+): (name: string, err: unknown) => Promise<Error> {
+  return async (name, err) => {
+    const shot = failedShotPath(dir, prefix, name);
+    await ui()
+      ?.page.screenshot({ path: shot })
+      .catch(() => undefined);
+    const more = await details().catch((e: unknown) => [`(no details: ${String(e)})`]);
+    const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    return new Error([text, `screenshot: ${shot}`, ...more].join('\n'), { cause: err });
+  };
+}
+
 /** The extension's "Access SSH" log in a workbench's user data (its output channel's file). */
 export function extensionLogOf(userDataDir: string): string {
   return spawnSync('sh', ['-c', `cat "${userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], { encoding: 'utf8' })
@@ -669,12 +695,15 @@ export async function openWorkbenchPage(page: Page, url: string, shotDirs: strin
  * `npm test` leaves the tree clean.
  */
 export function publishScreenshots(root: string, fromDir: string, names: readonly string[], everyStepPassed: boolean): void {
-  if (process.env.UPDATE_SCREENSHOTS !== '1') return;
+  const to = join(root, 'media', 'screenshots');
+  if (process.env.UPDATE_SCREENSHOTS !== '1') {
+    if (everyStepPassed) console.log(`# screenshots in ${fromDir} (UPDATE_SCREENSHOTS=1 copies them to ${to})`);
+    return;
+  }
   if (!everyStepPassed) {
     console.log(`# README screenshots NOT refreshed: a step failed`);
     return;
   }
-  const to = join(root, 'media', 'screenshots');
   mkdirSync(to, { recursive: true });
   for (const name of names) copyFileSync(join(fromDir, `${name}.png`), join(to, `${name}.png`));
   console.log(`# README screenshots refreshed in ${to}: ${names.join(', ')}`);
