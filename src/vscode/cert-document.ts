@@ -3,11 +3,12 @@
 
 import { isoTime } from '../access/cert-file.js';
 import { validateHostname } from '../ssh/validate.js';
-import { type Disposable, EventEmitter, type TextDocumentContentProvider, Uri, window, workspace } from 'vscode';
+import { type Disposable, EventEmitter, type TextDocumentContentProvider, type Uri, window, workspace } from 'vscode';
 import { certFile } from '../access/paths.js';
 import { readPrivateFile } from '../base/private-files.js';
 import { displayText } from '../base/display.js';
 import { countdown, expiredText } from '../hosts/state.js';
+import { hostDocumentUri, hostOfDocument } from './host-document.js';
 import { accessModules } from './lazy.js';
 import type { AccessState } from './access-state.js';
 
@@ -23,22 +24,22 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
     this.disposables.push(
       workspace.registerTextDocumentContentProvider(CERT_SCHEME, this),
       state.onDidChange(() => {
-        for (const host of this.open) this.changed.fire(uriFor(host));
+        for (const host of this.open) this.changed.fire(hostDocumentUri(CERT_SCHEME, host, 'txt'));
       }),
       workspace.onDidCloseTextDocument((d) => {
-        if (d.uri.scheme === CERT_SCHEME) this.open.delete(d.uri.path.replace(/^\//, '').replace(/\.txt$/, ''));
+        if (d.uri.scheme === CERT_SCHEME) this.open.delete(hostOfDocument(d.uri, 'txt'));
       }),
     );
   }
 
   async show(host: string): Promise<void> {
     this.open.add(host);
-    const doc = await workspace.openTextDocument(uriFor(host));
+    const doc = await workspace.openTextDocument(hostDocumentUri(CERT_SCHEME, host, 'txt'));
     await window.showTextDocument(doc, { preview: true });
   }
 
   async provideTextDocumentContent(uri: Uri): Promise<string> {
-    const host = validateHostname(uri.path.replace(/^\//, '').replace(/\.txt$/, ''));
+    const host = validateHostname(hostOfDocument(uri, 'txt'));
     const dir = this.state.dir;
     const { inspectCertificate } = await accessModules();
     const state = await inspectCertificate(dir, host);
@@ -77,8 +78,4 @@ export class CertificateDocuments implements TextDocumentContentProvider, Dispos
     for (const d of this.disposables) d.dispose();
     this.changed.dispose();
   }
-}
-
-function uriFor(host: string): Uri {
-  return Uri.from({ scheme: CERT_SCHEME, path: `/${host}.txt` });
 }

@@ -5,7 +5,8 @@
 
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Disposable, EventEmitter, ProgressLocation, Uri, env, window as vscodeWindow, workspace } from 'vscode';
+import { type Disposable, EventEmitter, ProgressLocation, type Uri, env, window as vscodeWindow, workspace } from 'vscode';
+import { hostDocumentUri, hostOfDocument } from './host-document.js';
 import type { DoctorReport } from '../doctor/doctor.js';
 import type { Services } from './connect.js';
 import { renderMarkdown, stepFromJson, stepNext } from '../doctor/report.js';
@@ -19,15 +20,11 @@ const DOCTOR_SCHEME = 'access-ssh-doctor';
 const reports = new Map<string, string>();
 const reportChanged = new EventEmitter<Uri>();
 
-function reportUri(host: string): Uri {
-  return Uri.from({ scheme: DOCTOR_SCHEME, path: `/${host}.md` });
-}
-
 /** The provider of the report documents (registered with the commands). */
 export function registerDoctorDocuments(): Disposable {
   return workspace.registerTextDocumentContentProvider(DOCTOR_SCHEME, {
     onDidChange: reportChanged.event,
-    provideTextDocumentContent: (uri) => reports.get(uri.path.replace(/^\//, '').replace(/\.md$/, '')) ?? '',
+    provideTextDocumentContent: (uri) => reports.get(hostOfDocument(uri, 'md')) ?? '',
   });
 }
 
@@ -64,7 +61,7 @@ export async function diagnose(svc: Services, host: string): Promise<DoctorRepor
     if (s.status === 'failed') svc.log.warn(`  ${s.title}: ${[...s.details, `cause: ${s.cause ?? ''}`, `next: ${next(s)}`].join(' | ')}`);
   }
   reports.set(host, markdown);
-  const uri = reportUri(host);
+  const uri = hostDocumentUri(DOCTOR_SCHEME, host, 'md');
   reportChanged.fire(uri);
   const doc = await workspace.openTextDocument(uri);
   await vscodeWindow.showTextDocument(doc, { preview: false });
