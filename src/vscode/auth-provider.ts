@@ -21,7 +21,7 @@ import {
 import { AccessError } from '../access/errors.js';
 import { setContext } from './context.js';
 import { removeCertificateFiles } from '../access/cert-file.js';
-import type { Hostname } from '../base/hostname.js';
+import { parseHostname, type Hostname } from '../base/hostname.js';
 import { hostnameProblem, normaliseHostname, type HostEntry } from '../hosts/hosts.js';
 import { accountLabel, teamPhrase } from '../hosts/state.js';
 import { every, realClock, type Clock } from '../hosts/renewal.js';
@@ -235,13 +235,13 @@ export class AccessAuthProvider implements AuthenticationProvider, Disposable {
     if (this.renewing) return;
     this.renewing = true;
     try {
-      const configured = new Map<string, Hostname>(this.hosts().map((h) => [h.hostname, h.hostname]));
-      const due = appTokensToRenew(await this.access.listAppTokens(), new Set(configured.keys()), this.clock.now() / 1000, (d) =>
+      const configured = new Set<string>(this.hosts().map((h) => h.hostname));
+      const due = appTokensToRenew(await this.access.listAppTokens(), configured, this.clock.now() / 1000, (d) =>
         Boolean(this.state.orgToken(d)),
       );
       for (const t of due) {
-        // A configured host's token (appTokensToRenew keeps only those): the host is the entry's.
-        const appHostname = configured.get(t.appHostname);
+        // A configured host's token (appTokensToRenew keeps only those), so a host name.
+        const appHostname = parseHostname(t.appHostname);
         if (appHostname === undefined) continue;
         try {
           const ok = await this.access.renewAppToken({ authDomain: t.authDomain, appAud: t.aud, appHostname });
