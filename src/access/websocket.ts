@@ -21,6 +21,7 @@ import { createHash, randomFillSync } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { isHeaderName } from '../base/http-header.js';
 import { AccessError } from './errors.js';
 import { mask } from './ws-mask.js';
 
@@ -175,18 +176,24 @@ export class WebSocketClient extends EventEmitter<WebSocketEvents> {
   close(code = 1000, reason = ''): void {
     if (this.readyState === CLOSED) return;
     if (this.closeSent) return;
+    this.sendClose(code, reason, this.closeReceived);
+  }
+
+  /**
+   * Our close frame, then wait (at most CLOSE_TIMEOUT_MS) for the connection to end.
+   * `end`: our side of the TCP connection goes with it (both close frames are then
+   * exchanged, or we are failing the connection: §7.1.1).
+   */
+  private sendClose(code: number, reason: string, end: boolean): void {
     const text = Buffer.from(reason, 'utf8').subarray(0, 123);
     const body = Buffer.allocUnsafe(2 + text.length);
     body.writeUInt16BE(code, 0);
     text.copy(body, 2);
     this.closeSent = true;
     this.readyState = CLOSING;
-    this.write(encodeFrame(OP_CLOSE, body));
-    if (this.closeReceived) {
-      // Both close frames are exchanged: the server closes the TCP connection (§7.1.1);
-      // our end of it goes now.
-      this.socket.end();
-    }
+    const frame = encodeFrame(OP_CLOSE, body);
+    if (end) this.socket.end(frame);
+    else this.write(frame);
     this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
     this.closeTimer.unref();
   }
@@ -322,13 +329,7 @@ export class WebSocketClient extends EventEmitter<WebSocketEvents> {
     this.failed = true;
     if (this.listenerCount('error') > 0) this.emit('error', err);
     if (code !== 0 && !this.closeSent && !this.socket.destroyed) {
-      this.closeSent = true;
-      this.readyState = CLOSING;
-      const body = Buffer.allocUnsafe(2);
-      body.writeUInt16BE(code, 0);
-      this.socket.end(encodeFrame(OP_CLOSE, body));
-      this.closeTimer = setTimeout(() => this.socket.destroy(), CLOSE_TIMEOUT_MS);
-      this.closeTimer.unref();
+      this.sendClose(code, '', true);
     } else {
       this.socket.destroy();
     }
@@ -358,7 +359,6 @@ export interface UpgradeRequest {
 
 /** The headers the upgrade sets itself; a caller's copies are dropped (cloudflared's stripWebsocketHeaders). */
 const OWN_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions']);
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** The Sec-WebSocket-Accept a server must answer `key` with (§4.2.2). */
 export function acceptFor(key: string): string {
@@ -373,7 +373,7 @@ export function upgradeRequestText(req: UpgradeRequest, key: string): string {
   const extra: string[] = [];
   let host = req.host;
   for (const [name, value] of Object.entries(req.headers)) {
-    if (!TOKEN.test(name)) throw new AccessError('config', `The header name ${JSON.stringify(name.slice(0, 40))} is not valid in HTTP`);
+    if (!isHeaderName(name)) throw new AccessError('config', `The header name ${JSON.stringify(name.slice(0, 40))} is not valid in HTTP`);
     if (/[\r\n\0]/.test(value)) throw new AccessError('config', `The value of the header ${name} holds a line break or NUL`);
     const lower = name.toLowerCase();
     if (OWN_HEADERS.has(lower)) continue;
