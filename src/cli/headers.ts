@@ -4,13 +4,12 @@
 // cloudflared drops a value without ":" and lets -H replace any header; we refuse
 // both, and every header we set ourselves, with the flag to use instead.
 
+import { isHeaderName } from '../base/http-header.js';
 import { UsageError } from './args.js';
 
 /** The header cloudflared's SetBastionDest sets from --destination. */
 export const JUMP_DESTINATION_HEADER = 'Cf-Access-Jump-Destination';
 
-/** RFC 9110 token characters: a header name. */
-const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Control characters other than tab (CR, LF and NUL among them) and DEL. */
 const CONTROL_RE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
@@ -64,7 +63,7 @@ export function parseHeaders(values: readonly string[], command: string): Record
     if (colon < 0) throw new UsageError('--header takes "Name: value"; one of the values given has no ":".', command);
     const name = raw.slice(0, colon).trim();
     const value = raw.slice(colon + 1).trim();
-    if (!TOKEN_RE.test(name)) throw new UsageError(`--header: ${shown(name)} is not a valid header name.`, command);
+    if (!isHeaderName(name)) throw new UsageError(`--header: ${shown(name)} is not a valid header name.`, command);
     if (CONTROL_RE.test(value)) throw new UsageError(`--header ${name}: the value has a line break or another control character.`, command);
     const lower = name.toLowerCase();
     const reserved = RESERVED.get(lower);

@@ -146,14 +146,15 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   getTreeItem(node: ViewNode): TreeItem {
     if (isCliGroup(node)) {
       const n = this.registry.cliHosts.length;
+      const count = `${n} host${n === 1 ? '' : 's'}`;
       // Short enough, with its count, for the default side bar width; the rest is in the tooltip.
       const item = new TreeItem(CLI_GROUP_LABEL, TreeItemCollapsibleState.Expanded);
       item.id = 'cli-group';
-      item.description = `${n} host${n === 1 ? '' : 's'}`;
+      item.description = count;
       item.iconPath = new ThemeIcon('terminal');
       item.contextValue = 'cliGroup';
       item.tooltip = new MarkdownString(
-        `**${CLI_GROUP_LABEL}** (${n} host${n === 1 ? '' : 's'})\n\nHosts added with \`access-ssh config add\` in a terminal, not in your VS Code settings. Their SSH entries work here too. **Add to Settings** keeps one in VS Code; **Remove Host** takes it out of the SSH config, as \`access-ssh config remove\` does.`,
+        `**${CLI_GROUP_LABEL}** (${count})\n\nHosts added with \`access-ssh config add\` in a terminal, not in your VS Code settings. Their SSH entries work here too. **Add to Settings** keeps one in VS Code; **Remove Host** takes it out of the SSH config, as \`access-ssh config remove\` does.`,
       );
       return item;
     }
