@@ -13,7 +13,7 @@ import { after, before, describe } from 'node:test';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxBrowser, sandboxHomeFiles, sandboxSettings } from './sandbox-routes';
 import { missingBrowser, type BrowserSession } from './browser';
-import { acceptLoginTab, sidebarRowWidths } from './rows';
+import { acceptLoginTab } from './login-tab';
 import {
   escapeRegExp,
   openWorkbenchPage,
@@ -207,7 +207,7 @@ describe(
         60_000,
       );
       // Its state is whole at the default width; only the tail " · as ops" may be cut (the tooltip has it).
-      const width = (await sidebarRowWidths(ui.page)).find((r) => r.label === CLI_HOST);
+      const width = (await ui.rowWidths()).find((r) => r.label === CLI_HOST);
       assert.ok(
         width && (width.fits || width.scrollWidth - width.clientWidth <= width.tailWidth),
         `"${CLI_HOST} ${cli.description}" fits: ${JSON.stringify(width)}`,

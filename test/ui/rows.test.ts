@@ -14,11 +14,12 @@ import { hostname } from '../support/hostname';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { FEDRAMP_TEAM_NAMES, TEAM_NAMES, sandboxBrowser, sandboxHomeFiles, sandboxSettings } from './sandbox-routes';
 import { missingBrowser, type BrowserSession } from './browser';
-import { acceptLoginTab, type RowWidth, sidebarRowWidths } from './rows';
+import { acceptLoginTab } from './login-tab';
 import {
   escapeRegExp,
   openWorkbenchPage,
   publishScreenshots,
+  type RowWidth,
   scenarioSteps,
   screenshotDiagnosis,
   type VsCodeUi,
@@ -94,7 +95,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
       () => ui,
       async () => [
         `notifications: ${JSON.stringify(await ui?.notifications().catch(() => []))}`,
-        `rows: ${JSON.stringify(await sidebarRowWidths(ui.page).catch(() => []))}`,
+        `rows: ${JSON.stringify(await ui.rowWidths().catch(() => []))}`,
         wb?.logTail(30) ?? '',
       ],
     ),
@@ -111,10 +112,10 @@ describe('rows: every row whole at the default side bar width; two accounts told
   async function assertRowsWhole(when: string): Promise<RowWidth[]> {
     // At rest: a hovered or selected host row shows its inline actions over its text (as
     // every view does), so select an account row (it has none) and move the mouse away.
-    if ((await sidebarRowWidths(ui.page)).some(isAccount)) await ui.treeRow(EMAIL).click();
+    if ((await ui.rowWidths()).some(isAccount)) await ui.treeRow(EMAIL).click();
     await ui.page.mouse.move(640, 700);
     await new Promise((r) => setTimeout(r, 300));
-    const rows = await sidebarRowWidths(ui.page);
+    const rows = await ui.rowWidths();
     for (const r of rows) {
       const how = r.fits ? 'whole' : r.scrollWidth - r.clientWidth <= r.tailWidth ? 'user cut' : 'CUT';
       console.log(`# ${when}: ${how} ${r.scrollWidth}/${r.clientWidth}px (tail ${r.tailWidth}px) "${r.label}" "${r.description}"`);
@@ -130,7 +131,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
     return rows;
   }
 
-  const row = async (label: string): Promise<RowWidth | undefined> => (await sidebarRowWidths(ui.page)).find((r) => r.label === label);
+  const row = async (label: string): Promise<RowWidth | undefined> => (await ui.rowWidths()).find((r) => r.label === label);
 
   step('signed out: labelled hosts, a host with its user, the command line group and its hosts are whole', async () => {
     await ui.openViewContainer('Access SSH', 120_000);
@@ -185,9 +186,7 @@ describe('rows: every row whole at the default side bar width; two accounts told
       await login.close().catch(() => undefined);
       await ui.clearNotifications();
       await waitFor(`${label} valid`, async () => /^valid for \d+:\d\d( · as \w+)?$/.test((await row(label))?.description ?? ''), 60_000);
-      await waitFor(`the account row of ${team}`, async () =>
-        (await sidebarRowWidths(ui.page)).find((r) => isAccount(r) && r.description === team),
-      );
+      await waitFor(`the account row of ${team}`, async () => (await ui.rowWidths()).find((r) => isAccount(r) && r.description === team));
       await assertRowsWhole(`signed in to ${team}`);
     });
   }
@@ -227,12 +226,12 @@ describe('rows: every row whole at the default side bar width; two accounts told
     await waitFor(
       'every row whole',
       async () => {
-        const rows = await sidebarRowWidths(ui.page);
+        const rows = await ui.rowWidths();
         return rows.length > 0 && rows.every((r) => r.fits) ? rows : undefined;
       },
       15_000,
     ).catch(async (err: unknown) => {
-      throw new Error(`${String(err)}: ${JSON.stringify(await sidebarRowWidths(ui.page))}`);
+      throw new Error(`${String(err)}: ${JSON.stringify(await ui.rowWidths())}`);
     });
     await ui.page.mouse.move(640, 700);
     await ui.shot('23-rows-wide');

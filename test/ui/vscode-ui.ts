@@ -14,6 +14,22 @@ export interface TreeRow {
   ariaLabel: string;
 }
 
+/** One row of the side bar's tree as drawn: its texts and whether they are shown whole. */
+export interface RowWidth {
+  readonly label: string;
+  readonly description: string;
+  readonly ariaLabel: string;
+  /** The label container's content fits its box: nothing is cut with "…". */
+  readonly fits: boolean;
+  readonly scrollWidth: number;
+  readonly clientWidth: number;
+  /**
+   * The width (px, in the description's font) of the description's part from `tailFrom` on
+   * (e.g. " · as deploy"), 0 without one: a cut no wider than this leaves the rest whole.
+   */
+  readonly tailWidth: number;
+}
+
 export interface Notification {
   message: string;
   source: string;
@@ -219,33 +235,57 @@ export class VsCodeUi {
     return (await w.first().innerText()).trim();
   }
 
-  /** The rows of the sidebar's tree (our container has one view). */
+  /** The rows of the sidebar's tree (our container has one view), read at once. */
   async treeRows(): Promise<TreeRow[]> {
-    const rows = this.page.locator('.part.sidebar .monaco-list-row');
-    const n = await rows.count();
-    const out: TreeRow[] = [];
-    for (let i = 0; i < n; i++) {
-      const row = rows.nth(i);
-      // Short timeouts: a row that goes away meanwhile (the view refreshed) is skipped, not waited for.
-      const label = await row
-        .locator('.label-name')
-        .first()
-        .textContent({ timeout: 2_000 })
-        .catch(() => undefined);
-      if (label === undefined) continue;
-      out.push({
-        label: (label ?? '').trim(),
-        description: (
-          (await row
-            .locator('.label-description')
-            .first()
-            .textContent({ timeout: 2_000 })
-            .catch(() => '')) ?? ''
-        ).trim(),
-        ariaLabel: (await row.getAttribute('aria-label', { timeout: 2_000 }).catch(() => null)) ?? '',
-      });
-    }
-    return out;
+    return (await this.rowWidths()).map(({ label, description, ariaLabel }) => ({ label, description, ariaLabel }));
+  }
+
+  /**
+   * Every row of the side bar's tree in one reading of the page (a refresh between two
+   * locator calls cannot mix two renderings): texts and widths.
+   */
+  async rowWidths(tailFrom = ' · as '): Promise<RowWidth[]> {
+    return await this.page.evaluate((tailFrom) => {
+      // (DOM types are not in this project's lib: the page's own objects, typed by hand.)
+      type El = {
+        textContent: string | null;
+        scrollWidth: number;
+        clientWidth: number;
+        getAttribute(n: string): string | null;
+        querySelector(s: string): El | null;
+      };
+      type Canvas = { getContext(k: '2d'): { font: string; measureText(t: string): { width: number } } };
+      const g = globalThis as unknown as {
+        document: { querySelectorAll(s: string): Iterable<El>; createElement(t: 'canvas'): Canvas };
+        getComputedStyle(e: El): { font: string };
+      };
+      const doc = g.document;
+      const ctx = doc.createElement('canvas').getContext('2d');
+      const tailWidth = (el: El | null): number => {
+        const text = el?.textContent ?? '';
+        const at = text.lastIndexOf(tailFrom);
+        if (!el || at < 0) return 0;
+        ctx.font = g.getComputedStyle(el).font;
+        return ctx.measureText(text.slice(at)).width;
+      };
+      const out = [];
+      for (const row of doc.querySelectorAll('.part.sidebar .monaco-list-row')) {
+        const box = row.querySelector('.monaco-icon-label-container');
+        const label = row.querySelector('.label-name');
+        if (!box || !label) continue;
+        const description = row.querySelector('.label-description');
+        out.push({
+          label: (label.textContent ?? '').trim(),
+          description: (description?.textContent ?? '').trim(),
+          tailWidth: Math.ceil(tailWidth(description)),
+          ariaLabel: row.getAttribute('aria-label') ?? '',
+          fits: box.scrollWidth <= box.clientWidth + 1,
+          scrollWidth: box.scrollWidth,
+          clientWidth: box.clientWidth,
+        });
+      }
+      return out;
+    }, tailFrom);
   }
 
   /**
