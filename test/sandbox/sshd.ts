@@ -1,8 +1,9 @@
 // A real OpenSSH sshd on loopback that trusts the sandbox's SSH user CA, as the server
 // side of the Access docs would: TrustedUserCAKeys, certificates only, no passwords.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { missingPackageHint, requireTool, run, which } from './exec';
 
@@ -115,6 +116,11 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const hostKeyFile = join(opts.dir, 'ssh_host_ed25519_key');
   if (!existsSync(hostKeyFile)) await run(sshKeygen, ['-q', '-t', 'ed25519', '-N', '', '-C', 'sandbox-sshd', '-f', hostKeyFile]);
   const hostKey = readFileSync(`${hostKeyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+  // The sessions' TMPDIR, removed with sshd: what they leave (a remote VS Code server's
+  // IPC sockets) goes with it instead of piling up in the machine's /tmp. Sticky and
+  // world-writable like /tmp, for every login user.
+  const sessionTmp = mkdtempSync(join(tmpdir(), 'access-ssh-sshd-sessions-'));
+  chmodSync(sessionTmp, 0o1777);
 
   let lastErr: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -143,6 +149,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
         `LoginGraceTime 180`,
         `LogLevel VERBOSE`,
         `Subsystem sftp internal-sftp`,
+        `SetEnv TMPDIR=${sessionTmp}`,
         '',
       ].join('\n'),
     );
@@ -169,7 +176,10 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       process.off('exit', killOnExit);
       watchdog.kill('SIGKILL');
       child.kill('SIGTERM');
-      if (opts.port !== undefined || !/Address already in use/.test(stderr)) throw err;
+      if (opts.port !== undefined || !/Address already in use/.test(stderr)) {
+        rmSync(sessionTmp, { recursive: true, force: true });
+        throw err;
+      }
       continue;
     }
     return {
@@ -182,18 +192,23 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
         new Promise<void>((resolve) => {
           process.off('exit', killOnExit);
           watchdog.kill('SIGKILL');
-          if (child.exitCode !== null || child.signalCode !== null) {
+          const done = (): void => {
+            rmSync(sessionTmp, { recursive: true, force: true });
             resolve();
+          };
+          if (child.exitCode !== null || child.signalCode !== null) {
+            done();
             return;
           }
           const t = setTimeout(() => child.kill('SIGKILL'), 3000);
           child.once('exit', () => {
             clearTimeout(t);
-            resolve();
+            done();
           });
           child.kill('SIGTERM');
         }),
     };
   }
+  rmSync(sessionTmp, { recursive: true, force: true });
   throw lastErr;
 }
