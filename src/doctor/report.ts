@@ -51,7 +51,9 @@ function md(text: string): string {
 }
 
 export function renderMarkdown(report: DoctorReport, words: NextStepWords): string {
-  const icon: Readonly<Record<StepResult['status'], string>> = { passed: '✅ passed', failed: '❌ failed', skipped: '⏭ skipped' };
+  // Words, not emoji: the report opens as text, and an editor font without color emoji
+  // shows boxes. The failure is the one in bold.
+  const result: Readonly<Record<StepResult['status'], string>> = { passed: 'passed', failed: '**failed**', skipped: 'skipped' };
   const out = [
     `# Access SSH doctor: ${md(report.host)}`,
     '',
@@ -59,11 +61,11 @@ export function renderMarkdown(report: DoctorReport, words: NextStepWords): stri
     '',
     '| step | result | time |',
     '| --- | --- | --- |',
-    ...report.steps.map((s) => `| ${md(s.title)} | ${icon[s.status]} | ${ms(s)} |`),
+    ...report.steps.map((s) => `| ${md(s.title)} | ${result[s.status]} | ${ms(s)} |`),
     '',
   ];
   for (const s of report.steps) {
-    out.push(`## ${icon[s.status].split(' ')[0]} ${md(s.title)}`, '');
+    out.push(`## ${md(s.title)}: ${result[s.status]}`, '');
     for (const d of s.details) out.push(`- ${md(d)}`);
     if (s.status === 'skipped' && s.cause) out.push(`- skipped: ${md(s.cause)}`);
     if (s.status === 'failed') {
