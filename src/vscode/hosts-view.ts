@@ -1,8 +1,9 @@
 // The "Access hosts" view: every host with its login and certificate state.
 // The state comes from AccessState's cache (re-read only when ~/.cloudflared
-// changes); while the view is visible a 1 s timer recomputes the countdowns and
-// refreshes only the items whose text changed. Nothing ticks while hidden. Time and
-// the timer come from an injected clock (a fake one in tests).
+// changes); while the view is visible a 1 s timer recomputes the countdowns and the
+// sessions' time left (rows, tooltips, accessible names) and refreshes only the items
+// whose text changed. Nothing ticks while hidden. Time and the timer come from an
+// injected clock (a fake one in tests).
 
 import {
   type Disposable,
@@ -43,9 +44,12 @@ export function isCliGroup(node: unknown): node is CliGroupNode {
   return typeof node === 'object' && node !== null && 'cliGroup' in node;
 }
 
-/** The signed-in account of a team: the first rows, so the session is always in sight. */
+/**
+ * The signed-in account of a team (its auth domain): the first rows, so the session is
+ * always in sight. One object per team for the view's life, so that a refresh can name it.
+ */
 interface AccountNode {
-  readonly account: Team;
+  readonly account: string;
 }
 
 function isAccount(node: unknown): node is AccountNode {
@@ -66,8 +70,9 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
   readonly view: TreeView<ViewNode>;
   private readonly disposables: Disposable[] = [];
   private timer: { dispose(): void } | undefined;
-  /** The description each item was last rendered with, to refresh only what changed. */
+  /** The time-dependent text each item was last rendered with, to refresh only what changed. */
   private rendered = new Map<string, string>();
+  private readonly accountNodes = new Map<string, AccountNode>();
   private margin = readSettings().renewalMarginSeconds;
 
   constructor(
@@ -102,15 +107,42 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     }
   }
 
-  /** Recompute every host's text from the cache; refresh the items that changed. */
+  /** Recompute every row's text from the cache; refresh the items whose text changed. */
   private tick(): void {
     const now = this.clock.now() / 1000;
-    const dirty: HostEntry[] = [];
+    const dirty: ViewNode[] = [];
     for (const host of this.registry.allHosts) {
-      const s = hostState({ now, marginSeconds: this.margin, ...this.state.input(host.hostname) });
-      if (this.rendered.get(host.hostname) !== s.description) dirty.push(host);
+      if (this.rendered.get(`host:${host.hostname}`) !== this.hostText(host, now).key) dirty.push(host);
+    }
+    for (const team of this.state.teams()) {
+      const node = this.accountNodes.get(team.authDomain);
+      if (node && this.rendered.get(`account:${team.authDomain}`) !== timeLeft(team.exp - now)) dirty.push(node);
     }
     if (dirty.length > 0) this.changed.fire(dirty.length > 200 ? undefined : dirty);
+  }
+
+  /** A host's state and tooltip fields now, and the key of what of them changes with time. */
+  private hostText(node: HostEntry, now: number) {
+    const input = { now, marginSeconds: this.margin, ...this.state.input(node.hostname) };
+    const state = hostState(input);
+    const fields = tooltipFields({
+      ...input,
+      hostname: node.hostname,
+      source: node.source,
+      ...(node.label ? { label: node.label } : {}),
+      ...(node.user ? { user: node.user } : {}),
+      ...(node.fedramp === true ? { fedramp: true } : {}),
+    });
+    return { input, state, fields, key: [state.description, ...fields.map((f) => f.value)].join('\n') };
+  }
+
+  private accountNode(authDomain: string): AccountNode {
+    let node = this.accountNodes.get(authDomain);
+    if (!node) {
+      node = { account: authDomain };
+      this.accountNodes.set(authDomain, node);
+    }
+    return node;
   }
 
   refresh(): void {
@@ -130,7 +162,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     if (isCliGroup(element)) return [...this.registry.cliHosts];
     if (element) return [];
     const any = this.registry.hosts.length + this.registry.cliHosts.length > 0;
-    const accounts = any ? this.state.teams().map((account) => ({ account })) : [];
+    const accounts = any ? this.state.teams().map((t) => this.accountNode(t.authDomain)) : [];
     return [
       ...accounts,
       ...this.registry.hosts,
@@ -159,8 +191,14 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       return item;
     }
     if (isAccount(node)) {
-      const t = node.account;
+      // Signed out since the row was listed: the refresh that follows drops it.
+      const t: Team = this.state.teams().find((team) => team.authDomain === node.account) ?? {
+        authDomain: node.account,
+        exp: 0,
+        hasOrgToken: false,
+      };
       const left = timeLeft(t.exp - this.clock.now() / 1000);
+      this.rendered.set(`account:${t.authDomain}`, left);
       const item = new TreeItem(t.email ?? teamName(t.authDomain), TreeItemCollapsibleState.None);
       item.id = `account:${t.authDomain}`;
       item.description = teamName(t.authDomain);
@@ -190,10 +228,8 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       item.contextValue = 'problem';
       return item;
     }
-    const now = this.clock.now() / 1000;
-    const input = { now, marginSeconds: this.margin, ...this.state.input(node.hostname) };
-    const s = hostState(input);
-    this.rendered.set(node.hostname, s.description);
+    const { input, state: s, fields, key } = this.hostText(node, this.clock.now() / 1000);
+    this.rendered.set(`host:${node.hostname}`, key);
     const text = hostRowText(node, s.description);
     const item = new TreeItem(text.label, TreeItemCollapsibleState.None);
     item.id = `host:${node.hostname}`;
@@ -205,14 +241,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     md.isTrusted = false;
     md.appendMarkdown(`**$(server) ${escapeMd(node.label ?? node.hostname)}**\n\n`);
     // The account chosen for this host (its `user` field), else the certificate's principal.
-    for (const f of tooltipFields({
-      ...input,
-      hostname: node.hostname,
-      source: node.source,
-      ...(node.label ? { label: node.label } : {}),
-      ...(node.user ? { user: node.user } : {}),
-      ...(node.fedramp === true ? { fedramp: true } : {}),
-    })) {
+    for (const f of fields) {
       md.appendMarkdown(`${escapeMd(f.label)}: ${escapeMd(f.value)}  \n`);
     }
     if (input.error) md.appendMarkdown(`\nNext step: **${ACTION_LABELS[input.error.action]}**`);

@@ -216,9 +216,9 @@ test('while the view shows, the countdown moves with the clock, refreshing only 
   await clock.advance(1000);
   assert.equal(fired.length, 1, 'one refresh a second');
   assert.deepEqual(
-    (fired[0] as { hostname: string }[]).map((h) => h.hostname),
-    [HOST],
-    'only the row whose text changed',
+    (fired[0] as ({ hostname: string } | { account: string })[]).map((n) => ('hostname' in n ? n.hostname : `account ${n.account}`)),
+    [HOST, `account ${TEAM}`],
+    "only the rows whose text changed: the host's countdown, its team's time left (under an hour: every second)",
   );
   assert.equal(seconds(), start - 1);
   await clock.advance(5 * 60_000);
@@ -229,4 +229,38 @@ test('while the view shows, the countdown moves with the clock, refreshing only 
   fired.length = 0;
   await clock.advance(10_000);
   assert.equal(fired.length, 0);
+});
+
+test("the sessions' time left follows the clock: the account row and a signed-in host's tooltip, once it changes", async (t) => {
+  const clock = new FakeClock(Date.now());
+  const { svc, v, row, rows } = await view(t, [HOST], clock);
+  const nowS = Math.floor(clock.now() / 1000);
+  writeAppToken(HOST, { exp: nowS + 2 * 3600 + 30 });
+  writeOrgToken({ exp: nowS + 3 * 3600 + 30 });
+  await svc.state.reload();
+  v.refresh();
+  const fired: unknown[] = [];
+  // As the workbench does: a refreshed row is rendered again.
+  v.onDidChangeTreeData((e) => {
+    fired.push(e);
+    rows();
+  });
+  vscode.ui.treeViews.at(-1)!.setVisible(true);
+  assert.match(row(EMAIL).accessibilityInformation!.label, /, 3h 00m left$/);
+  assert.match(tooltip(row(HOST)), /^Team session: 3h 00m left {2}$/m);
+  fired.length = 0;
+  // Within the minute the texts stay: nothing is refreshed.
+  await clock.advance(20_000);
+  assert.equal(fired.length, 0, 'no refresh while no text changes');
+  await clock.advance(20_000);
+  assert.equal(fired.length, 1, 'one refresh when the minutes change');
+  const refreshed = fired[0] as ViewNode[];
+  assert.equal(refreshed.length, 2, 'the host row and the account row');
+  assert.match(row(EMAIL).accessibilityInformation!.label, /, 2h 59m left$/);
+  assert.match(tooltip(row(EMAIL)), /Session: 2h 59m left/);
+  assert.match(tooltip(row(HOST)), /^App session: 1h 59m left {2}$/m);
+  assert.match(tooltip(row(HOST)), /^Team session: 2h 59m left {2}$/m);
+  // The refresh names the same account object the tree holds, so VS Code finds the row.
+  const account = v.getChildren()[0];
+  assert.ok(refreshed.includes(account!), 'the account node is the one getChildren returns');
 });
