@@ -435,9 +435,36 @@ export class VsCodeUi {
     return out;
   }
 
-  /** Waits for a notification whose message matches `re`. */
+  /**
+   * Waits for a notification whose message matches `re`. A toast that came and went
+   * before it was looked at (see clickNotificationButton) is in the notification center:
+   * that is looked at once the wait is over, as a user who missed it would.
+   */
   async waitNotification(re: RegExp, timeoutMs = 30_000): Promise<Notification> {
-    return waitFor(`a notification matching ${re}`, async () => (await this.notifications()).find((n) => re.test(n.message)), timeoutMs);
+    try {
+      return await waitFor(
+        `a notification matching ${re}`,
+        async () => (await this.notifications()).find((n) => re.test(n.message)),
+        timeoutMs,
+      );
+    } catch (err) {
+      const put = await this.inNotificationCenter(re);
+      if (!put) throw err;
+      console.log(`# the toast for ${re} had gone: found in the notification center`);
+      return put;
+    }
+  }
+
+  /** The notification matching `re` in the notification center, opened and closed for it. */
+  private async inNotificationCenter(re: RegExp): Promise<Notification | undefined> {
+    try {
+      await this.runCommand('Notifications: Show Notifications', 10_000);
+      return (await this.notifications()).find((n) => re.test(n.message));
+    } catch {
+      return undefined;
+    } finally {
+      await this.runCommand('Notifications: Hide Notifications', 10_000).catch(() => undefined);
+    }
   }
 
   /**
