@@ -47,4 +47,6 @@ if (files.length === 0) {
   console.error(`no test files found under out/test/{${suites.join(',')}}`);
   process.exit(1);
 }
-run(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', ...files]);
+// A test or hook that hangs fails by name after 15 min (the longest suite takes about 3)
+// instead of running into CI's limit; a suite that sets its own timeout keeps it.
+run(process.execPath, ['--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=900000', ...files]);
