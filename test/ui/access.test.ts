@@ -17,8 +17,8 @@ import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { TEAM_NAMES, sandboxBrowser, sandboxHomeFiles, sandboxSettings } from './sandbox-routes';
 import { missingBrowser, type BrowserSession } from './browser';
-import { extensionLogOf, failedShotPath, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
-import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
+import { failedShotPath, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import { extensionLogOf, missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
 /** A second application of the same team. */

@@ -16,7 +16,6 @@ import { missingBrowser, type BrowserSession } from './browser';
 import { acceptLoginTab } from './login-tab';
 import {
   escapeRegExp,
-  extensionLogOf,
   openWorkbenchPage,
   publishScreenshots,
   scenarioSteps,
@@ -88,7 +87,6 @@ describe(
           `notifications: ${JSON.stringify(await ui?.notifications().catch(() => []))}`,
           `tree: ${JSON.stringify(await ui?.treeRows().catch(() => []))}`,
           wb?.logTail(30) ?? '',
-          `--- the extension's log (last 30 lines) ---\n${wb ? extensionLogOf(wb.userDataDir).split('\n').slice(-30).join('\n') : ''}`,
           `sandbox counters: ${JSON.stringify(sb?.counters)}`,
         ],
       ),

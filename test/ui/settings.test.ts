@@ -10,16 +10,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 import { launchBrowser, missingBrowser, type BrowserSession } from './browser';
-import {
-  extensionLogOf,
-  openWorkbenchPage,
-  publishScreenshots,
-  scenarioSteps,
-  screenshotDiagnosis,
-  type VsCodeUi,
-  waitFor,
-} from './vscode-ui';
-import { missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
+import { openWorkbenchPage, publishScreenshots, scenarioSteps, screenshotDiagnosis, type VsCodeUi, waitFor } from './vscode-ui';
+import { extensionLogOf, missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const RESULTS_DIR = join(ROOT, 'test-results', 'ui');
 const HOST = 'ssh.example.invalid';
@@ -60,7 +52,7 @@ describe('Settings: names that read right, old keys moved once', { timeout: 10 *
       RESULTS_DIR,
       'settings-',
       () => ui,
-      async () => [`log:\n${extensionLog().slice(-3000)}`, wb?.logTail(30) ?? ''],
+      async () => [wb?.logTail(30) ?? ''],
     ),
   );
 

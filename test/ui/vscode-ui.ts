@@ -2,7 +2,6 @@
 // boxes, the activity bar, tree views, context menus, notifications, the Accounts menu
 // and the terminal. Selectors are VS Code's own DOM classes (stable for years; checked
 // against code-server 4.139 / VS Code 1.139).
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { join } from 'node:path';
@@ -758,12 +757,6 @@ export function screenshotDiagnosis(
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     return new Error([text, `screenshot: ${shot}`, ...more].join('\n'), { cause: err });
   };
-}
-
-/** The extension's "Access SSH" log in a workbench's user data (its output channel's file). */
-export function extensionLogOf(userDataDir: string): string {
-  return spawnSync('sh', ['-c', `cat "${userDataDir}"/logs/*/exthost*/access-ssh.access-ssh/*.log 2>/dev/null`], { encoding: 'utf8' })
-    .stdout;
 }
 
 /** The workbench at `url` in `page`, drawn and connected; screenshots go to `shotDirs`. */

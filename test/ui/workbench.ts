@@ -15,6 +15,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -400,8 +401,10 @@ export async function startWorkbench(opts: WorkbenchOptions = {}): Promise<Workb
     gid: ids.gid,
     logTail(lines = 40) {
       const out = [`--- code-server (last ${lines} lines) ---`, ...log.tail(lines)];
-      const exthost = extensionHostLog(userDataDir);
+      const exthost = readAll(exthostLogFiles(userDataDir, (name) => /^(remote)?exthost\.log$/.test(name)));
       if (exthost) out.push(`--- extension host log (last ${lines} lines) ---`, ...exthost.split('\n').slice(-lines));
+      const ours = extensionLogOf(userDataDir);
+      if (ours) out.push(`--- the extension's log (last ${lines} lines) ---`, ...ours.split('\n').slice(-lines));
       return out.join('\n');
     },
     giveFile(src: string, relPath: string) {
@@ -456,16 +459,31 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
-/** The newest extension host log and our extension's output channel, if any. */
-function extensionHostLog(userDataDir: string): string {
+/**
+ * The log files of a workbench's extension hosts, `logs/<session>/exthost<n>/<name>` where
+ * `name` (a file, or `folder/file`) matches, sorted by path: the sessions in time order.
+ * Read without a shell: the extension's own file is named "1-Access SSH.log".
+ */
+function exthostLogFiles(userDataDir: string, match: (name: string) => boolean): string[] {
+  const list = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir) : []);
   const logs = join(userDataDir, 'logs');
-  if (!existsSync(logs)) return '';
-  const r = spawnSync(
-    'sh',
-    ['-c', `ls -t "${logs}"/*/exthost*/exthost.log "${logs}"/*/exthost*/*access*/*.log 2>/dev/null | head -3 | xargs -r tail -n 200`],
-    {
-      encoding: 'utf8',
-    },
-  );
-  return r.stdout ?? '';
+  const files: string[] = [];
+  for (const session of list(logs)) {
+    for (const host of list(join(logs, session)).filter((d) => d.startsWith('exthost'))) {
+      const dir = join(logs, session, host);
+      for (const entry of list(dir)) {
+        const path = join(dir, entry);
+        const names = statSync(path).isDirectory() ? list(path).map((f) => `${entry}/${f}`) : [entry];
+        files.push(...names.filter(match).map((name) => join(dir, name)));
+      }
+    }
+  }
+  return files.sort();
+}
+
+const readAll = (files: string[]): string => files.map((f) => readFileSync(f, 'utf8')).join('');
+
+/** The extension's "Access SSH" log in a workbench's user data (its output channel's file). */
+export function extensionLogOf(userDataDir: string): string {
+  return readAll(exthostLogFiles(userDataDir, (name) => /^access-ssh\.access-ssh\/[^/]+\.log$/.test(name)));
 }
