@@ -121,10 +121,12 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
     if (dirty.length > 0) this.changed.fire(dirty.length > 200 ? undefined : dirty);
   }
 
-  /** A host's state and tooltip fields now, and the key of what of them changes with time. */
+  /**
+   * A host's state input and tooltip fields now, and their values as one key: its State
+   * field is the row's description, so the key changes whenever the row's text does.
+   */
   private hostText(node: HostEntry, now: number) {
     const input = { now, marginSeconds: this.margin, ...this.state.input(node.hostname) };
-    const state = hostState(input);
     const fields = tooltipFields({
       ...input,
       hostname: node.hostname,
@@ -133,7 +135,7 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       ...(node.user ? { user: node.user } : {}),
       ...(node.fedramp === true ? { fedramp: true } : {}),
     });
-    return { input, state, fields, key: [state.description, ...fields.map((f) => f.value)].join('\n') };
+    return { input, fields, key: fields.map((f) => f.value).join('\n') };
   }
 
   private accountNode(authDomain: string): AccountNode {
@@ -228,8 +230,9 @@ export class HostsView implements TreeDataProvider<ViewNode>, Disposable {
       item.contextValue = 'problem';
       return item;
     }
-    const { input, state: s, fields, key } = this.hostText(node, this.clock.now() / 1000);
+    const { input, fields, key } = this.hostText(node, this.clock.now() / 1000);
     this.rendered.set(`host:${node.hostname}`, key);
+    const s = hostState(input);
     const text = hostRowText(node, s.description);
     const item = new TreeItem(text.label, TreeItemCollapsibleState.None);
     item.id = `host:${node.hostname}`;
