@@ -454,13 +454,16 @@ export class VsCodeUi {
     }
   }
 
-  /** The notification matching `re` in the notification center, opened and closed for it. */
+  /** The notification matching `re` in the notification center, undefined when it is not there. */
   private async inNotificationCenter(re: RegExp): Promise<Notification | undefined> {
+    return await this.inCenter(async () => (await this.notifications()).find((n) => re.test(n.message))).catch(() => undefined);
+  }
+
+  /** Runs `fn` with the notification center open (a toast put away is listed there), then closes it. */
+  private async inCenter<T>(fn: () => Promise<T>): Promise<T> {
     try {
       await this.runCommand('Notifications: Show Notifications', 10_000);
-      return (await this.notifications()).find((n) => re.test(n.message));
-    } catch {
-      return undefined;
+      return await fn();
     } finally {
       await this.runCommand('Notifications: Hide Notifications', 10_000).catch(() => undefined);
     }
@@ -488,9 +491,7 @@ export class VsCodeUi {
     } catch {
       console.log(`# the toast for ${re} is gone: clicking "${button}" in the notification center`);
     }
-    await this.runCommand('Notifications: Show Notifications');
-    await buttonIn('.notifications-center').click();
-    await this.runCommand('Notifications: Hide Notifications', 10_000).catch(() => undefined);
+    await this.inCenter(() => buttonIn('.notifications-center').click());
   }
 
   async clearNotifications(): Promise<void> {
