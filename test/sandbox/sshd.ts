@@ -121,6 +121,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   // world-writable like /tmp, for every login user.
   const sessionTmp = mkdtempSync(join(tmpdir(), 'access-ssh-sshd-sessions-'));
   chmodSync(sessionTmp, 0o1777);
+  const removeSessionTmp = (): void => rmSync(sessionTmp, { recursive: true, force: true });
 
   let lastErr: unknown;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -177,7 +178,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
       watchdog.kill('SIGKILL');
       child.kill('SIGTERM');
       if (opts.port !== undefined || !/Address already in use/.test(stderr)) {
-        rmSync(sessionTmp, { recursive: true, force: true });
+        removeSessionTmp();
         throw err;
       }
       continue;
@@ -193,7 +194,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
           process.off('exit', killOnExit);
           watchdog.kill('SIGKILL');
           const done = (): void => {
-            rmSync(sessionTmp, { recursive: true, force: true });
+            removeSessionTmp();
             resolve();
           };
           if (child.exitCode !== null || child.signalCode !== null) {
@@ -209,6 +210,6 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
         }),
     };
   }
-  rmSync(sessionTmp, { recursive: true, force: true });
+  removeSessionTmp();
   throw lastErr;
 }
