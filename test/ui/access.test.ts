@@ -17,7 +17,15 @@ import type { Page } from 'playwright-core';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { TEAM_NAMES, sandboxBrowser, sandboxHomeFiles, sandboxSettings } from './sandbox-routes';
 import { missingBrowser, type BrowserSession } from './browser';
-import { failedShotPath, openWorkbenchPage, publishScreenshots, scenarioSteps, type VsCodeUi, waitFor } from './vscode-ui';
+import {
+  failedShotPath,
+  openWorkbenchPage,
+  publishScreenshots,
+  scenarioSteps,
+  screenshotDiagnosis,
+  type VsCodeUi,
+  waitFor,
+} from './vscode-ui';
 import { extensionLogOf, missingWorkbench, ROOT, startWorkbench, VSIX, type Workbench } from './workbench';
 
 const HOST = 'ssh.sandbox.test';
@@ -97,39 +105,37 @@ describe('Access SSH in the real workbench (code-server in Chromium)', { timeout
   }
 
   /** One step of the scenario; later steps are skipped once one fails. */
-  const { step, failed } = scenarioSteps((name, err) => withDiagnostics(name, err));
-
-  async function withDiagnostics(name: string, err: unknown): Promise<Error> {
-    const file = failedShotPath(RESULTS_DIR, '', name);
-    const parts = [err instanceof Error ? (err.stack ?? err.message) : String(err)];
-    try {
-      if (bs) {
-        await ui.page.screenshot({ path: file });
-        parts.push(`screenshot: ${file}`);
-        const notes = await ui.notifications().catch(() => []);
-        if (notes.length) parts.push(`notifications: ${JSON.stringify(notes)}`);
-        const dialog = await ui.dialogMessage().catch(() => undefined);
-        if (dialog) parts.push(`dialog: ${dialog}`);
-        parts.push(`tree: ${JSON.stringify(await ui.treeRows().catch(() => []))}`);
-        for (const [i, p] of bs.context.pages().entries()) {
-          if (p === ui.page) continue;
-          const tab = file.replace(/\.png$/, `-tab${i}.png`);
-          await p.screenshot({ path: tab }).catch(() => undefined);
-          const body = await p
-            .locator('body')
-            .innerText({ timeout: 2_000 })
-            .catch(() => '');
-          parts.push(`tab ${i}: ${p.url()} (${tab}): ${body.slice(0, 300).replace(/\s+/g, ' ')}`);
+  const { step, failed } = scenarioSteps(
+    screenshotDiagnosis(
+      RESULTS_DIR,
+      '',
+      () => (bs ? ui : undefined),
+      async (name) => {
+        const parts: string[] = [];
+        if (bs) {
+          const notes = await ui.notifications().catch(() => []);
+          if (notes.length) parts.push(`notifications: ${JSON.stringify(notes)}`);
+          const dialog = await ui.dialogMessage().catch(() => undefined);
+          if (dialog) parts.push(`dialog: ${dialog}`);
+          parts.push(`tree: ${JSON.stringify(await ui.treeRows().catch(() => []))}`);
+          // The login tabs too: a sign-in step fails as often in the browser as in the workbench.
+          for (const [i, p] of bs.context.pages().entries()) {
+            if (p === ui.page) continue;
+            const tab = failedShotPath(RESULTS_DIR, '', `${name}-tab${i}`);
+            await p.screenshot({ path: tab }).catch(() => undefined);
+            const body = await p
+              .locator('body')
+              .innerText({ timeout: 2_000 })
+              .catch(() => '');
+            parts.push(`tab ${i}: ${p.url()} (${tab}): ${body.slice(0, 300).replace(/\s+/g, ' ')}`);
+          }
         }
-      }
-    } catch (e) {
-      parts.push(`(no screenshot: ${(e as Error).message})`);
-    }
-    if (wb) parts.push(wb.logTail(40));
-    if (sb) parts.push(`sandbox counters: ${JSON.stringify(sb.counters)}`);
-    const out = new Error(parts.join('\n'));
-    return out;
-  }
+        if (wb) parts.push(wb.logTail(40));
+        if (sb) parts.push(`sandbox counters: ${JSON.stringify(sb.counters)}`);
+        return parts;
+      },
+    ),
+  );
 
   /** The host's row description, once it matches `re`. */
   async function hostDescription(re: RegExp, timeoutMs = 60_000): Promise<string> {

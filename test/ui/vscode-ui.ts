@@ -747,14 +747,14 @@ export function screenshotDiagnosis(
   dir: string,
   prefix: string,
   ui: () => VsCodeUi | undefined,
-  details: () => Promise<string[]>,
+  details: (step: string) => Promise<string[]>,
 ): (name: string, err: unknown) => Promise<Error> {
   return async (name, err) => {
     const shot = failedShotPath(dir, prefix, name);
     await ui()
       ?.page.screenshot({ path: shot })
       .catch(() => undefined);
-    const more = await details().catch((e: unknown) => [`(no details: ${String(e)})`]);
+    const more = await details(name).catch((e: unknown) => [`(no details: ${String(e)})`]);
     const text = err instanceof Error ? (err.stack ?? err.message) : String(err);
     return new Error([text, `screenshot: ${shot}`, ...more].join('\n'), { cause: err });
   };
